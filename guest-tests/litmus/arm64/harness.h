@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arm64 litmus harness: what a scenario file sees.
+ *
+ * A scenario is a list of steps, each run by one CPU. Both CPUs walk the
+ * same list; step i runs when the shared sequence counter equals i + 1 and
+ * publishes i + 2 when it is done (value 1 means "CPU1 is up"). So exactly
+ * one CPU is active at any time and the order of page-table writes, TLB
+ * invalidations and accesses is the same on every run.
+ */
+#ifndef LITMUS_ARM64_HARNESS_H
+#define LITMUS_ARM64_HARNESS_H
+
+#include <stdint.h>
+
+#include "layout.h"
+#include "ptwatch-client.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- what each scenario file defines ---- */
+
+struct litmus_expect {
+	enum ptw_kind_id kind;
+	uint64_t count;
+};
+
+struct litmus_step {
+	unsigned int cpu; /* 0 or 1 */
+	void (*fn)(void);
+};
+
+struct litmus_scenario {
+	const char *name; /* printed as "litmus arm64/<name>: ..." */
+	const struct litmus_expect *expect;
+	unsigned int nr_expect;
+	/* Initial mappings: run by CPU0 with the MMU on, before CPU1 starts. */
+	void (*setup)(void);
+	const struct litmus_step *steps;
+	unsigned int nr_steps;
+};
+
+extern const struct litmus_scenario litmus_scenario;
+
+/* ---- descriptors (VMSAv8-64, 4 KiB granule) ---- */
+
+#define PTE_VALID (1ULL << 0)
+#define PTE_TABLE (1ULL << 1) /* table (levels 0-2) or page (level 3) */
+#define PTE_ATTRINDX(i) ((uint64_t)(i) << 2)
+#define PTE_AP_RDONLY (1ULL << 7) /* AP[2] */
+#define PTE_SH_INNER (3ULL << 8)
+#define PTE_AF (1ULL << 10)
+#define PTE_NG (1ULL << 11)
+#define PTE_PXN (1ULL << 53)
+#define PTE_UXN (1ULL << 54)
+
+/* MAIR_EL1 attribute indices. */
+#define MT_NORMAL 0 /* 0xff: normal, inner/outer write-back */
+#define MT_DEVICE 1 /* 0x00: device nGnRnE */
+
+/* Leaf attributes of the test mappings: normal, EL1 RW, not global, XN. */
+#define PTE_TEST_LEAF                                                          \
+	(PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_NG | PTE_PXN |  \
+	 PTE_UXN)
+
+/* Level 3 page descriptor for the test area. */
+static inline uint64_t test_page_desc(uint64_t pa)
+{
+	return pa | PTE_TEST_LEAF | PTE_TABLE | PTE_VALID;
+}
+
+/* Level 2 (2 MiB) block descriptor for the block area. */
+static inline uint64_t test_block_desc(uint64_t pa)
+{
+	return pa | PTE_TEST_LEAF | PTE_VALID;
+}
+
+/* Table descriptor pointing at a next-level table. */
+static inline uint64_t table_desc(const uint64_t *table)
+{
+	return (uint64_t)table | PTE_TABLE | PTE_VALID;
+}
+
+/* Static, page-aligned tables (harness.c); VA == PA for all of them. */
+extern uint64_t pt_l3_test[512];
+extern uint64_t pt_l2_block[512];
+extern uint64_t pt_l3_block[512];
+
+/* The level 3 entry that maps va in the test area. */
+static inline uint64_t *test_pte(uint64_t va)
+{
+	return &pt_l3_test[(va >> 12) & 511];
+}
+
+/* The level 2 entry that maps the 2 MiB block area. */
+static inline uint64_t *block_pmd(void)
+{
+	return &pt_l2_block[(BLOCK_VA >> 21) & 511];
+}
+
+/* ---- primitives, spelled exactly as the plugin expects them ---- */
+
+/* One descriptor write: a single aligned 64-bit str. */
+static inline void write_desc(uint64_t *p, uint64_t val)
+{
+	__asm__ volatile("str %1, [%0]" : : "r"(p), "r"(val) : "memory");
+}
+
+static inline void dsb_ish(void)
+{
+	__asm__ volatile("dsb ish" : : : "memory");
+}
+
+static inline void isb(void)
+{
+	__asm__ volatile("isb" : : : "memory");
+}
+
+/* TLBI VAE1IS: VA[55:12] in bits 43:0, ASID in bits 63:48. */
+static inline void tlbi_vae1is(uint64_t va)
+{
+	uint64_t arg = ((va >> 12) & ((1ULL << 44) - 1)) |
+		       ((uint64_t)LITMUS_ASID << 48);
+
+	__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+}
+
+/* One 64-bit load from va (an ldr the compiler cannot drop or merge). */
+static inline uint64_t read_va(uint64_t va)
+{
+	uint64_t val;
+
+	__asm__ volatile("ldr %0, [%1]" : "=r"(val) : "r"(va) : "memory");
+	return val;
+}
+
+/* ---- checks ---- */
+
+/*
+ * Record a data-check failure if got != want (the first one is reported at
+ * the end; the scenario still runs to completion).
+ */
+void litmus_check(const char *what, uint64_t got, uint64_t want);
+
+/* Read va and check that it holds want. */
+static inline void litmus_read_check(const char *what, uint64_t va,
+				     uint64_t want)
+{
+	litmus_check(what, read_va(va), want);
+}
+
+#endif

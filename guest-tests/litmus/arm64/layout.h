@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address map of the arm64 litmus guests. Shared by start.S and the C code,
+ * so it must stay preprocessor-only (no C declarations).
+ *
+ * Physical RAM (-M virt -m 256M: 0x40000000 - 0x4fffffff):
+ *
+ *   0x40000000            QEMU's device tree blob (placed there for ELF
+ *                         kernels; never touched)
+ *   0x40200000 - ...      the ELF image: boot code, vectors, C code, data,
+ *                         the static page tables, stacks (linker asserts
+ *                         < IMAGE_LIMIT)
+ *   0x40400000 - 0x40403fff  data pages A, B, C, D (first word = marker)
+ *   0x40600000 - 0x407fffff  2 MiB region for bbm_block_to_table (each
+ *                         4 KiB page's first word = BLOCK_MARKER(page index))
+ *   0x09000000            PL011 UART (device)
+ *
+ * Virtual address space (TTBR0_EL1 only, 48-bit VA, 4 KiB granule, level 0
+ * start; one TTBR0 with ASID 1 shared by both CPUs):
+ *
+ *   0x00000000 - 0x3fffffff  identity, 1 GiB device block   (L1[0])
+ *   0x40000000 - 0x7fffffff  identity, 2 MiB normal blocks  (L1[1] -> pt_l2_ram)
+ *   0x100000000 - 0x1001fffff  test area, 4 KiB pages      (L1[4] -> pt_l2_test
+ *                            [0] -> pt_l3_test), all invalid until a
+ *                            scenario's setup maps TEST_VA
+ *   0x140000000 - 0x1401fffff  block area (L1[5] -> pt_l2_block[0]), invalid
+ *                            until bbm_block_to_table maps it as a 2 MiB
+ *                            block; pt_l3_block is the replacement table
+ */
+#ifndef LITMUS_ARM64_LAYOUT_H
+#define LITMUS_ARM64_LAYOUT_H
+
+/* Where the image is linked and loaded (must match litmus.ld). */
+#define IMAGE_BASE 0x40200000
+#define IMAGE_LIMIT 0x40230000
+
+#define UART_BASE 0x09000000
+#define RAM_BASE 0x40000000
+#define RAM_MAP_SIZE 0x40000000 /* identity map 0x40000000 - 0x7fffffff */
+
+/* Spare physical data pages, in RAM and outside the image. */
+#define DATA_PAGE_A 0x40400000
+#define DATA_PAGE_B 0x40401000
+#define DATA_PAGE_C 0x40402000
+#define DATA_PAGE_D 0x40403000
+
+/* First word of each data page: "AAAAAAAA", "BBBBBBBB", ... in ASCII. */
+#define MARKER_A 0x4141414141414141
+#define MARKER_B 0x4242424242424242
+#define MARKER_C 0x4343434343434343
+#define MARKER_D 0x4444444444444444
+
+/* Test area: L1[4], its own L2 (pt_l2_test) and L3 (pt_l3_test). */
+#define TEST_AREA_VA 0x100000000
+/*
+ * The page the scenarios use: pt_l3_test[0x30]. Not page 0 of the area on
+ * purpose: QEMU's softmmu TLB is direct-mapped by (va >> 12) & (n - 1) with
+ * n >= 64 entries, and stale_access relies on the stale entry for TEST_VA
+ * surviving in CPU0's QEMU TLB. Index 0x30 differs from every page CPU0
+ * touches meanwhile (image pages 0x40200-0x4022f, data pages, UART).
+ */
+#define TEST_VA (TEST_AREA_VA + 0x30000)
+
+/* bbm_block_to_table: 2 MiB physical region and its VA (pt_l2_block[0]). */
+#define BLOCK_PA 0x40600000
+#define BLOCK_VA 0x140000000
+#define BLOCK_TEST_OFF 0x30000 /* the page read inside the block */
+#define BLOCK_MARKER(i) (0x5a5a5a5a00000000 | (i)) /* i = 4 KiB page index */
+
+/* ASID used in TTBR0_EL1[63:48] and in TLBI VAE1IS operands. */
+#define LITMUS_ASID 1
+
+/* Per-CPU stack size (start.S). */
+#define STACK_SIZE 0x4000
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 litmus harness: what a scenario file sees.
+ *
+ * A scenario file defines litmus_name, scenario_expect(), scenario_cpu0()
+ * and scenario_cpu1(). The harness boots, calls scenario_expect() on CPU0
+ * before anything else, brings up CPU1, runs scenario_cpu0() on CPU0 and
+ * scenario_cpu1() on CPU1, then reports (ptw_done, serial line, power off).
+ *
+ * The two CPUs never race: every step is bracketed by step_begin(n) /
+ * step_end(n) on a shared sequence counter, so step n runs on exactly one
+ * CPU, after step n - 1 has finished on whichever CPU owned it.
+ */
+#ifndef LITMUS_X86_64_HARNESS_H
+#define LITMUS_X86_64_HARNESS_H
+
+#include <stdint.h>
+
+#include "layout.h"
+#include "ptwatch-client.h"
+
+/* Provided by the scenario. */
+extern const char litmus_name[];
+void scenario_expect(void);
+void scenario_cpu0(void);
+void scenario_cpu1(void);
+
+/* Static page tables (boot.S). */
+extern volatile uint64_t pd_test[512]; /* PD of the 1 GiB test area */
+extern volatile uint64_t pt_test[512]; /* 4 KiB PTEs for 0x40000000.. */
+extern volatile uint64_t pt_size[512]; /* 4 KiB view of the size region */
+
+/* The two values pd_test[1] can hold for the size_change region. */
+#define SIZE_PDE_LARGE ((uint64_t)SIZE_REGION_PA | PTE_LARGE)
+#define SIZE_PDE_TABLE ((uint64_t)(uintptr_t)pt_size | PTE_TABLE)
+
+/* Ordering. */
+void step_begin(unsigned int n);
+void step_end(unsigned int n);
+
+/* Output and result. */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void litmus_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+unsigned int this_cpu(void);
+
+/* Read va, check that it returns want (a page marker), trace the result. */
+void check_read(uint64_t va, uint64_t want);
+
+/* A 4 KiB leaf entry mapping physical page pa. */
+static inline uint64_t pte_page(uint64_t pa)
+{
+	return pa | PTE_PAGE;
+}
+
+/* The pt_test entry that maps va (va inside 0x40000000..0x401fffff). */
+static inline volatile uint64_t *test_pte(uint64_t va)
+{
+	return &pt_test[(va - TEST_AREA_VA) >> 12];
+}
+
+/* Page-table update: one aligned 64-bit store, nothing else. */
+static inline void write_pte(volatile uint64_t *pte, uint64_t val)
+{
+	__asm__ volatile("movq %1, %0" : "=m"(*pte) : "r"(val) : "memory");
+}
+
+/* Single-page invalidation on this CPU only, register-indirect like Linux. */
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static inline uint64_t read_va(uint64_t va)
+{
+	return *(volatile uint64_t *)(uintptr_t)va;
+}
+
+#endif

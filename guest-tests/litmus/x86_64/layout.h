@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address map of the x86-64 litmus guests. Shared by boot.S and the C code,
+ * so it must stay preprocessor-only (no C declarations).
+ *
+ * Physical RAM (-m 256M, identity-mapped for the first 1 GiB):
+ *
+ *   0x00008000            AP real-mode trampoline (copied there by CPU0)
+ *   0x00100000 - ...      the ELF image: boot code, C code, data, the static
+ *                         page tables, stacks (linker asserts < 0x00400000)
+ *   0x00480000 - 0x00483fff  data pages A, B, C, D (first word = marker)
+ *   0x00800000 - 0x009fffff  2 MiB region for size_change (each 4 KiB page's
+ *                         first word = SIZE_MARKER(page index))
+ *
+ * Virtual address space (one CR3 shared by both CPUs, 4-level paging):
+ *
+ *   0x00000000 - 0x3fffffff  identity, 2 MiB pages  (PML4[0] -> PDPT[0])
+ *   0x40000000 - 0x7fffffff  test area              (PDPT[1] -> pd_test)
+ *     0x40000000 - 0x401fffff  4 KiB pages through pt_test (pd_test[0]),
+ *                              all not present until a scenario maps them
+ *     0x40200000 - 0x403fffff  size_change region (pd_test[1]), mapped as
+ *                              one 2 MiB page; pt_size maps the same 2 MiB
+ *                              with 4 KiB pages but is not installed
+ *   0xfee00000               local APIC, one 4 KiB page, PCD|PWT
+ *                            (PDPT[3] -> pd_apic[0x1f7] -> pt_apic[0])
+ */
+#ifndef LITMUS_X86_64_LAYOUT_H
+#define LITMUS_X86_64_LAYOUT_H
+
+/* Where the image is linked and loaded. */
+#define IMAGE_BASE 0x00100000
+#define IMAGE_LIMIT 0x00400000
+
+/* AP start-up: real-mode trampoline page, SIPI vector = page number. */
+#define AP_TRAMPOLINE 0x00008000
+#define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
+
+/* Spare physical data pages, below 256 MiB and outside the image. */
+#define DATA_PAGE_A 0x00480000
+#define DATA_PAGE_B 0x00481000
+#define DATA_PAGE_C 0x00482000
+#define DATA_PAGE_D 0x00483000
+
+/* First word of each data page: "AAAAAAAA", "BBBBBBBB", ... in ASCII. */
+#define MARKER_A 0x4141414141414141
+#define MARKER_B 0x4242424242424242
+#define MARKER_C 0x4343434343434343
+#define MARKER_D 0x4444444444444444
+
+/* Test area: PDPT[1], its own PD (pd_test) and PT (pt_test). */
+#define TEST_AREA_VA 0x40000000
+#define TEST_VA TEST_AREA_VA /* pt_test[0] */
+#define TEST_VA2 (TEST_AREA_VA + 0x1000) /* pt_test[1] */
+
+/* size_change: 2 MiB physical region and its VA (pd_test[1]). */
+#define SIZE_REGION_PA 0x00800000
+#define SIZE_REGION_VA 0x40200000
+#define SIZE_MARKER(i) (0x5a5a5a5a00000000 | (i)) /* i = 4 KiB page index */
+
+/* Local APIC (xAPIC mode). */
+#define APIC_BASE 0xfee00000
+
+/* Page-table entry bits. */
+#define PTE_P 0x001
+#define PTE_RW 0x002
+#define PTE_PWT 0x008
+#define PTE_PCD 0x010
+#define PTE_A 0x020
+#define PTE_D 0x040
+#define PTE_PS 0x080
+
+/*
+ * Accessed and Dirty are preset everywhere so that QEMU's page walker never
+ * has to write them back: the only stores to page tables are the guest's.
+ */
+#define PTE_TABLE (PTE_P | PTE_RW | PTE_A) /* points to a table */
+#define PTE_PAGE (PTE_P | PTE_RW | PTE_A | PTE_D) /* 4 KiB leaf */
+#define PTE_LARGE (PTE_PAGE | PTE_PS) /* 2 MiB leaf */
+
+/* GDT selectors (boot.S). */
+#define GDT_CODE32 0x08
+#define GDT_DATA 0x10
+#define GDT_CODE64 0x18
+
+/* Control registers and MSRs. */
+#define CR0_PE 0x00000001
+#define CR0_WP 0x00010000
+#define CR0_PG 0x80000000
+#define CR4_PAE 0x00000020
+#define MSR_EFER 0xc0000080
+#define EFER_LME 0x00000100
+
+/* isa-debug-exit: QEMU exits with (value << 1) | 1. */
+#define DEBUG_EXIT_PORT 0xf4
+#define COM1_PORT 0x3f8
+
+#define STACK_SIZE 0x4000
+
+#endif

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arm64 specifics: VMSAv8-64 descriptors (4K granule, 48-bit and 52-bit
+ * LPA2), the break-before-make rule, TTBR/TCR decoding and instruction
+ * decoding (MSR to translation registers, TLBI, DSB, client requests).
+ */
+#include "ptw.h"
+
+#define A64_VALID (1ULL << 0)
+#define A64_TABLE (1ULL << 1)
+#define A64_ATTRIDX (7ULL << 2)
+#define A64_NS (1ULL << 5)
+#define A64_AP (3ULL << 6)
+#define A64_RDONLY (1ULL << 7)
+#define A64_SH (3ULL << 8)
+#define A64_AF (1ULL << 10)
+#define A64_NG (1ULL << 11)
+#define A64_GP (1ULL << 50)
+#define A64_DBM (1ULL << 51)
+#define A64_CONT (1ULL << 52)
+#define A64_PXN (1ULL << 53)
+#define A64_UXN (1ULL << 54)
+#define A64_SW (0xfULL << 55)
+#define A64_IGN_HI (0xfULL << 59) /* PBHA / ignored in leaves */
+
+static uint64_t oa_bits(uint64_t d, unsigned lo, bool lpa2)
+{
+	uint64_t hi_mask = lpa2 ? ((1ULL << 50) - 1) : ((1ULL << 48) - 1);
+	uint64_t oa = d & hi_mask & ~((1ULL << lo) - 1);
+	if (lpa2)
+		oa |= ((d >> 8) & 3ULL) << 50;
+	return oa;
+}
+
+static unsigned level_shift(int level)
+{
+	return 12 + 9 * (3 - level);
+}
+
+ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
+{
+	ptw_desc r = { PTW_DESC_INVALID, 0, 0 };
+	if (!(d & A64_VALID))
+		return r;
+	if (level == 3) {
+		if (!(d & A64_TABLE))
+			return r; /* reserved encoding: invalid */
+		r.type = PTW_DESC_PAGE;
+		r.size = 4096;
+		r.oa = oa_bits(d, 12, lpa2);
+		return r;
+	}
+	if (d & A64_TABLE) {
+		r.type = PTW_DESC_TABLE;
+		r.oa = oa_bits(d, 12, lpa2);
+		return r;
+	}
+	/* Block: level 1 and 2 always; level 0 only with LPA2 (4K). */
+	if (level == 1 || level == 2 || (level == 0 && lpa2)) {
+		unsigned sh = level_shift(level);
+		r.type = PTW_DESC_BLOCK;
+		r.size = 1ULL << sh;
+		r.oa = oa_bits(d, sh, lpa2);
+	}
+	return r;
+}
+
+bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent)
+{
+	if (tsz < 12 || tsz > 48)
+		return false;
+	unsigned vabits = 64 - tsz;
+	unsigned levels = (vabits - 12 + 8) / 9;
+	int start = 4 - (int)levels;
+	unsigned idx_bits = vabits - level_shift(start);
+	*start_level = start;
+	*nent = 1u << idx_bits;
+	return true;
+}
+
+uint64_t ptw_arm64_ttbr_baddr(uint64_t ttbr, bool lpa2)
+{
+	uint64_t pa = ttbr & 0x0000fffffffffffeULL & ~1ULL;
+	if (lpa2) {
+		pa &= ~0x3fULL;
+		pa |= ((ttbr >> 2) & 0xfULL) << 48;
+	}
+	return pa;
+}
+
+uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
+{
+	if (arch == PTW_ARCH_X86_64)
+		return (1ULL << 5) | (1ULL << 6); /* Accessed, Dirty */
+	/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write */
+	uint64_t m = A64_AF;
+	if (old & new & A64_DBM)
+		m |= A64_RDONLY;
+	return m;
+}
+
+static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
+{
+	unsigned attr = (mair >> (8 * idx)) & 0xff;
+	return attr == 0xff || attr == 0xf0;
+}
+
+const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
+				 bool lpa2, uint64_t mair)
+{
+	ptw_desc o = ptw_arm64_decode(old, level, lpa2);
+	ptw_desc n = ptw_arm64_decode(new, level, lpa2);
+	if (o.type == PTW_DESC_INVALID || n.type == PTW_DESC_INVALID)
+		return NULL; /* creating or taking down a mapping */
+	if (o.type != n.type) {
+		if (o.type == PTW_DESC_BLOCK && n.type == PTW_DESC_TABLE)
+			return "block replaced by table (size change)";
+		if (o.type == PTW_DESC_TABLE && n.type == PTW_DESC_BLOCK)
+			return "table replaced by block (size change)";
+		return "descriptor type change";
+	}
+	if (o.oa != n.oa)
+		return o.type == PTW_DESC_TABLE ? "next-level table address changed"
+						: "output address changed";
+	if (o.type == PTW_DESC_TABLE)
+		return NULL; /* table attributes (APTable etc.) are permissions */
+	if ((old ^ new) & A64_CONT)
+		return "contiguous bit changed";
+	if (old & ~new & A64_NG)
+		return "non-global to global";
+	if ((old ^ new) & A64_NS)
+		return "NS (output address space) changed";
+	if (!lpa2 && ((old ^ new) & A64_SH))
+		return "shareability changed";
+	if ((old ^ new) & A64_ATTRIDX) {
+		unsigned oi = (old >> 2) & 7, ni = (new >> 2) & 7;
+		if (!(mair_normal_or_tagged(mair, oi) &&
+		      mair_normal_or_tagged(mair, ni)))
+			return "memory type (AttrIndx) changed";
+	}
+	/* Safe without a break: AP, PXN, UXN, DBM, AF, software bits, GP,
+	 * global -> non-global, ignored/PBHA bits (pgattr_change_is_safe()). */
+	return NULL;
+}
+
+/* ---- instruction decoding ---- */
+
+/* MSR (register): 1101 0101 0001 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0 */
+#define SYSREG(op0, op1, crn, crm, op2)                                      \
+	(((op0) << 19) | ((op1) << 16) | ((crn) << 12) | ((crm) << 8) |      \
+	 ((op2) << 5))
+
+static const struct {
+	uint32_t enc;
+	ptw_reg reg;
+} msr_regs[] = {
+	{ SYSREG(3, 0, 2, 0, 0), PTW_REG_ARM_TTBR0 },
+	{ SYSREG(3, 0, 2, 0, 1), PTW_REG_ARM_TTBR1 },
+	{ SYSREG(3, 0, 2, 0, 2), PTW_REG_ARM_TCR },
+	{ SYSREG(3, 0, 1, 0, 0), PTW_REG_ARM_SCTLR },
+	{ SYSREG(3, 0, 10, 2, 0), PTW_REG_ARM_MAIR },
+	/* VHE aliases used by a host kernel at EL2 (E2H=1) */
+	{ SYSREG(3, 5, 2, 0, 0), PTW_REG_ARM_TTBR0 },
+	{ SYSREG(3, 5, 2, 0, 1), PTW_REG_ARM_TTBR1 },
+	{ SYSREG(3, 5, 2, 0, 2), PTW_REG_ARM_TCR },
+	{ SYSREG(3, 5, 1, 0, 0), PTW_REG_ARM_SCTLR },
+	{ SYSREG(3, 5, 10, 2, 0), PTW_REG_ARM_MAIR },
+};
+
+bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out)
+{
+	out->op = PTW_A64_NONE;
+	out->rt = w & 31;
+	if ((w & 0xfff00000u) == 0xd5100000u) { /* MSR reg, L=0, op0=2/3 */
+		uint32_t enc = w & 0x001fffe0u;
+		for (unsigned i = 0; i < sizeof(msr_regs) / sizeof(msr_regs[0]);
+		     i++) {
+			if (msr_regs[i].enc == enc) {
+				out->op = PTW_A64_MSR;
+				out->reg = msr_regs[i].reg;
+				return true;
+			}
+		}
+		return false;
+	}
+	if ((w & 0xfff8f000u) == 0xd5088000u) { /* SYS op0=1, CRn=8: TLBI */
+		out->op = PTW_A64_TLBI;
+		out->op1 = (w >> 16) & 7;
+		out->crm = (w >> 8) & 15;
+		out->op2 = (w >> 5) & 7;
+		return true;
+	}
+	if ((w & 0xfffff0ffu) == 0xd503309fu) { /* DSB <option> */
+		out->op = PTW_A64_DSB;
+		out->crm = (w >> 8) & 15;
+		/* crm 0 with op2=4 is SSBB etc.; only proper DSB options */
+		return out->crm != 0 && out->crm != 4;
+	}
+	return false;
+}
+
+static const uint32_t a64_client_seq[PTW_CLIENT_SEQ_A64_WORDS] = {
+	0x93cc0d8cu, /* ror x12, x12, #3 */
+	0x93cc358cu, /* ror x12, x12, #13 */
+	0x93cccd8cu, /* ror x12, x12, #51 */
+	0x93ccf58cu, /* ror x12, x12, #61 */
+	0xaa0d01adu, /* orr x13, x13, x13 */
+};
+
+bool ptw_arm64_is_client_seq(const uint32_t *w)
+{
+	for (int i = 0; i < PTW_CLIENT_SEQ_A64_WORDS; i++)
+		if (w[i] != a64_client_seq[i])
+			return false;
+	return true;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 specifics: 4- and 5-level paging descriptors and decoding of the
+ * instructions that change translation state (MOV to CR0/CR3/CR4, INVLPG,
+ * INVPCID, WRMSR) and of the client-request sequence.
+ */
+#include <string.h>
+
+#include "ptw.h"
+
+#define X86_P (1ULL << 0)
+#define X86_PS (1ULL << 7)
+#define X86_ADDR 0x000ffffffffff000ULL
+
+const char *const ptw_x86_gpr_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+ptw_desc ptw_x86_decode(uint64_t d, int level)
+{
+	ptw_desc r = { PTW_DESC_INVALID, 0, 0 };
+	if (!(d & X86_P))
+		return r;
+	if (level == 1) {
+		r.type = PTW_DESC_PAGE;
+		r.size = 4096;
+		r.oa = d & X86_ADDR;
+		return r;
+	}
+	if ((level == 2 || level == 3) && (d & X86_PS)) {
+		r.type = PTW_DESC_BLOCK;
+		r.size = 1ULL << (12 + 9 * (level - 1));
+		r.oa = d & X86_ADDR & ~(r.size - 1); /* bit 12 is PAT */
+		return r;
+	}
+	r.type = PTW_DESC_TABLE;
+	r.oa = d & X86_ADDR;
+	return r;
+}
+
+/* Decode a ModRM memory operand (mod != 3). Returns bytes consumed after
+ * the ModRM byte, or -1. */
+static int decode_modrm_mem(const uint8_t *b, size_t n, unsigned rex,
+			    ptw_x86_insn *o)
+{
+	uint8_t modrm = b[0];
+	unsigned mod = modrm >> 6, rm = modrm & 7;
+	size_t p = 1;
+	o->base = -1;
+	o->index = -1;
+	o->scale = 1;
+	o->disp = 0;
+	if (rm == 4) { /* SIB */
+		if (n < 2)
+			return -1;
+		uint8_t sib = b[p++];
+		unsigned ss = sib >> 6, idx = (sib >> 3) & 7, base = sib & 7;
+		idx |= (rex & 2) ? 8 : 0;
+		if (idx != 4)
+			o->index = (int)idx;
+		o->scale = 1u << ss;
+		if (base == 5 && mod == 0) {
+			if (n < p + 4)
+				return -1;
+			int32_t d32;
+			memcpy(&d32, b + p, 4);
+			o->disp = d32;
+			p += 4;
+		} else {
+			o->base = (int)(base | ((rex & 1) ? 8 : 0));
+		}
+	} else if (rm == 5 && mod == 0) { /* RIP-relative */
+		if (n < p + 4)
+			return -1;
+		int32_t d32;
+		memcpy(&d32, b + p, 4);
+		o->disp = d32;
+		o->base = 16;
+		p += 4;
+		return (int)p;
+	} else {
+		o->base = (int)(rm | ((rex & 1) ? 8 : 0));
+	}
+	if (mod == 1) {
+		if (n < p + 1)
+			return -1;
+		o->disp += (int8_t)b[p];
+		p += 1;
+	} else if (mod == 2) {
+		if (n < p + 4)
+			return -1;
+		int32_t d32;
+		memcpy(&d32, b + p, 4);
+		o->disp += d32;
+		p += 4;
+	}
+	return (int)p;
+}
+
+bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
+{
+	size_t p = 0;
+	unsigned rex = 0;
+	bool opsize = false;
+	memset(o, 0, sizeof(*o));
+	o->op = PTW_X86_NONE;
+	/* legacy prefixes */
+	while (p < n && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 ||
+			 b[p] == 0xf3 || b[p] == 0x2e || b[p] == 0x36 ||
+			 b[p] == 0x3e || b[p] == 0x26 || b[p] == 0x64 ||
+			 b[p] == 0x65 || b[p] == 0xf0)) {
+		if (b[p] == 0x66)
+			opsize = true;
+		p++;
+	}
+	if (p < n && (b[p] & 0xf0) == 0x40)
+		rex = b[p++] & 0xf;
+	if (p + 2 > n || b[p] != 0x0f)
+		return false;
+	uint8_t op = b[p + 1];
+	if (op == 0x30) { /* WRMSR */
+		o->op = PTW_X86_WRMSR;
+		o->len = (unsigned)(p + 2);
+		return true;
+	}
+	if (op == 0x22 && p + 3 <= n) { /* MOV CRn, r64 */
+		uint8_t modrm = b[p + 2];
+		if ((modrm >> 6) != 3)
+			return false;
+		o->op = PTW_X86_MOV_TO_CR;
+		o->cr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+		o->gpr = (modrm & 7) | ((rex & 1) ? 8 : 0);
+		o->len = (unsigned)(p + 3);
+		return true;
+	}
+	if (op == 0x01 && p + 3 <= n) { /* group 7: INVLPG is /7, mod != 3 */
+		uint8_t modrm = b[p + 2];
+		if (((modrm >> 3) & 7) != 7 || (modrm >> 6) == 3)
+			return false;
+		int used = decode_modrm_mem(b + p + 2, n - p - 2, rex, o);
+		if (used < 0)
+			return false;
+		o->op = PTW_X86_INVLPG;
+		o->len = (unsigned)(p + 2 + (size_t)used);
+		return true;
+	}
+	if (op == 0x38 && opsize && p + 4 <= n && b[p + 2] == 0x82) {
+		uint8_t modrm = b[p + 3];
+		o->op = PTW_X86_INVPCID;
+		o->gpr = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
+		o->len = (unsigned)(p + 4);
+		return true;
+	}
+	return false;
+}
+
+static const uint8_t x86_client_seq[PTW_CLIENT_SEQ_X86_BYTES] = {
+	0x48, 0xc1, 0xc7, 0x03, /* rol $3, %rdi */
+	0x48, 0xc1, 0xc7, 0x0d, /* rol $13, %rdi */
+	0x48, 0xc1, 0xc7, 0x3d, /* rol $61, %rdi */
+	0x48, 0xc1, 0xc7, 0x33, /* rol $51, %rdi */
+	0x4d, 0x87, 0xed,	/* xchg %r13, %r13 */
+};
+
+bool ptw_x86_is_client_seq(const uint8_t *b)
+{
+	return memcmp(b, x86_client_seq, sizeof(x86_client_seq)) == 0;
+}

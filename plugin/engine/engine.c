@@ -1,0 +1,1193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptwatch engine: shadow page tables and detectors.
+ *
+ * Page-table pages are discovered from the roots each vCPU loads (TTBR0/1
+ * with TCR on arm64, CR3 with CR4.LA57 on x86-64) and followed through table
+ * descriptors as they are written. Every tracked entry has a shadow; a store
+ * to a tracked page is turned into a transition (old shadow -> value re-read
+ * from guest memory), which feeds:
+ *  - the arm64 break-before-make rule for live valid -> valid changes,
+ *  - pending-change records: the old translation of a leaf that changed, and
+ *    which CPUs have not invalidated it since (stale-TLB detection).
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+const char *const ptw_stat_names[ST_COUNT] = {
+	[ST_TABLES_REGISTERED] = "tables_registered",
+	[ST_TABLES_DROPPED] = "tables_dropped",
+	[ST_ROOTS] = "roots_registered",
+	[ST_PT_STORES] = "page_table_stores",
+	[ST_ENTRY_CHANGES] = "entry_changes",
+	[ST_HW_AD_ONLY] = "access_dirty_only_changes",
+	[ST_LEAF_CHANGES] = "leaf_mapping_changes",
+	[ST_TLBI] = "tlbi",
+	[ST_DSB] = "dsb",
+	[ST_INVLPG] = "invlpg",
+	[ST_CR3_WRITES] = "cr3_writes",
+	[ST_STALE_ACCESSES] = "stale_accesses",
+	[ST_STALE_DEFERRED] = "stale_deferred_flush_windows",
+	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
+	[ST_PENDING_PEAK] = "pending_records_peak",
+	[ST_CLIENT_REQUESTS] = "client_requests",
+	[ST_WARNINGS] = "warnings",
+};
+
+static const char *const kind_names[PTW_KIND_COUNT] = {
+	[PTW_KIND_NONE] = "NONE",
+	[PTW_KIND_BBM_VALID_TO_VALID] = "BBM_VALID_TO_VALID",
+	[PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE] = "BBM_MAKE_BEFORE_INVALIDATE",
+	[PTW_KIND_BBM_WINDOW_READ] = "BBM_WINDOW_READ",
+	[PTW_KIND_STALE_TLB_ACCESS] = "STALE_TLB_ACCESS",
+	[PTW_KIND_PARTIAL_UNIT_UNMAP] = "PARTIAL_UNIT_UNMAP",
+	[PTW_KIND_CONTIG_MISPROGRAMMED] = "CONTIG_MISPROGRAMMED",
+	[PTW_KIND_PTE_ABA] = "PTE_ABA",
+	[PTW_KIND_DATA_MISMATCH] = "DATA_MISMATCH",
+};
+
+const char *ptw_kind_name(ptw_kind k)
+{
+	return (k > 0 && k < PTW_KIND_COUNT) ? kind_names[k] : "UNKNOWN";
+}
+
+ptw_kind ptw_kind_from_name(const char *name)
+{
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		if (strcmp(kind_names[k], name) == 0)
+			return (ptw_kind)k;
+	return PTW_KIND_NONE;
+}
+
+#define CLIENT_EXPECT 0x50570001
+#define CLIENT_PHASE 0x50570002
+#define CLIENT_DONE 0x50570003
+
+/* ------------------------------------------------------------------ */
+/* architecture glue */
+
+static int last_level(ptw_engine *e)
+{
+	return e->cfg.arch == PTW_ARCH_ARM64 ? 3 : 1;
+}
+
+static int next_level(ptw_engine *e, int level)
+{
+	return e->cfg.arch == PTW_ARCH_ARM64 ? level + 1 : level - 1;
+}
+
+static unsigned entry_shift(ptw_engine *e, int level)
+{
+	return e->cfg.arch == PTW_ARCH_ARM64 ? 12 + 9 * (3 - level)
+					     : 12 + 9 * (level - 1);
+}
+
+static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
+{
+	if (e->cfg.arch == PTW_ARCH_ARM64)
+		return ptw_arm64_decode(d, level, e->lpa2);
+	return ptw_x86_decode(d, level);
+}
+
+static bool is_leaf(const ptw_desc *d)
+{
+	return d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK;
+}
+
+static bool x86_la57(ptw_engine *e)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		if (e->cpu[i].mmu_on)
+			return (e->cpu[i].cr4 >> 12) & 1;
+	return false;
+}
+
+static uint64_t x86_sext(ptw_engine *e, uint64_t va)
+{
+	unsigned top = x86_la57(e) ? 56 : 47;
+	if (va & (1ULL << top))
+		va |= ~((1ULL << top) - 1);
+	else
+		va &= (1ULL << top) - 1;
+	return va;
+}
+
+static bool x86_is_high(ptw_engine *e, uint64_t va)
+{
+	(void)e;
+	return (va >> 63) & 1;
+}
+
+static uint64_t entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
+{
+	uint64_t va = t->va_base + ((uint64_t)idx << entry_shift(e, t->level));
+	return e->cfg.arch == PTW_ARCH_X86_64 ? x86_sext(e, va) : va;
+}
+
+static uint64_t entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
+		return PTW_KSPACE;
+	return t->space;
+}
+
+/* Address-space key of cpu's translation of va, 0 if none. */
+static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
+{
+	ptw_cpu *c = &e->cpu[cpu];
+	if (!c->mmu_on)
+		return 0;
+	if (e->cfg.arch == PTW_ARCH_X86_64) {
+		if (x86_is_high(e, va))
+			return PTW_KSPACE;
+		return c->root[0] ? c->root[0]->pa : 0;
+	}
+	ptw_table *r = c->root[(va >> 55) & 1];
+	return r ? r->pa : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* warnings */
+
+void ptw_warn(ptw_engine *e, const char *key, const char *fmt, ...)
+{
+	gpointer cnt = g_hash_table_lookup(e->warn_keys, key);
+	unsigned n = GPOINTER_TO_UINT(cnt) + 1;
+	g_hash_table_insert(e->warn_keys, g_strdup(key), GUINT_TO_POINTER(n));
+	e->stats[ST_WARNINGS]++;
+	if (n > 5) {
+		if (n == 6)
+			ptw_report_line(e,
+					"warning[%s]: further warnings of this "
+					"kind are counted, not logged",
+					key);
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	ptw_report_line(e, "warning[%s]: %s", key, msg);
+	g_free(msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* table-page bitmap (lock-free reads) */
+
+static void bitmap_set(ptw_engine *e, uint64_t pa, bool on)
+{
+	uint64_t chunk = pa >> BITMAP_CHUNK_SHIFT;
+	if (chunk >= BITMAP_CHUNKS) {
+		e->high_tables += on ? 1 : -1;
+		return;
+	}
+	if (!e->bitmap[chunk])
+		e->bitmap[chunk] =
+			g_new0(uint64_t, (1u << (BITMAP_CHUNK_SHIFT - 12)) / 64);
+	uint64_t bit = (pa & ((1ULL << BITMAP_CHUNK_SHIFT) - 1)) >> 12;
+	uint64_t m = 1ULL << (bit & 63);
+	if (on)
+		__atomic_fetch_or(&e->bitmap[chunk][bit / 64], m,
+				  __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&e->bitmap[chunk][bit / 64], ~m,
+				   __ATOMIC_RELEASE);
+}
+
+bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
+{
+	uint64_t chunk = pa >> BITMAP_CHUNK_SHIFT;
+	if (chunk >= BITMAP_CHUNKS)
+		return __atomic_load_n(&e->high_tables, __ATOMIC_RELAXED) > 0;
+	uint64_t *b = __atomic_load_n(&e->bitmap[chunk], __ATOMIC_ACQUIRE);
+	if (!b)
+		return false;
+	uint64_t bit = (pa & ((1ULL << BITMAP_CHUNK_SHIFT) - 1)) >> 12;
+	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
+		(bit & 63)) &
+	       1;
+}
+
+bool ptw_has_pending(ptw_engine *e)
+{
+	return __atomic_load_n(&e->npending, __ATOMIC_RELAXED) > 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* table registry */
+
+static ptw_table *table_lookup(ptw_engine *e, uint64_t pa)
+{
+	return g_hash_table_lookup(e->tables, &pa);
+}
+
+static void table_unref(ptw_engine *e, uint64_t pa, int level);
+
+static void table_drop(ptw_engine *e, ptw_table *t)
+{
+	/* unlink from page list */
+	uint64_t page = t->pa & ~0xfffULL;
+	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
+	if (head == t) {
+		if (t->next_in_page)
+			g_hash_table_insert(e->table_pages,
+					    g_memdup2(&page, sizeof(page)),
+					    t->next_in_page);
+		else {
+			g_hash_table_remove(e->table_pages, &page);
+			bitmap_set(e, page, false);
+		}
+	} else {
+		for (ptw_table *p = head; p; p = p->next_in_page)
+			if (p->next_in_page == t) {
+				p->next_in_page = t->next_in_page;
+				break;
+			}
+	}
+	g_hash_table_remove(e->tables, &t->pa);
+	e->stats[ST_TABLES_DROPPED]++;
+	/* children lose one reference each */
+	if (t->level != last_level(e)) {
+		for (unsigned i = 0; i < t->nent; i++) {
+			ptw_desc d = decode(e, t->shadow[i], t->level);
+			if (d.type == PTW_DESC_TABLE)
+				table_unref(e, d.oa,
+					    next_level(e, t->level));
+		}
+	}
+	g_free(t->shadow);
+	g_free(t);
+}
+
+static void table_unref(ptw_engine *e, uint64_t pa, int level)
+{
+	ptw_table *t = table_lookup(e, pa);
+	if (!t || t->is_root || t->level != level || t->refs == 0)
+		return;
+	if (--t->refs == 0)
+		table_drop(e, t);
+}
+
+static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
+				 unsigned nent, uint64_t va_base,
+				 uint64_t space, bool is_root);
+
+static void table_walk_children(ptw_engine *e, ptw_table *t)
+{
+	if (t->level == last_level(e))
+		return;
+	for (unsigned i = 0; i < t->nent; i++) {
+		ptw_desc d = decode(e, t->shadow[i], t->level);
+		if (d.type != PTW_DESC_TABLE)
+			continue;
+		uint64_t va = entry_va(e, t, i);
+		table_register(e, d.oa, next_level(e, t->level), 512, va,
+			       entry_space(e, t, va), false);
+	}
+}
+
+/* Register (or reference) a table and, when new, read it from guest memory
+ * and follow its table descriptors. Returns NULL when it cannot be tracked
+ * (not in RAM, or already known at another level: a loop or an alias). */
+static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
+				 unsigned nent, uint64_t va_base,
+				 uint64_t space, bool is_root)
+{
+	ptw_table *t = table_lookup(e, pa);
+	if (t) {
+		if (t->level != level || t->is_root != is_root ||
+		    (!is_root && e->cfg.arch == PTW_ARCH_ARM64 &&
+		     t->va_base != va_base)) {
+			ptw_warn(e, "table-alias",
+				 "table at PA 0x%" PRIx64
+				 " reached as level %d (VA 0x%" PRIx64
+				 ") but tracked as level %d (VA 0x%" PRIx64
+				 "): a loop or an alias in the page tables; "
+				 "not followed",
+				 pa, level, va_base, t->level, t->va_base);
+			return NULL;
+		}
+		if (!is_root)
+			t->refs++;
+		return t;
+	}
+	uint64_t *shadow = g_new(uint64_t, nent);
+	if (!e->cfg.read_phys ||
+	    !e->cfg.read_phys(e->cfg.read_opaque, pa, shadow, nent * 8)) {
+		ptw_warn(e, "table-not-ram",
+			 "page table at PA 0x%" PRIx64
+			 " (level %d, VA 0x%" PRIx64
+			 ") is not in guest RAM; not tracked",
+			 pa, level, va_base);
+		g_free(shadow);
+		return NULL;
+	}
+	t = g_new0(ptw_table, 1);
+	t->pa = pa;
+	t->level = level;
+	t->nent = nent;
+	t->va_base = va_base;
+	t->space = is_root ? pa : space;
+	t->is_root = is_root;
+	t->refs = is_root ? 0 : 1;
+	t->shadow = shadow;
+	g_hash_table_insert(e->tables, &t->pa, t);
+	uint64_t page = pa & ~0xfffULL;
+	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
+	t->next_in_page = head;
+	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
+	bitmap_set(e, page, true);
+	e->stats[ST_TABLES_REGISTERED]++;
+	if (is_root)
+		e->stats[ST_ROOTS]++;
+	table_walk_children(e, t);
+	return t;
+}
+
+/* A root with no valid user entries that no CPU holds can go: its page may
+ * be freed and reused as data (process exit). */
+static bool root_is_empty(ptw_engine *e, ptw_table *t)
+{
+	unsigned n = t->nent;
+	if (e->cfg.arch == PTW_ARCH_X86_64)
+		n = t->nent / 2; /* kernel half is shared and always present */
+	for (unsigned i = 0; i < n; i++)
+		if (decode(e, t->shadow[i], t->level).type != PTW_DESC_INVALID)
+			return false;
+	return true;
+}
+
+static void root_put(ptw_engine *e, ptw_table *t)
+{
+	if (!t)
+		return;
+	if (t->cpu_refs)
+		t->cpu_refs--;
+	if (t->cpu_refs == 0 && root_is_empty(e, t))
+		table_drop(e, t);
+}
+
+static ptw_table *root_get(ptw_engine *e, uint64_t pa, int level,
+			   unsigned nent, uint64_t va_base, uint16_t asid)
+{
+	ptw_table *t = table_lookup(e, pa);
+	if (t && t->is_root && (t->level != level || t->nent != nent ||
+				t->va_base != va_base)) {
+		if (t->cpu_refs == 0) {
+			table_drop(e, t); /* geometry changed (TCR) */
+			t = NULL;
+		} else {
+			ptw_warn(e, "root-geometry",
+				 "root 0x%" PRIx64
+				 " is used with two geometries at once "
+				 "(level %d/%u entries and level %d/%u)",
+				 pa, t->level, t->nent, level, nent);
+			return NULL;
+		}
+	}
+	t = table_register(e, pa, level, nent, va_base, pa, true);
+	if (t) {
+		t->cpu_refs++;
+		t->asid = asid;
+	}
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* pending-change records (stale TLB) */
+
+static guint64 pend_key(uint64_t space, uint64_t va)
+{
+	return space * 0x9e3779b97f4a7c15ULL ^ va;
+}
+
+static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p,
+			 bool by_pa)
+{
+	ptw_pending *head = g_hash_table_lookup(h, &key);
+	ptw_pending **link = &head;
+	while (*link && *link != p)
+		link = by_pa ? &(*link)->next_pa : &(*link)->next_key;
+	if (*link)
+		*link = by_pa ? p->next_pa : p->next_key;
+	if (head)
+		g_hash_table_insert(h, g_memdup2(&key, sizeof(key)), head);
+	else
+		g_hash_table_remove(h, &key);
+}
+
+static void pend_free(ptw_engine *e, ptw_pending *p)
+{
+	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
+	chain_remove(e->pend_by_pa, p->old_pa, p, true);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		e->pend_head = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		e->pend_tail = p->prev;
+	__atomic_store_n(&e->npending, e->npending - 1, __ATOMIC_RELAXED);
+	g_free(p);
+}
+
+static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		     unsigned idx, uint64_t va, const ptw_desc *dold,
+		     uint64_t old, uint64_t new)
+{
+	if ((unsigned)e->npending >= e->cfg.max_pending) {
+		e->stats[ST_PENDING_OVERFLOW]++;
+		pend_free(e, e->pend_head);
+	}
+	ptw_pending *p = g_new0(ptw_pending, 1);
+	p->space = entry_space(e, t, va);
+	p->va = va & ~(dold->size - 1);
+	p->size = dold->size;
+	p->old_pa = dold->oa;
+	ptw_table *root = table_lookup(e, t->space);
+	p->asid = root ? root->asid : 0;
+	if (e->cfg.arch == PTW_ARCH_ARM64)
+		p->global = !((old >> 11) & 1);
+	else
+		p->global = ((old >> 8) & 1) && ((e->cpu[c->cpu].cr4 >> 7) & 1);
+	p->changer = c->cpu;
+	p->need = e->all_cpus;
+	p->when = *c;
+	p->pte_pa = t->pa + idx * 8;
+	p->level = t->level;
+	p->old_desc = old;
+	p->new_desc = new;
+	guint64 k = pend_key(p->space, p->va);
+	p->next_key = g_hash_table_lookup(e->pend_by_key, &k);
+	g_hash_table_insert(e->pend_by_key, g_memdup2(&k, sizeof(k)), p);
+	guint64 kp = p->old_pa;
+	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
+	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
+	p->prev = e->pend_tail;
+	if (e->pend_tail)
+		e->pend_tail->next = p;
+	else
+		e->pend_head = p;
+	e->pend_tail = p;
+	__atomic_store_n(&e->npending, e->npending + 1, __ATOMIC_RELAXED);
+	if ((uint64_t)e->npending > e->stats[ST_PENDING_PEAK])
+		e->stats[ST_PENDING_PEAK] = e->npending;
+}
+
+static const uint64_t leaf_sizes[] = { 4096ULL, 2ULL << 20, 1ULL << 30,
+				       512ULL << 30 };
+
+/* The old physical page of a pending record was mapped or written through
+ * another address: a stale access to it now reads or corrupts reused data. */
+static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
+			     uint64_t va)
+{
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		guint64 k = pa & ~(leaf_sizes[s] - 1);
+		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_pa, &k);
+		     p; p = p->next_pa) {
+			if (p->old_pa != k || p->size != leaf_sizes[s])
+				continue;
+			if (p->space == space &&
+			    p->va == (va & ~(p->size - 1)))
+				continue;
+			p->reused = true;
+		}
+	}
+}
+
+static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			uint64_t pa, bool is_store)
+{
+	uint64_t space = access_space(e, c->cpu, va);
+	if (!space)
+		return;
+	uint64_t bit = 1ULL << c->cpu;
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		uint64_t sz = leaf_sizes[s];
+		uint64_t base = va & ~(sz - 1);
+		guint64 k = pend_key(space, base);
+		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_key, &k);
+		     p; p = p->next_key) {
+			if (p->space != space || p->va != base ||
+			    p->size != sz || !(p->need & bit))
+				continue;
+			if ((pa & ~(sz - 1)) != p->old_pa)
+				continue;
+			e->stats[ST_STALE_ACCESSES]++;
+			if (p->reported & bit)
+				continue;
+			p->reported |= bit;
+			bool own = c->cpu == p->changer;
+			if (!(own || p->reused || p->changer_local_inval)) {
+				e->stats[ST_STALE_DEFERRED]++;
+				continue;
+			}
+			ptw_finding f = { 0 };
+			f.kind = PTW_KIND_STALE_TLB_ACCESS;
+			f.ctx = *c;
+			f.pte_pa = p->pte_pa;
+			f.va = va;
+			f.level = p->level;
+			f.old_desc = p->old_desc;
+			f.new_desc = p->new_desc;
+			snprintf(f.detail, sizeof(f.detail),
+				 "%s through a translation the page tables no "
+				 "longer hold: old PA 0x%" PRIx64
+				 " used (access PA 0x%" PRIx64
+				 "); entry changed by vcpu %u at pc 0x%" PRIx64
+				 " icount %" PRIu64
+				 " with no covering invalidation on this vcpu "
+				 "since; %s",
+				 is_store ? "store" : "load", p->old_pa, pa,
+				 p->changer, p->when.pc, p->when.icount,
+				 own ? "the accessing vcpu made the change"
+				 : p->reused
+					 ? "the old page has been reused since"
+					 : "the changer invalidated only "
+					   "locally (non-broadcast)");
+			ptw_report_finding(e, &f);
+		}
+	}
+}
+
+/* Invalidation on the CPUs in 'targets' of records matching a scope. */
+typedef struct {
+	bool all;	 /* everything (incl. global) */
+	bool nonglobal;	 /* all non-global entries */
+	bool by_asid;	 /* restrict non-global matches to asid */
+	uint16_t asid;
+	bool by_va;
+	uint64_t va_lo, va_hi; /* inclusive range */
+	bool scoped;	       /* a targeted (VA or ASID) operation */
+} inval_scope;
+
+static bool scope_matches(const inval_scope *s, const ptw_pending *p)
+{
+	if (s->all)
+		return true;
+	if (s->nonglobal && !s->by_va)
+		return !p->global && (!s->by_asid || p->asid == s->asid);
+	if (s->by_va) {
+		uint64_t lo = p->va, hi = p->va + p->size - 1;
+		if (hi < s->va_lo || lo > s->va_hi)
+			return false;
+		return p->global || !s->by_asid || p->asid == s->asid;
+	}
+	return false;
+}
+
+static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+		       uint64_t targets)
+{
+	ptw_pending *next;
+	for (ptw_pending *p = e->pend_head; p; p = next) {
+		next = p->next;
+		if (!scope_matches(s, p))
+			continue;
+		if (s->scoped && c->cpu == p->changer &&
+		    (p->need & ~targets & e->all_cpus))
+			p->changer_local_inval = true;
+		p->need &= ~targets;
+		if (!p->need)
+			pend_free(e, p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* entry transitions */
+
+static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
+			 ptw_table *t, unsigned idx, uint64_t old, uint64_t new,
+			 const char *detail)
+{
+	ptw_finding f = { 0 };
+	f.kind = k;
+	f.ctx = *c;
+	f.pte_pa = t->pa + idx * 8;
+	f.va = entry_va(e, t, idx);
+	f.level = t->level;
+	f.old_desc = old;
+	f.new_desc = new;
+	g_strlcpy(f.detail, detail, sizeof(f.detail));
+	ptw_report_finding(e, &f);
+}
+
+static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			 unsigned idx, uint64_t new)
+{
+	uint64_t old = t->shadow[idx];
+	if (old == new)
+		return;
+	t->shadow[idx] = new;
+	uint64_t hw = ptw_hw_managed_bits(e->cfg.arch, old, new);
+	if (((old ^ new) & ~hw) == 0) {
+		e->stats[ST_HW_AD_ONLY]++;
+		return;
+	}
+	e->stats[ST_ENTRY_CHANGES]++;
+	int level = t->level;
+	uint64_t va = entry_va(e, t, idx);
+	uint64_t space = entry_space(e, t, va);
+	ptw_desc dold = decode(e, old, level), dnew = decode(e, new, level);
+	bool same_table = dold.type == PTW_DESC_TABLE &&
+			  dnew.type == PTW_DESC_TABLE && dold.oa == dnew.oa;
+
+	if (e->cfg.arch == PTW_ARCH_ARM64) {
+		const char *why =
+			ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+		if (why) {
+			char d[256];
+			snprintf(d, sizeof(d),
+				 "live valid descriptor replaced by another "
+				 "valid one without break-before-make: %s "
+				 "(old %s 0x%" PRIx64 ", new %s 0x%" PRIx64
+				 ")",
+				 why,
+				 dold.type == PTW_DESC_TABLE ? "table" : "oa",
+				 dold.oa,
+				 dnew.type == PTW_DESC_TABLE ? "table" : "oa",
+				 dnew.oa);
+			report_entry(e, PTW_KIND_BBM_VALID_TO_VALID, c, t, idx,
+				     old, new, d);
+		}
+	}
+
+	/* leaf mapping changed: remember the old translation */
+	if (is_leaf(&dold) && !(is_leaf(&dnew) && dnew.oa == dold.oa &&
+				dnew.size == dold.size)) {
+		e->stats[ST_LEAF_CHANGES]++;
+		pend_add(e, c, t, idx, va, &dold, old, new);
+	}
+	if (is_leaf(&dnew) && ptw_has_pending(e))
+		pend_mark_reused(e, dnew.oa, space, va);
+
+	/* follow table links last: dropping a child may free memory only
+	 * it referenced, and a new child is read from guest memory */
+	if (dold.type == PTW_DESC_TABLE && !same_table)
+		table_unref(e, dold.oa, next_level(e, level));
+	if (dnew.type == PTW_DESC_TABLE && !same_table &&
+	    level != last_level(e))
+		table_register(e, dnew.oa, next_level(e, level), 512, va, space,
+			       false);
+}
+
+static void table_store(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
+			unsigned size)
+{
+	uint64_t page = pa & ~0xfffULL;
+	uint64_t end = pa + (size ? size : 1);
+	e->stats[ST_PT_STORES]++;
+	ptw_table *t = g_hash_table_lookup(e->table_pages, &page);
+	while (t) {
+		/* entry_update may drop tables of this page: restart safely */
+		ptw_table *next = t->next_in_page;
+		uint64_t tend = t->pa + t->nent * 8ULL;
+		if (pa < tend && end > t->pa) {
+			uint64_t lo = pa > t->pa ? pa : t->pa;
+			uint64_t hi = end < tend ? end : tend;
+			unsigned i0 = (unsigned)((lo - t->pa) / 8);
+			unsigned i1 = (unsigned)((hi - 1 - t->pa) / 8);
+			uint64_t tpa = t->pa;
+			for (unsigned i = i0; i <= i1; i++) {
+				uint64_t v;
+				if (!e->cfg.read_phys(e->cfg.read_opaque,
+						      tpa + i * 8, &v, 8))
+					break;
+				entry_update(e, c, t, i, v);
+				if (table_lookup(e, tpa) != t)
+					break; /* t was dropped */
+			}
+			if (table_lookup(e, tpa) == t && t->is_root &&
+			    t->cpu_refs == 0 && root_is_empty(e, t))
+				table_drop(e, t);
+			/* the page list may have changed: rescan from head */
+			next = NULL;
+			ptw_table *h = g_hash_table_lookup(e->table_pages,
+							   &page);
+			for (ptw_table *q = h; q; q = q->next_in_page)
+				if (q->pa > tpa) {
+					next = q;
+					break;
+				}
+		}
+		t = next;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* roots */
+
+static void cpu_release_roots(ptw_engine *e, ptw_cpu *cs)
+{
+	for (int i = 0; i < 2; i++) {
+		ptw_table *r = cs->root[i];
+		cs->root[i] = NULL;
+		root_put(e, r);
+	}
+}
+
+static void arm64_update_roots(ptw_engine *e, unsigned cpu)
+{
+	ptw_cpu *cs = &e->cpu[cpu];
+	bool on = cs->sctlr & 1;
+	if (!on) {
+		if (cs->mmu_on)
+			ptw_warn(e, "mmu-off",
+				 "vcpu %u turned its MMU off (SCTLR_EL1.M=0): "
+				 "its translations are not checked until it "
+				 "turns it back on",
+				 cpu);
+		cs->mmu_on = false;
+		cpu_release_roots(e, cs);
+		return;
+	}
+	cs->mmu_on = true;
+	uint64_t tcr = cs->tcr;
+	e->lpa2 = (tcr >> 59) & 1;
+	unsigned as16 = (tcr >> 36) & 1;
+	unsigned a1 = (tcr >> 22) & 1;
+	uint16_t asid = (uint16_t)(cs->ttbr[a1] >> 48);
+	if (!as16)
+		asid &= 0xff;
+	for (int i = 0; i < 2; i++) {
+		ptw_table *want = NULL;
+		unsigned tsz = i ? (tcr >> 16) & 63 : tcr & 63;
+		bool epd = i ? (tcr >> 23) & 1 : (tcr >> 7) & 1;
+		unsigned tg = i ? (tcr >> 30) & 3 : (tcr >> 14) & 3;
+		bool g4k = i ? tg == 2 : tg == 0;
+		int start;
+		unsigned nent;
+		if (!epd && !g4k)
+			ptw_warn(e, "granule",
+				 "vcpu %u TTBR%d uses a granule other than "
+				 "4K (TG=%u): not tracked",
+				 cpu, i, tg);
+		else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
+			uint64_t pa = ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
+			uint64_t va_base = i ? ~0ULL << (64 - tsz) : 0;
+			want = root_get(e, pa, start, nent, va_base, asid);
+		}
+		ptw_table *old = cs->root[i];
+		cs->root[i] = want;
+		root_put(e, old);
+	}
+}
+
+static void x86_update_roots(ptw_engine *e, unsigned cpu)
+{
+	ptw_cpu *cs = &e->cpu[cpu];
+	bool on = (cs->cr0 >> 31) & 1 && (cs->cr4 >> 5) & 1 &&
+		  (cs->efer >> 8) & 1; /* PG, PAE, LME */
+	if (!on) {
+		if (cs->mmu_on)
+			ptw_warn(e, "mmu-off",
+				 "vcpu %u left 64-bit paging: its translations "
+				 "are not checked until it returns",
+				 cpu);
+		cs->mmu_on = false;
+		cpu_release_roots(e, cs);
+		return;
+	}
+	cs->mmu_on = true;
+	int levels = (cs->cr4 >> 12) & 1 ? 5 : 4;
+	uint64_t pa = cs->cr3 & 0x000ffffffffff000ULL;
+	uint16_t pcid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
+	ptw_table *want = root_get(e, pa, levels, 512, 0, pcid);
+	ptw_table *old = cs->root[0];
+	cs->root[0] = want;
+	root_put(e, old);
+}
+
+/* ------------------------------------------------------------------ */
+/* events */
+
+void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
+		   uint64_t value)
+{
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	ptw_cpu *cs = &e->cpu[c->cpu];
+	switch (reg) {
+	case PTW_REG_ARM_TTBR0:
+	case PTW_REG_ARM_TTBR1:
+	case PTW_REG_ARM_TCR:
+	case PTW_REG_ARM_SCTLR: {
+		uint64_t *slot = reg == PTW_REG_ARM_TTBR0   ? &cs->ttbr[0]
+				 : reg == PTW_REG_ARM_TTBR1 ? &cs->ttbr[1]
+				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
+							    : &cs->sctlr;
+		bool was_on = cs->mmu_on;
+		if (*slot != value || (reg == PTW_REG_ARM_SCTLR &&
+				       (bool)(value & 1) != was_on)) {
+			*slot = value;
+			arm64_update_roots(e, c->cpu);
+		}
+		break;
+	}
+	case PTW_REG_ARM_MAIR:
+		cs->mair = value;
+		e->mair = value;
+		break;
+	case PTW_REG_X86_CR3: {
+		e->stats[ST_CR3_WRITES]++;
+		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
+		cs->cr3 = value & ~(1ULL << 63);
+		x86_update_roots(e, c->cpu);
+		if (!noflush) {
+			inval_scope s = { .nonglobal = true };
+			invalidate(e, c, &s, 1ULL << c->cpu);
+		}
+		break;
+	}
+	case PTW_REG_X86_CR4: {
+		uint64_t chg = cs->cr4 ^ value;
+		cs->cr4 = value;
+		x86_update_roots(e, c->cpu);
+		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
+			inval_scope s = { .all = true }; /* PGE/PCIDE/LA57 */
+			invalidate(e, c, &s, 1ULL << c->cpu);
+		}
+		break;
+	}
+	case PTW_REG_X86_CR0:
+		cs->cr0 = value;
+		x86_update_roots(e, c->cpu);
+		break;
+	case PTW_REG_X86_EFER:
+		cs->efer = value;
+		x86_update_roots(e, c->cpu);
+		break;
+	}
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		   unsigned size, bool is_store, uint64_t value)
+{
+	(void)value;
+	if (pa == PTW_NO_PA || c->cpu >= e->cfg.ncpus)
+		return;
+	bool pend = ptw_has_pending(e);
+	bool tstore = is_store && ptw_is_table_page(e, pa);
+	if (!pend && !tstore)
+		return;
+	g_mutex_lock(&e->lock);
+	if (pend) {
+		stale_check(e, c, va, pa, is_store);
+		if (is_store && e->npending) {
+			uint64_t sp = access_space(e, c->cpu, va);
+			pend_mark_reused(e, pa, sp, va);
+		}
+	}
+	if (tstore)
+		table_store(e, c, pa, size);
+	g_mutex_unlock(&e->lock);
+}
+
+static uint64_t sext(uint64_t v, unsigned bit)
+{
+	return (v & (1ULL << bit)) ? v | ~((1ULL << bit) - 1)
+				   : v & ((1ULL << bit) - 1);
+}
+
+void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
+		       unsigned crm, unsigned op2, uint64_t xt)
+{
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	e->stats[ST_TLBI]++;
+	inval_scope s = { 0 };
+	bool broadcast = crm == 1 || crm == 2 || crm == 3 || crm == 5;
+	bool range = crm == 2 || crm == 5 || crm == 6;
+	bool known = true;
+	uint16_t asid = (uint16_t)(xt >> 48);
+	if (!((e->cpu[c->cpu].tcr >> 36) & 1))
+		asid &= 0xff;
+	if (op1 == 4 && crm == 4) {
+		known = false; /* stage-2 IPA forms: not modelled, no effect */
+	} else if (!range && (crm == 1 || crm == 3 || crm == 7)) {
+		switch (op2) {
+		case 0: /* VMALLE1 / ALLE2 / ALLE3 */
+		case 4: /* ALLE1 (op1=4) */
+		case 6: /* VMALLS12E1 (op1=4) */
+			s.all = true;
+			break;
+		case 2: /* ASIDE1 */
+			if (op1 == 0) {
+				s.nonglobal = s.by_asid = true;
+				s.asid = asid;
+				s.scoped = true;
+			} else
+				s.all = true;
+			break;
+		case 1: /* VAE1 / VAE2 / VAE3 */
+		case 5: /* VALE1 ... */
+		case 3: /* VAAE1 */
+		case 7: /* VAALE1 */
+			s.by_va = true;
+			s.scoped = true;
+			s.va_lo = s.va_hi = sext((xt & ((1ULL << 44) - 1))
+							 << 12,
+						 55) &
+					    ~0xfffULL;
+			s.va_hi |= 0xfff;
+			if (op1 == 0 && (op2 == 1 || op2 == 5)) {
+				s.by_asid = true;
+				s.asid = asid;
+			}
+			break;
+		default:
+			known = false;
+		}
+	} else if (range) {
+		unsigned scale = (xt >> 44) & 3, num = (xt >> 39) & 31;
+		uint64_t pages = (uint64_t)(num + 1) << (5 * scale + 1);
+		uint64_t base = xt & ((1ULL << 37) - 1);
+		uint64_t va = e->lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
+		unsigned tg = (xt >> 46) & 3;
+		uint64_t gran = tg == 2 ? 16384 : tg == 3 ? 65536 : 4096;
+		s.by_va = true;
+		s.scoped = true;
+		s.va_lo = va;
+		s.va_hi = va + pages * gran - 1;
+		if (op1 == 0 && (op2 == 1 || op2 == 5)) {
+			s.by_asid = true;
+			s.asid = asid;
+		}
+	} else {
+		known = false;
+	}
+	if (!known) {
+		ptw_warn(e, "tlbi-unknown",
+			 "TLBI op1=%u CRm=%u op2=%u at pc 0x%" PRIx64
+			 " not modelled: treated as invalidating all",
+			 op1, crm, op2, c->pc);
+		s.all = true;
+		s.scoped = false;
+		broadcast = true;
+	}
+	invalidate(e, c, &s, broadcast ? e->all_cpus : 1ULL << c->cpu);
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
+{
+	(void)c;
+	(void)crm;
+	__atomic_fetch_add(&e->stats[ST_DSB], 1, __ATOMIC_RELAXED);
+}
+
+void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
+{
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	e->stats[ST_INVLPG]++;
+	/* x86 shootdowns are each CPU invalidating itself after an IPI, so a
+	 * local INVLPG says nothing about the scope the changer intended:
+	 * not 'scoped'. */
+	inval_scope s = { .by_va = true, .va_lo = va & ~0xfffULL,
+			  .va_hi = va | 0xfff };
+	invalidate(e, c, &s, 1ULL << c->cpu);
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
+{
+	(void)type;
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	e->stats[ST_INVLPG]++;
+	inval_scope s = { .all = true };
+	invalidate(e, c, &s, 1ULL << c->cpu);
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	(void)a3;
+	(void)a4;
+	g_mutex_lock(&e->lock);
+	e->stats[ST_CLIENT_REQUESTS]++;
+	switch (req) {
+	case CLIENT_EXPECT:
+		if (a1 > 0 && a1 < PTW_KIND_COUNT && a2 < (1ULL << 32)) {
+			e->expected[a1] += a2;
+			e->expect_declared = true;
+			ptw_report_line(e, "expect: %s x%" PRIu64
+					   " (vcpu %u pc 0x%" PRIx64 ")",
+					ptw_kind_name((ptw_kind)a1), a2, c->cpu,
+					c->pc);
+		} else
+			ptw_warn(e, "client-bad",
+				 "EXPECT with bad kind %" PRIu64
+				 " or count %" PRIu64 " ignored",
+				 a1, a2);
+		break;
+	case CLIENT_PHASE: {
+		char label[17] = { 0 };
+		memcpy(label, &a1, 8);
+		memcpy(label + 8, &a2, 8);
+		for (int i = 0; i < 16 && label[i]; i++)
+			if (label[i] < 0x20 || label[i] > 0x7e)
+				label[i] = '?';
+		ptw_report_line(e,
+				"phase: %s (vcpu %u pc 0x%" PRIx64
+				" icount %" PRIu64 ")",
+				label, c->cpu, c->pc, c->icount);
+		break;
+	}
+	case CLIENT_DONE:
+		e->guest_done = true;
+		e->guest_status = a1;
+		ptw_report_line(e, "guest done: %s (vcpu %u)",
+				a1 ? "its own checks FAILED" : "checks passed",
+				c->cpu);
+		break;
+	default:
+		ptw_warn(e, "client-unknown",
+			 "client request 0x%" PRIx64 " from vcpu %u pc 0x%" PRIx64
+			 " is not supported by this ptwatch; ignored",
+			 req, c->cpu, c->pc);
+	}
+	g_mutex_unlock(&e->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* lifecycle and queries */
+
+static guint u64_hash(gconstpointer p)
+{
+	uint64_t v = *(const uint64_t *)p;
+	return (guint)(v ^ (v >> 32) ^ (v >> 17));
+}
+
+static gboolean u64_equal(gconstpointer a, gconstpointer b)
+{
+	return *(const uint64_t *)a == *(const uint64_t *)b;
+}
+
+ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
+{
+	if (cfg->ncpus == 0 || cfg->ncpus > PTW_MAX_CPUS) {
+		*err = g_strdup_printf("ptwatch supports 1..%d vCPUs, got %u",
+				       PTW_MAX_CPUS, cfg->ncpus);
+		return NULL;
+	}
+	ptw_engine *e = g_new0(ptw_engine, 1);
+	e->cfg = *cfg;
+	if (!e->cfg.max_pending)
+		e->cfg.max_pending = 8192;
+	e->all_cpus = cfg->ncpus == 64 ? ~0ULL : (1ULL << cfg->ncpus) - 1;
+	g_mutex_init(&e->lock);
+	e->tables = g_hash_table_new(u64_hash, u64_equal);
+	e->table_pages = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_by_key = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
+	e->mair = 0;
+	char *rerr = NULL;
+	ptw_report_open(e, &rerr);
+	if (rerr) {
+		*err = rerr;
+		ptw_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void ptw_engine_finish(ptw_engine *e)
+{
+	g_mutex_lock(&e->lock);
+	if (!e->finished) {
+		e->finished = true;
+		ptw_report_summary(e, true);
+		ptw_report_close(e);
+	}
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_engine_free(ptw_engine *e)
+{
+	if (!e)
+		return;
+	if (e->log || e->jsonl)
+		ptw_report_close(e);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->tables);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		ptw_table *t = v;
+		g_free(t->shadow);
+		g_free(t);
+	}
+	g_hash_table_destroy(e->tables);
+	g_hash_table_destroy(e->table_pages);
+	for (ptw_pending *p = e->pend_head, *n; p; p = n) {
+		n = p->next;
+		g_free(p);
+	}
+	g_hash_table_destroy(e->pend_by_key);
+	g_hash_table_destroy(e->pend_by_pa);
+	g_hash_table_destroy(e->warn_keys);
+	g_array_free(e->findings, TRUE);
+	for (int i = 0; i < BITMAP_CHUNKS; i++)
+		g_free(e->bitmap[i]);
+	g_free(e->out_dir);
+	g_mutex_clear(&e->lock);
+	g_free(e);
+}
+
+unsigned ptw_finding_count(ptw_engine *e, ptw_kind k)
+{
+	return (k > 0 && k < PTW_KIND_COUNT) ? e->kind_count[k] : 0;
+}
+
+unsigned ptw_findings_total(ptw_engine *e)
+{
+	return e->findings->len;
+}
+
+const ptw_finding *ptw_finding_get(ptw_engine *e, unsigned i)
+{
+	if (i >= e->findings->len)
+		return NULL;
+	return &g_array_index(e->findings, ptw_finding, i);
+}
+
+bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val)
+{
+	uint64_t page = pa & ~0xfffULL;
+	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
+	     t = t->next_in_page) {
+		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
+			*val = t->shadow[(pa - t->pa) / 8];
+			return true;
+		}
+	}
+	return false;
+}
+
+unsigned ptw_table_count(ptw_engine *e)
+{
+	return g_hash_table_size(e->tables);
+}
+
+uint64_t ptw_stat(ptw_engine *e, const char *name)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		if (strcmp(ptw_stat_names[i], name) == 0)
+			return e->stats[i];
+	if (strcmp(name, "pending_records") == 0)
+		return (uint64_t)e->npending;
+	return 0;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptwatch analysis engine: public interface.
+ *
+ * Plain C (glib only), no QEMU dependency. The QEMU plugin, an offline trace
+ * reader and the unit tests all drive it with the same normalised events:
+ * system-register loads (page-table roots and translation controls), memory
+ * accesses with VA and PA, TLB maintenance, barriers and client requests.
+ *
+ * The engine is thread-safe: events may arrive concurrently from several
+ * vCPU threads (MTTCG). ptw_is_table_page() and ptw_has_pending() are
+ * lock-free so the adapter can filter the hot path cheaply.
+ */
+#ifndef PTW_H
+#define PTW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PTW_MAX_CPUS 64
+#define PTW_NO_PA UINT64_MAX
+
+typedef enum {
+	PTW_ARCH_ARM64 = 1,
+	PTW_ARCH_X86_64 = 2,
+} ptw_arch;
+
+/* Finding kinds; numbering shared with guest-tests/include/ptwatch-client.h */
+typedef enum {
+	PTW_KIND_NONE = 0,
+	PTW_KIND_BBM_VALID_TO_VALID = 1,
+	PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE = 2,
+	PTW_KIND_BBM_WINDOW_READ = 3,
+	PTW_KIND_STALE_TLB_ACCESS = 4,
+	PTW_KIND_PARTIAL_UNIT_UNMAP = 5,
+	PTW_KIND_CONTIG_MISPROGRAMMED = 6,
+	PTW_KIND_PTE_ABA = 7,
+	PTW_KIND_DATA_MISMATCH = 8,
+	PTW_KIND_COUNT
+} ptw_kind;
+
+const char *ptw_kind_name(ptw_kind k);
+ptw_kind ptw_kind_from_name(const char *name);
+
+/* System registers the engine cares about. */
+typedef enum {
+	PTW_REG_ARM_TTBR0 = 1,
+	PTW_REG_ARM_TTBR1,
+	PTW_REG_ARM_TCR,
+	PTW_REG_ARM_SCTLR,
+	PTW_REG_ARM_MAIR,
+	PTW_REG_X86_CR0,
+	PTW_REG_X86_CR3,
+	PTW_REG_X86_CR4,
+	PTW_REG_X86_EFER,
+} ptw_reg;
+
+/* Where and when an event happened. */
+typedef struct {
+	unsigned cpu;
+	uint64_t pc;
+	uint64_t icount; /* guest instructions retired by this vCPU */
+} ptw_ctx;
+
+/* Guest physical memory reader (e.g. a mapping of the RAM backend). */
+typedef bool (*ptw_read_phys_fn)(void *opaque, uint64_t pa, void *buf,
+				 size_t len);
+
+typedef struct {
+	ptw_arch arch;
+	unsigned ncpus;
+	ptw_read_phys_fn read_phys;
+	void *read_opaque;
+	/* Output directory for ptwatch.log, findings.jsonl, summary.json;
+	 * NULL for none (unit tests). */
+	const char *out_dir;
+	/* Echo findings and warnings here too (may be NULL). */
+	FILE *echo;
+	/* Maximum pending-change records kept for stale-TLB detection. */
+	unsigned max_pending;
+} ptw_config;
+
+typedef struct {
+	ptw_kind kind;
+	ptw_arch arch;
+	ptw_ctx ctx;
+	uint64_t pte_pa; /* physical address of the entry */
+	uint64_t va;	 /* VA the entry maps */
+	int level;	 /* architecture level of the entry */
+	uint64_t old_desc, new_desc;
+	char detail[320];
+} ptw_finding;
+
+typedef struct ptw_engine ptw_engine;
+
+/* Returns NULL and sets *err (static string or g_strdup'd message, caller
+ * frees with g_free) when the output directory cannot be written. */
+ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err);
+/* Writes summary.json, closes logs. Safe to call once. */
+void ptw_engine_finish(ptw_engine *e);
+void ptw_engine_free(ptw_engine *e);
+
+/* ---- events ---- */
+
+/* A system register now holds value (the instruction that writes it is
+ * about to complete, or the value was read at vCPU start). */
+void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
+		   uint64_t value);
+
+/* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
+ * page-table pages the engine re-reads memory for the real value (failed CAS,
+ * fetch-op atomics); value is what QEMU reported. */
+void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		   unsigned size, bool is_store, uint64_t value);
+
+/* arm64 TLBI (SYS with CRn=8): op1, CRm, op2 from the encoding; xt the
+ * register operand (0 for forms without one). */
+void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
+		       unsigned crm, unsigned op2, uint64_t xt);
+
+/* arm64 DSB (crm = the option field: 0xb ISH, 0xf SY, ...). */
+void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
+
+/* x86 INVLPG of one linear address, on this CPU only. */
+void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va);
+
+/* x86 INVPCID (type from the register operand; descriptor not decoded):
+ * treated as invalidating everything on this CPU. */
+void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type);
+
+/* A client request from the guest (see ptwatch-client.h). */
+void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+
+/* ---- hot-path filters (lock-free) ---- */
+bool ptw_is_table_page(ptw_engine *e, uint64_t pa);
+bool ptw_has_pending(ptw_engine *e);
+
+/* ---- queries (for tests and the adapter) ---- */
+unsigned ptw_finding_count(ptw_engine *e, ptw_kind k);
+/* i-th finding recorded (in order), or NULL. */
+const ptw_finding *ptw_finding_get(ptw_engine *e, unsigned i);
+unsigned ptw_findings_total(ptw_engine *e);
+/* Shadow value of the descriptor at pa, false if pa is not a tracked entry */
+bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val);
+/* Number of tracked page-table pages. */
+unsigned ptw_table_count(ptw_engine *e);
+/* Named statistic (see summary.json "stats"), 0 if unknown. */
+uint64_t ptw_stat(ptw_engine *e, const char *name);
+/* Log a warning line (rate limited per key). */
+void ptw_warn(ptw_engine *e, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- architecture helpers, exposed for the adapter and unit tests ---- */
+
+typedef enum {
+	PTW_DESC_INVALID = 0,
+	PTW_DESC_TABLE,
+	PTW_DESC_BLOCK, /* leaf above the last level */
+	PTW_DESC_PAGE,	/* leaf at the last level */
+} ptw_desc_type;
+
+typedef struct {
+	ptw_desc_type type;
+	uint64_t oa;   /* output address (leaf) or next-level table address */
+	uint64_t size; /* bytes mapped by a leaf */
+} ptw_desc;
+
+/* arm64, 4K granule. lpa2: TCR_EL1.DS set (52-bit OA, bits 9:8 = OA[51:50])
+ * level: -1..3 */
+ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2);
+/* Start level and root entry count for a region of 64 - tsz VA bits. */
+bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent);
+/* Root table PA from a TTBR value. */
+uint64_t ptw_arm64_ttbr_baddr(uint64_t ttbr, bool lpa2);
+/* Why a valid -> valid change needs break-before-make; NULL if it does
+ * not. mair: MAIR_EL1 (for Normal <-> Normal-Tagged). */
+const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
+				 bool lpa2, uint64_t mair);
+
+/* x86-64, level 1 (PT) .. 5 (PML5). */
+ptw_desc ptw_x86_decode(uint64_t d, int level);
+
+/* Bits the hardware may change on its own (access flag / dirty state):
+ * a difference in these alone is never a finding. */
+uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new);
+
+/* x86 instruction decoding used by the adapter (at translation time). */
+typedef enum {
+	PTW_X86_NONE = 0,
+	PTW_X86_MOV_TO_CR, /* cr, gpr */
+	PTW_X86_INVLPG,	   /* memory operand */
+	PTW_X86_INVPCID,   /* gpr = type register */
+	PTW_X86_WRMSR,
+} ptw_x86_op;
+
+typedef struct {
+	ptw_x86_op op;
+	int cr;	 /* MOV_TO_CR */
+	int gpr; /* source (MOV_TO_CR) / type register (INVPCID), 0..15 */
+	/* INVLPG effective address: base + index*scale + disp (+ rip) */
+	int base, index; /* -1 if absent; 16 = RIP-relative */
+	unsigned scale;
+	int64_t disp;
+	unsigned len;
+} ptw_x86_insn;
+
+bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *out);
+/* x86-64 GPR names in encoding order (rax, rcx, ... r15). */
+extern const char *const ptw_x86_gpr_names[16];
+
+/* arm64 instruction decoding used by the adapter. */
+typedef enum {
+	PTW_A64_NONE = 0,
+	PTW_A64_MSR,  /* sysreg write: reg, rt */
+	PTW_A64_TLBI, /* op1, crm, op2, rt */
+	PTW_A64_DSB,  /* crm */
+} ptw_a64_op;
+
+typedef struct {
+	ptw_a64_op op;
+	ptw_reg reg;
+	unsigned op1, crm, op2, rt;
+} ptw_a64_insn;
+
+bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out);
+/* Client-request sequences: number of instructions, and matchers. */
+#define PTW_CLIENT_SEQ_A64_WORDS 5
+bool ptw_arm64_is_client_seq(const uint32_t *w);
+#define PTW_CLIENT_SEQ_X86_BYTES 19
+bool ptw_x86_is_client_seq(const uint8_t *b);
+
+#endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptwatch logs: ptwatch.log (human, one block per finding), findings.jsonl
+ * (one JSON object per finding) and summary.json (counts, statistics,
+ * expectations). Findings are flushed as they happen; summary.json is
+ * written at start ("complete": false) and rewritten when the run ends.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine_internal.h"
+
+static const char *arch_name(ptw_arch a)
+{
+	return a == PTW_ARCH_ARM64 ? "arm64" : "x86_64";
+}
+
+void ptw_report_open(ptw_engine *e, char **err)
+{
+	if (!e->cfg.out_dir)
+		return;
+	e->out_dir = g_strdup(e->cfg.out_dir);
+	if (g_mkdir_with_parents(e->out_dir, 0755) != 0) {
+		*err = g_strdup_printf("cannot create output directory '%s': %s",
+				       e->out_dir, g_strerror(errno));
+		return;
+	}
+	char *p = g_build_filename(e->out_dir, "ptwatch.log", NULL);
+	e->log = fopen(p, "w");
+	if (!e->log) {
+		*err = g_strdup_printf("cannot write '%s': %s", p,
+				       g_strerror(errno));
+		g_free(p);
+		return;
+	}
+	g_free(p);
+	p = g_build_filename(e->out_dir, "findings.jsonl", NULL);
+	e->jsonl = fopen(p, "w");
+	if (!e->jsonl) {
+		*err = g_strdup_printf("cannot write '%s': %s", p,
+				       g_strerror(errno));
+		g_free(p);
+		return;
+	}
+	g_free(p);
+	fprintf(e->log, "ptwatch: arch %s, %u vCPUs\n", arch_name(e->cfg.arch),
+		e->cfg.ncpus);
+	fflush(e->log);
+	ptw_report_summary(e, false);
+}
+
+void ptw_report_line(ptw_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	if (e->log) {
+		va_start(ap, fmt);
+		vfprintf(e->log, fmt, ap);
+		va_end(ap);
+		fputc('\n', e->log);
+		fflush(e->log);
+	}
+	if (e->cfg.echo) {
+		fputs("ptwatch: ", e->cfg.echo);
+		va_start(ap, fmt);
+		vfprintf(e->cfg.echo, fmt, ap);
+		va_end(ap);
+		fputc('\n', e->cfg.echo);
+		fflush(e->cfg.echo);
+	}
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
+{
+	ptw_finding f = *fin;
+	f.arch = e->cfg.arch;
+	g_array_append_val(e->findings, f);
+	e->kind_count[f.kind]++;
+	const char *k = ptw_kind_name(f.kind);
+	if (e->log) {
+		fprintf(e->log,
+			"\n[%s] #%u vcpu %u pc 0x%" PRIx64 " icount %" PRIu64
+			"\n  entry PA 0x%" PRIx64 " level %d maps VA 0x%" PRIx64
+			"\n  old 0x%016" PRIx64 "  new 0x%016" PRIx64
+			"\n  %s\n",
+			k, e->findings->len, f.ctx.cpu, f.ctx.pc, f.ctx.icount,
+			f.pte_pa, f.level, f.va, f.old_desc, f.new_desc,
+			f.detail);
+		fflush(e->log);
+	}
+	if (e->jsonl) {
+		fprintf(e->jsonl,
+			"{\"kind\":\"%s\",\"arch\":\"%s\",\"vcpu\":%u,"
+			"\"pc\":\"0x%" PRIx64 "\",\"pte_pa\":\"0x%" PRIx64
+			"\",\"va\":\"0x%" PRIx64 "\",\"level\":%d,"
+			"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
+			"\",\"icount\":%" PRIu64 ",\"detail\":",
+			k, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc, f.pte_pa,
+			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
+		json_str(e->jsonl, f.detail);
+		fputs("}\n", e->jsonl);
+		fflush(e->jsonl);
+	}
+	if (e->cfg.echo) {
+		fprintf(e->cfg.echo,
+			"ptwatch: %s vcpu %u pc 0x%" PRIx64 " va 0x%" PRIx64
+			": %s\n",
+			k, f.ctx.cpu, f.ctx.pc, f.va, f.detail);
+		fflush(e->cfg.echo);
+	}
+}
+
+static const char *verdict(ptw_engine *e)
+{
+	if (!e->expect_declared && !e->guest_done)
+		return "none"; /* no expectations: an ordinary run */
+	if (!e->guest_done)
+		return "incomplete";
+	if (e->guest_status)
+		return "guest-failed";
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		if (e->kind_count[k] != e->expected[k])
+			return "mismatch";
+	return "pass";
+}
+
+void ptw_report_summary(ptw_engine *e, bool final)
+{
+	if (!e->out_dir)
+		return;
+	char *p = g_build_filename(e->out_dir, "summary.json.tmp", NULL);
+	char *q = g_build_filename(e->out_dir, "summary.json", NULL);
+	FILE *f = fopen(p, "w");
+	if (!f) {
+		g_free(p);
+		g_free(q);
+		return;
+	}
+	fprintf(f, "{\n  \"tool\": \"ptwatch\",\n  \"arch\": \"%s\",\n",
+		arch_name(e->cfg.arch));
+	fprintf(f, "  \"vcpus\": %u,\n  \"complete\": %s,\n", e->cfg.ncpus,
+		final ? "true" : "false");
+	fprintf(f, "  \"findings_total\": %u,\n  \"findings\": {",
+		e->findings->len);
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
+			ptw_kind_name((ptw_kind)k), e->kind_count[k]);
+	fprintf(f, "\n  },\n  \"expected\": ");
+	if (e->expect_declared || e->guest_done) {
+		fputc('{', f);
+		for (int k = 1; k < PTW_KIND_COUNT; k++)
+			fprintf(f, "%s\n    \"%s\": %" PRIu64, k > 1 ? "," : "",
+				ptw_kind_name((ptw_kind)k), e->expected[k]);
+		fprintf(f, "\n  },\n");
+	} else {
+		fprintf(f, "null,\n");
+	}
+	fprintf(f, "  \"guest\": {\"done\": %s, \"status\": %" PRIu64 "},\n",
+		e->guest_done ? "true" : "false", e->guest_status);
+	fprintf(f, "  \"verdict\": \"%s\",\n  \"stats\": {",
+		final ? verdict(e) : "incomplete");
+	for (int i = 0; i < ST_COUNT; i++)
+		fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "",
+			ptw_stat_names[i], e->stats[i]);
+	fprintf(f, ",\n    \"pending_records_at_exit\": %d,\n"
+		   "    \"tables_tracked_at_exit\": %u\n  }\n}\n",
+		e->npending, g_hash_table_size(e->tables));
+	fclose(f);
+	if (rename(p, q) != 0)
+		ptw_report_line(e, "warning: cannot write %s", q);
+	g_free(p);
+	g_free(q);
+}
+
+void ptw_report_close(ptw_engine *e)
+{
+	if (e->log) {
+		fprintf(e->log, "\nptwatch: %u finding(s)", e->findings->len);
+		for (int k = 1; k < PTW_KIND_COUNT; k++)
+			if (e->kind_count[k])
+				fprintf(e->log, ", %s %u",
+					ptw_kind_name((ptw_kind)k),
+					e->kind_count[k]);
+		fprintf(e->log, "; verdict %s\n", verdict(e));
+		fclose(e->log);
+		e->log = NULL;
+	}
+	if (e->jsonl) {
+		fclose(e->jsonl);
+		e->jsonl = NULL;
+	}
+}

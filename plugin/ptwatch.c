@@ -1,0 +1,566 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptwatch QEMU TCG plugin: a thin adapter from QEMU plugin callbacks to the
+ * ptwatch engine (plugin/engine). It
+ *  - reports every load and store with its VA, the PA of the TLB entry QEMU
+ *    actually used, and the PC,
+ *  - decodes at translation time the instructions that change translation
+ *    state (arm64 MSR TTBRn_EL1/TCR_EL1/SCTLR_EL1/MAIR_EL1, TLBI, DSB; x86
+ *    MOV to CR0/CR3/CR4, WRMSR EFER, INVLPG, INVPCID) and reads their
+ *    register operands in an instruction callback,
+ *  - recognises client-request sequences (guest-tests/include/ptwatch-client.h),
+ *  - gives the engine read access to guest RAM through the shared RAM backend
+ *    file the launcher created (memory-backend-file, share=on).
+ *
+ * Arguments:
+ *   ram=PATH          RAM backend file (required)
+ *   ram_base=ADDR     guest PA of the start of RAM (arm64 default 0x40000000)
+ *   ram_below_4g=SIZE x86: bytes of RAM mapped below 4 GiB (default: all)
+ *   out=DIR           output directory (default ./ptwatch-out)
+ *   echo=on|off       also print findings and warnings on stderr (off)
+ *   max_pending=N     pending-change records kept (default 8192)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qemu-plugin.h>
+
+#include "engine/ptw.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+
+static ptw_engine *eng;
+static ptw_arch arch;
+static unsigned ncpus;
+
+static struct qemu_plugin_scoreboard *icount_sb;
+static qemu_plugin_u64 icount;
+
+/* guest RAM through the shared backend */
+static uint8_t *ram;
+static uint64_t ram_size, ram_base, ram_below_4g;
+
+/* per-vCPU register handles and last values seen */
+enum { SR_TTBR0, SR_TTBR1, SR_TCR, SR_SCTLR, SR_MAIR, SR_CR0, SR_CR3,
+       SR_CR4, SR_EFER, SR_COUNT };
+static const ptw_reg sr_engine[SR_COUNT] = {
+	PTW_REG_ARM_TTBR0, PTW_REG_ARM_TTBR1, PTW_REG_ARM_TCR,
+	PTW_REG_ARM_SCTLR, PTW_REG_ARM_MAIR,  PTW_REG_X86_CR0,
+	PTW_REG_X86_CR3,   PTW_REG_X86_CR4,   PTW_REG_X86_EFER,
+};
+static const char *const sr_names[SR_COUNT][3] = {
+	{ "TTBR0_EL1", NULL }, { "TTBR1_EL1", NULL }, { "TCR_EL1", NULL },
+	{ "SCTLR_EL1", "SCTLR", NULL }, { "MAIR_EL1", NULL }, { "cr0", NULL },
+	{ "cr3", NULL }, { "cr4", NULL }, { "efer", NULL },
+};
+
+typedef struct {
+	struct qemu_plugin_register *gpr[32];
+	struct qemu_plugin_register *sr[SR_COUNT];
+	uint64_t sr_val[SR_COUNT];
+	bool sr_known[SR_COUNT];
+} vcpu_state;
+static vcpu_state vcpus[PTW_MAX_CPUS];
+
+/* instruction-callback payloads (kept for the life of the run) */
+typedef struct {
+	uint64_t pc;
+	unsigned len;
+	union {
+		ptw_a64_insn a64;
+		ptw_x86_insn x86;
+	};
+} insn_info;
+static GPtrArray *infos;
+static GMutex infos_lock;
+
+/* ------------------------------------------------------------------ */
+
+static bool read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+	(void)opaque;
+	uint64_t off;
+	if (arch == PTW_ARCH_X86_64) {
+		if (pa + len <= ram_below_4g)
+			off = pa;
+		else if (pa >= (1ULL << 32) &&
+			 pa - (1ULL << 32) + len <= ram_size - ram_below_4g)
+			off = ram_below_4g + (pa - (1ULL << 32));
+		else
+			return false;
+	} else {
+		if (pa < ram_base || pa - ram_base + len > ram_size)
+			return false;
+		off = pa - ram_base;
+	}
+	if (len == 8 && !(off & 7))
+		*(uint64_t *)buf =
+			__atomic_load_n((uint64_t *)(ram + off), __ATOMIC_RELAXED);
+	else
+		memcpy(buf, ram + off, len);
+	return true;
+}
+
+static uint64_t read_reg(struct qemu_plugin_register *h)
+{
+	if (!h)
+		return 0;
+	GByteArray *buf = g_byte_array_new();
+	int n = qemu_plugin_read_register(h, buf);
+	uint64_t v = 0;
+	if (n > 0)
+		memcpy(&v, buf->data, n > 8 ? 8 : (size_t)n);
+	g_byte_array_free(buf, TRUE);
+	return v;
+}
+
+static ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
+{
+	ptw_ctx c = { vcpu, pc, qemu_plugin_u64_get(icount, vcpu) };
+	return c;
+}
+
+/* Send system registers whose value changed since we last looked. */
+static void sync_sysregs(unsigned vcpu, uint64_t pc)
+{
+	if (vcpu >= ncpus)
+		return;
+	vcpu_state *vs = &vcpus[vcpu];
+	ptw_ctx c = ctx_of(vcpu, pc);
+	/* order matters: controls before roots, SCTLR/CR0 last */
+	static const int order_a64[] = { SR_MAIR, SR_TCR, SR_TTBR0, SR_TTBR1,
+					 SR_SCTLR };
+	static const int order_x86[] = { SR_CR4, SR_EFER, SR_CR3, SR_CR0 };
+	const int *ord = arch == PTW_ARCH_ARM64 ? order_a64 : order_x86;
+	int n = arch == PTW_ARCH_ARM64 ? 5 : 4;
+	for (int i = 0; i < n; i++) {
+		int r = ord[i];
+		if (!vs->sr[r])
+			continue;
+		uint64_t v = read_reg(vs->sr[r]);
+		if (vs->sr_known[r] && vs->sr_val[r] == v)
+			continue;
+		vs->sr_known[r] = true;
+		vs->sr_val[r] = v;
+		ptw_ev_sysreg(eng, &c, sr_engine[r], v);
+	}
+}
+
+static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
+{
+	(void)id;
+	if (vcpu >= ncpus)
+		return;
+	vcpu_state *vs = &vcpus[vcpu];
+	GArray *regs = qemu_plugin_get_registers();
+	for (guint i = 0; i < regs->len; i++) {
+		qemu_plugin_reg_descriptor *d =
+			&g_array_index(regs, qemu_plugin_reg_descriptor, i);
+		for (int r = 0; r < SR_COUNT; r++)
+			for (int k = 0; sr_names[r][k]; k++)
+				if (!vs->sr[r] &&
+				    g_ascii_strcasecmp(d->name, sr_names[r][k]) == 0)
+					vs->sr[r] = d->handle;
+		if (arch == PTW_ARCH_ARM64) {
+			if (d->name[0] == 'x' && g_ascii_isdigit(d->name[1])) {
+				int n = atoi(d->name + 1);
+				if (n >= 0 && n < 31)
+					vs->gpr[n] = d->handle;
+			}
+		} else {
+			for (int g = 0; g < 16; g++)
+				if (strcmp(d->name, ptw_x86_gpr_names[g]) == 0)
+					vs->gpr[g] = d->handle;
+		}
+	}
+	g_array_free(regs, TRUE);
+	if (arch == PTW_ARCH_ARM64 && (!vs->sr[SR_TTBR0] || !vs->sr[SR_TCR] ||
+				       !vs->sr[SR_SCTLR]))
+		fprintf(stderr,
+			"ptwatch: warning: vcpu %u: TTBR0_EL1/TCR_EL1/SCTLR "
+			"not readable; roots come from decoded MSRs only\n",
+			vcpu);
+	sync_sysregs(vcpu, 0);
+}
+
+static void vcpu_resume(qemu_plugin_id_t id, unsigned int vcpu)
+{
+	(void)id;
+	sync_sysregs(vcpu, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* hot path */
+
+static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
+		     uint64_t vaddr, void *udata)
+{
+	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+	if (!hw || qemu_plugin_hwaddr_is_io(hw))
+		return;
+	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
+	bool st = qemu_plugin_mem_is_store(info);
+	if (!ptw_has_pending(eng) && !(st && ptw_is_table_page(eng, pa)))
+		return;
+	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
+	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+	ptw_ev_access(eng, &c, vaddr, pa, size, st, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* instruction callbacks (read registers) */
+
+static uint64_t gpr(unsigned vcpu, unsigned n)
+{
+	if (arch == PTW_ARCH_ARM64 && n == 31)
+		return 0; /* xzr */
+	return read_reg(vcpus[vcpu].gpr[n]);
+}
+
+static void cb_a64_msr(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	if (vcpu >= ncpus)
+		return;
+	uint64_t v = gpr(vcpu, ii->a64.rt);
+	vcpu_state *vs = &vcpus[vcpu];
+	for (int r = 0; r < SR_COUNT; r++)
+		if (sr_engine[r] == ii->a64.reg) {
+			vs->sr_known[r] = true;
+			vs->sr_val[r] = v;
+		}
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	ptw_ev_sysreg(eng, &c, ii->a64.reg, v);
+}
+
+static void cb_a64_tlbi(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	ptw_ev_arm64_tlbi(eng, &c, ii->a64.op1, ii->a64.crm, ii->a64.op2,
+			  gpr(vcpu, ii->a64.rt));
+}
+
+static void cb_a64_dsb(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	ptw_ev_arm64_dsb(eng, &c, ii->a64.crm);
+}
+
+static void cb_client(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	uint64_t a[5];
+	static const unsigned a64_regs[5] = { 0, 1, 2, 3, 4 };
+	static const unsigned x86_regs[5] = { 0 /* rax */, 1 /* rcx */,
+					      2 /* rdx */, 6 /* rsi */,
+					      8 /* r8 */ };
+	for (int i = 0; i < 5; i++)
+		a[i] = gpr(vcpu, arch == PTW_ARCH_ARM64 ? a64_regs[i]
+							 : x86_regs[i]);
+	ptw_ev_client(eng, &c, a[0], a[1], a[2], a[3], a[4]);
+}
+
+static void cb_x86(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	if (vcpu >= ncpus)
+		return;
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	const ptw_x86_insn *x = &ii->x86;
+	vcpu_state *vs = &vcpus[vcpu];
+	switch (x->op) {
+	case PTW_X86_MOV_TO_CR: {
+		int sr = x->cr == 0 ? SR_CR0 : x->cr == 3 ? SR_CR3 : SR_CR4;
+		uint64_t v = gpr(vcpu, x->gpr);
+		vs->sr_known[sr] = true;
+		vs->sr_val[sr] = v & (sr == SR_CR3 ? ~(1ULL << 63) : ~0ULL);
+		ptw_ev_sysreg(eng, &c, sr_engine[sr], v);
+		break;
+	}
+	case PTW_X86_WRMSR:
+		if ((gpr(vcpu, 1) & 0xffffffff) == 0xc0000080) {
+			uint64_t v = (gpr(vcpu, 0) & 0xffffffff) |
+				     (gpr(vcpu, 2) << 32);
+			vs->sr_known[SR_EFER] = true;
+			vs->sr_val[SR_EFER] = v;
+			ptw_ev_sysreg(eng, &c, PTW_REG_X86_EFER, v);
+		}
+		break;
+	case PTW_X86_INVLPG: {
+		uint64_t ea = x->disp;
+		if (x->base == 16)
+			ea += ii->pc + ii->len;
+		else if (x->base >= 0)
+			ea += gpr(vcpu, x->base);
+		if (x->index >= 0)
+			ea += gpr(vcpu, x->index) * x->scale;
+		ptw_ev_x86_invlpg(eng, &c, ea);
+		break;
+	}
+	case PTW_X86_INVPCID:
+		ptw_ev_x86_invpcid(eng, &c, gpr(vcpu, x->gpr));
+		break;
+	default:
+		break;
+	}
+}
+
+static insn_info *new_info(uint64_t pc, unsigned len)
+{
+	insn_info *ii = g_new0(insn_info, 1);
+	ii->pc = pc;
+	ii->len = len;
+	g_mutex_lock(&infos_lock);
+	g_ptr_array_add(infos, ii);
+	g_mutex_unlock(&infos_lock);
+	return ii;
+}
+
+/* ------------------------------------------------------------------ */
+/* translation */
+
+static bool client_seq_at(struct qemu_plugin_tb *tb, size_t i, size_t n)
+{
+	if (arch == PTW_ARCH_ARM64) {
+		if (i + PTW_CLIENT_SEQ_A64_WORDS > n)
+			return false;
+		uint32_t w[PTW_CLIENT_SEQ_A64_WORDS];
+		for (int k = 0; k < PTW_CLIENT_SEQ_A64_WORDS; k++) {
+			struct qemu_plugin_insn *in =
+				qemu_plugin_tb_get_insn(tb, i + k);
+			if (qemu_plugin_insn_data(in, &w[k], 4) != 4)
+				return false;
+		}
+		return ptw_arm64_is_client_seq(w);
+	}
+	if (i + 5 > n)
+		return false;
+	uint8_t b[PTW_CLIENT_SEQ_X86_BYTES + 16];
+	size_t got = 0;
+	for (int k = 0; k < 5; k++) {
+		struct qemu_plugin_insn *in = qemu_plugin_tb_get_insn(tb, i + k);
+		size_t sz = qemu_plugin_insn_size(in);
+		if (got + sz > sizeof(b))
+			return false;
+		qemu_plugin_insn_data(in, b + got, sz);
+		got += sz;
+	}
+	return got == PTW_CLIENT_SEQ_X86_BYTES && ptw_x86_is_client_seq(b);
+}
+
+static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	(void)id;
+	size_t n = qemu_plugin_tb_n_insns(tb);
+	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+		tb, QEMU_PLUGIN_INLINE_ADD_U64, icount, n);
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		uint64_t pc = qemu_plugin_insn_vaddr(insn);
+		size_t len = qemu_plugin_insn_size(insn);
+		qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
+						 QEMU_PLUGIN_CB_NO_REGS,
+						 QEMU_PLUGIN_MEM_RW,
+						 (void *)(uintptr_t)pc);
+		if (client_seq_at(tb, i, n)) {
+			size_t last = i + 4;
+			struct qemu_plugin_insn *li =
+				qemu_plugin_tb_get_insn(tb, last);
+			insn_info *ii = new_info(qemu_plugin_insn_vaddr(li), 0);
+			qemu_plugin_register_vcpu_insn_exec_cb(
+				li, cb_client, QEMU_PLUGIN_CB_R_REGS, ii);
+			continue;
+		}
+		if (arch == PTW_ARCH_ARM64) {
+			uint32_t w;
+			ptw_a64_insn d;
+			if (qemu_plugin_insn_data(insn, &w, 4) != 4 ||
+			    !ptw_arm64_decode_insn(w, &d))
+				continue;
+			insn_info *ii = new_info(pc, (unsigned)len);
+			ii->a64 = d;
+			if (d.op == PTW_A64_MSR)
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, cb_a64_msr, QEMU_PLUGIN_CB_R_REGS,
+					ii);
+			else if (d.op == PTW_A64_TLBI)
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, cb_a64_tlbi,
+					QEMU_PLUGIN_CB_R_REGS, ii);
+			else if (d.op == PTW_A64_DSB)
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, cb_a64_dsb,
+					QEMU_PLUGIN_CB_NO_REGS, ii);
+		} else {
+			uint8_t b[16] = { 0 };
+			ptw_x86_insn d;
+			size_t got = qemu_plugin_insn_data(insn, b,
+							   len < 16 ? len : 16);
+			if (!ptw_x86_decode_insn(b, got, &d))
+				continue;
+			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&
+			    d.cr != 3 && d.cr != 4)
+				continue;
+			insn_info *ii = new_info(pc, (unsigned)len);
+			ii->x86 = d;
+			qemu_plugin_register_vcpu_insn_exec_cb(
+				insn, cb_x86, QEMU_PLUGIN_CB_R_REGS, ii);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void plugin_exit(qemu_plugin_id_t id, void *p)
+{
+	(void)id;
+	(void)p;
+	ptw_engine_finish(eng);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+#define FAIL(...)                                                          \
+	do {                                                               \
+		fprintf(stderr, "ptwatch: " __VA_ARGS__);                  \
+		fputc('\n', stderr);                                       \
+		return -1;                                                 \
+	} while (0)
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
+					   const qemu_info_t *info, int argc,
+					   char **argv)
+{
+	const char *ram_path = NULL, *out = "ptwatch-out";
+	bool echo = false, have_base = false, have_below = false;
+	uint64_t max_pending = 0;
+
+	if (!info->system_emulation)
+		FAIL("needs system emulation (qemu-system-*)");
+	if (strcmp(info->target_name, "aarch64") == 0)
+		arch = PTW_ARCH_ARM64;
+	else if (strcmp(info->target_name, "x86_64") == 0)
+		arch = PTW_ARCH_X86_64;
+	else
+		FAIL("unsupported target '%s' (aarch64 and x86_64 only)",
+		     info->target_name);
+	ncpus = (unsigned)info->system.max_vcpus;
+	if (ncpus > PTW_MAX_CPUS)
+		FAIL("at most %d vCPUs supported, machine has %u", PTW_MAX_CPUS,
+		     ncpus);
+
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (!eq)
+			FAIL("malformed argument '%s' (expected key=value)",
+			     argv[i]);
+		g_autofree char *key = g_strndup(argv[i], eq - argv[i]);
+		const char *val = eq + 1;
+		if (strcmp(key, "ram") == 0)
+			ram_path = val;
+		else if (strcmp(key, "out") == 0)
+			out = val;
+		else if (strcmp(key, "ram_base") == 0) {
+			if (!parse_u64(val, &ram_base))
+				FAIL("bad ram_base '%s'", val);
+			have_base = true;
+		} else if (strcmp(key, "ram_below_4g") == 0) {
+			if (!parse_u64(val, &ram_below_4g))
+				FAIL("bad ram_below_4g '%s'", val);
+			have_below = true;
+		} else if (strcmp(key, "max_pending") == 0) {
+			if (!parse_u64(val, &max_pending) || !max_pending ||
+			    max_pending > (1u << 24))
+				FAIL("bad max_pending '%s'", val);
+		} else if (strcmp(key, "echo") == 0) {
+			if (!qemu_plugin_bool_parse(key, val, &echo))
+				FAIL("bad boolean for echo: '%s'", val);
+		} else
+			FAIL("unknown argument '%s' (known: ram, ram_base, "
+			     "ram_below_4g, out, echo, max_pending)",
+			     key);
+	}
+	if (!ram_path)
+		FAIL("missing ram=PATH: start QEMU with a shared RAM backend "
+		     "(-object memory-backend-file,id=ram,mem-path=PATH,"
+		     "share=on,size=... -machine memory-backend=ram) and pass "
+		     "the same PATH");
+	int fd = open(ram_path, O_RDONLY);
+	if (fd < 0)
+		FAIL("cannot open RAM backend '%s': %s", ram_path,
+		     strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+		close(fd);
+		FAIL("RAM backend '%s' is empty or unreadable (is QEMU using "
+		     "it with share=on?)",
+		     ram_path);
+	}
+	ram_size = (uint64_t)st.st_size;
+	ram = mmap(NULL, ram_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (ram == MAP_FAILED)
+		FAIL("cannot map RAM backend '%s': %s", ram_path,
+		     strerror(errno));
+	if (!have_base)
+		ram_base = arch == PTW_ARCH_ARM64 ? 0x40000000ULL : 0;
+	if (arch == PTW_ARCH_X86_64) {
+		if (!have_below)
+			ram_below_4g = ram_size;
+		if (ram_below_4g > ram_size)
+			FAIL("ram_below_4g larger than RAM backend");
+	}
+
+	ptw_config cfg = {
+		.arch = arch,
+		.ncpus = ncpus,
+		.read_phys = read_phys,
+		.out_dir = out,
+		.echo = echo ? stderr : NULL,
+		.max_pending = (unsigned)max_pending,
+	};
+	char *err = NULL;
+	eng = ptw_engine_new(&cfg, &err);
+	if (!eng) {
+		fprintf(stderr, "ptwatch: %s\n", err);
+		g_free(err);
+		return -1;
+	}
+	infos = g_ptr_array_new_with_free_func(g_free);
+	icount_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+	icount = qemu_plugin_scoreboard_u64(icount_sb);
+
+	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
+	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);
+	qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
+	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+	return 0;
+}

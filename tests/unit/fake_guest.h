@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A synthetic guest for engine unit tests: a flat RAM buffer the engine
+ * reads through ptw_read_phys_fn, and helpers that change memory with or
+ * without telling the engine (hardware A/D updates, DC ZVA and the
+ * page-table walker are invisible to a TCG plugin).
+ */
+#ifndef PTW_FAKE_GUEST_H
+#define PTW_FAKE_GUEST_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ptw.h"
+
+typedef struct {
+	uint64_t base, size;
+	uint8_t *mem;
+	ptw_engine *e;
+	uint64_t icount;
+} fake_guest;
+
+static bool fake_read(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+	fake_guest *g = opaque;
+	if (pa < g->base || pa - g->base + len > g->size)
+		return false;
+	memcpy(buf, g->mem + (pa - g->base), len);
+	return true;
+}
+
+static inline void fake_init(fake_guest *g, ptw_arch arch, unsigned ncpus,
+		      uint64_t base, uint64_t size)
+{
+	g->base = base;
+	g->size = size;
+	g->mem = calloc(1, size);
+	g->icount = 0;
+	ptw_config cfg = { .arch = arch,
+			   .ncpus = ncpus,
+			   .read_phys = fake_read,
+			   .read_opaque = g,
+			   .out_dir = NULL,
+			   .echo = getenv("PTW_TEST_ECHO") ? stdout : NULL };
+	char *err = NULL;
+	g->e = ptw_engine_new(&cfg, &err);
+}
+
+static inline void fake_fini(fake_guest *g)
+{
+	ptw_engine_free(g->e);
+	free(g->mem);
+}
+
+static inline ptw_ctx fake_ctx(fake_guest *g, unsigned cpu)
+{
+	ptw_ctx c = { cpu, 0x1000 + g->icount * 4, ++g->icount };
+	return c;
+}
+
+/* memory changes the engine does not see */
+static inline void mem_w64(fake_guest *g, uint64_t pa, uint64_t v)
+{
+	memcpy(g->mem + (pa - g->base), &v, 8);
+}
+
+static inline inline uint64_t mem_r64(fake_guest *g, uint64_t pa)
+{
+	uint64_t v;
+	memcpy(&v, g->mem + (pa - g->base), 8);
+	return v;
+}
+
+/* a guest store the plugin reports (va, pa, value) */
+static inline void guest_store(fake_guest *g, unsigned cpu, uint64_t va, uint64_t pa,
+			uint64_t v)
+{
+	mem_w64(g, pa, v);
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_access(g->e, &c, va, pa, 8, true, v);
+}
+
+/* a page-table store through the identity map */
+static inline void pt_store(fake_guest *g, unsigned cpu, uint64_t pa, uint64_t v)
+{
+	guest_store(g, cpu, pa, pa, v);
+}
+
+/* a load of va that QEMU translated to pa (possibly stale) */
+static inline void guest_load(fake_guest *g, unsigned cpu, uint64_t va, uint64_t pa)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_access(g->e, &c, va, pa, 8, false, 0);
+}
+
+static inline void sysreg(fake_guest *g, unsigned cpu, ptw_reg r, uint64_t v)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_sysreg(g->e, &c, r, v);
+}
+
+#endif

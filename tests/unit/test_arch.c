@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* Descriptor and instruction decoding, arm64 (48-bit, LPA2) and x86-64. */
+#include <string.h>
+
+#include "ptw.h"
+#include "tap.h"
+
+static void arm64_48bit_descriptors(void)
+{
+	/* level 3 page: OA bits 47:12 */
+	ptw_desc d = ptw_arm64_decode(0x00600000412344f3ULL, 3, false);
+	CHECK_EQ(d.type, PTW_DESC_PAGE);
+	CHECK_EQ(d.oa, 0x41234000ULL);
+	CHECK_EQ(d.size, 4096);
+	/* level 3 with bit 1 clear is reserved: invalid */
+	d = ptw_arm64_decode(0x41234001ULL, 3, false);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+	/* level 2 block: 2 MiB, OA bits 47:21 */
+	d = ptw_arm64_decode(0x0000000040200701ULL | (0x1fULL << 12), 2, false);
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.oa, 0x40200000ULL);
+	CHECK_EQ(d.size, 2ULL << 20);
+	/* level 1 block: 1 GiB */
+	d = ptw_arm64_decode(0x0000000080000701ULL, 1, false);
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.oa, 0x80000000ULL);
+	/* level 0 block is not allowed without LPA2 */
+	d = ptw_arm64_decode(0x0000008000000701ULL, 0, false);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+	/* table at level 0 */
+	d = ptw_arm64_decode(0x0000000041000003ULL, 0, false);
+	CHECK_EQ(d.type, PTW_DESC_TABLE);
+	CHECK_EQ(d.oa, 0x41000000ULL);
+	/* high OA bits 47:40 */
+	d = ptw_arm64_decode(0x0000ab0000001003ULL, 3, false);
+	CHECK_EQ(d.oa, 0x0000ab0000001000ULL);
+	/* bits 9:8 are shareability without LPA2, not address */
+	d = ptw_arm64_decode(0x0000000041000303ULL, 3, false);
+	CHECK_EQ(d.oa, 0x41000000ULL);
+}
+
+static void arm64_lpa2_descriptors(void)
+{
+	/* LPA2: OA[49:12] in bits 49:12, OA[51:50] in bits 9:8 */
+	uint64_t desc = (0x3ULL << 48) | 0x41000000ULL | (0x2ULL << 8) | 3;
+	ptw_desc d = ptw_arm64_decode(desc, 3, true);
+	CHECK_EQ(d.type, PTW_DESC_PAGE);
+	CHECK_EQ(d.oa, (0x2ULL << 50) | (0x3ULL << 48) | 0x41000000ULL);
+	/* level 0 block allowed with LPA2: 512 GiB */
+	d = ptw_arm64_decode((1ULL << 39) | 1, 0, true);
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.size, 1ULL << 39);
+	CHECK_EQ(d.oa, 1ULL << 39);
+	/* level -1: only tables */
+	d = ptw_arm64_decode(0x41000003ULL, -1, true);
+	CHECK_EQ(d.type, PTW_DESC_TABLE);
+	d = ptw_arm64_decode(0x41000001ULL, -1, true);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+	/* geometry */
+	int start;
+	unsigned nent;
+	CHECK(ptw_arm64_geometry(16, &start, &nent));
+	CHECK_EQ(start, 0);
+	CHECK_EQ(nent, 512);
+	CHECK(ptw_arm64_geometry(12, &start, &nent));
+	CHECK_EQ((uint64_t)(int64_t)start, (uint64_t)(int64_t)-1);
+	CHECK_EQ(nent, 16);
+	CHECK(ptw_arm64_geometry(25, &start, &nent)); /* 39-bit */
+	CHECK_EQ(start, 1);
+	CHECK_EQ(nent, 512);
+	CHECK(ptw_arm64_geometry(24, &start, &nent)); /* 40-bit */
+	CHECK_EQ(start, 0);
+	CHECK_EQ(nent, 2);
+	CHECK(!ptw_arm64_geometry(60, &start, &nent));
+	/* TTBR with LPA2: BADDR[51:48] in bits 5:2, CnP in bit 0 */
+	uint64_t ttbr = (5ULL << 48) | 0x41234000ULL | (0x3ULL << 2) | 1;
+	CHECK_EQ(ptw_arm64_ttbr_baddr(ttbr, true),
+		 (0x3ULL << 48) | 0x41234000ULL);
+	CHECK_EQ(ptw_arm64_ttbr_baddr(ttbr & ~(0xfULL << 2), false),
+		 0x41234000ULL);
+}
+
+static void arm64_bbm_rule(void)
+{
+	uint64_t mair = 0x000000000044ff00ULL | 0xf0ULL << 32; /* idx1 normal */
+	uint64_t base = 0x0040000041000000ULL | (1 << 10) | (3 << 8) |
+			(1 << 2) | 3; /* AF, ISH, AttrIndx 1 */
+	uint64_t other = (base & ~0xfffff000ULL) | 0x41001000ULL;
+	CHECK(ptw_arm64_bbm_reason(base, other, 3, false, mair) != NULL);
+	/* permission only: AP[2], PXN, UXN, DBM, AF, SW bits: fine */
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 7), 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (3ULL << 53), 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1ULL << 51), 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base & ~(1ULL << 10), 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (0xfULL << 55), 3, false, mair));
+	/* global -> non-global fine, non-global -> global not */
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 11), 3, false, mair));
+	CHECK(ptw_arm64_bbm_reason(base | (1 << 11), base, 3, false, mair));
+	/* contiguous bit change */
+	CHECK(ptw_arm64_bbm_reason(base, base | (1ULL << 52), 3, false, mair));
+	/* permission change on a contiguous entry is allowed */
+	CHECK(!ptw_arm64_bbm_reason(base | (1ULL << 52),
+				    base | (1ULL << 52) | (1 << 7), 3, false,
+				    mair));
+	/* memory type: Normal (idx1 0xff) <-> Normal-Tagged (idx4 0xf0) ok */
+	uint64_t tagged = (base & ~(7ULL << 2)) | (4 << 2);
+	CHECK(!ptw_arm64_bbm_reason(base, tagged, 3, false, mair));
+	/* Normal -> Device (idx0 0x00) needs a break */
+	uint64_t dev = base & ~(7ULL << 2);
+	CHECK(ptw_arm64_bbm_reason(base, dev, 3, false, mair));
+	/* shareability change needs a break (not with LPA2: bits are OA) */
+	CHECK(ptw_arm64_bbm_reason(base, base & ~(3ULL << 8), 3, false, mair));
+	/* invalid <-> valid is never a violation */
+	CHECK(!ptw_arm64_bbm_reason(0, base, 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base & ~1ULL, 3, false, mair));
+	/* block -> table at level 2 */
+	uint64_t blk = 0x40200000ULL | (1 << 10) | 1;
+	uint64_t tbl = 0x41100000ULL | 3;
+	const char *why = ptw_arm64_bbm_reason(blk, tbl, 2, false, mair);
+	CHECK(why && strstr(why, "block replaced by table"));
+	CHECK(ptw_arm64_bbm_reason(tbl, blk, 2, false, mair));
+	CHECK(ptw_arm64_bbm_reason(tbl, tbl + 0x1000, 2, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(tbl, tbl | (1ULL << 63), 2, false, mair));
+}
+
+static void hw_managed(void)
+{
+	CHECK_EQ(ptw_hw_managed_bits(PTW_ARCH_X86_64, 0, 0), 0x60);
+	CHECK_EQ(ptw_hw_managed_bits(PTW_ARCH_ARM64, 0, 0), 1 << 10);
+	uint64_t dbm = 1ULL << 51;
+	CHECK_EQ(ptw_hw_managed_bits(PTW_ARCH_ARM64, dbm, dbm),
+		 (1 << 10) | (1 << 7));
+}
+
+static void x86_descriptors(void)
+{
+	/* 4-level: PML4 (4) -> PDPT (3) -> PD (2) -> PT (1) */
+	ptw_desc d = ptw_x86_decode(0x0000000001234067ULL, 4);
+	CHECK_EQ(d.type, PTW_DESC_TABLE);
+	CHECK_EQ(d.oa, 0x1234000ULL);
+	d = ptw_x86_decode(0x00000000400000e3ULL, 3); /* 1 GiB page */
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.size, 1ULL << 30);
+	CHECK_EQ(d.oa, 0x40000000ULL);
+	d = ptw_x86_decode(0x00000000002010e3ULL, 2); /* 2 MiB, PAT bit 12 */
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.oa, 0x200000ULL);
+	d = ptw_x86_decode(0x80000000deadb063ULL, 1); /* XD bit, 4K */
+	CHECK_EQ(d.type, PTW_DESC_PAGE);
+	CHECK_EQ(d.oa, 0xdeadb000ULL);
+	/* PS at level 1 is PAT, still a 4K page */
+	d = ptw_x86_decode(0x00000000deadb0e3ULL, 1);
+	CHECK_EQ(d.type, PTW_DESC_PAGE);
+	/* 5-level: PML5 entries are tables; PS ignored at 4 and 5 */
+	d = ptw_x86_decode(0x0000000001234067ULL, 5);
+	CHECK_EQ(d.type, PTW_DESC_TABLE);
+	d = ptw_x86_decode(0x0000000001234000ULL, 5);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+	/* swap entry (not present) */
+	d = ptw_x86_decode(0x7ffffffffff00000ULL, 1);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+}
+
+static void arm64_insns(void)
+{
+	ptw_a64_insn d;
+	CHECK(ptw_arm64_decode_insn(0xd5182001u, &d)); /* msr ttbr0_el1, x1 */
+	CHECK_EQ(d.op, PTW_A64_MSR);
+	CHECK_EQ(d.reg, PTW_REG_ARM_TTBR0);
+	CHECK_EQ(d.rt, 1);
+	CHECK(ptw_arm64_decode_insn(0xd5182020u, &d)); /* msr ttbr1_el1, x0 */
+	CHECK_EQ(d.reg, PTW_REG_ARM_TTBR1);
+	CHECK(ptw_arm64_decode_insn(0xd5182043u, &d)); /* msr tcr_el1, x3 */
+	CHECK_EQ(d.reg, PTW_REG_ARM_TCR);
+	CHECK(ptw_arm64_decode_insn(0xd5181000u, &d)); /* msr sctlr_el1, x0 */
+	CHECK_EQ(d.reg, PTW_REG_ARM_SCTLR);
+	CHECK(ptw_arm64_decode_insn(0xd518a200u, &d)); /* msr mair_el1, x0 */
+	CHECK_EQ(d.reg, PTW_REG_ARM_MAIR);
+	CHECK(!ptw_arm64_decode_insn(0xd5184000u, &d)); /* msr spsr_el1 */
+	CHECK(ptw_arm64_decode_insn(0xd508833fu, &d)); /* tlbi vae1is, x31? */
+	CHECK_EQ(d.op, PTW_A64_TLBI);
+	CHECK_EQ(d.crm, 3);
+	CHECK_EQ(d.op2, 1);
+	CHECK(ptw_arm64_decode_insn(0xd508871fu, &d)); /* tlbi vmalle1 */
+	CHECK_EQ(d.crm, 7);
+	CHECK_EQ(d.op2, 0);
+	CHECK(ptw_arm64_decode_insn(0xd5088220u, &d)); /* tlbi rvae1is, x0 */
+	CHECK_EQ(d.crm, 2);
+	CHECK_EQ(d.op2, 1);
+	CHECK(ptw_arm64_decode_insn(0xd5033b9fu, &d)); /* dsb ish */
+	CHECK_EQ(d.op, PTW_A64_DSB);
+	CHECK_EQ(d.crm, 0xb);
+	CHECK(!ptw_arm64_decode_insn(0xd5033bbfu, &d)); /* dmb ish */
+	CHECK(!ptw_arm64_decode_insn(0xd503201fu, &d)); /* nop */
+	uint32_t seq[5] = { 0x93cc0d8cu, 0x93cc358cu, 0x93cccd8cu, 0x93ccf58cu,
+			    0xaa0d01adu };
+	CHECK(ptw_arm64_is_client_seq(seq));
+	seq[4] = 0xaa0a014au; /* valgrind's orr x10,x10,x10 is not ours */
+	CHECK(!ptw_arm64_is_client_seq(seq));
+}
+
+static void x86_insns(void)
+{
+	ptw_x86_insn d;
+	const uint8_t mov_cr3_rax[] = { 0x0f, 0x22, 0xd8 };
+	CHECK(ptw_x86_decode_insn(mov_cr3_rax, 3, &d));
+	CHECK_EQ(d.op, PTW_X86_MOV_TO_CR);
+	CHECK_EQ(d.cr, 3);
+	CHECK_EQ(d.gpr, 0);
+	const uint8_t mov_cr4_r9[] = { 0x41, 0x0f, 0x22, 0xe1 };
+	CHECK(ptw_x86_decode_insn(mov_cr4_r9, 4, &d));
+	CHECK_EQ(d.cr, 4);
+	CHECK_EQ(d.gpr, 9);
+	const uint8_t invlpg_rax[] = { 0x0f, 0x01, 0x38 };
+	CHECK(ptw_x86_decode_insn(invlpg_rax, 3, &d));
+	CHECK_EQ(d.op, PTW_X86_INVLPG);
+	CHECK_EQ(d.base, 0);
+	CHECK_EQ((uint64_t)(int64_t)d.index, (uint64_t)(int64_t)-1);
+	CHECK_EQ(d.len, 3);
+	/* invlpg 0x10(%r12,%rbx,4): REX.B, SIB base=r12 index=rbx, disp8 */
+	const uint8_t invlpg_sib[] = { 0x41, 0x0f, 0x01, 0x7c, 0x9c, 0x10 };
+	CHECK(ptw_x86_decode_insn(invlpg_sib, 6, &d));
+	CHECK_EQ(d.base, 12);
+	CHECK_EQ(d.index, 3);
+	CHECK_EQ(d.scale, 4);
+	CHECK_EQ(d.disp, 0x10);
+	CHECK_EQ(d.len, 6);
+	/* invlpg 0x100(%rip) */
+	const uint8_t invlpg_rip[] = { 0x0f, 0x01, 0x3d, 0x00, 0x01, 0, 0 };
+	CHECK(ptw_x86_decode_insn(invlpg_rip, 7, &d));
+	CHECK_EQ(d.base, 16);
+	CHECK_EQ(d.disp, 0x100);
+	CHECK_EQ(d.len, 7);
+	/* lgdt (0f 01 /2) is not invlpg; swapgs (0f 01 f8) neither */
+	const uint8_t lgdt[] = { 0x0f, 0x01, 0x10 };
+	CHECK(!ptw_x86_decode_insn(lgdt, 3, &d));
+	const uint8_t swapgs[] = { 0x0f, 0x01, 0xf8 };
+	CHECK(!ptw_x86_decode_insn(swapgs, 3, &d));
+	const uint8_t invpcid[] = { 0x66, 0x0f, 0x38, 0x82, 0x07 };
+	CHECK(ptw_x86_decode_insn(invpcid, 5, &d));
+	CHECK_EQ(d.op, PTW_X86_INVPCID);
+	CHECK_EQ(d.gpr, 0);
+	const uint8_t wrmsr[] = { 0x0f, 0x30 };
+	CHECK(ptw_x86_decode_insn(wrmsr, 2, &d));
+	CHECK_EQ(d.op, PTW_X86_WRMSR);
+	const uint8_t seq[19] = { 0x48, 0xc1, 0xc7, 0x03, 0x48, 0xc1, 0xc7,
+				  0x0d, 0x48, 0xc1, 0xc7, 0x3d, 0x48, 0xc1,
+				  0xc7, 0x33, 0x4d, 0x87, 0xed };
+	CHECK(ptw_x86_is_client_seq(seq));
+}
+
+static void kind_names(void)
+{
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		CHECK_EQ(ptw_kind_from_name(ptw_kind_name((ptw_kind)k)), k);
+	CHECK_EQ(ptw_kind_from_name("NOPE"), PTW_KIND_NONE);
+}
+
+int main(void)
+{
+	RUN(arm64_48bit_descriptors);
+	RUN(arm64_lpa2_descriptors);
+	RUN(arm64_bbm_rule);
+	RUN(hw_managed);
+	RUN(x86_descriptors);
+	RUN(arm64_insns);
+	RUN(x86_insns);
+	RUN(kind_names);
+	TAP_DONE();
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine on synthetic arm64 event streams: shadow, BBM, stale TLB. */
+#include "fake_guest.h"
+#include "tap.h"
+
+#define RAM 0x40000000ULL
+#define L0 (RAM + 0x100000)
+#define L1 (RAM + 0x101000)
+#define L2 (RAM + 0x102000)
+#define L3 (RAM + 0x103000)
+#define L3B (RAM + 0x104000)
+#define PAGE_A (RAM + 0x200000)
+#define PAGE_B (RAM + 0x201000)
+#define VA 0x100000000ULL /* L0[0] L1[4] L2[0] L3[0] */
+#define ASID 1ULL
+
+#define TBL(pa) ((pa) | 3ULL)
+/* nG, AF, ISH, AttrIndx 0 (normal: MAIR byte 0 = 0xff) */
+#define PAGE(pa) ((pa) | (1ULL << 11) | (1ULL << 10) | (3ULL << 8) | 3ULL)
+#define TCR_48 (16ULL | (1ULL << 23) /* EPD1 */ | (1ULL << 36) /* AS */)
+
+static void setup(fake_guest *g, unsigned ncpus)
+{
+	fake_init(g, PTW_ARCH_ARM64, ncpus, RAM, 4 << 20);
+	mem_w64(g, L0, TBL(L1));
+	mem_w64(g, L1 + 4 * 8, TBL(L2));
+	mem_w64(g, L2, TBL(L3));
+	mem_w64(g, L3, PAGE(PAGE_A));
+	for (unsigned c = 0; c < ncpus; c++) {
+		sysreg(g, c, PTW_REG_ARM_MAIR, 0xff);
+		sysreg(g, c, PTW_REG_ARM_TCR, TCR_48);
+		sysreg(g, c, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
+		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
+	}
+}
+
+static void tlbi_vae1is(fake_guest *g, unsigned cpu, uint64_t va,
+			uint64_t asid)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_arm64_tlbi(g->e, &c, 0, 3, 1, (va >> 12) | (asid << 48));
+}
+
+static void discovers_tables_from_root(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	CHECK_EQ(ptw_table_count(g.e), 4);
+	uint64_t v;
+	CHECK(ptw_shadow_get(g.e, L3, &v));
+	CHECK_EQ(v, PAGE(PAGE_A));
+	CHECK(!ptw_shadow_get(g.e, PAGE_A, &v));
+	/* a data store is not a page-table store */
+	guest_store(&g, 0, VA, PAGE_A, 42);
+	CHECK_EQ(ptw_stat(g.e, "page_table_stores"), 0);
+	fake_fini(&g);
+}
+
+static void mmu_off_releases_roots(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	/* the root still holds entries, so it is kept (ASID-tagged TLBs) */
+	sysreg(&g, 0, PTW_REG_ARM_SCTLR, 0);
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 1);
+	/* now empty it and drop it */
+	pt_store(&g, 0, L0, 0);
+	CHECK_EQ(ptw_table_count(g.e), 0);
+	fake_fini(&g);
+}
+
+static void bbm_valid_to_valid_oa_change(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_VALID_TO_VALID), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_EQ(f->pte_pa, L3);
+		CHECK_EQ(f->va, VA);
+		CHECK_EQ(f->level, 3);
+		CHECK_EQ(f->old_desc, PAGE(PAGE_A));
+		CHECK_EQ(f->new_desc, PAGE(PAGE_B));
+	}
+	fake_fini(&g);
+}
+
+static void bbm_ok_sequence(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	guest_load(&g, 1, VA, PAGE_A);
+	pt_store(&g, 0, L3, 0);
+	tlbi_vae1is(&g, 0, VA, ASID);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	guest_load(&g, 0, VA, PAGE_B);
+	guest_load(&g, 1, VA, PAGE_B);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	fake_fini(&g);
+}
+
+static void permission_only_change(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));	      /* RO */
+	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7) | (3ULL << 53)); /* XN */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "leaf_mapping_changes"), 0);
+	fake_fini(&g);
+}
+
+static void block_to_table_without_break(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	/* L2[1] maps a 2 MiB block; replace with a table live */
+	uint64_t blk = 0x40400000ULL | (1 << 10) | 1;
+	pt_store(&g, 0, L2 + 8, blk);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	for (int i = 0; i < 512; i++)
+		mem_w64(&g, L3B + i * 8, PAGE(0x40400000ULL + i * 4096ULL));
+	pt_store(&g, 0, L2 + 8, TBL(L3B));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_VALID_TO_VALID), 1);
+	uint64_t v;
+	CHECK(ptw_shadow_get(g.e, L3B + 8, &v)); /* new table followed */
+	CHECK_EQ(v, PAGE(0x40401000ULL));
+	fake_fini(&g);
+}
+
+/* arm64 clear_page() uses DC ZVA, which plugins do not see: a new table
+ * must be read from memory, whatever it held before. */
+static void new_table_read_from_memory_dc_zva(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	/* unlink L3 (break), it is dropped */
+	pt_store(&g, 0, L2, 0);
+	tlbi_vae1is(&g, 0, VA, ASID);
+	CHECK(!ptw_is_table_page(g.e, L3));
+	/* the page is zeroed by DC ZVA (no store events), reused as table */
+	memset(g.mem + (L3 - RAM), 0, 4096);
+	pt_store(&g, 0, L2, TBL(L3));
+	uint64_t v = 1;
+	CHECK(ptw_shadow_get(g.e, L3, &v));
+	CHECK_EQ(v, 0);
+	/* and a table that was filled without plugin-visible stores */
+	mem_w64(&g, L3B + 16, PAGE(PAGE_B));
+	pt_store(&g, 0, L2 + 8, TBL(L3B));
+	CHECK(ptw_shadow_get(g.e, L3B + 16, &v));
+	CHECK_EQ(v, PAGE(PAGE_B));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* Under MTTCG a failed CAS still reports its new value: the engine must
+ * re-read memory and see no change. */
+static void failed_cas_is_not_a_change(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_access(g.e, &c, L3, L3, 8, true, PAGE(PAGE_B)); /* memory: A */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	uint64_t v;
+	CHECK(ptw_shadow_get(g.e, L3, &v));
+	CHECK_EQ(v, PAGE(PAGE_A));
+	CHECK_EQ(ptw_stat(g.e, "page_table_stores"), 1);
+	CHECK_EQ(ptw_stat(g.e, "entry_changes"), 0);
+	fake_fini(&g);
+}
+
+static void hardware_access_dirty_updates(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	uint64_t dbm = 1ULL << 51, ro = 1ULL << 7, af = 1ULL << 10;
+	uint64_t e0 = (PAGE(PAGE_A) & ~af) | dbm | ro;
+	pt_store(&g, 0, L3, e0);
+	/* hardware sets AF and clears AP[2] (dirty) unseen */
+	mem_w64(&g, L3, e0 | af);
+	mem_w64(&g, L3, (e0 | af) & ~ro);
+	/* the kernel writes back only A/D-state differences: nothing */
+	pt_store(&g, 0, L3, e0 | af);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK(ptw_stat(g.e, "access_dirty_only_changes") >= 1);
+	/* a real change on top of hardware bits is still seen */
+	pt_store(&g, 0, L3, (e0 | af) + 0x1000);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_VALID_TO_VALID), 1);
+	fake_fini(&g);
+}
+
+static void stale_own_cpu(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	guest_load(&g, 0, VA, PAGE_A);
+	pt_store(&g, 0, L3, 0); /* unmap, no TLBI */
+	guest_load(&g, 0, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	guest_load(&g, 0, VA, PAGE_A); /* reported once */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	CHECK_EQ(ptw_stat(g.e, "stale_accesses"), 2);
+	fake_fini(&g);
+}
+
+static void stale_other_cpu_is_deferred_flush(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	guest_load(&g, 1, VA, PAGE_A); /* batched-flush window: statistic */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	tlbi_vae1is(&g, 0, VA, ASID);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	fake_fini(&g);
+}
+
+static void stale_after_tlbi_wrong_asid(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	tlbi_vae1is(&g, 0, VA, ASID + 1); /* wrong ASID: no effect */
+	guest_load(&g, 0, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
+static void stale_after_local_tlbi(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 1, (VA >> 12) | (ASID << 48)); /* VAE1 */
+	guest_load(&g, 0, VA, PAGE_A); /* own CPU is clean now */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	guest_load(&g, 1, VA, PAGE_A); /* not covered by a local TLBI */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
+static void stale_old_page_reused(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	/* the old page is mapped elsewhere (L3[5]) and written there */
+	pt_store(&g, 0, L3 + 5 * 8, PAGE(PAGE_A));
+	guest_load(&g, 1, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
+static void tlbi_range_and_asid_forms(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3 + 8, 0); /* no-op: was invalid */
+	mem_w64(&g, L3 + 16, PAGE(PAGE_B));
+	/* RVAE1IS: ASID, TG=4K(1), SCALE 0, NUM 0 -> 2 pages at VA */
+	ptw_ctx c = fake_ctx(&g, 0);
+	uint64_t xt = (ASID << 48) | (1ULL << 46) | ((VA >> 12) & ((1ULL << 37) - 1));
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 2, 1, xt);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	/* ASIDE1IS clears non-global records of that ASID */
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_store(&g, 0, L3, 0);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1);
+	c = fake_ctx(&g, 1);
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 3, 2, ASID << 48);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	/* VMALLE1 (local) only cleans the issuing CPU */
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_store(&g, 0, L3, 0);
+	c = fake_ctx(&g, 0);
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 0, 0);
+	guest_load(&g, 1, VA, PAGE_A); /* deferred window, not a finding */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	fake_fini(&g);
+}
+
+static void looping_and_bad_tables(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	/* L3-level table pointing at L0 (a loop): warned, not followed */
+	pt_store(&g, 0, L1 + 5 * 8, TBL(L0));
+	CHECK(ptw_stat(g.e, "warnings") >= 1);
+	/* a table outside RAM */
+	pt_store(&g, 0, L1 + 6 * 8, TBL(0x10000000ULL));
+	CHECK(ptw_stat(g.e, "warnings") >= 2);
+	/* a root outside RAM */
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, 0x20000000ULL);
+	CHECK(ptw_stat(g.e, "warnings") >= 3);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+static void lpa2_52bit_root(void)
+{
+	fake_guest g;
+	fake_init(&g, PTW_ARCH_ARM64, 1, RAM, 4 << 20);
+	/* T0SZ=12 (52-bit), DS=1: root at level -1 with 16 entries, a
+	 * sub-page PGD sharing its page with another */
+	uint64_t pgd = L0 + 0x80;
+	mem_w64(&g, pgd, TBL(L1));
+	mem_w64(&g, L1, TBL(L2));
+	mem_w64(&g, L2, TBL(L3));
+	mem_w64(&g, L3, TBL(L3B)); /* level 2 table */
+	mem_w64(&g, L3B, PAGE(PAGE_A));
+	sysreg(&g, 0, PTW_REG_ARM_TCR, 12ULL | (1ULL << 23) | (1ULL << 59));
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, pgd);
+	sysreg(&g, 0, PTW_REG_ARM_SCTLR, 1);
+	CHECK_EQ(ptw_table_count(g.e), 5);
+	/* a store to the other half of the PGD's page is not an entry */
+	pt_store(&g, 0, L0, 0x1234);
+	CHECK_EQ(ptw_stat(g.e, "entry_changes"), 0);
+	pt_store(&g, 0, L3B, PAGE(PAGE_B));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_VALID_TO_VALID), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f)
+		CHECK_EQ(f->level, 3);
+	fake_fini(&g);
+}
+
+static void client_expectations(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_client(g.e, &c, 0x50570001, PTW_KIND_STALE_TLB_ACCESS, 1, 0, 0);
+	ptw_ev_client(g.e, &c, 0x50570001, 99, 1, 0, 0); /* bad: warned */
+	ptw_ev_client(g.e, &c, 0x5057ffff, 0, 0, 0, 0);	  /* unknown */
+	CHECK_EQ(ptw_stat(g.e, "client_requests"), 3);
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 2);
+	fake_fini(&g);
+}
+
+int main(void)
+{
+	RUN(discovers_tables_from_root);
+	RUN(mmu_off_releases_roots);
+	RUN(bbm_valid_to_valid_oa_change);
+	RUN(bbm_ok_sequence);
+	RUN(permission_only_change);
+	RUN(block_to_table_without_break);
+	RUN(new_table_read_from_memory_dc_zva);
+	RUN(failed_cas_is_not_a_change);
+	RUN(hardware_access_dirty_updates);
+	RUN(stale_own_cpu);
+	RUN(stale_other_cpu_is_deferred_flush);
+	RUN(stale_after_tlbi_wrong_asid);
+	RUN(stale_after_local_tlbi);
+	RUN(stale_old_page_reused);
+	RUN(tlbi_range_and_asid_forms);
+	RUN(looping_and_bad_tables);
+	RUN(lpa2_52bit_root);
+	RUN(client_expectations);
+	TAP_DONE();
+}

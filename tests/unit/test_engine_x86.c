@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine on synthetic x86-64 event streams: 4/5-level roots, per-CPU
+ * invalidation (INVLPG, CR3, CR4.PGE), shared kernel half, no BBM rule. */
+#include "fake_guest.h"
+#include "tap.h"
+
+#define PML5 0x100000ULL
+#define PML4 0x101000ULL
+#define PDPT 0x102000ULL
+#define PD 0x103000ULL
+#define PT 0x104000ULL
+#define KPDPT 0x105000ULL
+#define PML4B 0x106000ULL
+#define PAGE_A 0x200000ULL
+#define PAGE_B 0x201000ULL
+#define VA 0x40000000ULL /* PML4[0] PDPT[1] PD[0] PT[0] */
+
+#define TBL(pa) ((pa) | 0x63ULL)
+#define PTE(pa) ((pa) | 0x63ULL)
+#define GPTE(pa) ((pa) | 0x163ULL)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define CR4_PGE (1ULL << 7)
+#define CR4_LA57 (1ULL << 12)
+#define EFER_LME (1ULL << 8)
+
+static void enable_paging(fake_guest *g, unsigned cpu, uint64_t cr3,
+			  uint64_t cr4)
+{
+	sysreg(g, cpu, PTW_REG_X86_CR4, cr4);
+	sysreg(g, cpu, PTW_REG_X86_EFER, EFER_LME);
+	sysreg(g, cpu, PTW_REG_X86_CR3, cr3);
+	sysreg(g, cpu, PTW_REG_X86_CR0, CR0_PG | 1);
+}
+
+static void setup(fake_guest *g, unsigned ncpus)
+{
+	fake_init(g, PTW_ARCH_X86_64, ncpus, 0, 4 << 20);
+	mem_w64(g, PML4, TBL(PDPT));
+	mem_w64(g, PML4 + 511 * 8, TBL(KPDPT)); /* kernel half */
+	mem_w64(g, PDPT + 8, TBL(PD));
+	mem_w64(g, PD, TBL(PT));
+	mem_w64(g, PT, PTE(PAGE_A));
+	for (unsigned c = 0; c < ncpus; c++)
+		enable_paging(g, c, PML4, CR4_PAE | CR4_PGE);
+}
+
+static void invlpg(fake_guest *g, unsigned cpu, uint64_t va)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_x86_invlpg(g->e, &c, va);
+}
+
+static void four_level_discovery(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	CHECK_EQ(ptw_table_count(g.e), 5);
+	uint64_t v;
+	CHECK(ptw_shadow_get(g.e, PT, &v));
+	CHECK_EQ(v, PTE(PAGE_A));
+	fake_fini(&g);
+}
+
+static void five_level_discovery(void)
+{
+	fake_guest g;
+	fake_init(&g, PTW_ARCH_X86_64, 1, 0, 4 << 20);
+	mem_w64(&g, PML5, TBL(PML4));
+	mem_w64(&g, PML4, TBL(PDPT));
+	mem_w64(&g, PDPT + 8, TBL(PD));
+	mem_w64(&g, PD, TBL(PT));
+	mem_w64(&g, PT, PTE(PAGE_A));
+	enable_paging(&g, 0, PML5, CR4_PAE | CR4_LA57);
+	CHECK_EQ(ptw_table_count(g.e), 5);
+	/* remap without INVLPG, own CPU reads through the old entry */
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	guest_load(&g, 0, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f) {
+		CHECK_EQ(f->level, 1);
+		CHECK_EQ(f->va, VA);
+	}
+	fake_fini(&g);
+}
+
+static void valid_to_valid_is_not_bbm_on_x86(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	invlpg(&g, 0, VA);
+	guest_load(&g, 0, VA, PAGE_B);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+static void invlpg_is_per_cpu(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	invlpg(&g, 0, VA);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1); /* cpu 1 still owes */
+	guest_load(&g, 1, VA, PAGE_A); /* shootdown window: statistic */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	invlpg(&g, 1, VA);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	fake_fini(&g);
+}
+
+static void cr3_write_flushes_non_global_only(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	mem_w64(&g, PT + 8, GPTE(PAGE_B)); /* unseen: not yet cached */
+	pt_store(&g, 0, PT + 8, GPTE(PAGE_B));
+	pt_store(&g, 0, PT, 0);	     /* non-global unmap */
+	pt_store(&g, 0, PT + 8, 0); /* global unmap */
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 2);
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1);
+	guest_load(&g, 0, VA + 4096, PAGE_B); /* global survives CR3 */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	/* toggling CR4.PGE flushes everything */
+	sysreg(&g, 0, PTW_REG_X86_CR4, CR4_PAE);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	fake_fini(&g);
+}
+
+static void shared_kernel_half(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	/* a second address space sharing the kernel PDPT */
+	mem_w64(&g, PML4B + 511 * 8, TBL(KPDPT));
+	sysreg(&g, 1, PTW_REG_X86_CR3, PML4B);
+	CHECK_EQ(ptw_table_count(g.e), 6); /* KPDPT not duplicated */
+	/* a kernel mapping changed from cpu 0 is seen by cpu 1's space */
+	uint64_t kva = 0xffffff8000000000ULL;
+	pt_store(&g, 0, KPDPT, 0x400000e3ULL); /* 1 GiB page */
+	pt_store(&g, 0, KPDPT, 0);
+	guest_load(&g, 0, kva, 0x40000000ULL);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
+static void freed_root_reused_as_data(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	mem_w64(&g, PML4B, TBL(PDPT));
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4); /* B unloaded, not empty */
+	CHECK(ptw_is_table_page(g.e, PML4B));
+	pt_store(&g, 0, PML4B, 0); /* exit: user half cleared -> dropped */
+	CHECK(!ptw_is_table_page(g.e, PML4B));
+	/* the page is now data: stores there are not page-table changes */
+	pt_store(&g, 0, PML4B, PTE(PAGE_B));
+	CHECK_EQ(ptw_stat(g.e, "entry_changes"), 1);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+static void freed_table_dropped(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	pt_store(&g, 0, PD, 0); /* unlink PT */
+	CHECK(!ptw_is_table_page(g.e, PT));
+	pt_store(&g, 0, PT, 0x12345); /* now data */
+	CHECK_EQ(ptw_stat(g.e, "page_table_stores"), 1);
+	fake_fini(&g);
+}
+
+int main(void)
+{
+	RUN(four_level_discovery);
+	RUN(five_level_discovery);
+	RUN(valid_to_valid_is_not_bbm_on_x86);
+	RUN(invlpg_is_per_cpu);
+	RUN(cr3_write_flushes_non_global_only);
+	RUN(shared_kernel_half);
+	RUN(freed_root_reused_as_data);
+	RUN(freed_table_dropped);
+	TAP_DONE();
+}
