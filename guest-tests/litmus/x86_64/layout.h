@@ -6,8 +6,12 @@
  * Physical RAM (-m 256M, identity-mapped for the first 1 GiB):
  *
  *   0x00008000            AP real-mode trampoline (copied there by CPU0)
- *   0x00100000 - ...      the ELF image: boot code, C code, data, the static
- *                         page tables, stacks (linker asserts < 0x00400000)
+ *   0x00100000 - ...      the ELF image text: boot code, C code, rodata
+ *   0x00200000 - 0x00207fff  the static page tables (PAGE_TABLES_BASE + n
+ *                         * 0x1000: pml4, pdpt, pd_ident, pd_test, pt_test,
+ *                         pt_size, pd_apic, pt_apic)
+ *   0x00208000 - ...      GDT, .bss: stacks, IDT, shared flags
+ *                         (linker asserts the image ends below 0x00400000)
  *   0x00480000 - 0x00483fff  data pages A, B, C, D (first word = marker)
  *   0x00800000 - 0x009fffff  2 MiB region for size_change (each 4 KiB page's
  *                         first word = SIZE_MARKER(page index))
@@ -30,6 +34,17 @@
 /* Where the image is linked and loaded. */
 #define IMAGE_BASE 0x00100000
 #define IMAGE_LIMIT 0x00400000
+
+/* Static page tables (boot.S, placed by link.ld), 4 KiB each. */
+#define PAGE_TABLES_BASE 0x00200000
+#define PML4_PA (PAGE_TABLES_BASE + 0x0000)
+#define PDPT_PA (PAGE_TABLES_BASE + 0x1000)
+#define PD_IDENT_PA (PAGE_TABLES_BASE + 0x2000)
+#define PD_TEST_PA (PAGE_TABLES_BASE + 0x3000)
+#define PT_TEST_PA (PAGE_TABLES_BASE + 0x4000)
+#define PT_SIZE_PA (PAGE_TABLES_BASE + 0x5000)
+#define PD_APIC_PA (PAGE_TABLES_BASE + 0x6000)
+#define PT_APIC_PA (PAGE_TABLES_BASE + 0x7000)
 
 /* AP start-up: real-mode trampoline page, SIPI vector = page number. */
 #define AP_TRAMPOLINE 0x00008000
