@@ -36,7 +36,11 @@ extern const uint64_t isr_stub_table[32];
 extern void halt_forever(void) __attribute__((noreturn));
 extern uint64_t pml4[512];
 
-/* Shared state. Only accessed through __atomic builtins. */
+/*
+ * Shared state. The flags are only accessed through __atomic builtins;
+ * fail_msg is written once, by the CPU that set failed first, and read by
+ * CPU0 only after CPU1 has published cpu1_finished.
+ */
 static unsigned int step_seq; /* number of the next step to run */
 static unsigned int cpu1_online;
 static unsigned int cpu1_finished;
