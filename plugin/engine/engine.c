@@ -20,6 +20,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TABLES_REGISTERED] = "tables_registered",
 	[ST_TABLES_DROPPED] = "tables_dropped",
 	[ST_ROOTS] = "roots_registered",
+	[ST_ROOTS_COLD] = "roots_dropped_cold",
 	[ST_PT_STORES] = "page_table_stores",
 	[ST_ENTRY_CHANGES] = "entry_changes",
 	[ST_HW_AD_ONLY] = "access_dirty_only_changes",
@@ -247,6 +248,8 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 			}
 	}
 	g_hash_table_remove(e->tables, &t->pa);
+	if (t->is_root)
+		g_ptr_array_remove_fast(e->roots, t);
 	e->stats[ST_TABLES_DROPPED]++;
 	/* children lose one reference each */
 	if (t->level != last_level(e)) {
@@ -340,8 +343,10 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
 	bitmap_set(e, page, true);
 	e->stats[ST_TABLES_REGISTERED]++;
-	if (is_root)
+	if (is_root) {
 		e->stats[ST_ROOTS]++;
+		g_ptr_array_add(e->roots, t);
+	}
 	table_walk_children(e, t);
 	return t;
 }
@@ -359,17 +364,51 @@ static bool root_is_empty(ptw_engine *e, ptw_table *t)
 	return true;
 }
 
+/* A root no CPU holds and no TLB can cache (every CPU that used it has
+ * invalidated everything since) is cold: changes to its tables need no
+ * break-before-make and no invalidation, and its memory may be rewritten in
+ * ways a plugin cannot see (DC ZVA). Drop it; it is read afresh if loaded. */
+static void root_maybe_drop(ptw_engine *e, ptw_table *t)
+{
+	if (t->cpu_refs)
+		return;
+	if (!t->cached) {
+		e->stats[ST_ROOTS_COLD]++;
+		table_drop(e, t);
+	} else if (root_is_empty(e, t)) {
+		table_drop(e, t);
+	}
+}
+
 static void root_put(ptw_engine *e, ptw_table *t)
 {
 	if (!t)
 		return;
 	if (t->cpu_refs)
 		t->cpu_refs--;
-	if (t->cpu_refs == 0 && root_is_empty(e, t))
-		table_drop(e, t);
+	root_maybe_drop(e, t);
 }
 
-static ptw_table *root_get(ptw_engine *e, uint64_t pa, int level,
+/* CPUs in 'targets' invalidated every non-global (or every) entry. */
+static void roots_uncache(ptw_engine *e, uint64_t targets)
+{
+	for (guint i = 0; i < e->roots->len;) {
+		ptw_table *t = g_ptr_array_index(e->roots, i);
+		uint64_t keep = 0; /* a loaded root is refilled at once */
+		for (unsigned c = 0; c < e->cfg.ncpus; c++)
+			if (e->cpu[c].root[0] == t || e->cpu[c].root[1] == t)
+				keep |= 1ULL << c;
+		t->cached &= ~(targets & ~keep);
+		guint before = e->roots->len;
+		root_maybe_drop(e, t);
+		if (e->roots->len == before)
+			i++;
+		else
+			i = 0; /* order changed: rescan (rare) */
+	}
+}
+
+static ptw_table *root_get(ptw_engine *e, unsigned cpu, uint64_t pa, int level,
 			   unsigned nent, uint64_t va_base, uint16_t asid)
 {
 	ptw_table *t = table_lookup(e, pa);
@@ -390,9 +429,18 @@ static ptw_table *root_get(ptw_engine *e, uint64_t pa, int level,
 	t = table_register(e, pa, level, nent, va_base, pa, true);
 	if (t) {
 		t->cpu_refs++;
+		t->cached |= 1ULL << cpu;
 		t->asid = asid;
 	}
 	return t;
+}
+
+static void drop_all_roots(ptw_engine *e)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		e->cpu[i].root[0] = e->cpu[i].root[1] = NULL;
+	while (e->roots->len)
+		table_drop(e, g_ptr_array_index(e->roots, 0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -584,6 +632,8 @@ static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		       uint64_t targets)
 {
 	ptw_pending *next;
+	if (s->all || (s->nonglobal && !s->by_asid && !s->by_va))
+		roots_uncache(e, targets);
 	for (ptw_pending *p = e->pend_head; p; p = next) {
 		next = p->next;
 		if (!scope_matches(s, p))
@@ -747,7 +797,21 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 	}
 	cs->mmu_on = true;
 	uint64_t tcr = cs->tcr;
-	e->lpa2 = (tcr >> 59) & 1;
+	bool ds = (tcr >> 59) & 1;
+	if (ds != e->lpa2) {
+		/* TCR_EL1.DS changes what descriptor bits 9:8 mean: every
+		 * tracked table is re-read under the new format */
+		if (e->roots->len)
+			ptw_report_line(e, "note: vcpu %u switched TCR_EL1.DS to "
+					   "%d (LPA2): page tables re-read",
+					cpu, ds);
+		drop_all_roots(e);
+		e->lpa2 = ds;
+		for (unsigned o = 0; o < e->cfg.ncpus; o++)
+			if (o != cpu && e->cpu[o].mmu_on &&
+			    (bool)((e->cpu[o].tcr >> 59) & 1) == ds)
+				arm64_update_roots(e, o);
+	}
 	unsigned as16 = (tcr >> 36) & 1;
 	unsigned a1 = (tcr >> 22) & 1;
 	uint16_t asid = (uint16_t)(cs->ttbr[a1] >> 48);
@@ -755,6 +819,11 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 		asid &= 0xff;
 	for (int i = 0; i < 2; i++) {
 		ptw_table *want = NULL;
+		/* release first: the same root may come back with another
+		 * geometry (Linux switches T0SZ for its ID map) */
+		ptw_table *old = cs->root[i];
+		cs->root[i] = NULL;
+		root_put(e, old);
 		unsigned tsz = i ? (tcr >> 16) & 63 : tcr & 63;
 		bool epd = i ? (tcr >> 23) & 1 : (tcr >> 7) & 1;
 		unsigned tg = i ? (tcr >> 30) & 3 : (tcr >> 14) & 3;
@@ -769,11 +838,10 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 		else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
 			uint64_t pa = ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
 			uint64_t va_base = i ? ~0ULL << (64 - tsz) : 0;
-			want = root_get(e, pa, start, nent, va_base, asid);
+			want = root_get(e, cpu, pa, start, nent, va_base,
+					asid);
 		}
-		ptw_table *old = cs->root[i];
 		cs->root[i] = want;
-		root_put(e, old);
 	}
 }
 
@@ -796,10 +864,10 @@ static void x86_update_roots(ptw_engine *e, unsigned cpu)
 	int levels = (cs->cr4 >> 12) & 1 ? 5 : 4;
 	uint64_t pa = cs->cr3 & 0x000ffffffffff000ULL;
 	uint16_t pcid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
-	ptw_table *want = root_get(e, pa, levels, 512, 0, pcid);
 	ptw_table *old = cs->root[0];
-	cs->root[0] = want;
+	cs->root[0] = NULL;
 	root_put(e, old);
+	cs->root[0] = root_get(e, cpu, pa, levels, 512, 0, pcid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1089,6 +1157,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->all_cpus = cfg->ncpus == 64 ? ~0ULL : (1ULL << cfg->ncpus) - 1;
 	g_mutex_init(&e->lock);
 	e->tables = g_hash_table_new(u64_hash, u64_equal);
+	e->roots = g_ptr_array_new();
 	e->table_pages = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_key = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
@@ -1131,6 +1200,7 @@ void ptw_engine_free(ptw_engine *e)
 		g_free(t);
 	}
 	g_hash_table_destroy(e->tables);
+	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
 	for (ptw_pending *p = e->pend_head, *n; p; p = n) {
 		n = p->next;

@@ -19,6 +19,7 @@ typedef struct ptw_table {
 	bool is_root;
 	unsigned cpu_refs; /* roots: CPU root slots holding it */
 	uint16_t asid;	   /* roots: last ASID / PCID seen with it */
+	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
 } ptw_table;
@@ -54,6 +55,7 @@ enum {
 	ST_TABLES_REGISTERED,
 	ST_TABLES_DROPPED,
 	ST_ROOTS,
+	ST_ROOTS_COLD,
 	ST_PT_STORES,
 	ST_ENTRY_CHANGES,
 	ST_HW_AD_ONLY,
@@ -84,6 +86,7 @@ struct ptw_engine {
 	uint64_t mair;	/* arm64 MAIR_EL1 */
 
 	GHashTable *tables;	/* pa -> ptw_table* */
+	GPtrArray *roots;	/* root tables */
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */

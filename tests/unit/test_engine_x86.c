@@ -147,13 +147,39 @@ static void shared_kernel_half(void)
 	fake_fini(&g);
 }
 
+#define CR4_PCIDE (1ULL << 17)
+#define NOFLUSH (1ULL << 63)
+
+/* Without PCIDs a CR3 write flushes every non-global entry: the old root
+ * is cold (no TLB can hold it) and is dropped, to be re-read if reloaded. */
+static void cold_root_dropped(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	mem_w64(&g, PML4B + 511 * 8, TBL(KPDPT)); /* kernel half only */
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
+	CHECK(!ptw_is_table_page(g.e, PML4));
+	CHECK(!ptw_is_table_page(g.e, PT));
+	CHECK(ptw_is_table_page(g.e, KPDPT)); /* still reached from B */
+	/* rewritten unseen while cold, then reloaded: read afresh */
+	mem_w64(&g, PT, PTE(PAGE_B));
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4);
+	uint64_t v;
+	CHECK(ptw_shadow_get(g.e, PT, &v));
+	CHECK_EQ(v, PTE(PAGE_B));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
 static void freed_root_reused_as_data(void)
 {
 	fake_guest g;
 	setup(&g, 1);
+	sysreg(&g, 0, PTW_REG_X86_CR4, CR4_PAE | CR4_PGE | CR4_PCIDE);
 	mem_w64(&g, PML4B, TBL(PDPT));
-	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
-	sysreg(&g, 0, PTW_REG_X86_CR3, PML4); /* B unloaded, not empty */
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B | 1 | NOFLUSH);
+	/* B unloaded but its PCID may still be cached: kept */
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4 | NOFLUSH);
 	CHECK(ptw_is_table_page(g.e, PML4B));
 	pt_store(&g, 0, PML4B, 0); /* exit: user half cleared -> dropped */
 	CHECK(!ptw_is_table_page(g.e, PML4B));
@@ -183,6 +209,7 @@ int main(void)
 	RUN(invlpg_is_per_cpu);
 	RUN(cr3_write_flushes_non_global_only);
 	RUN(shared_kernel_half);
+	RUN(cold_root_dropped);
 	RUN(freed_root_reused_as_data);
 	RUN(freed_table_dropped);
 	TAP_DONE();
