@@ -50,16 +50,18 @@ static uint64_t ram_size, ram_base, ram_below_4g;
 
 /* per-vCPU register handles and last values seen */
 enum { SR_TTBR0, SR_TTBR1, SR_TCR, SR_SCTLR, SR_MAIR, SR_CR0, SR_CR3,
-       SR_CR4, SR_EFER, SR_COUNT };
+       SR_CR4, SR_EFER, SR_MMFR2, SR_COUNT };
 static const ptw_reg sr_engine[SR_COUNT] = {
 	PTW_REG_ARM_TTBR0, PTW_REG_ARM_TTBR1, PTW_REG_ARM_TCR,
 	PTW_REG_ARM_SCTLR, PTW_REG_ARM_MAIR,  PTW_REG_X86_CR0,
 	PTW_REG_X86_CR3,   PTW_REG_X86_CR4,   PTW_REG_X86_EFER,
+	PTW_REG_ARM_ID_AA64MMFR2,
 };
 static const char *const sr_names[SR_COUNT][3] = {
 	{ "TTBR0_EL1", NULL }, { "TTBR1_EL1", NULL }, { "TCR_EL1", NULL },
 	{ "SCTLR_EL1", "SCTLR", NULL }, { "MAIR_EL1", NULL }, { "cr0", NULL },
 	{ "cr3", NULL }, { "cr4", NULL }, { "efer", NULL },
+	{ "ID_AA64MMFR2_EL1", NULL },
 };
 
 typedef struct {
@@ -136,11 +138,11 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 	vcpu_state *vs = &vcpus[vcpu];
 	ptw_ctx c = ctx_of(vcpu, pc);
 	/* order matters: controls before roots, SCTLR/CR0 last */
-	static const int order_a64[] = { SR_MAIR, SR_TCR, SR_TTBR0, SR_TTBR1,
-					 SR_SCTLR };
+	static const int order_a64[] = { SR_MMFR2, SR_MAIR, SR_TCR, SR_TTBR0,
+					 SR_TTBR1, SR_SCTLR };
 	static const int order_x86[] = { SR_CR4, SR_EFER, SR_CR3, SR_CR0 };
 	const int *ord = arch == PTW_ARCH_ARM64 ? order_a64 : order_x86;
-	int n = arch == PTW_ARCH_ARM64 ? 5 : 4;
+	int n = arch == PTW_ARCH_ARM64 ? 6 : 4;
 	for (int i = 0; i < n; i++) {
 		int r = ord[i];
 		if (!vs->sr[r])

@@ -901,6 +901,17 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		cs->mair = value;
 		e->mair = value;
 		break;
+	case PTW_REG_ARM_ID_AA64MMFR2:
+		if (e->bbm_level < 0) {
+			e->bbm_level = (int)((value >> 52) & 0xf);
+			ptw_report_line(e,
+					"note: the guest CPU advertises FEAT_BBM "
+					"level %d; ptwatch applies the strict "
+					"rule (every block/table size change "
+					"needs a break), as Linux 6.12 does",
+					e->bbm_level);
+		}
+		break;
 	case PTW_REG_X86_CR3: {
 		e->stats[ST_CR3_WRITES]++;
 		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
@@ -1164,6 +1175,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
 	e->mair = 0;
+	e->bbm_level = -1;
 	char *rerr = NULL;
 	ptw_report_open(e, &rerr);
 	if (rerr) {

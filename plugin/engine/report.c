@@ -156,6 +156,8 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		arch_name(e->cfg.arch));
 	fprintf(f, "  \"vcpus\": %u,\n  \"complete\": %s,\n", e->cfg.ncpus,
 		final ? "true" : "false");
+	if (e->cfg.arch == PTW_ARCH_ARM64)
+		fprintf(f, "  \"feat_bbm_level\": %d,\n", e->bbm_level);
 	fprintf(f, "  \"findings_total\": %u,\n  \"findings\": {",
 		e->findings->len);
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
