@@ -71,6 +71,7 @@ typedef struct {
 	bool sr_known[SR_COUNT];
 } vcpu_state;
 static vcpu_state vcpus[PTW_MAX_CPUS];
+static unsigned dczva_bytes = 64; /* DC ZVA block, from DCZID_EL0 */
 
 /* instruction-callback payloads (kept for the life of the run) */
 typedef struct {
@@ -183,6 +184,15 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 					vs->gpr[g] = d->handle;
 		}
 	}
+	for (guint i = 0; i < regs->len && arch == PTW_ARCH_ARM64; i++) {
+		qemu_plugin_reg_descriptor *d =
+			&g_array_index(regs, qemu_plugin_reg_descriptor, i);
+		if (g_ascii_strcasecmp(d->name, "DCZID_EL0") == 0) {
+			uint64_t v = read_reg(d->handle);
+			if (!(v & 0x10)) /* DZP: DC ZVA permitted */
+				dczva_bytes = 4u << (v & 0xf);
+		}
+	}
 	g_array_free(regs, TRUE);
 	if (arch == PTW_ARCH_ARM64 && (!vs->sr[SR_TTBR0] || !vs->sr[SR_TCR] ||
 				       !vs->sr[SR_SCTLR]))
@@ -210,11 +220,38 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		return;
 	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	bool st = qemu_plugin_mem_is_store(info);
-	if (!ptw_has_pending(eng) && !(st && ptw_is_table_page(eng, pa)))
+	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+	uint64_t lo, hi;
+	ptw_tracked_bounds(eng, &lo, &hi);
+	bool data = vaddr < hi && vaddr + size > lo;
+	if (!data && !ptw_has_pending(eng) && !ptw_is_table_page(eng, pa))
 		return;
 	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
-	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-	ptw_ev_access(eng, &c, vaddr, pa, size, st, 0);
+	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
+	uint8_t bytes[16];
+	switch (mv.type) {
+	case QEMU_PLUGIN_MEM_VALUE_U8:
+		bytes[0] = mv.data.u8;
+		break;
+	case QEMU_PLUGIN_MEM_VALUE_U16:
+		memcpy(bytes, &mv.data.u16, 2);
+		break;
+	case QEMU_PLUGIN_MEM_VALUE_U32:
+		memcpy(bytes, &mv.data.u32, 4);
+		break;
+	case QEMU_PLUGIN_MEM_VALUE_U64:
+		memcpy(bytes, &mv.data.u64, 8);
+		break;
+	case QEMU_PLUGIN_MEM_VALUE_U128:
+		memcpy(bytes, &mv.data.u128.low, 8);
+		memcpy(bytes + 8, &mv.data.u128.high, 8);
+		break;
+	}
+	uint64_t v64 = 0;
+	memcpy(&v64, bytes, size < 8 ? size : 8);
+	ptw_ev_access(eng, &c, vaddr, pa, size, st, v64);
+	if (data && size <= 16)
+		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
 }
 
 /* ------------------------------------------------------------------ */
@@ -256,6 +293,18 @@ static void cb_a64_dsb(unsigned int vcpu, void *udata)
 	insn_info *ii = udata;
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
 	ptw_ev_arm64_dsb(eng, &c, ii->a64.crm);
+}
+
+static void cb_a64_dczva(unsigned int vcpu, void *udata)
+{
+	insn_info *ii = udata;
+	uint64_t lo, hi;
+	ptw_tracked_bounds(eng, &lo, &hi);
+	uint64_t va = gpr(vcpu, ii->a64.rt) & ~(uint64_t)(dczva_bytes - 1);
+	if (va >= hi || va + dczva_bytes <= lo)
+		return;
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	ptw_ev_zero(eng, &c, va, dczva_bytes);
 }
 
 static void cb_client(unsigned int vcpu, void *udata)
@@ -387,8 +436,17 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (arch == PTW_ARCH_ARM64) {
 			uint32_t w;
 			ptw_a64_insn d;
-			if (qemu_plugin_insn_data(insn, &w, 4) != 4 ||
-			    !ptw_arm64_decode_insn(w, &d))
+			if (qemu_plugin_insn_data(insn, &w, 4) != 4)
+				continue;
+			if ((w & 0xffffffe0u) == 0xd50b7420u) { /* dc zva */
+				insn_info *ii = new_info(pc, (unsigned)len);
+				ii->a64.rt = w & 31;
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, cb_a64_dczva,
+					QEMU_PLUGIN_CB_R_REGS, ii);
+				continue;
+			}
+			if (!ptw_arm64_decode_insn(w, &d))
 				continue;
 			insn_info *ii = new_info(pc, (unsigned)len);
 			ii->a64 = d;

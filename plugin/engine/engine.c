@@ -34,6 +34,12 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
 	[ST_PENDING_PEAK] = "pending_records_peak",
 	[ST_CLIENT_REQUESTS] = "client_requests",
+	[ST_BREAKS] = "break_windows",
+	[ST_BREAKS_OBSERVED] = "break_windows_observed",
+	[ST_BREAK_LONGEST] = "break_window_longest_insns",
+	[ST_UNITS] = "units_seen",
+	[ST_PT_LOADS] = "page_table_loads",
+	[ST_DATA_LOADS_CHECKED] = "tracked_loads_checked",
 	[ST_WARNINGS] = "warnings",
 };
 
@@ -149,6 +155,36 @@ static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 	return r ? r->pa : 0;
 }
 
+unsigned ptw_entry_shift(ptw_engine *e, int level)
+{
+	return entry_shift(e, level);
+}
+
+uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
+{
+	return entry_va(e, t, idx);
+}
+
+uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	return entry_space(e, t, va);
+}
+
+uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va)
+{
+	return access_space(e, cpu, va);
+}
+
+ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level)
+{
+	return decode(e, d, level);
+}
+
+bool ptw_is_last_level(ptw_engine *e, int level)
+{
+	return level == last_level(e);
+}
+
 /* ------------------------------------------------------------------ */
 /* warnings */
 
@@ -224,6 +260,75 @@ static ptw_table *table_lookup(ptw_engine *e, uint64_t pa)
 	return g_hash_table_lookup(e->tables, &pa);
 }
 
+/* The tracked table holding the entry at pa, and its index. */
+ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx)
+{
+	uint64_t page = pa & ~0xfffULL;
+	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
+	     t = t->next_in_page)
+		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
+			*idx = (unsigned)((pa - t->pa) / 8);
+			return t;
+		}
+	return NULL;
+}
+
+/* Walk cpu's current tables (the shadows) for va. */
+bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
+		   uint64_t *pte_pa, int *level)
+{
+	ptw_cpu *cs = &e->cpu[cpu];
+	if (!cs->mmu_on)
+		return false;
+	ptw_table *t = e->cfg.arch == PTW_ARCH_ARM64 ? cs->root[(va >> 55) & 1]
+						     : cs->root[0];
+	for (int depth = 0; t && depth < 6; depth++) {
+		unsigned sh = entry_shift(e, t->level);
+		uint64_t off = va - t->va_base;
+		if (e->cfg.arch == PTW_ARCH_X86_64)
+			off &= (1ULL << (sh + 9)) - 1; /* index bits only */
+		uint64_t i = off >> sh;
+		if (i >= t->nent)
+			return false;
+		ptw_desc d = decode(e, t->shadow[i], t->level);
+		if (pte_pa)
+			*pte_pa = t->pa + i * 8;
+		if (level)
+			*level = t->level;
+		if (d.type == PTW_DESC_INVALID)
+			return false;
+		if (d.type != PTW_DESC_TABLE) {
+			*pa = d.oa + (va & (d.size - 1));
+			return true;
+		}
+		if (t->level == last_level(e))
+			return false;
+		t = table_lookup(e, d.oa);
+	}
+	return false;
+}
+
+/* CPUs whose TLB may hold a translation through table t. */
+uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	uint64_t m = 0;
+	if (t->space == PTW_KSPACE ||
+	    (e->cfg.arch == PTW_ARCH_ARM64 && ((va >> 55) & 1))) {
+		for (unsigned i = 0; i < e->cfg.ncpus; i++)
+			if (e->cpu[i].mmu_on)
+				m |= 1ULL << i;
+		return m;
+	}
+	ptw_table *root = table_lookup(e, t->space);
+	if (root)
+		m = root->cached;
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		if (root && (e->cpu[i].root[0] == root ||
+			     e->cpu[i].root[1] == root))
+			m |= 1ULL << i;
+	return m;
+}
+
 static void table_unref(ptw_engine *e, uint64_t pa, int level);
 
 static void table_drop(ptw_engine *e, ptw_table *t)
@@ -247,6 +352,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 				break;
 			}
 	}
+	det_table_dropped(e, t);
 	g_hash_table_remove(e->tables, &t->pa);
 	if (t->is_root)
 		g_ptr_array_remove_fast(e->roots, t);
@@ -261,6 +367,9 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 		}
 	}
 	g_free(t->shadow);
+	g_free(t->ver);
+	g_free(t->made);
+	g_free(t->uorder);
 	g_free(t);
 }
 
@@ -336,6 +445,11 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->is_root = is_root;
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
+	t->ver = g_new0(uint32_t, nent);
+	if (level == last_level(e)) {
+		t->made = g_new0(uint32_t, nent);
+		t->uorder = g_new0(uint8_t, nent);
+	}
 	g_hash_table_insert(e->tables, &t->pa, t);
 	uint64_t page = pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
@@ -565,6 +679,12 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 				continue;
 			if ((pa & ~(sz - 1)) != p->old_pa)
 				continue;
+			/* the current tables may map this page to the same PA
+			 * (e.g. a block split into a table of the same pages) */
+			uint64_t cur;
+			if (ptw_translate(e, c->cpu, va, &cur, NULL, NULL) &&
+			    (cur & ~0xfffULL) == (pa & ~0xfffULL))
+				continue;
 			e->stats[ST_STALE_ACCESSES]++;
 			if (p->reported & bit)
 				continue;
@@ -603,29 +723,26 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 }
 
 /* Invalidation on the CPUs in 'targets' of records matching a scope. */
-typedef struct {
-	bool all;	 /* everything (incl. global) */
-	bool nonglobal;	 /* all non-global entries */
-	bool by_asid;	 /* restrict non-global matches to asid */
-	uint16_t asid;
-	bool by_va;
-	uint64_t va_lo, va_hi; /* inclusive range */
-	bool scoped;	       /* a targeted (VA or ASID) operation */
-} inval_scope;
 
-static bool scope_matches(const inval_scope *s, const ptw_pending *p)
+bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
+		      bool global, uint16_t asid)
 {
 	if (s->all)
 		return true;
 	if (s->nonglobal && !s->by_va)
-		return !p->global && (!s->by_asid || p->asid == s->asid);
+		return !global && (!s->by_asid || asid == s->asid);
 	if (s->by_va) {
-		uint64_t lo = p->va, hi = p->va + p->size - 1;
+		uint64_t lo = va, hi = va + size - 1;
 		if (hi < s->va_lo || lo > s->va_hi)
 			return false;
-		return p->global || !s->by_asid || p->asid == s->asid;
+		return global || !s->by_asid || asid == s->asid;
 	}
 	return false;
+}
+
+static bool scope_matches(const inval_scope *s, const ptw_pending *p)
+{
+	return ptw_scope_covers(s, p->va, p->size, p->global, p->asid);
 }
 
 static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
@@ -634,6 +751,7 @@ static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 	ptw_pending *next;
 	if (s->all || (s->nonglobal && !s->by_asid && !s->by_va))
 		roots_uncache(e, targets);
+	det_invalidate(e, c, s, targets);
 	for (ptw_pending *p = e->pend_head; p; p = next) {
 		next = p->next;
 		if (!scope_matches(s, p))
@@ -679,6 +797,11 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		return;
 	}
 	e->stats[ST_ENTRY_CHANGES]++;
+	if (t->ver)
+		t->ver[idx]++;
+	det_entry_changed(e, c, t, idx, old, new);
+	if (table_lookup(e, t->pa) != t)
+		return; /* cannot happen: detectors never drop tables */
 	int level = t->level;
 	uint64_t va = entry_va(e, t, idx);
 	uint64_t space = entry_space(e, t, va);
@@ -921,6 +1044,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 			inval_scope s = { .nonglobal = true };
 			invalidate(e, c, &s, 1ULL << c->cpu);
 		}
+		det_x86_flush(e, c);
 		break;
 	}
 	case PTW_REG_X86_CR4: {
@@ -945,15 +1069,27 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 	g_mutex_unlock(&e->lock);
 }
 
+static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
+		       unsigned size, uint64_t value)
+{
+	if (size != 8 || (pa & 7))
+		return;
+	unsigned idx;
+	ptw_table *t = ptw_table_of(e, pa, &idx);
+	if (!t)
+		return;
+	e->stats[ST_PT_LOADS]++;
+	det_entry_load(e, c, t, idx, value);
+}
+
 void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 		   unsigned size, bool is_store, uint64_t value)
 {
-	(void)value;
 	if (pa == PTW_NO_PA || c->cpu >= e->cfg.ncpus)
 		return;
 	bool pend = ptw_has_pending(e);
-	bool tstore = is_store && ptw_is_table_page(e, pa);
-	if (!pend && !tstore)
+	bool tpage = ptw_is_table_page(e, pa);
+	if (!pend && !tpage)
 		return;
 	g_mutex_lock(&e->lock);
 	if (pend) {
@@ -963,8 +1099,12 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 			pend_mark_reused(e, pa, sp, va);
 		}
 	}
-	if (tstore)
-		table_store(e, c, pa, size);
+	if (tpage) {
+		if (is_store)
+			table_store(e, c, pa, size);
+		else
+			table_load(e, c, pa, size, value);
+	}
 	g_mutex_unlock(&e->lock);
 }
 
@@ -1057,9 +1197,12 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 
 void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 {
-	(void)c;
-	(void)crm;
-	__atomic_fetch_add(&e->stats[ST_DSB], 1, __ATOMIC_RELAXED);
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	e->stats[ST_DSB]++;
+	det_dsb(e, c, crm);
+	g_mutex_unlock(&e->lock);
 }
 
 void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
@@ -1074,6 +1217,7 @@ void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
 	inval_scope s = { .by_va = true, .va_lo = va & ~0xfffULL,
 			  .va_hi = va | 0xfff };
 	invalidate(e, c, &s, 1ULL << c->cpu);
+	det_x86_flush(e, c);
 	g_mutex_unlock(&e->lock);
 }
 
@@ -1086,6 +1230,7 @@ void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
 	e->stats[ST_INVLPG]++;
 	inval_scope s = { .all = true };
 	invalidate(e, c, &s, 1ULL << c->cpu);
+	det_x86_flush(e, c);
 	g_mutex_unlock(&e->lock);
 }
 
@@ -1132,6 +1277,8 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 				c->cpu);
 		break;
 	default:
+		if (det_client(e, c, req, a1, a2))
+			break;
 		ptw_warn(e, "client-unknown",
 			 "client request 0x%" PRIx64 " from vcpu %u pc 0x%" PRIx64
 			 " is not supported by this ptwatch; ignored",
@@ -1174,6 +1321,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
+	det_init(e);
 	e->mair = 0;
 	e->bbm_level = -1;
 	char *rerr = NULL;
@@ -1191,6 +1339,7 @@ void ptw_engine_finish(ptw_engine *e)
 	g_mutex_lock(&e->lock);
 	if (!e->finished) {
 		e->finished = true;
+		det_finish(e);
 		ptw_report_summary(e, true);
 		ptw_report_close(e);
 	}
@@ -1209,8 +1358,12 @@ void ptw_engine_free(ptw_engine *e)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		ptw_table *t = v;
 		g_free(t->shadow);
+		g_free(t->ver);
+		g_free(t->made);
+		g_free(t->uorder);
 		g_free(t);
 	}
+	det_free(e);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);

@@ -22,6 +22,9 @@ typedef struct ptw_table {
 	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
+	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
+	uint32_t *made;	   /* last level: pass that made the entry valid */
+	uint8_t *uorder;   /* last level: log2 size of its unit, 0 = none */
 } ptw_table;
 
 /* A leaf mapping changed; some CPU may still hold the old translation. */
@@ -41,6 +44,56 @@ typedef struct ptw_pending {
 	struct ptw_pending *next_key, *next_pa; /* hash chains */
 	struct ptw_pending *prev, *next;	/* age list */
 } ptw_pending;
+
+/* Scope of a TLB invalidation. */
+typedef struct {
+	bool all;	/* everything (incl. global) */
+	bool nonglobal; /* all non-global entries */
+	bool by_asid;	/* restrict non-global matches to asid */
+	uint16_t asid;
+	bool by_va;
+	uint64_t va_lo, va_hi; /* inclusive range */
+	bool scoped;	       /* a targeted (VA or ASID) operation */
+} inval_scope;
+
+bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
+		      bool global, uint16_t asid);
+
+/* An open break window on one entry (valid -> invalid, not yet made). */
+typedef struct {
+	uint64_t pte_pa, space, va;
+	int level;
+	uint16_t asid;
+	bool global;
+	uint64_t old_desc;
+	unsigned cpu; /* the breaker */
+	ptw_ctx when;
+	uint64_t need;	   /* CPUs that may still hold the old entry */
+	uint64_t inflight; /* invalidated by TLBIs not yet completed */
+	uint64_t issuers;  /* CPUs that issued those TLBIs */
+	bool local_inflight;
+	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
+	unsigned first_reader;
+	ptw_ctx first_read;
+	uint64_t seq;
+	uint64_t suspect; /* a partial-unit pass skipped this entry */
+} ptw_break;
+
+/* One CPU's run of writes to one large mapping unit. */
+typedef struct {
+	bool open;
+	uint64_t tpa;	    /* leaf table */
+	unsigned base, n;   /* unit entries [base, base + n) */
+	uint64_t unmapped[8]; /* entries this pass took down */
+	uint64_t windowed[8]; /* entries in another CPU's open break */
+	unsigned window_cpu;
+	ptw_ctx start;
+} ptw_pass;
+
+typedef struct {
+	uint64_t tpa;
+	unsigned group;
+} ptw_cont_group;
 
 typedef struct {
 	/* arm64 */
@@ -69,6 +122,12 @@ enum {
 	ST_PENDING_OVERFLOW,
 	ST_PENDING_PEAK,
 	ST_CLIENT_REQUESTS,
+	ST_BREAKS,
+	ST_BREAKS_OBSERVED,
+	ST_BREAK_LONGEST,
+	ST_UNITS,
+	ST_PT_LOADS,
+	ST_DATA_LOADS_CHECKED,
 	ST_WARNINGS,
 	ST_COUNT
 };
@@ -105,10 +164,53 @@ struct ptw_engine {
 	uint64_t guest_status;
 	GHashTable *warn_keys; /* key -> count */
 
+	/* detectors */
+	GHashTable *breaks; /* pte_pa -> ptw_break* */
+	GHashTable *suspects; /* id -> partial-unit suspect */
+	uint64_t break_seq;
+	ptw_pass pass[PTW_MAX_CPUS];
+	uint32_t pass_id[PTW_MAX_CPUS];
+	GArray *cont_dirty[PTW_MAX_CPUS];
+	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
+	GHashTable *aba;     /* (cpu, pte_pa) -> last read */
+	GArray *regions;     /* tracked data regions */
+	GHashTable *data;    /* (space, va/8) -> remembered bytes */
+	GHashTable *data_reported; /* (space, page) already reported */
+	uint64_t track_lo, track_hi; /* lock-free filter */
+	uint64_t units_by_size[10];
+
 	FILE *log, *jsonl;
 	char *out_dir;
 	bool finished;
 };
+
+/* engine.c helpers used by detectors.c */
+unsigned ptw_entry_shift(ptw_engine *e, int level);
+uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx);
+uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
+uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
+ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
+ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
+bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
+		   uint64_t *pte_pa, int *level);
+uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
+bool ptw_is_last_level(ptw_engine *e, int level);
+
+/* detectors.c */
+void det_init(ptw_engine *e);
+void det_free(ptw_engine *e);
+void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old, uint64_t new);
+void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		    unsigned idx, uint64_t value);
+void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+		    uint64_t targets);
+void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
+void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
+void det_table_dropped(ptw_engine *e, ptw_table *t);
+void det_finish(ptw_engine *e);
+bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
+		uint64_t len);
 
 void ptw_report_open(ptw_engine *e, char **err);
 void ptw_report_finding(ptw_engine *e, const ptw_finding *f);

@@ -132,6 +132,15 @@ void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va);
  * treated as invalidating everything on this CPU. */
 void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type);
 
+/* A load or store inside the tracked-data bounds (ptw_tracked_bounds):
+ * bytes is the value loaded or stored (size <= 64). */
+void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		 bool is_store, const uint8_t *bytes);
+/* arm64 DC ZVA (invisible to memory callbacks) zeroed len bytes at va. */
+void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len);
+/* VA bounds of all tracked regions [lo, hi), lock-free; lo == hi: none */
+void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi);
+
 /* A client request from the guest (see ptwatch-client.h). */
 void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);

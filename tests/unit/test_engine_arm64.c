@@ -41,6 +41,12 @@ static void tlbi_vae1is(fake_guest *g, unsigned cpu, uint64_t va,
 	ptw_ev_arm64_tlbi(g->e, &c, 0, 3, 1, (va >> 12) | (asid << 48));
 }
 
+static void dsb_ish(fake_guest *g, unsigned cpu)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_arm64_dsb(g->e, &c, 0xb);
+}
+
 static void discovers_tables_from_root(void)
 {
 	fake_guest g;
@@ -93,7 +99,9 @@ static void bbm_ok_sequence(void)
 	setup(&g, 2);
 	guest_load(&g, 1, VA, PAGE_A);
 	pt_store(&g, 0, L3, 0);
+	dsb_ish(&g, 0);
 	tlbi_vae1is(&g, 0, VA, ASID);
+	dsb_ish(&g, 0);
 	pt_store(&g, 0, L3, PAGE(PAGE_B));
 	guest_load(&g, 0, VA, PAGE_B);
 	guest_load(&g, 1, VA, PAGE_B);

@@ -1,0 +1,976 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ptwatch detectors built on the shadow page tables (engine.c):
+ *
+ *  - a per-entry break-before-make automaton in the spirit of Casemate:
+ *    valid -> (store invalid) -> invalid-unclean -> (TLBI reaching every CPU
+ *    that may hold the entry, completed by DSB) -> invalid (clean) ->
+ *    (store valid) -> valid. A make while unclean that changes anything
+ *    needing a break is BBM_MAKE_BEFORE_INVALIDATE (arm64); another CPU
+ *    loading the entry between a break and the breaker's make is
+ *    BBM_WINDOW_READ (both architectures);
+ *  - large mapping units (aligned runs of 2^k PTEs mapping one contiguous,
+ *    naturally aligned physical range with identical attributes, made in one
+ *    pass) and unmap passes over them: PARTIAL_UNIT_UNMAP;
+ *  - arm64 contiguous groups checked when a CPU completes its writes with a
+ *    DSB: CONTIG_MISPROGRAMMED;
+ *  - a CPU reading the same entry value twice across a change and change
+ *    back: PTE_ABA;
+ *  - tracked guest data regions: DATA_MISMATCH.
+ */
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define ABA_WINDOW 2000000ULL /* guest instructions between the two reads */
+/* A break made again by its breaker within this many of the breaker's
+ * instructions (spinning included, stalls not) is a transient window (contpte fold/unfold, mprotect's
+ * modify_prot_start/commit, COW's clear-flush-set); one made later, or by
+ * another CPU, is an unmap followed by an unrelated map. */
+#define TRANSIENT_WINDOW 50000000ULL
+#define MAX_BREAKS 65536
+#define MAX_ABA 262144
+#define CLIENT_TRACK 0x50570004
+#define CLIENT_UNTRACK 0x50570005
+#define CLIENT_EXPECT_WRITE 0x50570006
+
+typedef struct {
+	uint64_t value;
+	uint32_t ver;
+	uint64_t icount;
+} aba_read;
+
+/* A pass that took down part of a unit while other entries of it were in
+ * another CPU's break window: a finding once such an entry comes back. */
+typedef struct {
+	uint64_t id;
+	uint64_t pte_pa, va;
+	int level;
+	char detail[400];
+	unsigned pending; /* break records pointing here */
+} suspect;
+
+static GHashTable *suspects_of(ptw_engine *e);
+
+typedef struct {
+	uint64_t space, va8;
+	uint8_t val[8];
+	uint8_t known;
+	unsigned cpu;
+	uint64_t pc;
+} data_slot;
+
+typedef struct {
+	uint64_t space, lo, hi; /* [lo, hi) */
+} region;
+
+static guint u64_hash(gconstpointer p)
+{
+	uint64_t v = *(const uint64_t *)p;
+	v ^= v >> 33;
+	v *= 0xff51afd7ed558ccdULL;
+	v ^= v >> 33;
+	return (guint)v;
+}
+
+static gboolean u64_eq(gconstpointer a, gconstpointer b)
+{
+	return *(const uint64_t *)a == *(const uint64_t *)b;
+}
+
+static guint slot_hash(gconstpointer p)
+{
+	const data_slot *s = p;
+	uint64_t k = s->space * 0x9e3779b97f4a7c15ULL ^ s->va8;
+	return u64_hash(&k);
+}
+
+static gboolean slot_eq(gconstpointer a, gconstpointer b)
+{
+	const data_slot *x = a, *y = b;
+	return x->space == y->space && x->va8 == y->va8;
+}
+
+void det_init(ptw_engine *e)
+{
+	e->breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
+	e->aba = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	e->regions = g_array_new(FALSE, TRUE, sizeof(region));
+	e->data = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
+	e->data_reported = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	for (int i = 0; i < PTW_MAX_CPUS; i++) {
+		e->cont_dirty[i] = g_array_new(FALSE, FALSE,
+					       sizeof(ptw_cont_group));
+		e->new_units[i] = g_array_new(FALSE, FALSE,
+					      sizeof(ptw_cont_group));
+	}
+}
+
+void det_free(ptw_engine *e)
+{
+	g_hash_table_destroy(e->breaks);
+	g_hash_table_destroy(e->aba);
+	g_array_free(e->regions, TRUE);
+	g_hash_table_destroy(e->data);
+	g_hash_table_destroy(e->data_reported);
+	if (e->suspects)
+		g_hash_table_destroy(e->suspects);
+	for (int i = 0; i < PTW_MAX_CPUS; i++) {
+		g_array_free(e->cont_dirty[i], TRUE);
+		g_array_free(e->new_units[i], TRUE);
+	}
+}
+
+static void report(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
+		   uint64_t pte_pa, uint64_t va, int level, uint64_t old,
+		   uint64_t new, const char *detail)
+{
+	ptw_finding f = { 0 };
+	f.kind = k;
+	f.ctx = *c;
+	f.pte_pa = pte_pa;
+	f.va = va;
+	f.level = level;
+	f.old_desc = old;
+	f.new_desc = new;
+	g_strlcpy(f.detail, detail, sizeof(f.detail));
+	ptw_report_finding(e, &f);
+}
+
+static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
+				     uint64_t new, int level)
+{
+	if (e->cfg.arch != PTW_ARCH_ARM64)
+		return NULL;
+	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+}
+
+/* Describe a non-present entry with the guest-OS layer (Linux swap and
+ * migration entry layouts). */
+static void describe_nonpresent(ptw_engine *e, uint64_t d, char *buf,
+				size_t n)
+{
+	if (d == 0) {
+		g_strlcpy(buf, "none", n);
+		return;
+	}
+	if (e->cfg.arch == PTW_ARCH_ARM64) {
+		/* arm64 6.12: type bits 7:3 (5 bits), offset bits 57:12 */
+		unsigned type = (d >> 3) & 0x1f;
+		uint64_t off = (d >> 12) & ((1ULL << 46) - 1);
+		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
+	} else {
+		/* x86-64 6.12: inverted offset in bits 63:14 (swp_offset
+		 * stored ~), type in bits 5:1 */
+		unsigned type = (d >> 1) & 0x1f;
+		uint64_t off = (~d >> 14) & ((1ULL << 50) - 1);
+		if (off > (1ULL << 40)) /* not inverted: plain encoding */
+			off = d >> 14;
+		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* break windows */
+
+static ptw_break *break_get(ptw_engine *e, uint64_t pte_pa)
+{
+	return g_hash_table_lookup(e->breaks, &pte_pa);
+}
+
+static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
+			    bool came_back);
+
+static void break_remove(ptw_engine *e, ptw_break *b)
+{
+	suspect_release(e, b, NULL, false);
+	g_hash_table_remove(e->breaks, &b->pte_pa);
+}
+
+static void breaks_trim(ptw_engine *e)
+{
+	if (g_hash_table_size(e->breaks) < MAX_BREAKS)
+		return;
+	/* drop the older half: entries unmapped long ago and never made */
+	uint64_t cut = e->break_seq - MAX_BREAKS / 2;
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->breaks);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((ptw_break *)v)->seq < cut) {
+			suspect_release(e, v, NULL, false);
+			g_hash_table_iter_remove(&it);
+		}
+}
+
+static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old)
+{
+	breaks_trim(e);
+	ptw_break *b = break_get(e, t->pa + idx * 8ULL);
+	if (b)
+		break_remove(e, b);
+	b = g_new0(ptw_break, 1);
+	b->pte_pa = t->pa + idx * 8ULL;
+	b->va = ptw_entry_va(e, t, idx);
+	b->space = ptw_entry_space(e, t, b->va);
+	b->level = t->level;
+	b->old_desc = old;
+	b->cpu = c->cpu;
+	b->when = *c;
+	b->seq = ++e->break_seq;
+	if (e->cfg.arch == PTW_ARCH_ARM64)
+		b->global = !((old >> 11) & 1);
+	else
+		b->global = (old >> 8) & 1;
+	ptw_table *root = NULL;
+	unsigned ridx;
+	root = ptw_table_of(e, t->space, &ridx);
+	b->asid = (root && root->is_root) ? root->asid : 0;
+	b->need = ptw_may_hold(e, t, b->va);
+	g_hash_table_replace(e->breaks, &b->pte_pa, b);
+	e->stats[ST_BREAKS]++;
+}
+
+/* ------------------------------------------------------------------ */
+/* units and passes (last-level tables only) */
+
+static bool bit_get(const uint64_t *m, unsigned i)
+{
+	return (m[i / 64] >> (i % 64)) & 1;
+}
+
+static void bit_set(uint64_t *m, unsigned i)
+{
+	m[i / 64] |= 1ULL << (i % 64);
+}
+
+static void fmt_bits(const uint64_t *m, unsigned base, unsigned n, char *buf,
+		     size_t len)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (unsigned i = base; i < base + n && o + 12 < len;) {
+		if (!bit_get(m, i)) {
+			i++;
+			continue;
+		}
+		unsigned j = i;
+		while (j + 1 < base + n && bit_get(m, j + 1))
+			j++;
+		if (j == i)
+			o += snprintf(buf + o, len - o, "%s%u", o ? "," : "",
+				      i - base);
+		else
+			o += snprintf(buf + o, len - o, "%s%u-%u", o ? "," : "",
+				      i - base, j - base);
+		i = j + 1;
+	}
+}
+
+/* Attributes that must be identical across a unit (ignoring A/D state). */
+static uint64_t unit_attr_mask(ptw_engine *e)
+{
+	if (e->cfg.arch == PTW_ARCH_ARM64)
+		return ~((((1ULL << 50) - 1) & ~0xfffULL) | (1ULL << 10) |
+			 (1ULL << 7) | (e->lpa2 ? (3ULL << 8) : 0));
+	return ~(0x000ffffffffff000ULL | 0x60ULL);
+}
+
+/* After entry idx was made valid by this pass: does an aligned group ending
+ * at idx now form a unit (all made in this pass, contiguous, aligned, same
+ * attributes)? Record the largest. */
+static void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			unsigned idx)
+{
+	uint32_t pass = t->made[idx];
+	uint64_t amask = unit_attr_mask(e);
+	int best = 0;
+	for (int k = 1; k <= 9; k++) {
+		unsigned n = 1u << k;
+		if ((idx + 1) % n)
+			break;
+		unsigned base = idx + 1 - n;
+		ptw_desc d0 = ptw_decode_entry(e, t->shadow[base], t->level);
+		if (d0.type != PTW_DESC_PAGE || (d0.oa & (n * 4096ULL - 1)))
+			break;
+		bool ok = true;
+		for (unsigned i = base; i <= idx && ok; i++) {
+			ptw_desc d = ptw_decode_entry(e, t->shadow[i], t->level);
+			ok = d.type == PTW_DESC_PAGE && t->made[i] == pass &&
+			     d.oa == d0.oa + (i - base) * 4096ULL &&
+			     ((t->shadow[i] ^ t->shadow[base]) & amask) == 0;
+		}
+		if (!ok)
+			break;
+		best = k;
+	}
+	if (best) {
+		unsigned n = 1u << best, base = idx + 1 - n;
+		/* entries re-made inside a larger unit stay in it */
+		for (unsigned i = base; i <= idx; i++)
+			if (t->uorder[i] > best)
+				return;
+		for (unsigned i = base; i <= idx; i++)
+			t->uorder[i] = (uint8_t)best;
+		/* counted when the making CPU's run of writes ends */
+		GArray *nu = e->new_units[c->cpu];
+		ptw_cont_group u = { t->pa, base };
+		if (nu->len < 4096)
+			g_array_append_val(nu, u);
+	}
+}
+
+/* Count the units a CPU established, once its run of writes ended. */
+static void units_count(ptw_engine *e, unsigned cpu)
+{
+	GArray *nu = e->new_units[cpu];
+	for (guint i = 0; i < nu->len; i++) {
+		ptw_cont_group *u = &g_array_index(nu, ptw_cont_group, i);
+		unsigned idx;
+		ptw_table *t = ptw_table_of(e, u->tpa, &idx);
+		if (!t || t->pa != u->tpa || !t->uorder)
+			continue;
+		unsigned ord = t->uorder[u->group];
+		if (!ord || (u->group & ((1u << ord) - 1)))
+			continue; /* absorbed into a larger unit */
+		bool dup = false;
+		for (guint j = i + 1; j < nu->len && !dup; j++) {
+			ptw_cont_group *w = &g_array_index(nu, ptw_cont_group, j);
+			dup = w->tpa == u->tpa && w->group == u->group;
+		}
+		if (!dup)
+			e->units_by_size[ord]++;
+	}
+	g_array_set_size(nu, 0);
+}
+
+static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
+{
+	units_count(e, cpu);
+	ptw_pass *p = &e->pass[cpu];
+	if (!p->open)
+		return;
+	p->open = false;
+	e->pass_id[cpu]++;
+	unsigned idx0 = p->base;
+	ptw_table *t = ptw_table_of(e, p->tpa + idx0 * 8ULL, &idx0);
+	bool any_unmapped = false, skipped = false;
+	for (unsigned i = p->base; i < p->base + p->n; i++) {
+		if (bit_get(p->unmapped, i))
+			any_unmapped = true;
+		else if (bit_get(p->windowed, i))
+			skipped = true;
+	}
+	if (!t || !any_unmapped || !skipped)
+		return;
+	char un[96], win[96], first[64] = "";
+	fmt_bits(p->unmapped, p->base, p->n, un, sizeof(un));
+	uint64_t rest[8];
+	for (int w = 0; w < 8; w++)
+		rest[w] = p->windowed[w] & ~p->unmapped[w];
+	fmt_bits(rest, p->base, p->n, win, sizeof(win));
+	for (unsigned i = p->base; i < p->base + p->n; i++)
+		if (bit_get(p->unmapped, i)) {
+			describe_nonpresent(e, t->shadow[i], first,
+					    sizeof(first));
+			break;
+		}
+	suspect *sp = g_new0(suspect, 1);
+	sp->id = ++e->break_seq;
+	sp->pte_pa = p->tpa + p->base * 8ULL;
+	sp->va = ptw_entry_va(e, t, p->base);
+	sp->level = t->level;
+	snprintf(sp->detail, sizeof(sp->detail),
+		 "unit of %u entries (%u KiB) unmapped in part by one pass of "
+		 "vcpu %u (pc 0x%" PRIx64 "): entries %.60s taken down (first now "
+		 "%s) while entries %.60s were in vcpu %u's break window and "
+		 "have come back mapped: the unit is left mixed",
+		 p->n, p->n * 4, cpu, c->pc, un, first, win, p->window_cpu);
+	for (unsigned i = p->base; i < p->base + p->n; i++) {
+		if (!bit_get(rest, i))
+			continue;
+		ptw_break *b = break_get(e, p->tpa + i * 8ULL);
+		if (b && !b->suspect) {
+			b->suspect = sp->id;
+			sp->pending++;
+		}
+	}
+	if (sp->pending)
+		g_hash_table_insert(suspects_of(e), &sp->id, sp);
+	else
+		g_free(sp);
+}
+
+static GHashTable *suspects_of(ptw_engine *e)
+{
+	if (!e->suspects)
+		e->suspects = g_hash_table_new_full(u64_hash, u64_eq, NULL,
+						    g_free);
+	return e->suspects;
+}
+
+/* A break record goes away; report its suspect if the entry came back. */
+static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
+			    bool came_back)
+{
+	if (!b->suspect || !e->suspects)
+		return;
+	suspect *sp = g_hash_table_lookup(e->suspects, &b->suspect);
+	b->suspect = 0;
+	if (!sp)
+		return;
+	if (came_back && c) {
+		report(e, PTW_KIND_PARTIAL_UNIT_UNMAP, c, sp->pte_pa, sp->va,
+		       sp->level, 0, 0, sp->detail);
+		g_hash_table_remove(e->suspects, &sp->id);
+		return;
+	}
+	if (--sp->pending == 0)
+		g_hash_table_remove(e->suspects, &sp->id);
+}
+
+/* A write by cpu to last-level entry idx of t. */
+static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, bool unmapped)
+{
+	ptw_pass *p = &e->pass[c->cpu];
+	if (p->open && (p->tpa != t->pa || idx < p->base ||
+			idx >= p->base + p->n))
+		pass_end(e, c->cpu, c); /* moved on */
+	if (!p->open) {
+		unsigned ord = t->uorder[idx];
+		if (!ord)
+			return;
+		memset(p, 0, sizeof(*p));
+		p->open = true;
+		p->tpa = t->pa;
+		p->n = 1u << ord;
+		p->base = idx & ~(p->n - 1);
+		p->start = *c;
+	}
+	if (unmapped)
+		bit_set(p->unmapped, idx);
+	/* entries of the unit inside another CPU's open break window */
+	if (g_hash_table_size(e->breaks)) {
+		for (unsigned i = p->base; i < p->base + p->n; i++) {
+			ptw_break *b = break_get(e, t->pa + i * 8ULL);
+			if (b && b->cpu != c->cpu) {
+				bit_set(p->windowed, i);
+				p->window_cpu = b->cpu;
+			}
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* contiguous groups (arm64) */
+
+#define A64_CONT (1ULL << 52)
+
+static void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t,
+		      unsigned idx)
+{
+	GArray *a = e->cont_dirty[cpu];
+	ptw_cont_group g = { t->pa, idx / 16 };
+	for (guint i = 0; i < a->len; i++) {
+		ptw_cont_group *x = &g_array_index(a, ptw_cont_group, i);
+		if (x->tpa == g.tpa && x->group == g.group)
+			return;
+	}
+	if (a->len < 4096)
+		g_array_append_val(a, g);
+}
+
+static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned group)
+{
+	unsigned base = group * 16;
+	if (base + 16 > t->nent)
+		return;
+	bool any = false;
+	for (unsigned i = base; i < base + 16; i++)
+		if ((t->shadow[i] & 1) && (t->shadow[i] & A64_CONT))
+			any = true;
+	if (!any)
+		return;
+	uint64_t amask = unit_attr_mask(e);
+	ptw_desc d0 = ptw_decode_entry(e, t->shadow[base], t->level);
+	const char *why = NULL;
+	unsigned bad = base;
+	for (unsigned i = base; i < base + 16 && !why; i++) {
+		uint64_t v = t->shadow[i];
+		ptw_desc d = ptw_decode_entry(e, v, t->level);
+		bad = i;
+		if (d.type != PTW_DESC_PAGE)
+			why = "an entry of the group is not a valid page";
+		else if (!(v & A64_CONT))
+			why = "an entry of the group lacks the contiguous bit";
+		else if (d0.type != PTW_DESC_PAGE ||
+			 (d0.oa & 0xffffULL) ||
+			 d.oa != d0.oa + (i - base) * 4096ULL)
+			why = "output addresses are not one aligned 64 KiB "
+			      "range";
+		else if ((v ^ t->shadow[base]) & amask)
+			why = "attributes differ within the group";
+	}
+	if (!why)
+		return;
+	char d[256];
+	snprintf(d, sizeof(d),
+		 "contiguous group of 16 at VA 0x%" PRIx64
+		 " is inconsistent when vcpu %u completes its writes (DSB): "
+		 "%s (entry %u)",
+		 ptw_entry_va(e, t, base), c->cpu, why, bad - base);
+	report(e, PTW_KIND_CONTIG_MISPROGRAMMED, c, t->pa + bad * 8ULL,
+	       ptw_entry_va(e, t, bad), t->level, t->shadow[base],
+	       t->shadow[bad], d);
+}
+
+static void cont_flush(ptw_engine *e, const ptw_ctx *c)
+{
+	GArray *a = e->cont_dirty[c->cpu];
+	for (guint i = 0; i < a->len; i++) {
+		ptw_cont_group *g = &g_array_index(a, ptw_cont_group, i);
+		unsigned idx;
+		ptw_table *t = ptw_table_of(e, g->tpa, &idx);
+		if (t && t->pa == g->tpa)
+			cont_check(e, c, t, g->group);
+	}
+	g_array_set_size(a, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* hooks from the engine */
+
+void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old, uint64_t new)
+{
+	ptw_desc dold = ptw_decode_entry(e, old, t->level);
+	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
+	bool was_valid = dold.type != PTW_DESC_INVALID;
+	bool is_valid = dnew.type != PTW_DESC_INVALID;
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	uint64_t va = ptw_entry_va(e, t, idx);
+	bool last = ptw_is_last_level(e, t->level);
+
+	if (e->cfg.arch == PTW_ARCH_ARM64 && last &&
+	    ((old | new) & A64_CONT))
+		cont_mark(e, c->cpu, t, idx);
+
+	if (was_valid && !is_valid) {
+		break_open(e, c, t, idx, old);
+	} else if (!was_valid && is_valid) {
+		ptw_break *b = break_get(e, pte_pa);
+		if (b) {
+			uint64_t dur = c->icount - b->when.icount;
+			if (b->cpu == c->cpu && dur > e->stats[ST_BREAK_LONGEST])
+				e->stats[ST_BREAK_LONGEST] = dur;
+			const char *why = bbm_change_reason(e, b->old_desc, new,
+							    t->level);
+			if (why && b->need) {
+				char d[320];
+				snprintf(d, sizeof(d),
+					 "entry made valid again while the "
+					 "old translation may still be cached "
+					 "(no completed invalidation reaching "
+					 "vcpus 0x%" PRIx64
+					 " since the break by vcpu %u at pc "
+					 "0x%" PRIx64 "%s); the new "
+					 "descriptor differs: %s",
+					 b->need, b->cpu, b->when.pc,
+					 b->inflight ? ", a TLBI was issued "
+						       "but not completed by "
+						       "a DSB"
+						     : "",
+					 why);
+				report(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+				       c, pte_pa, va, t->level, b->old_desc,
+				       new, d);
+			}
+			bool transient = b->cpu == c->cpu &&
+					 dur <= TRANSIENT_WINDOW;
+			if (transient)
+				suspect_release(e, b, c, true);
+			if (b->readers && transient) {
+				char d[320];
+				snprintf(d, sizeof(d),
+					 "vcpu %u loaded this entry at pc "
+					 "0x%" PRIx64 " icount %" PRIu64
+					 " while it was transiently invalid "
+					 "inside vcpu %u's break (opened at "
+					 "pc 0x%" PRIx64 " icount %" PRIu64
+					 ", made again %" PRIu64
+					 " instructions later); readers 0x%" PRIx64,
+					 b->first_reader, b->first_read.pc,
+					 b->first_read.icount, b->cpu,
+					 b->when.pc, b->when.icount, dur,
+					 b->readers);
+				report(e, PTW_KIND_BBM_WINDOW_READ, c, pte_pa,
+				       va, t->level, b->old_desc, new, d);
+			}
+			if (b->readers && b->cpu == c->cpu)
+				e->stats[ST_BREAKS_OBSERVED]++;
+			break_remove(e, b);
+		}
+	} else if (was_valid && is_valid) {
+		/* valid -> valid: no window; BBM_VALID_TO_VALID is the
+		 * engine's */
+	}
+
+	if (last && t->made) {
+		if (!was_valid && is_valid) {
+			t->made[idx] = (c->cpu << 24) | (e->pass_id[c->cpu] &
+							 0xffffff);
+			/* a make ends no pass, but one pass makes a unit */
+			ptw_pass *p = &e->pass[c->cpu];
+			if (p->open && (p->tpa != t->pa || idx < p->base ||
+					idx >= p->base + p->n))
+				pass_end(e, c->cpu, c);
+			if (!p->open)
+				unit_detect(e, c, t, idx);
+			else
+				pass_track(e, c, t, idx, false);
+		} else {
+			pass_track(e, c, t, idx, was_valid && !is_valid);
+			if (!is_valid && t->uorder[idx]) {
+				/* a unit whose entries are all gone is gone */
+				unsigned n = 1u << t->uorder[idx];
+				unsigned base = idx & ~(n - 1);
+				bool all_gone = true;
+				for (unsigned i = base; i < base + n; i++)
+					if (t->shadow[i] & 1)
+						all_gone = false;
+				if (all_gone && !e->pass[c->cpu].open)
+					memset(t->uorder + base, 0, n);
+			}
+		}
+	}
+}
+
+void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		    unsigned idx, uint64_t value)
+{
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	ptw_break *b = break_get(e, pte_pa);
+	if (b && b->cpu != c->cpu &&
+	    ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID) {
+		if (!b->readers) {
+			b->first_reader = c->cpu;
+			b->first_read = *c;
+		}
+		b->readers |= 1ULL << c->cpu;
+	}
+
+	uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
+	aba_read *r = g_hash_table_lookup(e->aba, &key);
+	uint32_t ver = t->ver ? t->ver[idx] : 0;
+	if (r) {
+		if (r->value == value && r->ver != ver &&
+		    c->icount - r->icount <= ABA_WINDOW) {
+			char d[320];
+			snprintf(d, sizeof(d),
+				 "vcpu %u read 0x%016" PRIx64
+				 " from this entry at icount %" PRIu64
+				 "; it changed %u time(s) and came back to the "
+				 "same value before this read: a pte_same() "
+				 "check here passes on a changed entry",
+				 c->cpu, value, r->icount, ver - r->ver);
+			report(e, PTW_KIND_PTE_ABA, c, pte_pa,
+			       ptw_entry_va(e, t, idx), t->level, value, value,
+			       d);
+		}
+	} else {
+		if (g_hash_table_size(e->aba) >= MAX_ABA)
+			g_hash_table_remove_all(e->aba);
+		r = g_new0(aba_read, 1);
+		g_hash_table_insert(e->aba, g_memdup2(&key, sizeof(key)), r);
+	}
+	r->value = value;
+	r->ver = ver;
+	r->icount = c->icount;
+}
+
+void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+		    uint64_t targets)
+{
+	if (!g_hash_table_size(e->breaks))
+		return;
+	bool local = targets == (1ULL << c->cpu);
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->breaks);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		ptw_break *b = v;
+		if (!ptw_scope_covers(s, b->va,
+				      1ULL << ptw_entry_shift(e, b->level),
+				      b->global, b->asid))
+			continue;
+		if (e->cfg.arch == PTW_ARCH_X86_64) {
+			b->need &= ~targets; /* x86: immediate, per CPU */
+			continue;
+		}
+		b->inflight |= targets & b->need;
+		b->issuers |= 1ULL << c->cpu;
+		if (local)
+			b->local_inflight = true;
+	}
+}
+
+static bool dsb_full(unsigned crm)
+{
+	return crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
+}
+
+void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
+{
+	if (!dsb_full(crm))
+		return; /* ST/LD variants do not complete TLB maintenance */
+	bool nsh = crm == 0x7;
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->breaks);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		ptw_break *b = v;
+		if (!(b->issuers & (1ULL << c->cpu)))
+			continue;
+		/* DSB NSH completes only this CPU's own invalidation */
+		uint64_t done = nsh ? b->inflight & (1ULL << c->cpu)
+				    : b->inflight;
+		b->need &= ~done;
+		b->inflight &= ~done;
+		if (!b->inflight)
+			b->issuers = 0;
+	}
+	pass_end(e, c->cpu, c);
+	cont_flush(e, c);
+}
+
+void det_x86_flush(ptw_engine *e, const ptw_ctx *c)
+{
+	pass_end(e, c->cpu, c);
+}
+
+void det_table_dropped(ptw_engine *e, ptw_table *t)
+{
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
+		if (e->pass[i].open && e->pass[i].tpa == t->pa)
+			e->pass[i].open = false;
+	if (g_hash_table_size(e->breaks)) {
+		GHashTableIter it;
+		gpointer k, v;
+		g_hash_table_iter_init(&it, e->breaks);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			ptw_break *b = v;
+			if (b->pte_pa >= t->pa &&
+			    b->pte_pa < t->pa + t->nent * 8ULL) {
+				suspect_release(e, b, NULL, false);
+				g_hash_table_iter_remove(&it);
+			}
+		}
+	}
+}
+
+void det_finish(ptw_engine *e)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		units_count(e, i);
+	uint64_t units = 0;
+	for (int k = 1; k < 10; k++)
+		units += e->units_by_size[k];
+	e->stats[ST_UNITS] = units;
+}
+
+/* ------------------------------------------------------------------ */
+/* tracked data */
+
+static void bounds_update(ptw_engine *e)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (guint i = 0; i < e->regions->len; i++) {
+		region *r = &g_array_index(e->regions, region, i);
+		if (r->lo < lo)
+			lo = r->lo;
+		if (r->hi > hi)
+			hi = r->hi;
+	}
+	if (!e->regions->len)
+		lo = hi = 0;
+	__atomic_store_n(&e->track_lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->track_hi, hi, __ATOMIC_RELAXED);
+}
+
+void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi)
+{
+	*lo = __atomic_load_n(&e->track_lo, __ATOMIC_RELAXED);
+	*hi = __atomic_load_n(&e->track_hi, __ATOMIC_RELAXED);
+}
+
+static bool in_region(ptw_engine *e, uint64_t space, uint64_t va)
+{
+	for (guint i = 0; i < e->regions->len; i++) {
+		region *r = &g_array_index(e->regions, region, i);
+		if (r->space == space && va >= r->lo && va < r->hi)
+			return true;
+	}
+	return false;
+}
+
+static void forget(ptw_engine *e, uint64_t space, uint64_t lo, uint64_t hi)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->data);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		data_slot *s = k;
+		if (s->space == space && s->va8 + 8 > lo && s->va8 < hi)
+			g_hash_table_iter_remove(&it);
+	}
+}
+
+bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
+		uint64_t len)
+{
+	if (req != CLIENT_TRACK && req != CLIENT_UNTRACK &&
+	    req != CLIENT_EXPECT_WRITE)
+		return false;
+	const char *name = req == CLIENT_TRACK	   ? "TRACK"
+			   : req == CLIENT_UNTRACK ? "UNTRACK"
+						   : "EXPECT_WRITE";
+	uint64_t space = ptw_access_space(e, c->cpu, va);
+	uint64_t dummy;
+	bool user_pc = e->cfg.arch == PTW_ARCH_ARM64 ? !((c->pc >> 55) & 1)
+						      : !((c->pc >> 63) & 1);
+	bool kernel_va = e->cfg.arch == PTW_ARCH_ARM64 ? (va >> 55) & 1
+							: (va >> 63) & 1;
+	const char *bad = NULL;
+	if (len == 0)
+		bad = "zero length";
+	else if (va + len < va)
+		bad = "range wraps around";
+	else if (len > (256ULL << 20))
+		bad = "longer than 256 MiB";
+	else if (user_pc && kernel_va)
+		bad = "kernel address from user mode";
+	else if (!space || !ptw_translate(e, c->cpu, va, &dummy, NULL, NULL))
+		bad = "start address not mapped";
+	if (bad) {
+		ptw_warn(e, "client-range",
+			 "%s 0x%" PRIx64 "+0x%" PRIx64
+			 " from vcpu %u pc 0x%" PRIx64 " ignored: %s",
+			 name, va, len, c->cpu, c->pc, bad);
+		return true;
+	}
+	if (req == CLIENT_TRACK) {
+		region r = { space, va, va + len };
+		g_array_append_val(e->regions, r);
+		ptw_report_line(e, "track: VA 0x%" PRIx64 "+0x%" PRIx64
+				   " (vcpu %u)",
+				va, len, c->cpu);
+	} else if (req == CLIENT_UNTRACK) {
+		for (guint i = 0; i < e->regions->len;) {
+			region *r = &g_array_index(e->regions, region, i);
+			if (r->space == space && r->lo >= va &&
+			    r->hi <= va + len)
+				g_array_remove_index_fast(e->regions, i);
+			else
+				i++;
+		}
+		forget(e, space, va, va + len);
+	} else {
+		forget(e, space, va, va + len);
+	}
+	bounds_update(e);
+	return true;
+}
+
+void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		 bool is_store, const uint8_t *bytes)
+{
+	if (c->cpu >= e->cfg.ncpus || size == 0 || size > 64)
+		return;
+	g_mutex_lock(&e->lock);
+	uint64_t space = ptw_access_space(e, c->cpu, va);
+	if (!space || !in_region(e, space, va)) {
+		g_mutex_unlock(&e->lock);
+		return;
+	}
+	bool mismatch = false;
+	uint64_t bad_va = 0, got = 0, want = 0;
+	unsigned who = 0;
+	uint64_t who_pc = 0;
+	for (unsigned i = 0; i < size;) {
+		uint64_t a = va + i;
+		data_slot key = { .space = space, .va8 = a & ~7ULL };
+		data_slot *s = g_hash_table_lookup(e->data, &key);
+		unsigned off = a & 7, n = 8 - off;
+		if (n > size - i)
+			n = size - i;
+		if (is_store) {
+			if (!s) {
+				s = g_new0(data_slot, 1);
+				*s = key;
+				g_hash_table_add(e->data, s);
+			}
+			for (unsigned j = 0; j < n; j++) {
+				s->val[off + j] = bytes[i + j];
+				s->known |= 1u << (off + j);
+			}
+			s->cpu = c->cpu;
+			s->pc = c->pc;
+		} else if (s && !mismatch) {
+			for (unsigned j = 0; j < n; j++)
+				if ((s->known >> (off + j) & 1) &&
+				    s->val[off + j] != bytes[i + j]) {
+					mismatch = true;
+					bad_va = key.va8;
+					memcpy(&want, s->val, 8);
+					got = 0;
+					who = s->cpu;
+					who_pc = s->pc;
+					for (unsigned q = 0; q < n; q++)
+						((uint8_t *)&got)[off + q] =
+							bytes[i + q];
+					break;
+				}
+		}
+		i += n;
+	}
+	uint64_t pkey = space * 0x9e3779b97f4a7c15ULL ^ (va & ~0xfffULL);
+	if (is_store) {
+		g_hash_table_remove(e->data_reported, &pkey);
+	} else {
+		e->stats[ST_DATA_LOADS_CHECKED]++;
+		if (mismatch && !g_hash_table_contains(e->data_reported, &pkey)) {
+			g_hash_table_add(e->data_reported,
+					 g_memdup2(&pkey, sizeof(pkey)));
+			uint64_t pa = 0, pte_pa = 0;
+			int level = 0;
+			ptw_translate(e, c->cpu, va, &pa, &pte_pa, &level);
+			char d[320];
+			snprintf(d, sizeof(d),
+				 "tracked data at VA 0x%" PRIx64
+				 " (PA 0x%" PRIx64 ") reads 0x%016" PRIx64
+				 ", but this address space last stored "
+				 "0x%016" PRIx64 " there (vcpu %u pc 0x%" PRIx64
+				 "); further mismatches in this page are not "
+				 "reported until it is stored to again",
+				 bad_va, pa, got, want, who, who_pc);
+			uint64_t desc = 0;
+			unsigned ti;
+			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
+			if (t)
+				desc = t->shadow[ti];
+			report(e, PTW_KIND_DATA_MISMATCH, c, pte_pa, va, level,
+			       desc, desc, d);
+		}
+	}
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len)
+{
+	uint8_t z[64] = { 0 };
+	for (unsigned i = 0; i < len; i += 64)
+		ptw_ev_data(e, c, va + i, len - i < 64 ? len - i : 64, true, z);
+}

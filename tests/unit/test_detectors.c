@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/* Detectors on synthetic arm64 and x86-64 event streams: the per-entry BBM
+ * automaton, window reads, units and partial unmaps, contiguous groups,
+ * PTE ABA, tracked data. */
+#include "fake_guest.h"
+#include "tap.h"
+
+#define RAM 0x40000000ULL
+#define L0 (RAM + 0x100000)
+#define L1 (RAM + 0x101000)
+#define L2 (RAM + 0x102000)
+#define L3 (RAM + 0x103000)
+#define PAGE_A (RAM + 0x200000)
+#define PAGE_B (RAM + 0x201000)
+#define UNIT_PA (RAM + 0x210000) /* 64 KiB aligned */
+#define VA 0x100000000ULL	 /* L3[0] */
+#define ASID 1ULL
+#define TBL(pa) ((pa) | 3ULL)
+#define PAGE(pa) ((pa) | (1ULL << 11) | (1ULL << 10) | (3ULL << 8) | 3ULL)
+#define CONT (1ULL << 52)
+#define TCR_48 (16ULL | (1ULL << 23) | (1ULL << 36))
+
+enum { TLBI_IS = 3, TLBI_LOCAL = 7 };
+
+static void setup(fake_guest *g)
+{
+	fake_init(g, PTW_ARCH_ARM64, 2, RAM, 4 << 20);
+	mem_w64(g, L0, TBL(L1));
+	mem_w64(g, L1 + 4 * 8, TBL(L2));
+	mem_w64(g, L2, TBL(L3));
+	mem_w64(g, L3, PAGE(PAGE_A));
+	for (unsigned c = 0; c < 2; c++) {
+		sysreg(g, c, PTW_REG_ARM_MAIR, 0xff);
+		sysreg(g, c, PTW_REG_ARM_TCR, TCR_48);
+		sysreg(g, c, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
+		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
+	}
+}
+
+static void tlbi(fake_guest *g, unsigned cpu, unsigned crm, uint64_t va,
+		 uint64_t asid)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_arm64_tlbi(g->e, &c, 0, crm, 1, (va >> 12) | (asid << 48));
+}
+
+static void dsb(fake_guest *g, unsigned cpu, unsigned crm)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_arm64_dsb(g->e, &c, crm);
+}
+
+static void pt_load(fake_guest *g, unsigned cpu, uint64_t pa)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_access(g->e, &c, pa, pa, 8, false, mem_r64(g, pa));
+}
+
+static unsigned n(fake_guest *g, ptw_kind k)
+{
+	return ptw_finding_count(g->e, k);
+}
+
+/* ---- BBM automaton ---- */
+
+static void mbi_without_tlbi(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 1);
+	CHECK_EQ(n(&g, PTW_KIND_BBM_VALID_TO_VALID), 0);
+	fake_fini(&g);
+}
+
+static void mbi_tlbi_not_completed(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xa); /* ISHST does not complete TLB maintenance */
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 1);
+	fake_fini(&g);
+}
+
+static void mbi_ok_with_completed_tlbi(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+static void mbi_wrong_asid_and_local(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID + 1);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 1);
+	/* a local TLBI + DSB NSH leaves cpu 1 holding the entry */
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_LOCAL, VA, ASID);
+	dsb(&g, 0, 0x7);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 2);
+	fake_fini(&g);
+}
+
+static void remake_same_descriptor_is_fine(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	/* only a permission differs: no break needed either */
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* ---- window reads ---- */
+
+static void window_read_transient(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_load(&g, 1, L3); /* another CPU sees the entry invalid */
+	pt_load(&g, 0, L3); /* the breaker's own read does not count */
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 1);
+	CHECK_EQ(ptw_stat(g.e, "break_windows_observed"), 1);
+	fake_fini(&g);
+}
+
+static void window_read_not_transient(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0); /* an unmap */
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_load(&g, 1, L3);
+	pt_store(&g, 1, L3, PAGE(PAGE_B)); /* another CPU maps it: a fault */
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
+	/* read after the make: nothing */
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* ---- units ---- */
+
+static void make_unit(fake_guest *g, uint64_t extra)
+{
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(g, 0, L3 + (16 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | extra);
+	dsb(g, 0, 0xb);
+}
+
+static uint64_t swp(unsigned i)
+{
+	return ((0x100ULL + i) << 12) | (1 << 3);
+}
+
+static void partial_unit_unmap(void)
+{
+	fake_guest g;
+	setup(&g);
+	make_unit(&g, 0);
+	for (unsigned i = 0; i < 3; i++) /* cpu 0 breaks 0..2 */
+		pt_store(&g, 0, L3 + (16 + i) * 8, 0);
+	dsb(&g, 0, 0xb);
+	for (unsigned i = 3; i < 16; i++) /* cpu 1 swaps out 3..15 */
+		pt_store(&g, 1, L3 + (16 + i) * 8, swp(i));
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_PARTIAL_UNIT_UNMAP), 0); /* not yet mixed */
+	for (unsigned i = 0; i < 3; i++) /* cpu 0 makes 0..2 again */
+		pt_store(&g, 0, L3 + (16 + i) * 8, PAGE(UNIT_PA + i * 4096ULL));
+	CHECK_EQ(n(&g, PTW_KIND_PARTIAL_UNIT_UNMAP), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f)
+		CHECK(strstr(f->detail, "swap type 1 offset 0x103") != NULL);
+	CHECK_EQ(ptw_stat(g.e, "units_seen"), 0); /* counted at exit */
+	fake_fini(&g);
+}
+
+static void unit_negatives(void)
+{
+	fake_guest g;
+	setup(&g);
+	make_unit(&g, 0);
+	/* a sub-range unmap with nothing else going on (MADV_DONTNEED) */
+	for (unsigned i = 4; i < 8; i++)
+		pt_store(&g, 1, L3 + (16 + i) * 8, 0);
+	dsb(&g, 1, 0xb);
+	/* the rest one by one, each its own pass */
+	for (unsigned i = 0; i < 16; i++) {
+		if (i >= 4 && i < 8)
+			continue;
+		pt_store(&g, 1, L3 + (16 + i) * 8, swp(i));
+		dsb(&g, 1, 0xb);
+	}
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	/* skipped entries that never come back are no finding */
+	make_unit(&g, 0);
+	for (unsigned i = 0; i < 3; i++)
+		pt_store(&g, 0, L3 + (16 + i) * 8, 0);
+	for (unsigned i = 3; i < 16; i++)
+		pt_store(&g, 1, L3 + (16 + i) * 8, swp(i));
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* ---- contiguous groups ---- */
+
+static void contig_groups(void)
+{
+	fake_guest g;
+	setup(&g);
+	make_unit(&g, CONT); /* consistent */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	/* entry 5 pointing elsewhere, checked at the DSB */
+	pt_store(&g, 0, L3 + 21 * 8, 0);
+	pt_store(&g, 0, L3 + 21 * 8, PAGE(PAGE_B) | CONT);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 0);
+	dsb(&g, 0, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 1);
+	/* a group half written with no DSB yet is not checked */
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(&g, 1, L3 + (32 + i) * 8, 0);
+	pt_store(&g, 1, L3 + 32 * 8, PAGE(UNIT_PA) | CONT);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 1);
+	dsb(&g, 1, 0xb); /* ... but is when the CPU completes */
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
+	fake_fini(&g);
+}
+
+/* ---- PTE ABA ---- */
+
+static void pte_aba(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_load(&g, 1, L3);
+	pt_load(&g, 1, L3); /* no change in between */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	fake_fini(&g);
+}
+
+/* ---- tracked data ---- */
+
+static void data_mismatch(void)
+{
+	fake_guest g;
+	setup(&g);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_client(g.e, &c, 0x50570004, VA, 4096, 0, 0); /* TRACK */
+	uint64_t lo, hi;
+	ptw_tracked_bounds(g.e, &lo, &hi);
+	CHECK_EQ(lo, VA);
+	CHECK_EQ(hi, VA + 4096);
+	uint64_t pat = 0x1122334455667788ULL, zero = 0;
+	c = fake_ctx(&g, 0);
+	ptw_ev_data(g.e, &c, VA + 8, 8, true, (uint8_t *)&pat);
+	c = fake_ctx(&g, 1);
+	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&pat);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&zero);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&zero);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1); /* once per page */
+	/* never-stored bytes are not checked; DC ZVA counts as a store */
+	ptw_ev_data(g.e, &c, VA + 64, 8, false, (uint8_t *)&pat);
+	c = fake_ctx(&g, 0);
+	ptw_ev_data(g.e, &c, VA + 128, 8, true, (uint8_t *)&pat);
+	ptw_ev_zero(g.e, &c, VA + 128, 64);
+	ptw_ev_data(g.e, &c, VA + 128, 8, false, (uint8_t *)&zero);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	/* an expected external write forgets the values */
+	ptw_ev_data(g.e, &c, VA + 256, 8, true, (uint8_t *)&pat);
+	ptw_ev_client(g.e, &c, 0x50570006, VA + 256, 8, 0, 0);
+	ptw_ev_data(g.e, &c, VA + 256, 8, false, (uint8_t *)&zero);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	/* untrack: nothing tracked any more */
+	ptw_ev_client(g.e, &c, 0x50570005, VA, 4096, 0, 0);
+	ptw_tracked_bounds(g.e, &lo, &hi);
+	CHECK_EQ(lo, hi);
+	fake_fini(&g);
+}
+
+static void bad_client_ranges(void)
+{
+	fake_guest g;
+	setup(&g);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_client(g.e, &c, 0x50570004, VA, 0, 0, 0);	    /* zero */
+	ptw_ev_client(g.e, &c, 0x50570004, ~0ULL - 10, 100, 0, 0); /* wraps */
+	ptw_ev_client(g.e, &c, 0x50570004, 0x200000000ULL, 64, 0, 0); /* unmapped */
+	ptw_ev_client(g.e, &c, 0x50570004, 0xffff000000001000ULL, 64, 0, 0);
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 4);
+	uint64_t lo, hi;
+	ptw_tracked_bounds(g.e, &lo, &hi);
+	CHECK_EQ(lo, hi);
+	fake_fini(&g);
+}
+
+/* Break records and unit state of a table that is freed go with it. */
+static void table_freed_with_open_break(void)
+{
+	fake_guest g;
+	setup(&g);
+	make_unit(&g, 0);
+	pt_store(&g, 0, L3, 0); /* open break */
+	pt_store(&g, 0, L3 + 16 * 8, 0);
+	pt_store(&g, 0, L2, 0); /* unlink the table */
+	CHECK(!ptw_is_table_page(g.e, L3));
+	/* reused as data, then as a table again: fresh state */
+	pt_store(&g, 0, L3, 0x1234);
+	memset(g.mem + (L3 - RAM), 0, 4096);
+	pt_store(&g, 0, L2, TBL(L3));
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* x86: a transient clear (modify_prot_start/commit) observed by another
+ * CPU; no BBM kinds. */
+static void x86_modify_prot_window(void)
+{
+	fake_guest g;
+	fake_init(&g, PTW_ARCH_X86_64, 2, 0, 4 << 20);
+	const uint64_t PML4 = 0x100000, PDPT = 0x101000, PD = 0x102000,
+		       PT = 0x103000;
+	mem_w64(&g, PML4, PDPT | 0x63);
+	mem_w64(&g, PDPT + 8, PD | 0x63);
+	mem_w64(&g, PD, PT | 0x63);
+	mem_w64(&g, PT, 0x200000 | 0x63);
+	for (unsigned c = 0; c < 2; c++) {
+		sysreg(&g, c, PTW_REG_X86_CR4, 1 << 5);
+		sysreg(&g, c, PTW_REG_X86_EFER, 1 << 8);
+		sysreg(&g, c, PTW_REG_X86_CR3, PML4);
+		sysreg(&g, c, PTW_REG_X86_CR0, 1ULL << 31);
+	}
+	pt_store(&g, 0, PT, 0);
+	pt_load(&g, 1, PT);
+	pt_store(&g, 0, PT, 0x200000 | 0x61); /* read-only now */
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 1);
+	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 0);
+	pt_store(&g, 0, PT, 0x201000 | 0x63); /* valid->valid is fine */
+	CHECK_EQ(ptw_findings_total(g.e), 1);
+	fake_fini(&g);
+}
+
+int main(void)
+{
+	RUN(mbi_without_tlbi);
+	RUN(mbi_tlbi_not_completed);
+	RUN(mbi_ok_with_completed_tlbi);
+	RUN(mbi_wrong_asid_and_local);
+	RUN(remake_same_descriptor_is_fine);
+	RUN(window_read_transient);
+	RUN(window_read_not_transient);
+	RUN(partial_unit_unmap);
+	RUN(unit_negatives);
+	RUN(contig_groups);
+	RUN(pte_aba);
+	RUN(data_mismatch);
+	RUN(bad_client_ranges);
+	RUN(table_freed_with_open_break);
+	RUN(x86_modify_prot_window);
+	TAP_DONE();
+}
