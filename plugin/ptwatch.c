@@ -19,6 +19,7 @@
  *   out=DIR           output directory (default ./ptwatch-out)
  *   echo=on|off       also print findings and warnings on stderr (off)
  *   max_pending=N     pending-change records kept (default 8192)
+ *   symbols=FILE      guest kernel symbols (/proc/kallsyms or System.map)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -212,14 +213,58 @@ static void vcpu_resume(qemu_plugin_id_t id, unsigned int vcpu)
 /* ------------------------------------------------------------------ */
 /* hot path */
 
+/*
+ * Pages (by VA) seen to be MMIO. QEMU 10.0's qemu_plugin_get_hwaddr asserts
+ * (iotlb_to_section) when an MMIO store has just changed the memory map,
+ * e.g. a PCI BAR write, because the TLB entry still indexes the old map. MMIO
+ * is of no interest here, so after a page is once seen as MMIO its stores
+ * are not looked up again. Lock-free open-addressing set of VA pages.
+ */
+#define IO_PAGES 4096
+static uint64_t io_pages[IO_PAGES];
+
+static bool io_page_known(uint64_t page)
+{
+	uint64_t h = (page >> 12) * 0x9e3779b97f4a7c15ULL;
+	for (unsigned i = 0; i < 8; i++) {
+		uint64_t v = __atomic_load_n(&io_pages[(h + i) % IO_PAGES],
+					     __ATOMIC_RELAXED);
+		if (v == (page | 1))
+			return true;
+		if (!v)
+			return false;
+	}
+	return false;
+}
+
+static void io_page_add(uint64_t page)
+{
+	uint64_t h = (page >> 12) * 0x9e3779b97f4a7c15ULL;
+	for (unsigned i = 0; i < 8; i++) {
+		uint64_t exp = 0;
+		uint64_t *slot = &io_pages[(h + i) % IO_PAGES];
+		if (__atomic_compare_exchange_n(slot, &exp, page | 1, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED) ||
+		    exp == (page | 1))
+			return;
+	}
+}
+
 static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		     uint64_t vaddr, void *udata)
 {
-	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
-	if (!hw || qemu_plugin_hwaddr_is_io(hw))
-		return;
-	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	bool st = qemu_plugin_mem_is_store(info);
+	if (st && io_page_known(vaddr & ~0xfffULL))
+		return;
+	struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+	if (!hw)
+		return;
+	if (qemu_plugin_hwaddr_is_io(hw)) {
+		io_page_add(vaddr & ~0xfffULL);
+		return;
+	}
+	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
 	uint64_t lo, hi;
 	ptw_tracked_bounds(eng, &lo, &hi);
@@ -519,7 +564,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info, int argc,
 					   char **argv)
 {
-	const char *ram_path = NULL, *out = "ptwatch-out";
+	const char *ram_path = NULL, *out = "ptwatch-out", *symbols = NULL;
 	bool echo = false, have_base = false, have_below = false;
 	uint64_t max_pending = 0;
 
@@ -548,6 +593,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			ram_path = val;
 		else if (strcmp(key, "out") == 0)
 			out = val;
+		else if (strcmp(key, "symbols") == 0)
+			symbols = val;
 		else if (strcmp(key, "ram_base") == 0) {
 			if (!parse_u64(val, &ram_base))
 				FAIL("bad ram_base '%s'", val);
@@ -565,7 +612,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 				FAIL("bad boolean for echo: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
-			     "ram_below_4g, out, echo, max_pending)",
+			     "ram_below_4g, out, echo, max_pending, symbols)",
 			     key);
 	}
 	if (!ram_path)
@@ -612,6 +659,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	if (!eng) {
 		fprintf(stderr, "ptwatch: %s\n", err);
 		g_free(err);
+		return -1;
+	}
+	if (symbols && !ptw_symbols_load(eng, symbols, &err)) {
+		fprintf(stderr, "ptwatch: %s\n", err);
+		g_free(err);
+		ptw_engine_free(eng);
 		return -1;
 	}
 	infos = g_ptr_array_new_with_free_func(g_free);

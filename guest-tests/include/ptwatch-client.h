@@ -39,6 +39,7 @@ enum ptw_request {
 	PTW_REQ_TRACK = 0x50570004,	/* a1 = va, a2 = len */
 	PTW_REQ_UNTRACK = 0x50570005,	/* a1 = va, a2 = len */
 	PTW_REQ_EXPECT_WRITE = 0x50570006, /* a1 = va, a2 = len */
+	PTW_REQ_PROGRAM = 0x50570007,	/* a1..a4 = up to 32 name bytes */
 };
 
 static inline void ptw_request(uint64_t req, uint64_t a1, uint64_t a2,
@@ -70,6 +71,16 @@ static inline void ptw_request(uint64_t req, uint64_t a1, uint64_t a2,
 			 : "rdi", "r13", "memory", "cc");
 #else
 #error "ptwatch client requests: unsupported architecture"
+/* Name this address space's program in findings (user PCs show [name]). */
+static inline void ptw_program(const char *name)
+{
+	uint64_t w[4] = { 0, 0, 0, 0 };
+	char *p = (char *)w;
+	for (int i = 0; i < 32 && name[i]; i++)
+		p[i] = name[i];
+	ptw_request(PTW_REQ_PROGRAM, w[0], w[1], w[2], w[3]);
+}
+
 /* Track a region of the current address space: every later load of it
  * must return what this address space last stored there. */
 static inline void ptw_track(const volatile void *va, uint64_t len)
@@ -111,6 +122,16 @@ static inline void ptw_phase(const char *label)
 	for (int i = 0; i < 16 && label[i]; i++)
 		p[i] = label[i];
 	ptw_request(PTW_REQ_PHASE, w[0], w[1], 0, 0);
+}
+
+/* Name this address space's program in findings (user PCs show [name]). */
+static inline void ptw_program(const char *name)
+{
+	uint64_t w[4] = { 0, 0, 0, 0 };
+	char *p = (char *)w;
+	for (int i = 0; i < 32 && name[i]; i++)
+		p[i] = name[i];
+	ptw_request(PTW_REQ_PROGRAM, w[0], w[1], w[2], w[3]);
 }
 
 /* Track a region of the current address space: every later load of it

@@ -36,8 +36,9 @@
 
 typedef struct {
 	uint64_t value;
-	uint32_t ver;
-	uint64_t icount;
+	uint32_t ver, sver;
+	uint64_t gen; /* table registration the version belongs to */
+	uint64_t icount, pc;
 } aba_read;
 
 /* A pass that took down part of a unit while other entries of it were in
@@ -47,6 +48,7 @@ typedef struct {
 	uint64_t pte_pa, va;
 	int level;
 	char detail[400];
+	ptw_ctx pass_ctx;
 	unsigned pending; /* break records pointing here */
 } suspect;
 
@@ -121,11 +123,18 @@ void det_free(ptw_engine *e)
 	}
 }
 
-static void report(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
-		   uint64_t pte_pa, uint64_t va, int level, uint64_t old,
-		   uint64_t new, const char *detail)
+static void report2(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
+		    const char *role, const ptw_ctx *other,
+		    const char *other_role, uint64_t pte_pa, uint64_t va,
+		    int level, uint64_t old, uint64_t new, const char *detail)
 {
 	ptw_finding f = { 0 };
+	f.role = role;
+	if (other) {
+		f.has_other = true;
+		f.other = *other;
+		f.other_role = other_role;
+	}
 	f.kind = k;
 	f.ctx = *c;
 	f.pte_pa = pte_pa;
@@ -135,6 +144,13 @@ static void report(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 	f.new_desc = new;
 	g_strlcpy(f.detail, detail, sizeof(f.detail));
 	ptw_report_finding(e, &f);
+}
+
+static void report(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
+		   uint64_t pte_pa, uint64_t va, int level, uint64_t old,
+		   uint64_t new, const char *detail)
+{
+	report2(e, k, c, NULL, NULL, NULL, pte_pa, va, level, old, new, detail);
 }
 
 static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
@@ -155,17 +171,15 @@ static void describe_nonpresent(ptw_engine *e, uint64_t d, char *buf,
 		return;
 	}
 	if (e->cfg.arch == PTW_ARCH_ARM64) {
-		/* arm64 6.12: type bits 7:3 (5 bits), offset bits 57:12 */
+		/* arm64 6.12 (pgtable.h): type bits 7:3, offset bits 57:8 */
 		unsigned type = (d >> 3) & 0x1f;
-		uint64_t off = (d >> 12) & ((1ULL << 46) - 1);
+		uint64_t off = (d >> 8) & ((1ULL << 50) - 1);
 		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 	} else {
-		/* x86-64 6.12: inverted offset in bits 63:14 (swp_offset
-		 * stored ~), type in bits 5:1 */
-		unsigned type = (d >> 1) & 0x1f;
-		uint64_t off = (~d >> 14) & ((1ULL << 50) - 1);
-		if (off > (1ULL << 40)) /* not inverted: plain encoding */
-			off = d >> 14;
+		/* x86-64 6.12 (pgtable_64.h): type in bits 63:59, offset
+		 * stored inverted from bit 9 up */
+		unsigned type = (unsigned)(d >> 59);
+		uint64_t off = (~d << 5) >> 14;
 		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 	}
 }
@@ -381,6 +395,7 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	sp->pte_pa = p->tpa + p->base * 8ULL;
 	sp->va = ptw_entry_va(e, t, p->base);
 	sp->level = t->level;
+	sp->pass_ctx = *c;
 	snprintf(sp->detail, sizeof(sp->detail),
 		 "unit of %u entries (%u KiB) unmapped in part by one pass of "
 		 "vcpu %u (pc 0x%" PRIx64 "): entries %.60s taken down (first now "
@@ -421,8 +436,10 @@ static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
 	if (!sp)
 		return;
 	if (came_back && c) {
-		report(e, PTW_KIND_PARTIAL_UNIT_UNMAP, c, sp->pte_pa, sp->va,
-		       sp->level, 0, 0, sp->detail);
+		report2(e, PTW_KIND_PARTIAL_UNIT_UNMAP, c,
+			"breaker making its entries again", &sp->pass_ctx,
+			"partial unmap pass", sp->pte_pa, sp->va, sp->level, 0,
+			0, sp->detail);
 		g_hash_table_remove(e->suspects, &sp->id);
 		return;
 	}
@@ -564,8 +581,6 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		ptw_break *b = break_get(e, pte_pa);
 		if (b) {
 			uint64_t dur = c->icount - b->when.icount;
-			if (b->cpu == c->cpu && dur > e->stats[ST_BREAK_LONGEST])
-				e->stats[ST_BREAK_LONGEST] = dur;
 			const char *why = bbm_change_reason(e, b->old_desc, new,
 							    t->level);
 			if (why && b->need) {
@@ -584,12 +599,17 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 						       "a DSB"
 						     : "",
 					 why);
-				report(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
-				       c, pte_pa, va, t->level, b->old_desc,
-				       new, d);
+				report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+					c, "maker", &b->when, "broken by",
+					pte_pa, va, t->level, b->old_desc, new,
+					d);
 			}
 			bool transient = b->cpu == c->cpu &&
 					 dur <= TRANSIENT_WINDOW;
+			if (transient)
+				e->stats[ST_WINDOWS]++;
+			if (transient && dur > e->stats[ST_BREAK_LONGEST])
+				e->stats[ST_BREAK_LONGEST] = dur;
 			if (transient)
 				suspect_release(e, b, c, true);
 			if (b->readers && transient) {
@@ -606,10 +626,12 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 					 b->first_read.icount, b->cpu,
 					 b->when.pc, b->when.icount, dur,
 					 b->readers);
-				report(e, PTW_KIND_BBM_WINDOW_READ, c, pte_pa,
-				       va, t->level, b->old_desc, new, d);
+				report2(e, PTW_KIND_BBM_WINDOW_READ,
+					&b->first_read, "reader in the window",
+					&b->when, "broken by", pte_pa, va,
+					t->level, b->old_desc, new, d);
 			}
-			if (b->readers && b->cpu == c->cpu)
+			if (b->readers && transient)
 				e->stats[ST_BREAKS_OBSERVED]++;
 			break_remove(e, b);
 		}
@@ -664,9 +686,14 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 
 	uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
 	aba_read *r = g_hash_table_lookup(e->aba, &key);
-	uint32_t ver = t->ver ? t->ver[idx] : 0;
+	uint32_t ver = t->ver[idx], sver = t->sver[idx];
 	if (r) {
-		if (r->value == value && r->ver != ver &&
+		/* the entry took some value other than 0 and the final one in
+		 * between: a transient clear and restore of the same value
+		 * (mprotect's modify_prot_start/commit) changes no meaning */
+		uint32_t nonzero = sver - r->sver - (value != 0);
+		if (r->value == value && r->gen == t->gen && r->ver != ver &&
+		    nonzero > 0 && nonzero < (1u << 31) &&
 		    c->icount - r->icount <= ABA_WINDOW) {
 			char d[320];
 			snprintf(d, sizeof(d),
@@ -676,9 +703,11 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 "same value before this read: a pte_same() "
 				 "check here passes on a changed entry",
 				 c->cpu, value, r->icount, ver - r->ver);
-			report(e, PTW_KIND_PTE_ABA, c, pte_pa,
-			       ptw_entry_va(e, t, idx), t->level, value, value,
-			       d);
+			ptw_ctx first = { c->cpu, 0, r->icount };
+			first.pc = r->pc;
+			report2(e, PTW_KIND_PTE_ABA, c, "second read", &first,
+				"first read", pte_pa, ptw_entry_va(e, t, idx),
+				t->level, value, value, d);
 		}
 	} else {
 		if (g_hash_table_size(e->aba) >= MAX_ABA)
@@ -688,7 +717,10 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	}
 	r->value = value;
 	r->ver = ver;
+	r->sver = sver;
+	r->gen = t->gen;
 	r->icount = c->icount;
+	r->pc = c->pc;
 }
 
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
@@ -961,8 +993,10 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
 			if (t)
 				desc = t->shadow[ti];
-			report(e, PTW_KIND_DATA_MISMATCH, c, pte_pa, va, level,
-			       desc, desc, d);
+			ptw_ctx st = { who, who_pc, 0 };
+			report2(e, PTW_KIND_DATA_MISMATCH, c, "load", &st,
+				"last stored by", pte_pa, va, level, desc, desc,
+				d);
 		}
 	}
 	g_mutex_unlock(&e->lock);

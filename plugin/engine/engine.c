@@ -34,7 +34,8 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
 	[ST_PENDING_PEAK] = "pending_records_peak",
 	[ST_CLIENT_REQUESTS] = "client_requests",
-	[ST_BREAKS] = "break_windows",
+	[ST_BREAKS] = "entries_broken",
+	[ST_WINDOWS] = "break_windows",
 	[ST_BREAKS_OBSERVED] = "break_windows_observed",
 	[ST_BREAK_LONGEST] = "break_window_longest_insns",
 	[ST_UNITS] = "units_seen",
@@ -71,6 +72,7 @@ ptw_kind ptw_kind_from_name(const char *name)
 #define CLIENT_EXPECT 0x50570001
 #define CLIENT_PHASE 0x50570002
 #define CLIENT_DONE 0x50570003
+#define CLIENT_PROGRAM 0x50570007
 
 /* ------------------------------------------------------------------ */
 /* architecture glue */
@@ -368,6 +370,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	}
 	g_free(t->shadow);
 	g_free(t->ver);
+	g_free(t->sver);
 	g_free(t->made);
 	g_free(t->uorder);
 	g_free(t);
@@ -446,6 +449,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
 	t->ver = g_new0(uint32_t, nent);
+	t->sver = g_new0(uint32_t, nent);
+	t->gen = ++e->table_gen;
 	if (level == last_level(e)) {
 		t->made = g_new0(uint32_t, nent);
 		t->uorder = g_new0(uint8_t, nent);
@@ -702,6 +707,10 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			f.level = p->level;
 			f.old_desc = p->old_desc;
 			f.new_desc = p->new_desc;
+			f.role = is_store ? "stale store" : "stale load";
+			f.has_other = true;
+			f.other = p->when;
+			f.other_role = "entry changed by";
 			snprintf(f.detail, sizeof(f.detail),
 				 "%s through a translation the page tables no "
 				 "longer hold: old PA 0x%" PRIx64
@@ -774,6 +783,7 @@ static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 {
 	ptw_finding f = { 0 };
 	f.kind = k;
+	f.role = "writer";
 	f.ctx = *c;
 	f.pte_pa = t->pa + idx * 8;
 	f.va = entry_va(e, t, idx);
@@ -799,6 +809,8 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	e->stats[ST_ENTRY_CHANGES]++;
 	if (t->ver)
 		t->ver[idx]++;
+	if (t->sver && new)
+		t->sver[idx]++;
 	det_entry_changed(e, c, t, idx, old, new);
 	if (table_lookup(e, t->pa) != t)
 		return; /* cannot happen: detectors never drop tables */
@@ -1237,8 +1249,6 @@ void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
 void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
-	(void)a3;
-	(void)a4;
 	g_mutex_lock(&e->lock);
 	e->stats[ST_CLIENT_REQUESTS]++;
 	switch (req) {
@@ -1267,6 +1277,20 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 				"phase: %s (vcpu %u pc 0x%" PRIx64
 				" icount %" PRIu64 ")",
 				label, c->cpu, c->pc, c->icount);
+		break;
+	}
+	case CLIENT_PROGRAM: {
+		char name[33] = { 0 };
+		memcpy(name, &a1, 8);
+		memcpy(name + 8, &a2, 8);
+		memcpy(name + 16, &a3, 8);
+		memcpy(name + 24, &a4, 8);
+		for (int i = 0; i < 32 && name[i]; i++)
+			if (name[i] < 0x20 || name[i] > 0x7e)
+				name[i] = '?';
+		uint64_t space = access_space(e, c->cpu, c->pc);
+		if (space)
+			ptw_symbols_program(e, space, name);
 		break;
 	}
 	case CLIENT_DONE:
@@ -1359,11 +1383,13 @@ void ptw_engine_free(ptw_engine *e)
 		ptw_table *t = v;
 		g_free(t->shadow);
 		g_free(t->ver);
+		g_free(t->sver);
 		g_free(t->made);
 		g_free(t->uorder);
 		g_free(t);
 	}
 	det_free(e);
+	ptw_symbols_free(e);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);

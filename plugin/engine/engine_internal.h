@@ -23,6 +23,8 @@ typedef struct ptw_table {
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
 	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
+	uint32_t *sver;	   /* per entry: changes to a non-zero value */
+	uint64_t gen;	   /* registration serial: versions are per gen */
 	uint32_t *made;	   /* last level: pass that made the entry valid */
 	uint8_t *uorder;   /* last level: log2 size of its unit, 0 = none */
 } ptw_table;
@@ -123,6 +125,7 @@ enum {
 	ST_PENDING_PEAK,
 	ST_CLIENT_REQUESTS,
 	ST_BREAKS,
+	ST_WINDOWS,
 	ST_BREAKS_OBSERVED,
 	ST_BREAK_LONGEST,
 	ST_UNITS,
@@ -168,6 +171,7 @@ struct ptw_engine {
 	GHashTable *breaks; /* pte_pa -> ptw_break* */
 	GHashTable *suspects; /* id -> partial-unit suspect */
 	uint64_t break_seq;
+	uint64_t table_gen;
 	ptw_pass pass[PTW_MAX_CPUS];
 	uint32_t pass_id[PTW_MAX_CPUS];
 	GArray *cont_dirty[PTW_MAX_CPUS];
@@ -178,6 +182,9 @@ struct ptw_engine {
 	GHashTable *data_reported; /* (space, page) already reported */
 	uint64_t track_lo, track_hi; /* lock-free filter */
 	uint64_t units_by_size[10];
+
+	GArray *syms;	  /* kernel text symbols, sorted */
+	GHashTable *progs; /* space -> program name */
 
 	FILE *log, *jsonl;
 	char *out_dir;
@@ -195,6 +202,12 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 		   uint64_t *pte_pa, int *level);
 uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
 bool ptw_is_last_level(ptw_engine *e, int level);
+
+/* symbols.c */
+void ptw_symbols_free(ptw_engine *e);
+void ptw_symbols_program(ptw_engine *e, uint64_t space, const char *name);
+void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
+		   size_t n);
 
 /* detectors.c */
 void det_init(ptw_engine *e);

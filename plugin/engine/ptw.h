@@ -93,6 +93,12 @@ typedef struct {
 	int level;	 /* architecture level of the entry */
 	uint64_t old_desc, new_desc;
 	char detail[320];
+	/* the other side of the finding (writer / breaker / changer / first
+	 * reader / storer), when there is one */
+	bool has_other;
+	ptw_ctx other;
+	const char *role, *other_role;
+	char sym[96], other_sym[96]; /* filled by the engine */
 } ptw_finding;
 
 typedef struct ptw_engine ptw_engine;
@@ -100,6 +106,8 @@ typedef struct ptw_engine ptw_engine;
 /* Returns NULL and sets *err (static string or g_strdup'd message, caller
  * frees with g_free) when the output directory cannot be written. */
 ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err);
+/* Load guest kernel text symbols (/proc/kallsyms or System.map format). */
+bool ptw_symbols_load(ptw_engine *e, const char *path, char **err);
 /* Writes summary.json, closes logs. Safe to call once. */
 void ptw_engine_finish(ptw_engine *e);
 void ptw_engine_free(ptw_engine *e);

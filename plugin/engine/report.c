@@ -90,16 +90,33 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 {
 	ptw_finding f = *fin;
 	f.arch = e->cfg.arch;
+	ptw_symbolize(e, f.ctx.cpu, f.ctx.pc, f.sym, sizeof(f.sym));
+	if (f.has_other)
+		ptw_symbolize(e, f.other.cpu, f.other.pc, f.other_sym,
+			      sizeof(f.other_sym));
 	g_array_append_val(e->findings, f);
 	e->kind_count[f.kind]++;
 	const char *k = ptw_kind_name(f.kind);
 	if (e->log) {
 		fprintf(e->log,
-			"\n[%s] #%u vcpu %u pc 0x%" PRIx64 " icount %" PRIu64
+			"\n[%s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
+			"%s%s",
+			k, e->findings->len, f.ctx.cpu, f.ctx.pc,
+			f.sym[0] ? " " : "", f.sym, f.ctx.icount,
+			f.role ? " (" : "", f.role ? f.role : "");
+		if (f.role)
+			fputc(')', e->log);
+		if (f.has_other)
+			fprintf(e->log,
+				"\n  %s: vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64,
+				f.other_role ? f.other_role : "other",
+				f.other.cpu, f.other.pc,
+				f.other_sym[0] ? " " : "", f.other_sym,
+				f.other.icount);
+		fprintf(e->log,
 			"\n  entry PA 0x%" PRIx64 " level %d maps VA 0x%" PRIx64
 			"\n  old 0x%016" PRIx64 "  new 0x%016" PRIx64
 			"\n  %s\n",
-			k, e->findings->len, f.ctx.cpu, f.ctx.pc, f.ctx.icount,
 			f.pte_pa, f.level, f.va, f.old_desc, f.new_desc,
 			f.detail);
 		fflush(e->log);
@@ -114,14 +131,28 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			k, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc, f.pte_pa,
 			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
 		json_str(e->jsonl, f.detail);
+		fputs(",\"pc_sym\":", e->jsonl);
+		json_str(e->jsonl, f.sym);
+		fputs(",\"role\":", e->jsonl);
+		json_str(e->jsonl, f.role ? f.role : "");
+		if (f.has_other) {
+			fprintf(e->jsonl,
+				",\"other\":{\"role\":\"%s\",\"vcpu\":%u,"
+				"\"pc\":\"0x%" PRIx64 "\",\"icount\":%" PRIu64
+				",\"pc_sym\":",
+				f.other_role ? f.other_role : "other",
+				f.other.cpu, f.other.pc, f.other.icount);
+			json_str(e->jsonl, f.other_sym);
+			fputc('}', e->jsonl);
+		}
 		fputs("}\n", e->jsonl);
 		fflush(e->jsonl);
 	}
 	if (e->cfg.echo) {
 		fprintf(e->cfg.echo,
-			"ptwatch: %s vcpu %u pc 0x%" PRIx64 " va 0x%" PRIx64
+			"ptwatch: %s vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
 			": %s\n",
-			k, f.ctx.cpu, f.ctx.pc, f.va, f.detail);
+			k, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
 		fflush(e->cfg.echo);
 	}
 }

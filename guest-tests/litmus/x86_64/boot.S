@@ -277,11 +277,18 @@ pd_test:
 pt_test:
 	.fill 512, 8, 0
 
-/* The same 2 MiB as pd_test[1], as 4 KiB pages (installed by size_change). */
+/*
+ * The same 2 MiB as pd_test[1], as 4 KiB pages, except that page
+ * SIZE_CHANGE_PAGE maps SIZE_CHANGE_PA (installed by size_change*).
+ */
 pt_size:
 	.set .Lidx, 0
 	.rept 512
+	.if .Lidx == SIZE_CHANGE_PAGE
+	.quad SIZE_CHANGE_PA + PTE_PAGE
+	.else
 	.quad SIZE_REGION_PA + (.Lidx << 12) + PTE_PAGE
+	.endif
 	.set .Lidx, .Lidx + 1
 	.endr
 

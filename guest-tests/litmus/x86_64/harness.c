@@ -430,31 +430,85 @@ void step_end(unsigned int n)
 	__atomic_store_n(&step_seq, n + 1, __ATOMIC_RELEASE);
 }
 
-static const char *marker_name(uint64_t v)
+/* Format into buf (always terminated, truncated to n - 1 characters). */
+static void format_buf(char *buf, size_t n, const char *fmt, ...)
 {
-	switch (v) {
-	case MARKER_A:
-		return "A";
-	case MARKER_B:
-		return "B";
-	case MARKER_C:
-		return "C";
-	case MARKER_D:
-		return "D";
-	default:
-		return "?";
+	struct sink s = { buf, 0, n };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vformat(&s, fmt, ap);
+	va_end(ap);
+	buf[s.len] = 0;
+}
+
+/*
+ * Name a value read from a test page for the trace: a data page letter
+ * ("A" ... "F"), "U<i>" (unit page i), "S<i>" (size region page i),
+ * "P<i>" (data pattern word i), "0", else the value in hex.
+ */
+struct value_name {
+	char s[24];
+};
+
+static struct value_name marker_name(uint64_t v)
+{
+	static const uint64_t marker[] = { MARKER_A, MARKER_B, MARKER_C,
+					   MARKER_D, MARKER_E, MARKER_F };
+	struct value_name r;
+
+	for (unsigned int i = 0; i < sizeof(marker) / sizeof(marker[0]); i++) {
+		if (v == marker[i]) {
+			format_buf(r.s, sizeof(r.s), "%c", 'A' + i);
+			return r;
+		}
 	}
+	if ((v & ~0xffffULL) == UNIT_MARKER(0))
+		format_buf(r.s, sizeof(r.s), "U%lu", v & 0xffff);
+	else if ((v & ~0xffffULL) == SIZE_MARKER(0))
+		format_buf(r.s, sizeof(r.s), "S%lu", v & 0xffff);
+	else if ((v & ~0xffffULL) == DATA_PATTERN(0))
+		format_buf(r.s, sizeof(r.s), "P%lu", v & 0xffff);
+	else if (v == 0)
+		format_buf(r.s, sizeof(r.s), "0");
+	else
+		format_buf(r.s, sizeof(r.s), "%016lx", v);
+	return r;
 }
 
 void check_read(uint64_t va, uint64_t want)
 {
 	uint64_t got = read_va(va);
 
-	kprintf("  cpu%u: read %lx -> %s\n", this_cpu(), va, marker_name(got));
+	kprintf("  cpu%u: read %lx -> %s\n", this_cpu(), va,
+		marker_name(got).s);
 	if (got != want)
 		litmus_fail("cpu%u read %lx: got %s (%016lx), want %s",
-			    this_cpu(), va, marker_name(got), got,
-			    marker_name(want));
+			    this_cpu(), va, marker_name(got).s, got,
+			    marker_name(want).s);
+}
+
+void check_pte(const volatile uint64_t *pte, uint64_t want)
+{
+	uint64_t got = load_pte(pte);
+
+	kprintf("  cpu%u: load pte %p -> %016lx\n", this_cpu(),
+		(const void *)pte, got);
+	if (got != want)
+		litmus_fail("cpu%u load pte %p: got %016lx, want %016lx",
+			    this_cpu(), (const void *)pte, got, want);
+}
+
+void unit_map(void)
+{
+	for (unsigned int i = 0; i < UNIT_PAGES; i++)
+		write_pte(unit_pte(i), unit_desc(i));
+}
+
+void check_unit(unsigned int first, unsigned int last)
+{
+	for (unsigned int i = first; i <= last; i++)
+		check_read(unit_va(i), UNIT_MARKER(i));
 }
 
 /* ------------------------------------------------------------------ */
@@ -486,16 +540,19 @@ static void delay(unsigned long n)
 		cpu_relax();
 }
 
-/* Fill the data pages and the size region with their markers. */
+/* Fill the data pages, the unit and the size region with their markers. */
 static void data_init(void)
 {
 	static const uint64_t page[] = { DATA_PAGE_A, DATA_PAGE_B, DATA_PAGE_C,
-					 DATA_PAGE_D };
+					 DATA_PAGE_D, DATA_PAGE_E, DATA_PAGE_F };
 	static const uint64_t marker[] = { MARKER_A, MARKER_B, MARKER_C,
-					   MARKER_D };
+					   MARKER_D, MARKER_E, MARKER_F };
 
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 6; i++)
 		*(volatile uint64_t *)(uintptr_t)page[i] = marker[i];
+	for (uint64_t i = 0; i < UNIT_PAGES; i++)
+		*(volatile uint64_t *)(uintptr_t)(UNIT_PA + (i << 12)) =
+			UNIT_MARKER(i);
 	for (uint64_t i = 0; i < 512; i++)
 		*(volatile uint64_t *)(uintptr_t)(SIZE_REGION_PA + (i << 12)) =
 			SIZE_MARKER(i);

@@ -46,16 +46,63 @@ unsigned int this_cpu(void);
 /* Read va, check that it returns want (a page marker), trace the result. */
 void check_read(uint64_t va, uint64_t want);
 
+/*
+ * Load a page-table entry the way a lockless walker does (one plain 64-bit
+ * load through the identity map, load_pte()), check it, trace it.
+ */
+void check_pte(const volatile uint64_t *pte, uint64_t want);
+
+/* Unit: map all 16 pages in one pass (16 stores, nothing else). */
+void unit_map(void);
+/* Read unit pages first..last, check each one's marker. */
+void check_unit(unsigned int first, unsigned int last);
+
+/* 64-bit word pattern the data_* scenarios store through V (word i). */
+#define DATA_PATTERN(i) (0x5041545400000000 | (uint64_t)(i)) /* "PATT" */
+
 /* A 4 KiB leaf entry mapping physical page pa. */
 static inline uint64_t pte_page(uint64_t pa)
 {
 	return pa | PTE_PAGE;
 }
 
+/* A read-only 4 KiB leaf (RW clear, A and D still preset). */
+static inline uint64_t pte_page_ro(uint64_t pa)
+{
+	return pa | PTE_PAGE_RO;
+}
+
+/* Unit page i: its VA, its physical page, its (original) entry value. */
+static inline uint64_t unit_va(unsigned int i)
+{
+	return UNIT_VA + ((uint64_t)i << 12);
+}
+
+static inline uint64_t unit_pa(unsigned int i)
+{
+	return UNIT_PA + ((uint64_t)i << 12);
+}
+
+static inline uint64_t unit_desc(unsigned int i)
+{
+	return pte_page(unit_pa(i));
+}
+
+/* The swap-format (not present) entry for unit entry i. */
+static inline uint64_t swap_desc(unsigned int i)
+{
+	return SWAP_ENTRY((uint64_t)i);
+}
+
 /* The pt_test entry that maps va (va inside 0x40000000..0x401fffff). */
 static inline volatile uint64_t *test_pte(uint64_t va)
 {
 	return &pt_test[(va - TEST_AREA_VA) >> 12];
+}
+
+static inline volatile uint64_t *unit_pte(unsigned int i)
+{
+	return test_pte(unit_va(i));
 }
 
 /* Page-table update: one aligned 64-bit store, nothing else. */
@@ -70,9 +117,26 @@ static inline void invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
+/*
+ * Descriptor load: one aligned 64-bit load of the entry through the
+ * identity map (page tables are identity mapped), nothing else.
+ */
+static inline uint64_t load_pte(const volatile uint64_t *pte)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq %1, %0" : "=r"(v) : "m"(*pte) : "memory");
+	return v;
+}
+
 static inline uint64_t read_va(uint64_t va)
 {
 	return *(volatile uint64_t *)(uintptr_t)va;
+}
+
+static inline void write_va(uint64_t va, uint64_t val)
+{
+	*(volatile uint64_t *)(uintptr_t)va = val;
 }
 
 #endif
