@@ -20,6 +20,9 @@
  *   echo=on|off       also print findings and warnings on stderr (off)
  *   max_pending=N     pending-change records kept (default 8192)
  *   symbols=FILE      guest kernel symbols (/proc/kallsyms or System.map)
+ *   suppress=FILE     suppressions (docs/suppressions.md)
+ *   widen=DURATION    race amplification: stall a vCPU that opens a break
+ *                     window or starts an unmap pass over a unit (e.g. 200us)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -295,6 +298,9 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	uint64_t v64 = 0;
 	memcpy(&v64, bytes, size < 8 ? size : 8);
 	ptw_ev_access(eng, &c, vaddr, pa, size, st, v64);
+	uint64_t stall = st ? ptw_take_stall(eng, vcpu) : 0;
+	if (stall)
+		g_usleep(stall / 1000 ? stall / 1000 : 1); /* others run */
 	if (data && size <= 16)
 		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
 }
@@ -553,6 +559,29 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
+/* "250us", "5ms", "1s", "1000ns" or plain nanoseconds */
+static bool parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return false;
+	double mul = 1;
+	if (!strcmp(end, "") || !strcmp(end, "ns"))
+		mul = 1;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "s"))
+		mul = 1e9;
+	else
+		return false;
+	*ns = (uint64_t)(v * mul);
+	return true;
+}
+
 #define FAIL(...)                                                          \
 	do {                                                               \
 		fprintf(stderr, "ptwatch: " __VA_ARGS__);                  \
@@ -565,8 +594,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   char **argv)
 {
 	const char *ram_path = NULL, *out = "ptwatch-out", *symbols = NULL;
+	const char *suppress = NULL;
 	bool echo = false, have_base = false, have_below = false;
-	uint64_t max_pending = 0;
+	uint64_t max_pending = 0, widen_ns = 0;
 
 	if (!info->system_emulation)
 		FAIL("needs system emulation (qemu-system-*)");
@@ -595,6 +625,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			out = val;
 		else if (strcmp(key, "symbols") == 0)
 			symbols = val;
+		else if (strcmp(key, "suppress") == 0)
+			suppress = val;
 		else if (strcmp(key, "ram_base") == 0) {
 			if (!parse_u64(val, &ram_base))
 				FAIL("bad ram_base '%s'", val);
@@ -607,12 +639,18 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			if (!parse_u64(val, &max_pending) || !max_pending ||
 			    max_pending > (1u << 24))
 				FAIL("bad max_pending '%s'", val);
+		} else if (strcmp(key, "widen") == 0) {
+			if (!parse_duration(val, &widen_ns) ||
+			    widen_ns > 10000000000ULL)
+				FAIL("bad widen '%s' (a duration up to 10s, e.g. "
+				     "200us, 5ms)",
+				     val);
 		} else if (strcmp(key, "echo") == 0) {
 			if (!qemu_plugin_bool_parse(key, val, &echo))
 				FAIL("bad boolean for echo: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
-			     "ram_below_4g, out, echo, max_pending, symbols)",
+			     "ram_below_4g, out, echo, max_pending, symbols, suppress, widen)",
 			     key);
 	}
 	if (!ram_path)
@@ -653,6 +691,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		.out_dir = out,
 		.echo = echo ? stderr : NULL,
 		.max_pending = (unsigned)max_pending,
+		.widen_ns = widen_ns,
 	};
 	char *err = NULL;
 	eng = ptw_engine_new(&cfg, &err);
@@ -662,6 +701,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		return -1;
 	}
 	if (symbols && !ptw_symbols_load(eng, symbols, &err)) {
+		fprintf(stderr, "ptwatch: %s\n", err);
+		g_free(err);
+		ptw_engine_free(eng);
+		return -1;
+	}
+	if (suppress && !ptw_suppressions_load(eng, suppress, &err)) {
 		fprintf(stderr, "ptwatch: %s\n", err);
 		g_free(err);
 		ptw_engine_free(eng);

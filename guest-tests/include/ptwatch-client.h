@@ -71,36 +71,6 @@ static inline void ptw_request(uint64_t req, uint64_t a1, uint64_t a2,
 			 : "rdi", "r13", "memory", "cc");
 #else
 #error "ptwatch client requests: unsupported architecture"
-/* Name this address space's program in findings (user PCs show [name]). */
-static inline void ptw_program(const char *name)
-{
-	uint64_t w[4] = { 0, 0, 0, 0 };
-	char *p = (char *)w;
-	for (int i = 0; i < 32 && name[i]; i++)
-		p[i] = name[i];
-	ptw_request(PTW_REQ_PROGRAM, w[0], w[1], w[2], w[3]);
-}
-
-/* Track a region of the current address space: every later load of it
- * must return what this address space last stored there. */
-static inline void ptw_track(const volatile void *va, uint64_t len)
-{
-	ptw_request(PTW_REQ_TRACK, (uint64_t)(uintptr_t)va, len, 0, 0);
-}
-
-static inline void ptw_untrack(const volatile void *va, uint64_t len)
-{
-	ptw_request(PTW_REQ_UNTRACK, (uint64_t)(uintptr_t)va, len, 0, 0);
-}
-
-/* The region is about to change by other means (read(), DMA, another
- * process): forget its remembered values until this address space stores
- * there again. */
-static inline void ptw_expect_write(const volatile void *va, uint64_t len)
-{
-	ptw_request(PTW_REQ_EXPECT_WRITE, (uint64_t)(uintptr_t)va, len, 0, 0);
-}
-
 #endif
 }
 

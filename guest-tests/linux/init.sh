@@ -9,9 +9,6 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
 echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
 
-# kallsyms for symbolized logs (nokaslr): copied out on the second serial port
-if [ -e /dev/hvc0 ] || [ -e /dev/ttyS1 ]; then :; fi
-
 # zram swap (lz4), where the kernel has it
 if modprobe zram 2>/dev/null && [ -e /sys/block/zram0 ]; then
 	echo lz4 > /sys/block/zram0/comp_algorithm 2>/dev/null
@@ -19,6 +16,16 @@ if modprobe zram 2>/dev/null && [ -e /sys/block/zram0 ]; then
 		swapon /dev/zram0 && echo "ptwatch-init: zram swap on"
 else
 	echo "ptwatch-init: no zram (module missing?)"
+fi
+
+# kallsyms for symbolized logs (the launcher boots once with
+# ptwatch.kallsyms and keeps the text symbols; with nokaslr they are stable)
+if grep -q 'ptwatch.kallsyms' /proc/cmdline; then
+	echo "ptwatch-kallsyms-begin"
+	grep -E '^[0-9a-f]+ [tTwW] ' /proc/kallsyms
+	echo "ptwatch-kallsyms-end"
+	sync
+	poweroff -f
 fi
 
 tests=""

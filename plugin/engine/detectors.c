@@ -244,6 +244,8 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	b->need = ptw_may_hold(e, t, b->va);
 	g_hash_table_replace(e->breaks, &b->pte_pa, b);
 	e->stats[ST_BREAKS]++;
+	if (e->cfg.widen_ns)
+		__atomic_store_n(&e->stall[c->cpu], 1, __ATOMIC_RELAXED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -465,6 +467,9 @@ static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		p->n = 1u << ord;
 		p->base = idx & ~(p->n - 1);
 		p->start = *c;
+		if (e->cfg.widen_ns)
+			__atomic_store_n(&e->stall[c->cpu], 1,
+					 __ATOMIC_RELAXED);
 	}
 	if (unmapped)
 		bit_set(p->unmapped, idx);

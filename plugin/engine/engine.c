@@ -42,6 +42,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_PT_LOADS] = "page_table_loads",
 	[ST_DATA_LOADS_CHECKED] = "tracked_loads_checked",
 	[ST_WARNINGS] = "warnings",
+	[ST_STALLS] = "widen_stalls",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -247,6 +248,16 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
 		(bit & 63)) &
 	       1;
+}
+
+uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu)
+{
+	if (!e->cfg.widen_ns || cpu >= PTW_MAX_CPUS ||
+	    !__atomic_load_n(&e->stall[cpu], __ATOMIC_RELAXED))
+		return 0;
+	__atomic_store_n(&e->stall[cpu], 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
+	return e->cfg.widen_ns;
 }
 
 bool ptw_has_pending(ptw_engine *e)
@@ -1390,6 +1401,7 @@ void ptw_engine_free(ptw_engine *e)
 	}
 	det_free(e);
 	ptw_symbols_free(e);
+	ptw_suppressions_free(e);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);

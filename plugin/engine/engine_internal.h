@@ -132,6 +132,7 @@ enum {
 	ST_PT_LOADS,
 	ST_DATA_LOADS_CHECKED,
 	ST_WARNINGS,
+	ST_STALLS,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -182,9 +183,12 @@ struct ptw_engine {
 	GHashTable *data_reported; /* (space, page) already reported */
 	uint64_t track_lo, track_hi; /* lock-free filter */
 	uint64_t units_by_size[10];
+	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
 
 	GArray *syms;	  /* kernel text symbols, sorted */
 	GHashTable *progs; /* space -> program name */
+	GArray *rules;	   /* suppressions */
+	unsigned suppressed[PTW_KIND_COUNT];
 
 	FILE *log, *jsonl;
 	char *out_dir;
@@ -208,6 +212,10 @@ void ptw_symbols_free(ptw_engine *e);
 void ptw_symbols_program(ptw_engine *e, uint64_t space, const char *name);
 void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 		   size_t n);
+
+/* suppress.c */
+void ptw_suppressions_free(ptw_engine *e);
+const char *ptw_suppressed(ptw_engine *e, const ptw_finding *f);
 
 /* detectors.c */
 void det_init(ptw_engine *e);

@@ -82,6 +82,9 @@ typedef struct {
 	FILE *echo;
 	/* Maximum pending-change records kept for stale-TLB detection. */
 	unsigned max_pending;
+	/* Race amplification: stall a CPU this long when it opens a break
+	 * window or starts an unmap pass over a large unit (0: off). */
+	uint64_t widen_ns;
 } ptw_config;
 
 typedef struct {
@@ -108,6 +111,8 @@ typedef struct ptw_engine ptw_engine;
 ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err);
 /* Load guest kernel text symbols (/proc/kallsyms or System.map format). */
 bool ptw_symbols_load(ptw_engine *e, const char *path, char **err);
+/* Load suppressions (see docs/suppressions.md). */
+bool ptw_suppressions_load(ptw_engine *e, const char *path, char **err);
 /* Writes summary.json, closes logs. Safe to call once. */
 void ptw_engine_finish(ptw_engine *e);
 void ptw_engine_free(ptw_engine *e);
@@ -152,6 +157,10 @@ void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi);
 /* A client request from the guest (see ptwatch-client.h). */
 void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+
+/* Nanoseconds the adapter should now stall this vCPU (race amplification),
+ * 0 if none; clears the request. Lock-free. */
+uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 
 /* ---- hot-path filters (lock-free) ---- */
 bool ptw_is_table_page(ptw_engine *e, uint64_t pa);

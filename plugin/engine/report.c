@@ -94,9 +94,22 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	if (f.has_other)
 		ptw_symbolize(e, f.other.cpu, f.other.pc, f.other_sym,
 			      sizeof(f.other_sym));
+	const char *why = ptw_suppressed(e, &f);
+	const char *k = ptw_kind_name(f.kind);
+	if (why) {
+		e->suppressed[f.kind]++;
+		if (e->log) {
+			fprintf(e->log,
+				"\n[suppressed %s] vcpu %u pc 0x%" PRIx64
+				" %s va 0x%" PRIx64 "\n  %s\n  why suppressed: %s\n",
+				k, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail,
+				why);
+			fflush(e->log);
+		}
+		return;
+	}
 	g_array_append_val(e->findings, f);
 	e->kind_count[f.kind]++;
-	const char *k = ptw_kind_name(f.kind);
 	if (e->log) {
 		fprintf(e->log,
 			"\n[%s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
@@ -189,11 +202,16 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		final ? "true" : "false");
 	if (e->cfg.arch == PTW_ARCH_ARM64)
 		fprintf(f, "  \"feat_bbm_level\": %d,\n", e->bbm_level);
+	fprintf(f, "  \"widen_ns\": %" PRIu64 ",\n", e->cfg.widen_ns);
 	fprintf(f, "  \"findings_total\": %u,\n  \"findings\": {",
 		e->findings->len);
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->kind_count[k]);
+	fprintf(f, "\n  },\n  \"suppressed\": {");
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
+			ptw_kind_name((ptw_kind)k), e->suppressed[k]);
 	fprintf(f, "\n  },\n  \"expected\": ");
 	if (e->expect_declared || e->guest_done) {
 		fputc('{', f);

@@ -282,14 +282,20 @@ static uint64_t counter(void)
 	return read_sysreg(cntvct_el0);
 }
 
-/* Wait until the sequence counter reaches n (acquire), with a timeout. */
+/*
+ * Wait until the sequence counter reaches n (acquire), with a timeout.
+ * "Reaches", not "equals": the counter only grows, and when a scenario's
+ * step 0 is CPU1's, CPU1 posts 1 ("up") and then 2 at once, so CPU0 waiting
+ * for CPU1 to come up may never see the value 1 itself. For steps it is the
+ * same test: nobody can post past i + 1 before step i has run.
+ */
 static void wait_seq(uint64_t n, const char *what)
 {
 	uint64_t limit = read_sysreg(cntfrq_el0) * TIMEOUT_SECONDS;
 	uint64_t start = counter();
 	uint64_t spins = 0;
 
-	while (__atomic_load_n(&litmus_seq, __ATOMIC_ACQUIRE) != n) {
+	while (__atomic_load_n(&litmus_seq, __ATOMIC_ACQUIRE) < n) {
 		/* Lets QEMU switch vCPUs if it runs them round-robin. */
 		__asm__ volatile("yield");
 		if ((++spins & 1023) != 0)
@@ -321,13 +327,22 @@ static void run_steps(unsigned int cpu)
 
 /* ---- memory map and MMU ---- */
 
-/* Data-page and block-region markers, written with the MMU off. */
+/*
+ * Data-page, unit and block-region markers and the zero page, written with
+ * the MMU off.
+ */
 static void init_markers(void)
 {
 	*(volatile uint64_t *)DATA_PAGE_A = MARKER_A;
 	*(volatile uint64_t *)DATA_PAGE_B = MARKER_B;
 	*(volatile uint64_t *)DATA_PAGE_C = MARKER_C;
 	*(volatile uint64_t *)DATA_PAGE_D = MARKER_D;
+	*(volatile uint64_t *)DATA_PAGE_E = MARKER_E;
+	*(volatile uint64_t *)DATA_PAGE_F = MARKER_F;
+	for (uint64_t i = 0; i < 512; i++)
+		((volatile uint64_t *)DATA_PAGE_Z)[i] = 0;
+	for (uint64_t i = 0; i < UNIT_PAGES; i++)
+		*(volatile uint64_t *)(UNIT_PA + (i << 12)) = UNIT_MARKER(i);
 	for (uint64_t i = 0; i < 512; i++)
 		*(volatile uint64_t *)(BLOCK_PA + (i << 12)) = BLOCK_MARKER(i);
 }
@@ -385,6 +400,22 @@ static void mmu_enable(void)
 	sctlr |= SCTLR_M | SCTLR_C | SCTLR_I;
 	sctlr &= ~(SCTLR_A | SCTLR_WXN);
 	write_sysreg(sctlr, sctlr_el1);
+	isb();
+}
+
+/* ---- the unit (harness.h) ---- */
+
+void unit_read_check(const char *what, unsigned int first, unsigned int last)
+{
+	for (unsigned int i = first; i <= last; i++)
+		litmus_read_check(what, unit_va(i), UNIT_MARKER(i));
+}
+
+void unit_map(uint64_t extra)
+{
+	for (unsigned int i = 0; i < UNIT_PAGES; i++)
+		write_desc(unit_pte(i), unit_page_desc(i) | extra);
+	dsb_ish();
 	isb();
 }
 

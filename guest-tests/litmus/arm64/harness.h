@@ -51,6 +51,7 @@ extern const struct litmus_scenario litmus_scenario;
 #define PTE_SH_INNER (3ULL << 8)
 #define PTE_AF (1ULL << 10)
 #define PTE_NG (1ULL << 11)
+#define PTE_CONT (1ULL << 52) /* contiguous hint (16 entries at level 3) */
 #define PTE_PXN (1ULL << 53)
 #define PTE_UXN (1ULL << 54)
 
@@ -92,6 +93,30 @@ static inline uint64_t *test_pte(uint64_t va)
 	return &pt_l3_test[(va >> 12) & 511];
 }
 
+/* The unit: page i's VA, its level 3 entry, and its descriptor. */
+static inline uint64_t unit_va(unsigned int i)
+{
+	return UNIT_VA + ((uint64_t)i << 12);
+}
+
+static inline uint64_t *unit_pte(unsigned int i)
+{
+	return test_pte(unit_va(i));
+}
+
+static inline uint64_t unit_page_desc(unsigned int i)
+{
+	return test_page_desc(UNIT_PA + ((uint64_t)i << 12));
+}
+
+/* Swap-format (non-valid) entry for unit entry i: offset 0x100 + i, type 1. */
+static inline uint64_t swap_desc(unsigned int i)
+{
+	/* Linux arm64 layout: type in bits 7:3, offset from bit 8 */
+	return ((uint64_t)(SWAP_OFFSET_BASE + i) << 8) |
+	       ((uint64_t)SWAP_TYPE << 3);
+}
+
 /* The level 2 entry that maps the 2 MiB block area. */
 static inline uint64_t *block_pmd(void)
 {
@@ -111,18 +136,45 @@ static inline void dsb_ish(void)
 	__asm__ volatile("dsb ish" : : : "memory");
 }
 
+/* Non-shareable DSB: completes only this CPU's own (local) TLBI. */
+static inline void dsb_nsh(void)
+{
+	__asm__ volatile("dsb nsh" : : : "memory");
+}
+
 static inline void isb(void)
 {
 	__asm__ volatile("isb" : : : "memory");
 }
 
-/* TLBI VAE1IS: VA[55:12] in bits 43:0, ASID in bits 63:48. */
+/* TLBI VA operand: VA[55:12] in bits 43:0, ASID in bits 63:48. */
+static inline uint64_t tlbi_va_arg(uint64_t va, uint64_t asid)
+{
+	return ((va >> 12) & ((1ULL << 44) - 1)) | (asid << 48);
+}
+
+/* TLBI VAE1IS with the test ASID: broadcast to every CPU. */
 static inline void tlbi_vae1is(uint64_t va)
 {
-	uint64_t arg = ((va >> 12) & ((1ULL << 44) - 1)) |
-		       ((uint64_t)LITMUS_ASID << 48);
+	uint64_t arg = tlbi_va_arg(va, LITMUS_ASID);
 
 	__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+}
+
+/* TLBI VAE1IS with an explicit ASID (mbi_wrong_asid). */
+static inline void tlbi_vae1is_asid(uint64_t va, uint64_t asid)
+{
+	uint64_t arg = tlbi_va_arg(va, asid);
+
+	__asm__ volatile("tlbi vae1is, %0" : : "r"(arg) : "memory");
+}
+
+/* TLBI VAE1 with the test ASID: this CPU only (not broadcast). */
+static inline void tlbi_vae1(uint64_t va)
+{
+	uint64_t arg = tlbi_va_arg(va, LITMUS_ASID);
+
+	__asm__ volatile("tlbi vae1, %0" : : "r"(arg) : "memory");
 }
 
 /* One 64-bit load from va (an ldr the compiler cannot drop or merge). */
@@ -132,6 +184,21 @@ static inline uint64_t read_va(uint64_t va)
 
 	__asm__ volatile("ldr %0, [%1]" : "=r"(val) : "r"(va) : "memory");
 	return val;
+}
+
+/* One 64-bit store to va (a single str). */
+static inline void write_va(uint64_t va, uint64_t val)
+{
+	__asm__ volatile("str %1, [%0]" : : "r"(va), "r"(val) : "memory");
+}
+
+/*
+ * "Loads the descriptor": one normal 64-bit ldr of a page-table entry
+ * through the identity map (the tables are in the image, VA == PA).
+ */
+static inline uint64_t load_desc(const uint64_t *p)
+{
+	return read_va((uint64_t)p);
 }
 
 /* ---- checks ---- */
@@ -148,5 +215,18 @@ static inline void litmus_read_check(const char *what, uint64_t va,
 {
 	litmus_check(what, read_va(va), want);
 }
+
+/*
+ * Read the first word of unit pages first..last (in order) and check each
+ * against UNIT_MARKER(i); a failure reports the marker it wanted, so the
+ * page index is in the FAIL line.
+ */
+void unit_read_check(const char *what, unsigned int first, unsigned int last);
+
+/*
+ * Map the whole unit in one pass: 16 invalid -> valid stores of
+ * unit_page_desc(i) | extra, then dsb ish; isb.
+ */
+void unit_map(uint64_t extra);
 
 #endif

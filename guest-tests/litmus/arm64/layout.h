@@ -11,6 +11,11 @@
  *                         the static page tables, stacks (linker asserts
  *                         < IMAGE_LIMIT)
  *   0x40400000 - 0x40403fff  data pages A, B, C, D (first word = marker)
+ *   0x40404000 - 0x40406fff  data pages E, F (first word = marker) and Z
+ *                         (all zero), for data_mismatch / data_copy_ok
+ *   0x40410000 - 0x4041ffff  the unit: 16 physically contiguous pages,
+ *                         64 KiB-aligned (each page's first word =
+ *                         UNIT_MARKER(page index))
  *   0x40600000 - 0x407fffff  2 MiB region for bbm_block_to_table (each
  *                         4 KiB page's first word = BLOCK_MARKER(page index))
  *   0x09000000            PL011 UART (device)
@@ -22,7 +27,10 @@
  *   0x40000000 - 0x7fffffff  identity, 2 MiB normal blocks  (L1[1] -> pt_l2_ram)
  *   0x100000000 - 0x1001fffff  test area, 4 KiB pages      (L1[4] -> pt_l2_test
  *                            [0] -> pt_l3_test), all invalid until a
- *                            scenario's setup maps TEST_VA
+ *                            scenario maps what it uses:
+ *     0x100030000            TEST_VA   (pt_l3_test[0x30])
+ *     0x100038000            TEST_VA2  (pt_l3_test[0x38])
+ *     0x100100000 - 0x10010ffff  UNIT_VA, 16 pages (pt_l3_test[0x100..0x10f])
  *   0x140000000 - 0x1401fffff  block area (L1[5] -> pt_l2_block[0]), invalid
  *                            until bbm_block_to_table maps it as a 2 MiB
  *                            block; pt_l3_block is the replacement table
@@ -44,11 +52,28 @@
 #define DATA_PAGE_C 0x40402000
 #define DATA_PAGE_D 0x40403000
 
+/* More data pages for data_mismatch / data_copy_ok. Z is all zeroes. */
+#define DATA_PAGE_E 0x40404000
+#define DATA_PAGE_F 0x40405000
+#define DATA_PAGE_Z 0x40406000
+
 /* First word of each data page: "AAAAAAAA", "BBBBBBBB", ... in ASCII. */
 #define MARKER_A 0x4141414141414141
 #define MARKER_B 0x4242424242424242
 #define MARKER_C 0x4343434343434343
 #define MARKER_D 0x4444444444444444
+#define MARKER_E 0x4545454545454545
+#define MARKER_F 0x4646464646464646
+
+/*
+ * The unit (docs/litmus-catalogue.md): 16 physically contiguous pages at a
+ * 64 KiB-aligned PA, mapped by the aligned run of 16 level 3 entries
+ * pt_l3_test[0x100..0x10f] at the 64 KiB-aligned UNIT_VA.
+ */
+#define UNIT_PA 0x40410000
+#define UNIT_VA (TEST_AREA_VA + 0x100000)
+#define UNIT_PAGES 16
+#define UNIT_MARKER(i) (0x5555555500000000 | (i)) /* i = page index 0..15 */
 
 /* Test area: L1[4], its own L2 (pt_l2_test) and L3 (pt_l3_test). */
 #define TEST_AREA_VA 0x100000000
@@ -60,6 +85,11 @@
  * touches meanwhile (image pages 0x40200-0x4022f, data pages, UART).
  */
 #define TEST_VA (TEST_AREA_VA + 0x30000)
+/*
+ * A second test VA (stale_reused maps page A there while TEST_VA's stale
+ * translation is still live on CPU1). Its QEMU TLB index 0x38 is free too.
+ */
+#define TEST_VA2 (TEST_AREA_VA + 0x38000)
 
 /* bbm_block_to_table: 2 MiB physical region and its VA (pt_l2_block[0]). */
 #define BLOCK_PA 0x40600000
@@ -69,6 +99,12 @@
 
 /* ASID used in TTBR0_EL1[63:48] and in TLBI VAE1IS operands. */
 #define LITMUS_ASID 1
+/* An ASID no mapping uses (mbi_wrong_asid invalidates with it). */
+#define LITMUS_OTHER_ASID 2
+
+/* Swap-format entries (catalogue): (offset << 12) | (type << 3), bit 0 = 0. */
+#define SWAP_TYPE 1
+#define SWAP_OFFSET_BASE 0x100 /* entry i of the unit gets offset 0x100 + i */
 
 /* Per-CPU stack size (start.S). */
 #define STACK_SIZE 0x4000

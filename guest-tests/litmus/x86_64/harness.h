@@ -91,7 +91,10 @@ static inline uint64_t unit_desc(unsigned int i)
 /* The swap-format (not present) entry for unit entry i. */
 static inline uint64_t swap_desc(unsigned int i)
 {
-	return SWAP_ENTRY((uint64_t)i);
+	/* Linux x86-64 layout: type in bits 63:59, offset stored inverted
+	 * from bit 9 (__swp_entry in arch/x86/include/asm/pgtable_64.h) */
+	uint64_t off = 0x100 + (uint64_t)i;
+	return ((~off << 14) >> 5) | (1ULL << 59);
 }
 
 /* The pt_test entry that maps va (va inside 0x40000000..0x401fffff). */

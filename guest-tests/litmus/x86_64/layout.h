@@ -148,7 +148,6 @@
  * type 1, offset 0x100 + i for unit entry i.
  */
 #define SWAP_TYPE 1
-#define SWAP_ENTRY(i) (((0x100 + (i)) << 12) | (SWAP_TYPE << 1))
 
 /* GDT selectors (boot.S). */
 #define GDT_CODE32 0x08
