@@ -96,6 +96,7 @@ static gboolean slot_eq(gconstpointer a, gconstpointer b)
 void det_init(ptw_engine *e)
 {
 	e->breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
+	e->unclean = g_ptr_array_new();
 	e->aba = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	e->regions = g_array_new(FALSE, TRUE, sizeof(region));
 	e->data = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
@@ -110,6 +111,7 @@ void det_init(ptw_engine *e)
 
 void det_free(ptw_engine *e)
 {
+	g_ptr_array_free(e->unclean, TRUE);
 	g_hash_table_destroy(e->breaks);
 	g_hash_table_destroy(e->aba);
 	g_array_free(e->regions, TRUE);
@@ -195,26 +197,44 @@ static ptw_break *break_get(ptw_engine *e, uint64_t pte_pa)
 static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
 			    bool came_back);
 
+static void unclean_drop(ptw_engine *e, ptw_break *b)
+{
+	if (b->unclean_listed) {
+		g_ptr_array_remove_fast(e->unclean, b);
+		b->unclean_listed = false;
+	}
+}
+
 static void break_remove(ptw_engine *e, ptw_break *b)
 {
 	suspect_release(e, b, NULL, false);
+	unclean_drop(e, b);
 	g_hash_table_remove(e->breaks, &b->pte_pa);
 }
 
+/* Breaks that can no longer be transient (their breaker ran on for more
+ * than TRANSIENT_WINDOW instructions) and that no TLB can hold are plain
+ * unmaps: forget them. Also bound the table. */
 static void breaks_trim(ptw_engine *e)
 {
-	if (g_hash_table_size(e->breaks) < MAX_BREAKS)
+	unsigned n = g_hash_table_size(e->breaks);
+	if (++e->breaks_since_trim < 4096 && n < MAX_BREAKS)
 		return;
-	/* drop the older half: entries unmapped long ago and never made */
-	uint64_t cut = e->break_seq - MAX_BREAKS / 2;
+	e->breaks_since_trim = 0;
+	uint64_t cut = n >= MAX_BREAKS ? e->break_seq - MAX_BREAKS / 2 : 0;
 	GHashTableIter it;
 	gpointer k, v;
 	g_hash_table_iter_init(&it, e->breaks);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		if (((ptw_break *)v)->seq < cut) {
-			suspect_release(e, v, NULL, false);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		ptw_break *b = v;
+		bool old = e->last_icount[b->cpu] - b->when.icount >
+			   TRANSIENT_WINDOW;
+		if ((old && !b->need) || b->seq < cut) {
+			suspect_release(e, b, NULL, false);
+			unclean_drop(e, b);
 			g_hash_table_iter_remove(&it);
 		}
+	}
 }
 
 static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
@@ -241,8 +261,15 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	unsigned ridx;
 	root = ptw_table_of(e, t->space, &ridx);
 	b->asid = (root && root->is_root) ? root->asid : 0;
-	b->need = ptw_may_hold(e, t, b->va);
+	/* x86 has no break-before-make rule: only arm64 tracks who may
+	 * still hold the old entry */
+	b->need = e->cfg.arch == PTW_ARCH_ARM64 ? ptw_may_hold(e, t, b->va)
+						 : 0;
 	g_hash_table_replace(e->breaks, &b->pte_pa, b);
+	if (b->need) {
+		g_ptr_array_add(e->unclean, b);
+		b->unclean_listed = true;
+	}
 	e->stats[ST_BREAKS]++;
 	if (e->cfg.widen_ns)
 		__atomic_store_n(&e->stall[c->cpu], 1, __ATOMIC_RELAXED);
@@ -568,6 +595,7 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old, uint64_t new)
 {
+	e->last_icount[c->cpu] = c->icount;
 	ptw_desc dold = ptw_decode_entry(e, old, t->level);
 	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
 	bool was_valid = dold.type != PTW_DESC_INVALID;
@@ -731,22 +759,14 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		    uint64_t targets)
 {
-	if (!g_hash_table_size(e->breaks))
-		return;
+	e->last_icount[c->cpu] = c->icount;
 	bool local = targets == (1ULL << c->cpu);
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, e->breaks);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		ptw_break *b = v;
+	for (guint i = 0; i < e->unclean->len; i++) {
+		ptw_break *b = g_ptr_array_index(e->unclean, i);
 		if (!ptw_scope_covers(s, b->va,
 				      1ULL << ptw_entry_shift(e, b->level),
 				      b->global, b->asid))
 			continue;
-		if (e->cfg.arch == PTW_ARCH_X86_64) {
-			b->need &= ~targets; /* x86: immediate, per CPU */
-			continue;
-		}
 		b->inflight |= targets & b->need;
 		b->issuers |= 1ULL << c->cpu;
 		if (local)
@@ -764,20 +784,24 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 	if (!dsb_full(crm))
 		return; /* ST/LD variants do not complete TLB maintenance */
 	bool nsh = crm == 0x7;
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, e->breaks);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		ptw_break *b = v;
-		if (!(b->issuers & (1ULL << c->cpu)))
-			continue;
-		/* DSB NSH completes only this CPU's own invalidation */
-		uint64_t done = nsh ? b->inflight & (1ULL << c->cpu)
-				    : b->inflight;
-		b->need &= ~done;
-		b->inflight &= ~done;
-		if (!b->inflight)
-			b->issuers = 0;
+	e->last_icount[c->cpu] = c->icount;
+	for (guint i = 0; i < e->unclean->len;) {
+		ptw_break *b = g_ptr_array_index(e->unclean, i);
+		if (b->issuers & (1ULL << c->cpu)) {
+			/* DSB NSH completes only this CPU's own invalidation */
+			uint64_t done = nsh ? b->inflight & (1ULL << c->cpu)
+					    : b->inflight;
+			b->need &= ~done;
+			b->inflight &= ~done;
+			if (!b->inflight)
+				b->issuers = 0;
+		}
+		if (!b->need) {
+			g_ptr_array_remove_index_fast(e->unclean, i);
+			b->unclean_listed = false;
+		} else {
+			i++;
+		}
 	}
 	pass_end(e, c->cpu, c);
 	cont_flush(e, c);
@@ -802,6 +826,7 @@ void det_table_dropped(ptw_engine *e, ptw_table *t)
 			if (b->pte_pa >= t->pa &&
 			    b->pte_pa < t->pa + t->nent * 8ULL) {
 				suspect_release(e, b, NULL, false);
+				unclean_drop(e, b);
 				g_hash_table_iter_remove(&it);
 			}
 		}

@@ -596,10 +596,27 @@ static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p,
 		g_hash_table_remove(h, &key);
 }
 
+static void chain_remove_va(ptw_engine *e, ptw_pending *p)
+{
+	guint64 key = p->va;
+	ptw_pending *head = g_hash_table_lookup(e->pend_by_va, &key);
+	ptw_pending **link = &head;
+	while (*link && *link != p)
+		link = &(*link)->next_va;
+	if (*link)
+		*link = p->next_va;
+	if (head)
+		g_hash_table_insert(e->pend_by_va, g_memdup2(&key, sizeof(key)),
+				    head);
+	else
+		g_hash_table_remove(e->pend_by_va, &key);
+}
+
 static void pend_free(ptw_engine *e, ptw_pending *p)
 {
 	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
 	chain_remove(e->pend_by_pa, p->old_pa, p, true);
+	chain_remove_va(e, p);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -644,6 +661,9 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	guint64 kp = p->old_pa;
 	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
 	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
+	guint64 kv = p->va;
+	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
+	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
 	p->prev = e->pend_tail;
 	if (e->pend_tail)
 		e->pend_tail->next = p;
@@ -765,6 +785,20 @@ static bool scope_matches(const inval_scope *s, const ptw_pending *p)
 	return ptw_scope_covers(s, p->va, p->size, p->global, p->asid);
 }
 
+static void invalidate_one(ptw_engine *e, const ptw_ctx *c,
+			   const inval_scope *s, uint64_t targets,
+			   ptw_pending *p)
+{
+	if (!scope_matches(s, p))
+		return;
+	if (s->scoped && c->cpu == p->changer &&
+	    (p->need & ~targets & e->all_cpus))
+		p->changer_local_inval = true;
+	p->need &= ~targets;
+	if (!p->need)
+		pend_free(e, p);
+}
+
 static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		       uint64_t targets)
 {
@@ -772,16 +806,32 @@ static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 	if (s->all || (s->nonglobal && !s->by_asid && !s->by_va))
 		roots_uncache(e, targets);
 	det_invalidate(e, c, s, targets);
+	uint64_t pages = s->by_va ? ((s->va_hi - s->va_lo) >> 12) + 1 : 0;
+	if (s->by_va && !s->all && pages <= 64) {
+		/* by VA: only records whose base VA lies at one of the
+		 * aligned bases covering the range */
+		for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
+			uint64_t sz = leaf_sizes[z];
+			uint64_t lo = s->va_lo & ~(sz - 1), hi = s->va_hi;
+			for (uint64_t b = lo; b <= hi && b >= lo; b += sz) {
+				guint64 k = b;
+				ptw_pending *p =
+					g_hash_table_lookup(e->pend_by_va, &k);
+				for (; p; p = next) {
+					next = p->next_va;
+					if (p->size == sz)
+						invalidate_one(e, c, s, targets,
+							       p);
+				}
+				if (sz > hi - lo)
+					break;
+			}
+		}
+		return;
+	}
 	for (ptw_pending *p = e->pend_head; p; p = next) {
 		next = p->next;
-		if (!scope_matches(s, p))
-			continue;
-		if (s->scoped && c->cpu == p->changer &&
-		    (p->need & ~targets & e->all_cpus))
-			p->changer_local_inval = true;
-		p->need &= ~targets;
-		if (!p->need)
-			pend_free(e, p);
+		invalidate_one(e, c, s, targets, p);
 	}
 }
 
@@ -1354,6 +1404,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->table_pages = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_key = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_by_va = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
 	det_init(e);
@@ -1402,6 +1453,8 @@ void ptw_engine_free(ptw_engine *e)
 	det_free(e);
 	ptw_symbols_free(e);
 	ptw_suppressions_free(e);
+	if (e->seen)
+		g_hash_table_destroy(e->seen);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
@@ -1411,6 +1464,7 @@ void ptw_engine_free(ptw_engine *e)
 	}
 	g_hash_table_destroy(e->pend_by_key);
 	g_hash_table_destroy(e->pend_by_pa);
+	g_hash_table_destroy(e->pend_by_va);
 	g_hash_table_destroy(e->warn_keys);
 	g_array_free(e->findings, TRUE);
 	for (int i = 0; i < BITMAP_CHUNKS; i++)

@@ -43,7 +43,7 @@ typedef struct ptw_pending {
 	uint64_t pte_pa;
 	int level;
 	uint64_t old_desc, new_desc;
-	struct ptw_pending *next_key, *next_pa; /* hash chains */
+	struct ptw_pending *next_key, *next_pa, *next_va; /* hash chains */
 	struct ptw_pending *prev, *next;	/* age list */
 } ptw_pending;
 
@@ -79,6 +79,7 @@ typedef struct {
 	ptw_ctx first_read;
 	uint64_t seq;
 	uint64_t suspect; /* a partial-unit pass skipped this entry */
+	bool unclean_listed; /* in ptw_engine.unclean */
 } ptw_break;
 
 /* One CPU's run of writes to one large mapping unit. */
@@ -157,6 +158,7 @@ struct ptw_engine {
 
 	GHashTable *pend_by_key; /* hash(space,va) -> chain */
 	GHashTable *pend_by_pa;	 /* old_pa -> chain */
+	GHashTable *pend_by_va;	 /* va (any space) -> chain */
 	ptw_pending *pend_head, *pend_tail;
 	int npending; /* read lock-free */
 
@@ -171,6 +173,9 @@ struct ptw_engine {
 	/* detectors */
 	GHashTable *breaks; /* pte_pa -> ptw_break* */
 	GHashTable *suspects; /* id -> partial-unit suspect */
+	GPtrArray *unclean;   /* breaks some CPU may still cache (need != 0) */
+	uint64_t last_icount[PTW_MAX_CPUS];
+	unsigned breaks_since_trim;
 	uint64_t break_seq;
 	uint64_t table_gen;
 	ptw_pass pass[PTW_MAX_CPUS];
@@ -189,6 +194,8 @@ struct ptw_engine {
 	GHashTable *progs; /* space -> program name */
 	GArray *rules;	   /* suppressions */
 	unsigned suppressed[PTW_KIND_COUNT];
+	GHashTable *seen;	/* (kind, pc, other pc) of reported findings */
+	unsigned repeats[PTW_KIND_COUNT];
 
 	FILE *log, *jsonl;
 	char *out_dir;

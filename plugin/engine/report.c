@@ -108,6 +108,18 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		}
 		return;
 	}
+	/* the same code path (kind, PC, other side's PC) again: counted in
+	 * summary.json as a repeat, not logged again */
+	uint64_t key = (uint64_t)f.kind * 0x9e3779b97f4a7c15ULL ^ f.ctx.pc ^
+		       (f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
+	if (!e->seen)
+		e->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						g_free, NULL);
+	if (g_hash_table_contains(e->seen, &key)) {
+		e->repeats[f.kind]++;
+		return;
+	}
+	g_hash_table_add(e->seen, g_memdup2(&key, sizeof(key)));
 	g_array_append_val(e->findings, f);
 	e->kind_count[f.kind]++;
 	if (e->log) {
@@ -208,6 +220,10 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->kind_count[k]);
+	fprintf(f, "\n  },\n  \"repeats\": {");
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
+			ptw_kind_name((ptw_kind)k), e->repeats[k]);
 	fprintf(f, "\n  },\n  \"suppressed\": {");
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",

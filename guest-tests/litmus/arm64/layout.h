@@ -102,7 +102,7 @@
 /* An ASID no mapping uses (mbi_wrong_asid invalidates with it). */
 #define LITMUS_OTHER_ASID 2
 
-/* Swap-format entries (catalogue): (offset << 12) | (type << 3), bit 0 = 0. */
+/* Swap-format entries, Linux arm64 layout: (offset << 8) | (type << 3), bit 0 = 0. */
 #define SWAP_TYPE 1
 #define SWAP_OFFSET_BASE 0x100 /* entry i of the unit gets offset 0x100 + i */
 
