@@ -23,11 +23,12 @@
 #include "engine_internal.h"
 
 #define ABA_WINDOW 2000000ULL /* guest instructions between the two reads */
-/* A break made again by its breaker within this many of the breaker's
- * instructions (spinning included, stalls not) is a transient window (contpte fold/unfold, mprotect's
- * modify_prot_start/commit, COW's clear-flush-set); one made later, or by
- * another CPU, is an unmap followed by an unrelated map. */
-#define TRANSIENT_WINDOW 50000000ULL
+/* A break is a transient window (contpte fold/unfold, mprotect's
+ * modify_prot_start/commit, COW's clear-flush-set) while its breaker writes
+ * no page-table entry outside the entry's group (its unit, or the aligned 16
+ * entries around it) before making it again. A break followed by writes
+ * elsewhere is an unmap; a later map of the same VA is unrelated. */
+#define MAX_CAND 256
 #define MAX_BREAKS 65536
 #define MAX_ABA 262144
 #define CLIENT_TRACK 0x50570004
@@ -97,6 +98,8 @@ void det_init(ptw_engine *e)
 {
 	e->breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
 	e->unclean = g_ptr_array_new();
+	for (int i = 0; i < PTW_MAX_CPUS; i++)
+		e->cand[i] = g_ptr_array_new();
 	e->aba = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	e->regions = g_array_new(FALSE, TRUE, sizeof(region));
 	e->data = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
@@ -112,6 +115,8 @@ void det_init(ptw_engine *e)
 void det_free(ptw_engine *e)
 {
 	g_ptr_array_free(e->unclean, TRUE);
+	for (int i = 0; i < PTW_MAX_CPUS; i++)
+		g_ptr_array_free(e->cand[i], TRUE);
 	g_hash_table_destroy(e->breaks);
 	g_hash_table_destroy(e->aba);
 	g_array_free(e->regions, TRUE);
@@ -205,16 +210,43 @@ static void unclean_drop(ptw_engine *e, ptw_break *b)
 	}
 }
 
+static void cand_drop(ptw_engine *e, ptw_break *b)
+{
+	if (b->in_cand) {
+		g_ptr_array_remove(e->cand[b->cpu], b);
+		b->in_cand = false;
+	}
+}
+
+/* cpu wrote entry idx of t: its breaks outside that group are not
+ * transient any more. */
+static void cand_moved(ptw_engine *e, unsigned cpu, ptw_table *t,
+		       unsigned idx)
+{
+	GPtrArray *a = e->cand[cpu];
+	for (guint i = 0; i < a->len;) {
+		ptw_break *b = g_ptr_array_index(a, i);
+		if (b->tpa == t->pa && idx >= b->group_base &&
+		    idx < b->group_base + b->group_n) {
+			i++;
+			continue;
+		}
+		b->moved_on = true;
+		b->in_cand = false;
+		g_ptr_array_remove_index(a, i);
+	}
+}
+
 static void break_remove(ptw_engine *e, ptw_break *b)
 {
 	suspect_release(e, b, NULL, false);
 	unclean_drop(e, b);
+	cand_drop(e, b);
 	g_hash_table_remove(e->breaks, &b->pte_pa);
 }
 
-/* Breaks that can no longer be transient (their breaker ran on for more
- * than TRANSIENT_WINDOW instructions) and that no TLB can hold are plain
- * unmaps: forget them. Also bound the table. */
+/* Breaks that can no longer be transient (their breaker moved on) and that
+ * no TLB can hold are plain unmaps: forget them. Also bound the table. */
 static void breaks_trim(ptw_engine *e)
 {
 	unsigned n = g_hash_table_size(e->breaks);
@@ -227,11 +259,10 @@ static void breaks_trim(ptw_engine *e)
 	g_hash_table_iter_init(&it, e->breaks);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		ptw_break *b = v;
-		bool old = e->last_icount[b->cpu] - b->when.icount >
-			   TRANSIENT_WINDOW;
-		if ((old && !b->need) || b->seq < cut) {
+		if ((b->moved_on && !b->need) || b->seq < cut) {
 			suspect_release(e, b, NULL, false);
 			unclean_drop(e, b);
+			cand_drop(e, b);
 			g_hash_table_iter_remove(&it);
 		}
 	}
@@ -240,10 +271,10 @@ static void breaks_trim(ptw_engine *e)
 static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old)
 {
-	breaks_trim(e);
 	ptw_break *b = break_get(e, t->pa + idx * 8ULL);
 	if (b)
 		break_remove(e, b);
+	breaks_trim(e);
 	b = g_new0(ptw_break, 1);
 	b->pte_pa = t->pa + idx * 8ULL;
 	b->va = ptw_entry_va(e, t, idx);
@@ -265,6 +296,21 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	 * still hold the old entry */
 	b->need = e->cfg.arch == PTW_ARCH_ARM64 ? ptw_may_hold(e, t, b->va)
 						 : 0;
+	b->tpa = t->pa;
+	unsigned gn = (t->uorder && t->uorder[idx]) ? 1u << t->uorder[idx] : 16;
+	if (gn > t->nent)
+		gn = t->nent;
+	b->group_n = gn;
+	b->group_base = idx & ~(gn - 1);
+	GPtrArray *ca = e->cand[c->cpu];
+	if (ca->len >= MAX_CAND) {
+		ptw_break *o = g_ptr_array_index(ca, 0);
+		o->moved_on = true;
+		o->in_cand = false;
+		g_ptr_array_remove_index(ca, 0);
+	}
+	g_ptr_array_add(ca, b);
+	b->in_cand = true;
 	g_hash_table_replace(e->breaks, &b->pte_pa, b);
 	if (b->need) {
 		g_ptr_array_add(e->unclean, b);
@@ -504,7 +550,7 @@ static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (g_hash_table_size(e->breaks)) {
 		for (unsigned i = p->base; i < p->base + p->n; i++) {
 			ptw_break *b = break_get(e, t->pa + i * 8ULL);
-			if (b && b->cpu != c->cpu) {
+			if (b && b->cpu != c->cpu && !b->moved_on) {
 				bit_set(p->windowed, i);
 				p->window_cpu = b->cpu;
 			}
@@ -596,6 +642,7 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old, uint64_t new)
 {
 	e->last_icount[c->cpu] = c->icount;
+	cand_moved(e, c->cpu, t, idx);
 	ptw_desc dold = ptw_decode_entry(e, old, t->level);
 	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
 	bool was_valid = dold.type != PTW_DESC_INVALID;
@@ -637,8 +684,7 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 					pte_pa, va, t->level, b->old_desc, new,
 					d);
 			}
-			bool transient = b->cpu == c->cpu &&
-					 dur <= TRANSIENT_WINDOW;
+			bool transient = b->cpu == c->cpu && !b->moved_on;
 			if (transient)
 				e->stats[ST_WINDOWS]++;
 			if (transient && dur > e->stats[ST_BREAK_LONGEST])
@@ -827,6 +873,7 @@ void det_table_dropped(ptw_engine *e, ptw_table *t)
 			    b->pte_pa < t->pa + t->nent * 8ULL) {
 				suspect_release(e, b, NULL, false);
 				unclean_drop(e, b);
+				cand_drop(e, b);
 				g_hash_table_iter_remove(&it);
 			}
 		}

@@ -80,6 +80,11 @@ typedef struct {
 	uint64_t seq;
 	uint64_t suspect; /* a partial-unit pass skipped this entry */
 	bool unclean_listed; /* in ptw_engine.unclean */
+	/* transient window: the breaker has written nothing outside the
+	 * entry's group (its unit, or 16 entries) since the break */
+	uint64_t tpa;
+	unsigned group_base, group_n;
+	bool moved_on, in_cand;
 } ptw_break;
 
 /* One CPU's run of writes to one large mapping unit. */
@@ -175,6 +180,7 @@ struct ptw_engine {
 	GHashTable *suspects; /* id -> partial-unit suspect */
 	GPtrArray *unclean;   /* breaks some CPU may still cache (need != 0) */
 	uint64_t last_icount[PTW_MAX_CPUS];
+	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
 	unsigned breaks_since_trim;
 	uint64_t break_seq;
 	uint64_t table_gen;
@@ -191,6 +197,7 @@ struct ptw_engine {
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
 
 	GArray *syms;	  /* kernel text symbols, sorted */
+	uint64_t text_va, text_pa; /* kernel image: _text and its PA */
 	GHashTable *progs; /* space -> program name */
 	GArray *rules;	   /* suppressions */
 	unsigned suppressed[PTW_KIND_COUNT];

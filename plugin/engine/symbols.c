@@ -61,6 +61,9 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 	}
 	qsort(a->data, a->len, sizeof(sym), sym_cmp);
 	e->syms = a;
+	for (guint i = 0; i < a->len; i++)
+		if (!strcmp(g_array_index(a, sym, i).name, "_text"))
+			e->text_va = g_array_index(a, sym, i).addr;
 	ptw_report_line(e, "symbols: %u text symbols from %s", a->len, path);
 	return true;
 }
@@ -111,6 +114,31 @@ void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 			return; /* past the end of text */
 		snprintf(buf, n, "%s+0x%" PRIx64, s[lo].name, pc - s[lo].addr);
 		return;
+	}
+	/* arm64 early boot runs kernel code at its physical address (the ID
+	 * map): symbolize through the kernel image's load address, found by
+	 * translating _text through the live kernel tables once */
+	if (e->cfg.arch == PTW_ARCH_ARM64 && e->syms && e->syms->len &&
+	    cpu < e->cfg.ncpus) {
+		if (!e->text_pa && e->text_va) {
+			for (unsigned i = 0; i < e->cfg.ncpus && !e->text_pa;
+			     i++) {
+				uint64_t pa;
+				if (ptw_translate(e, i, e->text_va, &pa, NULL,
+						  NULL))
+					e->text_pa = pa;
+			}
+		}
+		if (e->text_pa && pc >= e->text_pa &&
+		    pc - e->text_pa < (256ULL << 20)) {
+			char tmp[96];
+			ptw_symbolize(e, cpu, pc - e->text_pa + e->text_va, tmp,
+				      sizeof(tmp));
+			if (tmp[0]) {
+				snprintf(buf, n, "%s (physical)", tmp);
+				return;
+			}
+		}
 	}
 	if (!e->progs || cpu >= e->cfg.ncpus)
 		return;
