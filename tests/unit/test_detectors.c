@@ -116,10 +116,11 @@ static void mbi_wrong_asid_and_local(void)
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 2);
 	/* the same code path again is a repeat, not a new finding */
 	for (int i = 0; i < 2; i++) {
-		pt_store(&g, 0, L3, 0);
-		ptw_ctx c = { 0, 0x7000, 1 };
+		ptw_ctx b = { 0, 0x6000, 1 }, m = { 0, 0x7000, 2 };
+		mem_w64(&g, L3, 0);
+		ptw_ev_access(g.e, &b, L3, L3, 8, true, 0);
 		mem_w64(&g, L3, PAGE(i ? PAGE_A : PAGE_B));
-		ptw_ev_access(g.e, &c, L3, L3, 8, true, 0);
+		ptw_ev_access(g.e, &m, L3, L3, 8, true, 0);
 	}
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 3);
 	fake_fini(&g);
@@ -167,8 +168,10 @@ static void window_read_not_transient(void)
 	pt_load(&g, 1, L3);
 	pt_store(&g, 1, L3, PAGE(PAGE_B)); /* another CPU maps it: a fault */
 	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
+	fake_fini(&g);
 	/* the breaker unmaps, writes elsewhere (moves on), and much later
 	 * maps the VA again (vunmap, then an unrelated vmap): no window */
+	setup(&g);
 	pt_store(&g, 0, L3, 0);
 	tlbi(&g, 0, TLBI_IS, VA, ASID);
 	dsb(&g, 0, 0xb);
