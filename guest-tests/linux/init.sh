@@ -9,6 +9,12 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
 echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
 
+# a block device for tests that need one (O_DIRECT), when the launcher
+# attached a disk
+modprobe virtio_pci 2>/dev/null
+modprobe virtio_mmio 2>/dev/null
+modprobe virtio_blk 2>/dev/null
+
 # zram swap (lz4), where the kernel has it
 if modprobe zram 2>/dev/null && [ -e /sys/block/zram0 ]; then
 	echo lz4 > /sys/block/zram0/comp_algorithm 2>/dev/null
