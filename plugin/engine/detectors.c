@@ -444,14 +444,17 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	e->pass_id[cpu]++;
 	unsigned idx0 = p->base;
 	ptw_table *t = ptw_table_of(e, p->tpa + idx0 * 8ULL, &idx0);
-	bool any_unmapped = false, skipped = false;
+	unsigned unmapped = 0;
+	bool skipped = false;
 	for (unsigned i = p->base; i < p->base + p->n; i++) {
 		if (bit_get(p->unmapped, i))
-			any_unmapped = true;
+			unmapped++;
 		else if (bit_get(p->windowed, i))
 			skipped = true;
 	}
-	if (!t || !any_unmapped || !skipped)
+	/* one entry at a time (COW of a page, a single-page zap) is not an
+	 * unmap of the unit as a whole */
+	if (!t || unmapped < 2 || !skipped)
 		return;
 	char un[96], win[96], first[64] = "";
 	fmt_bits(p->unmapped, p->base, p->n, un, sizeof(un));
@@ -714,9 +717,14 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				e->stats[ST_BREAKS_OBSERVED]++;
 			break_remove(e, b);
 		}
-	} else if (was_valid && is_valid) {
-		/* valid -> valid: no window; BBM_VALID_TO_VALID is the
-		 * engine's */
+	} else if (!was_valid && !is_valid) {
+		/* the broken entry became a swap or migration entry: an unmap
+		 * (try_to_unmap, migration), not a transient window */
+		ptw_break *b = break_get(e, pte_pa);
+		if (b) {
+			b->moved_on = true;
+			cand_drop(e, b);
+		}
 	}
 
 	if (last && t->made) {
@@ -771,7 +779,10 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		 * between: a transient clear and restore of the same value
 		 * (mprotect's modify_prot_start/commit) changes no meaning */
 		uint32_t nonzero = sver - r->sver - (value != 0);
-		if (r->value == value && r->gen == t->gen && r->ver != ver &&
+		/* an empty entry has no identity to confuse: only a present
+		 * entry or a swap/migration entry can be ABA'd */
+		if (value != 0 && r->value == value && r->gen == t->gen &&
+		    r->ver != ver &&
 		    nonzero > 0 && nonzero < (1u << 31) &&
 		    c->icount - r->icount <= ABA_WINDOW) {
 			char d[320];

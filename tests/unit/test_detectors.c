@@ -179,6 +179,16 @@ static void window_read_not_transient(void)
 	pt_load(&g, 1, L3);
 	pt_store(&g, 0, L3, PAGE(PAGE_A));
 	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
+	/* unmapped to a swap entry, read, swapped in by the same CPU: an
+	 * unmap and a fault, not a transient window */
+	fake_fini(&g);
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, (0x42ULL << 8) | (1 << 3));
+	pt_load(&g, 1, L3);
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
 	/* read after the make: nothing */
 	pt_store(&g, 0, L3, 0);
 	tlbi(&g, 0, TLBI_IS, VA, ASID);
@@ -242,6 +252,14 @@ static void unit_negatives(void)
 		pt_store(&g, 1, L3 + (16 + i) * 8, swp(i));
 		dsb(&g, 1, 0xb);
 	}
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	/* a pass that takes down one entry while others are in a window is
+	 * no unmap of the unit (COW of one page) */
+	make_unit(&g, 0);
+	pt_store(&g, 0, L3 + 16 * 8, 0);
+	pt_store(&g, 1, L3 + 20 * 8, 0);
+	dsb(&g, 1, 0xb);
+	pt_store(&g, 0, L3 + 16 * 8, PAGE(UNIT_PA));
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	/* skipped entries that never come back are no finding */
 	make_unit(&g, 0);

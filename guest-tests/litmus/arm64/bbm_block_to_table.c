@@ -17,14 +17,12 @@
 
 static void setup(void)
 {
-	write_desc(block_pmd(), test_block_desc(BLOCK_PA));
-	dsb_ish();
-	isb();
+	make_desc(block_pmd(), test_block_desc(BLOCK_PA));
 }
 
 static void cpu0_before(void)
 {
-	ptw_phase("before");
+	litmus_phase("before");
 	litmus_read_check("cpu0 before split", READ_VA, READ_MARKER);
 }
 
@@ -35,19 +33,16 @@ static void cpu1_before(void)
 
 static void cpu0_split(void)
 {
-	ptw_phase("prepare-l3");
+	litmus_phase("prepare-l3");
 	for (uint64_t i = 0; i < 512; i++)
 		write_desc(&pt_l3_block[i],
 			   test_page_desc(BLOCK_PA + (i << 12)));
 	dsb_ish();
 
-	ptw_phase("block-to-table");
-	write_desc(block_pmd(), table_desc(pt_l3_block));
-	dsb_ish();
-	tlbi_vae1is(BLOCK_VA);
-	dsb_ish();
-	isb();
-	ptw_phase("after");
+	litmus_phase("block-to-table");
+	write_desc_dsb(block_pmd(), table_desc(pt_l3_block));
+	tlbi_sync(BLOCK_VA);
+	litmus_phase("after");
 	litmus_read_check("cpu0 after split", READ_VA, READ_MARKER);
 }
 
@@ -63,15 +58,5 @@ static const struct litmus_step steps[] = {
 	{ 1, cpu1_after }, /* step 3 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_BBM_VALID_TO_VALID, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "bbm_block_to_table",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("bbm_block_to_table", setup, steps,
+		{ PTW_K_BBM_VALID_TO_VALID, 1 });

@@ -11,53 +11,19 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before RO", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before RO", TEST_VA, MARKER_A);
-}
-
 static void cpu0_make_ro(void)
 {
-	ptw_phase("make-ro");
-	write_desc(test_pte(TEST_VA),
-		   test_page_desc(DATA_PAGE_A) | PTE_AP_RDONLY);
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
-	ptw_phase("after");
-	litmus_read_check("cpu0 after RO", TEST_VA, MARKER_A);
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after RO", TEST_VA, MARKER_A);
+	litmus_phase("make-ro");
+	write_desc_dsb(test_pte(TEST_VA),
+		       test_page_desc(DATA_PAGE_A) | PTE_AP_RDONLY);
+	tlbi_sync(TEST_VA);
+	cpu0_after_a();
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_make_ro }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{ 1, cpu1_after_a }, /* step 3 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "bbm_perm_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("bbm_perm_ok", setup_test_va_a, steps);

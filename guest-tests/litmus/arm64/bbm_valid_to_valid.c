@@ -12,57 +12,19 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before remap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before remap", TEST_VA, MARKER_A);
-}
-
 static void cpu0_remap(void)
 {
-	ptw_phase("valid-to-valid");
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_B));
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
-	ptw_phase("after");
-	litmus_read_check("cpu0 after remap", TEST_VA, MARKER_B);
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after remap", TEST_VA, MARKER_B);
+	litmus_phase("valid-to-valid");
+	write_desc_dsb(test_pte(TEST_VA), test_page_desc(DATA_PAGE_B));
+	tlbi_sync(TEST_VA);
+	cpu0_after_b();
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{ 1, cpu1_after_b }, /* step 3 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_BBM_VALID_TO_VALID, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "bbm_valid_to_valid",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("bbm_valid_to_valid", setup_test_va_a, steps,
+		{ PTW_K_BBM_VALID_TO_VALID, 1 });

@@ -16,11 +16,6 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	unit_map(0);
-}
-
 /* Full BBM of the whole unit, to descriptors with extra bits 'extra'. */
 static void unit_rewrite(uint64_t extra)
 {
@@ -36,22 +31,11 @@ static void unit_rewrite(uint64_t extra)
 	isb();
 }
 
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	unit_read_check("cpu0 unit before fold", 0, UNIT_PAGES - 1);
-}
-
-static void cpu1_before(void)
-{
-	unit_read_check("cpu1 unit before fold", 0, UNIT_PAGES - 1);
-}
-
 static void cpu0_fold(void)
 {
-	ptw_phase("fold");
+	litmus_phase("fold");
 	unit_rewrite(PTE_CONT);
-	ptw_phase("folded");
+	litmus_phase("folded");
 	unit_read_check("cpu0 unit folded", 0, UNIT_PAGES - 1);
 }
 
@@ -62,9 +46,9 @@ static void cpu1_folded(void)
 
 static void cpu0_unfold(void)
 {
-	ptw_phase("unfold");
+	litmus_phase("unfold");
 	unit_rewrite(0);
-	ptw_phase("unfolded");
+	litmus_phase("unfolded");
 	unit_read_check("cpu0 unit unfolded", 0, UNIT_PAGES - 1);
 }
 
@@ -74,18 +58,11 @@ static void cpu1_unfolded(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_UNIT_BEFORE, /* steps 0, 1 */
 	{ 0, cpu0_fold }, /* step 2 */
 	{ 1, cpu1_folded }, /* step 3 */
 	{ 0, cpu0_unfold }, /* step 4 */
 	{ 1, cpu1_unfolded }, /* step 5 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "contig_fold_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("contig_fold_ok", setup_unit, steps);

@@ -13,9 +13,9 @@
 
 static void cpu0_map_group(void)
 {
-	ptw_phase("contig-map");
+	litmus_phase("contig-map");
 	unit_map(PTE_CONT);
-	ptw_phase("read");
+	litmus_phase("read");
 	unit_read_check("cpu0 contig read", 0, UNIT_PAGES - 1);
 }
 
@@ -29,10 +29,5 @@ static const struct litmus_step steps[] = {
 	{ 1, cpu1_read }, /* step 1 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "contig_ok",
-	/* expects no finding: no .expect */
-	/* no setup: mapping the group is the step under test */
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+/* no setup: mapping the group is the step under test */
+LITMUS_SCENARIO("contig_ok", NULL, steps);

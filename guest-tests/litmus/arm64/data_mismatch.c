@@ -8,7 +8,7 @@
  *
  *   setup: TEST_VA -> E
  *   CPU0: ptw_track(TEST_VA, 4096); read TEST_VA -> E's marker; store
- *         PATTERN(i) to all 512 words through TEST_VA
+ *         DATA_PATTERN(i) to all 512 words through TEST_VA
  *   CPU0: full BBM -> Z (invalid; dsb ish; tlbi vae1is; dsb ish; valid Z;
  *         dsb ish; isb)
  *   CPU1: load word 0 of TEST_VA -> 0
@@ -16,66 +16,24 @@
  */
 #include "harness.h"
 
-#define PATTERN(i) (0x5041545400000000ULL | (i)) /* "PATT" | word index */
-
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_E));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_fill(void)
-{
-	ptw_phase("track-fill");
-	ptw_track((const volatile void *)TEST_VA, 4096);
-	litmus_read_check("cpu0 read before fill", TEST_VA, MARKER_E);
-	for (uint64_t i = 0; i < 512; i++)
-		write_va(TEST_VA + i * 8, PATTERN(i));
-}
-
 static void cpu0_remap(void)
 {
-	uint64_t *pte = test_pte(TEST_VA);
-
-	ptw_phase("remap-to-zero");
-	write_desc(pte, 0);
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	write_desc(pte, test_page_desc(DATA_PAGE_Z));
-	dsb_ish();
-	isb();
+	litmus_phase("remap-to-zero");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_Z));
 }
 
 static void cpu1_load(void)
 {
-	ptw_phase("cpu1-load");
+	litmus_phase("cpu1-load");
 	litmus_read_check("cpu1 load after remap", TEST_VA, 0);
 }
 
-static void cpu0_cleanup(void)
-{
-	ptw_phase("cleanup");
-	ptw_untrack((const volatile void *)TEST_VA, 4096);
-}
-
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_fill }, /* step 0 */
+	{ 0, cpu0_track_fill }, /* step 0 */
 	{ 0, cpu0_remap }, /* step 1 */
 	{ 1, cpu1_load }, /* step 2 */
-	{ 0, cpu0_cleanup }, /* step 3 */
+	{ 0, cpu0_untrack }, /* step 3 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_DATA_MISMATCH, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "data_mismatch",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("data_mismatch", setup_test_va_e, steps,
+		{ PTW_K_DATA_MISMATCH, 1 });

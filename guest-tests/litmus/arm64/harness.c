@@ -184,6 +184,15 @@ static void __attribute__((noreturn)) system_off(void)
 		__asm__ volatile("wfi");
 }
 
+/* ---- phase markers (harness.h) ---- */
+
+/* Smaller than 128 bytes (nm -S), so it never straddles a page. */
+void __attribute__((noinline, noclone, aligned(128)))
+litmus_phase(const char *label)
+{
+	ptw_phase(label);
+}
+
 /* ---- reporting ---- */
 
 static unsigned int cpu_id(void)
@@ -227,7 +236,7 @@ void litmus_check(const char *what, uint64_t got, uint64_t want)
 
 static void __attribute__((noreturn)) finish(void)
 {
-	ptw_phase("done");
+	litmus_phase("done");
 	ptw_done(check_failed);
 	put_prefix();
 	if (check_failed) {
@@ -419,13 +428,189 @@ void unit_map(uint64_t extra)
 	isb();
 }
 
+void unit_map_cont_except(unsigned int odd, uint64_t odd_desc)
+{
+	for (unsigned int i = 0; i < UNIT_PAGES; i++)
+		write_desc(unit_pte(i),
+			   i == odd ? odd_desc : unit_page_desc(i) | PTE_CONT);
+	dsb_ish();
+	isb();
+}
+
+/* Unit entries first..last -> swap_desc(i) (swap) or 0, then invalidate. */
+static void unit_take_down(unsigned int first, unsigned int last, int swap)
+{
+	for (unsigned int i = first; i <= last; i++)
+		write_desc(unit_pte(i), swap ? swap_desc(i) : 0);
+	dsb_ish();
+	for (unsigned int i = first; i <= last; i++)
+		tlbi_vae1is(unit_va(i));
+	dsb_ish();
+}
+
+void unit_clear(unsigned int first, unsigned int last)
+{
+	unit_take_down(first, last, 0);
+}
+
+void unit_swap_out(unsigned int first, unsigned int last)
+{
+	unit_take_down(first, last, 1);
+}
+
+/* ---- shared setups and steps (harness.h) ---- */
+
+void setup_test_va_a(void)
+{
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_A));
+}
+
+void setup_test_va_e(void)
+{
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_E));
+}
+
+void setup_unit(void)
+{
+	unit_map(0);
+}
+
+void cpu0_before_a(void)
+{
+	litmus_phase("before");
+	litmus_read_check("cpu0 before", TEST_VA, MARKER_A);
+}
+
+void cpu1_before_a(void)
+{
+	litmus_read_check("cpu1 before", TEST_VA, MARKER_A);
+}
+
+void cpu0_break(void)
+{
+	litmus_phase("break");
+	break_va(TEST_VA);
+}
+
+void cpu0_make_b(void)
+{
+	litmus_phase("make");
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_B));
+}
+
+void cpu0_after_b(void)
+{
+	litmus_phase("after");
+	litmus_read_check("cpu0 after", TEST_VA, MARKER_B);
+}
+
+void cpu1_after_b(void)
+{
+	litmus_read_check("cpu1 after", TEST_VA, MARKER_B);
+}
+
+void cpu0_after_a(void)
+{
+	litmus_phase("after");
+	litmus_read_check("cpu0 after", TEST_VA, MARKER_A);
+}
+
+void cpu1_after_a(void)
+{
+	litmus_read_check("cpu1 after", TEST_VA, MARKER_A);
+}
+
+void cpu0_break_no_tlbi(void)
+{
+	litmus_phase("break");
+	unmap_va(TEST_VA);
+}
+
+void cpu0_make_b_then_cleanup(const char *make_phase)
+{
+	litmus_phase(make_phase);
+	write_desc_dsb(test_pte(TEST_VA), test_page_desc(DATA_PAGE_B));
+	cpu0_cleanup();
+	cpu0_after_b();
+}
+
+void cpu0_unmap(void)
+{
+	litmus_phase("unmap");
+	unmap_va(TEST_VA);
+}
+
+void cpu1_stale_read_a(void)
+{
+	litmus_phase("stale-read");
+	litmus_read_check("cpu1 stale read", TEST_VA, MARKER_A);
+}
+
+void cpu0_cleanup(void)
+{
+	litmus_phase("cleanup");
+	tlbi_sync(TEST_VA);
+}
+
+void cpu1_load_desc_1(void)
+{
+	litmus_phase("load-1");
+	litmus_check("cpu1 first descriptor load",
+		     load_desc(test_pte(TEST_VA)),
+		     test_page_desc(DATA_PAGE_A));
+}
+
+void cpu1_load_desc_2(void)
+{
+	litmus_phase("load-2");
+	litmus_check("cpu1 second descriptor load",
+		     load_desc(test_pte(TEST_VA)),
+		     test_page_desc(DATA_PAGE_A));
+}
+
+void cpu0_track_fill(void)
+{
+	litmus_phase("track-fill");
+	ptw_track((const volatile void *)TEST_VA, 4096);
+	litmus_read_check("cpu0 read before fill", TEST_VA, MARKER_E);
+	for (uint64_t i = 0; i < 512; i++)
+		write_va(TEST_VA + i * 8, DATA_PATTERN(i));
+}
+
+void cpu0_untrack(void)
+{
+	litmus_phase("cleanup");
+	ptw_untrack((const volatile void *)TEST_VA, 4096);
+}
+
+void cpu0_unit_before(void)
+{
+	litmus_phase("before");
+	unit_read_check("cpu0 unit before", 0, UNIT_PAGES - 1);
+}
+
+void cpu1_unit_before(void)
+{
+	unit_read_check("cpu1 unit before", 0, UNIT_PAGES - 1);
+}
+
+void cpu0_done(void)
+{
+	litmus_phase("cpu0-done");
+}
+
+void cpu1_done(void)
+{
+	litmus_phase("cpu1-done");
+}
+
 /* ---- bring-up ---- */
 
 static void start_cpu1(void)
 {
 	int64_t ret;
 
-	ptw_phase("cpu1-on");
+	litmus_phase("cpu1-on");
 	ret = psci_call(PSCI_CPU_ON, 1 /* MPIDR */,
 			(uint64_t)secondary_entry /* VA == PA */, 0);
 	if (ret != 0)
@@ -440,15 +625,15 @@ void primary_main(void)
 
 	for (unsigned int i = 0; i < s->nr_expect; i++)
 		ptw_expect(s->expect[i].kind, s->expect[i].count);
-	ptw_phase("boot");
+	litmus_phase("boot");
 
 	init_markers();
 	build_page_tables();
 	mmu_enable();
-	ptw_phase("mmu-on");
+	litmus_phase("mmu-on");
 
 	if (s->setup) {
-		ptw_phase("setup");
+		litmus_phase("setup");
 		s->setup();
 	}
 

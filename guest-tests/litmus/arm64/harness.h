@@ -11,6 +11,7 @@
 #ifndef LITMUS_ARM64_HARNESS_H
 #define LITMUS_ARM64_HARNESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "layout.h"
@@ -41,6 +42,27 @@ struct litmus_scenario {
 };
 
 extern const struct litmus_scenario litmus_scenario;
+
+/*
+ * The scenario table. The optional trailing arguments are the expected
+ * findings, { kind, count } each; none means "expects no finding". SETUP
+ * may be NULL (mapping is then one of the steps).
+ *
+ *   LITMUS_SCENARIO("bbm_ok", setup_test_va_a, steps);
+ *   LITMUS_SCENARIO("pte_aba", setup_test_va_a, steps, { PTW_K_PTE_ABA, 1 });
+ */
+#define LITMUS_SCENARIO(NAME, SETUP, STEPS, ...)                               \
+	static const struct litmus_expect litmus_expect_table[] = {            \
+		__VA_ARGS__                                                    \
+	};                                                                     \
+	const struct litmus_scenario litmus_scenario = {                       \
+		.name = NAME,                                                  \
+		.expect = litmus_expect_table,                                 \
+		.nr_expect = ARRAY_SIZE(litmus_expect_table),                  \
+		.setup = SETUP,                                                \
+		.steps = STEPS,                                                \
+		.nr_steps = ARRAY_SIZE(STEPS),                                 \
+	}
 
 /* ---- descriptors (VMSAv8-64, 4 KiB granule) ---- */
 
@@ -201,7 +223,73 @@ static inline uint64_t load_desc(const uint64_t *p)
 	return read_va((uint64_t)p);
 }
 
+/*
+ * ---- page-table sequences ----
+ *
+ * Inline, so a step runs exactly the stores, barriers and TLBIs it lists,
+ * with nothing in between. The *_va forms act on the level 3 entry of a
+ * page of the test area (test_pte(va)): TEST_VA, TEST_VA2 or a unit page.
+ */
+
+/* One descriptor store; dsb ish. */
+static inline void write_desc_dsb(uint64_t *p, uint64_t val)
+{
+	write_desc(p, val);
+	dsb_ish();
+}
+
+/* A make: one descriptor store; dsb ish; isb. */
+static inline void make_desc(uint64_t *p, uint64_t val)
+{
+	write_desc_dsb(p, val);
+	isb();
+}
+
+/* Broadcast invalidation of va, completed: tlbi vae1is; dsb ish; isb. */
+static inline void tlbi_sync(uint64_t va)
+{
+	tlbi_vae1is(va);
+	dsb_ish();
+	isb();
+}
+
+/* Unmap without invalidation: invalid; dsb ish. */
+static inline void unmap_va(uint64_t va)
+{
+	write_desc_dsb(test_pte(va), 0);
+}
+
+/* The break: invalid; dsb ish; tlbi vae1is; dsb ish. */
+static inline void break_va(uint64_t va)
+{
+	unmap_va(va);
+	tlbi_vae1is(va);
+	dsb_ish();
+}
+
+/* The make: desc; dsb ish; isb. */
+static inline void make_va(uint64_t va, uint64_t desc)
+{
+	make_desc(test_pte(va), desc);
+}
+
+/* Full break-before-make of va to desc (break_va, then make_va). */
+static inline void bbm_va(uint64_t va, uint64_t desc)
+{
+	break_va(va);
+	make_va(va, desc);
+}
+
 /* ---- checks ---- */
+/*
+ * Phase marker: ptw_phase(label), out of line. The plugin recognises a
+ * client request only inside one QEMU translation block, and blocks end at
+ * page boundaries, so the request's instructions must not straddle one.
+ * Inline copies land wherever their caller does; this one function is
+ * smaller than its alignment, so its request never straddles a page.
+ */
+void litmus_phase(const char *label);
+
 
 /*
  * Record a data-check failure if got != want (the first one is reported at
@@ -228,5 +316,114 @@ void unit_read_check(const char *what, unsigned int first, unsigned int last);
  * unit_page_desc(i) | extra, then dsb ish; isb.
  */
 void unit_map(uint64_t extra);
+
+/*
+ * unit_map(PTE_CONT), except that entry odd gets odd_desc instead: one
+ * misprogrammed entry of a contiguous group (contig_bad_*).
+ */
+void unit_map_cont_except(unsigned int odd, uint64_t odd_desc);
+
+/*
+ * A contig_bad_* scenario: CPU0 maps the unit as one contiguous group in one
+ * pass (phase "contig-map"; unit_map_cont_except(CONTIG_BAD_INDEX, BAD_DESC))
+ * and CPU1 only acknowledges (cpu1_done). No setup: mapping the group is
+ * the step under test. Expects one CONTIG_MISPROGRAMMED.
+ */
+#define CONTIG_BAD_INDEX 5
+#define LITMUS_CONTIG_BAD_SCENARIO(NAME, BAD_DESC)                             \
+	static void cpu0_map_group(void)                                       \
+	{                                                                      \
+		litmus_phase("contig-map");                                    \
+		unit_map_cont_except(CONTIG_BAD_INDEX, BAD_DESC);              \
+	}                                                                      \
+                                                                               \
+	static const struct litmus_step steps[] = {                           \
+		{ 0, cpu0_map_group }, /* step 0 */                            \
+		{ 1, cpu1_done }, /* step 1 */                                 \
+	};                                                                     \
+                                                                               \
+	LITMUS_SCENARIO(NAME, NULL, steps, { PTW_K_CONTIG_MISPROGRAMMED, 1 })
+
+/*
+ * One pass over unit entries first..last: each entry -> 0 (unit_clear) or
+ * -> swap_desc(i) (unit_swap_out), dsb ish, tlbi vae1is of each page,
+ * dsb ish.
+ */
+void unit_clear(unsigned int first, unsigned int last);
+void unit_swap_out(unsigned int first, unsigned int last);
+
+/*
+ * ---- shared setups and steps (harness.c) ----
+ *
+ * Setups and steps that several scenarios have in common. Each does exactly
+ * what its comment says, on the CPU its name gives; data checks name only
+ * the CPU and the moment ("cpu1 after").
+ */
+
+/* Setups: TEST_VA -> page A / page E (make_va); the unit (unit_map(0)). */
+void setup_test_va_a(void);
+void setup_test_va_e(void);
+void setup_unit(void);
+
+/* Phase "before"; CPU0 reads TEST_VA -> A. */
+void cpu0_before_a(void);
+/* CPU1 reads TEST_VA -> A. */
+void cpu1_before_a(void);
+/* Steps 0 and 1 of most TEST_VA scenarios: both CPUs fill their TLBs. */
+#define STEPS_BEFORE_A { 0, cpu0_before_a }, { 1, cpu1_before_a }
+
+/* Phase "break"; break_va(TEST_VA). */
+void cpu0_break(void);
+/* Phase "make"; make_va(TEST_VA) -> B. */
+void cpu0_make_b(void);
+/* Phase "after"; CPU0 reads TEST_VA -> B. */
+void cpu0_after_b(void);
+/* CPU1 reads TEST_VA -> B. */
+void cpu1_after_b(void);
+/* The same two with TEST_VA still (or again) mapping A. */
+void cpu0_after_a(void);
+void cpu1_after_a(void);
+
+/* Phase "break"; unmap_va(TEST_VA): a break with no invalidation (yet). */
+void cpu0_break_no_tlbi(void);
+/*
+ * The make of the mbi_* scenarios, after a break whose invalidation is
+ * missing or does not reach every CPU: phase make_phase; TEST_VA -> B;
+ * dsb ish (no isb); then cpu0_cleanup() and cpu0_after_b().
+ */
+void cpu0_make_b_then_cleanup(const char *make_phase);
+
+/* Phase "unmap"; unmap_va(TEST_VA) (no invalidation). */
+void cpu0_unmap(void);
+/* Phase "stale-read"; CPU1 reads TEST_VA -> A (through a stale entry). */
+void cpu1_stale_read_a(void);
+/* Phase "cleanup"; tlbi_sync(TEST_VA): the missing invalidation. */
+void cpu0_cleanup(void);
+
+/* Phase "load-1" / "load-2"; CPU1 loads TEST_VA's descriptor -> A's. */
+void cpu1_load_desc_1(void);
+void cpu1_load_desc_2(void);
+
+/* The pattern the data_* scenarios store through TEST_VA (word i). */
+#define DATA_PATTERN(i) (0x5041545400000000ULL | (i)) /* "PATT" | index */
+
+/*
+ * Phase "track-fill"; ptw_track(TEST_VA, 4096); read TEST_VA -> E; store
+ * DATA_PATTERN(i) to all 512 words through TEST_VA.
+ */
+void cpu0_track_fill(void);
+/* Phase "cleanup"; ptw_untrack(TEST_VA, 4096). */
+void cpu0_untrack(void);
+
+/* Phase "before"; CPU0 reads all 16 unit pages. */
+void cpu0_unit_before(void);
+/* CPU1 reads all 16 unit pages. */
+void cpu1_unit_before(void);
+/* Steps 0 and 1 of the unit scenarios: both CPUs fill their TLBs. */
+#define STEPS_UNIT_BEFORE { 0, cpu0_unit_before }, { 1, cpu1_unit_before }
+
+/* Phase "cpu0-done" / "cpu1-done" only: the CPU acknowledges. */
+void cpu0_done(void);
+void cpu1_done(void);
 
 #endif

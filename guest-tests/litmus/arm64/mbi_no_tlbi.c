@@ -12,64 +12,18 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before remap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before remap", TEST_VA, MARKER_A);
-}
-
 static void cpu0_remap(void)
 {
-	uint64_t *pte = test_pte(TEST_VA);
-
-	ptw_phase("break");
-	write_desc(pte, 0);
-	dsb_ish();
+	cpu0_break_no_tlbi();
 	/* No TLB invalidation before the make. */
-	ptw_phase("make-no-tlbi");
-	write_desc(pte, test_page_desc(DATA_PAGE_B));
-	dsb_ish();
-	ptw_phase("cleanup");
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
-	ptw_phase("after");
-	litmus_read_check("cpu0 after remap", TEST_VA, MARKER_B);
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after remap", TEST_VA, MARKER_B);
+	cpu0_make_b_then_cleanup("make-no-tlbi");
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{ 1, cpu1_after_b }, /* step 3 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_BBM_MAKE_BEFORE_INVALIDATE, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "mbi_no_tlbi",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("mbi_no_tlbi", setup_test_va_a, steps,
+		{ PTW_K_BBM_MAKE_BEFORE_INVALIDATE, 1 });

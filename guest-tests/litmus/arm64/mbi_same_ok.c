@@ -12,58 +12,19 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before", TEST_VA, MARKER_A);
-}
-
 static void cpu0_same(void)
 {
-	uint64_t *pte = test_pte(TEST_VA);
-
-	ptw_phase("break");
-	write_desc(pte, 0);
-	dsb_ish();
-	ptw_phase("make-same");
-	write_desc(pte, test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	ptw_phase("cleanup");
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
-	ptw_phase("after");
-	litmus_read_check("cpu0 after", TEST_VA, MARKER_A);
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after", TEST_VA, MARKER_A);
+	cpu0_break_no_tlbi();
+	litmus_phase("make-same");
+	write_desc_dsb(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
+	cpu0_cleanup();
+	cpu0_after_a();
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_same }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{ 1, cpu1_after_a }, /* step 3 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "mbi_same_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("mbi_same_ok", setup_test_va_a, steps);

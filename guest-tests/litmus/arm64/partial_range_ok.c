@@ -12,33 +12,12 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	unit_map(0);
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	unit_read_check("cpu0 unit before", 0, UNIT_PAGES - 1);
-}
-
-static void cpu1_before(void)
-{
-	unit_read_check("cpu1 unit before", 0, UNIT_PAGES - 1);
-}
-
 static void cpu1_clear_range(void)
 {
-	ptw_phase("clear-4-7");
-	for (unsigned int i = 4; i <= 7; i++)
-		write_desc(unit_pte(i), 0);
-	dsb_ish();
-	for (unsigned int i = 4; i <= 7; i++)
-		tlbi_vae1is(unit_va(i));
-	dsb_ish();
+	litmus_phase("clear-4-7");
+	unit_clear(4, 7);
 	isb();
-	ptw_phase("after");
+	litmus_phase("after");
 	unit_read_check("cpu1 unit after", 0, 3);
 	unit_read_check("cpu1 unit after", 8, UNIT_PAGES - 1);
 }
@@ -50,16 +29,9 @@ static void cpu0_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_UNIT_BEFORE, /* steps 0, 1 */
 	{ 1, cpu1_clear_range }, /* step 2 */
 	{ 0, cpu0_after }, /* step 3 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "partial_range_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("partial_range_ok", setup_unit, steps);

@@ -19,52 +19,26 @@
  */
 #include "harness.h"
 
-static void setup(void)
+static void cpu0_break_0_2(void)
 {
-	unit_map(0);
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	unit_read_check("cpu0 unit before", 0, UNIT_PAGES - 1);
-}
-
-static void cpu1_before(void)
-{
-	unit_read_check("cpu1 unit before", 0, UNIT_PAGES - 1);
-}
-
-static void cpu0_break(void)
-{
-	ptw_phase("break-0-2");
-	for (unsigned int i = 0; i <= 2; i++)
-		write_desc(unit_pte(i), 0);
-	dsb_ish();
-	for (unsigned int i = 0; i <= 2; i++)
-		tlbi_vae1is(unit_va(i));
-	dsb_ish();
+	litmus_phase("break-0-2");
+	unit_clear(0, 2);
 }
 
 static void cpu1_swap_out(void)
 {
-	ptw_phase("swap-3-15");
-	for (unsigned int i = 3; i < UNIT_PAGES; i++)
-		write_desc(unit_pte(i), swap_desc(i));
-	dsb_ish();
-	for (unsigned int i = 3; i < UNIT_PAGES; i++)
-		tlbi_vae1is(unit_va(i));
-	dsb_ish();
+	litmus_phase("swap-3-15");
+	unit_swap_out(3, UNIT_PAGES - 1);
 }
 
-static void cpu0_make(void)
+static void cpu0_make_0_2(void)
 {
-	ptw_phase("make-0-2");
+	litmus_phase("make-0-2");
 	for (unsigned int i = 0; i <= 2; i++)
 		write_desc(unit_pte(i), unit_page_desc(i));
 	dsb_ish();
 	isb();
-	ptw_phase("after");
+	litmus_phase("after");
 	unit_read_check("cpu0 unit after", 0, 2);
 }
 
@@ -74,23 +48,12 @@ static void cpu1_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
-	{ 0, cpu0_break }, /* step 2 */
+	STEPS_UNIT_BEFORE, /* steps 0, 1 */
+	{ 0, cpu0_break_0_2 }, /* step 2 */
 	{ 1, cpu1_swap_out }, /* step 3 */
-	{ 0, cpu0_make }, /* step 4 */
+	{ 0, cpu0_make_0_2 }, /* step 4 */
 	{ 1, cpu1_after }, /* step 5 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_PARTIAL_UNIT_UNMAP, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "partial_unit_unmap",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("partial_unit_unmap", setup_unit, steps,
+		{ PTW_K_PARTIAL_UNIT_UNMAP, 1 });

@@ -12,50 +12,16 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	unit_map(0);
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	unit_read_check("cpu0 unit before", 0, UNIT_PAGES - 1);
-}
-
-static void cpu1_before(void)
-{
-	unit_read_check("cpu1 unit before", 0, UNIT_PAGES - 1);
-}
-
 static void cpu1_swap_out(void)
 {
-	ptw_phase("swap-0-15");
-	for (unsigned int i = 0; i < UNIT_PAGES; i++)
-		write_desc(unit_pte(i), swap_desc(i));
-	dsb_ish();
-	for (unsigned int i = 0; i < UNIT_PAGES; i++)
-		tlbi_vae1is(unit_va(i));
-	dsb_ish();
-}
-
-static void cpu0_done(void)
-{
-	/* Nothing to access: the whole unit is swapped out now. */
-	ptw_phase("cpu0-done");
+	litmus_phase("swap-0-15");
+	unit_swap_out(0, UNIT_PAGES - 1);
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_UNIT_BEFORE, /* steps 0, 1 */
 	{ 1, cpu1_swap_out }, /* step 2 */
-	{ 0, cpu0_done }, /* step 3 */
+	{ 0, cpu0_done }, /* step 3: nothing to access, the unit is swapped out */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "partial_whole_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("partial_whole_ok", setup_unit, steps);

@@ -15,73 +15,25 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-/* Full break-before-make of TEST_VA to desc. */
-static void remap(uint64_t desc)
-{
-	uint64_t *pte = test_pte(TEST_VA);
-
-	write_desc(pte, 0);
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	write_desc(pte, desc);
-	dsb_ish();
-	isb();
-}
-
-static void cpu1_load_first(void)
-{
-	ptw_phase("load-1");
-	litmus_check("cpu1 first descriptor load",
-		     load_desc(test_pte(TEST_VA)),
-		     test_page_desc(DATA_PAGE_A));
-}
-
 static void cpu0_to_b(void)
 {
-	ptw_phase("bbm-to-b");
-	remap(test_page_desc(DATA_PAGE_B));
+	litmus_phase("bbm-to-b");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_B));
 	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
 }
 
 static void cpu0_back_to_a(void)
 {
-	ptw_phase("bbm-back-to-a");
-	remap(test_page_desc(DATA_PAGE_A));
+	litmus_phase("bbm-back-to-a");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
 	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
 }
 
-static void cpu1_load_again(void)
-{
-	ptw_phase("load-2");
-	litmus_check("cpu1 second descriptor load",
-		     load_desc(test_pte(TEST_VA)),
-		     test_page_desc(DATA_PAGE_A));
-}
-
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_load_first }, /* step 0 */
+	{ 1, cpu1_load_desc_1 }, /* step 0 */
 	{ 0, cpu0_to_b }, /* step 1 */
 	{ 0, cpu0_back_to_a }, /* step 2 */
-	{ 1, cpu1_load_again }, /* step 3 */
+	{ 1, cpu1_load_desc_2 }, /* step 3 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_PTE_ABA, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "pte_aba",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("pte_aba", setup_test_va_a, steps, { PTW_K_PTE_ABA, 1 });

@@ -15,65 +15,20 @@
  */
 #include "harness.h"
 
-static void setup(void)
+static void cpu0_unmap_local(void)
 {
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before unmap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before unmap", TEST_VA, MARKER_A);
-}
-
-static void cpu0_unmap(void)
-{
-	ptw_phase("unmap");
-	write_desc(test_pte(TEST_VA), 0);
-	dsb_ish();
-	ptw_phase("tlbi-local");
+	cpu0_unmap();
+	litmus_phase("tlbi-local");
 	tlbi_vae1(TEST_VA);
 	dsb_nsh();
 }
 
-static void cpu1_stale(void)
-{
-	ptw_phase("stale-read");
-	litmus_read_check("cpu1 stale read", TEST_VA, MARKER_A);
-}
-
-static void cpu0_cleanup(void)
-{
-	ptw_phase("cleanup");
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
-}
-
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
-	{ 0, cpu0_unmap }, /* step 2 */
-	{ 1, cpu1_stale }, /* step 3 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
+	{ 0, cpu0_unmap_local }, /* step 2 */
+	{ 1, cpu1_stale_read_a }, /* step 3 */
 	{ 0, cpu0_cleanup }, /* step 4 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_STALE_TLB_ACCESS, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "stale_local_tlbi",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("stale_local_tlbi", setup_test_va_a, steps,
+		{ PTW_K_STALE_TLB_ACCESS, 1 });

@@ -11,62 +11,25 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before remap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before remap", TEST_VA, MARKER_A);
-}
-
 static void cpu0_remap(void)
 {
-	uint64_t *pte = test_pte(TEST_VA);
-
-	ptw_phase("unmap");
-	write_desc(pte, 0);
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	ptw_phase("remap");
-	write_desc(pte, test_page_desc(DATA_PAGE_B));
-	dsb_ish();
-	isb();
-	ptw_phase("after");
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after remap", TEST_VA, MARKER_B);
+	litmus_phase("unmap");
+	break_va(TEST_VA);
+	litmus_phase("remap");
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_B));
+	litmus_phase("after");
 }
 
 static void cpu0_after(void)
 {
-	litmus_read_check("cpu0 after remap", TEST_VA, MARKER_B);
+	litmus_read_check("cpu0 after", TEST_VA, MARKER_B);
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{ 1, cpu1_after_b }, /* step 3 */
 	{ 0, cpu0_after }, /* step 4 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "stale_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("stale_ok", setup_test_va_a, steps);

@@ -20,70 +20,28 @@
 
 #define REUSE_VALUE 0x5245555345440000ULL /* "REUSED" */
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before unmap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before unmap", TEST_VA, MARKER_A);
-}
-
 static void cpu0_unmap_reuse(void)
 {
-	ptw_phase("unmap");
-	write_desc(test_pte(TEST_VA), 0);
-	dsb_ish();
+	cpu0_unmap();
 	/* No TLB invalidation yet: page A is reused right away. */
-	ptw_phase("reuse-at-v2");
-	write_desc(test_pte(TEST_VA2), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
+	litmus_phase("reuse-at-v2");
+	make_va(TEST_VA2, test_page_desc(DATA_PAGE_A));
 	write_va(TEST_VA2 + 8, REUSE_VALUE);
 }
 
-static void cpu1_stale(void)
+static void cpu0_cleanup_read_v2(void)
 {
-	ptw_phase("stale-read");
-	litmus_read_check("cpu1 stale read", TEST_VA, MARKER_A);
-}
-
-static void cpu0_cleanup(void)
-{
-	ptw_phase("cleanup");
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-	isb();
+	cpu0_cleanup();
 	litmus_read_check("cpu0 read v2", TEST_VA2, MARKER_A);
 	litmus_read_check("cpu0 read v2+8", TEST_VA2 + 8, REUSE_VALUE);
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_unmap_reuse }, /* step 2 */
-	{ 1, cpu1_stale }, /* step 3 */
-	{ 0, cpu0_cleanup }, /* step 4 */
+	{ 1, cpu1_stale_read_a }, /* step 3 */
+	{ 0, cpu0_cleanup_read_v2 }, /* step 4 */
 };
 
-static const struct litmus_expect expect[] = {
-	{ PTW_K_STALE_TLB_ACCESS, 1 },
-};
-
-const struct litmus_scenario litmus_scenario = {
-	.name = "stale_reused",
-	.expect = expect,
-	.nr_expect = ARRAY_SIZE(expect),
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("stale_reused", setup_test_va_a, steps,
+		{ PTW_K_STALE_TLB_ACCESS, 1 });

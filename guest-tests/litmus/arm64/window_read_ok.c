@@ -12,69 +12,21 @@
  */
 #include "harness.h"
 
-static void setup(void)
-{
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_A));
-	dsb_ish();
-	isb();
-}
-
-static void cpu0_before(void)
-{
-	ptw_phase("before");
-	litmus_read_check("cpu0 before remap", TEST_VA, MARKER_A);
-}
-
-static void cpu1_before(void)
-{
-	litmus_read_check("cpu1 before remap", TEST_VA, MARKER_A);
-}
-
-static void cpu0_break(void)
-{
-	ptw_phase("break");
-	write_desc(test_pte(TEST_VA), 0);
-	dsb_ish();
-	tlbi_vae1is(TEST_VA);
-	dsb_ish();
-}
-
-static void cpu0_make(void)
-{
-	ptw_phase("make");
-	write_desc(test_pte(TEST_VA), test_page_desc(DATA_PAGE_B));
-	dsb_ish();
-	isb();
-}
-
 static void cpu1_load_desc(void)
 {
-	ptw_phase("load-after-make");
+	litmus_phase("load-after-make");
 	litmus_check("cpu1 descriptor load after the make",
 		     load_desc(test_pte(TEST_VA)),
 		     test_page_desc(DATA_PAGE_B));
-	litmus_read_check("cpu1 after remap", TEST_VA, MARKER_B);
-}
-
-static void cpu0_after(void)
-{
-	ptw_phase("after");
-	litmus_read_check("cpu0 after remap", TEST_VA, MARKER_B);
+	cpu1_after_b();
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
+	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_break }, /* step 2 */
-	{ 0, cpu0_make }, /* step 3 */
+	{ 0, cpu0_make_b }, /* step 3 */
 	{ 1, cpu1_load_desc }, /* step 4 */
-	{ 0, cpu0_after }, /* step 5 */
+	{ 0, cpu0_after_b }, /* step 5 */
 };
 
-const struct litmus_scenario litmus_scenario = {
-	.name = "window_read_ok",
-	/* expects no finding: no .expect */
-	.setup = setup,
-	.steps = steps,
-	.nr_steps = ARRAY_SIZE(steps),
-};
+LITMUS_SCENARIO("window_read_ok", setup_test_va_a, steps);

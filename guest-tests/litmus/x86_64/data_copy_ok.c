@@ -17,56 +17,25 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "data_copy_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("data_copy_ok");
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_E));
-	ptw_track((const volatile void *)(uintptr_t)TEST_VA, 4096);
-	for (uint64_t i = 0; i < 512; i++)
-		write_va(TEST_VA + 8 * i, DATA_PATTERN(i));
-	step_end(0);
+	step_track_fill(0);
 
 	step_begin(1);
-	ptw_phase("copy-to-new-page");
+	litmus_phase("copy-to-new-page");
 	for (uint64_t i = 0; i < 512; i++)
 		write_va(DATA_PAGE_F + 8 * i, read_va(DATA_PAGE_E + 8 * i));
 	step_end(1);
 
-	step_begin(2);
-	ptw_phase("break");
-	write_pte(pte, PTE_NONE);
-	invlpg(TEST_VA);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("make");
-	write_pte(pte, pte_page(DATA_PAGE_F));
-	step_end(4);
-
-	step_begin(6);
-	ptw_phase("cleanup");
-	ptw_untrack((const volatile void *)(uintptr_t)TEST_VA, 4096);
-	step_end(6);
+	step_write_pte_invlpg(2, "break", TEST_VA, PTE_NONE);
+	step_write_pte(4, "make", TEST_VA, pte_page(DATA_PAGE_F));
+	step_untrack(6);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(3);
-	invlpg(TEST_VA);
-	step_end(3);
-
-	step_begin(5);
-	ptw_phase("load");
-	check_read(TEST_VA, DATA_PATTERN(0));
-	step_end(5);
+	step_invlpg(3, NULL, TEST_VA);
+	step_read(5, "load", TEST_VA, DATA_PATTERN(0));
 }

@@ -285,6 +285,17 @@ void kprintf(const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
+/* Phase markers (harness.h).                                          */
+/* ------------------------------------------------------------------ */
+
+/* Smaller than 128 bytes (nm -S), so it never straddles a page. */
+void __attribute__((noinline, noclone, aligned(128)))
+litmus_phase(const char *label)
+{
+	ptw_phase(label);
+}
+
+/* ------------------------------------------------------------------ */
 /* Result, power off, fatal errors.                                    */
 /* ------------------------------------------------------------------ */
 
@@ -509,6 +520,156 @@ void check_unit(unsigned int first, unsigned int last)
 {
 	for (unsigned int i = first; i <= last; i++)
 		check_read(unit_va(i), UNIT_MARKER(i));
+}
+
+void check_size_split(void)
+{
+	check_read(SIZE_CHANGE_VA, MARKER_D);
+	check_read(SIZE_REGION_VA + 4 * 0x1000, SIZE_MARKER(4));
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared steps (harness.h).                                           */
+/* ------------------------------------------------------------------ */
+
+/* step_begin(n), then the phase marker if there is one. */
+static void begin(unsigned int n, const char *phase)
+{
+	step_begin(n);
+	if (phase)
+		litmus_phase(phase);
+}
+
+void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want)
+{
+	begin(n, phase);
+	check_read(va, want);
+	step_end(n);
+}
+
+void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker)
+{
+	begin(n, "fill");
+	write_pte(test_pte(va), pte_page(pa));
+	check_read(va, marker);
+	step_end(n);
+}
+
+void step_write_pte(unsigned int n, const char *phase, uint64_t va,
+		    uint64_t val)
+{
+	begin(n, phase);
+	write_pte(test_pte(va), val);
+	step_end(n);
+}
+
+void step_write_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
+			   uint64_t val)
+{
+	begin(n, phase);
+	write_pte(test_pte(va), val);
+	invlpg(va);
+	step_end(n);
+}
+
+void step_invlpg(unsigned int n, const char *phase, uint64_t va)
+{
+	begin(n, phase);
+	invlpg(va);
+	step_end(n);
+}
+
+void step_invlpg_read(unsigned int n, const char *phase, uint64_t va,
+		      uint64_t want)
+{
+	begin(n, phase);
+	invlpg(va);
+	check_read(va, want);
+	step_end(n);
+}
+
+void step_check_pte(unsigned int n, const char *phase, uint64_t va,
+		    uint64_t want)
+{
+	begin(n, phase);
+	check_pte(test_pte(va), want);
+	step_end(n);
+}
+
+void step_check_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
+			   uint64_t want)
+{
+	begin(n, phase);
+	check_pte(test_pte(va), want);
+	invlpg(va);
+	step_end(n);
+}
+
+void step_track_fill(unsigned int n)
+{
+	begin(n, "fill");
+	write_pte(test_pte(TEST_VA), pte_page(DATA_PAGE_E));
+	ptw_track((const volatile void *)(uintptr_t)TEST_VA, 4096);
+	for (uint64_t i = 0; i < 512; i++)
+		write_va(TEST_VA + 8 * i, DATA_PATTERN(i));
+	step_end(n);
+}
+
+void step_untrack(unsigned int n)
+{
+	begin(n, "cleanup");
+	ptw_untrack((const volatile void *)(uintptr_t)TEST_VA, 4096);
+	step_end(n);
+}
+
+void step_unit_map(unsigned int n)
+{
+	begin(n, "map-unit");
+	unit_map();
+	check_unit(0, UNIT_PAGES - 1);
+	step_end(n);
+}
+
+void step_check_unit(unsigned int n, const char *phase, unsigned int first,
+		     unsigned int last)
+{
+	begin(n, phase);
+	check_unit(first, last);
+	step_end(n);
+}
+
+static void unit_invlpg(unsigned int first, unsigned int last)
+{
+	for (unsigned int i = first; i <= last; i++)
+		invlpg(unit_va(i));
+}
+
+void step_unit_invlpg(unsigned int n, const char *phase, unsigned int first,
+		      unsigned int last)
+{
+	begin(n, phase);
+	unit_invlpg(first, last);
+	step_end(n);
+}
+
+void step_unit_clear(unsigned int n, const char *phase, unsigned int first,
+		     unsigned int last)
+{
+	begin(n, phase);
+	for (unsigned int i = first; i <= last; i++)
+		write_pte(unit_pte(i), PTE_NONE);
+	unit_invlpg(first, last);
+	step_end(n);
+}
+
+void step_unit_swap_out(unsigned int n, const char *phase,
+			unsigned int first, unsigned int last)
+{
+	begin(n, phase);
+	for (unsigned int i = first; i <= last; i++)
+		write_pte(unit_pte(i), swap_desc(i));
+	unit_invlpg(first, last);
+	step_end(n);
 }
 
 /* ------------------------------------------------------------------ */

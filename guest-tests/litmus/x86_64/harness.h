@@ -2,8 +2,9 @@
 /*
  * x86-64 litmus harness: what a scenario file sees.
  *
- * A scenario file defines litmus_name, scenario_expect(), scenario_cpu0()
- * and scenario_cpu1(). The harness boots, calls scenario_expect() on CPU0
+ * A scenario file defines litmus_name and scenario_expect() (with
+ * LITMUS_SCENARIO), scenario_cpu0() and scenario_cpu1(), mostly from the
+ * shared steps below. The harness boots, calls scenario_expect() on CPU0
  * before anything else, brings up CPU1, runs scenario_cpu0() on CPU0 and
  * scenario_cpu1() on CPU1, then reports (ptw_done, serial line, power off).
  *
@@ -14,6 +15,7 @@
 #ifndef LITMUS_X86_64_HARNESS_H
 #define LITMUS_X86_64_HARNESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "layout.h"
@@ -24,6 +26,30 @@ extern const char litmus_name[];
 void scenario_expect(void);
 void scenario_cpu0(void);
 void scenario_cpu1(void);
+
+struct litmus_expect {
+	enum ptw_kind_id kind;
+	uint64_t count;
+};
+
+/*
+ * litmus_name and scenario_expect() of a scenario: its name, then the
+ * expected findings, { kind, count } each; none means "expects no finding".
+ *
+ *   LITMUS_SCENARIO("stale_ok");
+ *   LITMUS_SCENARIO("pte_aba", { PTW_K_PTE_ABA, 1 });
+ */
+#define LITMUS_SCENARIO(NAME, ...)                                             \
+	const char litmus_name[] = NAME;                                       \
+	void scenario_expect(void)                                             \
+	{                                                                      \
+		static const struct litmus_expect expect[] = { __VA_ARGS__ };  \
+		const struct litmus_expect *end =                              \
+			expect + sizeof(expect) / sizeof(expect[0]);           \
+                                                                               \
+		for (const struct litmus_expect *e = expect; e != end; e++)    \
+			ptw_expect(e->kind, e->count);                         \
+	}
 
 /* Static page tables (boot.S). */
 extern volatile uint64_t pd_test[512]; /* PD of the 1 GiB test area */
@@ -37,6 +63,15 @@ extern volatile uint64_t pt_size[512]; /* 4 KiB view of the size region */
 /* Ordering. */
 void step_begin(unsigned int n);
 void step_end(unsigned int n);
+
+/*
+ * Phase marker: ptw_phase(label), out of line. The plugin recognises a
+ * client request only inside one QEMU translation block, and blocks end at
+ * page boundaries, so the request's instructions must not straddle one.
+ * Inline copies land wherever their caller does; this one function is
+ * smaller than its alignment, so its request never straddles a page.
+ */
+void litmus_phase(const char *label);
 
 /* Output and result. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -56,6 +91,64 @@ void check_pte(const volatile uint64_t *pte, uint64_t want);
 void unit_map(void);
 /* Read unit pages first..last, check each one's marker. */
 void check_unit(unsigned int first, unsigned int last);
+
+/* size_change*: after the split, read page 3 = D, page 4 = SIZE_MARKER(4). */
+void check_size_split(void);
+
+/*
+ * ---- shared steps ----
+ *
+ * Each runs the whole of step n on the calling CPU: step_begin(n),
+ * litmus_phase(phase) unless phase is NULL, what its comment says,
+ * step_end(n). va is a page of the test area (its entry is test_pte(va)).
+ */
+
+/* Read va, check it returns want. */
+void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want);
+/* Phase "fill"; va -> pa (va was not present before); read va = marker. */
+void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker);
+/* va's entry -> val, no invalidation. */
+void step_write_pte(unsigned int n, const char *phase, uint64_t va,
+		    uint64_t val);
+/* va's entry -> val, then invlpg va. */
+void step_write_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
+			   uint64_t val);
+/* invlpg va (a shootdown's half on this CPU). */
+void step_invlpg(unsigned int n, const char *phase, uint64_t va);
+/* invlpg va, then read va = want. */
+void step_invlpg_read(unsigned int n, const char *phase, uint64_t va,
+		      uint64_t want);
+/* Load va's entry (check_pte), check it is want. */
+void step_check_pte(unsigned int n, const char *phase, uint64_t va,
+		    uint64_t want);
+/* The same, then invlpg va. */
+void step_check_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
+			   uint64_t want);
+
+/*
+ * data_*: phase "fill"; TEST_VA -> E (not present before);
+ * ptw_track(TEST_VA, 4096); store DATA_PATTERN(i) to word i, i = 0..511.
+ */
+void step_track_fill(unsigned int n);
+/* data_*: phase "cleanup"; ptw_untrack(TEST_VA, 4096). */
+void step_untrack(unsigned int n);
+
+/* Phase "map-unit"; unit_map(); read unit pages 0..15. */
+void step_unit_map(unsigned int n);
+/* Read unit pages first..last (check_unit). */
+void step_check_unit(unsigned int n, const char *phase, unsigned int first,
+		     unsigned int last);
+/* invlpg each of unit pages first..last. */
+void step_unit_invlpg(unsigned int n, const char *phase, unsigned int first,
+		      unsigned int last);
+/*
+ * One pass over unit entries first..last: each -> not present (clear) or
+ * -> swap_desc(i) (swap_out), then invlpg each of their pages.
+ */
+void step_unit_clear(unsigned int n, const char *phase, unsigned int first,
+		     unsigned int last);
+void step_unit_swap_out(unsigned int n, const char *phase,
+			unsigned int first, unsigned int last);
 
 /* 64-bit word pattern the data_* scenarios store through V (word i). */
 #define DATA_PATTERN(i) (0x5041545400000000 | (uint64_t)(i)) /* "PATT" */

@@ -18,56 +18,21 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "modify_prot_window";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_BBM_WINDOW_READ, 1);
-}
+LITMUS_SCENARIO("modify_prot_window", { PTW_K_BBM_WINDOW_READ, 1 });
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("prot-start");
-	write_pte(pte, PTE_NONE);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("prot-commit");
-	write_pte(pte, pte_page_ro(DATA_PAGE_A));
-	invlpg(TEST_VA);
-	step_end(4);
-
-	step_begin(6);
-	ptw_phase("check");
-	check_read(TEST_VA, MARKER_A);
-	step_end(6);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte(2, "prot-start", TEST_VA, PTE_NONE);
+	step_write_pte_invlpg(4, "prot-commit", TEST_VA,
+			      pte_page_ro(DATA_PAGE_A));
+	step_read(6, "check", TEST_VA, MARKER_A);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(TEST_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("window-load");
-	check_pte(test_pte(TEST_VA), PTE_NONE);
-	step_end(3);
-
-	step_begin(5);
-	invlpg(TEST_VA);
-	step_end(5);
-
-	step_begin(7);
-	check_read(TEST_VA, MARKER_A);
-	step_end(7);
+	step_read(1, NULL, TEST_VA, MARKER_A);
+	step_check_pte(3, "window-load", TEST_VA, PTE_NONE);
+	step_invlpg(5, NULL, TEST_VA);
+	step_read(7, NULL, TEST_VA, MARKER_A);
 }

@@ -16,49 +16,32 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "partial_range_ok";
+LITMUS_SCENARIO("partial_range_ok");
 
-void scenario_expect(void)
+/* Unit pages 0..3 and 8..15: what is still mapped. */
+static void check_rest(void)
 {
-	/* Nothing is expected. */
+	check_unit(0, 3);
+	check_unit(8, UNIT_PAGES - 1);
 }
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("map-unit");
-	unit_map();
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(0);
-
-	step_begin(3);
-	for (unsigned int i = 4; i <= 7; i++)
-		invlpg(unit_va(i));
-	step_end(3);
+	step_unit_map(0);
+	step_unit_invlpg(3, NULL, 4, 7);
 
 	step_begin(4);
-	ptw_phase("check");
-	check_unit(0, 3);
-	check_unit(8, UNIT_PAGES - 1);
+	litmus_phase("check");
+	check_rest();
 	step_end(4);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(1);
-
-	step_begin(2);
-	ptw_phase("clear-4-7");
-	for (unsigned int i = 4; i <= 7; i++)
-		write_pte(unit_pte(i), PTE_NONE);
-	for (unsigned int i = 4; i <= 7; i++)
-		invlpg(unit_va(i));
-	step_end(2);
+	step_check_unit(1, NULL, 0, UNIT_PAGES - 1);
+	step_unit_clear(2, "clear-4-7", 4, 7);
 
 	step_begin(5);
-	check_unit(0, 3);
-	check_unit(8, UNIT_PAGES - 1);
+	check_rest();
 	step_end(5);
 }

@@ -16,40 +16,19 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "partial_split_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("partial_split_ok");
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("map-unit");
-	unit_map();
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(0);
-
-	for (unsigned int i = 0; i < UNIT_PAGES; i++) {
-		step_begin(3 + 2 * i);
-		invlpg(unit_va(i));
-		step_end(3 + 2 * i);
-	}
+	step_unit_map(0);
+	for (unsigned int i = 0; i < UNIT_PAGES; i++)
+		step_invlpg(3 + 2 * i, NULL, unit_va(i));
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(1);
-
-	for (unsigned int i = 0; i < UNIT_PAGES; i++) {
-		step_begin(2 + 2 * i);
-		if (i == 0)
-			ptw_phase("unmap-1-by-1");
-		write_pte(unit_pte(i), PTE_NONE);
-		invlpg(unit_va(i));
-		step_end(2 + 2 * i);
-	}
+	step_check_unit(1, NULL, 0, UNIT_PAGES - 1);
+	for (unsigned int i = 0; i < UNIT_PAGES; i++)
+		step_write_pte_invlpg(2 + 2 * i, i == 0 ? "unmap-1-by-1" : NULL,
+				      unit_va(i), PTE_NONE);
 }

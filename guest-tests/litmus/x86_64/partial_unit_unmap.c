@@ -22,67 +22,27 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "partial_unit_unmap";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_PARTIAL_UNIT_UNMAP, 1);
-}
+LITMUS_SCENARIO("partial_unit_unmap", { PTW_K_PARTIAL_UNIT_UNMAP, 1 });
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("map-unit");
-	unit_map();
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("break-0-2");
-	for (unsigned int i = 0; i <= 2; i++)
-		write_pte(unit_pte(i), PTE_NONE);
-	for (unsigned int i = 0; i <= 2; i++)
-		invlpg(unit_va(i));
-	step_end(2);
-
-	step_begin(4);
-	for (unsigned int i = 3; i < UNIT_PAGES; i++)
-		invlpg(unit_va(i));
-	step_end(4);
+	step_unit_map(0);
+	step_unit_clear(2, "break-0-2", 0, 2);
+	step_unit_invlpg(4, NULL, 3, UNIT_PAGES - 1);
 
 	step_begin(5);
-	ptw_phase("make-0-2");
+	litmus_phase("make-0-2");
 	for (unsigned int i = 0; i <= 2; i++)
 		write_pte(unit_pte(i), unit_desc(i));
 	step_end(5);
 
-	step_begin(7);
-	ptw_phase("check");
-	check_unit(0, 2);
-	step_end(7);
+	step_check_unit(7, "check", 0, 2);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("swap-3-15");
-	for (unsigned int i = 3; i < UNIT_PAGES; i++)
-		write_pte(unit_pte(i), swap_desc(i));
-	for (unsigned int i = 3; i < UNIT_PAGES; i++)
-		invlpg(unit_va(i));
-	step_end(3);
-
-	step_begin(6);
-	ptw_phase("cleanup");
-	for (unsigned int i = 0; i <= 2; i++)
-		invlpg(unit_va(i));
-	step_end(6);
-
-	step_begin(8);
-	check_unit(0, 2);
-	step_end(8);
+	step_check_unit(1, NULL, 0, UNIT_PAGES - 1);
+	step_unit_swap_out(3, "swap-3-15", 3, UNIT_PAGES - 1);
+	step_unit_invlpg(6, "cleanup", 0, 2);
+	step_check_unit(8, NULL, 0, 2);
 }

@@ -13,38 +13,16 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "partial_whole_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("partial_whole_ok");
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("map-unit");
-	unit_map();
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(0);
-
-	step_begin(3);
-	for (unsigned int i = 0; i < UNIT_PAGES; i++)
-		invlpg(unit_va(i));
-	step_end(3);
+	step_unit_map(0);
+	step_unit_invlpg(3, NULL, 0, UNIT_PAGES - 1);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_unit(0, UNIT_PAGES - 1);
-	step_end(1);
-
-	step_begin(2);
-	ptw_phase("swap-0-15");
-	for (unsigned int i = 0; i < UNIT_PAGES; i++)
-		write_pte(unit_pte(i), swap_desc(i));
-	for (unsigned int i = 0; i < UNIT_PAGES; i++)
-		invlpg(unit_va(i));
-	step_end(2);
+	step_check_unit(1, NULL, 0, UNIT_PAGES - 1);
+	step_unit_swap_out(2, "swap-0-15", 0, UNIT_PAGES - 1);
 }

@@ -20,64 +20,21 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "pte_aba";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_PTE_ABA, 1);
-}
+LITMUS_SCENARIO("pte_aba", { PTW_K_PTE_ABA, 1 });
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("change-to-b");
-	write_pte(pte, pte_page(DATA_PAGE_B));
-	invlpg(TEST_VA);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("change-back");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	invlpg(TEST_VA);
-	step_end(4);
-
-	step_begin(7);
-	ptw_phase("check");
-	check_read(TEST_VA, MARKER_A);
-	step_end(7);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte_invlpg(2, "change-to-b", TEST_VA, pte_page(DATA_PAGE_B));
+	step_write_pte_invlpg(4, "change-back", TEST_VA, pte_page(DATA_PAGE_A));
+	step_read(7, "check", TEST_VA, MARKER_A);
 }
 
 void scenario_cpu1(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(1);
-	ptw_phase("load-1");
-	check_pte(pte, pte_page(DATA_PAGE_A));
-	step_end(1);
-
-	step_begin(3);
-	invlpg(TEST_VA);
-	step_end(3);
-
-	step_begin(5);
-	invlpg(TEST_VA);
-	step_end(5);
-
-	step_begin(6);
-	ptw_phase("load-2");
-	check_pte(pte, pte_page(DATA_PAGE_A));
-	step_end(6);
-
-	step_begin(8);
-	check_read(TEST_VA, MARKER_A);
-	step_end(8);
+	step_check_pte(1, "load-1", TEST_VA, pte_page(DATA_PAGE_A));
+	step_invlpg(3, NULL, TEST_VA);
+	step_invlpg(5, NULL, TEST_VA);
+	step_check_pte(6, "load-2", TEST_VA, pte_page(DATA_PAGE_A));
+	step_read(8, NULL, TEST_VA, MARKER_A);
 }

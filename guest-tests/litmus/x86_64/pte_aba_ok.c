@@ -14,42 +14,17 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "pte_aba_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("pte_aba_ok");
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(test_pte(TEST_VA), pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("no-change");
-	check_read(TEST_VA, MARKER_A);
-	step_end(2);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_read(2, "no-change", TEST_VA, MARKER_A);
 }
 
 void scenario_cpu1(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(1);
-	ptw_phase("load-1");
-	check_pte(pte, pte_page(DATA_PAGE_A));
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("load-2");
-	check_pte(pte, pte_page(DATA_PAGE_A));
-	step_end(3);
-
-	step_begin(4);
-	check_read(TEST_VA, MARKER_A);
-	step_end(4);
+	step_check_pte(1, "load-1", TEST_VA, pte_page(DATA_PAGE_A));
+	step_check_pte(3, "load-2", TEST_VA, pte_page(DATA_PAGE_A));
+	step_read(4, NULL, TEST_VA, MARKER_A);
 }

@@ -13,26 +13,21 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "remap_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("remap_ok");
 
 void scenario_cpu0(void)
 {
 	volatile uint64_t *pte = test_pte(TEST_VA);
 
 	step_begin(0);
-	ptw_phase("fill");
+	litmus_phase("fill");
 	write_pte(pte, pte_page(DATA_PAGE_A));
 	write_pte(test_pte(TEST_VA2), pte_page(DATA_PAGE_C));
 	check_read(TEST_VA, MARKER_A);
 	step_end(0);
 
 	step_begin(2);
-	ptw_phase("remap");
+	litmus_phase("remap");
 	write_pte(pte, pte_page(DATA_PAGE_B));
 	invlpg(TEST_VA);
 	check_read(TEST_VA, MARKER_B);
@@ -41,11 +36,6 @@ void scenario_cpu0(void)
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(TEST_VA2, MARKER_C);
-	step_end(1);
-
-	step_begin(3);
-	check_read(TEST_VA2, MARKER_C);
-	step_end(3);
+	step_read(1, NULL, TEST_VA2, MARKER_C);
+	step_read(3, NULL, TEST_VA2, MARKER_C);
 }

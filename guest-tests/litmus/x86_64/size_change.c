@@ -21,43 +21,28 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "size_change";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_STALE_TLB_ACCESS, 1);
-}
+LITMUS_SCENARIO("size_change", { PTW_K_STALE_TLB_ACCESS, 1 });
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("fill");
-	check_read(SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
-	step_end(0);
+	step_read(0, "fill", SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
 
 	step_begin(2);
-	ptw_phase("split");
+	litmus_phase("split");
 	write_pte(&pd_test[1], SIZE_PDE_TABLE);
 	/* the stale 2 MiB translation */
 	check_read(SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
 	step_end(2);
 
 	step_begin(3);
-	ptw_phase("invalidate");
+	litmus_phase("invalidate");
 	invlpg(SIZE_CHANGE_VA);
-	check_read(SIZE_CHANGE_VA, MARKER_D);
-	check_read(SIZE_REGION_VA + 4 * 0x1000, SIZE_MARKER(4));
+	check_size_split();
 	step_end(3);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
-	step_end(1);
-
-	step_begin(4);
-	invlpg(SIZE_CHANGE_VA);
-	check_read(SIZE_CHANGE_VA, MARKER_D);
-	step_end(4);
+	step_read(1, NULL, SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
+	step_invlpg_read(4, NULL, SIZE_CHANGE_VA, MARKER_D);
 }

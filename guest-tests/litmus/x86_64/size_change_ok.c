@@ -18,44 +18,27 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "size_change_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("size_change_ok");
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("fill");
-	check_read(SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
-	step_end(0);
+	step_read(0, "fill", SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
 
 	step_begin(2);
-	ptw_phase("split");
+	litmus_phase("split");
 	write_pte(&pd_test[1], SIZE_PDE_TABLE);
 	invlpg(SIZE_CHANGE_VA);
 	step_end(2);
 
 	step_begin(4);
-	ptw_phase("check");
-	check_read(SIZE_CHANGE_VA, MARKER_D);
-	check_read(SIZE_REGION_VA + 4 * 0x1000, SIZE_MARKER(4));
+	litmus_phase("check");
+	check_size_split();
 	step_end(4);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
-	step_end(1);
-
-	step_begin(3);
-	invlpg(SIZE_CHANGE_VA);
-	step_end(3);
-
-	step_begin(5);
-	check_read(SIZE_CHANGE_VA, MARKER_D);
-	step_end(5);
+	step_read(1, NULL, SIZE_CHANGE_VA, SIZE_MARKER(SIZE_CHANGE_PAGE));
+	step_invlpg(3, NULL, SIZE_CHANGE_VA);
+	step_read(5, NULL, SIZE_CHANGE_VA, MARKER_D);
 }

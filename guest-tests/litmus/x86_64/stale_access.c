@@ -14,44 +14,23 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "stale_access";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_STALE_TLB_ACCESS, 1);
-}
+LITMUS_SCENARIO("stale_access", { PTW_K_STALE_TLB_ACCESS, 1 });
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
 
 	step_begin(2);
-	ptw_phase("stale");
-	write_pte(pte, pte_page(DATA_PAGE_B));
+	litmus_phase("stale");
+	write_pte(test_pte(TEST_VA), pte_page(DATA_PAGE_B));
 	check_read(TEST_VA, MARKER_A); /* the stale translation */
 	step_end(2);
 
-	step_begin(3);
-	ptw_phase("invalidate");
-	invlpg(TEST_VA);
-	check_read(TEST_VA, MARKER_B);
-	step_end(3);
+	step_invlpg_read(3, "invalidate", TEST_VA, MARKER_B);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(TEST_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(4);
-	invlpg(TEST_VA);
-	check_read(TEST_VA, MARKER_B);
-	step_end(4);
+	step_read(1, NULL, TEST_VA, MARKER_A);
+	step_invlpg_read(4, NULL, TEST_VA, MARKER_B);
 }

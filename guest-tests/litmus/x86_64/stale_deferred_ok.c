@@ -20,44 +20,19 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "stale_deferred_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("stale_deferred_ok");
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(test_pte(QUIET_VA), pte_page(DATA_PAGE_A));
-	check_read(QUIET_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("unmap");
-	write_pte(test_pte(QUIET_VA), PTE_NONE);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("shootdown");
-	invlpg(QUIET_VA);
-	step_end(4);
+	step_fill(0, QUIET_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte(2, "unmap", QUIET_VA, PTE_NONE);
+	step_invlpg(4, "shootdown", QUIET_VA);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(QUIET_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("deferred-read");
-	check_read(QUIET_VA, MARKER_A); /* the stale translation */
-	step_end(3);
-
-	step_begin(5);
-	invlpg(QUIET_VA);
-	step_end(5);
+	step_read(1, NULL, QUIET_VA, MARKER_A);
+	/* the stale translation */
+	step_read(3, "deferred-read", QUIET_VA, MARKER_A);
+	step_invlpg(5, NULL, QUIET_VA);
 }

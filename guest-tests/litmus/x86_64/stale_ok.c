@@ -15,46 +15,18 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "stale_ok";
-
-void scenario_expect(void)
-{
-	/* Nothing is expected. */
-}
+LITMUS_SCENARIO("stale_ok");
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("change");
-	write_pte(pte, pte_page(DATA_PAGE_B));
-	invlpg(TEST_VA);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("check");
-	check_read(TEST_VA, MARKER_B);
-	step_end(4);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte_invlpg(2, "change", TEST_VA, pte_page(DATA_PAGE_B));
+	step_read(4, "check", TEST_VA, MARKER_B);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(TEST_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(3);
-	invlpg(TEST_VA);
-	step_end(3);
-
-	step_begin(5);
-	check_read(TEST_VA, MARKER_B);
-	step_end(5);
+	step_read(1, NULL, TEST_VA, MARKER_A);
+	step_invlpg(3, NULL, TEST_VA);
+	step_read(5, NULL, TEST_VA, MARKER_B);
 }

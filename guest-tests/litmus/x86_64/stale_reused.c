@@ -24,32 +24,23 @@
 
 #define REUSE_VALUE 0x5245555345440000 /* "REUSED" */
 
-const char litmus_name[] = "stale_reused";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_STALE_TLB_ACCESS, 1);
-}
+LITMUS_SCENARIO("stale_reused", { PTW_K_STALE_TLB_ACCESS, 1 });
 
 void scenario_cpu0(void)
 {
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(test_pte(QUIET_VA), pte_page(DATA_PAGE_A));
-	check_read(QUIET_VA, MARKER_A);
-	step_end(0);
+	step_fill(0, QUIET_VA, DATA_PAGE_A, MARKER_A);
 
 	step_begin(2);
-	ptw_phase("unmap");
+	litmus_phase("unmap");
 	write_pte(test_pte(QUIET_VA), PTE_NONE);
 	/* No invalidation yet: page A is reused right away. */
-	ptw_phase("reuse-at-v2");
+	litmus_phase("reuse-at-v2");
 	write_pte(test_pte(QUIET_VA2), pte_page(DATA_PAGE_A));
 	write_va(QUIET_VA2 + 8, REUSE_VALUE);
 	step_end(2);
 
 	step_begin(4);
-	ptw_phase("cleanup");
+	litmus_phase("cleanup");
 	invlpg(QUIET_VA);
 	invlpg(QUIET_VA2);
 	check_read(QUIET_VA2, MARKER_A);
@@ -59,14 +50,9 @@ void scenario_cpu0(void)
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(QUIET_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("stale-read");
-	check_read(QUIET_VA, MARKER_A); /* the stale translation */
-	step_end(3);
+	step_read(1, NULL, QUIET_VA, MARKER_A);
+	/* the stale translation */
+	step_read(3, "stale-read", QUIET_VA, MARKER_A);
 
 	step_begin(5);
 	invlpg(QUIET_VA);

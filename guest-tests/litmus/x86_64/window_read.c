@@ -18,57 +18,20 @@
  */
 #include "harness.h"
 
-const char litmus_name[] = "window_read";
-
-void scenario_expect(void)
-{
-	ptw_expect(PTW_K_BBM_WINDOW_READ, 1);
-}
+LITMUS_SCENARIO("window_read", { PTW_K_BBM_WINDOW_READ, 1 });
 
 void scenario_cpu0(void)
 {
-	volatile uint64_t *pte = test_pte(TEST_VA);
-
-	step_begin(0);
-	ptw_phase("fill");
-	write_pte(pte, pte_page(DATA_PAGE_A));
-	check_read(TEST_VA, MARKER_A);
-	step_end(0);
-
-	step_begin(2);
-	ptw_phase("break");
-	write_pte(pte, PTE_NONE);
-	invlpg(TEST_VA);
-	step_end(2);
-
-	step_begin(4);
-	ptw_phase("make");
-	write_pte(pte, pte_page(DATA_PAGE_B));
-	invlpg(TEST_VA);
-	step_end(4);
-
-	step_begin(6);
-	ptw_phase("check");
-	check_read(TEST_VA, MARKER_B);
-	step_end(6);
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte_invlpg(2, "break", TEST_VA, PTE_NONE);
+	step_write_pte_invlpg(4, "make", TEST_VA, pte_page(DATA_PAGE_B));
+	step_read(6, "check", TEST_VA, MARKER_B);
 }
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	check_read(TEST_VA, MARKER_A);
-	step_end(1);
-
-	step_begin(3);
-	ptw_phase("window-load");
-	check_pte(test_pte(TEST_VA), PTE_NONE);
-	step_end(3);
-
-	step_begin(5);
-	invlpg(TEST_VA);
-	step_end(5);
-
-	step_begin(7);
-	check_read(TEST_VA, MARKER_B);
-	step_end(7);
+	step_read(1, NULL, TEST_VA, MARKER_A);
+	step_check_pte(3, "window-load", TEST_VA, PTE_NONE);
+	step_invlpg(5, NULL, TEST_VA);
+	step_read(7, NULL, TEST_VA, MARKER_B);
 }

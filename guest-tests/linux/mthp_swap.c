@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mthp_swap: large anonymous folios (mTHP) swapped out while other threads
+ * swap them back in (seed 001: a large folio unmapped only in part, two
+ * threads swapping in the same entry, one reading zero-filled data).
+ *
+ * For each mTHP size with a sysfs knob (16, 32, 64 KiB) a region aligned to
+ * the size, MADV_HUGEPAGE, is filled with a per-word pattern. One thread
+ * loops MADV_PAGEOUT over it (whole region, one folio at a time, and ranges
+ * straddling folio boundaries so that the kernel splits them) while two
+ * threads fault the same pages back in, in the same order, and check them.
+ * A last scenario makes the 64 KiB region cold (MADV_COLD) and has a memory
+ * hog child push it out by reclaim, in a memory cgroup whose limit bounds the
+ * work, while the readers run. All data is checked in full at the end.
+ *
+ * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (512).
+ */
+#include "ptw-test.h"
+
+#define NREADERS 2
+
+struct mthp_arg {
+	unsigned kb;
+	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
+};
+
+struct mthp {
+	char *base;
+	size_t len, unit, npages;
+	uint64_t seed;
+	struct ptw_gate gate;
+	pthread_mutex_t lock;
+	long errors;
+	size_t bad_page;
+	struct ptw_bad bad;
+	int bad_thread;
+	long passes[NREADERS];
+	long pageouts;
+	size_t max_swapped;
+	long iters;
+	double deadline;
+};
+
+static void record_error(struct mthp *m, int thread, size_t page,
+			 const struct ptw_bad *b)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!m->errors++) {
+		m->bad_page = page;
+		m->bad = *b;
+		m->bad_thread = thread;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void *reader(void *arg)
+{
+	struct mthp *m = ((void **)arg)[0];
+	int idx = (int)(intptr_t)((void **)arg)[1];
+	size_t wpp = ptw_pagesize / 8;
+	ptw_gate_wait(&m->gate);
+	while (!ptw_gate_stopped(&m->gate)) {
+		for (size_t k = 0; k < m->npages; k++) {
+			/* readers 0 and 1 walk the same way, so they fault
+			 * the same entries at about the same time */
+			size_t p = idx < 2 ? k : m->npages - 1 - k;
+			char *page = m->base + p * ptw_pagesize;
+			struct ptw_bad b;
+			if (ptw_check_page_sampled(page, m->seed, p * wpp,
+						   &b) >= 0)
+				record_error(m, idx, p, &b);
+			/* reader 0 also stores the value it expects into the
+			 * first word of every 5th page: write faults on swap
+			 * entries, data unchanged */
+			if (idx == 0 && p % 5 == 0)
+				*(volatile uint64_t *)page =
+					ptw_pat(m->seed, p * wpp);
+		}
+		__atomic_add_fetch(&m->passes[idx], 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *pageout(void *arg)
+{
+	struct mthp *m = arg;
+	size_t nunits = m->len / m->unit;
+	ptw_gate_wait(&m->gate);
+	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
+		switch (it % 3) {
+		case 0: /* the whole region */
+			ptw_phase("pageout:all");
+			madvise(m->base, m->len, MADV_PAGEOUT);
+			break;
+		case 1: /* folio by folio */
+			ptw_phase("pageout:unit");
+			for (size_t u = 0; u < nunits; u++)
+				madvise(m->base + u * m->unit, m->unit,
+					MADV_PAGEOUT);
+			break;
+		case 2: /* ranges straddling two folios: split them */
+			ptw_phase("pageout:split");
+			for (size_t u = 0; u + 1 < nunits; u += 2)
+				madvise(m->base + u * m->unit + m->unit / 2,
+					m->unit, MADV_PAGEOUT);
+			break;
+		}
+		struct ptw_residency r = ptw_residency(m->base, m->len);
+		if (r.swapped > m->max_swapped)
+			m->max_swapped = r.swapped;
+		m->pageouts++;
+	}
+	return NULL;
+}
+
+static int verify_all(struct mthp *m, const char *when)
+{
+	size_t wpp = ptw_pagesize / 8, bad_pages = 0, zero_pages = 0, first = 0;
+	struct ptw_bad b0 = { 0, 0, 0 };
+	for (size_t p = 0; p < m->npages; p++) {
+		struct ptw_bad b;
+		char *page = m->base + p * ptw_pagesize;
+		if (ptw_check(page, wpp, m->seed, p * wpp, &b) < 0)
+			continue;
+		if (!bad_pages++) {
+			first = p;
+			b0 = b;
+		}
+		if (ptw_check_zero(page, wpp, NULL) < 0)
+			zero_pages++;
+	}
+	if (!bad_pages)
+		return PTW_PASS;
+	return ptw_fail("%s: %zu of %zu pages differ (%zu all zero); first: "
+			"page %zu word %zu reads 0x%016" PRIx64
+			", want 0x%016" PRIx64,
+			when, bad_pages, m->npages, zero_pages, first, b0.word,
+			b0.got, b0.want);
+}
+
+static int run(const void *argp)
+{
+	const struct mthp_arg *a = argp;
+	char why[256];
+	struct mthp m;
+	struct ptw_memcg cg = { .ok = false };
+	memset(&m, 0, sizeof(m));
+	pthread_mutex_init(&m.lock, NULL);
+
+	if (ptw_swap_devices() < 1)
+		return ptw_skip("no swap device (zram module missing?)");
+	if (ptw_mthp_enable(a->kb, why, sizeof(why)) < 0)
+		return ptw_skip("%s", why);
+	const char *e = getenv("PTW_MTHP_KB");
+	m.unit = (size_t)a->kb << 10;
+	m.len = (size_t)(e ? atol(e) : 512) << 10;
+	if (m.len < 2 * m.unit)
+		m.len = 2 * m.unit;
+	m.len &= ~(m.unit - 1);
+	m.npages = m.len / ptw_pagesize;
+	m.seed = 0x6d746870ULL ^ a->kb ^ (uint64_t)getpid() << 20;
+	m.iters = ptw_iters(a->cold ? 4 : 24);
+	if (a->cold &&
+	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
+		ptw_diag("%s; the hog runs without a memory cgroup", why);
+
+	struct ptw_mthp_stats st0;
+	long pswpout0 = ptw_vmstat("pswpout"), pswpin0 = ptw_vmstat("pswpin");
+	ptw_mthp_stats_get(a->kb, &st0);
+	m.base = ptw_map_aligned(m.len, m.unit, PROT_READ | PROT_WRITE);
+	if (!m.base)
+		return ptw_fail("mmap %zu bytes: %s", m.len, strerror(errno));
+	if (madvise(m.base, m.len, MADV_HUGEPAGE) < 0)
+		return ptw_skip("MADV_HUGEPAGE: %s", strerror(errno));
+	ptw_track(m.base, m.len);
+	ptw_phasef("fill:%uk", a->kb);
+	ptw_fill(m.base, m.len / 8, m.seed, 0);
+	ptw_mthp_stats_diag(a->kb, "after fill", &st0);
+
+	int rc = verify_all(&m, "after fill");
+	if (rc != PTW_PASS)
+		goto out;
+
+	size_t hog_bytes = 0;
+	if (a->cold) {
+		if (cg.ok) {
+			/* a limit just above what we use: the hog's demand
+			 * beyond it is reclaimed from this group */
+			long cur = ptw_memcg_long(&cg, "memory.current");
+			char p[192], v[32];
+			snprintf(p, sizeof(p), "%s/memory.max", cg.path);
+			snprintf(v, sizeof(v), "%ld", cur + (256L << 10));
+			ptw_write_file(p, v);
+			hog_bytes = m.len + (1u << 20);
+			ptw_diag("memory cgroup: usage %ld KiB, limit %ld KiB, "
+				 "hog %zu KiB",
+				 cur >> 10, (cur >> 10) + 256, hog_bytes >> 10);
+		} else {
+			long avail = ptw_meminfo_kb("MemAvailable");
+			const char *h = getenv("PTW_HOG_MAX_MB");
+			size_t cap = (size_t)(h ? atol(h) : 128) << 20;
+			hog_bytes = avail > 65536 ?
+					    (size_t)(avail - 49152) << 10 :
+					    8u << 20;
+			if (hog_bytes > cap)
+				hog_bytes = cap;
+			ptw_diag("hog of %zu MiB (MemAvailable %ld MiB, cap "
+				 "%zu MiB)",
+				 hog_bytes >> 20, avail >> 10, cap >> 20);
+		}
+	}
+
+	pthread_t th[NREADERS + 1];
+	void *args[NREADERS][2];
+	ptw_gate_init(&m.gate, NREADERS + 1);
+	m.deadline = ptw_deadline();
+	for (int i = 0; i < NREADERS; i++) {
+		args[i][0] = &m;
+		args[i][1] = (void *)(intptr_t)i;
+		pthread_create(&th[i], NULL, reader, args[i]);
+	}
+	if (!a->cold) {
+		pthread_create(&th[NREADERS], NULL, pageout, &m);
+		pthread_join(th[NREADERS], NULL);
+	} else {
+		ptw_gate_wait(&m.gate);
+		for (long it = 0; ptw_more(it, 1, m.iters, m.deadline); it++) {
+			ptw_phase("cold+hog");
+			madvise(m.base, m.len, MADV_COLD);
+			pid_t hog = ptw_hog_start(hog_bytes);
+			int hr = ptw_hog_wait(hog);
+			if (hr)
+				ptw_diag("hog %s", hr > 0 ? "killed (OOM?)" :
+							    "failed");
+			struct ptw_residency r =
+				ptw_residency(m.base, m.len);
+			if (r.swapped > m.max_swapped)
+				m.max_swapped = r.swapped;
+			m.pageouts++;
+		}
+	}
+	ptw_gate_stop(&m.gate);
+	for (int i = 0; i < NREADERS; i++)
+		pthread_join(th[i], NULL);
+	ptw_phase("verify");
+	ptw_diag("%s rounds %ld, reader passes %ld/%ld, most pages seen "
+		 "swapped %zu of %zu, pswpout +%ld pswpin +%ld",
+		 a->cold ? "cold+hog" : "pageout", m.pageouts, m.passes[0],
+		 m.passes[1], m.max_swapped, m.npages,
+		 ptw_vmstat("pswpout") - pswpout0,
+		 ptw_vmstat("pswpin") - pswpin0);
+	ptw_mthp_stats_diag(a->kb, "at the end", &st0);
+	if (m.errors)
+		rc = ptw_fail("readers saw %ld bad pages; first: thread %d "
+			      "page %zu word %zu reads 0x%016" PRIx64
+			      ", want 0x%016" PRIx64,
+			      m.errors, m.bad_thread, m.bad_page, m.bad.word,
+			      m.bad.got, m.bad.want);
+	int rc2 = verify_all(&m, "at the end");
+	if (rc == PTW_PASS)
+		rc = rc2;
+	if (rc == PTW_PASS && ptw_vmstat("pswpout") == pswpout0)
+		ptw_diag("note: nothing was swapped out (pswpout unchanged)");
+out:
+	ptw_untrack(m.base, m.len);
+	munmap(m.base, m.len);
+	ptw_memcg_leave(&cg);
+	return rc;
+}
+
+static const struct mthp_arg a16 = { 16, false }, a32 = { 32, false },
+			     a64 = { 64, false }, a64cold = { 64, true };
+
+int main(int argc, char **argv)
+{
+	static const struct ptw_scenario sc[] = {
+		{ "mthp_16k_pageout_vs_swapin", run, &a16 },
+		{ "mthp_32k_pageout_vs_swapin", run, &a32 },
+		{ "mthp_64k_pageout_vs_swapin", run, &a64 },
+		{ "mthp_64k_cold_hog_reclaim", run, &a64cold },
+	};
+	return ptw_run("mthp_swap", argc, argv, sc,
+		       sizeof(sc) / sizeof(sc[0]));
+}
