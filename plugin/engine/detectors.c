@@ -37,7 +37,7 @@
 
 typedef struct {
 	uint64_t value;
-	uint32_t ver, sver;
+	uint32_t ver, iver;
 	uint64_t gen; /* table registration the version belongs to */
 	uint64_t icount, pc;
 } aba_read;
@@ -773,12 +773,13 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 
 	uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
 	aba_read *r = g_hash_table_lookup(e->aba, &key);
-	uint32_t ver = t->ver[idx], sver = t->sver[idx];
+	uint32_t ver = t->ver[idx], iver = t->iver[idx];
 	if (r) {
-		/* the entry took some value other than 0 and the final one in
-		 * between: a transient clear and restore of the same value
-		 * (mprotect's modify_prot_start/commit) changes no meaning */
-		uint32_t nonzero = sver - r->sver - (value != 0);
+		/* the entry referred to something else in between (another
+		 * page, another swap slot), and back: a transient clear, or a
+		 * permission or A/D change (fork's wrprotect, a write fault's
+		 * reuse), changes no identity */
+		uint32_t nonzero = iver - r->iver;
 		/* an empty entry has no identity to confuse: only a present
 		 * entry or a swap/migration entry can be ABA'd */
 		if (value != 0 && r->value == value && r->gen == t->gen &&
@@ -789,8 +790,9 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			snprintf(d, sizeof(d),
 				 "vcpu %u read 0x%016" PRIx64
 				 " from this entry at icount %" PRIu64
-				 "; it changed %u time(s) and came back to the "
-				 "same value before this read: a pte_same() "
+				 "; it changed %u time(s), referring to another "
+				 "page or swap slot in between, and came back to "
+				 "the same value before this read: a pte_same() "
 				 "check here passes on a changed entry",
 				 c->cpu, value, r->icount, ver - r->ver);
 			ptw_ctx first = { c->cpu, 0, r->icount };
@@ -807,7 +809,7 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	}
 	r->value = value;
 	r->ver = ver;
-	r->sver = sver;
+	r->iver = iver;
 	r->gen = t->gen;
 	r->icount = c->icount;
 	r->pc = c->pc;

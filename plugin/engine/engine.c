@@ -101,6 +101,21 @@ static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 	return ptw_x86_decode(d, level);
 }
 
+/* What an entry refers to, for PTE_ABA: the output address of a present
+ * (or Linux PROT_NONE) entry, whatever its permissions and A/D state; the
+ * whole value of a swap or migration entry. */
+static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
+{
+	ptw_desc d = decode(e, v, level);
+	if (d.type != PTW_DESC_INVALID)
+		return d.oa | 1;
+	bool protnone = e->cfg.arch == PTW_ARCH_ARM64 ? (v >> 58) & 1
+						      : (v >> 8) & 1;
+	if (protnone)
+		return decode(e, v | 3, level).oa | 1;
+	return v & ~1ULL;
+}
+
 static bool is_leaf(const ptw_desc *d)
 {
 	return d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK;
@@ -381,7 +396,8 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	}
 	g_free(t->shadow);
 	g_free(t->ver);
-	g_free(t->sver);
+	g_free(t->iver);
+	g_free(t->last_id);
 	g_free(t->made);
 	g_free(t->uorder);
 	g_free(t);
@@ -460,7 +476,10 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
 	t->ver = g_new0(uint32_t, nent);
-	t->sver = g_new0(uint32_t, nent);
+	t->iver = g_new0(uint32_t, nent);
+	t->last_id = g_new0(uint64_t, nent);
+	for (unsigned i = 0; i < nent; i++)
+		t->last_id[i] = entry_identity(e, shadow[i], level);
 	t->gen = ++e->table_gen;
 	if (level == last_level(e)) {
 		t->made = g_new0(uint32_t, nent);
@@ -870,8 +889,13 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	e->stats[ST_ENTRY_CHANGES]++;
 	if (t->ver)
 		t->ver[idx]++;
-	if (t->sver && new)
-		t->sver[idx]++;
+	if (new) {
+		uint64_t id = entry_identity(e, new, t->level);
+		if (id != t->last_id[idx]) {
+			t->iver[idx]++;
+			t->last_id[idx] = id;
+		}
+	}
 	det_entry_changed(e, c, t, idx, old, new);
 	if (table_lookup(e, t->pa) != t)
 		return; /* cannot happen: detectors never drop tables */
@@ -1445,7 +1469,8 @@ void ptw_engine_free(ptw_engine *e)
 		ptw_table *t = v;
 		g_free(t->shadow);
 		g_free(t->ver);
-		g_free(t->sver);
+		g_free(t->iver);
+		g_free(t->last_id);
 		g_free(t->made);
 		g_free(t->uorder);
 		g_free(t);

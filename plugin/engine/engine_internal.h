@@ -23,7 +23,8 @@ typedef struct ptw_table {
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
 	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
-	uint32_t *sver;	   /* per entry: changes to a non-zero value */
+	uint32_t *iver;	   /* per entry: changes of identity (PTE_ABA) */
+	uint64_t *last_id; /* per entry: identity of the last non-zero value */
 	uint64_t gen;	   /* registration serial: versions are per gen */
 	uint32_t *made;	   /* last level: pass that made the entry valid */
 	uint8_t *uorder;   /* last level: log2 size of its unit, 0 = none */

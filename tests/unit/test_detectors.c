@@ -312,6 +312,12 @@ static void pte_aba(void)
 	pt_store(&g, 0, L3, PAGE(PAGE_A));
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	/* write-protected and made writable again (fork, then a write
+	 * fault's reuse): same page, no ABA */
+	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
 	/* A -> B -> A between two reads */
 	for (int i = 0; i < 2; i++) {
 		pt_store(&g, 0, L3, 0);
