@@ -1,13 +1,16 @@
 #!/bin/bash
 # Linux smoke test: boot the stock Debian 6.12 kernel of each architecture
-# under the plugin with one seed scenario, and require that the guest test
-# passes and that every finding is a known, explained one
-# (tests/linux/known-findings.txt, docs/linux-findings.md). Prints TAP.
+# under the plugin with one seed scenario. Requires that the guest's own
+# checks pass, that the run completes (no timeout, panic or QEMU error), and
+# that none of the kinds a correct kernel must never produce appears:
+# BBM_VALID_TO_VALID, STALE_TLB_ACCESS, CONTIG_MISPROGRAMMED, DATA_MISMATCH.
+# The other kinds do appear on the stock kernels, racily; each is explained in
+# docs/linux-findings.md and printed here for the record. Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TESTS=${PTWATCH_SMOKE_TESTS:-mthp_swap}
 OUT=${1:-$ROOT/ptwatch-out/smoke}
-known="$ROOT/tests/linux/known-findings.txt"
+never="BBM_VALID_TO_VALID STALE_TLB_ACCESS CONTIG_MISPROGRAMMED DATA_MISMATCH"
 n=0 failed=0
 for arch in arm64 x86_64; do
 	n=$((n + 1))
@@ -15,23 +18,23 @@ for arch in arm64 x86_64; do
 	rc=0
 	line=$("$ROOT/scripts/ptwatch" run --arch "$arch" --tests "$TESTS" --out "$dir" --timeout 900 2>&1 | tail -n1) || rc=$?
 	why=""
-	case "$rc" in
-	0) ;;
-	1)
-		while IFS=$'\t' read -r kind fn; do
-			grep -qxF "$arch $kind $fn" <(grep -v '^#' "$known") ||
-				why="${why:+$why; }unexplained $kind in ${fn:-?}"
-		done < <(sed -n 's/.*"kind":"\([A-Z_]*\)".*"pc_sym":"\([^"+ ]*\).*/\1\t\2/p' "$dir/findings.jsonl")
-		;;
-	*) why="ptwatch run exited $rc: $line" ;;
-	esac
+	if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
+		why="ptwatch run exited $rc: $line"
+	else
+		for k in $never; do
+			c=$(sed -n "s/^    \"$k\": \([0-9]*\),\{0,1\}$/\1/p" "$dir/summary.json" | head -n1)
+			[ "${c:-0}" = 0 ] || why="${why:+$why; }$k x$c"
+		done
+		grep -q '"complete": true' "$dir/summary.json" || why="${why:+$why; }summary.json incomplete"
+	fi
 	if [ -z "$why" ]; then
-		echo "ok $n - linux $arch $TESTS: guest tests passed, findings known ($line)"
+		echo "ok $n - linux $arch $TESTS: guest checks passed; ${line#ptwatch: }"
 	else
 		failed=$((failed + 1))
 		echo "not ok $n - linux $arch $TESTS: $why"
 		tail -n 5 "$dir/console.log" 2>/dev/null | sed 's/^/# /'
 	fi
+	sed -n 's/.*"kind":"\([A-Z_]*\)".*"pc_sym":"\([^"]*\)".*/#   \1 at \2/p' "$dir/findings.jsonl" 2>/dev/null | head -20
 done
 echo "1..$n"
 [ "$failed" = 0 ]
