@@ -974,8 +974,11 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		bad = "longer than 256 MiB";
 	else if (user_pc && kernel_va)
 		bad = "kernel address from user mode";
-	else if (!space || !ptw_translate(e, c->cpu, va, &dummy, NULL, NULL))
-		bad = "start address not mapped";
+	else if (!space)
+		bad = "no address space (MMU off)";
+	else if (!user_pc && !ptw_translate(e, c->cpu, va, &dummy, NULL, NULL))
+		bad = "start address not mapped"; /* user memory may be
+						   * populated later */
 	if (bad) {
 		ptw_warn(e, "client-range",
 			 "%s 0x%" PRIx64 "+0x%" PRIx64

@@ -716,6 +716,11 @@ static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
 	}
 }
 
+static bool pc_is_kernel(ptw_engine *e, uint64_t pc)
+{
+	return e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1 : (pc >> 63) & 1;
+}
+
 static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			uint64_t pa, bool is_store)
 {
@@ -744,7 +749,14 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			if (p->reported & bit)
 				continue;
 			p->reported |= bit;
-			bool own = c->cpu == p->changer;
+			/* the changer's own CPU, in the changer's own context:
+			 * a user-mode access after a kernel-mode change may
+			 * follow a switch to another task of the same mm while
+			 * the changer's batched flush (TTU_BATCH_FLUSH) is
+			 * pending, which is a deferred-flush window */
+			bool own = c->cpu == p->changer &&
+				   pc_is_kernel(e, c->pc) ==
+					   pc_is_kernel(e, p->when.pc);
 			if (!(own || p->reused || p->changer_local_inval)) {
 				e->stats[ST_STALE_DEFERRED]++;
 				continue;

@@ -215,6 +215,21 @@ static void stale_own_cpu(void)
 	fake_fini(&g);
 }
 
+/* A kernel-mode change, then a user-mode access on the same CPU (another
+ * task of the mm, while reclaim's batched flush is pending): a window. */
+static void stale_own_cpu_other_mode(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	ptw_ctx k = { 0, 0xffff800080001000ULL, 5 };
+	mem_w64(&g, L3, 0);
+	ptw_ev_access(g.e, &k, L3, L3, 8, true, 0);
+	guest_load(&g, 0, VA, PAGE_A); /* user pc */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	fake_fini(&g);
+}
+
 static void stale_other_cpu_is_deferred_flush(void)
 {
 	fake_guest g;
@@ -389,6 +404,7 @@ int main(void)
 	RUN(failed_cas_is_not_a_change);
 	RUN(hardware_access_dirty_updates);
 	RUN(stale_own_cpu);
+	RUN(stale_own_cpu_other_mode);
 	RUN(stale_other_cpu_is_deferred_flush);
 	RUN(stale_after_tlbi_wrong_asid);
 	RUN(stale_after_local_tlbi);
