@@ -957,23 +957,35 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			       false);
 }
 
+/* The tracked table of this page with the lowest PA above 'above' (the
+ * page list is not sorted). */
+static ptw_table *page_next_table(ptw_engine *e, uint64_t page, uint64_t above,
+				  bool any)
+{
+	ptw_table *best = NULL;
+	for (ptw_table *q = g_hash_table_lookup(e->table_pages, &page); q;
+	     q = q->next_in_page)
+		if ((any || q->pa > above) && (!best || q->pa < best->pa))
+			best = q;
+	return best;
+}
+
 static void table_store(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 			unsigned size)
 {
 	uint64_t page = pa & ~0xfffULL;
 	uint64_t end = pa + (size ? size : 1);
 	e->stats[ST_PT_STORES]++;
-	ptw_table *t = g_hash_table_lookup(e->table_pages, &page);
-	while (t) {
-		/* entry_update may drop tables of this page: restart safely */
-		ptw_table *next = t->next_in_page;
+	/* visit the tables of the page in PA order; entry_update may add or
+	 * drop tables of this page, so look the next one up afresh */
+	for (ptw_table *t = page_next_table(e, page, 0, true); t;) {
+		uint64_t tpa = t->pa;
 		uint64_t tend = t->pa + t->nent * 8ULL;
 		if (pa < tend && end > t->pa) {
 			uint64_t lo = pa > t->pa ? pa : t->pa;
 			uint64_t hi = end < tend ? end : tend;
 			unsigned i0 = (unsigned)((lo - t->pa) / 8);
 			unsigned i1 = (unsigned)((hi - 1 - t->pa) / 8);
-			uint64_t tpa = t->pa;
 			for (unsigned i = i0; i <= i1; i++) {
 				uint64_t v;
 				if (!e->cfg.read_phys(e->cfg.read_opaque,
@@ -986,17 +998,8 @@ static void table_store(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 			if (table_lookup(e, tpa) == t && t->is_root &&
 			    t->cpu_refs == 0 && root_is_empty(e, t))
 				table_drop(e, t);
-			/* the page list may have changed: rescan from head */
-			next = NULL;
-			ptw_table *h = g_hash_table_lookup(e->table_pages,
-							   &page);
-			for (ptw_table *q = h; q; q = q->next_in_page)
-				if (q->pa > tpa) {
-					next = q;
-					break;
-				}
 		}
-		t = next;
+		t = page_next_table(e, page, tpa, false);
 	}
 }
 

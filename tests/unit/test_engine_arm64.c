@@ -351,6 +351,19 @@ static void lpa2_52bit_root(void)
 	const ptw_finding *f = ptw_finding_get(g.e, 0);
 	if (f)
 		CHECK_EQ(f->level, 3);
+	/* several 16-entry PGDs in one page, registered in an order that
+	 * leaves the page's list unsorted; a store to one must visit each
+	 * once (this looped forever once) */
+	const uint64_t pgds[3] = { L0 + 0xa00, L0 + 0x280, L0 + 0x700 };
+	for (int i = 0; i < 3; i++) {
+		mem_w64(&g, pgds[i], TBL(L1));
+		sysreg(&g, 0, PTW_REG_ARM_TTBR0, pgds[i]);
+	}
+	pt_store(&g, 0, L0 + 0x280, 0);
+	pt_store(&g, 0, L0 + 0xa00, 0);
+	uint64_t v = 1;
+	CHECK(ptw_shadow_get(g.e, L0 + 0xa00, &v));
+	CHECK_EQ(v, 0);
 	fake_fini(&g);
 }
 
