@@ -359,11 +359,12 @@ static void lpa2_52bit_root(void)
 		mem_w64(&g, pgds[i], TBL(L1));
 		sysreg(&g, 0, PTW_REG_ARM_TTBR0, pgds[i]);
 	}
-	pt_store(&g, 0, L0 + 0x280, 0);
+	pt_store(&g, 0, L0 + 0x280, 0); /* emptied, not loaded: dropped */
 	pt_store(&g, 0, L0 + 0xa00, 0);
 	uint64_t v = 1;
-	CHECK(ptw_shadow_get(g.e, L0 + 0xa00, &v));
-	CHECK_EQ(v, 0);
+	CHECK(!ptw_shadow_get(g.e, L0 + 0x280, &v));
+	CHECK(ptw_shadow_get(g.e, L0 + 0x700, &v)); /* the loaded one */
+	CHECK_EQ(v, TBL(L1));
 	fake_fini(&g);
 }
 
