@@ -316,6 +316,9 @@ static int run(const void *arg)
 	ptw_mthp_stats_get(64, &st0);
 	for (size_t b = 0; b < c.nblocks; b++) {
 		c.addr[b] = c.area + b * BLK;
+		/* mapped before it is tracked (the fault maps the folio) */
+		*(volatile uint64_t *)c.addr[b] =
+			ptw_pat(c.seed, b * c.ppb * wpp());
 		ptw_track(c.addr[b], BLK);
 	}
 	ptw_phase("cc:fill");
@@ -334,7 +337,10 @@ static int run(const void *arg)
 		pthread_create(&th[i], NULL, reader, args[i]);
 	}
 	ptw_gate_wait(&c.gate);
-	long iters = ptw_iters(mode == OP_MIXED ? 48 : 24);
+	/* whole-block refills and forks cost the most under the plugin */
+	long iters = ptw_iters(mode == OP_MIXED		? 36 :
+			       mode == OP_REFAULT_BLOCK || mode == OP_FORK ? 12 :
+									     24);
 	double deadline = ptw_deadline();
 	long it;
 	for (it = 0; !c.errors && ptw_more(it, 2, iters, deadline); it++) {

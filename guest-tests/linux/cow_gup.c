@@ -273,6 +273,9 @@ static int vmsplice_test(const void *arg)
 		madvise(buf, len, MADV_HUGEPAGE);
 		ptw_mthp_stats_get(64, &st0);
 	}
+	/* mapped before they are tracked */
+	*(volatile uint64_t *)buf = 0;
+	*(volatile uint64_t *)out = 0;
 	ptw_track(buf, len);
 	ptw_track(out, len);
 	uint64_t seed = 0x76730000ULL ^ (uint64_t)kind << 32 ^
@@ -393,29 +396,43 @@ static bool check_disk(const char *buf, size_t len, uint64_t off, char *out,
 	return true;
 }
 
-/* read len bytes at off into buf with O_DIRECT, declared to ptwatch */
+/* Read len bytes at off into buf with O_DIRECT. The device's DMA is
+ * invisible to ptwatch, so the buffer is declared changed by other means
+ * (ptw_expect_write) after the read and before this thread loads from it:
+ * by then the pages are mapped (ptwatch ignores requests on unmapped
+ * memory, e.g. a buffer that was swapped out before the read). */
 static ssize_t dio_read(int fd, char *buf, size_t len, uint64_t off)
 {
-	ptw_expect_write(buf, len);
 	size_t got = 0;
+	ssize_t r = 0;
 	while (got < len) {
 		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
-		if (n <= 0)
-			return n < 0 ? -1 : (ssize_t)got;
+		if (n <= 0) {
+			r = n < 0 ? -1 : 0;
+			break;
+		}
 		got += (size_t)n;
 	}
-	return (ssize_t)got;
+	ptw_expect_write(buf, len);
+	return r < 0 ? -1 : (ssize_t)got;
 }
 
 /* the writing side: rewrite its copy until told to stop, then check it */
 static bool writer_loop(struct ctl *c, char *buf, size_t len, uint64_t seed,
-			char *msg, size_t mlen, const char *who)
+			char *msg, size_t mlen, const char *who, bool track)
 {
 	long passes = 0;
-	do {
-		ptw_fill(buf, len / 8, seed, 0);
+	size_t wpp = ptw_pagesize / 8;
+	ptw_fill(buf, len / 8, seed, 0); /* the COW faults */
+	if (track) /* now mapped (it may have been swapped out) */
+		ptw_track(buf, len);
+	/* then keep storing into every page (same values) until the other
+	 * side's read is done */
+	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) && passes < 2000) {
+		for (size_t w = (size_t)passes % wpp; w < len / 8; w += wpp)
+			((volatile uint64_t *)buf)[w] = ptw_pat(seed, w);
 		passes++;
-	} while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST) && passes < 1000);
+	}
 	__atomic_store_n(&c->child_passes, passes, __ATOMIC_RELAXED);
 	return check_pat(buf, len, seed, msg, mlen, who);
 }
@@ -447,7 +464,8 @@ static int od_once(enum od_kind kind, int fd, char *buf, size_t len,
 	bool parent_reads = kind != OD_CHILD_READS;
 	if (pid == 0) {
 		ptw_child_setup("child");
-		ptw_track(buf, len);
+		if (!parent_reads) /* (a swapped-out buffer is tracked later) */
+			ptw_track(buf, len);
 		set_flag(&c->ready, 1);
 		wait_flag(&c->go, 1, 60);
 		bool ok;
@@ -455,7 +473,8 @@ static int od_once(enum od_kind kind, int fd, char *buf, size_t len,
 			ptw_phase("od:child-write");
 			ok = writer_loop(c, buf, len, c_seed, msg, sizeof(msg),
 					 "child's buffer (it wrote while the "
-					 "parent read the disk into its copy)");
+					 "parent read the disk into its copy)",
+					 true);
 		} else {
 			ptw_phase("od:child-read");
 			ssize_t n = dio_read(fd, buf, len, off);
@@ -492,7 +511,8 @@ static int od_once(enum od_kind kind, int fd, char *buf, size_t len,
 		ptw_phase("od:parent-write");
 		if (!writer_loop(c, buf, len, p_seed + 7, msg, sizeof(msg),
 				 "parent's buffer (it wrote while the child "
-				 "read the disk into its copy)"))
+				 "read the disk into its copy)",
+				 false))
 			rc = ptw_fail("%s", msg);
 	}
 	int crc = child_status(pid, c, "child");
@@ -524,6 +544,7 @@ static int odirect_test(const void *arg)
 	if (!buf)
 		return ptw_fail("mmap: %s", strerror(errno));
 	madvise(buf, len, MADV_NOHUGEPAGE);
+	*(volatile uint64_t *)buf = 0; /* mapped before it is tracked */
 	ptw_track(buf, len);
 	uint64_t seed = 0x6f640000ULL ^ (uint64_t)kind << 32 ^
 			(uint64_t)getpid() << 40;

@@ -73,14 +73,18 @@ static size_t wpp(void)
 	return ptw_pagesize / 8;
 }
 
-/* check every page against seed; returns the number of bad pages */
-static size_t check_all(struct side *s, uint64_t seed, const char *when)
+/* check every page against seed (every word, or sampled); returns the
+ * number of bad pages */
+static size_t check_all(struct side *s, uint64_t seed, const char *when,
+			bool sampled)
 {
 	size_t bad = 0;
 	for (size_t p = 0; p < s->npages; p++) {
 		struct ptw_bad b;
-		if (ptw_check(s->base + p * ptw_pagesize, wpp(), seed,
-			      p * wpp(), &b) < 0)
+		char *page = s->base + p * ptw_pagesize;
+		if ((sampled ? ptw_check_page_sampled(page, seed, p * wpp(),
+						      &b) :
+			       ptw_check(page, wpp(), seed, p * wpp(), &b)) < 0)
 			continue;
 		if (!bad++)
 			side_error(s,
@@ -107,6 +111,7 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 		    uint64_t seed0, struct ptw_memcg *cg)
 {
 	bool writer = mode == BOTH_WRITE || (mode == CHILD_WRITES) == s->me;
+	*(volatile uint64_t *)s->base = 0; /* mapped before it is tracked */
 	ptw_track(s->base, s->len);
 	for (long r = 0; r < rounds; r++) {
 		uint64_t same = seed0 + 0x100 * r;
@@ -129,7 +134,10 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 				sh = ptw_read_long(KSM "/pages_sharing", 0);
 				long mp = ptw_read_long(
 					"/proc/self/ksm_merging_pages", -1);
-				if (mp >= want || (mp < 0 && sh - sh0 >= want))
+				long got = mp >= 0 ? mp : sh - sh0;
+				/* all of them, or half after 2 s */
+				if (got >= (long)s->npages ||
+				    (got >= want && ptw_now() - t0 > 2.0))
 					break;
 				ptw_msleep(20);
 			}
@@ -185,8 +193,9 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 			ptw_phasef("ksm:read%ld", r);
 			int writers = 1;
 			do {
-				if (check_all(s, same, "while the other side "
-						       "writes"))
+				if (check_all(s, same,
+					      "while the other side writes",
+					      true))
 					break;
 			} while (__atomic_load_n(&s->ctl->writer_done,
 						 __ATOMIC_SEQ_CST) < writers);
@@ -194,7 +203,8 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 		if (!meet(s))
 			return 1;
 		ptw_phasef("ksm:verify%ld", r);
-		if (check_all(s, writer ? mine : same, "after the writes"))
+		if (check_all(s, writer ? mine : same, "after the writes",
+			      false))
 			return 1;
 		if (s->ctl->errors[s->me])
 			return 1;

@@ -172,6 +172,8 @@ static int run(const void *argp)
 		return ptw_fail("mmap %zu bytes: %s", m.len, strerror(errno));
 	if (madvise(m.base, m.len, MADV_HUGEPAGE) < 0)
 		return ptw_skip("MADV_HUGEPAGE: %s", strerror(errno));
+	/* mapped (the first folio) before it is tracked */
+	*(volatile uint64_t *)m.base = ptw_pat(m.seed, 0);
 	ptw_track(m.base, m.len);
 	ptw_phasef("fill:%uk", a->kb);
 	ptw_fill(m.base, m.len / 8, m.seed, 0);
