@@ -1317,33 +1317,34 @@ void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 	g_mutex_unlock(&e->lock);
 }
 
-void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
+/* An x86 invalidation on this CPU only (INVLPG, INVPCID). */
+static void x86_local_invalidate(ptw_engine *e, const ptw_ctx *c,
+				 const inval_scope *s)
 {
 	if (c->cpu >= e->cfg.ncpus)
 		return;
 	g_mutex_lock(&e->lock);
 	e->stats[ST_INVLPG]++;
+	invalidate(e, c, s, 1ULL << c->cpu);
+	det_x86_flush(e, c);
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
+{
 	/* x86 shootdowns are each CPU invalidating itself after an IPI, so a
 	 * local INVLPG says nothing about the scope the changer intended:
 	 * not 'scoped'. */
 	inval_scope s = { .by_va = true, .va_lo = va & ~0xfffULL,
 			  .va_hi = va | 0xfff };
-	invalidate(e, c, &s, 1ULL << c->cpu);
-	det_x86_flush(e, c);
-	g_mutex_unlock(&e->lock);
+	x86_local_invalidate(e, c, &s);
 }
 
 void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
 {
-	(void)type;
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
-	e->stats[ST_INVLPG]++;
+	(void)type; /* the descriptor is not decoded: assume everything */
 	inval_scope s = { .all = true };
-	invalidate(e, c, &s, 1ULL << c->cpu);
-	det_x86_flush(e, c);
-	g_mutex_unlock(&e->lock);
+	x86_local_invalidate(e, c, &s);
 }
 
 void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
