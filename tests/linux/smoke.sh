@@ -37,7 +37,7 @@ for arch in arm64 x86_64; do
 		echo "not ok $n - linux $arch ${TESTS:-boot}: $why"
 		tail -n 5 "$dir/console.log" 2>/dev/null | sed 's/^/# /'
 	fi
-	sed -n 's/.*"kind":"\([A-Z_]*\)".*"pc_sym":"\([^"]*\)".*/#   \1 at \2/p' "$dir/findings.jsonl" 2>/dev/null | head -20
+	sed -n 's/.*"kind":"\([A-Z_]*\)".*,"pc_sym":"\([^"]*\)","role".*/#   \1 at \2/p' "$dir/findings.jsonl" 2>/dev/null | head -20
 done
 echo "1..$n"
 [ "$failed" = 0 ]
