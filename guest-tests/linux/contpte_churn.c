@@ -20,7 +20,7 @@
  * Readers skip only the page or block under a destructive change (a
  * handshake makes sure none is inside it). Everything is checked at the end.
  *
- * Tunables (besides ptw-test.h's): PTW_CONT_BLOCKS blocks (8).
+ * Tunables (besides ptw-test.h's): PTW_CONT_BLOCKS blocks (4).
  */
 #include "ptw-test.h"
 
@@ -294,7 +294,7 @@ static int run(const void *arg)
 		ptw_diag("%s; running on base pages", why);
 	}
 	const char *e = getenv("PTW_CONT_BLOCKS");
-	c.nblocks = e ? (size_t)atol(e) : 8;
+	c.nblocks = e ? (size_t)atol(e) : 4;
 	if (c.nblocks < 2)
 		c.nblocks = 2;
 	c.ppb = BLK / ptw_pagesize;
@@ -338,9 +338,9 @@ static int run(const void *arg)
 	}
 	ptw_gate_wait(&c.gate);
 	/* whole-block refills and forks cost the most under the plugin */
-	long iters = ptw_iters(mode == OP_MIXED		? 36 :
-			       mode == OP_REFAULT_BLOCK || mode == OP_FORK ? 12 :
-									     24);
+	long iters = ptw_iters(mode == OP_MIXED		? 24 :
+			       mode == OP_REFAULT_BLOCK || mode == OP_FORK ? 8 :
+									     16);
 	double deadline = ptw_deadline();
 	long it;
 	for (it = 0; !c.errors && ptw_more(it, 2, iters, deadline); it++) {

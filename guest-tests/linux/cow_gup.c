@@ -16,10 +16,11 @@
  *     8-byte little-endian word at byte offset o is 0x5054574400000000 |
  *     (o / 8) (guest-tests/linux/mkdisk.py writes it), so that every word
  *     says where it came from. Another disk is checked against a buffered
- *     read of its non-zero part; the scenarios skip without a disk.
+ *     read of the non-zero part of its first MiB; the scenarios skip
+ *     without a disk.
  *
  * Tunables (besides ptw-test.h's): PTW_DISK block device (/dev/vda),
- * PTW_GUP_KB O_DIRECT buffer size in KiB (64).
+ * PTW_GUP_KB O_DIRECT buffer size in KiB (32).
  */
 #include "ptw-test.h"
 
@@ -353,7 +354,7 @@ static int open_disk(int *fd, uint64_t *size)
 		return PTW_PASS;
 	/* Not our pattern (mkdisk.py): check against a buffered read of
 	 * the part of the disk that holds data. */
-	uint64_t cap = *size < (16u << 20) ? *size : (16u << 20);
+	uint64_t cap = *size < (1u << 20) ? *size : (1u << 20);
 	int bfd = open(path, O_RDONLY | O_CLOEXEC);
 	disk_ref = malloc(cap);
 	if (bfd < 0 || !disk_ref ||
@@ -370,7 +371,8 @@ static int open_disk(int *fd, uint64_t *size)
 		return ptw_skip("%s holds no data (all zero)", path);
 	ptw_diag("%s does not hold the ptwatch pattern (word 0 is "
 		 "0x%016" PRIx64 "): checking against a buffered read of "
-		 "its first %" PRIu64 " KiB (the rest is zero)",
+		 "its first %" PRIu64 " KiB (the rest of the first MiB is "
+		 "zero)",
 		 path, w0, disk_data_end >> 10);
 	return PTW_PASS;
 }
@@ -533,7 +535,7 @@ static int odirect_test(const void *arg)
 	if (r != PTW_PASS)
 		return r;
 	const char *e = getenv("PTW_GUP_KB");
-	size_t len = (size_t)(e ? atol(e) : 64) << 10;
+	size_t len = (size_t)(e ? atol(e) : 32) << 10;
 	len = (len + ptw_pagesize - 1) & ~(ptw_pagesize - 1);
 	if (len > disk_data_end / 2)
 		len = (size_t)disk_data_end / 2 & ~(ptw_pagesize - 1);
@@ -548,7 +550,7 @@ static int odirect_test(const void *arg)
 	ptw_track(buf, len);
 	uint64_t seed = 0x6f640000ULL ^ (uint64_t)kind << 32 ^
 			(uint64_t)getpid() << 40;
-	long iters = ptw_iters(6);
+	long iters = ptw_iters(3);
 	double deadline = ptw_deadline();
 	uint64_t span = (disk_data_end - len) / ptw_pagesize;
 	int rc = PTW_PASS;

@@ -13,7 +13,7 @@
  * hog child push it out by reclaim, in a memory cgroup whose limit bounds the
  * work, while the readers run. All data is checked in full at the end.
  *
- * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (512).
+ * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (256).
  */
 #include "ptw-test.h"
 
@@ -153,7 +153,7 @@ static int run(const void *argp)
 		return ptw_skip("%s", why);
 	const char *e = getenv("PTW_MTHP_KB");
 	m.unit = (size_t)a->kb << 10;
-	m.len = (size_t)(e ? atol(e) : 512) << 10;
+	m.len = (size_t)(e ? atol(e) : 256) << 10;
 	if (m.len < 2 * m.unit)
 		m.len = 2 * m.unit;
 	m.len &= ~(m.unit - 1);
@@ -193,7 +193,7 @@ static int run(const void *argp)
 			snprintf(p, sizeof(p), "%s/memory.max", cg.path);
 			snprintf(v, sizeof(v), "%ld", cur + (256L << 10));
 			ptw_write_file(p, v);
-			hog_bytes = m.len + (1u << 20);
+			hog_bytes = m.len + (512u << 10);
 			ptw_diag("memory cgroup: usage %ld KiB, limit %ld KiB, "
 				 "hog %zu KiB",
 				 cur >> 10, (cur >> 10) + 256, hog_bytes >> 10);

@@ -12,7 +12,7 @@
  * so PTW_SCALE=2 on the command line reaches the tests):
  *
  *   --scale=F    PTW_SCALE    multiply loop counts and time budgets (1.0)
- *   --budget=MS  PTW_BUDGET   time budget of one scenario's loops, ms (3000)
+ *   --budget=MS  PTW_BUDGET   time budget of one scenario's loops, ms (2000)
  *   --timeout=S  PTW_TIMEOUT  watchdog per scenario, seconds (120)
  *   --only=NAME  PTW_ONLY     run only scenarios whose name contains NAME
  *   --verbose    PTW_VERBOSE  print phase markers and extra diagnostics
@@ -63,7 +63,7 @@
 /* configuration */
 
 static double ptw_scale = 1.0;
-static long ptw_budget_ms = 3000;
+static long ptw_budget_ms = 2000;
 static long ptw_timeout_s = 120;
 static const char *ptw_only;
 static bool ptw_verbose;

@@ -19,7 +19,7 @@
  * The untouched pages change by design (the hole): they are declared to
  * ptwatch with ptw_expect_write before the punch.
  *
- * Tunables (besides ptw-test.h's): PTW_PUNCH_PAGES pages per file (64).
+ * Tunables (besides ptw-test.h's): PTW_PUNCH_PAGES pages per file (32).
  */
 #include "ptw-test.h"
 
@@ -321,7 +321,7 @@ static int run(const void *arg)
 		return ptw_skip("no /proc/sys/vm/compact_memory "
 				"(CONFIG_COMPACTION off)");
 	const char *e = getenv("PTW_PUNCH_PAGES");
-	h.npages = e ? (size_t)atol(e) : 64;
+	h.npages = e ? (size_t)atol(e) : 32;
 	if (h.npages < 8)
 		h.npages = 8;
 	h.len = h.npages * ptw_pagesize;

@@ -950,6 +950,26 @@ static void forget(ptw_engine *e, uint64_t space, uint64_t lo, uint64_t hi)
 	}
 }
 
+void det_space_gone(ptw_engine *e, uint64_t space)
+{
+	bool had = false;
+	for (guint i = 0; i < e->regions->len;) {
+		region *r = &g_array_index(e->regions, region, i);
+		if (r->space == space) {
+			g_array_remove_index_fast(e->regions, i);
+			had = true;
+		} else {
+			i++;
+		}
+	}
+	if (had) {
+		forget(e, space, 0, UINT64_MAX);
+		bounds_update(e);
+	}
+	if (e->progs)
+		g_hash_table_remove(e->progs, &space);
+}
+
 bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		uint64_t len)
 {

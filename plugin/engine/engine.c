@@ -358,9 +358,15 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 }
 
 static void table_unref(ptw_engine *e, uint64_t pa, int level);
+static bool root_is_empty(ptw_engine *e, ptw_table *t);
 
 static void table_drop(ptw_engine *e, ptw_table *t)
 {
+	/* an emptied root is an address space that ended (process exit): its
+	 * page may become another process's root, which must not inherit
+	 * tracked data or a program name */
+	if (t->is_root && root_is_empty(e, t))
+		det_space_gone(e, t->pa);
 	/* unlink from page list */
 	uint64_t page = t->pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);

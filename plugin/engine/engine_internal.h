@@ -245,6 +245,7 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
 void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
 void det_table_dropped(ptw_engine *e, ptw_table *t);
 void det_finish(ptw_engine *e);
+void det_space_gone(ptw_engine *e, uint64_t space);
 bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		uint64_t len);
 

@@ -181,7 +181,17 @@ static void freed_root_reused_as_data(void)
 	/* B unloaded but its PCID may still be cached: kept */
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4 | NOFLUSH);
 	CHECK(ptw_is_table_page(g.e, PML4B));
+	/* a region tracked by that process goes with its address space */
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B | 1 | NOFLUSH);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_client(g.e, &c, 0x50570004, VA, 4096, 0, 0);
+	uint64_t lo, hi;
+	ptw_tracked_bounds(g.e, &lo, &hi);
+	CHECK_EQ(hi, VA + 4096);
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4 | NOFLUSH);
 	pt_store(&g, 0, PML4B, 0); /* exit: user half cleared -> dropped */
+	ptw_tracked_bounds(g.e, &lo, &hi);
+	CHECK_EQ(lo, hi);
 	CHECK(!ptw_is_table_page(g.e, PML4B));
 	/* the page is now data: stores there are not page-table changes */
 	pt_store(&g, 0, PML4B, PTE(PAGE_B));
