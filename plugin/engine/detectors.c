@@ -644,7 +644,6 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old, uint64_t new)
 {
-	e->last_icount[c->cpu] = c->icount;
 	cand_moved(e, c->cpu, t, idx);
 	ptw_desc dold = ptw_decode_entry(e, old, t->level);
 	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
@@ -818,7 +817,6 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		    uint64_t targets)
 {
-	e->last_icount[c->cpu] = c->icount;
 	bool local = targets == (1ULL << c->cpu);
 	for (guint i = 0; i < e->unclean->len; i++) {
 		ptw_break *b = g_ptr_array_index(e->unclean, i);
@@ -843,7 +841,6 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 	if (!dsb_full(crm))
 		return; /* ST/LD variants do not complete TLB maintenance */
 	bool nsh = crm == 0x7;
-	e->last_icount[c->cpu] = c->icount;
 	for (guint i = 0; i < e->unclean->len;) {
 		ptw_break *b = g_ptr_array_index(e->unclean, i);
 		if (b->issuers & (1ULL << c->cpu)) {

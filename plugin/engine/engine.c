@@ -360,6 +360,17 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 static void table_unref(ptw_engine *e, uint64_t pa, int level);
 static bool root_is_empty(ptw_engine *e, ptw_table *t);
 
+static void table_free(ptw_table *t)
+{
+	g_free(t->shadow);
+	g_free(t->ver);
+	g_free(t->iver);
+	g_free(t->last_id);
+	g_free(t->made);
+	g_free(t->uorder);
+	g_free(t);
+}
+
 static void table_drop(ptw_engine *e, ptw_table *t)
 {
 	/* an emptied root is an address space that ended (process exit): its
@@ -400,13 +411,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 					    next_level(e, t->level));
 		}
 	}
-	g_free(t->shadow);
-	g_free(t->ver);
-	g_free(t->iver);
-	g_free(t->last_id);
-	g_free(t->made);
-	g_free(t->uorder);
-	g_free(t);
+	table_free(t);
 }
 
 static void table_unref(ptw_engine *e, uint64_t pa, int level)
@@ -1487,16 +1492,8 @@ void ptw_engine_free(ptw_engine *e)
 	GHashTableIter it;
 	gpointer k, v;
 	g_hash_table_iter_init(&it, e->tables);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		ptw_table *t = v;
-		g_free(t->shadow);
-		g_free(t->ver);
-		g_free(t->iver);
-		g_free(t->last_id);
-		g_free(t->made);
-		g_free(t->uorder);
-		g_free(t);
-	}
+	while (g_hash_table_iter_next(&it, &k, &v))
+		table_free(v);
 	det_free(e);
 	ptw_symbols_free(e);
 	ptw_suppressions_free(e);

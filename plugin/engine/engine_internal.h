@@ -180,7 +180,6 @@ struct ptw_engine {
 	GHashTable *breaks; /* pte_pa -> ptw_break* */
 	GHashTable *suspects; /* id -> partial-unit suspect */
 	GPtrArray *unclean;   /* breaks some CPU may still cache (need != 0) */
-	uint64_t last_icount[PTW_MAX_CPUS];
 	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
 	unsigned breaks_since_trim;
 	uint64_t break_seq;
