@@ -7,22 +7,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
-echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus"
-
-# a block device for tests that need one (O_DIRECT), when the launcher
-# attached a disk
-modprobe virtio_pci 2>/dev/null
-modprobe virtio_mmio 2>/dev/null
-modprobe virtio_blk 2>/dev/null
-
-# zram swap (lz4), where the kernel has it
-if modprobe zram 2>/dev/null && [ -e /sys/block/zram0 ]; then
-	echo lz4 > /sys/block/zram0/comp_algorithm 2>/dev/null
-	echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
-		swapon /dev/zram0 && echo "ptwatch-init: zram swap on"
-else
-	echo "ptwatch-init: no zram (module missing?)"
-fi
+echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus, up $(cut -d" " -f1 /proc/uptime) s"
 
 # kallsyms for symbolized logs (the launcher boots once with
 # ptwatch.kallsyms and keeps the text symbols; with nokaslr they are stable)
@@ -34,6 +19,40 @@ if grep -q 'ptwatch.kallsyms' /proc/cmdline; then
 	poweroff -f
 fi
 
+# a block device for tests that need one (O_DIRECT), when the launcher
+# attached a disk
+modprobe virtio_pci 2>/dev/null
+modprobe virtio_mmio 2>/dev/null
+modprobe virtio_blk 2>/dev/null
+
+# setup_failed WHY: the environment the tests need is not there; say so in
+# one line (the launcher reports it, exit 3) and power off without testing
+setup_failed() {
+	echo "ptwatch-init: setup failed: $*"
+	sync
+	poweroff -f
+}
+
+# zram swap (lz4): every seed scenario swaps, so no swap is a failed setup
+# (zram may be built in: then modprobe fails but the device exists)
+modprobe zram 2>/dev/null
+[ -e /sys/block/zram0 ] || setup_failed "no zram device (zram module missing from the initramfs?)"
+echo lz4 > /sys/block/zram0/comp_algorithm 2>/dev/null ||
+	echo "ptwatch-init: lz4 unavailable, zram uses $(cat /sys/block/zram0/comp_algorithm)"
+echo 64M > /sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+	swapon /dev/zram0 || setup_failed "cannot enable zram swap"
+echo "ptwatch-init: zram swap on"
+
+# mTHP: 16K, 32K and 64K anonymous folios on (the seed scenarios set the
+# sizes they need again themselves); a kernel without a size lacks its file
+thp=/sys/kernel/mm/transparent_hugepage
+on=""
+for kb in 16 32 64; do
+	f=$thp/hugepages-${kb}kB/enabled
+	[ -w "$f" ] && echo always > "$f" 2>/dev/null && on="$on ${kb}K"
+done
+echo "ptwatch-init: mTHP on:${on:- none}"
+
 tests=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in ptwatch.tests=*) tests=$(echo "${arg#ptwatch.tests=}" | tr , ' ') ;; esac
@@ -44,9 +63,18 @@ for t in $tests; do
 	[ -x "/tests/$t" ] || { echo "ptwatch-init: test $t missing"; failed=$((failed + 1)); continue; }
 	n=$((n + 1))
 	echo "ptwatch-init: running $t"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	"/tests/$t"
 	rc=$?
-	[ $rc = 0 ] || { failed=$((failed + 1)); echo "ptwatch-init: $t exited $rc"; }
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "ptwatch-init: $t took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+	if [ $rc -gt 128 ]; then
+		failed=$((failed + 1))
+		echo "ptwatch-init: $t killed by signal $((rc - 128))"
+	elif [ $rc != 0 ]; then
+		failed=$((failed + 1))
+		echo "ptwatch-init: $t exited $rc"
+	fi
 done
 echo "ptwatch-init: done, $n tests, $failed failed"
 sync
