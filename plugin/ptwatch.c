@@ -272,7 +272,8 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	uint64_t lo, hi;
 	ptw_tracked_bounds(eng, &lo, &hi);
 	bool data = vaddr < hi && vaddr + size > lo;
-	if (!data && !ptw_has_pending(eng) && !ptw_is_table_page(eng, pa))
+	if (!data && !ptw_pending_may_hit(eng, pa) &&
+	    !ptw_is_table_page(eng, pa))
 		return;
 	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
 	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);

@@ -280,6 +280,29 @@ bool ptw_has_pending(ptw_engine *e)
 	return __atomic_load_n(&e->npending, __ATOMIC_RELAXED) > 0;
 }
 
+#define PEND_FILTER_BITS 20
+static const uint64_t leaf_sizes[] = { 4096ULL, 2ULL << 20, 1ULL << 30,
+				       512ULL << 30 };
+
+static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
+{
+	uint64_t h = (old_pa ^ (size << 1)) * 0x9e3779b97f4a7c15ULL;
+	return (unsigned)(h >> (64 - PEND_FILTER_BITS));
+}
+
+bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
+{
+	if (!ptw_has_pending(e))
+		return false;
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		unsigned i = pend_filter_slot(pa & ~(leaf_sizes[s] - 1),
+					      leaf_sizes[s]);
+		if (__atomic_load_n(&e->pend_filter[i], __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* table registry */
 
@@ -646,6 +669,8 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 {
 	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
 	chain_remove(e->pend_by_pa, p->old_pa, p, true);
+	__atomic_fetch_sub(&e->pend_filter[pend_filter_slot(p->old_pa, p->size)],
+			   1, __ATOMIC_RELAXED);
 	chain_remove_va(e, p);
 	if (p->prev)
 		p->prev->next = p->next;
@@ -691,6 +716,8 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	guint64 kp = p->old_pa;
 	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
 	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
+	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(p->old_pa, p->size)],
+			   1, __ATOMIC_RELAXED);
 	guint64 kv = p->va;
 	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
 	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
@@ -704,9 +731,6 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if ((uint64_t)e->npending > e->stats[ST_PENDING_PEAK])
 		e->stats[ST_PENDING_PEAK] = e->npending;
 }
-
-static const uint64_t leaf_sizes[] = { 4096ULL, 2ULL << 20, 1ULL << 30,
-				       512ULL << 30 };
 
 /* The old physical page of a pending record was mapped or written through
  * another address: a stale access to it now reads or corrupts reused data. */
@@ -1210,7 +1234,7 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 {
 	if (pa == PTW_NO_PA || c->cpu >= e->cfg.ncpus)
 		return;
-	bool pend = ptw_has_pending(e);
+	bool pend = ptw_pending_may_hit(e, pa);
 	bool tpage = ptw_is_table_page(e, pa);
 	if (!pend && !tpage)
 		return;
@@ -1455,6 +1479,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->table_pages = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_key = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	e->pend_by_va = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
@@ -1508,6 +1533,7 @@ void ptw_engine_free(ptw_engine *e)
 	}
 	g_hash_table_destroy(e->pend_by_key);
 	g_hash_table_destroy(e->pend_by_pa);
+	g_free(e->pend_filter);
 	g_hash_table_destroy(e->pend_by_va);
 	g_hash_table_destroy(e->warn_keys);
 	g_array_free(e->findings, TRUE);

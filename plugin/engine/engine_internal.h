@@ -167,6 +167,10 @@ struct ptw_engine {
 	GHashTable *pend_by_va;	 /* va (any space) -> chain */
 	ptw_pending *pend_head, *pend_tail;
 	int npending; /* read lock-free */
+	/* counting filter over the pending records' old pages (old_pa, size):
+	 * lets the hot path skip the lock for accesses no record can match;
+	 * written under the lock, read lock-free */
+	uint32_t *pend_filter;
 
 	uint64_t stats[ST_COUNT];
 	GArray *findings; /* ptw_finding */

@@ -8,8 +8,9 @@
  * accesses with VA and PA, TLB maintenance, barriers and client requests.
  *
  * The engine is thread-safe: events may arrive concurrently from several
- * vCPU threads (MTTCG). ptw_is_table_page() and ptw_has_pending() are
- * lock-free so the adapter can filter the hot path cheaply.
+ * vCPU threads (MTTCG). ptw_is_table_page(), ptw_has_pending() and
+ * ptw_pending_may_hit() are lock-free so the adapter can filter the hot path
+ * cheaply.
  */
 #ifndef PTW_H
 #define PTW_H
@@ -165,6 +166,9 @@ uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 /* ---- hot-path filters (lock-free) ---- */
 bool ptw_is_table_page(ptw_engine *e, uint64_t pa);
 bool ptw_has_pending(ptw_engine *e);
+/* false when no pending stale-TLB record's old page can contain pa (then
+ * the access can neither be stale nor reuse a stale page) */
+bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa);
 
 /* ---- queries (for tests and the adapter) ---- */
 unsigned ptw_finding_count(ptw_engine *e, ptw_kind k);

@@ -111,6 +111,26 @@ static void invlpg_is_per_cpu(void)
 	fake_fini(&g);
 }
 
+/* the lock-free pre-filter of the hot path: an access can only match a
+ * pending record through the record's old page */
+static void pending_filter_old_page_only(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	CHECK(!ptw_pending_may_hit(g.e, PAGE_A));
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	CHECK(ptw_has_pending(g.e));
+	CHECK(ptw_pending_may_hit(g.e, PAGE_A));
+	CHECK(ptw_pending_may_hit(g.e, PAGE_A + 0xff8));
+	CHECK(!ptw_pending_may_hit(g.e, PAGE_B));
+	CHECK(!ptw_pending_may_hit(g.e, PAGE_A + 0x2000));
+	invlpg(&g, 0, VA);
+	invlpg(&g, 1, VA);
+	CHECK(!ptw_has_pending(g.e));
+	CHECK(!ptw_pending_may_hit(g.e, PAGE_A));
+	fake_fini(&g);
+}
+
 static void cr3_write_flushes_non_global_only(void)
 {
 	fake_guest g;
@@ -217,6 +237,7 @@ int main(void)
 	RUN(five_level_discovery);
 	RUN(valid_to_valid_is_not_bbm_on_x86);
 	RUN(invlpg_is_per_cpu);
+	RUN(pending_filter_old_page_only);
 	RUN(cr3_write_flushes_non_global_only);
 	RUN(shared_kernel_half);
 	RUN(cold_root_dropped);
