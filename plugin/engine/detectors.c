@@ -170,17 +170,23 @@ static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
 
 /* Describe a non-present entry with the guest-OS layer (Linux swap and
  * migration entry layouts). */
-static void describe_nonpresent(ptw_engine *e, uint64_t d, char *buf,
-				size_t n)
+static void describe_nonpresent(ptw_engine *e, uint64_t d, int level,
+				char *buf, size_t n)
 {
 	if (d == 0) {
 		g_strlcpy(buf, "none", n);
 		return;
 	}
+	if (ptw_linux_present_invalid(e->cfg.arch, d)) {
+		snprintf(buf, n, "present-invalid (PROT_NONE or changed in "
+				 "place), PA 0x%" PRIx64,
+			 ptw_decode_entry(e, d | 1, level).oa);
+		return;
+	}
 	if (e->cfg.arch == PTW_ARCH_ARM64) {
-		/* arm64 6.12 (pgtable.h): type bits 7:3, offset bits 57:8 */
-		unsigned type = (d >> 3) & 0x1f;
-		uint64_t off = (d >> 8) & ((1ULL << 50) - 1);
+		/* arm64 6.12 (pgtable.h): type bits 10:6, offset bits 61:12 */
+		unsigned type = (d >> 6) & 0x1f;
+		uint64_t off = (d >> 12) & ((1ULL << 50) - 1);
 		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 	} else {
 		/* x86-64 6.12 (pgtable_64.h): type in bits 63:59, offset
@@ -456,7 +462,7 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	 * unmap of the unit as a whole */
 	if (!t || unmapped < 2 || !skipped)
 		return;
-	char un[96], win[96], first[64] = "";
+	char un[96], win[96], first[96] = "";
 	fmt_bits(p->unmapped, p->base, p->n, un, sizeof(un));
 	uint64_t rest[8];
 	for (int w = 0; w < 8; w++)
@@ -464,7 +470,7 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	fmt_bits(rest, p->base, p->n, win, sizeof(win));
 	for (unsigned i = p->base; i < p->base + p->n; i++)
 		if (bit_get(p->unmapped, i)) {
-			describe_nonpresent(e, t->shadow[i], first,
+			describe_nonpresent(e, t->shadow[i], t->level, first,
 					    sizeof(first));
 			break;
 		}
@@ -761,8 +767,11 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	ptw_break *b = break_get(e, pte_pa);
+	/* a reader of a present-invalid entry (pmdp_invalidate()) still sees
+	 * the page: Linux keeps it "present" for exactly those readers */
 	if (b && b->cpu != c->cpu &&
-	    ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID) {
+	    ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
+	    !ptw_linux_present_invalid(e->cfg.arch, value)) {
 		if (!b->readers) {
 			b->first_reader = c->cpu;
 			b->first_read = *c;

@@ -101,18 +101,29 @@ static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 	return ptw_x86_decode(d, level);
 }
 
+/* Linux's "present but not valid" entries: PROT_NONE (NUMA hinting,
+ * mprotect(PROT_NONE)) and, on arm64, an entry invalidated in place while it
+ * is changed (pmdp_invalidate(), pte_mkinvalid()). They still refer to
+ * their page: arm64 6.12 PTE_PRESENT_INVALID is nG (bit 11) with the valid
+ * bit clear, x86 _PAGE_PROTNONE is the global bit (8) with present clear.
+ * Swap and migration entries keep those bits zero. */
+bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
+{
+	if (v & 1)
+		return false;
+	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 8) & 1;
+}
+
 /* What an entry refers to, for PTE_ABA: the output address of a present
- * (or Linux PROT_NONE) entry, whatever its permissions and A/D state; the
+ * (or present-invalid) entry, whatever its permissions and A/D state; the
  * whole value of a swap or migration entry. */
 static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 {
 	ptw_desc d = decode(e, v, level);
 	if (d.type != PTW_DESC_INVALID)
 		return d.oa | 1;
-	bool protnone = e->cfg.arch == PTW_ARCH_ARM64 ? (v >> 58) & 1
-						      : (v >> 8) & 1;
-	if (protnone)
-		return decode(e, v | 3, level).oa | 1;
+	if (ptw_linux_present_invalid(e->cfg.arch, v))
+		return decode(e, v | 1, level).oa | 1;
 	return v & ~1ULL;
 }
 

@@ -66,18 +66,18 @@ check no-boot 3 "timeout after 20s, no console output" \
 
 d=$(initrd_variant no-zram)
 find "$d/lib/modules" -name 'zram.ko*' -delete
-check missing-module 3 "setup failed: no zram device" --initrd "$(initrd_pack "$d")" --timeout 400
+check missing-module 3 "setup failed: no zram device" --initrd "$(initrd_pack "$d")" --timeout 300
 
 d=$(initrd_variant crash)
 printf '#!/bin/sh\necho "crash: about to fault"\nkill -SEGV $$\n' >"$d/tests/crash"
 printf '#!/bin/sh\nexit 0\n' >"$d/tests/fine"
 chmod 0755 "$d/tests/crash" "$d/tests/fine"
-check crashing-test 2 "2 tests, 1 failed \(crash killed by signal 11\)" --initrd "$(initrd_pack "$d")" --timeout 400
+check crashing-test 2 "2 tests, 1 failed \(crash killed by signal 11\)" --initrd "$(initrd_pack "$d")" --timeout 300
 
 d=$(initrd_variant hang)
 printf '#!/bin/sh\necho "hang: sleeping for ever"\nwhile :; do sleep 1000; done\n' >"$d/tests/hang"
 chmod 0755 "$d/tests/hang"
-check hanging-test 3 "timeout after 150s, in test hang" --initrd "$(initrd_pack "$d")" --timeout 150
+check hanging-test 3 "timeout after 90s, in test hang" --initrd "$(initrd_pack "$d")" --timeout 90
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -184,9 +184,17 @@ static void window_read_not_transient(void)
 	fake_fini(&g);
 	setup(&g);
 	pt_store(&g, 0, L3, 0);
-	pt_store(&g, 0, L3, (0x42ULL << 8) | (1 << 3));
+	pt_store(&g, 0, L3, (0x42ULL << 12) | (1 << 6));
 	pt_load(&g, 1, L3);
 	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
+	/* invalidated in place (present-invalid, pmdp_invalidate()), read,
+	 * made again: the reader still saw the page, not a window read */
+	pt_store(&g, 0, L3, PAGE(PAGE_A) & ~1ULL);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_load(&g, 1, L3);
 	pt_store(&g, 0, L3, PAGE(PAGE_A));
 	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
 	/* read after the make: nothing */
@@ -211,7 +219,7 @@ static void make_unit(fake_guest *g, uint64_t extra)
 
 static uint64_t swp(unsigned i)
 {
-	return ((0x100ULL + i) << 8) | (1 << 3); /* Linux arm64 layout */
+	return ((0x100ULL + i) << 12) | (1 << 6); /* Linux arm64 6.12 layout */
 }
 
 static void partial_unit_unmap(void)
@@ -315,6 +323,15 @@ static void pte_aba(void)
 	/* write-protected and made writable again (fork, then a write
 	 * fault's reuse): same page, no ABA */
 	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	/* invalidated in place and restored (arm64 6.12 pmdp_invalidate(),
+	 * pte_mkinvalid(): valid bit clear, PTE_PRESENT_INVALID = nG kept):
+	 * still the same page, no ABA */
+	pt_store(&g, 0, L3, PAGE(PAGE_A) & ~1ULL);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
 	pt_store(&g, 0, L3, PAGE(PAGE_A));
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);

@@ -134,9 +134,10 @@ static inline uint64_t unit_page_desc(unsigned int i)
 /* Swap-format (non-valid) entry for unit entry i: offset 0x100 + i, type 1. */
 static inline uint64_t swap_desc(unsigned int i)
 {
-	/* Linux arm64 layout: type in bits 7:3, offset from bit 8 */
-	return ((uint64_t)(SWAP_OFFSET_BASE + i) << 8) |
-	       ((uint64_t)SWAP_TYPE << 3);
+	/* Linux arm64 6.12 layout: type in bits 10:6, offset from bit 12
+	 * (bit 11, PTE_PRESENT_INVALID, clear) */
+	return ((uint64_t)(SWAP_OFFSET_BASE + i) << 12) |
+	       ((uint64_t)SWAP_TYPE << 6);
 }
 
 /* The level 2 entry that maps the 2 MiB block area. */
