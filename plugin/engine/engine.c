@@ -301,11 +301,25 @@ static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 	return (unsigned)(h >> (64 - PEND_FILTER_BITS));
 }
 
+/* count a record of this size in (+1) or out (-1) of the filter */
+static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t size,
+			       int d)
+{
+	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(old_pa, size)],
+			   (uint32_t)d, __ATOMIC_RELAXED);
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++)
+		if (leaf_sizes[s] == size)
+			__atomic_fetch_add(&e->pend_by_size[s], d,
+					   __ATOMIC_RELAXED);
+}
+
 bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
 {
 	if (!ptw_has_pending(e))
 		return false;
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
+			continue;
 		unsigned i = pend_filter_slot(pa & ~(leaf_sizes[s] - 1),
 					      leaf_sizes[s]);
 		if (__atomic_load_n(&e->pend_filter[i], __ATOMIC_RELAXED))
@@ -680,8 +694,7 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 {
 	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
 	chain_remove(e->pend_by_pa, p->old_pa, p, true);
-	__atomic_fetch_sub(&e->pend_filter[pend_filter_slot(p->old_pa, p->size)],
-			   1, __ATOMIC_RELAXED);
+	pend_filter_update(e, p->old_pa, p->size, -1);
 	chain_remove_va(e, p);
 	if (p->prev)
 		p->prev->next = p->next;
@@ -727,8 +740,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	guint64 kp = p->old_pa;
 	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
 	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
-	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(p->old_pa, p->size)],
-			   1, __ATOMIC_RELAXED);
+	pend_filter_update(e, p->old_pa, p->size, 1);
 	guint64 kv = p->va;
 	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
 	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
