@@ -102,16 +102,17 @@ static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 }
 
 /* Linux's "present but not valid" entries: PROT_NONE (NUMA hinting,
- * mprotect(PROT_NONE)) and, on arm64, an entry invalidated in place while it
- * is changed (pmdp_invalidate(), pte_mkinvalid()). They still refer to
- * their page: arm64 6.12 PTE_PRESENT_INVALID is nG (bit 11) with the valid
- * bit clear, x86 _PAGE_PROTNONE is the global bit (8) with present clear.
- * Swap and migration entries keep those bits zero. */
+ * mprotect(PROT_NONE)) and an entry invalidated in place while it is
+ * changed (pmdp_invalidate(), pte_mkinvalid()). They still refer to their
+ * page: arm64 6.12 PTE_PRESENT_INVALID is nG (bit 11) with the valid bit
+ * clear; x86 _PAGE_PROTNONE is the global bit (8) with present clear, and
+ * pmd_mkinvalid() keeps _PAGE_PSE (7), which pmd_present() counts. Swap and
+ * migration entries keep those bits zero. */
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 {
 	if (v & 1)
 		return false;
-	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 8) & 1;
+	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
 }
 
 /* What an entry refers to, for PTE_ABA: the output address of a present

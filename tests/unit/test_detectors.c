@@ -456,6 +456,17 @@ static void x86_modify_prot_window(void)
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 0);
 	pt_store(&g, 0, PT, 0x201000 | 0x63); /* valid->valid is fine */
 	CHECK_EQ(ptw_findings_total(g.e), 1);
+	/* a 2 MiB page invalidated in place and restored (change_huge_pmd():
+	 * pmdp_invalidate_ad() keeps _PAGE_PSE), read before, in between and
+	 * after by the same CPU: same page, no PTE_ABA, no window read */
+	const uint64_t HUGE = 0x400000 | 0xe3; /* PSE|D|A|RW|P */
+	pt_store(&g, 0, PD + 8, HUGE);
+	pt_load(&g, 0, PD + 8);
+	pt_store(&g, 0, PD + 8, HUGE & ~1ULL);
+	pt_load(&g, 1, PD + 8);
+	pt_store(&g, 0, PD + 8, HUGE);
+	pt_load(&g, 0, PD + 8);
+	CHECK_EQ(ptw_findings_total(g.e), 1);
 	fake_fini(&g);
 }
 
