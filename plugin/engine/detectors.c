@@ -180,7 +180,9 @@ static void describe_nonpresent(ptw_engine *e, uint64_t d, int level,
 	if (ptw_linux_present_invalid(e->cfg.arch, d)) {
 		snprintf(buf, n, "present-invalid (PROT_NONE or changed in "
 				 "place), PA 0x%" PRIx64,
-			 ptw_decode_entry(e, d | 1, level).oa);
+			 ptw_decode_entry(e, ptw_linux_revalidate(e->cfg.arch, d),
+					  level)
+				 .oa);
 		return;
 	}
 	if (e->cfg.arch == PTW_ARCH_ARM64) {

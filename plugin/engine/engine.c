@@ -115,6 +115,16 @@ bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
 }
 
+/* The present descriptor a present-invalid entry stands for. x86 stores a
+ * non-present entry's PFN inverted (the L1TF guard, flip_protnone_guard()
+ * in pgtable-invert.h), bits 12-51. */
+uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v)
+{
+	if (arch == PTW_ARCH_X86_64)
+		v ^= 0x000ffffffffff000ULL;
+	return v | 1;
+}
+
 /* What an entry refers to, for PTE_ABA: the output address of a present
  * (or present-invalid) entry, whatever its permissions and A/D state; the
  * whole value of a swap or migration entry. */
@@ -124,7 +134,9 @@ static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 	if (d.type != PTW_DESC_INVALID)
 		return d.oa | 1;
 	if (ptw_linux_present_invalid(e->cfg.arch, v))
-		return decode(e, v | 1, level).oa | 1;
+		return decode(e, ptw_linux_revalidate(e->cfg.arch, v), level)
+			       .oa |
+		       1;
 	return v & ~1ULL;
 }
 

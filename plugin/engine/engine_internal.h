@@ -221,6 +221,7 @@ uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
+uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 		   uint64_t *pte_pa, int *level);

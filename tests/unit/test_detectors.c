@@ -457,12 +457,14 @@ static void x86_modify_prot_window(void)
 	pt_store(&g, 0, PT, 0x201000 | 0x63); /* valid->valid is fine */
 	CHECK_EQ(ptw_findings_total(g.e), 1);
 	/* a 2 MiB page invalidated in place and restored (change_huge_pmd():
-	 * pmdp_invalidate_ad() keeps _PAGE_PSE), read before, in between and
-	 * after by the same CPU: same page, no PTE_ABA, no window read */
+	 * pmdp_invalidate_ad() keeps _PAGE_PSE and, as every non-present x86
+	 * entry, stores the PFN inverted), read before, in between and after
+	 * by the same CPU: same page, no PTE_ABA, no window read */
 	const uint64_t HUGE = 0x400000 | 0xe3; /* PSE|D|A|RW|P */
+	const uint64_t PFN_BITS = 0x000fffffffe00000ULL;
 	pt_store(&g, 0, PD + 8, HUGE);
 	pt_load(&g, 0, PD + 8);
-	pt_store(&g, 0, PD + 8, HUGE & ~1ULL);
+	pt_store(&g, 0, PD + 8, (HUGE & ~1ULL) ^ PFN_BITS);
 	pt_load(&g, 1, PD + 8);
 	pt_store(&g, 0, PD + 8, HUGE);
 	pt_load(&g, 0, PD + 8);
