@@ -12,8 +12,8 @@
  *  - large mapping units (aligned runs of 2^k PTEs mapping one contiguous,
  *    naturally aligned physical range with identical attributes, made in one
  *    pass) and unmap passes over them: PARTIAL_UNIT_UNMAP;
- *  - arm64 contiguous groups checked when a CPU completes its writes with a
- *    DSB: CONTIG_MISPROGRAMMED;
+ *  - arm64 contiguous groups checked when the CPU that last wrote them
+ *    completes its writes with a DSB: CONTIG_MISPROGRAMMED;
  *  - a CPU reading the same entry value twice across a change and change
  *    back: PTE_ABA;
  *  - tracked guest data regions: DATA_MISMATCH.
@@ -579,6 +579,8 @@ static void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t,
 {
 	GArray *a = e->cont_dirty[cpu];
 	ptw_cont_group g = { t->pa, idx / 16 };
+	if (t->cont_writer)
+		t->cont_writer[idx / 16] = (uint8_t)(cpu + 1);
 	for (guint i = 0; i < a->len; i++) {
 		ptw_cont_group *x = &g_array_index(a, ptw_cont_group, i);
 		if (x->tpa == g.tpa && x->group == g.group)
@@ -640,7 +642,12 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 		ptw_cont_group *g = &g_array_index(a, ptw_cont_group, i);
 		unsigned idx;
 		ptw_table *t = ptw_table_of(e, g->tpa, &idx);
-		if (t && t->pa == g->tpa)
+		/* a group another CPU wrote since is that CPU's to complete
+		 * (it may be in the middle of a contpte unfold or a zap, its
+		 * first entries cleared): checked at that CPU's DSB */
+		if (t && t->pa == g->tpa &&
+		    (!t->cont_writer ||
+		     t->cont_writer[g->group] == c->cpu + 1))
 			cont_check(e, c, t, g->group);
 	}
 	g_array_set_size(a, 0);

@@ -429,6 +429,7 @@ static void table_free(ptw_table *t)
 	g_free(t->last_id);
 	g_free(t->made);
 	g_free(t->uorder);
+	g_free(t->cont_writer);
 	g_free(t);
 }
 
@@ -556,6 +557,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	if (level == last_level(e)) {
 		t->made = g_new0(uint32_t, nent);
 		t->uorder = g_new0(uint8_t, nent);
+		if (e->cfg.arch == PTW_ARCH_ARM64)
+			t->cont_writer = g_new0(uint8_t, (nent + 15) / 16);
 	}
 	g_hash_table_insert(e->tables, &t->pa, t);
 	uint64_t page = pa & ~0xfffULL;

@@ -28,6 +28,8 @@ typedef struct ptw_table {
 	uint64_t gen;	   /* registration serial: versions are per gen */
 	uint32_t *made;	   /* last level: pass that made the entry valid */
 	uint8_t *uorder;   /* last level: log2 size of its unit, 0 = none */
+	uint8_t *cont_writer; /* arm64 last level, per 16 entries: 1 + the CPU
+				 that last wrote a contiguous entry there */
 } ptw_table;
 
 /* A leaf mapping changed; some CPU may still hold the old translation. */

@@ -301,6 +301,35 @@ static void contig_groups(void)
 	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 1);
 	dsb(&g, 1, 0xb); /* ... but is when the CPU completes */
 	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
+	/* cpu 0 maps a contiguous block (no DSB: user PTEs need none), cpu 1
+	 * starts to unfold it (entry 0 cleared) when cpu 0 reaches a DSB:
+	 * the group is cpu 1's now, in the middle of its writes */
+	unsigned before = ptw_findings_total(g.e);
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(&g, 0, L3 + (48 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	pt_store(&g, 1, L3 + 48 * 8, 0);
+	dsb(&g, 0, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
+	for (unsigned i = 1; i < 16; i++)
+		pt_store(&g, 1, L3 + (48 + i) * 8, 0);
+	for (unsigned i = 0; i < 16; i++)
+		tlbi(&g, 1, TLBI_IS, VA + (48 + i) * 4096ULL, ASID);
+	dsb(&g, 1, 0xb);
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(&g, 1, L3 + (48 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL));
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(ptw_findings_total(g.e), before);
+	/* ... but a group left inconsistent is still found at the DSB of
+	 * the CPU that wrote it last */
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(&g, 0, L3 + (64 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	pt_store(&g, 1, L3 + 64 * 8, 0);
+	dsb(&g, 0, 0xb);
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 3);
 	fake_fini(&g);
 }
 
