@@ -305,8 +305,12 @@ static void wait_seq(uint64_t n, const char *what)
 	uint64_t spins = 0;
 
 	while (__atomic_load_n(&litmus_seq, __ATOMIC_ACQUIRE) < n) {
-		/* Lets QEMU switch vCPUs if it runs them round-robin. */
-		__asm__ volatile("yield");
+		/* A device register read goes through QEMU's I/O path (YIELD
+		 * is a no-op under MTTCG): the waiting CPU executes few
+		 * instructions while the host deschedules the other vCPU, so
+		 * the instruction distance between one CPU's steps (what
+		 * ptwatch's PTE_ABA window measures) stays small. */
+		(void)((volatile uint32_t *)UART_BASE)[PL011_FR / 4];
 		if ((++spins & 1023) != 0)
 			continue;
 		if (limit ? counter() - start > limit : spins > TIMEOUT_SPINS)
