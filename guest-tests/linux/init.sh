@@ -53,6 +53,19 @@ for kb in 16 32 64; do
 done
 echo "ptwatch-init: mTHP on:${on:- none}"
 
+# hugetlb: 4 pages of each size up to 2 MiB (arm64: 64K contiguous-PTE and
+# 2M; x86: 2M) for the tests that use them, such as the kernel's cow
+# selftest; larger sizes would take too much of the guest's memory
+hp=""
+for d in /sys/kernel/mm/hugepages/hugepages-*kB; do
+	kb=${d##*hugepages-}
+	kb=${kb%kB}
+	[ -w "$d/nr_hugepages" ] && [ "$kb" -le 2048 ] 2>/dev/null || continue
+	echo 4 > "$d/nr_hugepages" 2>/dev/null
+	hp="$hp $(cat "$d/nr_hugepages")x${kb}K"
+done
+echo "ptwatch-init: hugetlb pages:${hp:- none}"
+
 tests=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in ptwatch.tests=*) tests=$(echo "${arg#ptwatch.tests=}" | tr , ' ') ;; esac
