@@ -47,6 +47,10 @@ static unsigned ncpus;
 
 static struct qemu_plugin_scoreboard *icount_sb;
 static qemu_plugin_u64 icount;
+/* per vCPU: 1 while it runs upper-half code (a Linux kernel), set inline;
+ * its first lower-half block after that is a return to user mode */
+static struct qemu_plugin_scoreboard *upper_sb;
+static qemu_plugin_u64 in_upper;
 
 /* guest RAM through the shared backend */
 static uint8_t *ram;
@@ -462,12 +466,26 @@ static bool client_seq_at(struct qemu_plugin_tb *tb, size_t i, size_t n)
 	return got == PTW_CLIENT_SEQ_X86_BYTES && ptw_x86_is_client_seq(b);
 }
 
+static void vcpu_lower_half(unsigned int vcpu, void *udata)
+{
+	(void)udata;
+	qemu_plugin_u64_set(in_upper, vcpu, 0);
+	ptw_ev_lower_half_entry(eng, vcpu);
+}
+
 static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	(void)id;
 	size_t n = qemu_plugin_tb_n_insns(tb);
 	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
 		tb, QEMU_PLUGIN_INLINE_ADD_U64, icount, n);
+	if (qemu_plugin_tb_vaddr(tb) >> 63)
+		qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+			tb, QEMU_PLUGIN_INLINE_STORE_U64, in_upper, 1);
+	else
+		qemu_plugin_register_vcpu_tb_exec_cond_cb(
+			tb, vcpu_lower_half, QEMU_PLUGIN_CB_NO_REGS,
+			QEMU_PLUGIN_COND_EQ, in_upper, 1, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
@@ -716,6 +734,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	infos = g_ptr_array_new_with_free_func(g_free);
 	icount_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
 	icount = qemu_plugin_scoreboard_u64(icount_sb);
+	upper_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+	in_upper = qemu_plugin_scoreboard_u64(upper_sb);
 
 	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
 	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);

@@ -40,6 +40,8 @@ typedef struct {
 	uint32_t ver, iver;
 	uint64_t gen; /* table registration the version belongs to */
 	uint64_t icount, pc;
+	uint64_t lower_entries; /* the vCPU's returns to user so far */
+	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
 
 /* A pass that took down part of a unit while other entries of it were in
@@ -791,6 +793,14 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
 	aba_read *r = g_hash_table_lookup(e->aba, &key);
 	uint32_t ver = t->ver[idx], iver = t->iver[idx];
+	uint64_t lower = e->lower_entries[c->cpu];
+	/* another CPU's store reached memory but its callback has not run
+	 * yet (it waits for the engine lock): the versions do not yet count
+	 * the change this value came from, so this read cannot be the first
+	 * of a pair */
+	uint64_t sh = t->shadow[idx];
+	bool ahead = ((value ^ sh) &
+		      ~ptw_hw_managed_bits(e->cfg.arch, sh, value)) != 0;
 	if (r) {
 		/* the entry referred to something else in between (another
 		 * page, another swap slot), and back: a transient clear, or a
@@ -802,7 +812,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		if (value != 0 && r->value == value && r->gen == t->gen &&
 		    r->ver != ver &&
 		    nonzero > 0 && nonzero < (1u << 31) &&
-		    c->icount - r->icount <= ABA_WINDOW) {
+		    c->icount - r->icount <= ABA_WINDOW &&
+		    r->lower_entries == lower && !r->ahead) {
 			char d[320];
 			snprintf(d, sizeof(d),
 				 "vcpu %u read 0x%016" PRIx64
@@ -830,6 +841,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	r->gen = t->gen;
 	r->icount = c->icount;
 	r->pc = c->pc;
+	r->lower_entries = lower;
+	r->ahead = ahead;
 }
 
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,

@@ -43,6 +43,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_DATA_LOADS_CHECKED] = "tracked_loads_checked",
 	[ST_WARNINGS] = "warnings",
 	[ST_STALLS] = "widen_stalls",
+	[ST_LOWER_ENTRIES] = "lower_half_entries",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -287,6 +288,15 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
 		(bit & 63)) &
 	       1;
+}
+
+void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
+{
+	if (cpu >= PTW_MAX_CPUS)
+		return;
+	__atomic_store_n(&e->lower_entries[cpu], e->lower_entries[cpu] + 1,
+			 __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->stats[ST_LOWER_ENTRIES], 1, __ATOMIC_RELAXED);
 }
 
 uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu)

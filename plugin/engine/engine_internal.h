@@ -142,6 +142,7 @@ enum {
 	ST_DATA_LOADS_CHECKED,
 	ST_WARNINGS,
 	ST_STALLS,
+	ST_LOWER_ENTRIES,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -202,6 +203,9 @@ struct ptw_engine {
 	uint64_t track_lo, track_hi; /* lock-free filter */
 	uint64_t units_by_size[10];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
+	/* per vCPU: upper- to lower-half transitions (returns to user) so
+	 * far; written and read only on that vCPU's thread */
+	uint64_t lower_entries[PTW_MAX_CPUS];
 
 	GArray *syms;	  /* kernel text symbols, sorted */
 	uint64_t text_va, text_pa; /* kernel image: _text and its PA */

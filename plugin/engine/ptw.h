@@ -125,6 +125,13 @@ void ptw_engine_free(ptw_engine *e);
 void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		   uint64_t value);
 
+/* The vCPU went on from upper-half code (VA bit 63 set: a Linux kernel) to
+ * lower-half code: on Linux, a return to user mode. Called on the vCPU's
+ * own thread, without the engine lock. Two reads of a page-table entry on
+ * either side belong to different kernel operations: PTE_ABA pairs only
+ * reads with none between them. */
+void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu);
+
 /* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
  * page-table pages the engine re-reads memory for the real value (failed CAS,
  * fetch-op atomics); value is what QEMU reported. */

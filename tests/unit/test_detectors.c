@@ -373,6 +373,41 @@ static void pte_aba(void)
 	}
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* the same, but cpu 1 returned to user mode between its reads: two
+	 * kernel operations (a fault, then the next fault), no ABA */
+	for (int i = 0; i < 2; i++) {
+		pt_store(&g, 0, L3, 0);
+		tlbi(&g, 0, TLBI_IS, VA, ASID);
+		dsb(&g, 0, 0xb);
+		pt_store(&g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
+	}
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	CHECK_EQ(ptw_stat(g.e, "lower_half_entries"), 1);
+	/* cpu 0 returning to user does not split cpu 1's reads */
+	for (int i = 0; i < 2; i++) {
+		pt_store(&g, 0, L3, 0);
+		tlbi(&g, 0, TLBI_IS, VA, ASID);
+		dsb(&g, 0, 0xb);
+		pt_store(&g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
+	}
+	ptw_ev_lower_half_entry(g.e, 0);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
+	/* cpu 0 swaps the page out (cleared, then a swap entry); cpu 1 loads
+	 * the swap entry after cpu 0's store reached memory but before its
+	 * callback ran, and again after: one change of identity in the
+	 * shadow, none in memory between the two reads */
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	mem_w64(&g, L3, swp(0));
+	pt_load(&g, 1, L3);
+	ptw_ctx c0 = fake_ctx(&g, 0);
+	ptw_ev_access(g.e, &c0, L3, L3, 8, true, swp(0));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
 	fake_fini(&g);
 }
 
