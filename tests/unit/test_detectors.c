@@ -335,6 +335,17 @@ static void contig_groups(void)
 
 /* ---- PTE ABA ---- */
 
+/* cpu 0 maps L3[0] to page B and back to A, each with a full BBM */
+static void to_b_and_back(fake_guest *g)
+{
+	for (int i = 0; i < 2; i++) {
+		pt_store(g, 0, L3, 0);
+		tlbi(g, 0, TLBI_IS, VA, ASID);
+		dsb(g, 0, 0xb);
+		pt_store(g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
+	}
+}
+
 static void pte_aba(void)
 {
 	fake_guest g;
@@ -365,33 +376,18 @@ static void pte_aba(void)
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
 	/* A -> B -> A between two reads */
-	for (int i = 0; i < 2; i++) {
-		pt_store(&g, 0, L3, 0);
-		tlbi(&g, 0, TLBI_IS, VA, ASID);
-		dsb(&g, 0, 0xb);
-		pt_store(&g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
-	}
+	to_b_and_back(&g);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
 	/* the same, but cpu 1 returned to user mode between its reads: two
 	 * kernel operations (a fault, then the next fault), no ABA */
-	for (int i = 0; i < 2; i++) {
-		pt_store(&g, 0, L3, 0);
-		tlbi(&g, 0, TLBI_IS, VA, ASID);
-		dsb(&g, 0, 0xb);
-		pt_store(&g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
-	}
+	to_b_and_back(&g);
 	ptw_ev_lower_half_entry(g.e, 1);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
 	CHECK_EQ(ptw_stat(g.e, "lower_half_entries"), 1);
 	/* cpu 0 returning to user does not split cpu 1's reads */
-	for (int i = 0; i < 2; i++) {
-		pt_store(&g, 0, L3, 0);
-		tlbi(&g, 0, TLBI_IS, VA, ASID);
-		dsb(&g, 0, 0xb);
-		pt_store(&g, 0, L3, PAGE(i ? PAGE_A : PAGE_B));
-	}
+	to_b_and_back(&g);
 	ptw_ev_lower_half_entry(g.e, 0);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
