@@ -209,11 +209,18 @@ static void window_read_not_transient(void)
 
 /* ---- units ---- */
 
-static void make_unit(fake_guest *g, uint64_t extra)
+/* cpu maps L3[first..first+15] to the 64 KiB at UNIT_PA, without a DSB */
+static void map_block(fake_guest *g, unsigned cpu, unsigned first,
+		      uint64_t extra)
 {
 	for (unsigned i = 0; i < 16; i++)
-		pt_store(g, 0, L3 + (16 + i) * 8,
+		pt_store(g, cpu, L3 + (first + i) * 8,
 			 PAGE(UNIT_PA + i * 4096ULL) | extra);
+}
+
+static void make_unit(fake_guest *g, uint64_t extra)
+{
+	map_block(g, 0, 16, extra);
 	dsb(g, 0, 0xb);
 }
 
@@ -305,9 +312,7 @@ static void contig_groups(void)
 	 * starts to unfold it (entry 0 cleared) when cpu 0 reaches a DSB:
 	 * the group is cpu 1's now, in the middle of its writes */
 	unsigned before = ptw_findings_total(g.e);
-	for (unsigned i = 0; i < 16; i++)
-		pt_store(&g, 0, L3 + (48 + i) * 8,
-			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	map_block(&g, 0, 48, CONT);
 	pt_store(&g, 1, L3 + 48 * 8, 0);
 	dsb(&g, 0, 0xb);
 	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
@@ -316,16 +321,12 @@ static void contig_groups(void)
 	for (unsigned i = 0; i < 16; i++)
 		tlbi(&g, 1, TLBI_IS, VA + (48 + i) * 4096ULL, ASID);
 	dsb(&g, 1, 0xb);
-	for (unsigned i = 0; i < 16; i++)
-		pt_store(&g, 1, L3 + (48 + i) * 8,
-			 PAGE(UNIT_PA + i * 4096ULL));
+	map_block(&g, 1, 48, 0);
 	dsb(&g, 1, 0xb);
 	CHECK_EQ(ptw_findings_total(g.e), before);
 	/* ... but a group left inconsistent is still found at the DSB of
 	 * the CPU that wrote it last */
-	for (unsigned i = 0; i < 16; i++)
-		pt_store(&g, 0, L3 + (64 + i) * 8,
-			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	map_block(&g, 0, 64, CONT);
 	pt_store(&g, 1, L3 + 64 * 8, 0);
 	dsb(&g, 0, 0xb);
 	dsb(&g, 1, 0xb);
