@@ -21,6 +21,8 @@
  *   max_pending=N     pending-change records kept (default 8192)
  *   symbols=FILE      guest kernel symbols (/proc/kallsyms or System.map)
  *   suppress=FILE     suppressions (docs/suppressions.md)
+ *   known=FILE        known upstream issues, set aside and counted
+ *                     (docs/known-issues.md)
  *   widen=DURATION    race amplification: stall a vCPU that opens a break
  *                     window or starts an unmap pass over a unit (e.g. 200us)
  */
@@ -613,7 +615,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   char **argv)
 {
 	const char *ram_path = NULL, *out = "ptwatch-out", *symbols = NULL;
-	const char *suppress = NULL;
+	const char *suppress = NULL, *known = NULL;
 	bool echo = false, have_base = false, have_below = false;
 	uint64_t max_pending = 0, widen_ns = 0;
 
@@ -646,6 +648,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			symbols = val;
 		else if (strcmp(key, "suppress") == 0)
 			suppress = val;
+		else if (strcmp(key, "known") == 0)
+			known = val;
 		else if (strcmp(key, "ram_base") == 0) {
 			if (!parse_u64(val, &ram_base))
 				FAIL("bad ram_base '%s'", val);
@@ -669,7 +673,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 				FAIL("bad boolean for echo: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
-			     "ram_below_4g, out, echo, max_pending, symbols, suppress, widen)",
+			     "ram_below_4g, out, echo, max_pending, symbols, suppress, known, widen)",
 			     key);
 	}
 	if (!ram_path)
@@ -725,7 +729,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		ptw_engine_free(eng);
 		return -1;
 	}
-	if (suppress && !ptw_suppressions_load(eng, suppress, &err)) {
+	if ((suppress && !ptw_suppressions_load(eng, suppress, &err)) ||
+	    (known && !ptw_known_load(eng, known, &err))) {
 		fprintf(stderr, "ptwatch: %s\n", err);
 		g_free(err);
 		ptw_engine_free(eng);

@@ -31,9 +31,19 @@ enum ptw_kind_id {
 	PTW_K_DATA_MISMATCH = 8,
 };
 
+/* Severities (same numbering as the engine's ptw_severity). An expectation
+ * may name one: ptw_expect(PTW_EXPECT_SEV(kind, sev), n) declares n findings
+ * of that kind with that severity (and n of the kind in all). */
+enum ptw_severity_id {
+	PTW_SEV_NOTE = 1,
+	PTW_SEV_WARNING = 2,
+	PTW_SEV_ERROR = 3,
+};
+#define PTW_EXPECT_SEV(kind, sev) ((enum ptw_kind_id)((kind) | ((sev) << 8)))
+
 /* Request numbers. */
 enum ptw_request {
-	PTW_REQ_EXPECT = 0x50570001,	/* a1 = kind, a2 = count */
+	PTW_REQ_EXPECT = 0x50570001,	/* a1 = kind [| sev << 8], a2 = count */
 	PTW_REQ_PHASE = 0x50570002,	/* a1,a2 = up to 16 label bytes */
 	PTW_REQ_DONE = 0x50570003,	/* a1 = 0 guest checks passed, else failed */
 	PTW_REQ_TRACK = 0x50570004,	/* a1 = va, a2 = len */

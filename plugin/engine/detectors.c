@@ -23,6 +23,12 @@
 #include "engine_internal.h"
 
 #define ABA_WINDOW 2000000ULL /* guest instructions between the two reads */
+/* A CPU that loaded an entry inside another CPU's break re-validates it
+ * when it loads the entry again after the make, before it returns to user
+ * mode and within this many of its instructions (handle_pte_fault()'s
+ * re-check under the PTE lock, contpte_ptep_get_lockless()'s retry). */
+#define WR_WINDOW 2000000ULL
+#define MAX_WR 1024 /* pending window reads per reader CPU */
 /* A break is a transient window (contpte fold/unfold, mprotect's
  * modify_prot_start/commit, COW's clear-flush-set) while its breaker writes
  * no page-table entry outside the entry's group (its unit, or the aligned 16
@@ -43,6 +49,13 @@ typedef struct {
 	uint64_t lower_entries; /* the vCPU's returns to user so far */
 	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
+
+/* A window read whose severity waits for the reader's next move. */
+typedef struct {
+	ptw_finding f;
+	uint64_t pte_pa;
+	uint64_t lower; /* the reader's returns to user at its read */
+} window_read;
 
 /* A pass that took down part of a unit while other entries of it were in
  * another CPU's break window: a finding once such an entry comes back. */
@@ -111,6 +124,7 @@ void det_init(ptw_engine *e)
 					       sizeof(ptw_cont_group));
 		e->new_units[i] = g_array_new(FALSE, FALSE,
 					      sizeof(ptw_cont_group));
+		e->wr[i] = g_array_new(FALSE, FALSE, sizeof(window_read));
 	}
 }
 
@@ -129,15 +143,19 @@ void det_free(ptw_engine *e)
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
 		g_array_free(e->cont_dirty[i], TRUE);
 		g_array_free(e->new_units[i], TRUE);
+		g_array_free(e->wr[i], TRUE);
 	}
 }
 
-static void report2(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
-		    const char *role, const ptw_ctx *other,
-		    const char *other_role, uint64_t pte_pa, uint64_t va,
-		    int level, uint64_t old, uint64_t new, const char *detail)
+static void report2(ptw_engine *e, ptw_kind k, ptw_severity sev,
+		    const char *sev_why, const ptw_ctx *c, const char *role,
+		    const ptw_ctx *other, const char *other_role,
+		    uint64_t pte_pa, uint64_t va, int level, uint64_t old,
+		    uint64_t new, const char *detail)
 {
 	ptw_finding f = { 0 };
+	f.severity = sev;
+	f.severity_why = sev_why;
 	f.role = role;
 	if (other) {
 		f.has_other = true;
@@ -155,11 +173,13 @@ static void report2(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 	ptw_report_finding(e, &f);
 }
 
-static void report(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
-		   uint64_t pte_pa, uint64_t va, int level, uint64_t old,
-		   uint64_t new, const char *detail)
+static void report(ptw_engine *e, ptw_kind k, ptw_severity sev,
+		   const char *sev_why, const ptw_ctx *c, uint64_t pte_pa,
+		   uint64_t va, int level, uint64_t old, uint64_t new,
+		   const char *detail)
 {
-	report2(e, k, c, NULL, NULL, NULL, pte_pa, va, level, old, new, detail);
+	report2(e, k, sev, sev_why, c, NULL, NULL, NULL, pte_pa, va, level, old,
+		new, detail);
 }
 
 static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
@@ -524,7 +544,10 @@ static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
 	if (!sp)
 		return;
 	if (came_back && c) {
-		report2(e, PTW_KIND_PARTIAL_UNIT_UNMAP, c,
+		report2(e, PTW_KIND_PARTIAL_UNIT_UNMAP, PTW_SEV_ERROR,
+			"a large folio's mapping was taken down in part: the "
+			"unit is left mixed",
+			c,
 			"breaker making its entries again", &sp->pass_ctx,
 			"partial unmap pass", sp->pte_pa, sp->va, sp->level, 0,
 			0, sp->detail);
@@ -632,7 +655,8 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		 " is inconsistent when vcpu %u completes its writes (DSB): "
 		 "%s (entry %u)",
 		 ptw_entry_va(e, t, base), c->cpu, why, bad - base);
-	report(e, PTW_KIND_CONTIG_MISPROGRAMMED, c, t->pa + bad * 8ULL,
+	report(e, PTW_KIND_CONTIG_MISPROGRAMMED, PTW_SEV_ERROR,
+	       "a walker may use an inconsistent contiguous group", c, t->pa + bad * 8ULL,
 	       ptw_entry_va(e, t, bad), t->level, t->shadow[base],
 	       t->shadow[bad], d);
 }
@@ -653,6 +677,106 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 			cont_check(e, c, t, g->group);
 	}
 	g_array_set_size(a, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* window reads: a note when the reader re-validates, else an error */
+
+static void window_read_resolve(ptw_engine *e, window_read *w,
+				ptw_severity sev, const char *why,
+				const char *how)
+{
+	size_t n = strlen(w->f.detail);
+	snprintf(w->f.detail + n, sizeof(w->f.detail) - n, "; %s", how);
+	w->f.severity = sev;
+	w->f.severity_why = why;
+	e->stats[sev == PTW_SEV_NOTE ? ST_WINDOW_READS_REVALIDATED
+				     : ST_WINDOW_READS_UNCHECKED]++;
+	ptw_report_finding(e, &w->f);
+}
+
+static const char wr_error[] =
+	"the reader left without loading the entry again: it acted on the "
+	"transient value (seed 001: page_vma_mapped_walk() skipping a none "
+	"entry)";
+static const char wr_note[] = "the reader loaded the entry again after the "
+			      "window closed (a re-check, such as under the "
+			      "PTE lock): benign by design";
+
+/* The break b is made again: each CPU that read the entry inside it gets
+ * a pending window read, decided by its next moves (window_reads_check). */
+static void window_reads_defer(ptw_engine *e, ptw_break *b, ptw_table *t,
+			       uint64_t va, uint64_t new, uint64_t dur)
+{
+	for (unsigned i = 0; i < b->nrd; i++) {
+		GArray *a = e->wr[b->rd[i].cpu];
+		if (a->len >= MAX_WR) {
+			window_read *o = &g_array_index(a, window_read, 0);
+			window_read_resolve(e, o, PTW_SEV_ERROR, wr_error,
+					    "not decided: too many pending "
+					    "window reads on this vcpu");
+			g_array_remove_index(a, 0);
+		}
+		window_read w = { 0 };
+		w.pte_pa = b->pte_pa;
+		w.lower = b->rd_lower[i];
+		ptw_finding *f = &w.f;
+		f->kind = PTW_KIND_BBM_WINDOW_READ;
+		f->ctx = b->rd[i];
+		f->role = "reader in the window";
+		f->has_other = true;
+		f->other = b->when;
+		f->other_role = "broken by";
+		f->pte_pa = b->pte_pa;
+		f->va = va;
+		f->level = t->level;
+		f->old_desc = b->old_desc;
+		f->new_desc = new;
+		snprintf(f->detail, sizeof(f->detail),
+			 "vcpu %u loaded this entry at pc 0x%" PRIx64
+			 " icount %" PRIu64
+			 " while it was transiently invalid inside vcpu %u's "
+			 "break (opened at pc 0x%" PRIx64 " icount %" PRIu64
+			 ", made again %" PRIu64
+			 " instructions later); readers 0x%" PRIx64,
+			 b->rd[i].cpu, b->rd[i].pc, b->rd[i].icount, b->cpu,
+			 b->when.pc, b->when.icount, dur, b->readers);
+		g_array_append_val(a, w);
+	}
+}
+
+/* cpu c loads the entry at pte_pa: decide its pending window reads */
+static void window_reads_check(ptw_engine *e, const ptw_ctx *c,
+			       uint64_t pte_pa)
+{
+	GArray *a = e->wr[c->cpu];
+	uint64_t lower = e->lower_entries[c->cpu];
+	for (guint i = 0; i < a->len;) {
+		window_read *w = &g_array_index(a, window_read, i);
+		char how[160];
+		if (w->lower != lower) {
+			window_read_resolve(e, w, PTW_SEV_ERROR, wr_error,
+					    "the reader returned to user mode "
+					    "without loading the entry again");
+		} else if (c->icount - w->f.ctx.icount > WR_WINDOW) {
+			snprintf(how, sizeof(how),
+				 "the reader did not load the entry again "
+				 "within %llu of its instructions",
+				 (unsigned long long)WR_WINDOW);
+			window_read_resolve(e, w, PTW_SEV_ERROR, wr_error, how);
+		} else if (w->pte_pa == pte_pa) {
+			snprintf(how, sizeof(how),
+				 "re-validated: the reader loaded it again at "
+				 "pc 0x%" PRIx64 ", %" PRIu64
+				 " instructions after its read in the window",
+				 c->pc, c->icount - w->f.ctx.icount);
+			window_read_resolve(e, w, PTW_SEV_NOTE, wr_note, how);
+		} else {
+			i++;
+			continue;
+		}
+		g_array_remove_index(a, i);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -698,7 +822,34 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 						       "a DSB"
 						     : "",
 					 why);
+				/* a broadcast TLBI covering every CPU
+				 * that needs it is in flight, issued by
+				 * other CPUs than the maker: arm64
+				 * reclaim's batched flush (TTU_BATCH_FLUSH
+				 * issues TLBI IS and completes it later in
+				 * try_to_unmap_flush()) met by a fault on
+				 * another CPU. The maker cannot know of
+				 * it; Linux takes this path on purpose.
+				 * A maker that issued the TLBI itself and
+				 * went on without its DSB broke its own
+				 * sequence: an error. */
+				uint64_t me = 1ULL << c->cpu;
+				bool batched = b->need &&
+					       (b->inflight & b->need) ==
+						       b->need &&
+					       !b->local_inflight &&
+					       !(b->issuers & me);
 				report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+					batched ? PTW_SEV_WARNING
+						: PTW_SEV_ERROR,
+					batched ? "another CPU's broadcast TLBI "
+						  "covering the entry is issued "
+						  "but not yet completed (a "
+						  "batched flush): the maker "
+						  "cannot see it"
+						: "no invalidation of the old "
+						  "entry was under way that the "
+						  "maker could rely on",
 					c, "maker", &b->when, "broken by",
 					pte_pa, va, t->level, b->old_desc, new,
 					d);
@@ -710,25 +861,8 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				e->stats[ST_BREAK_LONGEST] = dur;
 			if (transient)
 				suspect_release(e, b, c, true);
-			if (b->readers && transient) {
-				char d[320];
-				snprintf(d, sizeof(d),
-					 "vcpu %u loaded this entry at pc "
-					 "0x%" PRIx64 " icount %" PRIu64
-					 " while it was transiently invalid "
-					 "inside vcpu %u's break (opened at "
-					 "pc 0x%" PRIx64 " icount %" PRIu64
-					 ", made again %" PRIu64
-					 " instructions later); readers 0x%" PRIx64,
-					 b->first_reader, b->first_read.pc,
-					 b->first_read.icount, b->cpu,
-					 b->when.pc, b->when.icount, dur,
-					 b->readers);
-				report2(e, PTW_KIND_BBM_WINDOW_READ,
-					&b->first_read, "reader in the window",
-					&b->when, "broken by", pte_pa, va,
-					t->level, b->old_desc, new, d);
-			}
+			if (b->readers && transient)
+				window_reads_defer(e, b, t, va, new, dur);
 			if (b->readers && transient)
 				e->stats[ST_BREAKS_OBSERVED]++;
 			break_remove(e, b);
@@ -777,6 +911,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    unsigned idx, uint64_t value)
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
+	if (e->wr[c->cpu]->len)
+		window_reads_check(e, c, pte_pa);
 	ptw_break *b = break_get(e, pte_pa);
 	/* a reader of a present-invalid entry (pmdp_invalidate()) still sees
 	 * the page: Linux keeps it "present" for exactly those readers */
@@ -786,6 +922,10 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		if (!b->readers) {
 			b->first_reader = c->cpu;
 			b->first_read = *c;
+		}
+		if (!(b->readers & (1ULL << c->cpu)) && b->nrd < 4) {
+			b->rd[b->nrd] = *c;
+			b->rd_lower[b->nrd++] = e->lower_entries[c->cpu];
 		}
 		b->readers |= 1ULL << c->cpu;
 	}
@@ -825,7 +965,10 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 c->cpu, value, r->icount, ver - r->ver);
 			ptw_ctx first = { c->cpu, 0, r->icount };
 			first.pc = r->pc;
-			report2(e, PTW_KIND_PTE_ABA, c, "second read", &first,
+			report2(e, PTW_KIND_PTE_ABA, PTW_SEV_ERROR,
+				"a pte_same() check would pass on a changed "
+				"entry",
+				c, "second read", &first,
 				"first read", pte_pa, ptw_entry_va(e, t, idx),
 				t->level, value, value, d);
 		}
@@ -923,6 +1066,17 @@ void det_table_dropped(ptw_engine *e, ptw_table *t)
 
 void det_finish(ptw_engine *e)
 {
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++) {
+		GArray *a = e->wr[i];
+		for (guint j = 0; a && j < a->len; j++)
+			window_read_resolve(
+				e, &g_array_index(a, window_read, j),
+				PTW_SEV_ERROR, wr_error,
+				"the reader had not loaded the entry again "
+				"when the run ended");
+		if (a)
+			g_array_set_size(a, 0);
+	}
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
 		units_count(e, i);
 	uint64_t units = 0;
@@ -1135,7 +1289,8 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 			if (t)
 				desc = t->shadow[ti];
 			ptw_ctx st = { who, who_pc, 0 };
-			report2(e, PTW_KIND_DATA_MISMATCH, c, "load", &st,
+			report2(e, PTW_KIND_DATA_MISMATCH, PTW_SEV_ERROR,
+				"data lost or corrupted", c, "load", &st,
 				"last stored by", pte_pa, va, level, desc, desc,
 				d);
 		}

@@ -44,6 +44,8 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_WARNINGS] = "warnings",
 	[ST_STALLS] = "widen_stalls",
 	[ST_LOWER_ENTRIES] = "lower_half_entries",
+	[ST_WINDOW_READS_REVALIDATED] = "window_reads_revalidated",
+	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -69,6 +71,26 @@ ptw_kind ptw_kind_from_name(const char *name)
 		if (strcmp(kind_names[k], name) == 0)
 			return (ptw_kind)k;
 	return PTW_KIND_NONE;
+}
+
+static const char *const sev_names[PTW_SEV_COUNT] = {
+	[PTW_SEV_NONE] = "none",
+	[PTW_SEV_NOTE] = "note",
+	[PTW_SEV_WARNING] = "warning",
+	[PTW_SEV_ERROR] = "error",
+};
+
+const char *ptw_severity_name(ptw_severity s)
+{
+	return (s > 0 && s < PTW_SEV_COUNT) ? sev_names[s] : "none";
+}
+
+ptw_severity ptw_severity_from_name(const char *name)
+{
+	for (int s = 1; s < PTW_SEV_COUNT; s++)
+		if (strcmp(sev_names[s], name) == 0)
+			return (ptw_severity)s;
+	return PTW_SEV_NONE;
 }
 
 #define CLIENT_EXPECT 0x50570001
@@ -847,6 +869,15 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			}
 			ptw_finding f = { 0 };
 			f.kind = PTW_KIND_STALE_TLB_ACCESS;
+			f.severity = PTW_SEV_ERROR;
+			f.severity_why =
+				own ? "the changing vcpu itself used the old "
+				      "translation"
+				: p->reused
+					? "the old page was reused while a "
+					  "stale translation could reach it"
+					: "the changer's invalidation did not "
+					  "reach this vcpu";
 			f.ctx = *c;
 			f.pte_pa = p->pte_pa;
 			f.va = va;
@@ -959,6 +990,9 @@ static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 {
 	ptw_finding f = { 0 };
 	f.kind = k;
+	f.severity = PTW_SEV_ERROR;
+	f.severity_why = "a live entry changed in a way the architecture "
+			 "requires break-before-make for";
 	f.role = "writer";
 	f.ctx = *c;
 	f.pte_pa = t->pa + idx * 8;
@@ -1437,20 +1471,31 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 	g_mutex_lock(&e->lock);
 	e->stats[ST_CLIENT_REQUESTS]++;
 	switch (req) {
-	case CLIENT_EXPECT:
-		if (a1 > 0 && a1 < PTW_KIND_COUNT && a2 < (1ULL << 32)) {
-			e->expected[a1] += a2;
+	case CLIENT_EXPECT: {
+		/* a1 = kind, or kind | severity << 8 (PTW_EXPECT_SEV) */
+		uint64_t k = a1 & 0xff, sv = a1 >> 8;
+		if (k > 0 && k < PTW_KIND_COUNT && sv < PTW_SEV_COUNT &&
+		    a2 < (1ULL << 32)) {
+			e->expected[k] += a2;
+			if (sv) {
+				e->expected_sev[k][sv] += a2;
+				e->expected_sev_set[k] |= 1u << sv;
+			}
 			e->expect_declared = true;
-			ptw_report_line(e, "expect: %s x%" PRIu64
+			ptw_report_line(e, "expect: %s%s%s x%" PRIu64
 					   " (vcpu %u pc 0x%" PRIx64 ")",
-					ptw_kind_name((ptw_kind)a1), a2, c->cpu,
-					c->pc);
+					ptw_kind_name((ptw_kind)k),
+					sv ? "/" : "",
+					sv ? ptw_severity_name((ptw_severity)sv)
+					   : "",
+					a2, c->cpu, c->pc);
 		} else
 			ptw_warn(e, "client-bad",
 				 "EXPECT with bad kind %" PRIu64
 				 " or count %" PRIu64 " ignored",
 				 a1, a2);
 		break;
+	}
 	case CLIENT_PHASE: {
 		char label[17] = { 0 };
 		memcpy(label, &a1, 8);
@@ -1596,6 +1641,15 @@ void ptw_engine_free(ptw_engine *e)
 unsigned ptw_finding_count(ptw_engine *e, ptw_kind k)
 {
 	return (k > 0 && k < PTW_KIND_COUNT) ? e->kind_count[k] : 0;
+}
+
+unsigned ptw_finding_count_sev(ptw_engine *e, ptw_kind k, ptw_severity s)
+{
+	if (s <= 0 || s >= PTW_SEV_COUNT)
+		return 0;
+	if (k == PTW_KIND_NONE)
+		return e->sev_count[s];
+	return (k > 0 && k < PTW_KIND_COUNT) ? e->kind_sev_count[k][s] : 0;
 }
 
 unsigned ptw_findings_total(ptw_engine *e)

@@ -80,6 +80,11 @@ typedef struct {
 	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
 	unsigned first_reader;
 	ptw_ctx first_read;
+	/* the first read of up to PTW_BREAK_READERS reader CPUs, and the
+	 * reader's returns to user so far at that read */
+	unsigned nrd;
+	ptw_ctx rd[4];
+	uint64_t rd_lower[4];
 	uint64_t seq;
 	uint64_t suspect; /* a partial-unit pass skipped this entry */
 	bool unclean_listed; /* in ptw_engine.unclean */
@@ -143,6 +148,8 @@ enum {
 	ST_WARNINGS,
 	ST_STALLS,
 	ST_LOWER_ENTRIES,
+	ST_WINDOW_READS_REVALIDATED,
+	ST_WINDOW_READS_UNCHECKED,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -179,7 +186,12 @@ struct ptw_engine {
 	uint64_t stats[ST_COUNT];
 	GArray *findings; /* ptw_finding */
 	unsigned kind_count[PTW_KIND_COUNT];
+	unsigned kind_sev_count[PTW_KIND_COUNT][PTW_SEV_COUNT];
+	unsigned sev_count[PTW_SEV_COUNT];
 	uint64_t expected[PTW_KIND_COUNT];
+	/* expectations by severity (PTW_EXPECT_SEV), set bits: declared */
+	uint64_t expected_sev[PTW_KIND_COUNT][PTW_SEV_COUNT];
+	unsigned expected_sev_set[PTW_KIND_COUNT];
 	bool expect_declared, guest_done;
 	uint64_t guest_status;
 	GHashTable *warn_keys; /* key -> count */
@@ -197,6 +209,9 @@ struct ptw_engine {
 	GArray *cont_dirty[PTW_MAX_CPUS];
 	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
 	GHashTable *aba;     /* (cpu, pte_pa) -> last read */
+	/* per reader CPU: window reads whose severity waits for whether the
+	 * reader loads the entry again (detectors.c, window_read) */
+	GArray *wr[PTW_MAX_CPUS];
 	GArray *regions;     /* tracked data regions */
 	GHashTable *data;    /* (space, va/8) -> remembered bytes */
 	GHashTable *data_reported; /* (space, page) already reported */
@@ -210,8 +225,9 @@ struct ptw_engine {
 	GArray *syms;	  /* kernel text symbols, sorted */
 	uint64_t text_va, text_pa; /* kernel image: _text and its PA */
 	GHashTable *progs; /* space -> program name */
-	GArray *rules;	   /* suppressions */
+	GArray *rules;	   /* suppressions and known issues */
 	unsigned suppressed[PTW_KIND_COUNT];
+	unsigned known[PTW_KIND_COUNT]; /* set aside as known upstream issues */
 	GHashTable *seen;	/* (kind, pc, other pc) of reported findings */
 	unsigned repeats[PTW_KIND_COUNT];
 
@@ -242,7 +258,8 @@ void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 
 /* suppress.c */
 void ptw_suppressions_free(ptw_engine *e);
-const char *ptw_suppressed(ptw_engine *e, const ptw_finding *f);
+const char *ptw_suppressed(ptw_engine *e, const ptw_finding *f, bool *known,
+			   const char **fix);
 
 /* detectors.c */
 void det_init(ptw_engine *e);

@@ -46,6 +46,22 @@ typedef enum {
 const char *ptw_kind_name(ptw_kind k);
 ptw_kind ptw_kind_from_name(const char *name);
 
+/* How much a finding matters (docs/findings.md, "Severity"). Numbering
+ * shared with guest-tests/include/ptwatch-client.h (PTW_EXPECT_SEV). */
+typedef enum {
+	PTW_SEV_NONE = 0,
+	PTW_SEV_NOTE = 1,    /* benign by design (a reader that re-checks) */
+	PTW_SEV_WARNING = 2, /* a rule broken on a path Linux takes on
+				purpose (arm64 reclaim's batched flush) */
+	PTW_SEV_ERROR = 3,   /* a rule broken where a consequence is
+				possible, data lost, an invariant broken */
+	PTW_SEV_COUNT
+} ptw_severity;
+
+const char *ptw_severity_name(ptw_severity s);
+/* "error", "warning" or "note"; PTW_SEV_NONE if unknown */
+ptw_severity ptw_severity_from_name(const char *name);
+
 /* System registers the engine cares about. */
 typedef enum {
 	PTW_REG_ARM_TTBR0 = 1,
@@ -90,6 +106,8 @@ typedef struct {
 
 typedef struct {
 	ptw_kind kind;
+	ptw_severity severity;
+	const char *severity_why; /* static: why this severity */
 	ptw_arch arch;
 	ptw_ctx ctx;
 	uint64_t pte_pa; /* physical address of the entry */
@@ -114,6 +132,8 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err);
 bool ptw_symbols_load(ptw_engine *e, const char *path, char **err);
 /* Load suppressions (see docs/suppressions.md). */
 bool ptw_suppressions_load(ptw_engine *e, const char *path, char **err);
+/* Load known upstream issues (suppression format plus 'fix:'). */
+bool ptw_known_load(ptw_engine *e, const char *path, char **err);
 /* Writes summary.json, closes logs. Safe to call once. */
 void ptw_engine_finish(ptw_engine *e);
 void ptw_engine_free(ptw_engine *e);
@@ -182,6 +202,8 @@ unsigned ptw_finding_count(ptw_engine *e, ptw_kind k);
 /* i-th finding recorded (in order), or NULL. */
 const ptw_finding *ptw_finding_get(ptw_engine *e, unsigned i);
 unsigned ptw_findings_total(ptw_engine *e);
+/* Findings of kind k (PTW_KIND_NONE: any kind) with severity s. */
+unsigned ptw_finding_count_sev(ptw_engine *e, ptw_kind k, ptw_severity s);
 /* Shadow value of the descriptor at pa, false if pa is not a tracked entry */
 bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val);
 /* Number of tracked page-table pages. */

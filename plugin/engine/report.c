@@ -94,23 +94,37 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	if (f.has_other)
 		ptw_symbolize(e, f.other.cpu, f.other.pc, f.other_sym,
 			      sizeof(f.other_sym));
-	const char *why = ptw_suppressed(e, &f);
+	if (f.severity <= PTW_SEV_NONE || f.severity >= PTW_SEV_COUNT)
+		f.severity = PTW_SEV_ERROR;
+	const char *sev = ptw_severity_name(f.severity);
+	bool known = false;
+	const char *fix = NULL;
+	const char *why = ptw_suppressed(e, &f, &known, &fix);
 	const char *k = ptw_kind_name(f.kind);
 	if (why) {
-		e->suppressed[f.kind]++;
+		if (known)
+			e->known[f.kind]++;
+		else
+			e->suppressed[f.kind]++;
 		if (e->log) {
 			fprintf(e->log,
-				"\n[suppressed %s] vcpu %u pc 0x%" PRIx64
-				" %s va 0x%" PRIx64 "\n  %s\n  why suppressed: %s\n",
-				k, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail,
+				"\n[%s %s/%s] vcpu %u pc 0x%" PRIx64
+				" %s va 0x%" PRIx64 "\n  %s\n  %s: %s\n",
+				known ? "known" : "suppressed", k, sev,
+				f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail,
+				known ? "known upstream issue" : "why suppressed",
 				why);
+			if (known && fix)
+				fprintf(e->log, "  proposed fix: %s\n", fix);
 			fflush(e->log);
 		}
 		return;
 	}
 	/* the same code path (kind, PC, other side's PC) again: counted in
 	 * summary.json as a repeat, not logged again */
-	uint64_t key = (uint64_t)f.kind * 0x9e3779b97f4a7c15ULL ^ f.ctx.pc ^
+	uint64_t key = ((uint64_t)f.kind << 2 | f.severity) *
+			       0x9e3779b97f4a7c15ULL ^
+		       f.ctx.pc ^
 		       (f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
 	if (!e->seen)
 		e->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
@@ -122,11 +136,13 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	g_hash_table_add(e->seen, g_memdup2(&key, sizeof(key)));
 	g_array_append_val(e->findings, f);
 	e->kind_count[f.kind]++;
+	e->kind_sev_count[f.kind][f.severity]++;
+	e->sev_count[f.severity]++;
 	if (e->log) {
 		fprintf(e->log,
-			"\n[%s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
+			"\n[%s %s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
 			"%s%s",
-			k, e->findings->len, f.ctx.cpu, f.ctx.pc,
+			k, sev, e->findings->len, f.ctx.cpu, f.ctx.pc,
 			f.sym[0] ? " " : "", f.sym, f.ctx.icount,
 			f.role ? " (" : "", f.role ? f.role : "");
 		if (f.role)
@@ -144,18 +160,24 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			"\n  %s\n",
 			f.pte_pa, f.level, f.va, f.old_desc, f.new_desc,
 			f.detail);
+		if (f.severity_why)
+			fprintf(e->log, "  %s: %s\n", sev, f.severity_why);
 		fflush(e->log);
 	}
 	if (e->jsonl) {
 		fprintf(e->jsonl,
-			"{\"kind\":\"%s\",\"arch\":\"%s\",\"vcpu\":%u,"
+			"{\"kind\":\"%s\",\"severity\":\"%s\",\"arch\":\"%s\","
+			"\"vcpu\":%u,"
 			"\"pc\":\"0x%" PRIx64 "\",\"pte_pa\":\"0x%" PRIx64
 			"\",\"va\":\"0x%" PRIx64 "\",\"level\":%d,"
 			"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
 			"\",\"icount\":%" PRIu64 ",\"detail\":",
-			k, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc, f.pte_pa,
+			k, sev, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc,
+			f.pte_pa,
 			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
 		json_str(e->jsonl, f.detail);
+		fputs(",\"severity_why\":", e->jsonl);
+		json_str(e->jsonl, f.severity_why ? f.severity_why : "");
 		fputs(",\"pc_sym\":", e->jsonl);
 		json_str(e->jsonl, f.sym);
 		fputs(",\"role\":", e->jsonl);
@@ -175,9 +197,9 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	}
 	if (e->cfg.echo) {
 		fprintf(e->cfg.echo,
-			"ptwatch: %s vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
+			"ptwatch: %s %s vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
 			": %s\n",
-			k, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
+			k, sev, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
 		fflush(e->cfg.echo);
 	}
 }
@@ -190,9 +212,14 @@ static const char *verdict(ptw_engine *e)
 		return "incomplete";
 	if (e->guest_status)
 		return "guest-failed";
-	for (int k = 1; k < PTW_KIND_COUNT; k++)
+	for (int k = 1; k < PTW_KIND_COUNT; k++) {
 		if (e->kind_count[k] != e->expected[k])
 			return "mismatch";
+		for (int s = 1; s < PTW_SEV_COUNT; s++)
+			if ((e->expected_sev_set[k] >> s & 1) &&
+			    e->kind_sev_count[k][s] != e->expected_sev[k][s])
+				return "mismatch";
+	}
 	return "pass";
 }
 
@@ -220,6 +247,21 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->kind_count[k]);
+	fprintf(f, "\n  },\n  \"by_severity\": {");
+	for (int s = PTW_SEV_ERROR; s >= PTW_SEV_NOTE; s--)
+		fprintf(f, "%s\n    \"%s\": %u", s < PTW_SEV_ERROR ? "," : "",
+			ptw_severity_name((ptw_severity)s), e->sev_count[s]);
+	fprintf(f, "\n  },\n  \"findings_by_severity\": {");
+	for (int k = 1, first = 1; k < PTW_KIND_COUNT; k++)
+		for (int s = PTW_SEV_ERROR; s >= PTW_SEV_NOTE; s--)
+			if (e->kind_sev_count[k][s]) {
+				fprintf(f, "%s\n    \"%s/%s\": %u",
+					first ? "" : ",",
+					ptw_kind_name((ptw_kind)k),
+					ptw_severity_name((ptw_severity)s),
+					e->kind_sev_count[k][s]);
+				first = 0;
+			}
 	fprintf(f, "\n  },\n  \"repeats\": {");
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
@@ -228,12 +270,27 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->suppressed[k]);
+	fprintf(f, "\n  },\n  \"known\": {");
+	for (int k = 1; k < PTW_KIND_COUNT; k++)
+		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
+			ptw_kind_name((ptw_kind)k), e->known[k]);
 	fprintf(f, "\n  },\n  \"expected\": ");
 	if (e->expect_declared || e->guest_done) {
 		fputc('{', f);
 		for (int k = 1; k < PTW_KIND_COUNT; k++)
 			fprintf(f, "%s\n    \"%s\": %" PRIu64, k > 1 ? "," : "",
 				ptw_kind_name((ptw_kind)k), e->expected[k]);
+		fprintf(f, "\n  },\n  \"expected_by_severity\": {");
+		for (int k = 1, first = 1; k < PTW_KIND_COUNT; k++)
+			for (int s = PTW_SEV_ERROR; s >= PTW_SEV_NOTE; s--)
+				if (e->expected_sev_set[k] >> s & 1) {
+					fprintf(f, "%s\n    \"%s/%s\": %" PRIu64,
+						first ? "" : ",",
+						ptw_kind_name((ptw_kind)k),
+						ptw_severity_name((ptw_severity)s),
+						e->expected_sev[k][s]);
+					first = 0;
+				}
 		fprintf(f, "\n  },\n");
 	} else {
 		fprintf(f, "null,\n");
@@ -266,12 +323,25 @@ void ptw_report_summary(ptw_engine *e, bool final)
 void ptw_report_close(ptw_engine *e)
 {
 	if (e->log) {
-		fprintf(e->log, "\nptwatch: %u finding(s)", e->findings->len);
+		fprintf(e->log, "\nptwatch: %u finding(s): %u error(s), %u "
+				"warning(s), %u note(s)",
+			e->findings->len, e->sev_count[PTW_SEV_ERROR],
+			e->sev_count[PTW_SEV_WARNING], e->sev_count[PTW_SEV_NOTE]);
 		for (int k = 1; k < PTW_KIND_COUNT; k++)
 			if (e->kind_count[k])
 				fprintf(e->log, ", %s %u",
 					ptw_kind_name((ptw_kind)k),
 					e->kind_count[k]);
+		unsigned nk = 0, ns = 0;
+		for (int k = 1; k < PTW_KIND_COUNT; k++) {
+			nk += e->known[k];
+			ns += e->suppressed[k];
+		}
+		if (nk || ns)
+			fprintf(e->log,
+				"; set aside: %u known upstream issue(s), %u "
+				"suppressed",
+				nk, ns);
 		fprintf(e->log, "; verdict %s\n", verdict(e));
 		fclose(e->log);
 		e->log = NULL;

@@ -3,11 +3,14 @@
 # under the plugin (to its /init, zram swap on, power off) with the seed
 # scenarios of guest-tests/linux (PTWATCH_SMOKE_TESTS overrides), and once
 # more on arm64 with --widen 100us. Requires that the guest's own
-# checks pass, that the run completes (no timeout, panic or QEMU error), and
-# that none of the kinds a correct kernel must never produce appears:
-# BBM_VALID_TO_VALID, STALE_TLB_ACCESS, CONTIG_MISPROGRAMMED, DATA_MISMATCH.
-# The other kinds do appear on the stock kernels, racily; each is explained in
-# docs/linux-findings.md and printed here for the record. Prints TAP.
+# checks pass, that the run completes (no timeout, panic or QEMU error),
+# that the verdict is clean (no finding of severity error once the known
+# upstream issues of docs/known-issues.txt are set aside: `ptwatch run`
+# exits 0), and that none of the kinds a correct kernel must never produce
+# appears at any severity: BBM_VALID_TO_VALID, STALE_TLB_ACCESS,
+# CONTIG_MISPROGRAMMED, DATA_MISMATCH. Warnings and notes do appear on the
+# stock kernels, racily; each class is explained in docs/linux-findings.md
+# and printed here for the record. Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The five seed scenarios by default (about 35 s on arm64, 60 s on x86-64
@@ -27,7 +30,9 @@ for run in arm64 x86_64 arm64:100us; do
 	line=$("$ROOT/scripts/ptwatch" run --arch "$arch" ${TESTS:+--tests "$TESTS"} ${widen:+--widen "$widen"} \
 		--out "$dir" --timeout 900 2>&1 | tail -n1) || rc=$?
 	why=""
-	if [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
+	if [ "$rc" = 1 ]; then
+		why="errors on a correct kernel: ${line#ptwatch: }"
+	elif [ "$rc" != 0 ]; then
 		why="ptwatch run exited $rc: $line"
 	else
 		for k in $never; do
@@ -47,7 +52,7 @@ for run in arm64 x86_64 arm64:100us; do
 		echo "not ok $n - linux $arch ${TESTS:-boot}${widen:+ --widen $widen}: $why"
 		tail -n 5 "$dir/console.log" 2>/dev/null | sed 's/^/# /'
 	fi
-	sed -n 's/.*"kind":"\([A-Z_]*\)".*,"pc_sym":"\([^"]*\)","role".*/#   \1 at \2/p' "$dir/findings.jsonl" 2>/dev/null | head -20
+	sed -n 's/.*"kind":"\([A-Z_]*\)","severity":"\([a-z]*\)".*,"pc_sym":"\([^"]*\)","role".*/#   \1 (\2) at \3/p' "$dir/findings.jsonl" 2>/dev/null | head -20
 done
 echo "1..$n"
 [ "$failed" = 0 ]

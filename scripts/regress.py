@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""ptwatch regress: does ptwatch catch real kernel bugs put back?
+
+  scripts/ptwatch regress [--bugs LIST] [--arch arm64|x86_64|all] [--runs N]
+                          [--widen DUR] [--out DIR] [--timeout S]
+
+For each bug of guest-tests/kernel-bugs/ (default: all) and each of its
+architectures, builds the kernel with the bug put back and the same kernel
+without it (scripts/build-kernel), then boots, each run a fresh boot running
+the bug's guest test under the plugin:
+  - N runs on the injected kernel,
+  - N runs on the injected kernel with --widen DUR,
+  - N runs on the kernel without the injection, with --widen DUR (the
+    baseline: the mode most likely to open the race, so the fairest test
+    that ptwatch stays quiet on a correct kernel).
+A run *detects* the bug when it has a finding of severity error, of a kind
+the patch header names under Expect:, with either side of the finding (the
+PC that triggered it, or the writer, breaker or first reader) in a function
+the header names under Symbols: (the code the bug changes and the code its
+effect passes through). Prints a table and writes DIR/regress.json.
+Exit 0 when every bug met its target (detected in at least 9 of 10 widened
+runs, scaled to N, and no baseline detection), 1 otherwise, 64 bad usage.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUGS = os.path.join(ROOT, "guest-tests", "kernel-bugs")
+ARCHES = ("arm64", "x86_64")
+
+
+def parse_header(path):
+    """Key: value lines before the diff; indented lines continue a value."""
+    hdr, key = {}, None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("--- ") or line.startswith("diff "):
+                break
+            m = re.match(r"^([A-Za-z-]+):\s*(.*)$", line)
+            if m:
+                key = m.group(1).lower()
+                hdr[key] = m.group(2).strip()
+            elif key and line.startswith("  ") and line.strip():
+                hdr[key] += " " + line.strip()
+    need = ("ptwatch-bug", "test", "expect", "symbols", "arches")
+    missing = [k for k in need if not hdr.get(k)]
+    if missing:
+        raise ValueError(f"{path}: header lacks {', '.join(missing)}")
+    split = lambda v: [x.strip() for x in v.split(",") if x.strip()]
+    return {
+        "name": hdr["ptwatch-bug"],
+        "test": hdr["test"],
+        "expect": split(hdr["expect"]),
+        "symbols": split(hdr["symbols"]),
+        "arches": split(hdr["arches"]),
+        "reintroduces": hdr.get("reintroduces", ""),
+    }
+
+
+def all_bugs():
+    return sorted(f[:-6] for f in os.listdir(BUGS) if f.endswith(".patch"))
+
+
+def sym_name(s):
+    s = s.strip("[]")
+    return re.split(r"[+\]]", s, maxsplit=1)[0]
+
+
+def matches(finding, bug):
+    if finding.get("severity", "error") != "error":
+        return False
+    if finding.get("kind") not in bug["expect"]:
+        return False
+    sides = [finding.get("pc_sym", "")]
+    if "other" in finding:
+        sides.append(finding["other"].get("pc_sym", ""))
+    names = {sym_name(s) for s in sides if s}
+    return any(n == want or n.startswith(want + ".") for n in names
+               for want in bug["symbols"])
+
+
+def build_kernel(arch, inject):
+    cmd = [os.path.join(ROOT, "scripts", "build-kernel"), arch]
+    if inject:
+        cmd += ["--inject", inject]
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"build-kernel {arch} {inject or ''} failed")
+    return r.stdout.strip().splitlines()[-1], time.time() - t0
+
+
+def one_run(arch, kdir, test, widen, out, timeout):
+    image = os.path.join(kdir, "Image" if arch == "arm64" else "bzImage")
+    cmd = [os.path.join(ROOT, "scripts", "ptwatch"), "run", "--arch", arch,
+           "--kernel", image, "--symbols", os.path.join(kdir, "System.map"),
+           "--tests", test, "--out", out, "--timeout", str(timeout)]
+    if widen:
+        cmd += ["--widen", widen]
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    secs = time.time() - t0
+    findings = []
+    try:
+        with open(os.path.join(out, "findings.jsonl"), encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    findings.append(json.loads(line))
+    except (OSError, ValueError):
+        pass
+    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    return {"rc": r.returncode, "seconds": round(secs, 1),
+            "findings": findings, "line": last}
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="ptwatch regress",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bugs", default="")
+    ap.add_argument("--arch", default="all",
+                    choices=["arm64", "x86_64", "all"])
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--widen", default="200us")
+    ap.add_argument("--out", default=os.path.join(ROOT, "ptwatch-out",
+                                                  "regress"))
+    ap.add_argument("--timeout", type=int, default=900)
+    try:
+        a = ap.parse_args()
+    except SystemExit as e:
+        return 64 if e.code else 0
+    if a.runs < 1:
+        print("ptwatch regress: --runs must be at least 1", file=sys.stderr)
+        return 64
+    names = [b for b in a.bugs.split(",") if b] or all_bugs()
+    bugs = []
+    for n in names:
+        p = os.path.join(BUGS, n + ".patch")
+        if not os.path.isfile(p):
+            print(f"ptwatch regress: no bug '{n}' (known: "
+                  f"{', '.join(all_bugs())})", file=sys.stderr)
+            return 64
+        try:
+            bugs.append(parse_header(p))
+        except ValueError as e:
+            print(f"ptwatch regress: {e}", file=sys.stderr)
+            return 64
+    arches = ARCHES if a.arch == "all" else (a.arch,)
+    os.makedirs(a.out, exist_ok=True)
+    t_start = time.time()
+    records, builds = [], {}
+    for bug in bugs:
+        for arch in arches:
+            if arch not in bug["arches"]:
+                continue
+            try:
+                kin, s_in = build_kernel(arch, bug["name"])
+                kbase, s_base = build_kernel(arch, None)
+            except RuntimeError as e:
+                print(f"ptwatch regress: {e}", file=sys.stderr)
+                return 3
+            builds[f"{arch}/{bug['name']}"] = round(s_in, 1)
+            builds[f"{arch}/baseline"] = round(s_base, 1)
+            rec = {"bug": bug["name"], "arch": arch,
+                   "expected": bug["expect"], "symbols": bug["symbols"],
+                   "test": bug["test"], "runs": a.runs, "widen": a.widen,
+                   "detected": 0, "detected_widened": 0, "guest_failed": 0,
+                   "run_failed": 0, "detected_guest_passed": 0,
+                   "baseline_runs": a.runs, "baseline_detected": 0,
+                   "baseline_errors": 0, "median_seconds_to_detect": None,
+                   "runs_detail": []}
+            detect_secs = []
+            modes = (("injected", kin, ""), ("widened", kin, a.widen),
+                     ("baseline", kbase, a.widen))
+            for mode, kdir, widen in modes:
+                for i in range(1, a.runs + 1):
+                    out = os.path.join(a.out, bug["name"], arch, mode,
+                                       f"run{i}")
+                    r = one_run(arch, kdir, bug["test"], widen, out,
+                                a.timeout)
+                    hits = [f for f in r["findings"] if matches(f, bug)]
+                    errors = [f for f in r["findings"]
+                              if f.get("severity") == "error"]
+                    det = bool(hits)
+                    rec["runs_detail"].append({
+                        "mode": mode, "run": i, "exit": r["rc"],
+                        "seconds": r["seconds"], "detected": det,
+                        "kinds": sorted({f["kind"] + "/" + f["severity"]
+                                         for f in r["findings"]}),
+                        "hit": (hits[0]["kind"] + " at " +
+                                hits[0].get("pc_sym", "")) if hits else ""})
+                    if mode == "baseline":
+                        rec["baseline_detected"] += det
+                        rec["baseline_errors"] += bool(errors)
+                    else:
+                        rec["detected" if mode == "injected"
+                            else "detected_widened"] += det
+                        if r["rc"] == 2:
+                            rec["guest_failed"] += 1
+                        elif det:
+                            rec["detected_guest_passed"] += 1
+                        if r["rc"] == 3:
+                            rec["run_failed"] += 1
+                        if det:
+                            detect_secs.append(r["seconds"])
+                    print(f"  {bug['name']:<28} {arch:<7} {mode:<9} run {i}: "
+                          f"{'DETECTED' if det else 'quiet   '} exit {r['rc']} "
+                          f"{r['seconds']:6.1f}s {rec['runs_detail'][-1]['hit']}",
+                          flush=True)
+            if detect_secs:
+                rec["median_seconds_to_detect"] = statistics.median(
+                    detect_secs)
+            need = -(-9 * a.runs // 10)  # 9 of 10, rounded up
+            rec["target_met"] = (rec["detected_widened"] >= need and
+                                 rec["baseline_detected"] == 0)
+            records.append(rec)
+    total = time.time() - t_start
+    hdr = (f"{'bug':<28} {'arch':<7} {'runs':>4} {'det':>4} {'det+w':>5} "
+           f"{'guestfail':>9} {'det,guest ok':>12} {'base det':>8} "
+           f"{'base err':>8} {'median s':>8} target")
+    print()
+    print(hdr)
+    for r in records:
+        med = r["median_seconds_to_detect"]
+        print(f"{r['bug']:<28} {r['arch']:<7} {r['runs']:>4} "
+              f"{r['detected']:>4} {r['detected_widened']:>5} "
+              f"{r['guest_failed']:>9} {r['detected_guest_passed']:>12} "
+              f"{r['baseline_detected']:>8} {r['baseline_errors']:>8} "
+              f"{med if med is not None else '-':>8} "
+              f"{'met' if r['target_met'] else 'MISSED'}")
+    print(f"\nmachine time {total:.0f} s; logs in {a.out}")
+    doc = {"tool": "ptwatch regress", "runs": a.runs, "widen": a.widen,
+           "machine": f"{os.cpu_count()} cores", "seconds": round(total),
+           "kernel_build_seconds": builds, "records": records}
+    with open(os.path.join(a.out, "regress.json"), "w",
+              encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    return 0 if records and all(r["target_met"] for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
