@@ -34,7 +34,7 @@ def verdict(summary_path, fail_on):
     if known or supp:
         aside = []
         if known:
-            aside.append(f"{known} known upstream issue(s) (docs/known-issues.txt; --no-known shows them)")
+            aside.append(f"{known} finding(s) of known upstream issues (docs/known-issues.txt; --no-known shows them)")
         if supp:
             aside.append(f"{supp} suppressed (--suppress)")
         text += "; set aside: " + ", ".join(aside)

@@ -50,6 +50,8 @@ typedef struct {
 	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
 
+static void miss_describe(const ptw_break *b, char *buf, size_t n);
+
 /* A window read whose severity waits for the reader's next move. */
 typedef struct {
 	ptw_finding f;
@@ -807,7 +809,8 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			const char *why = bbm_change_reason(e, b->old_desc, new,
 							    t->level);
 			if (why && b->need) {
-				char d[320];
+				char d[512], miss[200];
+				miss_describe(b, miss, sizeof(miss));
 				snprintf(d, sizeof(d),
 					 "entry made valid again while the "
 					 "old translation may still be cached "
@@ -815,13 +818,13 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 					 "vcpus 0x%" PRIx64
 					 " since the break by vcpu %u at pc "
 					 "0x%" PRIx64 "%s); the new "
-					 "descriptor differs: %s",
+					 "descriptor differs: %s%s",
 					 b->need, b->cpu, b->when.pc,
 					 b->inflight ? ", a TLBI was issued "
 						       "but not completed by "
 						       "a DSB"
 						     : "",
-					 why);
+					 why, miss);
 				/* a broadcast TLBI covering every CPU
 				 * that needs it is in flight, issued by
 				 * other CPUs than the maker: arm64
@@ -988,16 +991,67 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	r->ahead = ahead;
 }
 
+enum {
+	MISS_NONE,
+	MISS_BEFORE_DSB,
+	MISS_ASID,
+	MISS_VA,
+	MISS_LOCAL,
+};
+
+static void miss_describe(const ptw_break *b, char *buf, size_t n)
+{
+	static const char *const why[] = {
+		[MISS_BEFORE_DSB] = "it was issued before a DSB completed the "
+				    "store of the invalid entry, so a walk "
+				    "could still refill the old entry",
+		[MISS_ASID] = "it named another ASID than the entry's "
+			      "non-global one",
+		[MISS_VA] = "it named another VA",
+		[MISS_LOCAL] = "it was local (not broadcast) while other CPUs "
+			       "may hold the entry",
+	};
+	if (b->miss_why == MISS_NONE || b->miss_why > MISS_LOCAL)
+		buf[0] = 0;
+	else
+		snprintf(buf, n, "; the TLBI at pc 0x%" PRIx64
+				 " did not count: %s",
+			 b->miss_pc, why[b->miss_why]);
+}
+
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		    uint64_t targets)
 {
 	bool local = targets == (1ULL << c->cpu);
 	for (guint i = 0; i < e->unclean->len; i++) {
 		ptw_break *b = g_ptr_array_index(e->unclean, i);
-		if (!ptw_scope_covers(s, b->va,
-				      1ULL << ptw_entry_shift(e, b->level),
-				      b->global, b->asid))
+		uint64_t size = 1ULL << ptw_entry_shift(e, b->level);
+		if (!ptw_scope_covers(s, b->va, size, b->global, b->asid)) {
+			/* say why, when the TLBI looks meant for this entry:
+			 * its VA with another ASID, or the breaker's own TLBI
+			 * by VA of another page */
+			inval_scope any = *s;
+			any.by_asid = false;
+			if (ptw_scope_covers(&any, b->va, size, b->global, 0)) {
+				b->miss_why = MISS_ASID;
+				b->miss_pc = c->pc;
+			} else if (s->by_va && c->cpu == b->cpu) {
+				b->miss_why = MISS_VA;
+				b->miss_pc = c->pc;
+			}
 			continue;
+		}
+		if (!b->stored) {
+			/* store-invalid; TLBI; DSB: the walker may still see
+			 * the old entry after the TLBI and refill the TLB */
+			b->miss_why = MISS_BEFORE_DSB;
+			b->miss_pc = c->pc;
+			continue;
+		}
+		if (local && (b->need & ~targets)) {
+			b->miss_why = MISS_LOCAL;
+			b->miss_pc = c->pc;
+		}
 		b->inflight |= targets & b->need;
 		b->issuers |= 1ULL << c->cpu;
 		if (local)
@@ -1012,6 +1066,12 @@ static bool dsb_full(unsigned crm)
 
 void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 {
+	/* any DSB (ST included) completes the breaker's invalid store */
+	for (guint i = 0; i < e->unclean->len; i++) {
+		ptw_break *b = g_ptr_array_index(e->unclean, i);
+		if (b->cpu == c->cpu)
+			b->stored = true;
+	}
 	if (!dsb_full(crm))
 		return; /* ST/LD variants do not complete TLB maintenance */
 	bool nsh = crm == 0x7;

@@ -74,6 +74,10 @@ typedef struct {
 	unsigned cpu; /* the breaker */
 	ptw_ctx when;
 	uint64_t need;	   /* CPUs that may still hold the old entry */
+	bool stored;	   /* the breaker ran a DSB since the break: the
+			      invalid entry is visible, a TLBI can count */
+	uint8_t miss_why;  /* the last TLBI that did not count, and why */
+	uint64_t miss_pc;
 	uint64_t inflight; /* invalidated by TLBIs not yet completed */
 	uint64_t issuers;  /* CPUs that issued those TLBIs */
 	bool local_inflight;

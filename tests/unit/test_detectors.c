@@ -2,6 +2,8 @@
 /* Detectors on synthetic arm64 and x86-64 event streams: the per-entry BBM
  * automaton, window reads, units and partial unmaps, contiguous groups,
  * PTE ABA, tracked data. */
+#include <string.h>
+
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -37,17 +39,27 @@ static void setup(fake_guest *g)
 	}
 }
 
-static void tlbi(fake_guest *g, unsigned cpu, unsigned crm, uint64_t va,
-		 uint64_t asid)
+static void dsb(fake_guest *g, unsigned cpu, unsigned crm)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_arm64_dsb(g->e, &c, crm);
+}
+
+/* TLBI VAE1(IS) alone */
+static void tlbi_raw(fake_guest *g, unsigned cpu, unsigned crm, uint64_t va,
+		     uint64_t asid)
 {
 	ptw_ctx c = fake_ctx(g, cpu);
 	ptw_ev_arm64_tlbi(g->e, &c, 0, crm, 1, (va >> 12) | (asid << 48));
 }
 
-static void dsb(fake_guest *g, unsigned cpu, unsigned crm)
+/* as Linux's __flush_tlb_page(): dsb(ishst) to complete the page-table
+ * stores, then the TLBI */
+static void tlbi(fake_guest *g, unsigned cpu, unsigned crm, uint64_t va,
+		 uint64_t asid)
 {
-	ptw_ctx c = fake_ctx(g, cpu);
-	ptw_ev_arm64_dsb(g->e, &c, crm);
+	dsb(g, cpu, 0xa);
+	tlbi_raw(g, cpu, crm, va, asid);
 }
 
 static void pt_load(fake_guest *g, unsigned cpu, uint64_t pa)
@@ -122,6 +134,34 @@ static void mbi_batched_flush_is_warning(void)
 	fake_fini(&g);
 }
 
+/* store-invalid; TLBI; DSB; DSB; store-new: the TLBI came before a DSB
+ * completed the invalid store, so a walk could refill the old entry after
+ * it: it does not count. With the DSB first (Linux's dsb(ishst)) it does. */
+static void mbi_tlbi_before_dsb(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	tlbi_raw(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE, PTW_SEV_ERROR),
+		 1);
+	CHECK(strstr(ptw_finding_get(g.e, 0)->detail,
+		     "did not count: it was issued before a DSB completed") !=
+	      NULL);
+	fake_fini(&g);
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	dsb(&g, 0, 0xa);
+	tlbi_raw(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
 static void mbi_ok_with_completed_tlbi(void)
 {
 	fake_guest g;
@@ -143,6 +183,8 @@ static void mbi_wrong_asid_and_local(void)
 	dsb(&g, 0, 0xb);
 	pt_store(&g, 0, L3, PAGE(PAGE_B));
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 1);
+	CHECK(strstr(ptw_finding_get(g.e, 0)->detail,
+		     "did not count: it named another ASID") != NULL);
 	/* a local TLBI + DSB NSH leaves cpu 1 holding the entry */
 	pt_store(&g, 0, L3, 0);
 	tlbi(&g, 0, TLBI_LOCAL, VA, ASID);
@@ -608,6 +650,7 @@ int main(void)
 	RUN(mbi_without_tlbi);
 	RUN(mbi_tlbi_not_completed);
 	RUN(mbi_ok_with_completed_tlbi);
+	RUN(mbi_tlbi_before_dsb);
 	RUN(mbi_wrong_asid_and_local);
 	RUN(remake_same_descriptor_is_fine);
 	RUN(mbi_batched_flush_is_warning);
