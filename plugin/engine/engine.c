@@ -1183,12 +1183,25 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 		bool g4k = i ? tg == 2 : tg == 0;
 		int start;
 		unsigned nent;
-		if (!epd && !g4k)
-			ptw_warn(e, "granule",
-				 "vcpu %u TTBR%d uses a granule other than "
-				 "4K (TG=%u): not tracked",
-				 cpu, i, tg);
-		else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
+		if (!epd && !g4k) {
+			/* once per half and TG value, and only for a half in
+			 * use: a guest that never loads TTBR1 may leave TG1 at
+			 * a reserved value (a warning on every TTBR0 switch
+			 * before) */
+			unsigned bit = i * 4 + tg;
+			bool reserved = i ? tg == 0 : tg == 3;
+			if (cs->ttbr[i] != 0 && !(e->granule_warned >> bit & 1)) {
+				e->granule_warned |= 1u << bit;
+				ptw_warn(e, "granule",
+					 "vcpu %u TTBR%d (0x%" PRIx64
+					 ") uses %s (TCR_EL1.TG%d=%u): its "
+					 "tables are not tracked",
+					 cpu, i, cs->ttbr[i],
+					 reserved ? "a reserved granule"
+						  : "a granule other than 4K",
+					 i, tg);
+			}
+		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
 			uint64_t pa = ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
 			uint64_t va_base = i ? ~0ULL << (64 - tsz) : 0;
 			want = root_get(e, cpu, pa, start, nent, va_base,

@@ -169,6 +169,7 @@ struct ptw_engine {
 	bool lpa2;	/* arm64 TCR_EL1.DS */
 	uint64_t mair;	/* arm64 MAIR_EL1 */
 	int bbm_level;	/* arm64 ID_AA64MMFR2_EL1.BBM, -1 unknown */
+	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
 	GHashTable *tables;	/* pa -> ptw_table* */
 	GPtrArray *roots;	/* root tables */

@@ -406,6 +406,28 @@ static void client_expectations(void)
 	fake_fini(&g);
 }
 
+/* TG1 left at its reserved value 0 with EPD1 clear: no warning while TTBR1
+ * is unused, however often TTBR0 switches; once TTBR1 is loaded, one
+ * warning, however often it switches again. */
+static void reserved_tg1_warns_once(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	uint64_t tcr = 16ULL | (1ULL << 36); /* EPD1 clear, TG1 = 0 */
+	sysreg(&g, 0, PTW_REG_ARM_TCR, tcr);
+	for (int i = 0; i < 1000; i++)
+		sysreg(&g, 0, PTW_REG_ARM_TTBR0,
+		       L0 | ((uint64_t)(ASID + (i & 1)) << 48));
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 0);
+	sysreg(&g, 0, PTW_REG_ARM_TTBR1, L0);
+	for (int i = 0; i < 1000; i++)
+		sysreg(&g, 0, PTW_REG_ARM_TTBR0,
+		       L0 | ((uint64_t)(ASID + (i & 1)) << 48));
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 1);
+	CHECK_EQ(ptw_table_count(g.e), 4); /* TTBR0's tables still tracked */
+	fake_fini(&g);
+}
+
 int main(void)
 {
 	RUN(discovers_tables_from_root);
@@ -428,5 +450,6 @@ int main(void)
 	RUN(lpa2_52bit_root);
 	RUN(cold_root_rewritten_unseen);
 	RUN(client_expectations);
+	RUN(reserved_tg1_warns_once);
 	TAP_DONE();
 }
