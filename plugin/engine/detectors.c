@@ -29,6 +29,10 @@
  * re-check under the PTE lock, contpte_ptep_get_lockless()'s retry). */
 #define WR_WINDOW 2000000ULL
 #define MAX_WR 1024 /* pending window reads per reader CPU */
+/* a reader restarts its walk of a block when it reads again an entry of
+ * the block that it read at most this many instructions before its read in
+ * the window (contpte_ptep_get_lockless(): 16 loads and a retry) */
+#define RESTART_WINDOW 4096ULL
 /* A break is a transient window (contpte fold/unfold, mprotect's
  * modify_prot_start/commit, COW's clear-flush-set) while its breaker writes
  * no page-table entry outside the entry's group (its unit, or the aligned 16
@@ -52,11 +56,17 @@ typedef struct {
 
 static void miss_describe(const ptw_break *b, char *buf, size_t n);
 
-/* A window read whose severity waits for the reader's next move. */
+/* A CPU's load of an entry inside another CPU's break. Its severity waits
+ * for the reader's next moves and for the break to close (window_read_*). */
 typedef struct {
-	ptw_finding f;
-	uint64_t pte_pa;
-	uint64_t lower; /* the reader's returns to user at its read */
+	ptw_finding f;	/* ctx: the read; other: the break */
+	uint64_t pte_pa, tpa;
+	unsigned gbase, gn; /* the break's group in table tpa */
+	uint64_t seq;	    /* the break's serial */
+	uint64_t lower;	    /* the reader's returns to user at its read */
+	bool made;	    /* the breaker made the entry again (transient) */
+	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
+	char how[160];
 } window_read;
 
 /* A pass that took down part of a unit while other entries of it were in
@@ -684,100 +694,177 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 /* ------------------------------------------------------------------ */
 /* window reads: a note when the reader re-validates, else an error */
 
-static void window_read_resolve(ptw_engine *e, window_read *w,
-				ptw_severity sev, const char *why,
-				const char *how)
-{
-	size_t n = strlen(w->f.detail);
-	snprintf(w->f.detail + n, sizeof(w->f.detail) - n, "; %s", how);
-	w->f.severity = sev;
-	w->f.severity_why = why;
-	e->stats[sev == PTW_SEV_NOTE ? ST_WINDOW_READS_REVALIDATED
-				     : ST_WINDOW_READS_UNCHECKED]++;
-	ptw_report_finding(e, &w->f);
-}
-
 static const char wr_error[] =
 	"the reader left without loading the entry again: it acted on the "
 	"transient value (seed 001: page_vma_mapped_walk() skipping a none "
 	"entry)";
-static const char wr_note[] = "the reader loaded the entry again after the "
-			      "window closed (a re-check, such as under the "
-			      "PTE lock): benign by design";
+static const char wr_note[] = "the reader re-checked after its read in the "
+			      "window (loaded the entry again, as under the "
+			      "PTE lock, or restarted its walk of the block): "
+			      "benign by design";
 
-/* The break b is made again: each CPU that read the entry inside it gets
- * a pending window read, decided by its next moves (window_reads_check). */
-static void window_reads_defer(ptw_engine *e, ptw_break *b, ptw_table *t,
-			       uint64_t va, uint64_t new, uint64_t dur)
+static void window_read_report(ptw_engine *e, window_read *w)
 {
-	for (unsigned i = 0; i < b->nrd; i++) {
-		GArray *a = e->wr[b->rd[i].cpu];
-		if (a->len >= MAX_WR) {
-			window_read *o = &g_array_index(a, window_read, 0);
-			window_read_resolve(e, o, PTW_SEV_ERROR, wr_error,
-					    "not decided: too many pending "
-					    "window reads on this vcpu");
-			g_array_remove_index(a, 0);
-		}
-		window_read w = { 0 };
-		w.pte_pa = b->pte_pa;
-		w.lower = b->rd_lower[i];
-		ptw_finding *f = &w.f;
-		f->kind = PTW_KIND_BBM_WINDOW_READ;
-		f->ctx = b->rd[i];
-		f->role = "reader in the window";
-		f->has_other = true;
-		f->other = b->when;
-		f->other_role = "broken by";
-		f->pte_pa = b->pte_pa;
-		f->va = va;
-		f->level = t->level;
-		f->old_desc = b->old_desc;
-		f->new_desc = new;
-		snprintf(f->detail, sizeof(f->detail),
-			 "vcpu %u loaded this entry at pc 0x%" PRIx64
-			 " icount %" PRIu64
-			 " while it was transiently invalid inside vcpu %u's "
-			 "break (opened at pc 0x%" PRIx64 " icount %" PRIu64
-			 ", made again %" PRIu64
-			 " instructions later); readers 0x%" PRIx64,
-			 b->rd[i].cpu, b->rd[i].pc, b->rd[i].icount, b->cpu,
-			 b->when.pc, b->when.icount, dur, b->readers);
-		g_array_append_val(a, w);
-	}
+	size_t n = strlen(w->f.detail);
+	snprintf(w->f.detail + n, sizeof(w->f.detail) - n, "; %s", w->how);
+	w->f.severity = w->decided;
+	w->f.severity_why = w->decided == PTW_SEV_NOTE ? wr_note : wr_error;
+	e->stats[w->decided == PTW_SEV_NOTE ? ST_WINDOW_READS_REVALIDATED
+					    : ST_WINDOW_READS_UNCHECKED]++;
+	ptw_report_finding(e, &w->f);
 }
 
-/* cpu c loads the entry at pte_pa: decide its pending window reads */
-static void window_reads_check(ptw_engine *e, const ptw_ctx *c,
-			       uint64_t pte_pa)
+/* decide w; reported (and to be removed: true) once the break was made */
+static bool window_read_decide(ptw_engine *e, window_read *w,
+			       ptw_severity sev, const char *how)
+{
+	if (w->decided == PTW_SEV_NONE) {
+		w->decided = sev;
+		g_strlcpy(w->how, how, sizeof(w->how));
+	}
+	if (!w->made)
+		return false;
+	window_read_report(e, w);
+	return true;
+}
+
+/* cpu c read entry idx of t (value: in b's window when b != NULL): create
+ * or decide its window reads. Called before the read updates e->aba. */
+static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			      unsigned idx, const ptw_break *b)
 {
 	GArray *a = e->wr[c->cpu];
+	uint64_t pte_pa = t->pa + idx * 8ULL;
 	uint64_t lower = e->lower_entries[c->cpu];
+	bool have = false;
 	for (guint i = 0; i < a->len;) {
 		window_read *w = &g_array_index(a, window_read, i);
 		char how[160];
-		if (w->lower != lower) {
-			window_read_resolve(e, w, PTW_SEV_ERROR, wr_error,
-					    "the reader returned to user mode "
-					    "without loading the entry again");
-		} else if (c->icount - w->f.ctx.icount > WR_WINDOW) {
-			snprintf(how, sizeof(how),
-				 "the reader did not load the entry again "
-				 "within %llu of its instructions",
-				 (unsigned long long)WR_WINDOW);
-			window_read_resolve(e, w, PTW_SEV_ERROR, wr_error, how);
-		} else if (w->pte_pa == pte_pa) {
-			snprintf(how, sizeof(how),
-				 "re-validated: the reader loaded it again at "
-				 "pc 0x%" PRIx64 ", %" PRIu64
-				 " instructions after its read in the window",
-				 c->pc, c->icount - w->f.ctx.icount);
-			window_read_resolve(e, w, PTW_SEV_NOTE, wr_note, how);
-		} else {
-			i++;
+		bool done = false;
+		const ptw_break *wb;
+		if (!w->made && (!(wb = break_get(e, w->pte_pa)) ||
+				 wb->seq != w->seq)) {
+			/* the break went away without a transient make (an
+			 * unmap, a table freed): it was no window */
+			g_array_remove_index(a, i);
 			continue;
 		}
-		g_array_remove_index(a, i);
+		if (b && w->seq == b->seq && w->pte_pa == pte_pa) {
+			have = true; /* read again inside the same window */
+		} else if (w->lower != lower) {
+			done = window_read_decide(
+				e, w, PTW_SEV_ERROR,
+				"the reader returned to user mode without "
+				"loading the entry again");
+		} else if (c->icount - w->f.ctx.icount > WR_WINDOW) {
+			snprintf(how, sizeof(how),
+				 "the reader did not load the entry again within "
+				 "%llu of its instructions",
+				 (unsigned long long)WR_WINDOW);
+			done = window_read_decide(e, w, PTW_SEV_ERROR, how);
+		} else if (w->pte_pa == pte_pa && w->made) {
+			snprintf(how, sizeof(how),
+				 "re-validated: the reader loaded it again at pc "
+				 "0x%" PRIx64 ", %" PRIu64
+				 " instructions after its read in the window",
+				 c->pc, c->icount - w->f.ctx.icount);
+			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
+		} else if (t->pa == w->tpa && idx >= w->gbase &&
+			   idx < w->gbase + w->gn && w->pte_pa != pte_pa) {
+			/* another entry of the group, which this CPU had read
+			 * just before its read in the window: it restarted its
+			 * walk of the block (contpte_ptep_get_lockless()'s
+			 * retry), so the transient value was not used. A
+			 * forward scan (page_vma_mapped_walk()) reads each
+			 * entry once. */
+			uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
+			aba_read *r = g_hash_table_lookup(e->aba, &key);
+			if (r && r->lower_entries == lower &&
+			    r->icount < w->f.ctx.icount &&
+			    w->f.ctx.icount - r->icount <= RESTART_WINDOW) {
+				snprintf(how, sizeof(how),
+					 "re-validated: the reader restarted its "
+					 "walk of the block at pc 0x%" PRIx64
+					 " (read an entry of it again)",
+					 c->pc);
+				done = window_read_decide(e, w, PTW_SEV_NOTE,
+							  how);
+			}
+		}
+		if (done)
+			g_array_remove_index(a, i);
+		else
+			i++;
+	}
+	if (!b || have)
+		return;
+	if (a->len >= MAX_WR) {
+		/* the oldest undecided read: decided as not re-validated */
+		window_read *o = &g_array_index(a, window_read, 0);
+		if (window_read_decide(e, o, PTW_SEV_ERROR,
+				       "not decided: too many pending window "
+				       "reads on this vcpu") ||
+		    !o->made)
+			g_array_remove_index(a, 0);
+	}
+	window_read w = { 0 };
+	w.pte_pa = pte_pa;
+	w.tpa = b->tpa;
+	w.gbase = b->group_base;
+	w.gn = b->group_n;
+	w.seq = b->seq;
+	w.lower = lower;
+	ptw_finding *f = &w.f;
+	f->kind = PTW_KIND_BBM_WINDOW_READ;
+	f->ctx = *c;
+	f->role = "reader in the window";
+	f->has_other = true;
+	f->other = b->when;
+	f->other_role = "broken by";
+	f->pte_pa = pte_pa;
+	f->va = b->va;
+	f->level = b->level;
+	f->old_desc = b->old_desc;
+	g_array_append_val(a, w);
+}
+
+/* break b closed: made again transiently (made: true) or not a window */
+static void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
+			       uint64_t new, uint64_t dur)
+{
+	for (unsigned cpu = 0; cpu < e->cfg.ncpus; cpu++) {
+		if (!(b->readers >> cpu & 1))
+			continue;
+		GArray *a = e->wr[cpu];
+		for (guint i = 0; i < a->len;) {
+			window_read *w = &g_array_index(a, window_read, i);
+			if (w->seq != b->seq) {
+				i++;
+				continue;
+			}
+			if (made) {
+				w->made = true;
+				w->f.new_desc = new;
+				snprintf(w->f.detail, sizeof(w->f.detail),
+					 "vcpu %u loaded this entry at pc "
+					 "0x%" PRIx64 " icount %" PRIu64
+					 " while it was transiently invalid "
+					 "inside vcpu %u's break (opened at pc "
+					 "0x%" PRIx64 " icount %" PRIu64
+					 ", made again %" PRIu64
+					 " instructions later); readers "
+					 "0x%" PRIx64,
+					 cpu, w->f.ctx.pc, w->f.ctx.icount,
+					 b->cpu, b->when.pc, b->when.icount,
+					 dur, b->readers);
+				if (w->decided == PTW_SEV_NONE) {
+					i++;
+					continue;
+				}
+				window_read_report(e, w);
+			}
+			g_array_remove_index(a, i);
+		}
 	}
 }
 
@@ -864,8 +951,8 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				e->stats[ST_BREAK_LONGEST] = dur;
 			if (transient)
 				suspect_release(e, b, c, true);
-			if (b->readers && transient)
-				window_reads_defer(e, b, t, va, new, dur);
+			if (b->readers)
+				window_reads_close(e, b, transient, new, dur);
 			if (b->readers && transient)
 				e->stats[ST_BREAKS_OBSERVED]++;
 			break_remove(e, b);
@@ -914,8 +1001,13 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    unsigned idx, uint64_t value)
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
-	if (e->wr[c->cpu]->len)
-		window_reads_check(e, c, pte_pa);
+	ptw_break *wb = break_get(e, pte_pa);
+	bool in_window =
+		wb && wb->cpu != c->cpu &&
+		ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
+		!ptw_linux_present_invalid(e->cfg.arch, value);
+	if (in_window || e->wr[c->cpu]->len)
+		window_reads_load(e, c, t, idx, in_window ? wb : NULL);
 	ptw_break *b = break_get(e, pte_pa);
 	/* a reader of a present-invalid entry (pmdp_invalidate()) still sees
 	 * the page: Linux keeps it "present" for exactly those readers */
@@ -925,10 +1017,6 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		if (!b->readers) {
 			b->first_reader = c->cpu;
 			b->first_read = *c;
-		}
-		if (!(b->readers & (1ULL << c->cpu)) && b->nrd < 4) {
-			b->rd[b->nrd] = *c;
-			b->rd_lower[b->nrd++] = e->lower_entries[c->cpu];
 		}
 		b->readers |= 1ULL << c->cpu;
 	}
@@ -1128,12 +1216,14 @@ void det_finish(ptw_engine *e)
 {
 	for (unsigned i = 0; i < PTW_MAX_CPUS; i++) {
 		GArray *a = e->wr[i];
-		for (guint j = 0; a && j < a->len; j++)
-			window_read_resolve(
-				e, &g_array_index(a, window_read, j),
-				PTW_SEV_ERROR, wr_error,
-				"the reader had not loaded the entry again "
-				"when the run ended");
+		for (guint j = 0; a && j < a->len; j++) {
+			window_read *w = &g_array_index(a, window_read, j);
+			if (w->made) /* an open window at the end: no window */
+				window_read_decide(e, w, PTW_SEV_ERROR,
+						   "the reader had not loaded "
+						   "the entry again when the "
+						   "run ended");
+		}
 		if (a)
 			g_array_set_size(a, 0);
 	}

@@ -760,8 +760,24 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		     unsigned idx, uint64_t va, const ptw_desc *dold,
 		     uint64_t old, uint64_t new)
 {
+	/* only CPUs that may cache the old translation can use it stale: the
+	 * record is retired when each of them has invalidated (on x86, every
+	 * CPU of a shootdown flushes itself: INVLPG, a CR3 write without
+	 * NOFLUSH, INVPCID, a CR4.PGE toggle). A CPU that never loaded the
+	 * root cannot hold it: with every CPU in 'need', a process that ran on
+	 * one CPU left records no other CPU ever retired, until evicted. */
+	uint64_t need = ptw_may_hold(e, t, va);
+	if (!need)
+		return;
 	if ((unsigned)e->npending >= e->cfg.max_pending) {
 		e->stats[ST_PENDING_OVERFLOW]++;
+		if (e->stats[ST_PENDING_OVERFLOW] == 1)
+			ptw_warn(e, "pending-evicted",
+				 "more than %u stale-TLB records pending: the "
+				 "oldest are evicted (counted in "
+				 "pending_records_evicted); a stale access "
+				 "through an evicted record is missed",
+				 e->cfg.max_pending);
 		pend_free(e, e->pend_head);
 	}
 	ptw_pending *p = g_new0(ptw_pending, 1);
@@ -776,7 +792,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	else
 		p->global = ((old >> 8) & 1) && ((e->cpu[c->cpu].cr4 >> 7) & 1);
 	p->changer = c->cpu;
-	p->need = e->all_cpus;
+	p->need = need;
 	p->when = *c;
 	p->pte_pa = t->pa + idx * 8;
 	p->level = t->level;

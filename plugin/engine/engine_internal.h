@@ -84,11 +84,6 @@ typedef struct {
 	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
 	unsigned first_reader;
 	ptw_ctx first_read;
-	/* the first read of up to PTW_BREAK_READERS reader CPUs, and the
-	 * reader's returns to user so far at that read */
-	unsigned nrd;
-	ptw_ctx rd[4];
-	uint64_t rd_lower[4];
 	uint64_t seq;
 	uint64_t suspect; /* a partial-unit pass skipped this entry */
 	bool unclean_listed; /* in ptw_engine.unclean */

@@ -269,6 +269,64 @@ static void window_read_transient(void)
 	fake_fini(&g);
 }
 
+/* Two readers of a block under cpu 0's break of entries 0..3 (a contpte
+ * unfold): a lockless getter that read entry 1, then entry 0 in the window,
+ * and restarts by reading entry 1 again re-validated (note); a forward scan
+ * that reads entries 0..2 in the window and entry 3 after the make, then
+ * returns to user, acted on what it read (errors, seed 001). */
+static void window_read_restart_and_scan(void)
+{
+	fake_guest g;
+	setup(&g);
+	for (unsigned i = 1; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, PAGE(PAGE_A + i * 4096));
+	pt_load(&g, 1, L3 + 8); /* contpte_ptep_get_lockless: orig entry */
+	for (unsigned i = 0; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, 0);
+	pt_load(&g, 1, L3);	/* entry 0 invalid: retry */
+	pt_load(&g, 1, L3 + 8); /* the retry reads the orig entry again */
+	for (unsigned i = 0; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, PAGE(PAGE_A + i * 4096));
+	/* the orig entry read invalid on the retry is returned to the
+	 * caller, which re-checks it under the PTL */
+	pt_load(&g, 1, L3 + 8);
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load(&g, 1, L2);
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_NOTE), 2);
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_ERROR), 0);
+	fake_fini(&g);
+
+	setup(&g);
+	for (unsigned i = 1; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, PAGE(PAGE_A + i * 4096));
+	for (unsigned i = 0; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, 0);
+	for (unsigned i = 0; i < 3; i++)
+		pt_load(&g, 1, L3 + i * 8); /* page_vma_mapped_walk: none */
+	for (unsigned i = 0; i < 4; i++)
+		pt_store(&g, 0, L3 + i * 8, PAGE(PAGE_A + i * 4096));
+	pt_load(&g, 1, L3 + 3 * 8); /* present: takes the PTL from here */
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load(&g, 1, L2);
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_ERROR), 3);
+	CHECK_EQ(ptw_stat(g.e, "window_reads_not_revalidated"), 3);
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_NOTE), 0);
+	fake_fini(&g);
+
+	/* a reader that returned to user while the window was still open,
+	 * then the break is made: an error; a break that is never made
+	 * again (an unmap) is no window at all */
+	setup(&g);
+	pt_store(&g, 0, L3, 0);
+	pt_load(&g, 1, L3);
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load(&g, 1, L2);
+	CHECK_EQ(n(&g, PTW_KIND_BBM_WINDOW_READ), 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_ERROR), 1);
+	fake_fini(&g);
+}
+
 static void window_read_not_transient(void)
 {
 	fake_guest g;
@@ -656,6 +714,7 @@ int main(void)
 	RUN(mbi_batched_flush_is_warning);
 	RUN(window_read_transient);
 	RUN(window_read_not_transient);
+	RUN(window_read_restart_and_scan);
 	RUN(partial_unit_unmap);
 	RUN(unit_negatives);
 	RUN(contig_groups);
