@@ -17,7 +17,8 @@ A run *detects* the bug when it has a finding of severity error, of a kind
 the patch header names under Expect:, with either side of the finding (the
 PC that triggered it, or the writer, breaker or first reader) in a function
 the header names under Symbols: (the code the bug changes and the code its
-effect passes through). Prints a table and writes DIR/regress.json.
+effect passes through). Cmdline: in the header adds kernel arguments (such
+as PTW_ONLY=scenario PTW_BUDGET=ms, which reach the guest test). Prints a table and writes DIR/regress.json.
 Exit 0 when every bug met its target (detected in at least 9 of 10 widened
 runs, scaled to N, and no baseline detection), 1 otherwise, 64 bad usage.
 """
@@ -60,6 +61,7 @@ def parse_header(path):
         "symbols": split(hdr["symbols"]),
         "arches": split(hdr["arches"]),
         "reintroduces": hdr.get("reintroduces", ""),
+        "cmdline": hdr.get("cmdline", ""),
     }
 
 
@@ -96,13 +98,15 @@ def build_kernel(arch, inject):
     return r.stdout.strip().splitlines()[-1], time.time() - t0
 
 
-def one_run(arch, kdir, test, widen, out, timeout):
+def one_run(arch, kdir, test, cmdline, widen, out, timeout):
     image = os.path.join(kdir, "Image" if arch == "arm64" else "bzImage")
     cmd = [os.path.join(ROOT, "scripts", "ptwatch"), "run", "--arch", arch,
            "--kernel", image, "--symbols", os.path.join(kdir, "System.map"),
            "--tests", test, "--out", out, "--timeout", str(timeout)]
     if widen:
         cmd += ["--widen", widen]
+    if cmdline:
+        cmd += ["--cmdline", cmdline]
     t0 = time.time()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
@@ -183,8 +187,8 @@ def main():
                 for i in range(1, a.runs + 1):
                     out = os.path.join(a.out, bug["name"], arch, mode,
                                        f"run{i}")
-                    r = one_run(arch, kdir, bug["test"], widen, out,
-                                a.timeout)
+                    r = one_run(arch, kdir, bug["test"], bug["cmdline"],
+                                widen, out, a.timeout)
                     hits = [f for f in r["findings"] if matches(f, bug)]
                     errors = [f for f in r["findings"]
                               if f.get("severity") == "error"]

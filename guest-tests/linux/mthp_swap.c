@@ -9,9 +9,19 @@
  * loops MADV_PAGEOUT over it (whole region, one folio at a time, and ranges
  * straddling folio boundaries so that the kernel splits them) while two
  * threads fault the same pages back in, in the same order, and check them.
- * A last scenario makes the 64 KiB region cold (MADV_COLD) and has a memory
+ * A scenario makes the 64 KiB region cold (MADV_COLD) and has a memory
  * hog child push it out by reclaim, in a memory cgroup whose limit bounds the
- * work, while the readers run. All data is checked in full at the end.
+ * work, while the readers run. The last one works on one 64 KiB folio: a
+ * thread faults it in afresh (MADV_DONTNEED, refill), pages it out
+ * (MADV_PAGEOUT, under the mmap lock for reading) and reads it back, again
+ * and again, while another thread zaps the folio's last page and writes it
+ * again (MADV_DONTNEED of one page, also under the read lock: on arm64 that
+ * unfolds the contpte block, contpte_convert() clearing all 16 entries from
+ * the first, invalidating and writing them again). Reclaim's try_to_unmap()
+ * must not see those entries none and unmap the folio from the middle (seed
+ * 001: TTU_SYNC). (mprotect() would not race: it takes the mmap lock for
+ * writing.) The last page changes by design and is neither tracked nor
+ * checked; all other data is checked in every round and at the end.
  *
  * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (256).
  */
@@ -22,6 +32,7 @@
 struct mthp_arg {
 	unsigned kb;
 	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
+	bool mprotect; /* a third thread flips each folio's first page */
 };
 
 struct mthp {
@@ -39,6 +50,8 @@ struct mthp {
 	size_t max_swapped;
 	long iters;
 	double deadline;
+	bool mprotect;
+	long flips;
 };
 
 static void record_error(struct mthp *m, int thread, size_t page,
@@ -59,6 +72,8 @@ static void *reader(void *arg)
 	int idx = (int)(intptr_t)((void **)arg)[1];
 	size_t wpp = ptw_pagesize / 8;
 	ptw_gate_wait(&m->gate);
+	if (m->mprotect)
+		return NULL; /* the pageout thread refills and checks */
 	while (!ptw_gate_stopped(&m->gate)) {
 		for (size_t k = 0; k < m->npages; k++) {
 			/* readers 0 and 1 walk the same way, so they fault
@@ -72,7 +87,7 @@ static void *reader(void *arg)
 			/* reader 0 also stores the value it expects into the
 			 * first word of every 5th page: write faults on swap
 			 * entries, data unchanged */
-			if (idx == 0 && p % 5 == 0)
+			if (idx == 0 && p % 5 == 0 && !m->mprotect)
 				*(volatile uint64_t *)page =
 					ptw_pat(m->seed, p * wpp);
 		}
@@ -86,7 +101,31 @@ static void *pageout(void *arg)
 	struct mthp *m = arg;
 	size_t nunits = m->len / m->unit;
 	ptw_gate_wait(&m->gate);
-	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
+	for (long it = 0; m->mprotect && ptw_more(it, 3, m->iters, m->deadline);
+	     it++) {
+		/* a fresh 64 KiB folio (contpte-folded on arm64), paged out
+		 * while the flipper changes its protection, read back */
+		(void)nunits;
+		ptw_phase("pageout:refill");
+		madvise(m->base, m->len, MADV_DONTNEED);
+		ptw_fill(m->base, m->len / 8, m->seed, 0);
+		ptw_phase("pageout:race");
+		madvise(m->base, m->len, MADV_PAGEOUT);
+		struct ptw_residency r = ptw_residency(m->base, m->len);
+		if (r.swapped > m->max_swapped)
+			m->max_swapped = r.swapped;
+		ptw_phase("pageout:check");
+		size_t wpp = ptw_pagesize / 8;
+		for (size_t p = 0; p + 1 < m->npages; p++) {
+			struct ptw_bad b;
+			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
+				      p * wpp, &b) >= 0)
+				record_error(m, 0, p, &b);
+		}
+		m->pageouts++;
+	}
+	for (long it = 0; !m->mprotect && ptw_more(it, 3, m->iters, m->deadline);
+	     it++) {
 		switch (it % 3) {
 		case 0: /* the whole region */
 			ptw_phase("pageout:all");
@@ -113,11 +152,29 @@ static void *pageout(void *arg)
 	return NULL;
 }
 
+/* zap the folio's last page and write it again, until the pageout thread
+ * is done */
+static void *flipper(void *arg)
+{
+	struct mthp *m = arg;
+	char *last = m->base + m->len - ptw_pagesize;
+	ptw_gate_wait(&m->gate);
+	while (!ptw_gate_stopped(&m->gate)) {
+		if (madvise(last, ptw_pagesize, MADV_DONTNEED) < 0) {
+			ptw_diag("MADV_DONTNEED: %s", strerror(errno));
+			return NULL;
+		}
+		*(volatile uint64_t *)last = 1;
+		m->flips++;
+	}
+	return NULL;
+}
+
 static int verify_all(struct mthp *m, const char *when)
 {
 	size_t wpp = ptw_pagesize / 8, bad_pages = 0, zero_pages = 0, first = 0;
 	struct ptw_bad b0 = { 0, 0, 0 };
-	for (size_t p = 0; p < m->npages; p++) {
+	for (size_t p = 0; p < m->npages - (m->mprotect ? 1 : 0); p++) {
 		struct ptw_bad b;
 		char *page = m->base + p * ptw_pagesize;
 		if (ptw_check(page, wpp, m->seed, p * wpp, &b) < 0)
@@ -156,10 +213,14 @@ static int run(const void *argp)
 	m.len = (size_t)(e ? atol(e) : 256) << 10;
 	if (m.len < 2 * m.unit)
 		m.len = 2 * m.unit;
+	if (a->mprotect)
+		m.len = m.unit; /* one folio, one VMA: mprotect splits none */
 	m.len &= ~(m.unit - 1);
 	m.npages = m.len / ptw_pagesize;
 	m.seed = 0x6d746870ULL ^ a->kb ^ (uint64_t)getpid() << 20;
-	m.iters = ptw_iters(a->cold ? 4 : 24);
+	/* the mprotect race wants many rounds: bounded by the budget */
+	m.iters = ptw_iters(a->cold ? 4 : a->mprotect ? 1000 : 24);
+	m.mprotect = a->mprotect;
 	if (a->cold &&
 	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
 		ptw_diag("%s; the hog runs without a memory cgroup", why);
@@ -174,7 +235,9 @@ static int run(const void *argp)
 		return ptw_skip("MADV_HUGEPAGE: %s", strerror(errno));
 	/* mapped (the first folio) before it is tracked */
 	*(volatile uint64_t *)m.base = ptw_pat(m.seed, 0);
-	ptw_track(m.base, m.len);
+	/* the zapper's page changes by design: not tracked */
+	size_t tracked = m.len - (a->mprotect ? ptw_pagesize : 0);
+	ptw_track(m.base, tracked);
 	ptw_phasef("fill:%uk", a->kb);
 	ptw_fill(m.base, m.len / 8, m.seed, 0);
 	ptw_mthp_stats_diag(a->kb, "after fill", &st0);
@@ -212,16 +275,20 @@ static int run(const void *argp)
 		}
 	}
 
-	pthread_t th[NREADERS + 1];
+	pthread_t th[NREADERS + 2];
 	void *args[NREADERS][2];
-	ptw_gate_init(&m.gate, NREADERS + 1);
+	ptw_gate_init(&m.gate, NREADERS + 1 + (a->mprotect ? 1 : 0));
 	m.deadline = ptw_deadline();
 	for (int i = 0; i < NREADERS; i++) {
 		args[i][0] = &m;
 		args[i][1] = (void *)(intptr_t)i;
 		pthread_create(&th[i], NULL, reader, args[i]);
 	}
-	if (!a->cold) {
+	if (a->mprotect) {
+		pthread_create(&th[NREADERS + 1], NULL, flipper, &m);
+		pthread_create(&th[NREADERS], NULL, pageout, &m);
+		pthread_join(th[NREADERS], NULL);
+	} else if (!a->cold) {
 		pthread_create(&th[NREADERS], NULL, pageout, &m);
 		pthread_join(th[NREADERS], NULL);
 	} else {
@@ -244,6 +311,10 @@ static int run(const void *argp)
 	ptw_gate_stop(&m.gate);
 	for (int i = 0; i < NREADERS; i++)
 		pthread_join(th[i], NULL);
+	if (a->mprotect) {
+		pthread_join(th[NREADERS + 1], NULL);
+		ptw_diag("last-page zaps %ld", m.flips);
+	}
 	ptw_phase("verify");
 	ptw_diag("%s rounds %ld, reader passes %ld/%ld, most pages seen "
 		 "swapped %zu of %zu, pswpout +%ld pswpin +%ld",
@@ -264,14 +335,17 @@ static int run(const void *argp)
 	if (rc == PTW_PASS && ptw_vmstat("pswpout") == pswpout0)
 		ptw_diag("note: nothing was swapped out (pswpout unchanged)");
 out:
-	ptw_untrack(m.base, m.len);
+	ptw_untrack(m.base, tracked);
 	munmap(m.base, m.len);
 	ptw_memcg_leave(&cg);
 	return rc;
 }
 
-static const struct mthp_arg a16 = { 16, false }, a32 = { 32, false },
-			     a64 = { 64, false }, a64cold = { 64, true };
+static const struct mthp_arg a16 = { 16, false, false },
+			     a32 = { 32, false, false },
+			     a64 = { 64, false, false },
+			     a64cold = { 64, true, false },
+			     a64zap = { 64, false, true };
 
 int main(int argc, char **argv)
 {
@@ -280,6 +354,7 @@ int main(int argc, char **argv)
 		{ "mthp_32k_pageout_vs_swapin", run, &a32 },
 		{ "mthp_64k_pageout_vs_swapin", run, &a64 },
 		{ "mthp_64k_cold_hog_reclaim", run, &a64cold },
+		{ "mthp_64k_pageout_vs_zap", run, &a64zap },
 	};
 	return ptw_run("mthp_swap", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

@@ -27,7 +27,8 @@
  * when it loads the entry again after the make, before it returns to user
  * mode and within this many of its instructions (handle_pte_fault()'s
  * re-check under the PTE lock, contpte_ptep_get_lockless()'s retry). */
-#define WR_WINDOW 2000000ULL
+#define WR_WINDOW 2000000ULL /* counted from the reader's first page-table
+				  load after the make */
 #define MAX_WR 1024 /* pending window reads per reader CPU */
 /* a reader restarts its walk of a block when it reads again an entry of
  * the block that it read at most this many instructions before its read in
@@ -54,6 +55,15 @@ typedef struct {
 	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
 
+/* why the last TLBI of a break did not count (ptw_break.miss_why) */
+enum {
+	MISS_NONE,
+	MISS_BEFORE_DSB,
+	MISS_ASID,
+	MISS_VA,
+	MISS_LOCAL,
+};
+
 static void miss_describe(const ptw_break *b, char *buf, size_t n);
 
 /* A CPU's load of an entry inside another CPU's break. Its severity waits
@@ -65,8 +75,11 @@ typedef struct {
 	uint64_t seq;	    /* the break's serial */
 	uint64_t lower;	    /* the reader's returns to user at its read */
 	bool made;	    /* the breaker made the entry again (transient) */
+	bool rechecker;	    /* a Linux reader that re-checks under the PTL */
+	uint64_t after;	    /* the reader's icount at its first page-table
+			       load after the make (0: none yet) */
 	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
-	char how[160];
+	char how[256];
 } window_read;
 
 /* A pass that took down part of a unit while other entries of it were in
@@ -326,6 +339,7 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	b->cpu = c->cpu;
 	b->when = *c;
 	b->seq = ++e->break_seq;
+	b->breaker_lower = e->lower_entries[c->cpu];
 	if (e->cfg.arch == PTW_ARCH_ARM64)
 		b->global = !((old >> 11) & 1);
 	else
@@ -756,10 +770,13 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				e, w, PTW_SEV_ERROR,
 				"the reader returned to user mode without "
 				"loading the entry again");
-		} else if (c->icount - w->f.ctx.icount > WR_WINDOW) {
+		} else if (w->made && w->after &&
+			   c->icount - w->after > WR_WINDOW) {
+			/* counted from after the make: a reader that waits
+			 * for the breaker's PTE lock spins meanwhile */
 			snprintf(how, sizeof(how),
 				 "the reader did not load the entry again within "
-				 "%llu of its instructions",
+				 "%llu of its instructions after the make",
 				 (unsigned long long)WR_WINDOW);
 			done = window_read_decide(e, w, PTW_SEV_ERROR, how);
 		} else if (w->pte_pa == pte_pa && w->made) {
@@ -768,6 +785,15 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 "0x%" PRIx64 ", %" PRIu64
 				 " instructions after its read in the window",
 				 c->pc, c->icount - w->f.ctx.icount);
+			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
+		} else if (w->rechecker && t->pa == w->tpa &&
+			   idx >= w->gbase && idx < w->gbase + w->gn &&
+			   (w->made || w->pte_pa != pte_pa)) {
+			snprintf(how, sizeof(how),
+				 "re-validated: the reader, a lockless reader "
+				 "that re-checks under the PTE lock, went on to "
+				 "load entry %u of the block at pc 0x%" PRIx64,
+				 idx - w->gbase, c->pc);
 			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
 		} else if (t->pa == w->tpa && idx >= w->gbase &&
 			   idx < w->gbase + w->gn && w->pte_pa != pte_pa) {
@@ -791,10 +817,13 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 							  how);
 			}
 		}
-		if (done)
+		if (done) {
 			g_array_remove_index(a, i);
-		else
+		} else {
+			if (w->made && !w->after)
+				w->after = c->icount ? c->icount : 1;
 			i++;
+		}
 	}
 	if (!b || have)
 		return;
@@ -808,6 +837,20 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			g_array_remove_index(a, 0);
 	}
 	window_read w = { 0 };
+	char sym[96];
+	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
+	w.rechecker = sym[0] && ptw_linux_rechecking_reader(sym);
+	if (w.rechecker) {
+		/* the fault path re-checks under the PTE lock, or returns and
+		 * lets the access retry (the walker reads the entry again):
+		 * decided now, reported when the break is made */
+		w.decided = PTW_SEV_NOTE;
+		snprintf(w.how, sizeof(w.how),
+			 "re-validated: a fault-path reader (%s), which "
+			 "re-checks under the PTE lock or lets the access "
+			 "retry",
+			 sym);
+	}
 	w.pte_pa = pte_pa;
 	w.tpa = b->tpa;
 	w.gbase = b->group_base;
@@ -912,39 +955,50 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 						       "a DSB"
 						     : "",
 					 why, miss);
-				/* a broadcast TLBI covering every CPU
-				 * that needs it is in flight, issued by
-				 * other CPUs than the maker: arm64
-				 * reclaim's batched flush (TTU_BATCH_FLUSH
-				 * issues TLBI IS and completes it later in
-				 * try_to_unmap_flush()) met by a fault on
-				 * another CPU. The maker cannot know of
-				 * it; Linux takes this path on purpose.
-				 * A maker that issued the TLBI itself and
-				 * went on without its DSB broke its own
-				 * sequence: an error. */
+				/* another CPU (a fault) makes the entry
+				 * while the breaker's own flush is deferred:
+				 * arm64 reclaim's batched flush
+				 * (TTU_BATCH_FLUSH issues TLBI IS and
+				 * completes it in try_to_unmap_flush()) or a
+				 * zap's mmu_gather (flushed after the PTE
+				 * lock is dropped). The maker cannot know;
+				 * Linux takes this path on purpose: a
+				 * warning. A breaker that makes the entry
+				 * again itself without a completed
+				 * invalidation, or a TLBI of the wrong scope
+				 * (another ASID or VA, local only, before
+				 * the DSB of the invalid store): an error. */
 				uint64_t me = 1ULL << c->cpu;
-				bool batched = b->need &&
-					       (b->inflight & b->need) ==
-						       b->need &&
-					       !b->local_inflight &&
-					       !(b->issuers & me);
+				bool batched =
+					b->cpu != c->cpu && !(b->issuers & me) &&
+					!b->local_inflight &&
+					b->miss_why != MISS_BEFORE_DSB &&
+					b->miss_why != MISS_ASID;
 				report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
 					batched ? PTW_SEV_WARNING
 						: PTW_SEV_ERROR,
-					batched ? "another CPU's broadcast TLBI "
-						  "covering the entry is issued "
-						  "but not yet completed (a "
-						  "batched flush): the maker "
-						  "cannot see it"
-						: "no invalidation of the old "
-						  "entry was under way that the "
-						  "maker could rely on",
+					batched ? "the breaker, another CPU, "
+						  "defers its flush (reclaim's "
+						  "batched TLBI, mmu_gather); "
+						  "the maker, a fault, cannot "
+						  "see it: a path Linux takes "
+						  "on purpose"
+						: "the breaker made the entry "
+						  "again itself without a "
+						  "completed invalidation, or "
+						  "invalidated with the wrong "
+						  "scope",
 					c, "maker", &b->when, "broken by",
 					pte_pa, va, t->level, b->old_desc, new,
 					d);
 			}
-			bool transient = b->cpu == c->cpu && !b->moved_on;
+			/* no kernel break-before-make sequence spans a
+			 * return to user mode by the breaking task: a break
+			 * left that way is an unmap (a zap, then a new fault
+			 * maps the VA again) */
+			bool transient =
+				b->cpu == c->cpu && !b->moved_on &&
+				e->lower_entries[c->cpu] == b->breaker_lower;
 			if (transient)
 				e->stats[ST_WINDOWS]++;
 			if (transient && dur > e->stats[ST_BREAK_LONGEST])
@@ -1079,14 +1133,6 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	r->ahead = ahead;
 }
 
-enum {
-	MISS_NONE,
-	MISS_BEFORE_DSB,
-	MISS_ASID,
-	MISS_VA,
-	MISS_LOCAL,
-};
-
 static void miss_describe(const ptw_break *b, char *buf, size_t n)
 {
 	static const char *const why[] = {
@@ -1114,12 +1160,18 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 	for (guint i = 0; i < e->unclean->len; i++) {
 		ptw_break *b = g_ptr_array_index(e->unclean, i);
 		uint64_t size = 1ULL << ptw_entry_shift(e, b->level);
+		/* only the breaker's own TLBIs can be mistakes of its
+		 * sequence; another CPU's TLBI that does not count is simply
+		 * not the invalidation of this break */
+		bool own = c->cpu == b->cpu;
 		if (!ptw_scope_covers(s, b->va, size, b->global, b->asid)) {
 			/* say why, when the TLBI looks meant for this entry:
 			 * its VA with another ASID, or the breaker's own TLBI
 			 * by VA of another page */
 			inval_scope any = *s;
 			any.by_asid = false;
+			if (!own)
+				continue;
 			if (ptw_scope_covers(&any, b->va, size, b->global, 0)) {
 				b->miss_why = MISS_ASID;
 				b->miss_pc = c->pc;
@@ -1132,17 +1184,19 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		if (!b->stored) {
 			/* store-invalid; TLBI; DSB: the walker may still see
 			 * the old entry after the TLBI and refill the TLB */
-			b->miss_why = MISS_BEFORE_DSB;
-			b->miss_pc = c->pc;
+			if (own) {
+				b->miss_why = MISS_BEFORE_DSB;
+				b->miss_pc = c->pc;
+			}
 			continue;
 		}
-		if (local && (b->need & ~targets)) {
+		if (own && local && (b->need & ~targets)) {
 			b->miss_why = MISS_LOCAL;
 			b->miss_pc = c->pc;
 		}
 		b->inflight |= targets & b->need;
 		b->issuers |= 1ULL << c->cpu;
-		if (local)
+		if (local && own)
 			b->local_inflight = true;
 	}
 }

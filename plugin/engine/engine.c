@@ -131,6 +131,36 @@ static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
  * clear; x86 _PAGE_PROTNONE is the global bit (8) with present clear, and
  * pmd_mkinvalid() keeps _PAGE_PSE (7), which pmd_present() counts. Swap and
  * migration entries keep those bits zero. */
+/* Linux's lockless page-table readers that re-check under the PTE lock by
+ * design: the fault path reads the PTE (or a folio's range of PTEs) without
+ * the lock, then takes it and checks again (pte_same(), vmf_pte_changed(),
+ * pte_range_none(), a swap-in's batch check), backing off when anything
+ * changed; GUP-fast re-checks after taking a reference;
+ * contpte_ptep_get_lockless() retries its block. Such a reader that loads
+ * any entry of the block again after the break is made has re-checked.
+ * Other readers, such as page_vma_mapped_walk() (seed 001: it skips the
+ * leading none entries of a folio and takes the lock at the first present
+ * one), must load the entry itself again, or restart their walk. sym is a
+ * symbol name with or without +offset. */
+bool ptw_linux_rechecking_reader(const char *sym)
+{
+	static const char *const readers[] = {
+		"__handle_mm_fault", "handle_mm_fault", "handle_pte_fault",
+		"do_anonymous_page", "alloc_anon_folio", "pte_range_none",
+		"do_swap_page", "can_swapin_thp", "swap_pte_batch",
+		"do_fault", "finish_fault", "do_pte_missing",
+		"contpte_ptep_get_lockless", "ptep_get_lockless",
+		"gup_fast*", "internal_get_user_pages_fast",
+	};
+	char name[96];
+	g_strlcpy(name, sym, sizeof(name));
+	name[strcspn(name, "+.")] = 0;
+	for (unsigned i = 0; i < G_N_ELEMENTS(readers); i++)
+		if (g_pattern_match_simple(readers[i], name))
+			return true;
+	return false;
+}
+
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 {
 	if (v & 1)

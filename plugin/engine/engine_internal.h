@@ -74,6 +74,7 @@ typedef struct {
 	unsigned cpu; /* the breaker */
 	ptw_ctx when;
 	uint64_t need;	   /* CPUs that may still hold the old entry */
+	uint64_t breaker_lower; /* the breaker's returns to user at the break */
 	bool stored;	   /* the breaker ran a DSB since the break: the
 			      invalid entry is visible, a TLBI can count */
 	uint8_t miss_why;  /* the last TLBI that did not count, and why */
@@ -243,6 +244,7 @@ uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
+bool ptw_linux_rechecking_reader(const char *sym);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,

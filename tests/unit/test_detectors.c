@@ -329,6 +329,21 @@ static void window_read_restart_and_scan(void)
 
 static void window_read_not_transient(void)
 {
+	/* the breaker returns to user mode between the break and the make:
+	 * a zap, then a new fault (MADV_DONTNEED and a refill), no window */
+	{
+		fake_guest h;
+		setup(&h);
+		pt_store(&h, 0, L3, 0);
+		pt_load(&h, 1, L3);
+		ptw_ev_lower_half_entry(h.e, 0);
+		pt_store(&h, 0, L3, PAGE(PAGE_B));
+		pt_load(&h, 1, L2);
+		ptw_engine_finish(h.e);
+		CHECK_EQ(n(&h, PTW_KIND_BBM_WINDOW_READ), 0);
+		CHECK_EQ(ptw_stat(h.e, "break_windows"), 0);
+		fake_fini(&h);
+	}
 	fake_guest g;
 	setup(&g);
 	pt_store(&g, 0, L3, 0); /* an unmap */
