@@ -900,6 +900,25 @@ static void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
 					 cpu, w->f.ctx.pc, w->f.ctx.icount,
 					 b->cpu, b->when.pc, b->when.icount,
 					 dur, b->readers);
+				/* the entry came back mapping another page
+				 * (COW's clear-flush-set, a new fault): a
+				 * reader that skipped it missed nothing of the
+				 * page it mapped before. The seed-001 hazard is
+				 * an entry that comes back with the same page
+				 * (contpte fold/unfold, mprotect) and is
+				 * skipped by a walk of that page's folio. */
+				if (w->decided == PTW_SEV_NONE &&
+				    ptw_decode_entry(e, b->old_desc, b->level)
+						    .oa !=
+					    ptw_decode_entry(e, new, b->level).oa) {
+					w->decided = PTW_SEV_NOTE;
+					g_strlcpy(w->how,
+						  "the entry came back mapping "
+						  "another page: a reader that "
+						  "skipped it missed nothing of "
+						  "the page it mapped before",
+						  sizeof(w->how));
+				}
 				if (w->decided == PTW_SEV_NONE) {
 					i++;
 					continue;
