@@ -125,6 +125,28 @@ def one_run(arch, kdir, test, cmdline, widen, out, timeout):
             "findings": findings, "line": last}
 
 
+def markdown(doc):
+    """The table of regress.json as Markdown (for docs/regress.md)."""
+    out = [f"{doc['runs']} runs per mode, widened runs and the baseline with "
+           f"--widen {doc['widen']}; {doc['machine']}; machine time "
+           f"{doc['seconds']} s.", "",
+           "| bug | arch | expected | runs | detected | detected widened | "
+           "guest failed | detected, guest checks passed | baseline runs | "
+           "baseline detected | baseline runs with any error | "
+           "median s to detect | target |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in doc["records"]:
+        med = r["median_seconds_to_detect"]
+        out.append(
+            f"| `{r['bug']}` | {r['arch']} | {', '.join(r['expected'])} | "
+            f"{r['runs']} | {r['detected']} | {r['detected_widened']} | "
+            f"{r['guest_failed']} | {r['detected_guest_passed']} | "
+            f"{r['baseline_runs']} | {r['baseline_detected']} | "
+            f"{r['baseline_errors']} | {med if med is not None else '-'} | "
+            f"{'met' if r['target_met'] else 'missed'} |")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(prog="ptwatch regress",
                                  description=__doc__.split("\n\n")[0])
@@ -247,6 +269,8 @@ def main():
               encoding="utf-8") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
+    with open(os.path.join(a.out, "regress.md"), "w", encoding="utf-8") as f:
+        f.write(markdown(doc))
     return 0 if records and all(r["target_met"] for r in records) else 1
 
 

@@ -161,6 +161,35 @@ bool ptw_linux_rechecking_reader(const char *sym)
 	return false;
 }
 
+/* Linux's non-swap entries that name a page frame: migration and device
+ * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
+ * the migration, device, hwpoison and marker types, which count down from
+ * 31), with the PFN as offset; real swap devices use the first types. A
+ * page under migration keeps its identity (present(A) -> migration(A) ->
+ * present(A) is no ABA); a swap entry is the identity of its slot. */
+bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
+{
+	unsigned type;
+	uint64_t off;
+	if (v == 0 || ptw_linux_present_invalid(arch, v))
+		return false;
+	if (arch == PTW_ARCH_ARM64) {
+		if (v & 1)
+			return false;
+		type = (v >> 6) & 0x1f; /* 6.12: type 10:6, offset 61:12 */
+		off = (v >> 12) & ((1ULL << 50) - 1);
+	} else {
+		if (v & 1)
+			return false;
+		type = (unsigned)(v >> 59); /* type 63:59, offset inverted */
+		off = (~v << 5) >> 14;
+	}
+	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
+		return false;
+	*pfn = off;
+	return true;
+}
+
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 {
 	if (v & 1)
@@ -190,6 +219,9 @@ static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 		return decode(e, ptw_linux_revalidate(e->cfg.arch, v), level)
 			       .oa |
 		       1;
+	uint64_t pfn;
+	if (ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
+		return pfn << 12 | 1; /* migration: still that page */
 	return v & ~1ULL;
 }
 

@@ -569,6 +569,14 @@ static void pte_aba(void)
 	pt_store(&g, 0, L3, PAGE(PAGE_A));
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	/* present(A) -> none -> migration entry(A) -> present(A) (a folio
+	 * split: try_to_migrate_one(), remove_migration_ptes()): the page
+	 * keeps its identity through the migration entry, no ABA */
+	pt_store(&g, 0, L3, 0);
+	pt_store(&g, 0, L3, (29ULL << 6) | (PAGE_A >> 12 << 12));
+	pt_store(&g, 0, L3, PAGE(PAGE_A));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
 	/* A -> B -> A between two reads */
 	to_b_and_back(&g);
 	pt_load(&g, 1, L3);
