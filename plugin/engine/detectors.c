@@ -529,13 +529,17 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	sp->pte_pa = p->tpa + p->base * 8ULL;
 	sp->va = ptw_entry_va(e, t, p->base);
 	sp->level = t->level;
-	sp->pass_ctx = *c;
+	/* the pass is named by its first take-down (the unmapping code,
+	 * try_to_unmap_one() in seed 001), not by where it ended */
+	sp->pass_ctx = p->start.icount ? p->start : *c;
 	snprintf(sp->detail, sizeof(sp->detail),
 		 "unit of %u entries (%u KiB) unmapped in part by one pass of "
-		 "vcpu %u (pc 0x%" PRIx64 "): entries %.60s taken down (first now "
+		 "vcpu %u (from pc 0x%" PRIx64 " to pc 0x%" PRIx64
+		 "): entries %.60s taken down (first now "
 		 "%s) while entries %.60s were in vcpu %u's break window and "
 		 "have come back mapped: the unit is left mixed",
-		 p->n, p->n * 4, cpu, c->pc, un, first, win, p->window_cpu);
+		 p->n, p->n * 4, cpu, sp->pass_ctx.pc, c->pc, un, first, win,
+		 p->window_cpu);
 	for (unsigned i = p->base; i < p->base + p->n; i++) {
 		if (!bit_get(rest, i))
 			continue;
