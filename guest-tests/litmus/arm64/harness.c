@@ -513,6 +513,14 @@ void cpu1_after_b(void)
 	litmus_read_check("cpu1 after", TEST_VA, MARKER_B);
 }
 
+void cpu0_remake_a_ro(void)
+{
+	litmus_phase("make");
+	/* the same page, read-only (AP[2]) */
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | (1ULL << 7));
+	cpu0_after_a();
+}
+
 void cpu0_after_a(void)
 {
 	litmus_phase("after");

@@ -381,6 +381,9 @@ void cpu0_make_b(void);
 void cpu0_after_b(void);
 /* CPU1 reads TEST_VA -> B. */
 void cpu1_after_b(void);
+/* CPU0: TEST_VA made again with page A, read-only (the same page: a walk
+ * that skipped the entry meanwhile missed a live mapping), then read A */
+void cpu0_remake_a_ro(void);
 /* The same two with TEST_VA still (or again) mapping A. */
 void cpu0_after_a(void);
 void cpu1_after_a(void);

@@ -22,25 +22,12 @@ static void cpu1_load_desc(void)
 		     load_desc(test_pte(TEST_VA)), 0);
 }
 
-static void cpu0_make(void)
-{
-	litmus_phase("make");
-	/* AP[2]: read-only; the same page */
-	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | (1ULL << 7));
-	cpu0_after_a();
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after", TEST_VA, MARKER_A);
-}
-
 static const struct litmus_step steps[] = {
 	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_break }, /* step 2 */
 	{ 1, cpu1_load_desc }, /* step 3 */
-	{ 0, cpu0_make }, /* step 4 */
-	{ 1, cpu1_after }, /* step 5 */
+	{ 0, cpu0_remake_a_ro }, /* step 4 */
+	{ 1, cpu1_after_a }, /* step 5 */
 };
 
 LITMUS_SCENARIO("window_read", setup_test_va_a, steps,

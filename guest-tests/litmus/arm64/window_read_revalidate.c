@@ -15,8 +15,6 @@
  */
 #include "harness.h"
 
-static void cpu1_after(void);
-
 static void cpu1_load_desc(void)
 {
 	litmus_phase("window-load");
@@ -29,27 +27,14 @@ static void cpu1_recheck(void)
 	litmus_phase("recheck");
 	litmus_check("cpu1 descriptor valid again after the make",
 		     load_desc(test_pte(TEST_VA)) & 1, 1);
-	cpu1_after();
-}
-
-static void cpu0_make(void)
-{
-	litmus_phase("make");
-	/* AP[2]: read-only; the same page */
-	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | (1ULL << 7));
-	cpu0_after_a();
-}
-
-static void cpu1_after(void)
-{
-	litmus_read_check("cpu1 after", TEST_VA, MARKER_A);
+	cpu1_after_a();
 }
 
 static const struct litmus_step steps[] = {
 	STEPS_BEFORE_A, /* steps 0, 1 */
 	{ 0, cpu0_break }, /* step 2 */
 	{ 1, cpu1_load_desc }, /* step 3 */
-	{ 0, cpu0_make }, /* step 4 */
+	{ 0, cpu0_remake_a_ro }, /* step 4 */
 	{ 1, cpu1_recheck }, /* step 5 */
 };
 
