@@ -1213,9 +1213,14 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 			}
 			continue;
 		}
+		/* a TLBI that counts supersedes an earlier one that did not
+		 * (arm64 with KPTI invalidates the kernel ASID, then the
+		 * user ASID the entry is tagged with) */
 		if (own && local && (b->need & ~targets)) {
 			b->miss_why = MISS_LOCAL;
 			b->miss_pc = c->pc;
+		} else if (own) {
+			b->miss_why = MISS_NONE;
 		}
 		b->inflight |= targets & b->need;
 		b->issuers |= 1ULL << c->cpu;
