@@ -7,6 +7,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmp /tmp
+# debugfs: the kernel selftests' GUP cases use /sys/kernel/debug/gup_test
+# (CONFIG_GUP_TEST: in our own kernel config, not in Debian's)
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus, up $(cut -d" " -f1 /proc/uptime) s"
 
 # kallsyms for symbolized logs (the launcher boots once with
