@@ -1074,6 +1074,20 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	}
 }
 
+/* Either read of a would-be PTE_ABA pair is by a Linux walker that never
+ * re-checks a value it read in an earlier walk (ptw_linux_aba_walker()):
+ * the pair spans two walks, not one operation. A stopgap until reads are
+ * paired by guest task rather than by vCPU (a kernel thread never returns
+ * to user mode, so nothing else ends its pairs). */
+static bool aba_walker_pair(ptw_engine *e, const ptw_ctx *c, uint64_t first_pc)
+{
+	char a[96], b[96];
+	ptw_symbolize(e, c->cpu, c->pc, a, sizeof(a));
+	ptw_symbolize(e, c->cpu, first_pc, b, sizeof(b));
+	return (a[0] && ptw_linux_aba_walker(a)) ||
+	       (b[0] && ptw_linux_aba_walker(b));
+}
+
 void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    unsigned idx, uint64_t value)
 {
@@ -1121,7 +1135,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    r->ver != ver &&
 		    nonzero > 0 && nonzero < (1u << 31) &&
 		    c->icount - r->icount <= ABA_WINDOW &&
-		    r->lower_entries == lower && !r->ahead) {
+		    r->lower_entries == lower && !r->ahead &&
+		    !aba_walker_pair(e, c, r->pc)) {
 			char d[320];
 			snprintf(d, sizeof(d),
 				 "vcpu %u read 0x%016" PRIx64

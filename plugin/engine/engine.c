@@ -190,6 +190,28 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
 	return true;
 }
 
+/* Linux page-table walkers that read entries without the lock to harvest
+ * or scan, and never compare a value read in one walk with one read in a
+ * later walk: MGLRU's walks (walk_pte_range() and its callers, inlined
+ * into walk_pud_range(), and lru_gen_look_around()) and khugepaged's scan.
+ * Two of their reads of one entry, on a vCPU that runs the walker as a
+ * kernel thread (it never returns to user mode), are not one operation. */
+bool ptw_linux_aba_walker(const char *sym)
+{
+	static const char *const walkers[] = {
+		"walk_pte_range", "walk_pmd_range", "walk_pud_range",
+		"walk_pmd_range_locked", "lru_gen_look_around",
+		"hpage_collapse_scan_pmd", "check_pte",
+	};
+	char name[96];
+	g_strlcpy(name, sym, sizeof(name));
+	name[strcspn(name, "+.")] = 0;
+	for (unsigned i = 0; i < G_N_ELEMENTS(walkers); i++)
+		if (strcmp(walkers[i], name) == 0)
+			return true;
+	return false;
+}
+
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 {
 	if (v & 1)

@@ -215,6 +215,66 @@ static void known_issues(void)
 	g_free(nofix);
 }
 
+/* A -> B -> A of one entry between two reads by cpu 1 at pc1 and pc2 */
+static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
+			    uint64_t *icount)
+{
+	const uint64_t L3 = RAM + 0x3000, A = (RAM + 0x10000) | 0x703,
+		       B = (RAM + 0x11000) | 0x703;
+	ptw_ctx r1 = { 1, pc1, ++*icount };
+	ptw_ev_access(g->e, &r1, L3, L3, 8, false, A);
+	mem_w64(g, L3, 0);
+	ptw_ctx w = { 0, 0x4000, ++*icount };
+	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
+	mem_w64(g, L3, B);
+	w.icount = ++*icount;
+	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
+	mem_w64(g, L3, 0);
+	w.icount = ++*icount;
+	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
+	mem_w64(g, L3, A);
+	w.icount = ++*icount;
+	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
+	ptw_ctx r2 = { 1, pc2, ++*icount };
+	ptw_ev_access(g->e, &r2, L3, L3, 8, false, A);
+	return ptw_finding_count(g->e, PTW_KIND_PTE_ABA);
+}
+
+/* PTE_ABA: two reads by an MGLRU or khugepaged walker belong to two walks
+ * (a kernel thread never returns to user mode): not paired; a fault's read
+ * and its re-check are */
+static void aba_walkers_not_paired(void)
+{
+	char *syms = write_file("kallsyms4", "ffff800080010000 T _text\n"
+					     "ffff800080020000 t walk_pud_range\n"
+					     "ffff800080030000 t do_swap_page\n"
+					     "ffff800080040000 T handle_mm_fault\n"
+					     "ffff800080050000 t zz_end\n");
+	fake_guest g;
+	engine_in(NULL, &g);
+	char *err = NULL;
+	CHECK(ptw_symbols_load(g.e, syms, &err));
+	g_free(err);
+	finding_with_symbols(&g, 0xffff800080030000ULL); /* tables; one V2V */
+	uint64_t ic = 1000;
+	/* the entry holds B: make it A first, so that a read of A is
+	 * what the shadow holds */
+	const uint64_t L3 = RAM + 0x3000;
+	mem_w64(&g, L3, (RAM + 0x10000) | 0x703);
+	ptw_ctx w = { 0, 0x4000, ++ic };
+	ptw_ev_access(g.e, &w, L3, L3, 8, true, 0);
+	CHECK_EQ(aba_between(&g, 0xffff800080040010ULL, 0xffff800080030040ULL,
+			     &ic),
+		 1);
+	CHECK_EQ(aba_between(&g, 0xffff800080020010ULL, 0xffff800080020080ULL,
+			     &ic),
+		 1); /* no second finding */
+	CHECK_EQ(ptw_stat(g.e, "page_table_loads") > 0, 1);
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_free(syms);
+}
+
 static void unwritable_output(void)
 {
 	char *f = write_file("plainfile", "x");
@@ -235,6 +295,7 @@ int main(void)
 	RUN(logs_and_symbols);
 	RUN(suppressions);
 	RUN(known_issues);
+	RUN(aba_walkers_not_paired);
 	RUN(unwritable_output);
 	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
