@@ -716,10 +716,11 @@ static const char wr_error[] =
 	"the reader left without loading the entry again: it acted on the "
 	"transient value (seed 001: page_vma_mapped_walk() skipping a none "
 	"entry)";
-static const char wr_note[] = "the reader re-checked after its read in the "
-			      "window (loaded the entry again, as under the "
-			      "PTE lock, or restarted its walk of the block): "
-			      "benign by design";
+static const char wr_note[] =
+	"benign by design: the reader re-checked after its read in the window "
+	"(loaded the entry again, as under the PTE lock, restarted its walk "
+	"of the block, or is a fault-path reader), or the entry came back "
+	"mapping another page";
 
 static void window_read_report(ptw_engine *e, window_read *w)
 {
