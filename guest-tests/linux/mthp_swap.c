@@ -52,6 +52,7 @@ struct mthp {
 	double deadline;
 	bool mprotect;
 	long flips;
+	int round; /* zap scenario: refills so far (the zapper waits for one) */
 };
 
 static void record_error(struct mthp *m, int thread, size_t page,
@@ -109,6 +110,7 @@ static void *pageout(void *arg)
 		ptw_phase("pageout:refill");
 		madvise(m->base, m->len, MADV_DONTNEED);
 		ptw_fill(m->base, m->len / 8, m->seed, 0);
+		__atomic_add_fetch(&m->round, 1, __ATOMIC_RELEASE);
 		ptw_phase("pageout:race");
 		madvise(m->base, m->len, MADV_PAGEOUT);
 		struct ptw_residency r = ptw_residency(m->base, m->len);
@@ -152,14 +154,31 @@ static void *pageout(void *arg)
 	return NULL;
 }
 
-/* zap the folio's last page and write it again, until the pageout thread
- * is done */
+/* after each refill, zap the folio's last page and write it again, until
+ * the pageout thread is done */
 static void *flipper(void *arg)
 {
 	struct mthp *m = arg;
 	char *last = m->base + m->len - ptw_pagesize;
+	int seen = 0;
+	uint64_t rnd = m->seed | 1;
 	ptw_gate_wait(&m->gate);
 	while (!ptw_gate_stopped(&m->gate)) {
+		/* once per fresh folio (the refill folded it; a zap unfolds
+		 * it once), after a random delay so that over the rounds the
+		 * unfold meets every stage of the pageout thread's reclaim */
+		int r = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE);
+		if (r == seen) {
+			sched_yield();
+			continue;
+		}
+		seen = r;
+		rnd ^= rnd << 13;
+		rnd ^= rnd >> 7;
+		rnd ^= rnd << 17;
+		for (volatile unsigned spin = (unsigned)(rnd % 4096); spin;
+		     spin--)
+			;
 		if (madvise(last, ptw_pagesize, MADV_DONTNEED) < 0) {
 			ptw_diag("MADV_DONTNEED: %s", strerror(errno));
 			return NULL;
