@@ -53,7 +53,9 @@ def parse_header(path):
     missing = [k for k in need if not hdr.get(k)]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
-    split = lambda v: [x.strip() for x in v.split(",") if x.strip()]
+    # comma-separated; a parenthesis is a comment
+    split = lambda v: [x.strip() for x in re.sub(r"\([^)]*\)", "", v).split(",")
+                       if x.strip()]
     return {
         "name": hdr["ptwatch-bug"],
         "test": hdr["test"],
