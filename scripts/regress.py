@@ -243,8 +243,8 @@ def main():
                           f"{r['seconds']:6.1f}s {rec['runs_detail'][-1]['hit']}",
                           flush=True)
             if detect_secs:
-                rec["median_seconds_to_detect"] = statistics.median(
-                    detect_secs)
+                rec["median_seconds_to_detect"] = round(
+                    statistics.median(detect_secs), 1)
             need = -(-9 * a.runs // 10)  # 9 of 10, rounded up
             rec["target_met"] = (rec["detected_widened"] >= need and
                                  rec["baseline_detected"] == 0)
