@@ -112,35 +112,49 @@ static void logs_and_symbols(void)
 	g_free(bad);
 }
 
+/* One finding at set_pte_demo+0x10 in an engine writing to dir, with the
+ * rules of rules_path loaded as suppressions or as known issues; returns
+ * ptwatch.log and summary.json (caller frees) */
+static void finding_through_rules(const char *dir, const char *rules_path,
+				  bool known, char **log, char **sum)
+{
+	char *syms = write_file("kallsyms-rules",
+				"ffff800080020000 t set_pte_demo\n");
+	fake_guest g;
+	engine_in(dir, &g);
+	char *err = NULL;
+	CHECK(ptw_symbols_load(g.e, syms, &err));
+	CHECK(known ? ptw_known_load(g.e, rules_path, &err)
+		    : ptw_suppressions_load(g.e, rules_path, &err));
+	g_free(err);
+	finding_with_symbols(&g, 0xffff800080020010ULL);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	ptw_engine_finish(g.e);
+	*log = read_file(dir, "ptwatch.log");
+	*sum = read_file(dir, "summary.json");
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_free(syms);
+}
+
 static void suppressions(void)
 {
 	char *dir = g_build_filename(tmpdir, "out2", NULL);
-	char *syms = write_file("kallsyms2", "ffff800080020000 t set_pte_demo\n");
 	char *rules = write_file("rules",
 				 "# demo\n"
 				 "kind: BBM_VALID_TO_VALID\n"
 				 "symbol: set_pte_*\n"
 				 "why: the demo maps a page that no CPU uses\n"
 				 "why: (second line)\n");
+	char *log, *sum, *err = NULL;
 	fake_guest g;
-	engine_in(dir, &g);
-	char *err = NULL;
-	CHECK(ptw_symbols_load(g.e, syms, &err));
-	CHECK(ptw_suppressions_load(g.e, rules, &err));
-	g_free(err);
-	finding_with_symbols(&g, 0xffff800080020010ULL);
-	CHECK_EQ(ptw_findings_total(g.e), 0);
-	ptw_engine_finish(g.e);
-	char *log = read_file(dir, "ptwatch.log");
-	char *sum = read_file(dir, "summary.json");
+	finding_through_rules(dir, rules, false, &log, &sum);
 	CHECK(strstr(log, "why suppressed: the demo maps a page that no CPU "
 			  "uses (second line)") != NULL);
 	CHECK(strstr(sum, "\"suppressed\": {\n    \"BBM_VALID_TO_VALID\": 1") !=
 	      NULL);
 	g_free(log);
 	g_free(sum);
-	ptw_engine_free(g.e);
-	free(g.mem);
 	/* a rule without a justification is refused */
 	char *nowhy = write_file("nowhy", "kind: PTE_ABA\nsymbol: x\n");
 	char *badkind = write_file("badkind", "kind: NOPE\nsymbol: x\nwhy: y\n");
@@ -156,7 +170,6 @@ static void suppressions(void)
 	ptw_engine_free(g.e);
 	free(g.mem);
 	g_free(dir);
-	g_free(syms);
 	g_free(rules);
 	g_free(nowhy);
 	g_free(badkind);
@@ -167,7 +180,6 @@ static void suppressions(void)
 static void known_issues(void)
 {
 	char *dir = g_build_filename(tmpdir, "out3", NULL);
-	char *syms = write_file("kallsyms3", "ffff800080020000 t set_pte_demo\n");
 	char *known = write_file("known",
 				 "kind: BBM_VALID_TO_VALID\n"
 				 "symbol: set_pte_demo\n"
@@ -175,17 +187,9 @@ static void known_issues(void)
 				 "evidence: the unit test makes it\n"
 				 "why: nothing uses the page\n"
 				 "fix: add the break\n");
+	char *log, *sum, *err = NULL;
 	fake_guest g;
-	engine_in(dir, &g);
-	char *err = NULL;
-	CHECK(ptw_symbols_load(g.e, syms, &err));
-	CHECK(ptw_known_load(g.e, known, &err));
-	g_free(err);
-	finding_with_symbols(&g, 0xffff800080020010ULL);
-	CHECK_EQ(ptw_findings_total(g.e), 0);
-	ptw_engine_finish(g.e);
-	char *log = read_file(dir, "ptwatch.log");
-	char *sum = read_file(dir, "summary.json");
+	finding_through_rules(dir, known, true, &log, &sum);
 	CHECK(strstr(log, "[known BBM_VALID_TO_VALID/error]") != NULL);
 	CHECK(strstr(log, "proposed fix: add the break") != NULL);
 	CHECK(strstr(log, "set aside: 1 known upstream issue(s)") != NULL);
@@ -194,8 +198,6 @@ static void known_issues(void)
 	      NULL);
 	g_free(log);
 	g_free(sum);
-	ptw_engine_free(g.e);
-	free(g.mem);
 	char *nofix = write_file("nofix", "kind: PTE_ABA\nsymbol: x\nwhy: y\n");
 	engine_in(NULL, &g);
 	err = NULL;
@@ -210,7 +212,6 @@ static void known_issues(void)
 	ptw_engine_free(g.e);
 	free(g.mem);
 	g_free(dir);
-	g_free(syms);
 	g_free(known);
 	g_free(nofix);
 }
