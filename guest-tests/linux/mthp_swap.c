@@ -32,7 +32,7 @@
 struct mthp_arg {
 	unsigned kb;
 	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
-	bool mprotect; /* a third thread flips each folio's first page */
+	bool zap; /* one folio paged out while a third thread zaps it */
 };
 
 struct mthp {
@@ -50,8 +50,8 @@ struct mthp {
 	size_t max_swapped;
 	long iters;
 	double deadline;
-	bool mprotect;
-	long flips;
+	bool zap;
+	long zaps;
 	int round; /* zap scenario: refills so far (the zapper waits for one) */
 };
 
@@ -73,7 +73,7 @@ static void *reader(void *arg)
 	int idx = (int)(intptr_t)((void **)arg)[1];
 	size_t wpp = ptw_pagesize / 8;
 	ptw_gate_wait(&m->gate);
-	if (m->mprotect)
+	if (m->zap)
 		return NULL; /* the pageout thread refills and checks */
 	while (!ptw_gate_stopped(&m->gate)) {
 		for (size_t k = 0; k < m->npages; k++) {
@@ -88,7 +88,7 @@ static void *reader(void *arg)
 			/* reader 0 also stores the value it expects into the
 			 * first word of every 5th page: write faults on swap
 			 * entries, data unchanged */
-			if (idx == 0 && p % 5 == 0 && !m->mprotect)
+			if (idx == 0 && p % 5 == 0 && !m->zap)
 				*(volatile uint64_t *)page =
 					ptw_pat(m->seed, p * wpp);
 		}
@@ -97,16 +97,14 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void *pageout(void *arg)
+/* the zap scenario's pageout thread: a fresh 64 KiB folio (contpte-folded
+ * on arm64), paged out while the zapper unfolds it, read back */
+static void *pageout_vs_zap(void *arg)
 {
 	struct mthp *m = arg;
-	size_t nunits = m->len / m->unit;
+	size_t wpp = ptw_pagesize / 8;
 	ptw_gate_wait(&m->gate);
-	for (long it = 0; m->mprotect && ptw_more(it, 3, m->iters, m->deadline);
-	     it++) {
-		/* a fresh 64 KiB folio (contpte-folded on arm64), paged out
-		 * while the flipper changes its protection, read back */
-		(void)nunits;
+	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
 		ptw_phase("pageout:refill");
 		madvise(m->base, m->len, MADV_DONTNEED);
 		ptw_fill(m->base, m->len / 8, m->seed, 0);
@@ -117,7 +115,6 @@ static void *pageout(void *arg)
 		if (r.swapped > m->max_swapped)
 			m->max_swapped = r.swapped;
 		ptw_phase("pageout:check");
-		size_t wpp = ptw_pagesize / 8;
 		for (size_t p = 0; p + 1 < m->npages; p++) {
 			struct ptw_bad b;
 			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
@@ -126,8 +123,15 @@ static void *pageout(void *arg)
 		}
 		m->pageouts++;
 	}
-	for (long it = 0; !m->mprotect && ptw_more(it, 3, m->iters, m->deadline);
-	     it++) {
+	return NULL;
+}
+
+static void *pageout(void *arg)
+{
+	struct mthp *m = arg;
+	size_t nunits = m->len / m->unit;
+	ptw_gate_wait(&m->gate);
+	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
 		switch (it % 3) {
 		case 0: /* the whole region */
 			ptw_phase("pageout:all");
@@ -156,7 +160,7 @@ static void *pageout(void *arg)
 
 /* after each refill, zap the folio's last page and write it again, until
  * the pageout thread is done */
-static void *flipper(void *arg)
+static void *zapper(void *arg)
 {
 	struct mthp *m = arg;
 	char *last = m->base + m->len - ptw_pagesize;
@@ -184,7 +188,7 @@ static void *flipper(void *arg)
 			return NULL;
 		}
 		*(volatile uint64_t *)last = 1;
-		m->flips++;
+		m->zaps++;
 	}
 	return NULL;
 }
@@ -193,7 +197,7 @@ static int verify_all(struct mthp *m, const char *when)
 {
 	size_t wpp = ptw_pagesize / 8, bad_pages = 0, zero_pages = 0, first = 0;
 	struct ptw_bad b0 = { 0, 0, 0 };
-	for (size_t p = 0; p < m->npages - (m->mprotect ? 1 : 0); p++) {
+	for (size_t p = 0; p < m->npages - (m->zap ? 1 : 0); p++) {
 		struct ptw_bad b;
 		char *page = m->base + p * ptw_pagesize;
 		if (ptw_check(page, wpp, m->seed, p * wpp, &b) < 0)
@@ -232,14 +236,14 @@ static int run(const void *argp)
 	m.len = (size_t)(e ? atol(e) : 256) << 10;
 	if (m.len < 2 * m.unit)
 		m.len = 2 * m.unit;
-	if (a->mprotect)
-		m.len = m.unit; /* one folio, one VMA: mprotect splits none */
+	if (a->zap)
+		m.len = m.unit; /* one folio */
 	m.len &= ~(m.unit - 1);
 	m.npages = m.len / ptw_pagesize;
 	m.seed = 0x6d746870ULL ^ a->kb ^ (uint64_t)getpid() << 20;
-	/* the mprotect race wants many rounds: bounded by the budget */
-	m.iters = ptw_iters(a->cold ? 4 : a->mprotect ? 1000 : 24);
-	m.mprotect = a->mprotect;
+	/* the zap race wants many rounds: bounded by the budget */
+	m.iters = ptw_iters(a->cold ? 4 : a->zap ? 1000 : 24);
+	m.zap = a->zap;
 	if (a->cold &&
 	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
 		ptw_diag("%s; the hog runs without a memory cgroup", why);
@@ -255,7 +259,7 @@ static int run(const void *argp)
 	/* mapped (the first folio) before it is tracked */
 	*(volatile uint64_t *)m.base = ptw_pat(m.seed, 0);
 	/* the zapper's page changes by design: not tracked */
-	size_t tracked = m.len - (a->mprotect ? ptw_pagesize : 0);
+	size_t tracked = m.len - (a->zap ? ptw_pagesize : 0);
 	ptw_track(m.base, tracked);
 	ptw_phasef("fill:%uk", a->kb);
 	ptw_fill(m.base, m.len / 8, m.seed, 0);
@@ -296,16 +300,16 @@ static int run(const void *argp)
 
 	pthread_t th[NREADERS + 2];
 	void *args[NREADERS][2];
-	ptw_gate_init(&m.gate, NREADERS + 1 + (a->mprotect ? 1 : 0));
+	ptw_gate_init(&m.gate, NREADERS + 1 + (a->zap ? 1 : 0));
 	m.deadline = ptw_deadline();
 	for (int i = 0; i < NREADERS; i++) {
 		args[i][0] = &m;
 		args[i][1] = (void *)(intptr_t)i;
 		pthread_create(&th[i], NULL, reader, args[i]);
 	}
-	if (a->mprotect) {
-		pthread_create(&th[NREADERS + 1], NULL, flipper, &m);
-		pthread_create(&th[NREADERS], NULL, pageout, &m);
+	if (a->zap) {
+		pthread_create(&th[NREADERS + 1], NULL, zapper, &m);
+		pthread_create(&th[NREADERS], NULL, pageout_vs_zap, &m);
 		pthread_join(th[NREADERS], NULL);
 	} else if (!a->cold) {
 		pthread_create(&th[NREADERS], NULL, pageout, &m);
@@ -330,9 +334,9 @@ static int run(const void *argp)
 	ptw_gate_stop(&m.gate);
 	for (int i = 0; i < NREADERS; i++)
 		pthread_join(th[i], NULL);
-	if (a->mprotect) {
+	if (a->zap) {
 		pthread_join(th[NREADERS + 1], NULL);
-		ptw_diag("last-page zaps %ld", m.flips);
+		ptw_diag("last-page zaps %ld", m.zaps);
 	}
 	ptw_phase("verify");
 	ptw_diag("%s rounds %ld, reader passes %ld/%ld, most pages seen "

@@ -55,6 +55,12 @@ typedef struct {
 	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
 
+/* e->aba's key: one vCPU's last read of one entry */
+static uint64_t aba_key(unsigned cpu, uint64_t pte_pa)
+{
+	return ((uint64_t)cpu << 58) ^ pte_pa;
+}
+
 /* why the last TLBI of a break did not count (ptw_break.miss_why) */
 enum {
 	MISS_NONE,
@@ -75,7 +81,6 @@ typedef struct {
 	uint64_t seq;	    /* the break's serial */
 	uint64_t lower;	    /* the reader's returns to user at its read */
 	bool made;	    /* the breaker made the entry again (transient) */
-	bool rechecker;	    /* a Linux reader that re-checks under the PTL */
 	uint64_t after;	    /* the reader's icount at its first page-table
 			       load after the make (0: none yet) */
 	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
@@ -791,15 +796,6 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 " instructions after its read in the window",
 				 c->pc, c->icount - w->f.ctx.icount);
 			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
-		} else if (w->rechecker && t->pa == w->tpa &&
-			   idx >= w->gbase && idx < w->gbase + w->gn &&
-			   (w->made || w->pte_pa != pte_pa)) {
-			snprintf(how, sizeof(how),
-				 "re-validated: the reader, a lockless reader "
-				 "that re-checks under the PTE lock, went on to "
-				 "load entry %u of the block at pc 0x%" PRIx64,
-				 idx - w->gbase, c->pc);
-			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
 		} else if (t->pa == w->tpa && idx >= w->gbase &&
 			   idx < w->gbase + w->gn && w->pte_pa != pte_pa) {
 			/* another entry of the group, which this CPU had read
@@ -808,7 +804,7 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * retry), so the transient value was not used. A
 			 * forward scan (page_vma_mapped_walk()) reads each
 			 * entry once. */
-			uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
+			uint64_t key = aba_key(c->cpu, pte_pa);
 			aba_read *r = g_hash_table_lookup(e->aba, &key);
 			if (r && r->lower_entries == lower &&
 			    r->icount < w->f.ctx.icount &&
@@ -844,8 +840,7 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	window_read w = { 0 };
 	char sym[96];
 	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
-	w.rechecker = sym[0] && ptw_linux_rechecking_reader(sym);
-	if (w.rechecker) {
+	if (sym[0] && ptw_linux_rechecking_reader(sym)) {
 		/* the fault path re-checks under the PTE lock, or returns and
 		 * lets the access retry (the walker reads the entry again):
 		 * decided now, reported when the break is made */
@@ -1093,27 +1088,20 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    unsigned idx, uint64_t value)
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
-	ptw_break *wb = break_get(e, pte_pa);
+	/* another CPU reads the entry inside a break; a reader of a
+	 * present-invalid entry (pmdp_invalidate()) still sees the page:
+	 * Linux keeps it "present" for exactly those readers */
+	ptw_break *b = break_get(e, pte_pa);
 	bool in_window =
-		wb && wb->cpu != c->cpu &&
+		b && b->cpu != c->cpu &&
 		ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
 		!ptw_linux_present_invalid(e->cfg.arch, value);
 	if (in_window || e->wr[c->cpu]->len)
-		window_reads_load(e, c, t, idx, in_window ? wb : NULL);
-	ptw_break *b = break_get(e, pte_pa);
-	/* a reader of a present-invalid entry (pmdp_invalidate()) still sees
-	 * the page: Linux keeps it "present" for exactly those readers */
-	if (b && b->cpu != c->cpu &&
-	    ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
-	    !ptw_linux_present_invalid(e->cfg.arch, value)) {
-		if (!b->readers) {
-			b->first_reader = c->cpu;
-			b->first_read = *c;
-		}
+		window_reads_load(e, c, t, idx, in_window ? b : NULL);
+	if (in_window)
 		b->readers |= 1ULL << c->cpu;
-	}
 
-	uint64_t key = ((uint64_t)c->cpu << 58) ^ pte_pa;
+	uint64_t key = aba_key(c->cpu, pte_pa);
 	aba_read *r = g_hash_table_lookup(e->aba, &key);
 	uint32_t ver = t->ver[idx], iver = t->iver[idx];
 	uint64_t lower = e->lower_entries[c->cpu];
@@ -1252,18 +1240,15 @@ static bool dsb_full(unsigned crm)
 
 void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 {
-	/* any DSB (ST included) completes the breaker's invalid store */
-	for (guint i = 0; i < e->unclean->len; i++) {
-		ptw_break *b = g_ptr_array_index(e->unclean, i);
-		if (b->cpu == c->cpu)
-			b->stored = true;
-	}
-	if (!dsb_full(crm))
-		return; /* ST/LD variants do not complete TLB maintenance */
-	bool nsh = crm == 0x7;
+	/* ST/LD variants do not complete TLB maintenance */
+	bool full = dsb_full(crm), nsh = crm == 0x7;
 	for (guint i = 0; i < e->unclean->len;) {
 		ptw_break *b = g_ptr_array_index(e->unclean, i);
-		if (b->issuers & (1ULL << c->cpu)) {
+		/* any DSB (ST included) completes the breaker's invalid
+		 * store */
+		if (b->cpu == c->cpu)
+			b->stored = true;
+		if (full && (b->issuers & (1ULL << c->cpu))) {
 			/* DSB NSH completes only this CPU's own invalidation */
 			uint64_t done = nsh ? b->inflight & (1ULL << c->cpu)
 					    : b->inflight;
@@ -1272,13 +1257,15 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 			if (!b->inflight)
 				b->issuers = 0;
 		}
-		if (!b->need) {
+		if (full && !b->need) {
 			g_ptr_array_remove_index_fast(e->unclean, i);
 			b->unclean_listed = false;
 		} else {
 			i++;
 		}
 	}
+	if (!full)
+		return;
 	pass_end(e, c->cpu, c);
 	cont_flush(e, c);
 }

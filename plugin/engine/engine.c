@@ -131,14 +131,34 @@ static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
  * clear; x86 _PAGE_PROTNONE is the global bit (8) with present clear, and
  * pmd_mkinvalid() keeps _PAGE_PSE (7), which pmd_present() counts. Swap and
  * migration entries keep those bits zero. */
+bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
+{
+	if (v & 1)
+		return false;
+	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
+}
+
+/* sym (with or without +offset or a .isra/.constprop suffix) names one of
+ * the functions in names (globs) */
+static bool sym_in(const char *sym, const char *const *names, unsigned n)
+{
+	char name[96];
+	g_strlcpy(name, sym, sizeof(name));
+	name[strcspn(name, "+.")] = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (g_pattern_match_simple(names[i], name))
+			return true;
+	return false;
+}
+
 /* Linux's lockless page-table readers that re-check under the PTE lock by
  * design: the fault path reads the PTE (or a folio's range of PTEs) without
  * the lock, then takes it and checks again (pte_same(), vmf_pte_changed(),
  * pte_range_none(), a swap-in's batch check), backing off when anything
  * changed; GUP-fast re-checks after taking a reference;
- * contpte_ptep_get_lockless() retries its block. Such a reader that loads
- * any entry of the block again after the break is made has re-checked.
- * Other readers, such as page_vma_mapped_walk() (seed 001: it skips the
+ * contpte_ptep_get_lockless() retries its block. A read in a window by
+ * such a reader is benign by design (a note, decided at the read). Other
+ * readers, such as page_vma_mapped_walk() (seed 001: it skips the
  * leading none entries of a folio and takes the lock at the first present
  * one), must load the entry itself again, or restart their walk. sym is a
  * symbol name with or without +offset. */
@@ -152,13 +172,7 @@ bool ptw_linux_rechecking_reader(const char *sym)
 		"contpte_ptep_get_lockless", "ptep_get_lockless",
 		"gup_fast*", "internal_get_user_pages_fast",
 	};
-	char name[96];
-	g_strlcpy(name, sym, sizeof(name));
-	name[strcspn(name, "+.")] = 0;
-	for (unsigned i = 0; i < G_N_ELEMENTS(readers); i++)
-		if (g_pattern_match_simple(readers[i], name))
-			return true;
-	return false;
+	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
 
 /* Linux's non-swap entries that name a page frame: migration and device
@@ -203,20 +217,7 @@ bool ptw_linux_aba_walker(const char *sym)
 		"walk_pmd_range_locked", "lru_gen_look_around",
 		"hpage_collapse_scan_pmd", "check_pte",
 	};
-	char name[96];
-	g_strlcpy(name, sym, sizeof(name));
-	name[strcspn(name, "+.")] = 0;
-	for (unsigned i = 0; i < G_N_ELEMENTS(walkers); i++)
-		if (strcmp(walkers[i], name) == 0)
-			return true;
-	return false;
-}
-
-bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
-{
-	if (v & 1)
-		return false;
-	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
+	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }
 
 /* The present descriptor a present-invalid entry stands for. x86 stores a

@@ -83,8 +83,6 @@ typedef struct {
 	uint64_t issuers;  /* CPUs that issued those TLBIs */
 	bool local_inflight;
 	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
-	unsigned first_reader;
-	ptw_ctx first_read;
 	uint64_t seq;
 	uint64_t suspect; /* a partial-unit pass skipped this entry */
 	bool unclean_listed; /* in ptw_engine.unclean */
