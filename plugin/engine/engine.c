@@ -19,6 +19,7 @@
 const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TABLES_REGISTERED] = "tables_registered",
 	[ST_TABLES_DROPPED] = "tables_dropped",
+	[ST_TABLE_ALIASES] = "table_aliases",
 	[ST_ROOTS] = "roots_registered",
 	[ST_ROOTS_COLD] = "roots_dropped_cold",
 	[ST_PT_STORES] = "page_table_stores",
@@ -290,6 +291,39 @@ static uint64_t entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
 	return t->space;
 }
 
+/* Views of a table: 0 is (t->space, t->va_base), 1.. its aliases. */
+static unsigned table_nviews(const ptw_table *t)
+{
+	return 1 + t->nalias;
+}
+
+static ptw_view table_view(const ptw_table *t, unsigned k)
+{
+	if (k == 0) {
+		ptw_view v = { t->space, t->va_base, t->refs };
+		for (unsigned i = 0; i < t->nalias; i++)
+			v.refs -= t->alias[i].refs;
+		return v;
+	}
+	return t->alias[k - 1];
+}
+
+/* Entry idx of t seen through view v: its VA and its address space. */
+static uint64_t view_entry_va(ptw_engine *e, const ptw_table *t,
+			      const ptw_view *v, unsigned idx)
+{
+	uint64_t va = v->va_base + ((uint64_t)idx << entry_shift(e, t->level));
+	return e->cfg.arch == PTW_ARCH_X86_64 ? x86_sext(e, va) : va;
+}
+
+static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v,
+				 uint64_t va)
+{
+	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
+		return PTW_KSPACE;
+	return v->space;
+}
+
 /* Address-space key of cpu's translation of va, 0 if none. */
 static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 {
@@ -491,8 +525,10 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 	for (int depth = 0; t && depth < 6; depth++) {
 		unsigned sh = entry_shift(e, t->level);
 		uint64_t off = va - t->va_base;
-		if (e->cfg.arch == PTW_ARCH_X86_64)
-			off &= (1ULL << (sh + 9)) - 1; /* index bits only */
+		/* index bits only: a table below the root may be reached
+		 * at another VA than its first view's (an alias) */
+		if (e->cfg.arch == PTW_ARCH_X86_64 || !t->is_root)
+			off &= (1ULL << (sh + 9)) - 1;
 		uint64_t i = off >> sh;
 		if (i >= t->nent)
 			return false;
@@ -514,18 +550,19 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 	return false;
 }
 
-/* CPUs whose TLB may hold a translation through table t. */
-uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
+/* CPUs whose TLB may hold a translation of va through a table of the
+ * address space 'space' (a table's view). */
+static uint64_t may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
 {
 	uint64_t m = 0;
-	if (t->space == PTW_KSPACE ||
+	if (space == PTW_KSPACE ||
 	    (e->cfg.arch == PTW_ARCH_ARM64 && ((va >> 55) & 1))) {
 		for (unsigned i = 0; i < e->cfg.ncpus; i++)
 			if (e->cpu[i].mmu_on)
 				m |= 1ULL << i;
 		return m;
 	}
-	ptw_table *root = table_lookup(e, t->space);
+	ptw_table *root = table_lookup(e, space);
 	if (root)
 		m = root->cached;
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
@@ -535,7 +572,16 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 	return m;
 }
 
-static void table_unref(ptw_engine *e, uint64_t pa, int level);
+/* CPUs whose TLB may hold a translation through table t (first view). */
+uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	return may_hold_in(e, t->space, va);
+}
+
+static void table_unref(ptw_engine *e, uint64_t pa, int level,
+			uint64_t va_base, uint64_t space);
+static void table_children_unref(ptw_engine *e, ptw_table *t,
+				 const ptw_view *v);
 static bool root_is_empty(ptw_engine *e, ptw_table *t);
 
 static void table_free(ptw_table *t)
@@ -547,6 +593,7 @@ static void table_free(ptw_table *t)
 	g_free(t->made);
 	g_free(t->uorder);
 	g_free(t->cont_writer);
+	g_free(t->alias);
 	g_free(t);
 }
 
@@ -581,32 +628,18 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	if (t->is_root)
 		g_ptr_array_remove_fast(e->roots, t);
 	e->stats[ST_TABLES_DROPPED]++;
-	/* children lose one reference each */
-	if (t->level != last_level(e)) {
-		for (unsigned i = 0; i < t->nent; i++) {
-			ptw_desc d = decode(e, t->shadow[i], t->level);
-			if (d.type == PTW_DESC_TABLE)
-				table_unref(e, d.oa,
-					    next_level(e, t->level));
-		}
+	/* children lose one reference per view each (a table is dropped
+	 * when its last reference goes, so only its first view is left) */
+	for (unsigned k = 0; k < table_nviews(t); k++) {
+		ptw_view v = table_view(t, k);
+		table_children_unref(e, t, &v);
 	}
 	table_free(t);
 }
 
-static void table_unref(ptw_engine *e, uint64_t pa, int level)
-{
-	ptw_table *t = table_lookup(e, pa);
-	if (!t || t->is_root || t->level != level || t->refs == 0)
-		return;
-	if (--t->refs == 0)
-		table_drop(e, t);
-}
-
-static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
-				 unsigned nent, uint64_t va_base,
-				 uint64_t space, bool is_root);
-
-static void table_walk_children(ptw_engine *e, ptw_table *t)
+/* t's children lose the path through t's view v. */
+static void table_children_unref(ptw_engine *e, ptw_table *t,
+				 const ptw_view *v)
 {
 	if (t->level == last_level(e))
 		return;
@@ -614,10 +647,98 @@ static void table_walk_children(ptw_engine *e, ptw_table *t)
 		ptw_desc d = decode(e, t->shadow[i], t->level);
 		if (d.type != PTW_DESC_TABLE)
 			continue;
-		uint64_t va = entry_va(e, t, i);
-		table_register(e, d.oa, next_level(e, t->level), 512, va,
-			       entry_space(e, t, va), false);
+		uint64_t va = view_entry_va(e, t, v, i);
+		table_unref(e, d.oa, next_level(e, t->level), va,
+			    view_entry_space(e, v, va));
 	}
+}
+
+/* A parent entry reaching table pa as (space, va_base) went away. */
+static void table_unref(ptw_engine *e, uint64_t pa, int level,
+			uint64_t va_base, uint64_t space)
+{
+	ptw_table *t = table_lookup(e, pa);
+	if (!t || t->is_root || t->level != level || t->refs == 0)
+		return;
+	for (unsigned k = 0; k < t->nalias; k++) {
+		ptw_view *a = &t->alias[k];
+		if (a->space != space || a->va_base != va_base)
+			continue;
+		t->refs--;
+		if (--a->refs == 0) {
+			ptw_view gone = *a;
+			t->alias[k] = t->alias[--t->nalias];
+			table_children_unref(e, t, &gone);
+		}
+		return;
+	}
+	if (t->space != space || t->va_base != va_base)
+		return; /* a path never counted (it was not followed) */
+	ptw_view first = table_view(t, 0);
+	if (--t->refs == 0) {
+		table_drop(e, t);
+	} else if (first.refs == 1) {
+		/* the first view's last path went: an alias takes its place
+		 * (its count becomes the first view's), and the children
+		 * lose the old view's paths */
+		t->space = t->alias[0].space;
+		t->va_base = t->alias[0].va_base;
+		t->alias[0] = t->alias[--t->nalias];
+		table_children_unref(e, t, &first);
+	}
+}
+
+static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
+				 unsigned nent, uint64_t va_base,
+				 uint64_t space, bool is_root);
+
+/* Follow t's table descriptors as seen through view v. */
+static void table_walk_children(ptw_engine *e, ptw_table *t,
+				const ptw_view *v)
+{
+	if (t->level == last_level(e))
+		return;
+	for (unsigned i = 0; i < t->nent; i++) {
+		ptw_desc d = decode(e, t->shadow[i], t->level);
+		if (d.type != PTW_DESC_TABLE)
+			continue;
+		uint64_t va = view_entry_va(e, t, v, i);
+		table_register(e, d.oa, next_level(e, t->level), 512, va,
+			       view_entry_space(e, v, va), false);
+	}
+}
+
+/* Another parent path reaches t as (space, va_base). */
+static ptw_table *table_add_path(ptw_engine *e, ptw_table *t, uint64_t space,
+				 uint64_t va_base)
+{
+	if (t->space == space && t->va_base == va_base) {
+		t->refs++;
+		return t;
+	}
+	for (unsigned k = 0; k < t->nalias; k++)
+		if (t->alias[k].space == space &&
+		    t->alias[k].va_base == va_base) {
+			t->alias[k].refs++;
+			t->refs++;
+			return t;
+		}
+	if (t->nalias >= PTW_MAX_ALIASES) {
+		ptw_warn(e, "table-alias",
+			 "table at PA 0x%" PRIx64 " (level %d) is reached "
+			 "through more than %d parent paths; VA 0x%" PRIx64
+			 " is not followed: changes to its entries are not "
+			 "checked for that VA",
+			 t->pa, t->level, PTW_MAX_ALIASES + 1, va_base);
+		return NULL;
+	}
+	e->stats[ST_TABLE_ALIASES]++;
+	t->alias = g_renew(ptw_view, t->alias, t->nalias + 1);
+	ptw_view v = { space, va_base, 1 };
+	t->alias[t->nalias++] = v;
+	t->refs++;
+	table_walk_children(e, t, &v);
+	return t;
 }
 
 /* Register (or reference) a table and, when new, read it from guest memory
@@ -629,9 +750,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 {
 	ptw_table *t = table_lookup(e, pa);
 	if (t) {
-		if (t->level != level || t->is_root != is_root ||
-		    (!is_root && e->cfg.arch == PTW_ARCH_ARM64 &&
-		     t->va_base != va_base)) {
+		if (t->level != level || t->is_root != is_root) {
 			ptw_warn(e, "table-alias",
 				 "table at PA 0x%" PRIx64
 				 " reached as level %d (VA 0x%" PRIx64
@@ -641,9 +760,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 				 pa, level, va_base, t->level, t->va_base);
 			return NULL;
 		}
-		if (!is_root)
-			t->refs++;
-		return t;
+		return is_root ? t : table_add_path(e, t, space, va_base);
 	}
 	uint64_t *shadow = g_new(uint64_t, nent);
 	if (!e->cfg.read_phys ||
@@ -688,7 +805,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		e->stats[ST_ROOTS]++;
 		g_ptr_array_add(e->roots, t);
 	}
-	table_walk_children(e, t);
+	ptw_view first = table_view(t, 0);
+	table_walk_children(e, t, &first);
 	return t;
 }
 
@@ -842,8 +960,8 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 }
 
 static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		     unsigned idx, uint64_t va, const ptw_desc *dold,
-		     uint64_t old, uint64_t new)
+		     const ptw_view *view, unsigned idx, uint64_t va,
+		     const ptw_desc *dold, uint64_t old, uint64_t new)
 {
 	/* only CPUs that may cache the old translation can use it stale: the
 	 * record is retired when each of them has invalidated (on x86, every
@@ -851,7 +969,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	 * NOFLUSH, INVPCID, a CR4.PGE toggle). A CPU that never loaded the
 	 * root cannot hold it: with every CPU in 'need', a process that ran on
 	 * one CPU left records no other CPU ever retired, until evicted. */
-	uint64_t need = ptw_may_hold(e, t, va);
+	uint64_t need = may_hold_in(e, view->space, va);
 	if (!need)
 		return;
 	if ((unsigned)e->npending >= e->cfg.max_pending) {
@@ -866,11 +984,11 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		pend_free(e, e->pend_head);
 	}
 	ptw_pending *p = g_new0(ptw_pending, 1);
-	p->space = entry_space(e, t, va);
+	p->space = view_entry_space(e, view, va);
 	p->va = va & ~(dold->size - 1);
 	p->size = dold->size;
 	p->old_pa = dold->oa;
-	ptw_table *root = table_lookup(e, t->space);
+	ptw_table *root = table_lookup(e, view->space);
 	p->asid = root ? root->asid : 0;
 	if (e->cfg.arch == PTW_ARCH_ARM64)
 		p->global = !((old >> 11) & 1);
@@ -1131,8 +1249,6 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (table_lookup(e, t->pa) != t)
 		return; /* cannot happen: detectors never drop tables */
 	int level = t->level;
-	uint64_t va = entry_va(e, t, idx);
-	uint64_t space = entry_space(e, t, va);
 	ptw_desc dold = decode(e, old, level), dnew = decode(e, new, level);
 	bool same_table = dold.type == PTW_DESC_TABLE &&
 			  dnew.type == PTW_DESC_TABLE && dold.oa == dnew.oa;
@@ -1157,23 +1273,44 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		}
 	}
 
-	/* leaf mapping changed: remember the old translation */
-	if (is_leaf(&dold) && !(is_leaf(&dnew) && dnew.oa == dold.oa &&
-				dnew.size == dold.size)) {
+	/* leaf mapping changed: remember the old translation, through
+	 * every view of the table */
+	bool leaf_changed = is_leaf(&dold) && !(is_leaf(&dnew) &&
+						dnew.oa == dold.oa &&
+						dnew.size == dold.size);
+	if (leaf_changed)
 		e->stats[ST_LEAF_CHANGES]++;
-		pend_add(e, c, t, idx, va, &dold, old, new);
+	for (unsigned k = 0; k < table_nviews(t); k++) {
+		ptw_view v = table_view(t, k);
+		uint64_t va = view_entry_va(e, t, &v, idx);
+		if (leaf_changed)
+			pend_add(e, c, t, &v, idx, va, &dold, old, new);
+		if (is_leaf(&dnew) && ptw_has_pending(e))
+			pend_mark_reused(e, dnew.oa,
+					 view_entry_space(e, &v, va), va);
 	}
-	if (is_leaf(&dnew) && ptw_has_pending(e))
-		pend_mark_reused(e, dnew.oa, space, va);
 
 	/* follow table links last: dropping a child may free memory only
-	 * it referenced, and a new child is read from guest memory */
-	if (dold.type == PTW_DESC_TABLE && !same_table)
-		table_unref(e, dold.oa, next_level(e, level));
-	if (dnew.type == PTW_DESC_TABLE && !same_table &&
-	    level != last_level(e))
-		table_register(e, dnew.oa, next_level(e, level), 512, va, space,
-			       false);
+	 * it referenced, and a new child is read from guest memory. Copy
+	 * the views first: unlinking a child never changes t's views, but
+	 * keep the loop independent of t's alias array anyway. */
+	if (same_table || (dold.type != PTW_DESC_TABLE &&
+			   dnew.type != PTW_DESC_TABLE))
+		return;
+	unsigned nv = table_nviews(t);
+	ptw_view views[PTW_MAX_ALIASES + 1];
+	for (unsigned k = 0; k < nv; k++)
+		views[k] = table_view(t, k);
+	for (unsigned k = 0; k < nv; k++) {
+		uint64_t va = view_entry_va(e, t, &views[k], idx);
+		uint64_t space = view_entry_space(e, &views[k], va);
+		if (dold.type == PTW_DESC_TABLE)
+			table_unref(e, dold.oa, next_level(e, level), va,
+				    space);
+		if (dnew.type == PTW_DESC_TABLE && level != last_level(e))
+			table_register(e, dnew.oa, next_level(e, level), 512,
+				       va, space, false);
+	}
 }
 
 /* The tracked table of this page with the lowest PA above 'above' (the

@@ -9,13 +9,29 @@
 
 #define PTW_KSPACE 1ULL /* x86-64 upper half: shared by every root */
 
+/* One way a table is reached: the address space and VA of its entry 0
+ * through one parent path, and how many parent entries give that path. */
+typedef struct {
+	uint64_t space, va_base;
+	unsigned refs;
+} ptw_view;
+
+#define PTW_MAX_ALIASES 64 /* extra views per table; more are not followed */
+
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
 	int level;	  /* architecture level of its entries */
 	unsigned nent;	  /* number of entries */
 	uint64_t va_base; /* VA mapped by entry 0 */
 	uint64_t space;	  /* address-space key (root PA or PTW_KSPACE) */
-	unsigned refs;	  /* parent entries pointing here */
+	unsigned refs;	  /* parent entries pointing here, all views */
+	/* Other views than (space, va_base), the first: a table linked from
+	 * two parents (x86 hugetlb PMD sharing between processes, or one
+	 * table mapped at two VAs). Changes to its entries leave stale-TLB
+	 * records for every view; break-before-make and window records
+	 * follow the first view only. */
+	ptw_view *alias;
+	unsigned nalias;
 	bool is_root;
 	unsigned cpu_refs; /* roots: CPU root slots holding it */
 	uint16_t asid;	   /* roots: last ASID / PCID seen with it */
@@ -121,6 +137,7 @@ typedef struct {
 enum {
 	ST_TABLES_REGISTERED,
 	ST_TABLES_DROPPED,
+	ST_TABLE_ALIASES,
 	ST_ROOTS,
 	ST_ROOTS_COLD,
 	ST_PT_STORES,

@@ -327,6 +327,35 @@ static void looping_and_bad_tables(void)
 	fake_fini(&g);
 }
 
+/* one L3 table linked from two L2 entries (VA and VA + 2 MiB): a break
+ * invalidated at VA only leaves the other VA's translation stale */
+static void one_table_two_vas(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	pt_store(&g, 0, L2 + 8, TBL(L3));
+	CHECK_EQ(ptw_stat(g.e, "table_aliases"), 1);
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 0);
+	guest_load(&g, 0, VA + (2 << 20), PAGE_A);
+	pt_store(&g, 0, L3, 0);
+	dsb_ish(&g, 0);
+	tlbi_vae1is(&g, 0, VA, ASID);
+	dsb_ish(&g, 0);
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE),
+		 0);
+	guest_load(&g, 0, VA + (2 << 20), PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f)
+		CHECK_EQ(f->va, VA + (2 << 20));
+	pt_store(&g, 0, L2 + 8, 0);
+	CHECK(ptw_is_table_page(g.e, L3));
+	pt_store(&g, 0, L2, 0);
+	CHECK(!ptw_is_table_page(g.e, L3));
+	fake_fini(&g);
+}
+
 static void lpa2_52bit_root(void)
 {
 	fake_guest g;
@@ -447,6 +476,7 @@ int main(void)
 	RUN(stale_old_page_reused);
 	RUN(tlbi_range_and_asid_forms);
 	RUN(looping_and_bad_tables);
+	RUN(one_table_two_vas);
 	RUN(lpa2_52bit_root);
 	RUN(cold_root_rewritten_unseen);
 	RUN(client_expectations);

@@ -11,6 +11,7 @@
 #define PT 0x104000ULL
 #define KPDPT 0x105000ULL
 #define PML4B 0x106000ULL
+#define PDPTB 0x107000ULL
 #define PAGE_A 0x200000ULL
 #define PAGE_B 0x201000ULL
 #define VA 0x40000000ULL /* PML4[0] PDPT[1] PD[0] PT[0] */
@@ -231,6 +232,78 @@ static void freed_table_dropped(void)
 	fake_fini(&g);
 }
 
+/* hugetlb PMD sharing: process B's PUD entry links process A's PD (and
+ * the PT under it). A change through the shared PD leaves a stale-TLB
+ * record for B's view too: A's INVLPG does not retire it, and B's CPU
+ * reading the old page, reused meanwhile, through its stale entry is
+ * found. */
+static void shared_pd_between_processes(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	mem_w64(&g, PML4B, TBL(PDPTB));
+	mem_w64(&g, PDPTB + 8, TBL(PD)); /* same VA, B's space */
+	enable_paging(&g, 1, PML4B, CR4_PAE | CR4_PGE);
+	CHECK_EQ(ptw_stat(g.e, "table_aliases"), 2); /* PD and PT */
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 2);
+	invlpg(&g, 0, VA);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1);
+	pt_store(&g, 0, PT + 8, PTE(PAGE_A)); /* the old page reused */
+	guest_load(&g, 1, VA, PAGE_A); /* B never flushed */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
+/* the first parent goes (A unmaps): B's view takes its place; the last
+ * goes: the shared tables are dropped */
+static void shared_pd_first_parent_gone(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	mem_w64(&g, PML4B, TBL(PDPTB));
+	mem_w64(&g, PDPTB + 8, TBL(PD));
+	enable_paging(&g, 1, PML4B, CR4_PAE | CR4_PGE);
+	pt_store(&g, 0, PDPT + 8, 0); /* A's PUD entry cleared */
+	CHECK(ptw_is_table_page(g.e, PT));
+	invlpg(&g, 0, VA);
+	invlpg(&g, 1, VA);
+	pt_store(&g, 1, PT, PTE(PAGE_B));
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1); /* B's view only */
+	guest_load(&g, 1, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f)
+		CHECK_EQ(f->va, VA);
+	pt_store(&g, 1, PDPTB + 8, 0);
+	CHECK(!ptw_is_table_page(g.e, PT));
+	CHECK(!ptw_is_table_page(g.e, PD));
+	fake_fini(&g);
+}
+
+/* one PT linked from two PD entries of one space: VA and VA + 2 MiB */
+static void one_table_two_vas(void)
+{
+	fake_guest g;
+	setup(&g, 1);
+	pt_store(&g, 0, PD + 8, TBL(PT));
+	guest_load(&g, 0, VA + (2 << 20), PAGE_A);
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 2);
+	invlpg(&g, 0, VA); /* the second VA is not invalidated */
+	guest_load(&g, 0, VA + (2 << 20), PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f)
+		CHECK_EQ(f->va, VA + (2 << 20));
+	invlpg(&g, 0, VA + (2 << 20));
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	pt_store(&g, 0, PD + 8, 0);
+	CHECK(ptw_is_table_page(g.e, PT)); /* still linked at VA */
+	CHECK_EQ(ptw_stat(g.e, "tables_dropped"), 0);
+	fake_fini(&g);
+}
+
 int main(void)
 {
 	RUN(four_level_discovery);
@@ -243,5 +316,8 @@ int main(void)
 	RUN(cold_root_dropped);
 	RUN(freed_root_reused_as_data);
 	RUN(freed_table_dropped);
+	RUN(shared_pd_between_processes);
+	RUN(shared_pd_first_parent_gone);
+	RUN(one_table_two_vas);
 	TAP_DONE();
 }

@@ -63,7 +63,7 @@
 static uint64_t pt_l0[512] PT_ALIGNED;
 static uint64_t pt_l1[512] PT_ALIGNED;
 static uint64_t pt_l2_ram[512] PT_ALIGNED;
-static uint64_t pt_l2_test[512] PT_ALIGNED;
+uint64_t pt_l2_test[512] PT_ALIGNED;
 uint64_t pt_l3_test[512] PT_ALIGNED;
 uint64_t pt_l2_block[512] PT_ALIGNED;
 uint64_t pt_l3_block[512] PT_ALIGNED;

@@ -105,6 +105,7 @@ static inline uint64_t table_desc(const uint64_t *table)
 }
 
 /* Static, page-aligned tables (harness.c); VA == PA for all of them. */
+extern uint64_t pt_l2_test[512]; /* L2 of the test area; [0] -> pt_l3_test */
 extern uint64_t pt_l3_test[512];
 extern uint64_t pt_l2_block[512];
 extern uint64_t pt_l3_block[512];
