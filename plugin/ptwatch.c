@@ -420,6 +420,9 @@ static void cb_x86(unsigned int vcpu, void *udata)
 	case PTW_X86_INVPCID:
 		ptw_ev_x86_invpcid(eng, &c, gpr(vcpu, x->gpr));
 		break;
+	case PTW_X86_GS_STORE64: /* filtered at translation: current_task */
+		ptw_ev_task(eng, &c, gpr(vcpu, x->gpr));
+		break;
 	default:
 		break;
 	}
@@ -544,6 +547,18 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&
 			    d.cr != 3 && d.cr != 4)
 				continue;
+			/* a per-CPU store is a task switch only when it writes
+			 * Linux's current task pointer (at a fixed address:
+			 * RIP-relative wrapping to it, or absolute) */
+			if (d.op == PTW_X86_GS_STORE64) {
+				uint64_t slot = ptw_linux_current_slot(eng);
+				uint64_t ea = (uint64_t)d.disp;
+				if (d.base == 16)
+					ea += pc + len;
+				if (!slot || d.index >= 0 ||
+				    (d.base >= 0 && d.base != 16) || ea != slot)
+					continue;
+			}
 			insn_info *ii = new_info(pc, (unsigned)len);
 			ii->x86 = d;
 			qemu_plugin_register_vcpu_insn_exec_cb(

@@ -13,10 +13,12 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /proc/cpuinfo) cpus, up $(cut -d" " -f1 /proc/uptime) s"
 
 # kallsyms for symbolized logs (the launcher boots once with
-# ptwatch.kallsyms and keeps the text symbols; with nokaslr they are stable)
+# ptwatch.kallsyms and keeps the text symbols, and on x86-64 the per-CPU
+# current task pointer, which names the running task to PTE_ABA; with
+# nokaslr they are stable)
 if grep -q 'ptwatch.kallsyms' /proc/cmdline; then
 	echo "ptwatch-kallsyms-begin"
-	grep -E '^[0-9a-f]+ [tTwW] ' /proc/kallsyms
+	grep -E '^[0-9a-f]+ ([tTwW] |[aAdDbB] (pcpu_hot|current_task)$)' /proc/kallsyms
 	echo "ptwatch-kallsyms-end"
 	sync
 	poweroff -f

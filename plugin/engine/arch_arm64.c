@@ -159,6 +159,7 @@ static const struct {
 	{ SYSREG(3, 0, 2, 0, 2), PTW_REG_ARM_TCR },
 	{ SYSREG(3, 0, 1, 0, 0), PTW_REG_ARM_SCTLR },
 	{ SYSREG(3, 0, 10, 2, 0), PTW_REG_ARM_MAIR },
+	{ SYSREG(3, 0, 4, 1, 0), PTW_REG_ARM_SP_EL0 },
 	/* VHE aliases used by a host kernel at EL2 (E2H=1) */
 	{ SYSREG(3, 5, 2, 0, 0), PTW_REG_ARM_TTBR0 },
 	{ SYSREG(3, 5, 2, 0, 1), PTW_REG_ARM_TTBR1 },

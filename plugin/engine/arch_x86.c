@@ -102,7 +102,7 @@ bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 {
 	size_t p = 0;
 	unsigned rex = 0;
-	bool opsize = false;
+	bool opsize = false, gs = false;
 	memset(o, 0, sizeof(*o));
 	o->op = PTW_X86_NONE;
 	/* legacy prefixes */
@@ -112,10 +112,22 @@ bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 			 b[p] == 0x65 || b[p] == 0xf0)) {
 		if (b[p] == 0x66)
 			opsize = true;
+		if (b[p] == 0x65)
+			gs = true;
 		p++;
 	}
 	if (p < n && (b[p] & 0xf0) == 0x40)
 		rex = b[p++] & 0xf;
+	if (gs && (rex & 8) && p + 2 <= n && b[p] == 0x89 &&
+	    (b[p + 1] >> 6) != 3) { /* mov r64, %gs:m64 */
+		int used = decode_modrm_mem(b + p + 1, n - p - 1, rex, o);
+		if (used < 0)
+			return false;
+		o->op = PTW_X86_GS_STORE64;
+		o->gpr = ((b[p + 1] >> 3) & 7) | ((rex & 4) ? 8 : 0);
+		o->len = (unsigned)(p + 1 + (size_t)used);
+		return true;
+	}
 	if (p + 2 > n || b[p] != 0x0f)
 		return false;
 	uint8_t op = b[p + 1];

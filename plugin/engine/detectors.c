@@ -47,18 +47,71 @@
 #define CLIENT_EXPECT_WRITE 0x50570006
 
 typedef struct {
+	uint64_t who, pte_pa; /* the key's parts (the key is a hash) */
 	uint64_t value;
 	uint32_t ver, iver;
 	uint64_t gen; /* table registration the version belongs to */
 	uint64_t icount, pc;
-	uint64_t lower_entries; /* the vCPU's returns to user so far */
+	unsigned cpu;		/* the vCPU that read */
+	uint64_t lower_entries; /* the reader's returns to user so far */
 	bool ahead; /* read a value the shadow did not hold yet */
 } aba_read;
 
-/* e->aba's key: one vCPU's last read of one entry */
-static uint64_t aba_key(unsigned cpu, uint64_t pte_pa)
+/* Who reads, for PTE_ABA: the guest task the vCPU runs (a kernel address
+ * on Linux) or, while no task is known, the vCPU (1 + its number). */
+static uint64_t aba_who(const ptw_engine *e, unsigned cpu)
 {
-	return ((uint64_t)cpu << 58) ^ pte_pa;
+	return e->task[cpu] ? e->task[cpu] : cpu + 1ULL;
+}
+
+/* e->aba's key: one reader's last read of one entry */
+static uint64_t aba_key(uint64_t who, uint64_t pte_pa)
+{
+	return who * 0x9e3779b97f4a7c15ULL ^ pte_pa;
+}
+
+static aba_read *aba_lookup(ptw_engine *e, uint64_t who, uint64_t pte_pa)
+{
+	uint64_t key = aba_key(who, pte_pa);
+	aba_read *r = g_hash_table_lookup(e->aba, &key);
+	return r && r->who == who && r->pte_pa == pte_pa ? r : NULL;
+}
+
+/* The reader's returns to user mode so far: a task's own (those of its
+ * earlier runs, plus those of its vCPU since it was switched in), or the
+ * vCPU's. */
+static uint64_t who_returns(ptw_engine *e, uint64_t who)
+{
+	if (who <= PTW_MAX_CPUS)
+		return e->lower_entries[who - 1];
+	uint64_t *n = g_hash_table_lookup(e->task_lower, &who);
+	uint64_t sum = n ? *n : 0;
+	for (unsigned k = 0; k < e->cfg.ncpus; k++)
+		if (e->task[k] == who)
+			sum += e->lower_entries[k] - e->task_lower_base[k];
+	return sum;
+}
+
+void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
+{
+	uint64_t old = e->task[cpu];
+	if (old == task)
+		return;
+	e->stats[ST_TASK_SWITCHES]++;
+	if (old) {
+		uint64_t ran = e->lower_entries[cpu] - e->task_lower_base[cpu];
+		uint64_t *n = g_hash_table_lookup(e->task_lower, &old);
+		if (!n) {
+			if (g_hash_table_size(e->task_lower) >= MAX_ABA)
+				g_hash_table_remove_all(e->task_lower);
+			n = g_new0(uint64_t, 1);
+			g_hash_table_insert(e->task_lower,
+					    g_memdup2(&old, sizeof(old)), n);
+		}
+		*n += ran;
+	}
+	e->task[cpu] = task;
+	e->task_lower_base[cpu] = e->lower_entries[cpu];
 }
 
 /* why the last TLBI of a break did not count (ptw_break.miss_why) */
@@ -146,6 +199,7 @@ void det_init(ptw_engine *e)
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
 		e->cand[i] = g_ptr_array_new();
 	e->aba = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	e->task_lower = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	e->regions = g_array_new(FALSE, TRUE, sizeof(region));
 	e->data = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
 	e->data_reported = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
@@ -165,6 +219,7 @@ void det_free(ptw_engine *e)
 		g_ptr_array_free(e->cand[i], TRUE);
 	g_hash_table_destroy(e->breaks);
 	g_hash_table_destroy(e->aba);
+	g_hash_table_destroy(e->task_lower);
 	g_array_free(e->regions, TRUE);
 	g_hash_table_destroy(e->data);
 	g_hash_table_destroy(e->data_reported);
@@ -804,9 +859,9 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * retry), so the transient value was not used. A
 			 * forward scan (page_vma_mapped_walk()) reads each
 			 * entry once. */
-			uint64_t key = aba_key(c->cpu, pte_pa);
-			aba_read *r = g_hash_table_lookup(e->aba, &key);
-			if (r && r->lower_entries == lower &&
+			aba_read *r =
+				aba_lookup(e, aba_who(e, c->cpu), pte_pa);
+			if (r && r->cpu == c->cpu &&
 			    r->icount < w->f.ctx.icount &&
 			    w->f.ctx.icount - r->icount <= RESTART_WINDOW) {
 				snprintf(how, sizeof(how),
@@ -1101,10 +1156,14 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (in_window)
 		b->readers |= 1ULL << c->cpu;
 
-	uint64_t key = aba_key(c->cpu, pte_pa);
-	aba_read *r = g_hash_table_lookup(e->aba, &key);
+	uint64_t who = aba_who(e, c->cpu);
+	aba_read *r = aba_lookup(e, who, pte_pa);
 	uint32_t ver = t->ver[idx], iver = t->iver[idx];
-	uint64_t lower = e->lower_entries[c->cpu];
+	uint64_t lower = who_returns(e, who);
+	e->last_icount[c->cpu] = c->icount;
+	/* instructions since the first read, counted on the vCPU that made
+	 * it (a task may have moved to another vCPU in between) */
+	uint64_t since = r ? e->last_icount[r->cpu] - r->icount : 0;
 	/* another CPU's store reached memory but its callback has not run
 	 * yet (it waits for the engine lock): the versions do not yet count
 	 * the change this value came from, so this read cannot be the first
@@ -1123,7 +1182,7 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		if (value != 0 && r->value == value && r->gen == t->gen &&
 		    r->ver != ver &&
 		    nonzero > 0 && nonzero < (1u << 31) &&
-		    c->icount - r->icount <= ABA_WINDOW &&
+		    since <= ABA_WINDOW &&
 		    r->lower_entries == lower && !r->ahead &&
 		    !aba_walker_pair(e, c, r->pc)) {
 			char d[320];
@@ -1134,8 +1193,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 "page or swap slot in between, and came back to "
 				 "the same value before this read: a pte_same() "
 				 "check here passes on a changed entry",
-				 c->cpu, value, r->icount, ver - r->ver);
-			ptw_ctx first = { c->cpu, 0, r->icount };
+				 r->cpu, value, r->icount, ver - r->ver);
+			ptw_ctx first = { r->cpu, 0, r->icount };
 			first.pc = r->pc;
 			report2(e, PTW_KIND_PTE_ABA, PTW_SEV_ERROR,
 				"a pte_same() check would pass on a changed "
@@ -1148,8 +1207,12 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		if (g_hash_table_size(e->aba) >= MAX_ABA)
 			g_hash_table_remove_all(e->aba);
 		r = g_new0(aba_read, 1);
-		g_hash_table_insert(e->aba, g_memdup2(&key, sizeof(key)), r);
+		uint64_t key = aba_key(who, pte_pa);
+		g_hash_table_replace(e->aba, g_memdup2(&key, sizeof(key)), r);
 	}
+	r->who = who;
+	r->pte_pa = pte_pa;
+	r->cpu = c->cpu;
 	r->value = value;
 	r->ver = ver;
 	r->iver = iver;

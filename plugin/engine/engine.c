@@ -45,6 +45,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_WARNINGS] = "warnings",
 	[ST_STALLS] = "widen_stalls",
 	[ST_LOWER_ENTRIES] = "lower_half_entries",
+	[ST_TASK_SWITCHES] = "task_switches",
 	[ST_WINDOW_READS_REVALIDATED] = "window_reads_revalidated",
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
 };
@@ -429,6 +430,20 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
 		(bit & 63)) &
 	       1;
+}
+
+uint64_t ptw_linux_current_slot(ptw_engine *e)
+{
+	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
+}
+
+void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task)
+{
+	if (c->cpu >= e->cfg.ncpus || !task)
+		return;
+	g_mutex_lock(&e->lock);
+	det_task_switch(e, c->cpu, task);
+	g_mutex_unlock(&e->lock);
 }
 
 void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
@@ -1298,7 +1313,7 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			   dnew.type != PTW_DESC_TABLE))
 		return;
 	unsigned nv = table_nviews(t);
-	ptw_view views[PTW_MAX_ALIASES + 1];
+	ptw_view one, *views = nv > 1 ? g_new(ptw_view, nv) : &one;
 	for (unsigned k = 0; k < nv; k++)
 		views[k] = table_view(t, k);
 	for (unsigned k = 0; k < nv; k++) {
@@ -1311,6 +1326,8 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			table_register(e, dnew.oa, next_level(e, level), 512,
 				       va, space, false);
 	}
+	if (views != &one)
+		g_free(views);
 }
 
 /* The tracked table of this page with the lowest PA above 'above' (the
@@ -1504,6 +1521,11 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 	case PTW_REG_ARM_MAIR:
 		cs->mair = value;
 		e->mair = value;
+		break;
+	case PTW_REG_ARM_SP_EL0:
+		/* a user stack pointer restored on the way out is no task */
+		if (value >> 63)
+			det_task_switch(e, c->cpu, value);
 		break;
 	case PTW_REG_ARM_ID_AA64MMFR2:
 		if (e->bbm_level < 0) {

@@ -16,7 +16,10 @@ typedef struct {
 	unsigned refs;
 } ptw_view;
 
-#define PTW_MAX_ALIASES 64 /* extra views per table; more are not followed */
+/* extra views per table; more are not followed. x86-64 Linux's ESPFIX
+ * area links one PTE page from 512 PMD entries under 4 PUD entries
+ * (2048 views, written once at boot). */
+#define PTW_MAX_ALIASES 4095
 
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
@@ -163,6 +166,7 @@ enum {
 	ST_WARNINGS,
 	ST_STALLS,
 	ST_LOWER_ENTRIES,
+	ST_TASK_SWITCHES,
 	ST_WINDOW_READS_REVALIDATED,
 	ST_WINDOW_READS_UNCHECKED,
 	ST_COUNT
@@ -224,7 +228,15 @@ struct ptw_engine {
 	uint32_t pass_id[PTW_MAX_CPUS];
 	GArray *cont_dirty[PTW_MAX_CPUS];
 	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	GHashTable *aba;     /* (cpu, pte_pa) -> last read */
+	GHashTable *aba;     /* (task or vCPU, pte_pa) -> last read */
+	/* the task each vCPU runs (0: not known, pair per vCPU), its
+	 * lower_entries when it was switched in, and each task's returns to
+	 * user before its current run (task -> count) */
+	uint64_t task[PTW_MAX_CPUS];
+	uint64_t task_lower_base[PTW_MAX_CPUS];
+	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
+	GHashTable *task_lower;
+	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	/* per reader CPU: window reads whose severity waits for whether the
 	 * reader loads the entry again (detectors.c, window_read) */
 	GArray *wr[PTW_MAX_CPUS];
@@ -294,6 +306,7 @@ void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
 void det_table_dropped(ptw_engine *e, ptw_table *t);
 void det_finish(ptw_engine *e);
 void det_space_gone(ptw_engine *e, uint64_t space);
+void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
 bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		uint64_t len);
 

@@ -74,6 +74,10 @@ typedef enum {
 	PTW_REG_X86_CR3,
 	PTW_REG_X86_CR4,
 	PTW_REG_X86_EFER,
+	/* Linux on arm64 keeps the current task in SP_EL0 while in the
+	 * kernel: a kernel-half value written there names the task that
+	 * runs on the vCPU (see ptw_ev_task) */
+	PTW_REG_ARM_SP_EL0,
 } ptw_reg;
 
 /* Where and when an event happened. */
@@ -151,6 +155,20 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
  * either side belong to different kernel operations: PTE_ABA pairs only
  * reads with none between them. */
 void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu);
+
+/* The guest kernel switched the vCPU to another task (task: an opaque,
+ * non-zero id; on Linux its task_struct address: arm64 SP_EL0, x86-64 the
+ * per-CPU current_task slot). PTE_ABA pairs the reads of one task, and
+ * ends them at that task's own return to user mode, so a task that sleeps
+ * between its lockless read and its pte_same() keeps its pair while its
+ * vCPU runs others. Before the first call, reads are paired per vCPU. */
+void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task);
+
+/* Linux on x86-64: the per-CPU address of the current task pointer
+ * (pcpu_hot.current_task, or current_task before 6.2) from the symbols
+ * given, or 0. The adapter reports a %gs-relative store of a register to
+ * it as ptw_ev_task. */
+uint64_t ptw_linux_current_slot(ptw_engine *e);
 
 /* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
  * page-table pages the engine re-reads memory for the real value (failed CAS,
@@ -255,13 +273,17 @@ typedef enum {
 	PTW_X86_INVLPG,	   /* memory operand */
 	PTW_X86_INVPCID,   /* gpr = type register */
 	PTW_X86_WRMSR,
+	/* mov r64, %gs:mem (a per-CPU variable store on Linux): gpr, and
+	 * the memory operand as for INVLPG */
+	PTW_X86_GS_STORE64,
 } ptw_x86_op;
 
 typedef struct {
 	ptw_x86_op op;
 	int cr;	 /* MOV_TO_CR */
-	int gpr; /* source (MOV_TO_CR) / type register (INVPCID), 0..15 */
-	/* INVLPG effective address: base + index*scale + disp (+ rip) */
+	int gpr; /* source (MOV_TO_CR, GS_STORE64) / type register (INVPCID) */
+	/* INVLPG / GS_STORE64 effective address: base + index*scale + disp
+	 * (+ rip); GS_STORE64's is an offset from the GS base */
 	int base, index; /* -1 if absent; 16 = RIP-relative */
 	unsigned scale;
 	int64_t disp;

@@ -41,10 +41,15 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 			continue;
 		}
 		char type = end[1];
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
-			continue;
 		char *name = end + 3;
 		name[strcspn(name, " \t\r\n")] = 0;
+		/* Linux x86-64: the per-CPU current task pointer, first
+		 * field of pcpu_hot since 6.2, current_task before */
+		if (strcmp(name, "pcpu_hot") == 0 ||
+		    (strcmp(name, "current_task") == 0 && !e->current_slot))
+			e->current_slot = addr;
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
 		if (!addr || !*name)
 			continue;
 		sym s = { addr, g_strdup(name) };

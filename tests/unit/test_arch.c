@@ -177,6 +177,9 @@ static void arm64_insns(void)
 	CHECK(ptw_arm64_decode_insn(0xd518a200u, &d)); /* msr mair_el1, x0 */
 	CHECK_EQ(d.reg, PTW_REG_ARM_MAIR);
 	CHECK(!ptw_arm64_decode_insn(0xd5184000u, &d)); /* msr spsr_el1 */
+	CHECK(ptw_arm64_decode_insn(0xd5184101u, &d)); /* msr sp_el0, x1 */
+	CHECK_EQ(d.reg, PTW_REG_ARM_SP_EL0);
+	CHECK_EQ(d.rt, 1);
 	CHECK(ptw_arm64_decode_insn(0xd508833fu, &d)); /* tlbi vae1is, x31? */
 	CHECK_EQ(d.op, PTW_A64_TLBI);
 	CHECK_EQ(d.crm, 3);
@@ -240,6 +243,33 @@ static void x86_insns(void)
 	CHECK(ptw_x86_decode_insn(invpcid, 5, &d));
 	CHECK_EQ(d.op, PTW_X86_INVPCID);
 	CHECK_EQ(d.gpr, 0);
+	/* __switch_to's current task store (Linux 6.12, from its vmlinux):
+	 * mov %rbx, %gs:0x7effe729(%rip), wrapping to pcpu_hot */
+	const uint8_t gs_rip[] = { 0x65, 0x48, 0x89, 0x1d,
+				   0x29, 0xe7, 0xff, 0x7e };
+	CHECK(ptw_x86_decode_insn(gs_rip, 8, &d));
+	CHECK_EQ(d.op, PTW_X86_GS_STORE64);
+	CHECK_EQ(d.gpr, 3);
+	CHECK_EQ(d.base, 16);
+	CHECK_EQ(d.len, 8);
+	CHECK_EQ(0xffffffff8102438fULL + d.len + (uint64_t)d.disp, 0x22ac0);
+	/* mov %r8, %gs:0x22ac0 (absolute, SIB without base or index) */
+	const uint8_t gs_abs[] = { 0x65, 0x4c, 0x89, 0x04, 0x25,
+				   0xc0, 0x2a, 0x02, 0x00 };
+	CHECK(ptw_x86_decode_insn(gs_abs, 9, &d));
+	CHECK_EQ(d.op, PTW_X86_GS_STORE64);
+	CHECK_EQ(d.gpr, 8);
+	CHECK_EQ((uint64_t)(int64_t)d.base, (uint64_t)(int64_t)-1);
+	CHECK_EQ((uint64_t)(int64_t)d.index, (uint64_t)(int64_t)-1);
+	CHECK_EQ(d.disp, 0x22ac0);
+	/* not a GS store: a plain store, a 32-bit one, a GS load */
+	const uint8_t plain[] = { 0x48, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e };
+	CHECK(!ptw_x86_decode_insn(plain, 7, &d));
+	const uint8_t gs32[] = { 0x65, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e };
+	CHECK(!ptw_x86_decode_insn(gs32, 7, &d));
+	const uint8_t gsload[] = { 0x65, 0x48, 0x8b, 0x05,
+				   0x94, 0xe4, 0xff, 0x7e };
+	CHECK(!ptw_x86_decode_insn(gsload, 8, &d));
 	const uint8_t wrmsr[] = { 0x0f, 0x30 };
 	CHECK(ptw_x86_decode_insn(wrmsr, 2, &d));
 	CHECK_EQ(d.op, PTW_X86_WRMSR);

@@ -622,6 +622,67 @@ static void pte_aba(void)
 	fake_fini(&g);
 }
 
+/* Linux on arm64: SP_EL0 names the task while in the kernel. Reads pair
+ * per task: a task's pair survives its vCPU running another task, two
+ * tasks on one vCPU never pair, a task's own return to user ends its
+ * pair, and a task that moved to another vCPU keeps it. */
+#define TASK_X 0xffff000012340000ULL
+#define TASK_Y 0xffff000056780000ULL
+#define USER_SP 0x0000ffffc0de0000ULL
+
+static void run_task(fake_guest *g, unsigned cpu, uint64_t task)
+{
+	sysreg(g, cpu, PTW_REG_ARM_SP_EL0, task);
+}
+
+static void pte_aba_per_task(void)
+{
+	fake_guest g;
+	setup(&g);
+	/* X reads, sleeps; Y runs on its vCPU and returns to user (its user
+	 * stack pointer restored on the way: no task); X comes back after
+	 * the entry went A -> B -> A and reads again: an ABA */
+	run_task(&g, 1, TASK_X);
+	pt_load(&g, 1, L3);
+	run_task(&g, 1, TASK_Y);
+	run_task(&g, 1, USER_SP);
+	ptw_ev_lower_half_entry(g.e, 1);
+	to_b_and_back(&g);
+	run_task(&g, 1, TASK_X);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	CHECK_EQ(ptw_stat(g.e, "task_switches"), 3);
+	/* X reads, Y reads after an A -> B -> A: two tasks, no pair */
+	pt_load(&g, 1, L3);
+	run_task(&g, 1, TASK_Y);
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* X's own return to user ends its pair (first the one left from
+	 * its read above, which Y's run did not end, then a fresh one) */
+	run_task(&g, 1, TASK_X);
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load(&g, 1, L3);
+	ptw_ev_lower_half_entry(g.e, 1);
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* X reads on vcpu 1, moves to vcpu 0 (which runs the change
+	 * before), reads again there: its pair, an ABA */
+	pt_load(&g, 1, L3);
+	run_task(&g, 1, TASK_Y);
+	to_b_and_back(&g);
+	run_task(&g, 0, TASK_X);
+	pt_load(&g, 0, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
+	const ptw_finding *f = ptw_finding_get(g.e, 1);
+	if (f) {
+		CHECK_EQ(f->ctx.cpu, 0);
+		CHECK_EQ(f->other.cpu, 1);
+	}
+	fake_fini(&g);
+}
+
 /* ---- tracked data ---- */
 
 static void data_mismatch(void)
@@ -764,6 +825,7 @@ int main(void)
 	RUN(unit_negatives);
 	RUN(contig_groups);
 	RUN(pte_aba);
+	RUN(pte_aba_per_task);
 	RUN(data_mismatch);
 	RUN(bad_client_ranges);
 	RUN(table_freed_with_open_break);
