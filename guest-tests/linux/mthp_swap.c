@@ -22,10 +22,26 @@
  * 001: TTU_SYNC). (mprotect() would not race: it takes the mmap lock for
  * writing.) The last page changes by design and is neither tracked nor
  * checked; all other data is checked in every round and at the end.
+ * The uffd-wp scenario races the same pageout against a thread that
+ * write-protects the whole folio with userfaultfd and unprotects it again
+ * (UFFDIO_WRITEPROTECT, also under the mmap read lock, asynchronous mode so
+ * that writes resolve themselves): change_protection() replaces every entry
+ * with ptep_modify_prot_start() / ptep_modify_prot_commit(), which on
+ * x86-64 clears it and writes it again (and on arm64 unfolds the contpte
+ * block first). That is seed 001's transient none entry on both
+ * architectures, with no data changed: every page is tracked and checked.
  *
  * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (256).
  */
 #include "ptw-test.h"
+
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15) /* Linux 6.7; older uapi headers */
+#endif
 
 #define NREADERS 2
 
@@ -33,6 +49,7 @@ struct mthp_arg {
 	unsigned kb;
 	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
 	bool zap; /* one folio paged out while a third thread zaps it */
+	bool wp;  /* ... or write-protects and unprotects it (uffd-wp) */
 };
 
 struct mthp {
@@ -50,7 +67,9 @@ struct mthp {
 	size_t max_swapped;
 	long iters;
 	double deadline;
-	bool zap;
+	bool zap; /* one folio, a racing third thread (zap or uffd-wp) */
+	bool skip_last; /* its last page changes by design (zap) */
+	int uffd;	/* uffd-wp scenario: the userfaultfd */
 	long zaps;
 	int round; /* zap scenario: refills so far (the zapper waits for one) */
 };
@@ -115,7 +134,8 @@ static void *pageout_vs_zap(void *arg)
 		if (r.swapped > m->max_swapped)
 			m->max_swapped = r.swapped;
 		ptw_phase("pageout:check");
-		for (size_t p = 0; p + 1 < m->npages; p++) {
+		for (size_t p = 0; p + (m->skip_last ? 1 : 0) < m->npages;
+		     p++) {
 			struct ptw_bad b;
 			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
 				      p * wpp, &b) >= 0)
@@ -158,6 +178,16 @@ static void *pageout(void *arg)
 	return NULL;
 }
 
+/* a random delay of up to 4096 spins (xorshift) */
+static void random_spin(uint64_t *rnd)
+{
+	*rnd ^= *rnd << 13;
+	*rnd ^= *rnd >> 7;
+	*rnd ^= *rnd << 17;
+	for (volatile unsigned spin = (unsigned)(*rnd % 4096); spin; spin--)
+		;
+}
+
 /* after each refill, zap the folio's last page and write it again, until
  * the pageout thread is done */
 static void *zapper(void *arg)
@@ -177,12 +207,7 @@ static void *zapper(void *arg)
 			continue;
 		}
 		seen = r;
-		rnd ^= rnd << 13;
-		rnd ^= rnd >> 7;
-		rnd ^= rnd << 17;
-		for (volatile unsigned spin = (unsigned)(rnd % 4096); spin;
-		     spin--)
-			;
+		random_spin(&rnd);
 		if (madvise(last, ptw_pagesize, MADV_DONTNEED) < 0) {
 			ptw_diag("MADV_DONTNEED: %s", strerror(errno));
 			return NULL;
@@ -193,11 +218,74 @@ static void *zapper(void *arg)
 	return NULL;
 }
 
+static bool uffd_wp(struct mthp *m, bool on)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { (uint64_t)(uintptr_t)m->base, m->len },
+		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+	if (ioctl(m->uffd, UFFDIO_WRITEPROTECT, &wp) == 0)
+		return true;
+	ptw_diag("UFFDIO_WRITEPROTECT %s: %s", on ? "on" : "off",
+		 strerror(errno));
+	return false;
+}
+
+/* after each refill, write-protect the folio and unprotect it again,
+ * until the pageout thread is done */
+static void *wp_toggler(void *arg)
+{
+	struct mthp *m = arg;
+	int seen = 0;
+	uint64_t rnd = m->seed | 1;
+	ptw_gate_wait(&m->gate);
+	while (!ptw_gate_stopped(&m->gate)) {
+		int r = __atomic_load_n(&m->round, __ATOMIC_ACQUIRE);
+		if (r == seen) {
+			sched_yield();
+			continue;
+		}
+		seen = r;
+		random_spin(&rnd);
+		if (!uffd_wp(m, true) || !uffd_wp(m, false))
+			return NULL;
+		m->zaps++;
+	}
+	return NULL;
+}
+
+/* userfaultfd, asynchronous write-protect mode, over the folio */
+static int uffd_setup(struct mthp *m, char *why, size_t n)
+{
+	m->uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (m->uffd < 0) {
+		snprintf(why, n, "userfaultfd: %s", strerror(errno));
+		return -1;
+	}
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_ASYNC };
+	if (ioctl(m->uffd, UFFDIO_API, &api) < 0) {
+		snprintf(why, n, "UFFDIO_API with WP_ASYNC: %s",
+			 strerror(errno));
+		return -1;
+	}
+	struct uffdio_register reg = {
+		.range = { (uint64_t)(uintptr_t)m->base, m->len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	if (ioctl(m->uffd, UFFDIO_REGISTER, &reg) < 0) {
+		snprintf(why, n, "UFFDIO_REGISTER (write-protect): %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int verify_all(struct mthp *m, const char *when)
 {
 	size_t wpp = ptw_pagesize / 8, bad_pages = 0, zero_pages = 0, first = 0;
 	struct ptw_bad b0 = { 0, 0, 0 };
-	for (size_t p = 0; p < m->npages - (m->zap ? 1 : 0); p++) {
+	for (size_t p = 0; p < m->npages - (m->skip_last ? 1 : 0); p++) {
 		struct ptw_bad b;
 		char *page = m->base + p * ptw_pagesize;
 		if (ptw_check(page, wpp, m->seed, p * wpp, &b) < 0)
@@ -225,6 +313,7 @@ static int run(const void *argp)
 	struct mthp m;
 	struct ptw_memcg cg = { .ok = false };
 	memset(&m, 0, sizeof(m));
+	m.uffd = -1;
 	pthread_mutex_init(&m.lock, NULL);
 
 	if (ptw_swap_devices() < 1)
@@ -236,14 +325,15 @@ static int run(const void *argp)
 	m.len = (size_t)(e ? atol(e) : 256) << 10;
 	if (m.len < 2 * m.unit)
 		m.len = 2 * m.unit;
-	if (a->zap)
+	if (a->zap || a->wp)
 		m.len = m.unit; /* one folio */
 	m.len &= ~(m.unit - 1);
 	m.npages = m.len / ptw_pagesize;
 	m.seed = 0x6d746870ULL ^ a->kb ^ (uint64_t)getpid() << 20;
 	/* the zap race wants many rounds: bounded by the budget */
-	m.iters = ptw_iters(a->cold ? 4 : a->zap ? 1000 : 24);
-	m.zap = a->zap;
+	m.zap = a->zap || a->wp;
+	m.skip_last = a->zap;
+	m.iters = ptw_iters(a->cold ? 4 : m.zap ? 1000 : 24);
 	if (a->cold &&
 	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
 		ptw_diag("%s; the hog runs without a memory cgroup", why);
@@ -256,10 +346,16 @@ static int run(const void *argp)
 		return ptw_fail("mmap %zu bytes: %s", m.len, strerror(errno));
 	if (madvise(m.base, m.len, MADV_HUGEPAGE) < 0)
 		return ptw_skip("MADV_HUGEPAGE: %s", strerror(errno));
+	if (a->wp && uffd_setup(&m, why, sizeof(why)) < 0) {
+		if (m.uffd >= 0)
+			close(m.uffd);
+		munmap(m.base, m.len);
+		return ptw_skip("%s", why);
+	}
 	/* mapped (the first folio) before it is tracked */
 	*(volatile uint64_t *)m.base = ptw_pat(m.seed, 0);
 	/* the zapper's page changes by design: not tracked */
-	size_t tracked = m.len - (a->zap ? ptw_pagesize : 0);
+	size_t tracked = m.len - (m.skip_last ? ptw_pagesize : 0);
 	ptw_track(m.base, tracked);
 	ptw_phasef("fill:%uk", a->kb);
 	ptw_fill(m.base, m.len / 8, m.seed, 0);
@@ -300,15 +396,16 @@ static int run(const void *argp)
 
 	pthread_t th[NREADERS + 2];
 	void *args[NREADERS][2];
-	ptw_gate_init(&m.gate, NREADERS + 1 + (a->zap ? 1 : 0));
+	ptw_gate_init(&m.gate, NREADERS + 1 + (m.zap ? 1 : 0));
 	m.deadline = ptw_deadline();
 	for (int i = 0; i < NREADERS; i++) {
 		args[i][0] = &m;
 		args[i][1] = (void *)(intptr_t)i;
 		pthread_create(&th[i], NULL, reader, args[i]);
 	}
-	if (a->zap) {
-		pthread_create(&th[NREADERS + 1], NULL, zapper, &m);
+	if (m.zap) {
+		pthread_create(&th[NREADERS + 1], NULL,
+			       a->wp ? wp_toggler : zapper, &m);
 		pthread_create(&th[NREADERS], NULL, pageout_vs_zap, &m);
 		pthread_join(th[NREADERS], NULL);
 	} else if (!a->cold) {
@@ -334,9 +431,10 @@ static int run(const void *argp)
 	ptw_gate_stop(&m.gate);
 	for (int i = 0; i < NREADERS; i++)
 		pthread_join(th[i], NULL);
-	if (a->zap) {
+	if (m.zap) {
 		pthread_join(th[NREADERS + 1], NULL);
-		ptw_diag("last-page zaps %ld", m.zaps);
+		ptw_diag("%s %ld", a->wp ? "write-protect round trips" :
+					    "last-page zaps", m.zaps);
 	}
 	ptw_phase("verify");
 	ptw_diag("%s rounds %ld, reader passes %ld/%ld, most pages seen "
@@ -360,15 +458,18 @@ static int run(const void *argp)
 out:
 	ptw_untrack(m.base, tracked);
 	munmap(m.base, m.len);
+	if (m.uffd >= 0)
+		close(m.uffd);
 	ptw_memcg_leave(&cg);
 	return rc;
 }
 
-static const struct mthp_arg a16 = { 16, false, false },
-			     a32 = { 32, false, false },
-			     a64 = { 64, false, false },
-			     a64cold = { 64, true, false },
-			     a64zap = { 64, false, true };
+static const struct mthp_arg a16 = { 16, false, false, false },
+			     a32 = { 32, false, false, false },
+			     a64 = { 64, false, false, false },
+			     a64cold = { 64, true, false, false },
+			     a64zap = { 64, false, true, false },
+			     a64wp = { 64, false, false, true };
 
 int main(int argc, char **argv)
 {
@@ -378,6 +479,7 @@ int main(int argc, char **argv)
 		{ "mthp_64k_pageout_vs_swapin", run, &a64 },
 		{ "mthp_64k_cold_hog_reclaim", run, &a64cold },
 		{ "mthp_64k_pageout_vs_zap", run, &a64zap },
+		{ "mthp_64k_pageout_vs_uffd_wp", run, &a64wp },
 	};
 	return ptw_run("mthp_swap", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

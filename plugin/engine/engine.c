@@ -177,6 +177,20 @@ bool ptw_linux_rechecking_reader(const char *sym)
 	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
 
+/* Linux's rmap walker, whose skip of a transiently none entry matters only
+ * for a large folio: for a single page, try_to_unmap() then finds no
+ * mapping, the folio stays mapped and reclaim keeps it (nothing is lost),
+ * which is why Linux takes the PTE lock from the first entry (TTU_SYNC,
+ * PVMW_SYNC) only for large folios; a large folio is unmapped in part and
+ * split (seed 001). */
+bool ptw_linux_single_page_benign_reader(const char *sym)
+{
+	static const char *const readers[] = {
+		"page_vma_mapped_walk", "check_pte", "map_pte",
+	};
+	return sym_in(sym, readers, G_N_ELEMENTS(readers));
+}
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from

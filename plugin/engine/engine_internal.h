@@ -274,6 +274,7 @@ bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
+bool ptw_linux_single_page_benign_reader(const char *sym);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
