@@ -428,6 +428,16 @@ static void cb_x86(unsigned int vcpu, void *udata)
 	}
 }
 
+/* a direct call to a function whose callers the engine tells apart */
+static void cb_call(unsigned int vcpu, void *udata)
+{
+	if (vcpu >= ncpus)
+		return;
+	uint64_t pc = (uint64_t)(uintptr_t)udata;
+	ptw_ctx c = ctx_of(vcpu, pc);
+	ptw_ev_call(eng, &c);
+}
+
 static insn_info *new_info(uint64_t pc, unsigned len)
 {
 	insn_info *ii = g_new0(insn_info, 1);
@@ -511,8 +521,17 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		if (arch == PTW_ARCH_ARM64) {
 			uint32_t w;
 			ptw_a64_insn d;
+			uint64_t to;
 			if (qemu_plugin_insn_data(insn, &w, 4) != 4)
 				continue;
+			if (ptw_arm64_direct_call(w, pc, &to)) {
+				if (ptw_linux_watched_callee(eng, to))
+					qemu_plugin_register_vcpu_insn_exec_cb(
+						insn, cb_call,
+						QEMU_PLUGIN_CB_NO_REGS,
+						(void *)(uintptr_t)pc);
+				continue;
+			}
 			if ((w & 0xffffffe0u) == 0xd50b7420u) { /* dc zva */
 				insn_info *ii = new_info(pc, (unsigned)len);
 				ii->a64.rt = w & 31;
@@ -542,6 +561,15 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			ptw_x86_insn d;
 			size_t got = qemu_plugin_insn_data(insn, b,
 							   len < 16 ? len : 16);
+			uint64_t to;
+			if (ptw_x86_direct_call(b, got, pc, &to)) {
+				if (ptw_linux_watched_callee(eng, to))
+					qemu_plugin_register_vcpu_insn_exec_cb(
+						insn, cb_call,
+						QEMU_PLUGIN_CB_NO_REGS,
+						(void *)(uintptr_t)pc);
+				continue;
+			}
 			if (!ptw_x86_decode_insn(b, got, &d))
 				continue;
 			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&

@@ -18,7 +18,12 @@ the patch header names under Expect:, with either side of the finding (the
 PC that triggered it, or the writer, breaker or first reader) in a function
 the header names under Symbols: (the code the bug changes and the code its
 effect passes through). Cmdline: in the header adds kernel arguments (such
-as PTW_ONLY=scenario PTW_BUDGET=ms, which reach the guest test). Prints a table and writes DIR/regress.json.
+as PTW_ONLY=scenario PTW_BUDGET=ms, which reach the guest test);
+Cmdline-ARCH: replaces it on one architecture. A run that did not run
+(exit status other than 0, 1 or 2: the launcher failed, the guest did not
+boot) is tried once more, and if it fails again it is counted under
+run_failed, not as a quiet run. Prints a table and writes DIR/regress.json
+(rewritten after every bug, so an interrupted table keeps what it has).
 Exit 0 when every bug met its target (detected in at least 9 of 10 widened
 runs, scaled to N, and no baseline detection), 1 otherwise, 64 bad usage.
 """
@@ -43,7 +48,7 @@ def parse_header(path):
         for line in f:
             if line.startswith("--- ") or line.startswith("diff "):
                 break
-            m = re.match(r"^([A-Za-z-]+):\s*(.*)$", line)
+            m = re.match(r"^([A-Za-z][A-Za-z0-9_-]*):\s*(.*)$", line)
             if m:
                 key = m.group(1).lower()
                 hdr[key] = m.group(2).strip()
@@ -63,7 +68,10 @@ def parse_header(path):
         "symbols": split(hdr["symbols"]),
         "arches": split(hdr["arches"]),
         "reintroduces": hdr.get("reintroduces", ""),
-        "cmdline": hdr.get("cmdline", ""),
+        "cmdline": {a: re.sub(r"\s*\([^)]*\)", "",
+                              hdr.get("cmdline-" + a.lower(),
+                                      hdr.get("cmdline", ""))).strip()
+                    for a in ARCHES},
     }
 
 
@@ -135,8 +143,8 @@ def markdown(doc):
            "| bug | arch | expected | runs | detected | detected widened | "
            "guest failed | detected, guest checks passed | baseline runs | "
            "baseline detected | baseline runs with any error | "
-           "median s to detect | target |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "runs that did not run | median s to detect | target |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["records"]:
         med = r["median_seconds_to_detect"]
         out.append(
@@ -144,9 +152,22 @@ def markdown(doc):
             f"{r['runs']} | {r['detected']} | {r['detected_widened']} | "
             f"{r['guest_failed']} | {r['detected_guest_passed']} | "
             f"{r['baseline_runs']} | {r['baseline_detected']} | "
-            f"{r['baseline_errors']} | {med if med is not None else '-'} | "
+            f"{r['baseline_errors']} | {r['run_failed']} | "
+            f"{med if med is not None else '-'} | "
             f"{'met' if r['target_met'] else 'missed'} |")
     return "\n".join(out) + "\n"
+
+
+def write_doc(a, records, builds, total):
+    doc = {"tool": "ptwatch regress", "runs": a.runs, "widen": a.widen,
+           "machine": f"{os.cpu_count()} cores", "seconds": round(total),
+           "kernel_build_seconds": builds, "records": records}
+    with open(os.path.join(a.out, "regress.json"), "w",
+              encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(a.out, "regress.md"), "w", encoding="utf-8") as f:
+        f.write(markdown(doc))
 
 
 def main():
@@ -211,8 +232,16 @@ def main():
                 for i in range(1, a.runs + 1):
                     out = os.path.join(a.out, bug["name"], arch, mode,
                                        f"run{i}")
-                    r = one_run(arch, kdir, bug["test"], bug["cmdline"],
-                                widen, out, a.timeout)
+                    r = one_run(arch, kdir, bug["test"],
+                                bug["cmdline"][arch], widen, out, a.timeout)
+                    if r["rc"] not in (0, 1, 2):
+                        print(f"  {bug['name']} {arch} {mode} run {i}: "
+                              f"did not run (exit {r['rc']}: {r['line']}); "
+                              "once more", flush=True)
+                        r = one_run(arch, kdir, bug["test"],
+                                    bug["cmdline"][arch], widen, out,
+                                    a.timeout)
+                    valid = r["rc"] in (0, 1, 2)
                     hits = [f for f in r["findings"] if matches(f, bug)]
                     errors = [f for f in r["findings"]
                               if f.get("severity") == "error"]
@@ -223,8 +252,13 @@ def main():
                         "kinds": sorted({f["kind"] + "/" + f["severity"]
                                          for f in r["findings"]}),
                         "hit": (hits[0]["kind"] + " at " +
-                                hits[0].get("pc_sym", "")) if hits else ""})
-                    if mode == "baseline":
+                                hits[0].get("pc_sym", "")) if hits else "",
+                        "ran": valid})
+                    if not valid:
+                        rec["run_failed"] += 1
+                        if mode == "baseline":
+                            rec["baseline_runs"] -= 1
+                    elif mode == "baseline":
                         rec["baseline_detected"] += det
                         rec["baseline_errors"] += bool(errors)
                     else:
@@ -234,12 +268,12 @@ def main():
                             rec["guest_failed"] += 1
                         elif det:
                             rec["detected_guest_passed"] += 1
-                        if r["rc"] == 3:
-                            rec["run_failed"] += 1
                         if det:
                             detect_secs.append(r["seconds"])
+                    word = ("DETECTED" if det else "quiet   ") if valid \
+                        else "NOT RUN "
                     print(f"  {bug['name']:<28} {arch:<7} {mode:<9} run {i}: "
-                          f"{'DETECTED' if det else 'quiet   '} exit {r['rc']} "
+                          f"{word} exit {r['rc']} "
                           f"{r['seconds']:6.1f}s {rec['runs_detail'][-1]['hit']}",
                           flush=True)
             if detect_secs:
@@ -247,8 +281,10 @@ def main():
                     statistics.median(detect_secs), 1)
             need = -(-9 * a.runs // 10)  # 9 of 10, rounded up
             rec["target_met"] = (rec["detected_widened"] >= need and
-                                 rec["baseline_detected"] == 0)
+                                 rec["baseline_detected"] == 0 and
+                                 rec["baseline_runs"] == a.runs)
             records.append(rec)
+            write_doc(a, records, builds, time.time() - t_start)
     total = time.time() - t_start
     hdr = (f"{'bug':<28} {'arch':<7} {'runs':>4} {'det':>4} {'det+w':>5} "
            f"{'guestfail':>9} {'det,guest ok':>12} {'base det':>8} "
@@ -264,15 +300,7 @@ def main():
               f"{med if med is not None else '-':>8} "
               f"{'met' if r['target_met'] else 'MISSED'}")
     print(f"\nmachine time {total:.0f} s; logs in {a.out}")
-    doc = {"tool": "ptwatch regress", "runs": a.runs, "widen": a.widen,
-           "machine": f"{os.cpu_count()} cores", "seconds": round(total),
-           "kernel_build_seconds": builds, "records": records}
-    with open(os.path.join(a.out, "regress.json"), "w",
-              encoding="utf-8") as f:
-        json.dump(doc, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(a.out, "regress.md"), "w", encoding="utf-8") as f:
-        f.write(markdown(doc))
+    write_doc(a, records, builds, total)
     return 0 if records and all(r["target_met"] for r in records) else 1
 
 

@@ -28,8 +28,15 @@
  * that writes resolve themselves): change_protection() replaces every entry
  * with ptep_modify_prot_start() / ptep_modify_prot_commit(), which on
  * x86-64 clears it and writes it again (and on arm64 unfolds the contpte
- * block first). That is seed 001's transient none entry on both
- * architectures, with no data changed: every page is tracked and checked.
+ * block first). No data changes: every page is tracked and checked. A
+ * userfaultfd-armed VMA gets only single-page folios, so this one races
+ * reclaim of small folios (whose skipped entry is benign: try_to_unmap()
+ * fails and the page stays). The mprotect scenario gives seed 001's race
+ * on x86-64 with a large folio: reclaim from a memory hog in the same
+ * memory cgroup (direct reclaim, no mmap lock of ours) unmaps the cold
+ * 64 KiB folio while a thread flips it read-only and back with mprotect()
+ * (change_protection(): each entry cleared and written again on x86-64;
+ * the contpte block unfolded on arm64).
  *
  * Tunables (besides ptw-test.h's): PTW_MTHP_KB region size in KiB (256).
  */
@@ -50,6 +57,7 @@ struct mthp_arg {
 	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
 	bool zap; /* one folio paged out while a third thread zaps it */
 	bool wp;  /* ... or write-protects and unprotects it (uffd-wp) */
+	bool mprot; /* cold + hog reclaim of one folio, mprotect() flipping */
 };
 
 struct mthp {
@@ -70,6 +78,8 @@ struct mthp {
 	bool zap; /* one folio, a racing third thread (zap or uffd-wp) */
 	bool skip_last; /* its last page changes by design (zap) */
 	int uffd;	/* uffd-wp scenario: the userfaultfd */
+	size_t hog_bytes;
+	int racing, flipping; /* mprotect scenario: Dekker-style handshake */
 	long zaps;
 	int round; /* zap scenario: refills so far (the zapper waits for one) */
 };
@@ -186,6 +196,68 @@ static void random_spin(uint64_t *rnd)
 	*rnd ^= *rnd << 17;
 	for (volatile unsigned spin = (unsigned)(*rnd % 4096); spin; spin--)
 		;
+}
+
+/* mprotect scenario, the owner: a fresh folio made cold and reclaimed by
+ * a hog while the flipper runs, then checked */
+static void *reclaim_vs_mprotect(void *arg)
+{
+	struct mthp *m = arg;
+	size_t wpp = ptw_pagesize / 8;
+	ptw_gate_wait(&m->gate);
+	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
+		ptw_phase("reclaim:refill");
+		madvise(m->base, m->len, MADV_DONTNEED);
+		ptw_fill(m->base, m->len / 8, m->seed, 0);
+		madvise(m->base, m->len, MADV_COLD);
+		ptw_phase("reclaim:race");
+		__atomic_store_n(&m->racing, 1, __ATOMIC_SEQ_CST);
+		int hr = ptw_hog_wait(ptw_hog_start(m->hog_bytes));
+		__atomic_store_n(&m->racing, 0, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&m->flipping, __ATOMIC_SEQ_CST))
+			sched_yield();
+		if (hr)
+			ptw_diag("hog %s", hr > 0 ? "killed (OOM?)" : "failed");
+		struct ptw_residency r = ptw_residency(m->base, m->len);
+		if (r.swapped > m->max_swapped)
+			m->max_swapped = r.swapped;
+		ptw_phase("reclaim:check");
+		for (size_t p = 0; p < m->npages; p++) {
+			struct ptw_bad b;
+			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
+				      p * wpp, &b) >= 0)
+				record_error(m, 0, p, &b);
+		}
+		m->pageouts++;
+	}
+	return NULL;
+}
+
+/* mprotect scenario, the flipper: read-only and back, while racing */
+static void *mprotect_flipper(void *arg)
+{
+	struct mthp *m = arg;
+	ptw_gate_wait(&m->gate);
+	while (!ptw_gate_stopped(&m->gate)) {
+		if (!__atomic_load_n(&m->racing, __ATOMIC_SEQ_CST)) {
+			sched_yield();
+			continue;
+		}
+		__atomic_store_n(&m->flipping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&m->racing, __ATOMIC_SEQ_CST)) {
+			if (mprotect(m->base, m->len, PROT_READ) < 0 ||
+			    mprotect(m->base, m->len,
+				     PROT_READ | PROT_WRITE) < 0) {
+				ptw_diag("mprotect: %s", strerror(errno));
+				__atomic_store_n(&m->flipping, 0,
+						 __ATOMIC_SEQ_CST);
+				return NULL;
+			}
+			m->zaps++;
+		}
+		__atomic_store_n(&m->flipping, 0, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
 }
 
 /* after each refill, zap the folio's last page and write it again, until
@@ -325,15 +397,15 @@ static int run(const void *argp)
 	m.len = (size_t)(e ? atol(e) : 256) << 10;
 	if (m.len < 2 * m.unit)
 		m.len = 2 * m.unit;
-	if (a->zap || a->wp)
+	if (a->zap || a->wp || a->mprot)
 		m.len = m.unit; /* one folio */
 	m.len &= ~(m.unit - 1);
 	m.npages = m.len / ptw_pagesize;
 	m.seed = 0x6d746870ULL ^ a->kb ^ (uint64_t)getpid() << 20;
 	/* the zap race wants many rounds: bounded by the budget */
-	m.zap = a->zap || a->wp;
+	m.zap = a->zap || a->wp || a->mprot;
 	m.skip_last = a->zap;
-	m.iters = ptw_iters(a->cold ? 4 : m.zap ? 1000 : 24);
+	m.iters = ptw_iters(m.zap ? 1000 : a->cold ? 4 : 24);
 	if (a->cold &&
 	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
 		ptw_diag("%s; the hog runs without a memory cgroup", why);
@@ -394,6 +466,7 @@ static int run(const void *argp)
 		}
 	}
 
+	m.hog_bytes = hog_bytes;
 	pthread_t th[NREADERS + 2];
 	void *args[NREADERS][2];
 	ptw_gate_init(&m.gate, NREADERS + 1 + (m.zap ? 1 : 0));
@@ -403,7 +476,11 @@ static int run(const void *argp)
 		args[i][1] = (void *)(intptr_t)i;
 		pthread_create(&th[i], NULL, reader, args[i]);
 	}
-	if (m.zap) {
+	if (a->mprot) {
+		pthread_create(&th[NREADERS + 1], NULL, mprotect_flipper, &m);
+		pthread_create(&th[NREADERS], NULL, reclaim_vs_mprotect, &m);
+		pthread_join(th[NREADERS], NULL);
+	} else if (m.zap) {
 		pthread_create(&th[NREADERS + 1], NULL,
 			       a->wp ? wp_toggler : zapper, &m);
 		pthread_create(&th[NREADERS], NULL, pageout_vs_zap, &m);
@@ -433,8 +510,11 @@ static int run(const void *argp)
 		pthread_join(th[i], NULL);
 	if (m.zap) {
 		pthread_join(th[NREADERS + 1], NULL);
-		ptw_diag("%s %ld", a->wp ? "write-protect round trips" :
-					    "last-page zaps", m.zaps);
+		ptw_diag("%s %ld",
+			 a->mprot ? "mprotect round trips" :
+			 a->wp	  ? "write-protect round trips" :
+				    "last-page zaps",
+			 m.zaps);
 	}
 	ptw_phase("verify");
 	ptw_diag("%s rounds %ld, reader passes %ld/%ld, most pages seen "
@@ -464,12 +544,13 @@ out:
 	return rc;
 }
 
-static const struct mthp_arg a16 = { 16, false, false, false },
-			     a32 = { 32, false, false, false },
-			     a64 = { 64, false, false, false },
-			     a64cold = { 64, true, false, false },
-			     a64zap = { 64, false, true, false },
-			     a64wp = { 64, false, false, true };
+static const struct mthp_arg a16 = { 16, false, false, false, false },
+			     a32 = { 32, false, false, false, false },
+			     a64 = { 64, false, false, false, false },
+			     a64cold = { 64, true, false, false, false },
+			     a64zap = { 64, false, true, false, false },
+			     a64wp = { 64, false, false, true, false },
+			     a64mprot = { 64, true, false, false, true };
 
 int main(int argc, char **argv)
 {
@@ -480,6 +561,7 @@ int main(int argc, char **argv)
 		{ "mthp_64k_cold_hog_reclaim", run, &a64cold },
 		{ "mthp_64k_pageout_vs_zap", run, &a64zap },
 		{ "mthp_64k_pageout_vs_uffd_wp", run, &a64wp },
+		{ "mthp_64k_reclaim_vs_mprotect", run, &a64mprot },
 	};
 	return ptw_run("mthp_swap", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

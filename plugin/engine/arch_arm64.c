@@ -168,6 +168,15 @@ static const struct {
 	{ SYSREG(3, 5, 10, 2, 0), PTW_REG_ARM_MAIR },
 };
 
+bool ptw_arm64_direct_call(uint32_t w, uint64_t pc, uint64_t *target)
+{
+	if ((w & 0xfc000000u) != 0x94000000u) /* BL imm26 */
+		return false;
+	int64_t off = (int64_t)((uint64_t)(w & 0x03ffffffu) << 38) >> 36;
+	*target = pc + (uint64_t)off;
+	return true;
+}
+
 bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out)
 {
 	out->op = PTW_A64_NONE;

@@ -98,6 +98,17 @@ static int decode_modrm_mem(const uint8_t *b, size_t n, unsigned rex,
 	return (int)p;
 }
 
+bool ptw_x86_direct_call(const uint8_t *b, size_t n, uint64_t pc,
+			 uint64_t *target)
+{
+	if (n < 5 || b[0] != 0xe8) /* CALL rel32 */
+		return false;
+	int32_t rel;
+	memcpy(&rel, b + 1, 4);
+	*target = pc + 5 + (uint64_t)(int64_t)rel;
+	return true;
+}
+
 bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 {
 	size_t p = 0;

@@ -905,16 +905,30 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 "re-checks under the PTE lock or lets the access "
 			 "retry",
 			 sym);
-	} else if (sym[0] && t->uorder && t->uorder[idx] == 0 &&
-		   ptw_linux_single_page_benign_reader(sym)) {
-		/* seed 001's reader, on an entry mapping a single page */
-		w.decided = PTW_SEV_NOTE;
-		snprintf(w.how, sizeof(w.how),
-			 "benign for a single page (no multi-page unit): %.80s "
-			 "missing it makes try_to_unmap() fail and reclaim "
-			 "keep the page (Linux locks first, TTU_SYNC, only "
-			 "for large folios)",
-			 sym);
+	} else if (sym[0] && ptw_linux_single_page_benign_reader(sym)) {
+		/* seed 001's reader: an error only when its caller unmaps
+		 * what it finds and the entry maps part of a large folio */
+		char caller[96] = "";
+		if (e->call_site[c->cpu])
+			ptw_symbolize(e, c->cpu, e->call_site[c->cpu], caller,
+				      sizeof(caller));
+		if (caller[0] && !ptw_linux_unmapping_walker(caller)) {
+			w.decided = PTW_SEV_NOTE;
+			snprintf(w.how, sizeof(w.how),
+				 "benign: the walk was called from %.80s, "
+				 "which only reads what it finds (a skipped "
+				 "entry misses an access or dirty bit, not a "
+				 "mapping)",
+				 caller);
+		} else if (t->uorder && t->uorder[idx] == 0) {
+			w.decided = PTW_SEV_NOTE;
+			snprintf(w.how, sizeof(w.how),
+				 "benign for a single page (no multi-page "
+				 "unit): %.80s missing it makes try_to_unmap() "
+				 "fail and reclaim keep the page (Linux locks "
+				 "first, TTU_SYNC, only for large folios)",
+				 sym);
+		}
 	}
 	w.pte_pa = pte_pa;
 	w.tpa = b->tpa;

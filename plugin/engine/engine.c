@@ -191,6 +191,19 @@ bool ptw_linux_single_page_benign_reader(const char *sym)
 	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
 
+/* Callers of page_vma_mapped_walk() that unmap what it finds: a skipped
+ * entry leaves that entry mapped (seed 001 in try_to_unmap_one(), whose
+ * caller passes TTU_SYNC for large folios since the fix). The others only
+ * read (folio_referenced_one() tests young bits, page_mkclean_one() dirty
+ * ones): a skipped entry misses a bit, not a mapping. */
+bool ptw_linux_unmapping_walker(const char *sym)
+{
+	static const char *const callers[] = {
+		"try_to_unmap_one", "try_to_migrate_one",
+	};
+	return sym_in(sym, callers, G_N_ELEMENTS(callers));
+}
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from
@@ -444,6 +457,17 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
 		(bit & 63)) &
 	       1;
+}
+
+bool ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
+{
+	return e->pvmw_addr && target == e->pvmw_addr;
+}
+
+void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)
+{
+	if (c->cpu < PTW_MAX_CPUS)
+		e->call_site[c->cpu] = c->pc;
 }
 
 uint64_t ptw_linux_current_slot(ptw_engine *e)

@@ -237,6 +237,9 @@ struct ptw_engine {
 	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
 	GHashTable *task_lower;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
+	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
+	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
+	uint64_t call_site[PTW_MAX_CPUS];
 	/* per reader CPU: window reads whose severity waits for whether the
 	 * reader loads the entry again (detectors.c, window_read) */
 	GArray *wr[PTW_MAX_CPUS];
@@ -275,6 +278,7 @@ bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
 bool ptw_linux_single_page_benign_reader(const char *sym);
+bool ptw_linux_unmapping_walker(const char *sym);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,

@@ -170,6 +170,14 @@ void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task);
  * it as ptw_ev_task. */
 uint64_t ptw_linux_current_slot(ptw_engine *e);
 
+/* Linux: target is the function whose callers ptwatch tells apart (the
+ * rmap walker page_vma_mapped_walk(): try_to_unmap_one() acts on what it
+ * finds, folio_referenced_one() only tests young bits), from the symbols
+ * given. The adapter reports each direct call to it (c->pc: the call
+ * site) as ptw_ev_call, on the calling vCPU's thread; lock-free. */
+bool ptw_linux_watched_callee(ptw_engine *e, uint64_t target);
+void ptw_ev_call(ptw_engine *e, const ptw_ctx *c);
+
 /* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
  * page-table pages the engine re-reads memory for the real value (failed CAS,
  * fetch-op atomics); value is what QEMU reported. */
@@ -291,6 +299,9 @@ typedef struct {
 } ptw_x86_insn;
 
 bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *out);
+/* CALL rel32 at pc (n bytes at b): its target */
+bool ptw_x86_direct_call(const uint8_t *b, size_t n, uint64_t pc,
+			 uint64_t *target);
 /* x86-64 GPR names in encoding order (rax, rcx, ... r15). */
 extern const char *const ptw_x86_gpr_names[16];
 
@@ -309,6 +320,8 @@ typedef struct {
 } ptw_a64_insn;
 
 bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out);
+/* BL at pc: its target */
+bool ptw_arm64_direct_call(uint32_t w, uint64_t pc, uint64_t *target);
 /* Client-request sequences: number of instructions, and matchers. */
 #define PTW_CLIENT_SEQ_A64_WORDS 5
 bool ptw_arm64_is_client_seq(const uint32_t *w);

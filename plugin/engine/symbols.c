@@ -48,6 +48,8 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 		if (strcmp(name, "pcpu_hot") == 0 ||
 		    (strcmp(name, "current_task") == 0 && !e->current_slot))
 			e->current_slot = addr;
+		if (strcmp(name, "page_vma_mapped_walk") == 0)
+			e->pvmw_addr = addr;
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
 		if (!addr || !*name)

@@ -177,6 +177,12 @@ static void arm64_insns(void)
 	CHECK(ptw_arm64_decode_insn(0xd518a200u, &d)); /* msr mair_el1, x0 */
 	CHECK_EQ(d.reg, PTW_REG_ARM_MAIR);
 	CHECK(!ptw_arm64_decode_insn(0xd5184000u, &d)); /* msr spsr_el1 */
+	uint64_t to;
+	CHECK(ptw_arm64_direct_call(0x94000010u, 0xffff800080010000ULL, &to));
+	CHECK_EQ(to, 0xffff800080010040ULL); /* bl .+0x40 */
+	CHECK(ptw_arm64_direct_call(0x97ffffffu, 0xffff800080010000ULL, &to));
+	CHECK_EQ(to, 0xffff80008000fffcULL); /* bl .-4 */
+	CHECK(!ptw_arm64_direct_call(0x14000010u, 0, &to)); /* b */
 	CHECK(ptw_arm64_decode_insn(0xd5184101u, &d)); /* msr sp_el0, x1 */
 	CHECK_EQ(d.reg, PTW_REG_ARM_SP_EL0);
 	CHECK_EQ(d.rt, 1);
@@ -270,6 +276,16 @@ static void x86_insns(void)
 	const uint8_t gsload[] = { 0x65, 0x48, 0x8b, 0x05,
 				   0x94, 0xe4, 0xff, 0x7e };
 	CHECK(!ptw_x86_decode_insn(gsload, 8, &d));
+	uint64_t to;
+	const uint8_t call_back[] = { 0xe8, 0xfb, 0xff, 0xff, 0xff };
+	CHECK(ptw_x86_direct_call(call_back, 5, 0xffffffff81000000ULL, &to));
+	CHECK_EQ(to, 0xffffffff81000000ULL);
+	const uint8_t call_fwd[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };
+	CHECK(ptw_x86_direct_call(call_fwd, 5, 0xffffffff81000000ULL, &to));
+	CHECK_EQ(to, 0xffffffff81000105ULL);
+	CHECK(!ptw_x86_direct_call(call_fwd, 4, 0, &to));
+	const uint8_t jmp[] = { 0xe9, 0x00, 0x01, 0x00, 0x00 };
+	CHECK(!ptw_x86_direct_call(jmp, 5, 0, &to));
 	const uint8_t wrmsr[] = { 0x0f, 0x30 };
 	CHECK(ptw_x86_decode_insn(wrmsr, 2, &d));
 	CHECK_EQ(d.op, PTW_X86_WRMSR);

@@ -287,12 +287,16 @@ static void pt_load_any(fake_guest *g, unsigned cpu, uint64_t pa)
 	ptw_ev_access(g->e, &c, pa, pa, 8, false, mem_r64(g, pa));
 }
 
-static unsigned pvmw_window_read(uint64_t pte_pa, bool unit)
+static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
+				 uint64_t call_site)
 {
 	char *syms = write_file("kallsyms5",
 				"ffff800080010000 T _text\n"
 				"ffff800080020000 T page_vma_mapped_walk\n"
-				"ffff800080030000 t zz_end\n");
+				"ffff800080030000 t zz_end\n"
+				"ffff800080050000 t try_to_unmap_one\n"
+				"ffff800080060000 t folio_referenced_one\n"
+				"ffff800080070000 t zz_end2\n");
 	fake_guest g;
 	engine_in(NULL, &g);
 	char *err = NULL;
@@ -327,6 +331,11 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit)
 	pt_store(&g, 0, pte_pa, 0);
 	d = fake_ctx(&g, 0);
 	ptw_ev_arm64_dsb(g.e, &d, 0xb);
+	CHECK(ptw_linux_watched_callee(g.e, 0xffff800080020000ULL));
+	if (call_site) {
+		ptw_ctx call = { 1, call_site, ++g.icount };
+		ptw_ev_call(g.e, &call);
+	}
 	ptw_ctx r = { 1, 0xffff800080020040ULL, ++g.icount };
 	ptw_ev_access(g.e, &r, pte_pa, pte_pa, 8, false, 0);
 	pt_store(&g, 0, pte_pa, v);
@@ -346,10 +355,19 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit)
 
 static void window_read_single_page(void)
 {
-	CHECK_EQ(pvmw_window_read(RAM + 0x3000 + 3 * 8, true), PTW_SEV_ERROR);
-	CHECK_EQ(pvmw_window_read(RAM + 0x3000 + 17 * 8, true), PTW_SEV_NOTE);
-	CHECK_EQ(pvmw_window_read(RAM + 0x3000 + 16 * 8, false),
+	const uint64_t e3 = RAM + 0x3000 + 3 * 8, e17 = RAM + 0x3000 + 17 * 8;
+	const uint64_t unmap = 0xffff800080050100ULL,
+		       referenced = 0xffff800080060100ULL;
+	/* caller unknown (no call seen) */
+	CHECK_EQ(pvmw_window_read(e3, true, 0), PTW_SEV_ERROR);
+	CHECK_EQ(pvmw_window_read(e17, true, 0), PTW_SEV_NOTE);
+	CHECK_EQ(pvmw_window_read(RAM + 0x3000 + 16 * 8, false, 0),
 		 PTW_SEV_NOTE);
+	/* reclaim's unmap of a large folio: seed 001 */
+	CHECK_EQ(pvmw_window_read(e3, true, unmap), PTW_SEV_ERROR);
+	CHECK_EQ(pvmw_window_read(e17, true, unmap), PTW_SEV_NOTE);
+	/* a reference scan only tests young bits */
+	CHECK_EQ(pvmw_window_read(e3, true, referenced), PTW_SEV_NOTE);
 }
 
 static void unwritable_output(void)
