@@ -1261,6 +1261,11 @@ static void miss_describe(const ptw_break *b, char *buf, size_t n)
 	};
 	if (b->miss_why == MISS_NONE || b->miss_why > MISS_LOCAL)
 		buf[0] = 0;
+	else if (b->miss_why == MISS_ASID)
+		snprintf(buf, n, "; the TLBI at pc 0x%" PRIx64
+				 " did not count: %s (TLBI ASID %u, the "
+				 "entry's %u)",
+			 b->miss_pc, why[b->miss_why], b->miss_asid, b->asid);
 	else
 		snprintf(buf, n, "; the TLBI at pc 0x%" PRIx64
 				 " did not count: %s",
@@ -1284,11 +1289,16 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 			 * by VA of another page */
 			inval_scope any = *s;
 			any.by_asid = false;
-			if (!own)
+			/* after one of the breaker's own TLBIs counted, a
+			 * later one that does not is meant for another entry
+			 * (reclaim's batch: the same page at the same VA in a
+			 * forked child, another ASID) */
+			if (!own || (b->issuers & (1ULL << c->cpu)))
 				continue;
 			if (ptw_scope_covers(&any, b->va, size, b->global, 0)) {
 				b->miss_why = MISS_ASID;
 				b->miss_pc = c->pc;
+				b->miss_asid = s->asid;
 			} else if (s->by_va && c->cpu == b->cpu) {
 				b->miss_why = MISS_VA;
 				b->miss_pc = c->pc;

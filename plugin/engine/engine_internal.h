@@ -98,6 +98,7 @@ typedef struct {
 			      invalid entry is visible, a TLBI can count */
 	uint8_t miss_why;  /* the last TLBI that did not count, and why */
 	uint64_t miss_pc;
+	uint16_t miss_asid; /* MISS_ASID: the ASID that TLBI named */
 	uint64_t inflight; /* invalidated by TLBIs not yet completed */
 	uint64_t issuers;  /* CPUs that issued those TLBIs */
 	bool local_inflight;
