@@ -19,6 +19,15 @@
  *     read of the non-zero part of its first MiB; the scenarios skip
  *     without a disk.
  *
+ * (c) A long-term pin (CONFIG_GUP_TEST's /sys/kernel/debug/gup_test,
+ *     PIN_LONGTERM_TEST_START with FOLL_WRITE) on a private anonymous page,
+ *     then fork, then the parent writes its page: the pinned page must be
+ *     the one the parent maps (fork copies a maybe-pinned page for the
+ *     child instead of sharing it), so reading through the pin
+ *     (PIN_LONGTERM_TEST_READ) gives what the parent wrote. With the pin
+ *     shared, the parent's write copies, and the pin keeps the old data
+ *     (seed 003). Skips without gup_test (Debian's kernels lack it).
+ *
  * Tunables (besides ptw-test.h's): PTW_DISK block device (/dev/vda),
  * PTW_GUP_KB O_DIRECT buffer size in KiB (32).
  */
@@ -567,6 +576,110 @@ static int odirect_test(const void *arg)
 	return rc;
 }
 
+/* (c): gup_test's long-term pin interface (mm/gup_test.h, 6.12) */
+struct pin_longterm_test {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t flags;
+};
+#define PIN_LONGTERM_TEST_START _IOW('g', 7, struct pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP _IO('g', 8)
+#define PIN_LONGTERM_TEST_READ _IOW('g', 9, uint64_t)
+#define PIN_LONGTERM_TEST_FLAG_USE_WRITE 1
+
+static int pin_fork_once(int gup, char *buf, uint64_t *back, size_t len,
+			 uint64_t seed, struct ctl *c)
+{
+	size_t words = len / 8;
+	for (size_t i = 0; i < words; i++)
+		((volatile uint64_t *)buf)[i] = ptw_pat(seed, i);
+	struct pin_longterm_test pin = { (uint64_t)(uintptr_t)buf, len,
+					 PIN_LONGTERM_TEST_FLAG_USE_WRITE };
+	if (ioctl(gup, PIN_LONGTERM_TEST_START, &pin) < 0)
+		return ptw_fail("PIN_LONGTERM_TEST_START: %s", strerror(errno));
+	memset(c, 0, sizeof(*c));
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the child keeps its mapping until the parent is done */
+		set_flag(&c->ready, 1);
+		wait_flag(&c->stop, 1, 60);
+		_exit(PTW_PASS);
+	}
+	int rc = PTW_PASS;
+	if (pid < 0) {
+		rc = ptw_fail("fork: %s", strerror(errno));
+		goto stop;
+	}
+	wait_flag(&c->ready, 1, 60);
+	/* the parent writes its page: it must still be the pinned one */
+	for (size_t i = 0; i < words; i++)
+		((volatile uint64_t *)buf)[i] = ptw_pat(seed + 1, i);
+	uint64_t dst = (uint64_t)(uintptr_t)back;
+	if (ioctl(gup, PIN_LONGTERM_TEST_READ, &dst) < 0) {
+		rc = ptw_fail("PIN_LONGTERM_TEST_READ: %s", strerror(errno));
+	} else {
+		for (size_t i = 0; i < words; i++) {
+			if (back[i] == ptw_pat(seed + 1, i))
+				continue;
+			rc = ptw_fail("the long-term pin reads word %zu as "
+				      "0x%016" PRIx64 " (%s), the parent wrote "
+				      "0x%016" PRIx64 ": fork shared the pinned "
+				      "page and the parent's write copied it "
+				      "(seed 003)",
+				      i, back[i],
+				      back[i] == ptw_pat(seed, i) ?
+					      "its value before fork" :
+					      "neither value",
+				      ptw_pat(seed + 1, i));
+			break;
+		}
+	}
+	set_flag(&c->stop, 1);
+	int crc = child_status(pid, c, "child");
+	if (rc == PTW_PASS)
+		rc = crc;
+stop:
+	ioctl(gup, PIN_LONGTERM_TEST_STOP);
+	return rc;
+}
+
+static int pin_fork_test(const void *arg)
+{
+	(void)arg;
+	int gup = open("/sys/kernel/debug/gup_test", O_RDWR);
+	if (gup < 0)
+		return ptw_skip("no /sys/kernel/debug/gup_test (a kernel without "
+				"CONFIG_GUP_TEST, or debugfs not mounted): %s",
+				strerror(errno));
+	size_t len = 4 * ptw_pagesize;
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t *back = malloc(len);
+	struct ctl *c = ctl_new();
+	int rc = PTW_PASS;
+	if (buf == MAP_FAILED || !back || !c) {
+		rc = ptw_fail("out of memory");
+		goto out;
+	}
+	ptw_track(buf, len);
+	double deadline = ptw_deadline();
+	long it = 0;
+	for (; rc == PTW_PASS && ptw_more(it, 3, ptw_iters(200), deadline);
+	     it++) {
+		ptw_phase("pin:fork");
+		rc = pin_fork_once(gup, buf, back, len,
+				   0x70696e00ULL ^ (uint64_t)it << 16, c);
+	}
+	ptw_vdiag("%ld rounds", it);
+	ptw_untrack(buf, len);
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, len);
+	free(back);
+	close(gup);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
@@ -584,6 +697,8 @@ int main(int argc, char **argv)
 		  (void *)(intptr_t)OD_CHILD_READS },
 		{ "odirect_swapped_parent_reads_child_writes", odirect_test,
 		  (void *)(intptr_t)OD_SWAPPED },
+		{ "gup_pin_longterm_then_fork_parent_writes", pin_fork_test,
+		  NULL },
 	};
 	return ptw_run("cow_gup", argc, argv, sc, sizeof(sc) / sizeof(sc[0]));
 }
