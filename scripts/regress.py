@@ -17,7 +17,9 @@ A run *detects* the bug when it has a finding of severity error, of a kind
 the patch header names under Expect:, with either side of the finding (the
 PC that triggered it, or the writer, breaker or first reader) in a function
 the header names under Symbols: (the code the bug changes and the code its
-effect passes through). Cmdline: in the header adds kernel arguments (such
+effect passes through). A DATA_MISMATCH has the test program's own load
+and store as its sides, which no kernel symbol names: it counts as it is
+(the baseline shows whether the test's data stays intact without the bug). Cmdline: in the header adds kernel arguments (such
 as PTW_ONLY=scenario PTW_BUDGET=ms, which reach the guest test);
 Cmdline-ARCH: replaces it on one architecture. A run that did not run
 (exit status other than 0, 1 or 2: the launcher failed, the guest did not
@@ -89,6 +91,8 @@ def matches(finding, bug):
         return False
     if finding.get("kind") not in bug["expect"]:
         return False
+    if finding.get("kind") == "DATA_MISMATCH":
+        return True  # the test's own load and store: no kernel symbol
     sides = [finding.get("pc_sym", "")]
     if "other" in finding:
         sides.append(finding["other"].get("pc_sym", ""))

@@ -14,6 +14,15 @@
  * data over every page while the other reads and checks its own copy, or
  * both write different data at once. Each side must see only its own data.
  *
+ * One scenario works on present KSM pages in one process: two pages with
+ * the same contents are merged into one KSM page, then one of them is
+ * written. A KSM page is never reused for writing (do_wp_page() copies
+ * it), so the other page keeps its data. Were it reused in place (seed
+ * 002), the write would show in the other page: ptwatch sees that page's
+ * data change with no store to it (DATA_MISMATCH), and the test's own
+ * check fails. A merge is seen as the two pages mapping one page frame
+ * with KPF_KSM (/proc/self/pagemap, /proc/kpageflags).
+ *
  * Tunables (besides ptw-test.h's): PTW_KSM_PAGES pages per region (16),
  * PTW_KSM_WAIT seconds to wait for merging (20).
  */
@@ -305,6 +314,124 @@ static int run(const void *argp)
 	return rc;
 }
 
+/* The page frame and kpageflags of the page at va: 1 present, 0 not
+ * present, -1 cannot tell (no pagemap, PFNs hidden, no kpageflags) */
+static int page_info(const void *va, uint64_t *pfn, uint64_t *flags)
+{
+	uint64_t pm = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	off_t off = (off_t)((uintptr_t)va / ptw_pagesize) * 8;
+	ssize_t n = pread(fd, &pm, 8, off);
+	close(fd);
+	if (n != 8)
+		return -1;
+	if (!(pm >> 63 & 1))
+		return 0;
+	*pfn = pm & ((1ULL << 55) - 1);
+	if (!*pfn)
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, flags, 8, (off_t)(*pfn * 8));
+	close(fd);
+	return n == 8 ? 1 : -1;
+}
+
+/* Wait until a and b map one KSM page: 1 yes, 0 not within secs, -1
+ * cannot tell */
+static int wait_merged(const void *a, const void *b, double secs)
+{
+	double t0 = ptw_now();
+	do {
+		uint64_t pa = 0, pb = 0, fa = 0, fb = 0;
+		int ra = page_info(a, &pa, &fa), rb = page_info(b, &pb, &fb);
+		if (ra < 0 || rb < 0)
+			return -1;
+		if (ra && rb && pa == pb && (fa >> 21 & 1)) /* KPF_KSM */
+			return 1;
+		ptw_msleep(10);
+	} while (ptw_now() - t0 < secs);
+	return 0;
+}
+
+static void fill_page(char *p, uint64_t seed)
+{
+	for (size_t i = 0; i < wpp(); i++)
+		((volatile uint64_t *)p)[i] = ptw_pat(seed, i);
+}
+
+static int pair_run(const void *arg)
+{
+	(void)arg;
+	if (!ptw_exists(KSM "/run"))
+		return ptw_skip("no " KSM "/run (kernel without CONFIG_KSM)");
+	ptw_knobs_init();
+	if (ptw_set_knob(KSM "/run", "1") < 0)
+		return ptw_skip("cannot start ksmd (" KSM "/run)");
+	ptw_set_knob(KSM "/pages_to_scan", "4096");
+	ptw_set_knob(KSM "/sleep_millisecs", "10");
+	if (ptw_exists(KSM "/smart_scan"))
+		ptw_set_knob(KSM "/smart_scan", "0");
+	const char *e = getenv("PTW_KSM_WAIT");
+	double wait = e ? atof(e) : 10;
+	size_t len = 2 * ptw_pagesize;
+	char *base = ptw_map_aligned(len, ptw_pagesize, PROT_READ | PROT_WRITE);
+	if (!base)
+		return ptw_fail("mmap: %s", strerror(errno));
+	madvise(base, len, MADV_NOHUGEPAGE);
+	if (madvise(base, len, MADV_MERGEABLE) < 0)
+		return ptw_skip("MADV_MERGEABLE: %s", strerror(errno));
+	char *p0 = base, *p1 = base + ptw_pagesize;
+	ptw_track(base, len);
+	int rc = PTW_PASS;
+	long it = 0, merged = 0;
+	double deadline = ptw_deadline();
+	for (; rc == PTW_PASS && ptw_more(it, 1, ptw_iters(20), deadline);
+	     it++) {
+		uint64_t x = 0x6b73000000ULL ^ (uint64_t)it << 8 ^
+			     (uint64_t)getpid() << 32,
+			 y = x ^ 0x5959;
+		ptw_phase("ksm:merge");
+		fill_page(p0, x);
+		fill_page(p1, x);
+		int k = wait_merged(p0, p1, wait);
+		if (k < 0) {
+			rc = ptw_skip("cannot tell KSM pages (pagemap or "
+				      "kpageflags unreadable)");
+			break;
+		}
+		if (!k) {
+			ptw_diag("round %ld: not merged within %.0f s", it,
+				 wait);
+			break;
+		}
+		merged++;
+		ptw_phase("ksm:write-one");
+		fill_page(p0, y);
+		struct ptw_bad b;
+		if (ptw_check(p1, wpp(), x, 0, &b) >= 0)
+			rc = ptw_fail("round %ld: the other page of the merged "
+				      "pair reads word %zu as 0x%016" PRIx64
+				      ", want 0x%016" PRIx64
+				      "%s: the KSM page was written in place "
+				      "(seed 002)",
+				      it, b.word, b.got, b.want,
+				      b.got == ptw_pat(y, b.word) ?
+					      " (the written page's new data)" :
+					      "");
+		madvise(base, len, MADV_DONTNEED);
+	}
+	ptw_diag("%ld rounds, %ld merged", it, merged);
+	ptw_untrack(base, len);
+	munmap(base, len);
+	if (rc == PTW_PASS && !merged)
+		return ptw_skip("ksmd merged nothing within %.0f s", wait);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
@@ -313,6 +440,7 @@ int main(int argc, char **argv)
 		{ "ksm_swapped_parent_writes_child_reads", run,
 		  (void *)(intptr_t)PARENT_WRITES },
 		{ "ksm_swapped_both_write", run, (void *)(intptr_t)BOTH_WRITE },
+		{ "ksm_merged_pair_one_written", pair_run, NULL },
 	};
 	return ptw_run("ksm_swap", argc, argv, sc, sizeof(sc) / sizeof(sc[0]));
 }
