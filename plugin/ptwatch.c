@@ -18,7 +18,7 @@
  *   ram_below_4g=SIZE x86: bytes of RAM mapped below 4 GiB (default: all)
  *   out=DIR           output directory (default ./ptwatch-out)
  *   echo=on|off       also print findings and warnings on stderr (off)
- *   max_pending=N     pending-change records kept (default 8192)
+ *   max_pending=N     pending-change records kept (default 65536)
  *   symbols=FILE      guest kernel symbols (/proc/kallsyms or System.map)
  *   suppress=FILE     suppressions (docs/suppressions.md)
  *   known=FILE        known upstream issues, set aside and counted

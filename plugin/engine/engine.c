@@ -33,6 +33,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_STALE_ACCESSES] = "stale_accesses",
 	[ST_STALE_DEFERRED] = "stale_deferred_flush_windows",
 	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
+	[ST_PENDING_SPACE_GONE] = "pending_records_space_gone",
 	[ST_PENDING_PEAK] = "pending_records_peak",
 	[ST_CLIENT_REQUESTS] = "client_requests",
 	[ST_BREAKS] = "entries_broken",
@@ -650,6 +651,25 @@ static void table_free(ptw_table *t)
 	g_free(t);
 }
 
+static void pend_free(ptw_engine *e, ptw_pending *p);
+
+/* A root no CPU holds is dropped: its records go. No CPU can use its
+ * translations until one loads it again, and then only what its TLB still
+ * holds; a root is dropped only when every CPU that used it invalidated
+ * everything since (cold), or when it is empty (the process exited: Linux
+ * flushes a PCID or ASID before giving it to another mm). Keeping them
+ * would let a later process whose root reuses the page inherit them. */
+static void pend_space_gone(ptw_engine *e, uint64_t space)
+{
+	for (ptw_pending *p = e->pend_head, *next; p; p = next) {
+		next = p->next;
+		if (p->space == space) {
+			e->stats[ST_PENDING_SPACE_GONE]++;
+			pend_free(e, p);
+		}
+	}
+}
+
 static void table_drop(ptw_engine *e, ptw_table *t)
 {
 	/* an emptied root is an address space that ended (process exit): its
@@ -657,6 +677,8 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	 * tracked data or a program name */
 	if (t->is_root && root_is_empty(e, t))
 		det_space_gone(e, t->pa);
+	if (t->is_root && !t->cpu_refs && e->npending)
+		pend_space_gone(e, t->pa);
 	/* unlink from page list */
 	uint64_t page = t->pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
@@ -1876,7 +1898,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	ptw_engine *e = g_new0(ptw_engine, 1);
 	e->cfg = *cfg;
 	if (!e->cfg.max_pending)
-		e->cfg.max_pending = 8192;
+		e->cfg.max_pending = 65536;
 	e->all_cpus = cfg->ncpus == 64 ? ~0ULL : (1ULL << cfg->ncpus) - 1;
 	g_mutex_init(&e->lock);
 	e->tables = g_hash_table_new(u64_hash, u64_equal);
