@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pte_aba_task_moved: a task reads the entry on CPU1, sleeps (CPU1 runs
+ * another task), and reads it again on CPU0 after the entry changed to
+ * another page and back: the same task's pte_same() would pass on a
+ * changed entry. Tasks are named the Linux way (SP_EL0). ptwatch pairs the
+ * two reads across vCPUs: expect one PTE_ABA.
+ *
+ *   setup: TEST_VA -> A (descriptor X)
+ *   CPU1: SP_EL0 = task T1; load the descriptor -> X
+ *   CPU1: SP_EL0 = task T2 (T1 sleeps)
+ *   CPU0: full BBM -> B; full BBM back -> X
+ *   CPU0: SP_EL0 = task T1 (T1 wakes on CPU0); load the descriptor -> X
+ */
+#include "harness.h"
+
+#define TASK_T1 0xffff000012340000ULL
+#define TASK_T2 0xffff000056780000ULL
+
+static void set_task(uint64_t task)
+{
+	__asm__ volatile("msr sp_el0, %0" : : "r"(task) : "memory");
+}
+
+static void cpu1_t1_load(void)
+{
+	set_task(TASK_T1);
+	cpu1_load_desc_1();
+	litmus_phase("switch-to-t2");
+	set_task(TASK_T2);
+}
+
+static void cpu0_to_b_and_back(void)
+{
+	litmus_phase("bbm-to-b-and-back");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_B));
+	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
+	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
+}
+
+static void cpu0_t1_load(void)
+{
+	litmus_phase("t1-on-cpu0");
+	set_task(TASK_T1);
+	litmus_check("t1's second descriptor load, on cpu0",
+		     load_desc(test_pte(TEST_VA)),
+		     test_page_desc(DATA_PAGE_A));
+}
+
+static const struct litmus_step steps[] = {
+	{ 1, cpu1_t1_load },	   /* step 0 */
+	{ 0, cpu0_to_b_and_back }, /* step 1 */
+	{ 0, cpu0_t1_load },	   /* step 2 */
+	{ 1, cpu1_done },	   /* step 3 */
+};
+
+LITMUS_SCENARIO("pte_aba_task_moved", setup_test_va_a, steps,
+		{ PTW_K_PTE_ABA, 1 });
