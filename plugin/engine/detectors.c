@@ -158,7 +158,7 @@ typedef struct {
 	uint8_t val[8];
 	uint8_t known;
 	unsigned cpu;
-	uint64_t pc;
+	uint64_t pc, icount; /* the last store */
 } data_slot;
 
 typedef struct {
@@ -1557,7 +1557,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 	bool mismatch = false;
 	uint64_t bad_va = 0, got = 0, want = 0;
 	unsigned who = 0;
-	uint64_t who_pc = 0;
+	uint64_t who_pc = 0, who_icount = 0;
 	for (unsigned i = 0; i < size;) {
 		uint64_t a = va + i;
 		data_slot key = { .space = space, .va8 = a & ~7ULL };
@@ -1577,6 +1577,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 			}
 			s->cpu = c->cpu;
 			s->pc = c->pc;
+			s->icount = c->icount;
 		} else if (s && !mismatch) {
 			for (unsigned j = 0; j < n; j++)
 				if ((s->known >> (off + j) & 1) &&
@@ -1587,6 +1588,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 					got = 0;
 					who = s->cpu;
 					who_pc = s->pc;
+					who_icount = s->icount;
 					for (unsigned q = 0; q < n; q++)
 						((uint8_t *)&got)[off + q] =
 							bytes[i + q];
@@ -1620,7 +1622,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
 			if (t)
 				desc = t->shadow[ti];
-			ptw_ctx st = { who, who_pc, 0 };
+			ptw_ctx st = { who, who_pc, who_icount };
 			report2(e, PTW_KIND_DATA_MISMATCH, PTW_SEV_ERROR,
 				"data lost or corrupted", c, "load", &st,
 				"last stored by", pte_pa, va, level, desc, desc,

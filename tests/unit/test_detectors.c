@@ -713,11 +713,19 @@ static void data_mismatch(void)
 	uint64_t pat = 0x1122334455667788ULL, zero = 0;
 	c = fake_ctx(&g, 0);
 	ptw_ev_data(g.e, &c, VA + 8, 8, true, (uint8_t *)&pat);
+	ptw_ctx stored = c;
 	c = fake_ctx(&g, 1);
 	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&pat);
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&zero);
 	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	/* the other side is the last store: its vcpu, pc and icount */
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f) {
+		CHECK_EQ(f->other.cpu, stored.cpu);
+		CHECK_EQ(f->other.pc, stored.pc);
+		CHECK_EQ(f->other.icount, stored.icount);
+	}
 	ptw_ev_data(g.e, &c, VA + 8, 8, false, (uint8_t *)&zero);
 	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1); /* once per page */
 	/* never-stored bytes are not checked; DC ZVA counts as a store */
