@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Source lines for a run's findings, from the kernel's vmlinux.
+
+  scripts/ptw_lines.py OUTDIR VMLINUX ARCH
+
+Reads OUTDIR/findings.jsonl, asks addr2line (the cross one for a foreign
+ARCH) for the file:line of each finding's PC and of its other side (the
+writer, breaker or first reader), with the chain of inlined functions, and
+  - rewrites findings.jsonl with "pc_line" (and "other"."pc_line"),
+  - appends a "source lines" section to OUTDIR/ptwatch.log.
+PCs that the ELF file does not cover (user programs) are left alone.
+Exit 0 when done (also with nothing to resolve), 1 with a reason on stderr.
+"""
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+
+TOOLS = {"arm64": ("aarch64", "aarch64-linux-gnu-addr2line"),
+         "x86_64": ("x86_64", "x86_64-linux-gnu-addr2line")}
+
+
+def addr2line_for(arch):
+    host, cross = TOOLS[arch]
+    for tool in ((["addr2line"] if platform.machine() == host else []) +
+                 [cross]):
+        if shutil.which(tool):
+            return tool
+    return None
+
+
+def short(path):
+    """A source path relative to the kernel tree, when it is one."""
+    path = os.path.normpath(path)
+    m = re.search(r"/work-[^/]+/(.*)$", path)
+    return m.group(1) if m else path
+
+
+def resolve(tool, elf, pcs):
+    """pc -> [(func, file:line), ...], innermost first; unresolved left out"""
+    if not pcs:
+        return {}
+    r = subprocess.run([tool, "-e", elf, "-f", "-p", "-i"] +
+                       [hex(p) for p in pcs],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, check=False)
+    if r.returncode != 0:
+        raise RuntimeError(f"{tool}: {r.stderr.strip()[:200]}")
+    out, cur = [], None
+    for line in r.stdout.splitlines():
+        inl = line.startswith(" (inlined by) ")
+        body = line[len(" (inlined by) "):] if inl else line
+        func, _, where = body.partition(" at ")
+        frame = (func.strip(), short(where.strip()))
+        if inl and cur is not None:
+            cur.append(frame)
+        else:
+            cur = [frame]
+            out.append(cur)
+    if len(out) != len(pcs):
+        raise RuntimeError(f"{tool} gave {len(out)} answers for "
+                           f"{len(pcs)} addresses")
+    return {pc: frames for pc, frames in zip(pcs, out)
+            if not frames[0][1].startswith("??")}
+
+
+def text(frames):
+    func, where = frames[0]
+    s = f"{where} ({func})"
+    for f, w in frames[1:]:
+        s += f" <- {f} {w}"
+    return s
+
+
+def main(argv):
+    if len(argv) != 4 or argv[3] not in TOOLS:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 1
+    out, elf, arch = argv[1:]
+    path = os.path.join(out, "findings.jsonl")
+    tool = addr2line_for(arch)
+    if not tool:
+        print(f"ptw_lines: no addr2line for {arch} (binutils, or "
+              f"{TOOLS[arch][1]})", file=sys.stderr)
+        return 1
+    if not os.path.isfile(elf):
+        print(f"ptw_lines: no such file {elf}", file=sys.stderr)
+        return 1
+    try:
+        with open(path, encoding="utf-8") as f:
+            findings = [json.loads(l) for l in f if l.strip()]
+    except (OSError, ValueError) as e:
+        print(f"ptw_lines: {path}: {e}", file=sys.stderr)
+        return 1
+    pcs = set()
+    for fd in findings:
+        for side in (fd, fd.get("other") or {}):
+            if "pc" in side:
+                pcs.add(int(side["pc"], 16))
+    try:
+        lines = resolve(tool, elf, sorted(pcs))
+    except (RuntimeError, OSError) as e:
+        print(f"ptw_lines: {e}", file=sys.stderr)
+        return 1
+    report = []
+    for i, fd in enumerate(findings, 1):
+        got = []
+        for name, side in (("", fd), ("other ", fd.get("other") or {})):
+            frames = lines.get(int(side["pc"], 16)) if "pc" in side else None
+            if frames:
+                side["pc_line"] = text(frames)
+                got.append(f"{name}{side.get('role', '')}: "
+                           f"{side['pc_line']}")
+        if got:
+            report.append(f"#{i} {fd.get('kind', '?')} "
+                          f"{fd.get('severity', '')}: " + "; ".join(got))
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for fd in findings:
+            f.write(json.dumps(fd, separators=(",", ":")) + "\n")
+    os.replace(tmp, path)
+    if report:
+        with open(os.path.join(out, "ptwatch.log"), "a",
+                  encoding="utf-8") as f:
+            f.write(f"\nsource lines ({tool} on {elf}; innermost first, "
+                    "'<-' the functions it is inlined in):\n")
+            for r in report:
+                f.write(r + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
