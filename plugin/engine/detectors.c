@@ -1023,6 +1023,9 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	uint64_t va = ptw_entry_va(e, t, idx);
 	bool last = ptw_is_last_level(e, t->level);
+	/* the breaker made the entry again with the same page (a permission
+	 * change: change_protection(), a contpte unfold) */
+	bool remade_same = false;
 
 	if (e->cfg.arch == PTW_ARCH_ARM64 && last &&
 	    ((old | new) & A64_CONT))
@@ -1097,6 +1100,10 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			bool transient =
 				b->cpu == c->cpu && !b->moved_on &&
 				e->lower_entries[c->cpu] == b->breaker_lower;
+			remade_same =
+				transient &&
+				ptw_decode_entry(e, b->old_desc, t->level).oa ==
+					dnew.oa;
 			if (transient)
 				e->stats[ST_WINDOWS]++;
 			if (transient && dur > e->stats[ST_BREAK_LONGEST])
@@ -1121,14 +1128,24 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 
 	if (last && t->made) {
 		if (!was_valid && is_valid) {
-			t->made[idx] = (c->cpu << 24) | (e->pass_id[c->cpu] &
-							 0xffffff);
+			/* one pass: one CPU's makes with no takedown pass
+			 * ended and no return to user in between (single-page
+			 * faults on contiguous pages, one after another, are
+			 * no unit) */
+			t->made[idx] = (c->cpu << 24) |
+				       ((e->pass_id[c->cpu] +
+					 e->lower_entries[c->cpu]) &
+					0xffffff);
 			/* a make ends no pass, but one pass makes a unit */
 			ptw_pass *p = &e->pass[c->cpu];
 			if (p->open && (p->tpa != t->pa || idx < p->base ||
 					idx >= p->base + p->n))
 				pass_end(e, c->cpu, c);
-			if (!p->open)
+			/* a unit is what one pass maps; a pass that
+			 * rewrites the entries of physically contiguous
+			 * single pages in place (mprotect, uffd-wp) maps
+			 * nothing new and makes no unit of them */
+			if (!p->open && !remade_same)
 				unit_detect(e, c, t, idx);
 			else
 				pass_track(e, c, t, idx, false);

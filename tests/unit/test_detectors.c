@@ -472,6 +472,32 @@ static void partial_unit_unmap(void)
 	fake_fini(&g);
 }
 
+/* 16 single-page faults on contiguous pages, each its own kernel entry
+ * (arm64 user PTEs need no DSB, so only the returns to user separate
+ * them): no unit, so the partial_unit_unmap sequence finds nothing */
+static void faults_on_contiguous_pages_no_unit(void)
+{
+	fake_guest g;
+	setup(&g);
+	for (unsigned i = 0; i < 16; i++) {
+		pt_store(&g, 0, L3 + (16 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL));
+		ptw_ev_lower_half_entry(g.e, 0);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		pt_store(&g, 0, L3 + (16 + i) * 8, 0);
+	dsb(&g, 0, 0xb);
+	for (unsigned i = 3; i < 16; i++)
+		pt_store(&g, 1, L3 + (16 + i) * 8, swp(i));
+	dsb(&g, 1, 0xb);
+	for (unsigned i = 0; i < 3; i++)
+		pt_store(&g, 0, L3 + (16 + i) * 8, PAGE(UNIT_PA + i * 4096ULL));
+	CHECK_EQ(n(&g, PTW_KIND_PARTIAL_UNIT_UNMAP), 0);
+	ptw_engine_finish(g.e);
+	CHECK_EQ(ptw_stat(g.e, "units_seen"), 0);
+	fake_fini(&g);
+}
+
 static void unit_negatives(void)
 {
 	fake_guest g;
@@ -847,6 +873,7 @@ int main(void)
 	RUN(partial_unit_unmap);
 	RUN(unit_negatives);
 	RUN(contig_groups);
+	RUN(faults_on_contiguous_pages_no_unit);
 	RUN(pte_aba);
 	RUN(pte_aba_per_task);
 	RUN(data_mismatch);
