@@ -239,13 +239,19 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
  * later walk: MGLRU's walks (walk_pte_range() and its callers, inlined
  * into walk_pud_range(), and lru_gen_look_around()) and khugepaged's scan.
  * Two of their reads of one entry, on a vCPU that runs the walker as a
- * kernel thread (it never returns to user mode), are not one operation. */
+ * kernel thread (it never returns to user mode), are not one operation.
+ * Swap readahead (swap_vma_readahead(), inlined in swapin_readahead())
+ * reads the neighbouring entries of a faulting one as a hint for which
+ * slots to read: a later fault of the same task on a neighbour (from a
+ * system call's user copy, with no return to user in between) reads it
+ * afresh and compares with that. */
 bool ptw_linux_aba_walker(const char *sym)
 {
 	static const char *const walkers[] = {
 		"walk_pte_range", "walk_pmd_range", "walk_pud_range",
 		"walk_pmd_range_locked", "lru_gen_look_around",
 		"hpage_collapse_scan_pmd", "check_pte",
+		"swapin_readahead", "swap_vma_readahead",
 	};
 	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }

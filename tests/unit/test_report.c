@@ -250,7 +250,9 @@ static void aba_walkers_not_paired(void)
 					     "ffff800080020000 t walk_pud_range\n"
 					     "ffff800080030000 t do_swap_page\n"
 					     "ffff800080040000 T handle_mm_fault\n"
-					     "ffff800080050000 t zz_end\n");
+					     "ffff800080050000 t zz_end\n"
+					     "ffff800080060000 T swapin_readahead\n"
+					     "ffff800080070000 t zz_end2\n");
 	fake_guest g;
 	engine_in(NULL, &g);
 	char *err = NULL;
@@ -270,6 +272,10 @@ static void aba_walkers_not_paired(void)
 	CHECK_EQ(aba_between(&g, 0xffff800080020010ULL, 0xffff800080020080ULL,
 			     &ic),
 		 1); /* no second finding */
+	/* swap readahead's hint read, then a fault's read: no pair */
+	CHECK_EQ(aba_between(&g, 0xffff800080040010ULL, 0xffff800080060200ULL,
+			     &ic),
+		 1);
 	CHECK_EQ(ptw_stat(g.e, "page_table_loads") > 0, 1);
 	ptw_engine_free(g.e);
 	free(g.mem);
