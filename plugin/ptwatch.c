@@ -438,6 +438,15 @@ static void cb_call(unsigned int vcpu, void *udata)
 	ptw_ev_call(eng, &c);
 }
 
+/* insn at pc calls to: report it when the engine tells its callers apart */
+static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
+{
+	if (ptw_linux_watched_callee(eng, to))
+		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_call,
+						       QEMU_PLUGIN_CB_NO_REGS,
+						       (void *)(uintptr_t)pc);
+}
+
 static insn_info *new_info(uint64_t pc, unsigned len)
 {
 	insn_info *ii = g_new0(insn_info, 1);
@@ -525,11 +534,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			if (qemu_plugin_insn_data(insn, &w, 4) != 4)
 				continue;
 			if (ptw_arm64_direct_call(w, pc, &to)) {
-				if (ptw_linux_watched_callee(eng, to))
-					qemu_plugin_register_vcpu_insn_exec_cb(
-						insn, cb_call,
-						QEMU_PLUGIN_CB_NO_REGS,
-						(void *)(uintptr_t)pc);
+				watch_call(insn, pc, to);
 				continue;
 			}
 			if ((w & 0xffffffe0u) == 0xd50b7420u) { /* dc zva */
@@ -563,11 +568,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 							   len < 16 ? len : 16);
 			uint64_t to;
 			if (ptw_x86_direct_call(b, got, pc, &to)) {
-				if (ptw_linux_watched_callee(eng, to))
-					qemu_plugin_register_vcpu_insn_exec_cb(
-						insn, cb_call,
-						QEMU_PLUGIN_CB_NO_REGS,
-						(void *)(uintptr_t)pc);
+				watch_call(insn, pc, to);
 				continue;
 			}
 			if (!ptw_x86_decode_insn(b, got, &d))

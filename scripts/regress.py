@@ -60,9 +60,9 @@ def parse_header(path):
     missing = [k for k in need if not hdr.get(k)]
     if missing:
         raise ValueError(f"{path}: header lacks {', '.join(missing)}")
-    # comma-separated; a parenthesis is a comment
-    split = lambda v: [x.strip() for x in re.sub(r"\([^)]*\)", "", v).split(",")
-                       if x.strip()]
+    # a parenthesis is a comment; lists are comma-separated
+    bare = lambda v: re.sub(r"\s*\([^)]*\)", "", v).strip()
+    split = lambda v: [x.strip() for x in bare(v).split(",") if x.strip()]
     return {
         "name": hdr["ptwatch-bug"],
         "test": hdr["test"],
@@ -70,9 +70,8 @@ def parse_header(path):
         "symbols": split(hdr["symbols"]),
         "arches": split(hdr["arches"]),
         "reintroduces": hdr.get("reintroduces", ""),
-        "cmdline": {a: re.sub(r"\s*\([^)]*\)", "",
-                              hdr.get("cmdline-" + a.lower(),
-                                      hdr.get("cmdline", ""))).strip()
+        "cmdline": {a: bare(hdr.get("cmdline-" + a.lower(),
+                                    hdr.get("cmdline", "")))
                     for a in ARCHES},
     }
 

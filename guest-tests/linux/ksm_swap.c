@@ -221,14 +221,13 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 	return 0;
 }
 
-static int run(const void *argp)
+/* ksmd running, scanning fast, skipping nothing (and a swap device, when
+ * asked): PTW_PASS, or the scenario's skip */
+static int ksm_start(bool need_swap)
 {
-	enum mode mode = (enum mode)(intptr_t)argp;
-	char why[256];
-	struct ptw_memcg cg = { .ok = false };
 	if (!ptw_exists(KSM "/run"))
 		return ptw_skip("no " KSM "/run (kernel without CONFIG_KSM)");
-	if (ptw_swap_devices() < 1)
+	if (need_swap && ptw_swap_devices() < 1)
 		return ptw_skip("no swap device (zram module missing?)");
 	ptw_knobs_init();
 	if (ptw_set_knob(KSM "/run", "1") < 0)
@@ -237,6 +236,17 @@ static int run(const void *argp)
 	ptw_set_knob(KSM "/sleep_millisecs", "10");
 	if (ptw_exists(KSM "/smart_scan")) /* do not skip unmerged pages */
 		ptw_set_knob(KSM "/smart_scan", "0");
+	return PTW_PASS;
+}
+
+static int run(const void *argp)
+{
+	enum mode mode = (enum mode)(intptr_t)argp;
+	char why[256];
+	struct ptw_memcg cg = { .ok = false };
+	int rc0 = ksm_start(true);
+	if (rc0 != PTW_PASS)
+		return rc0;
 	if (!ptw_memcg_enter(&cg, "ksm", 0, why, sizeof(why)))
 		ptw_diag("%s; only MADV_PAGEOUT, which leaves KSM pages in "
 			 "memory",
@@ -366,15 +376,9 @@ static void fill_page(char *p, uint64_t seed)
 static int pair_run(const void *arg)
 {
 	(void)arg;
-	if (!ptw_exists(KSM "/run"))
-		return ptw_skip("no " KSM "/run (kernel without CONFIG_KSM)");
-	ptw_knobs_init();
-	if (ptw_set_knob(KSM "/run", "1") < 0)
-		return ptw_skip("cannot start ksmd (" KSM "/run)");
-	ptw_set_knob(KSM "/pages_to_scan", "4096");
-	ptw_set_knob(KSM "/sleep_millisecs", "10");
-	if (ptw_exists(KSM "/smart_scan"))
-		ptw_set_knob(KSM "/smart_scan", "0");
+	int rc0 = ksm_start(false);
+	if (rc0 != PTW_PASS)
+		return rc0;
 	const char *e = getenv("PTW_KSM_WAIT");
 	double wait = e ? atof(e) : 10;
 	size_t len = 2 * ptw_pagesize;

@@ -96,6 +96,29 @@ static void record_error(struct mthp *m, int thread, size_t page,
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* the end of a round: how much of the region is swapped out now */
+static void note_swapped(struct mthp *m)
+{
+	struct ptw_residency r = ptw_residency(m->base, m->len);
+	if (r.swapped > m->max_swapped)
+		m->max_swapped = r.swapped;
+}
+
+/* the one-folio scenarios: check every page (but a last page that changes
+ * by design) after a round; the round counts */
+static void check_round(struct mthp *m, const char *phase)
+{
+	size_t wpp = ptw_pagesize / 8;
+	ptw_phase(phase);
+	for (size_t p = 0; p + (m->skip_last ? 1 : 0) < m->npages; p++) {
+		struct ptw_bad b;
+		if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
+			      p * wpp, &b) >= 0)
+			record_error(m, 0, p, &b);
+	}
+	m->pageouts++;
+}
+
 static void *reader(void *arg)
 {
 	struct mthp *m = ((void **)arg)[0];
@@ -131,7 +154,6 @@ static void *reader(void *arg)
 static void *pageout_vs_zap(void *arg)
 {
 	struct mthp *m = arg;
-	size_t wpp = ptw_pagesize / 8;
 	ptw_gate_wait(&m->gate);
 	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
 		ptw_phase("pageout:refill");
@@ -140,18 +162,8 @@ static void *pageout_vs_zap(void *arg)
 		__atomic_add_fetch(&m->round, 1, __ATOMIC_RELEASE);
 		ptw_phase("pageout:race");
 		madvise(m->base, m->len, MADV_PAGEOUT);
-		struct ptw_residency r = ptw_residency(m->base, m->len);
-		if (r.swapped > m->max_swapped)
-			m->max_swapped = r.swapped;
-		ptw_phase("pageout:check");
-		for (size_t p = 0; p + (m->skip_last ? 1 : 0) < m->npages;
-		     p++) {
-			struct ptw_bad b;
-			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
-				      p * wpp, &b) >= 0)
-				record_error(m, 0, p, &b);
-		}
-		m->pageouts++;
+		note_swapped(m);
+		check_round(m, "pageout:check");
 	}
 	return NULL;
 }
@@ -180,9 +192,7 @@ static void *pageout(void *arg)
 					m->unit, MADV_PAGEOUT);
 			break;
 		}
-		struct ptw_residency r = ptw_residency(m->base, m->len);
-		if (r.swapped > m->max_swapped)
-			m->max_swapped = r.swapped;
+		note_swapped(m);
 		m->pageouts++;
 	}
 	return NULL;
@@ -203,7 +213,6 @@ static void random_spin(uint64_t *rnd)
 static void *reclaim_vs_mprotect(void *arg)
 {
 	struct mthp *m = arg;
-	size_t wpp = ptw_pagesize / 8;
 	ptw_gate_wait(&m->gate);
 	for (long it = 0; ptw_more(it, 3, m->iters, m->deadline); it++) {
 		ptw_phase("reclaim:refill");
@@ -218,17 +227,8 @@ static void *reclaim_vs_mprotect(void *arg)
 			sched_yield();
 		if (hr)
 			ptw_diag("hog %s", hr > 0 ? "killed (OOM?)" : "failed");
-		struct ptw_residency r = ptw_residency(m->base, m->len);
-		if (r.swapped > m->max_swapped)
-			m->max_swapped = r.swapped;
-		ptw_phase("reclaim:check");
-		for (size_t p = 0; p < m->npages; p++) {
-			struct ptw_bad b;
-			if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
-				      p * wpp, &b) >= 0)
-				record_error(m, 0, p, &b);
-		}
-		m->pageouts++;
+		note_swapped(m);
+		check_round(m, "reclaim:check");
 	}
 	return NULL;
 }
@@ -498,10 +498,7 @@ static int run(const void *argp)
 			if (hr)
 				ptw_diag("hog %s", hr > 0 ? "killed (OOM?)" :
 							    "failed");
-			struct ptw_residency r =
-				ptw_residency(m.base, m.len);
-			if (r.swapped > m.max_swapped)
-				m.max_swapped = r.swapped;
+			note_swapped(&m);
 			m.pageouts++;
 		}
 	}

@@ -313,19 +313,6 @@ static bool x86_is_high(ptw_engine *e, uint64_t va)
 	return (va >> 63) & 1;
 }
 
-static uint64_t entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
-{
-	uint64_t va = t->va_base + ((uint64_t)idx << entry_shift(e, t->level));
-	return e->cfg.arch == PTW_ARCH_X86_64 ? x86_sext(e, va) : va;
-}
-
-static uint64_t entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
-{
-	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
-		return PTW_KSPACE;
-	return t->space;
-}
-
 /* Views of a table: 0 is (t->space, t->va_base), 1.. its aliases. */
 static unsigned table_nviews(const ptw_table *t)
 {
@@ -357,6 +344,19 @@ static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v,
 	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
 		return PTW_KSPACE;
 	return v->space;
+}
+
+/* The same through the table's first view. */
+static uint64_t entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
+{
+	ptw_view v = { t->space, t->va_base, 0 };
+	return view_entry_va(e, t, &v, idx);
+}
+
+static uint64_t entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	ptw_view v = { t->space, t->va_base, 0 };
+	return view_entry_space(e, &v, va);
 }
 
 /* Address-space key of cpu's translation of va, 0 if none. */
@@ -640,8 +640,8 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 
 static void table_unref(ptw_engine *e, uint64_t pa, int level,
 			uint64_t va_base, uint64_t space);
-static void table_children_unref(ptw_engine *e, ptw_table *t,
-				 const ptw_view *v);
+static void table_children(ptw_engine *e, ptw_table *t, const ptw_view *v,
+			   bool link);
 static bool root_is_empty(ptw_engine *e, ptw_table *t);
 
 static void table_free(ptw_table *t)
@@ -713,26 +713,11 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	 * when its last reference goes, so only its first view is left) */
 	for (unsigned k = 0; k < table_nviews(t); k++) {
 		ptw_view v = table_view(t, k);
-		table_children_unref(e, t, &v);
+		table_children(e, t, &v, false);
 	}
 	table_free(t);
 }
 
-/* t's children lose the path through t's view v. */
-static void table_children_unref(ptw_engine *e, ptw_table *t,
-				 const ptw_view *v)
-{
-	if (t->level == last_level(e))
-		return;
-	for (unsigned i = 0; i < t->nent; i++) {
-		ptw_desc d = decode(e, t->shadow[i], t->level);
-		if (d.type != PTW_DESC_TABLE)
-			continue;
-		uint64_t va = view_entry_va(e, t, v, i);
-		table_unref(e, d.oa, next_level(e, t->level), va,
-			    view_entry_space(e, v, va));
-	}
-}
 
 /* A parent entry reaching table pa as (space, va_base) went away. */
 static void table_unref(ptw_engine *e, uint64_t pa, int level,
@@ -749,7 +734,7 @@ static void table_unref(ptw_engine *e, uint64_t pa, int level,
 		if (--a->refs == 0) {
 			ptw_view gone = *a;
 			t->alias[k] = t->alias[--t->nalias];
-			table_children_unref(e, t, &gone);
+			table_children(e, t, &gone, false);
 		}
 		return;
 	}
@@ -765,7 +750,7 @@ static void table_unref(ptw_engine *e, uint64_t pa, int level,
 		t->space = t->alias[0].space;
 		t->va_base = t->alias[0].va_base;
 		t->alias[0] = t->alias[--t->nalias];
-		table_children_unref(e, t, &first);
+		table_children(e, t, &first, false);
 	}
 }
 
@@ -773,9 +758,10 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 				 unsigned nent, uint64_t va_base,
 				 uint64_t space, bool is_root);
 
-/* Follow t's table descriptors as seen through view v. */
-static void table_walk_children(ptw_engine *e, ptw_table *t,
-				const ptw_view *v)
+/* t's children gain (link: follow t's table descriptors) or lose the path
+ * through t's view v. */
+static void table_children(ptw_engine *e, ptw_table *t, const ptw_view *v,
+			   bool link)
 {
 	if (t->level == last_level(e))
 		return;
@@ -784,8 +770,13 @@ static void table_walk_children(ptw_engine *e, ptw_table *t,
 		if (d.type != PTW_DESC_TABLE)
 			continue;
 		uint64_t va = view_entry_va(e, t, v, i);
-		table_register(e, d.oa, next_level(e, t->level), 512, va,
-			       view_entry_space(e, v, va), false);
+		uint64_t space = view_entry_space(e, v, va);
+		if (link)
+			table_register(e, d.oa, next_level(e, t->level), 512,
+				       va, space, false);
+		else
+			table_unref(e, d.oa, next_level(e, t->level), va,
+				    space);
 	}
 }
 
@@ -818,7 +809,7 @@ static ptw_table *table_add_path(ptw_engine *e, ptw_table *t, uint64_t space,
 	ptw_view v = { space, va_base, 1 };
 	t->alias[t->nalias++] = v;
 	t->refs++;
-	table_walk_children(e, t, &v);
+	table_children(e, t, &v, true);
 	return t;
 }
 
@@ -887,7 +878,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		g_ptr_array_add(e->roots, t);
 	}
 	ptw_view first = table_view(t, 0);
-	table_walk_children(e, t, &first);
+	table_children(e, t, &first, true);
 	return t;
 }
 

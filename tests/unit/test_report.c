@@ -40,21 +40,39 @@ static ptw_engine *engine_in(const char *dir, fake_guest *g)
 	return g->e;
 }
 
+/* an engine (logs in dir, or none) with the symbols of the file syms */
+static void engine_with_symbols(const char *dir, fake_guest *g,
+				const char *syms)
+{
+	engine_in(dir, g);
+	char *err = NULL;
+	CHECK(ptw_symbols_load(g->e, syms, &err));
+	g_free(err);
+}
+
+/* tables at RAM: L0 -> L1 -> L2 -> L3 (RAM + 0x3000, entries as memory
+ * holds them), the MMU on for vcpus 0..ncpus-1 */
+static void tables_at_ram(fake_guest *g, unsigned ncpus)
+{
+	mem_w64(g, RAM, (RAM + 0x1000) | 3);
+	mem_w64(g, RAM + 0x1000, (RAM + 0x2000) | 3);
+	mem_w64(g, RAM + 0x2000, (RAM + 0x3000) | 3);
+	for (unsigned c = 0; c < ncpus; c++) {
+		sysreg(g, c, PTW_REG_ARM_TCR, 16 | (1ULL << 23));
+		sysreg(g, c, PTW_REG_ARM_TTBR0, RAM);
+		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
+	}
+}
+
 static void finding_with_symbols(fake_guest *g, uint64_t pc)
 {
 	/* a stale access is the simplest two-sided finding to provoke:
 	 * here a client EXPECT plus a DONE suffice for the verdict, and a
 	 * synthetic BBM via real tables would need the whole setup; use the
 	 * engine's public path: tables at RAM, valid -> valid remap */
-	const uint64_t L0 = RAM, L1 = RAM + 0x1000, L2 = RAM + 0x2000,
-		       L3 = RAM + 0x3000;
-	mem_w64(g, L0, L1 | 3);
-	mem_w64(g, L1, L2 | 3);
-	mem_w64(g, L2, L3 | 3);
+	const uint64_t L3 = RAM + 0x3000;
 	mem_w64(g, L3, (RAM + 0x10000) | 0x703);
-	sysreg(g, 0, PTW_REG_ARM_TCR, 16 | (1ULL << 23));
-	sysreg(g, 0, PTW_REG_ARM_TTBR0, L0);
-	sysreg(g, 0, PTW_REG_ARM_SCTLR, 1);
+	tables_at_ram(g, 1);
 	mem_w64(g, L3, (RAM + 0x11000) | 0x703);
 	ptw_ctx c = { 0, pc, 100 };
 	ptw_ev_access(g->e, &c, L3, L3, 8, true, 0);
@@ -69,10 +87,7 @@ static void logs_and_symbols(void)
 				"ffff800080030000 D some_data\n"
 				"garbage line\n");
 	fake_guest g;
-	engine_in(dir, &g);
-	char *err = NULL;
-	CHECK(ptw_symbols_load(g.e, syms, &err));
-	g_free(err);
+	engine_with_symbols(dir, &g, syms);
 	finding_with_symbols(&g, 0xffff800080020010ULL);
 	CHECK_EQ(ptw_findings_total(g.e), 1);
 	ptw_engine_finish(g.e);
@@ -97,6 +112,7 @@ static void logs_and_symbols(void)
 	free(g.mem);
 	/* a symbol file without text symbols is refused with a reason */
 	char *bad = write_file("bad", "nothing here\n");
+	char *err = NULL;
 	engine_in(NULL, &g);
 	CHECK(!ptw_symbols_load(g.e, bad, &err));
 	CHECK(err && strstr(err, "no text symbols"));
@@ -254,10 +270,7 @@ static void aba_walkers_not_paired(void)
 					     "ffff800080060000 T swapin_readahead\n"
 					     "ffff800080070000 t zz_end2\n");
 	fake_guest g;
-	engine_in(NULL, &g);
-	char *err = NULL;
-	CHECK(ptw_symbols_load(g.e, syms, &err));
-	g_free(err);
+	engine_with_symbols(NULL, &g, syms);
 	finding_with_symbols(&g, 0xffff800080030000ULL); /* tables; one V2V */
 	uint64_t ic = 1000;
 	/* the entry holds B: make it A first, so that a read of A is
@@ -304,20 +317,10 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
 				"ffff800080060000 t folio_referenced_one\n"
 				"ffff800080070000 t zz_end2\n");
 	fake_guest g;
-	engine_in(NULL, &g);
-	char *err = NULL;
-	CHECK(ptw_symbols_load(g.e, syms, &err));
-	g_free(err);
-	const uint64_t L0 = RAM, L1 = RAM + 0x1000, L2 = RAM + 0x2000,
-		       L3 = RAM + 0x3000, UNIT = RAM + 0x10000;
-	mem_w64(&g, L0, L1 | 3);
-	mem_w64(&g, L1, L2 | 3);
-	mem_w64(&g, L2, L3 | 3);
-	for (unsigned c = 0; c < 2; c++) {
-		sysreg(&g, c, PTW_REG_ARM_TCR, 16 | (1ULL << 23));
-		sysreg(&g, c, PTW_REG_ARM_TTBR0, L0);
-		sysreg(&g, c, PTW_REG_ARM_SCTLR, 1);
-	}
+	engine_with_symbols(NULL, &g, syms);
+	const uint64_t L2 = RAM + 0x2000, L3 = RAM + 0x3000,
+		       UNIT = RAM + 0x10000;
+	tables_at_ram(&g, 2);
 	/* a unit (16 entries in one pass) at L3[0..15], single pages at
 	 * L3[16] and L3[17], each in a pass of its own */
 	ptw_ctx d = fake_ctx(&g, 0);

@@ -63,7 +63,7 @@
 static uint64_t pt_l0[512] PT_ALIGNED;
 static uint64_t pt_l1[512] PT_ALIGNED;
 static uint64_t pt_l2_ram[512] PT_ALIGNED;
-uint64_t pt_l2_test[512] PT_ALIGNED;
+static uint64_t pt_l2_test[512] PT_ALIGNED;
 uint64_t pt_l3_test[512] PT_ALIGNED;
 uint64_t pt_l2_block[512] PT_ALIGNED;
 uint64_t pt_l3_block[512] PT_ALIGNED;
@@ -614,6 +614,36 @@ void cpu0_done(void)
 void cpu1_done(void)
 {
 	litmus_phase("cpu1-done");
+}
+
+void link_alias(void)
+{
+	litmus_phase("link-alias");
+	make_desc(&pt_l2_test[(ALIAS_VA >> 21) & 511], table_desc(pt_l3_test));
+}
+
+void unlink_alias(void)
+{
+	litmus_phase("unlink-alias");
+	write_desc_dsb(&pt_l2_test[(ALIAS_VA >> 21) & 511], 0);
+	tlbi_sync(ALIAS_VA);
+}
+
+void cpu1_t1_load_then_t2(void)
+{
+	set_task(TASK_T1);
+	cpu1_load_desc_1();
+	litmus_phase("switch-to-t2");
+	set_task(TASK_T2);
+}
+
+void cpu0_remap_b_and_back(void)
+{
+	litmus_phase("bbm-to-b-and-back");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_B));
+	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
+	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
 }
 
 /* ---- bring-up ---- */

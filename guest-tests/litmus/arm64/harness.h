@@ -105,7 +105,6 @@ static inline uint64_t table_desc(const uint64_t *table)
 }
 
 /* Static, page-aligned tables (harness.c); VA == PA for all of them. */
-extern uint64_t pt_l2_test[512]; /* L2 of the test area; [0] -> pt_l3_test */
 extern uint64_t pt_l3_test[512];
 extern uint64_t pt_l2_block[512];
 extern uint64_t pt_l3_block[512];
@@ -430,5 +429,30 @@ void cpu1_unit_before(void);
 /* Phase "cpu0-done" / "cpu1-done" only: the CPU acknowledges. */
 void cpu0_done(void);
 void cpu1_done(void);
+
+/* table_alias_*: phase "link-alias": pt_l2_test[1] -> pt_l3_test (a make:
+ * the entry was invalid), so ALIAS_VA maps what TEST_VA maps. */
+void link_alias(void);
+/* Phase "unlink-alias": pt_l2_test[1] -> invalid, tlbi ALIAS_VA, completed. */
+void unlink_alias(void);
+
+/*
+ * pte_aba_*task*: tasks named the way Linux names them (the current task's
+ * address in SP_EL0 while in the kernel), never dereferenced.
+ */
+#define TASK_T1 0xffff000012340000ULL
+#define TASK_T2 0xffff000056780000ULL
+
+static inline void set_task(uint64_t task)
+{
+	__asm__ volatile("msr sp_el0, %0" : : "r"(task) : "memory");
+}
+
+/* CPU1 as task T1 loads TEST_VA's descriptor (cpu1_load_desc_1), then
+ * switches to task T2 (phase "switch-to-t2"). */
+void cpu1_t1_load_then_t2(void);
+/* Phase "bbm-to-b-and-back": full BBM of TEST_VA to B, read B; full BBM
+ * back to A (the same descriptor as before), read A. */
+void cpu0_remap_b_and_back(void);
 
 #endif

@@ -90,6 +90,11 @@
  * translation is still live on CPU1). Its QEMU TLB index 0x38 is free too.
  */
 #define TEST_VA2 (TEST_AREA_VA + 0x38000)
+/*
+ * table_alias_*: pt_l2_test[1] links pt_l3_test as well, so every test
+ * area page is also mapped 2 MiB higher; TEST_VA's second VA.
+ */
+#define ALIAS_VA (TEST_VA + 0x200000)
 
 /* bbm_block_to_table: 2 MiB physical region and its VA (pt_l2_block[0]). */
 #define BLOCK_PA 0x40600000

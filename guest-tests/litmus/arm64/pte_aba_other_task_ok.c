@@ -13,34 +13,9 @@
  */
 #include "harness.h"
 
-#define TASK_T1 0xffff000012340000ULL
-#define TASK_T2 0xffff000056780000ULL
-
-static void set_task(uint64_t task)
-{
-	__asm__ volatile("msr sp_el0, %0" : : "r"(task) : "memory");
-}
-
-static void cpu1_t1_load(void)
-{
-	set_task(TASK_T1);
-	cpu1_load_desc_1();
-	litmus_phase("switch-to-t2");
-	set_task(TASK_T2);
-}
-
-static void cpu0_to_b_and_back(void)
-{
-	litmus_phase("bbm-to-b-and-back");
-	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_B));
-	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
-	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
-	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
-}
-
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_t1_load },	   /* step 0 */
-	{ 0, cpu0_to_b_and_back }, /* step 1 */
+	{ 1, cpu1_t1_load_then_t2 }, /* step 0 */
+	{ 0, cpu0_remap_b_and_back }, /* step 1 */
 	{ 1, cpu1_load_desc_2 },   /* step 2: task T2 */
 };
 

@@ -16,12 +16,9 @@
  */
 #include "harness.h"
 
-#define ALIAS_VA (TEST_VA + (2ULL << 20))
-
 static void cpu0_link_alias(void)
 {
-	litmus_phase("link-alias");
-	make_desc(&pt_l2_test[(ALIAS_VA >> 21) & 511], table_desc(pt_l3_test));
+	link_alias();
 	litmus_read_check("cpu0 read", TEST_VA, MARKER_A);
 	litmus_read_check("cpu0 alias read", ALIAS_VA, MARKER_A);
 }
@@ -49,19 +46,12 @@ static void cpu1_read_alias_b(void)
 	litmus_read_check("cpu1 alias read", ALIAS_VA, MARKER_B);
 }
 
-static void cpu0_unlink_alias(void)
-{
-	litmus_phase("cleanup");
-	write_desc_dsb(&pt_l2_test[(ALIAS_VA >> 21) & 511], 0);
-	tlbi_sync(ALIAS_VA);
-}
-
 static const struct litmus_step steps[] = {
 	{ 0, cpu0_link_alias },	  /* step 0 */
 	{ 1, cpu1_read_alias_a }, /* step 1 */
 	{ 0, cpu0_bbm_both_vas }, /* step 2 */
 	{ 1, cpu1_read_alias_b }, /* step 3 */
-	{ 0, cpu0_unlink_alias }, /* step 4 */
+	{ 0, unlink_alias },	  /* step 4 */
 };
 
 LITMUS_SCENARIO("table_alias_ok", setup_test_va_a, steps);

@@ -17,12 +17,9 @@
  */
 #include "harness.h"
 
-#define ALIAS_VA (TEST_VA + (2ULL << 20))
-
 static void cpu0_link_alias(void)
 {
-	litmus_phase("link-alias");
-	make_desc(&pt_l2_test[(ALIAS_VA >> 21) & 511], table_desc(pt_l3_test));
+	link_alias();
 	litmus_read_check("cpu0 alias read", ALIAS_VA, MARKER_A);
 }
 
@@ -40,8 +37,7 @@ static void cpu0_unlink_alias(void)
 	litmus_phase("cleanup");
 	tlbi_sync(ALIAS_VA);
 	litmus_read_check("cpu0 alias read", ALIAS_VA, MARKER_B);
-	write_desc_dsb(&pt_l2_test[(ALIAS_VA >> 21) & 511], 0);
-	tlbi_sync(ALIAS_VA);
+	unlink_alias();
 }
 
 static const struct litmus_step steps[] = {

@@ -555,6 +555,14 @@ void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker)
 	step_end(n);
 }
 
+void step_link_alias(unsigned int n, uint64_t want)
+{
+	begin(n, "link-alias");
+	write_pte(alias_pde(), PT_TEST_PA | PTE_TABLE);
+	check_read(ALIAS_VA, want);
+	step_end(n);
+}
+
 void step_write_pte(unsigned int n, const char *phase, uint64_t va,
 		    uint64_t val)
 {

@@ -107,6 +107,9 @@ void check_size_split(void);
 void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want);
 /* Phase "fill"; va -> pa (va was not present before); read va = marker. */
 void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker);
+/* table_alias_*: phase "link-alias"; pd_test[2] -> pt_test; read ALIAS_VA =
+ * want. */
+void step_link_alias(unsigned int n, uint64_t want);
 /* va's entry -> val, no invalidation. */
 void step_write_pte(unsigned int n, const char *phase, uint64_t va,
 		    uint64_t val);
@@ -188,6 +191,12 @@ static inline uint64_t swap_desc(unsigned int i)
 	 * from bit 9 (__swp_entry in arch/x86/include/asm/pgtable_64.h) */
 	uint64_t off = 0x100 + (uint64_t)i;
 	return ((~off << 14) >> 5) | (1ULL << 59);
+}
+
+/* The pd_test entry that links pt_test at ALIAS_VA (table_alias_*). */
+static inline volatile uint64_t *alias_pde(void)
+{
+	return &pd_test[(ALIAS_VA - TEST_AREA_VA) >> 21];
 }
 
 /* The pt_test entry that maps va (va inside 0x40000000..0x401fffff). */

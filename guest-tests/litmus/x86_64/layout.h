@@ -34,6 +34,8 @@
  *                              with 4 KiB pages except that page
  *                              SIZE_CHANGE_PAGE maps SIZE_CHANGE_PA, but is
  *                              not installed
+ *     0x40400000 - 0x405fffff  table_alias_*: pd_test[2] links pt_test
+ *                              too, so ALIAS_VA maps what TEST_VA maps
  *   0xfee00000               local APIC, one 4 KiB page, PCD|PWT
  *                            (PDPT[3] -> pd_apic[0x1f7] -> pt_apic[0])
  */
@@ -104,6 +106,9 @@
  */
 #define QUIET_VA (TEST_AREA_VA + 0x20000) /* pt_test[0x20] */
 #define QUIET_VA2 (TEST_AREA_VA + 0x21000) /* pt_test[0x21] */
+
+/* table_alias_*: TEST_VA's second VA, through pd_test[2] -> pt_test. */
+#define ALIAS_VA (TEST_VA + 0x400000)
 
 /* The unit's VA: 64 KiB aligned, pt_test[0x30..0x3f] (TLB indices too). */
 #define UNIT_VA (TEST_AREA_VA + 0x30000)

@@ -20,24 +20,13 @@
  */
 #include "harness.h"
 
-#define ALIAS_VA (TEST_VA + (4ULL << 20))
-
 LITMUS_SCENARIO("table_alias_stale", { PTW_K_STALE_TLB_ACCESS, 1 });
-
-static volatile uint64_t *alias_pde(void)
-{
-	return &pd_test[(ALIAS_VA - TEST_AREA_VA) >> 21];
-}
 
 void scenario_cpu0(void)
 {
 	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
 
-	step_begin(1);
-	litmus_phase("link-alias");
-	write_pte(alias_pde(), PT_TEST_PA | PTE_TABLE);
-	check_read(ALIAS_VA, MARKER_A);
-	step_end(1);
+	step_link_alias(1, MARKER_A);
 
 	step_begin(3);
 	litmus_phase("change");
