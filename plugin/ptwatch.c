@@ -24,7 +24,9 @@
  *   known=FILE        known upstream issues, set aside and counted
  *                     (docs/known-issues.md)
  *   widen=DURATION    race amplification: stall a vCPU that opens a break
- *                     window or starts an unmap pass over a unit (e.g. 200us)
+ *                     window or starts an unmap pass over a unit, or (Linux)
+ *                     calls try_to_unmap_flush*() with stale-TLB records
+ *                     pending (e.g. 200us)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -438,13 +440,35 @@ static void cb_call(unsigned int vcpu, void *udata)
 	ptw_ev_call(eng, &c);
 }
 
-/* insn at pc calls to: report it when the engine tells its callers apart */
+/* a direct call to where reclaim completes its deferred TLB flush */
+static void cb_deferred_flush_call(unsigned int vcpu, void *udata)
+{
+	if (vcpu >= ncpus)
+		return;
+	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
+	uint64_t stall = ptw_ev_deferred_flush_call(eng, &c);
+	if (stall)
+		g_usleep(stall / 1000 ? stall / 1000 : 1); /* others run */
+}
+
+/* insn at pc calls to: report it when the engine watches that callee */
 static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 {
-	if (ptw_linux_watched_callee(eng, to))
+	switch (ptw_linux_watched_callee(eng, to)) {
+	case PTW_CALLEE_RMAP_WALK:
 		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_call,
 						       QEMU_PLUGIN_CB_NO_REGS,
 						       (void *)(uintptr_t)pc);
+		break;
+	case PTW_CALLEE_DEFERRED_FLUSH: /* the engine stalls only with widen= */
+		qemu_plugin_register_vcpu_insn_exec_cb(insn,
+						       cb_deferred_flush_call,
+						       QEMU_PLUGIN_CB_NO_REGS,
+						       (void *)(uintptr_t)pc);
+		break;
+	default:
+		break;
+	}
 }
 
 static insn_info *new_info(uint64_t pc, unsigned len)

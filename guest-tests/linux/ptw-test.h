@@ -339,7 +339,7 @@ static PTW_UNUSED int ptw_run(const char *prog, int argc, char **argv,
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			ptw_name_self(NULL);
 			char lab[17];
-			snprintf(lab, sizeof(lab), "%s", name);
+			snprintf(lab, sizeof(lab), "%.16s", name);
 			ptw_phase(lab);
 			ptw_exit(sc[i].fn(sc[i].arg));
 		}

@@ -59,7 +59,7 @@ typedef struct {
 
 /* Who reads, for PTE_ABA: the guest task the vCPU runs (a kernel address
  * on Linux) or, while no task is known, the vCPU (1 + its number). */
-static uint64_t aba_who(const ptw_engine *e, unsigned cpu)
+uint64_t det_who(const ptw_engine *e, unsigned cpu)
 {
 	return e->task[cpu] ? e->task[cpu] : cpu + 1ULL;
 }
@@ -80,7 +80,7 @@ static aba_read *aba_lookup(ptw_engine *e, uint64_t who, uint64_t pte_pa)
 /* The reader's returns to user mode so far: a task's own (those of its
  * earlier runs, plus those of its vCPU since it was switched in), or the
  * vCPU's. */
-static uint64_t who_returns(ptw_engine *e, uint64_t who)
+uint64_t det_who_returns(ptw_engine *e, uint64_t who)
 {
 	if (who <= PTW_MAX_CPUS)
 		return e->lower_entries[who - 1];
@@ -860,7 +860,7 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * forward scan (page_vma_mapped_walk()) reads each
 			 * entry once. */
 			aba_read *r =
-				aba_lookup(e, aba_who(e, c->cpu), pte_pa);
+				aba_lookup(e, det_who(e, c->cpu), pte_pa);
 			if (r && r->cpu == c->cpu &&
 			    r->icount < w->f.ctx.icount &&
 			    w->f.ctx.icount - r->icount <= RESTART_WINDOW) {
@@ -1197,10 +1197,10 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (in_window)
 		b->readers |= 1ULL << c->cpu;
 
-	uint64_t who = aba_who(e, c->cpu);
+	uint64_t who = det_who(e, c->cpu);
 	aba_read *r = aba_lookup(e, who, pte_pa);
 	uint32_t ver = t->ver[idx], iver = t->iver[idx];
-	uint64_t lower = who_returns(e, who);
+	uint64_t lower = det_who_returns(e, who);
 	e->last_icount[c->cpu] = c->icount;
 	/* instructions since the first read, counted on the vCPU that made
 	 * it (a task may have moved to another vCPU in between) */

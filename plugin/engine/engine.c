@@ -205,6 +205,41 @@ bool ptw_linux_unmapping_walker(const char *sym)
 	return sym_in(sym, callers, G_N_ELEMENTS(callers));
 }
 
+/* Linux's operations that must complete another CPU's pending batched TLB
+ * flush before they act on an entry (they call flush_tlb_batched_pending()
+ * under the PTE lock: mprotect's change_pte_range(), munmap's
+ * zap_pte_range(), mremap's move_ptes(), MADV_FREE and MADV_COLD/PAGEOUT),
+ * since the user relies on their result once the call returns: reclaim
+ * may have unmapped a page and deferred its flush (TTU_BATCH_FLUSH), and a
+ * protection change or an unmap that finds the entry already gone would
+ * otherwise return with the old translation still live in some TLB (the
+ * race fixed by 3ea277194daa, "mm, mprotect: flush TLB if potentially
+ * racing with a parallel reclaim leaving stale TLB entries"). The static
+ * functions are usually inlined: their callers are named too. */
+bool ptw_linux_batched_flush_obliged(const char *sym)
+{
+	static const char *const ops[] = {
+		"change_protection", "change_pte_range", "change_pmd_range",
+		"unmap_page_range", "zap_pte_range", "zap_pmd_range",
+		"move_page_tables", "move_ptes",
+		"madvise_free_pte_range", "madvise_cold_or_pageout_pte_range",
+	};
+	return sym_in(sym, ops, G_N_ELEMENTS(ops));
+}
+
+/* Linux's changers that defer their TLB flush past the PTE lock into the
+ * mm's batch (TTU_BATCH_FLUSH: reclaim's and migration's unmaps), which
+ * is the flush flush_tlb_batched_pending() completes. (mmu_gather's
+ * deferral is excluded by the mmap lock: the obliged operations above that
+ * take it for writing cannot run beside a zap.) */
+bool ptw_linux_batched_flush_changer(const char *sym)
+{
+	static const char *const changers[] = {
+		"try_to_unmap_one", "try_to_migrate_one",
+	};
+	return sym_in(sym, changers, G_N_ELEMENTS(changers));
+}
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from
@@ -466,9 +501,28 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	       1;
 }
 
-bool ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
+ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 {
-	return e->pvmw_addr && target == e->pvmw_addr;
+	if (!target)
+		return PTW_CALLEE_NONE;
+	if (target == e->pvmw_addr)
+		return PTW_CALLEE_RMAP_WALK;
+	if (target == e->deferred_flush_addr[0] ||
+	    target == e->deferred_flush_addr[1])
+		return PTW_CALLEE_DEFERRED_FLUSH;
+	return PTW_CALLEE_NONE;
+}
+
+uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
+{
+	/* widening: the changer is about to complete a batched flush it
+	 * deferred past the PTE lock; hold it there, where the entries are
+	 * gone, the old translations live and the lock is free */
+	if (!e->cfg.widen_ns || c->cpu >= PTW_MAX_CPUS ||
+	    !__atomic_load_n(&e->npending, __ATOMIC_RELAXED))
+		return 0;
+	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
+	return e->cfg.widen_ns;
 }
 
 void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)
@@ -1118,6 +1172,44 @@ static bool pc_is_kernel(ptw_engine *e, uint64_t pc)
 	return e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1 : (pc >> 63) & 1;
 }
 
+static void stale_overtaken(ptw_engine *e, const ptw_ctx *c,
+			    const ptw_pending *p, uint64_t va, uint64_t pa,
+			    bool is_store)
+{
+	ptw_finding f = { 0 };
+	f.kind = PTW_KIND_STALE_TLB_ACCESS;
+	f.severity = PTW_SEV_ERROR;
+	f.severity_why =
+		"an operation that read this entry while its invalidation was "
+		"pending (on Linux: mprotect, munmap, mremap or madvise) "
+		"returned to user mode before that invalidation: the old "
+		"translation outlived it (it must complete the pending batched "
+		"flush first: flush_tlb_batched_pending())";
+	f.ctx = *c;
+	f.pte_pa = p->pte_pa;
+	f.va = va;
+	f.level = p->level;
+	f.old_desc = p->old_desc;
+	f.new_desc = p->new_desc;
+	f.role = is_store ? "stale store" : "stale load";
+	f.has_other = true;
+	f.other = p->ot_read;
+	f.other_role = "entry read during the pending flush by";
+	snprintf(f.detail, sizeof(f.detail),
+		 "%s through a translation the page tables no longer hold: "
+		 "old PA 0x%" PRIx64 " used (access PA 0x%" PRIx64
+		 "); entry changed by vcpu %u at pc 0x%" PRIx64
+		 " icount %" PRIu64
+		 " with its invalidation deferred; vcpu %u read the entry at "
+		 "pc 0x%" PRIx64 " icount %" PRIu64
+		 " meanwhile and its task has since returned to user mode, "
+		 "with no covering invalidation on this vcpu",
+		 is_store ? "store" : "load", p->old_pa, pa, p->changer,
+		 p->when.pc, p->when.icount, p->ot_read.cpu, p->ot_read.pc,
+		 p->ot_read.icount);
+	ptw_report_finding(e, &f);
+}
+
 static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			uint64_t pa, bool is_store)
 {
@@ -1145,7 +1237,6 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			e->stats[ST_STALE_ACCESSES]++;
 			if (p->reported & bit)
 				continue;
-			p->reported |= bit;
 			/* the changer's own CPU, in the changer's own context:
 			 * a user-mode access after a kernel-mode change may
 			 * follow a switch to another task of the same mm while
@@ -1154,11 +1245,25 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			bool own = c->cpu == p->changer &&
 				   pc_is_kernel(e, c->pc) ==
 					   pc_is_kernel(e, p->when.pc);
-			if (!(own || p->reused || p->changer_local_inval)) {
-				e->stats[ST_STALE_DEFERRED]++;
+			/* an operation that depended on the entry's removal
+			 * read it meanwhile and has returned to user mode */
+			bool overtaken =
+				p->ot_who && !own && !p->reused &&
+				!p->changer_local_inval &&
+				det_who_returns(e, p->ot_who) != p->ot_lower;
+			if (!(own || p->reused || p->changer_local_inval ||
+			      overtaken)) {
+				if (!(p->deferred & bit))
+					e->stats[ST_STALE_DEFERRED]++;
+				p->deferred |= bit;
 				continue;
 			}
+			p->reported |= bit;
 			ptw_finding f = { 0 };
+			if (overtaken) {
+				stale_overtaken(e, c, p, va, pa, is_store);
+				continue;
+			}
 			f.kind = PTW_KIND_STALE_TLB_ACCESS;
 			f.severity = PTW_SEV_ERROR;
 			f.severity_why =
@@ -1629,6 +1734,48 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 	g_mutex_unlock(&e->lock);
 }
 
+/* cpu c loaded entry idx of t: if the entry has a pending stale record
+ * (another CPU may still use its old translation) and the reader is an
+ * operation obliged to complete such a flush first (on Linux: mprotect,
+ * munmap, mremap, madvise; a guest without symbols: any reader), remember
+ * the reading task: once it has returned to user mode, a use of the old
+ * translation outlived an operation that depended on its removal. */
+static void pend_overtake(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			  unsigned idx)
+{
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	uint64_t va = ptw_entry_va(e, t, idx);
+	bool asked = false;
+	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
+		guint64 k = va & ~(leaf_sizes[z] - 1);
+		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_va, &k);
+		     p; p = p->next_va) {
+			if (p->pte_pa != pte_pa || p->changer == c->cpu ||
+			    p->ot_who)
+				continue;
+			bool is_linux = e->syms && e->syms->len;
+			char sym[96];
+			if (!asked && is_linux) {
+				ptw_symbolize(e, c->cpu, c->pc, sym,
+					      sizeof(sym));
+				if (!sym[0] ||
+				    !ptw_linux_batched_flush_obliged(sym))
+					return;
+			}
+			asked = true;
+			if (is_linux) {
+				ptw_symbolize(e, p->changer, p->when.pc, sym,
+					      sizeof(sym));
+				if (!ptw_linux_batched_flush_changer(sym))
+					continue;
+			}
+			p->ot_who = det_who(e, c->cpu);
+			p->ot_lower = det_who_returns(e, p->ot_who);
+			p->ot_read = *c;
+		}
+	}
+}
+
 static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 		       unsigned size, uint64_t value)
 {
@@ -1640,6 +1787,8 @@ static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 		return;
 	e->stats[ST_PT_LOADS]++;
 	det_entry_load(e, c, t, idx, value);
+	if (e->npending)
+		pend_overtake(e, c, t, idx);
 }
 
 void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,

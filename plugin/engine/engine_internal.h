@@ -58,8 +58,16 @@ typedef struct ptw_pending {
 	bool global;
 	unsigned changer;
 	uint64_t need;	   /* CPUs that have not invalidated since */
-	uint64_t reported; /* CPUs already reported / counted */
+	uint64_t reported; /* CPUs already reported */
+	uint64_t deferred; /* CPUs counted in a deferred-flush window */
 	bool reused;	   /* old page mapped or written elsewhere since */
+	/* overtaken: an operation that must complete a pending batched
+	 * flush first (Linux: mprotect, munmap, mremap, madvise) read the
+	 * entry while this record was pending; once its task returned to
+	 * user mode, a use of the old translation outlived the operation */
+	uint64_t ot_who;   /* the reading task (0: none) */
+	uint64_t ot_lower; /* its returns to user at the read */
+	ptw_ctx ot_read;
 	bool changer_local_inval;
 	ptw_ctx when;
 	uint64_t pte_pa;
@@ -240,6 +248,8 @@ struct ptw_engine {
 	GHashTable *task_lower;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
+	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
+	uint64_t deferred_flush_addr[2];
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
 	/* per reader CPU: window reads whose severity waits for whether the
@@ -281,6 +291,8 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
 bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
+bool ptw_linux_batched_flush_obliged(const char *sym);
+bool ptw_linux_batched_flush_changer(const char *sym);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
@@ -314,6 +326,10 @@ void det_table_dropped(ptw_engine *e, ptw_table *t);
 void det_finish(ptw_engine *e);
 void det_space_gone(ptw_engine *e, uint64_t space);
 void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
+/* who reads: the guest task a vCPU runs (or the vCPU while none is known),
+ * and that reader's returns to user mode so far */
+uint64_t det_who(const ptw_engine *e, unsigned cpu);
+uint64_t det_who_returns(ptw_engine *e, uint64_t who);
 bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		uint64_t len);
 

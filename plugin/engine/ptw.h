@@ -175,8 +175,19 @@ uint64_t ptw_linux_current_slot(ptw_engine *e);
  * finds, folio_referenced_one() only tests young bits), from the symbols
  * given. The adapter reports each direct call to it (c->pc: the call
  * site) as ptw_ev_call, on the calling vCPU's thread; lock-free. */
-bool ptw_linux_watched_callee(ptw_engine *e, uint64_t target);
+typedef enum {
+	PTW_CALLEE_NONE,
+	PTW_CALLEE_RMAP_WALK,	  /* page_vma_mapped_walk(): ptw_ev_call */
+	PTW_CALLEE_DEFERRED_FLUSH, /* try_to_unmap_flush*():
+				      ptw_ev_deferred_flush_call */
+} ptw_callee;
+ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target);
 void ptw_ev_call(ptw_engine *e, const ptw_ctx *c);
+/* Linux: a direct call to try_to_unmap_flush() or _dirty(): reclaim
+ * completes the TLB flush it deferred (TTU_BATCH_FLUSH). Returns how long
+ * the adapter should stall the calling vCPU (widen=, while stale-TLB
+ * records are pending), else 0. */
+uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c);
 
 /* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
  * page-table pages the engine re-reads memory for the real value (failed CAS,

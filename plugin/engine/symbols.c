@@ -50,6 +50,10 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 			e->current_slot = addr;
 		if (strcmp(name, "page_vma_mapped_walk") == 0)
 			e->pvmw_addr = addr;
+		if (strcmp(name, "try_to_unmap_flush") == 0)
+			e->deferred_flush_addr[0] = addr;
+		if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
+			e->deferred_flush_addr[1] = addr;
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
 		if (!addr || !*name)

@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # The five seed scenarios by default (about 35 s on arm64, 60 s on x86-64
 # under the plugin); PTWATCH_SMOKE_TESTS=mthp_swap for one,
 # PTWATCH_SMOKE_TESTS= (empty) to boot only.
-TESTS=${PTWATCH_SMOKE_TESTS-mthp_swap,ksm_swap,cow_gup,punch_hole_private,contpte_churn}
+TESTS=${PTWATCH_SMOKE_TESTS-mthp_swap,ksm_swap,cow_gup,punch_hole_private,contpte_churn,mprotect_reclaim}
 OUT=${1:-$ROOT/ptwatch-out/smoke}
 never="BBM_VALID_TO_VALID STALE_TLB_ACCESS CONTIG_MISPROGRAMMED DATA_MISMATCH"
 n=0 failed=0

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Engine on synthetic x86-64 event streams: 4/5-level roots, per-CPU
  * invalidation (INVLPG, CR3, CR4.PGE), shared kernel half, no BBM rule. */
+#include <string.h>
+
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -304,6 +306,64 @@ static void one_table_two_vas(void)
 	fake_fini(&g);
 }
 
+/* Reclaim (cpu0) unmaps V and defers its flush; an operation on cpu1 reads
+ * V's entry and returns to user mode; cpu2 still uses the old translation:
+ * the use outlived the operation (a guest without symbols: any reader). */
+static void deferred_flush_overtaken(void)
+{
+	fake_guest g;
+	setup(&g, 3);
+	guest_load(&g, 2, VA, PAGE_A);
+	pt_store(&g, 0, PT, 0); /* the flush deferred */
+	guest_load(&g, 1, PT, PT);
+	guest_store(&g, 2, VA, PAGE_A, 1); /* cpu1 not returned: a window */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	ptw_ev_lower_half_entry(g.e, 1);
+	guest_store(&g, 2, VA, PAGE_A, 2);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f) {
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->ctx.cpu, 2);
+		CHECK(f->has_other);
+		CHECK_EQ(f->other.cpu, 1);
+		CHECK(strstr(f->detail, "returned to user mode") != NULL);
+	}
+	fake_fini(&g);
+}
+
+/* the same, but the flush reached cpu2 before the reader returned */
+static void deferred_flush_completed_first(void)
+{
+	fake_guest g;
+	setup(&g, 3);
+	guest_load(&g, 2, VA, PAGE_A);
+	pt_store(&g, 0, PT, 0);
+	guest_load(&g, 1, PT, PT);
+	invlpg(&g, 2, VA);
+	ptw_ev_lower_half_entry(g.e, 1);
+	guest_store(&g, 2, VA, PAGE_A, 2); /* cannot be through V now */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
+/* the reader is the changer's own vCPU (its own later operation): nothing
+ * to overtake; cpu1's use stays a deferred-flush window */
+static void deferred_flush_read_by_changer(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	guest_load(&g, 1, VA, PAGE_A);
+	pt_store(&g, 0, PT, 0);
+	guest_load(&g, 0, PT, PT);
+	ptw_ev_lower_half_entry(g.e, 0);
+	guest_store(&g, 1, VA, PAGE_A, 2);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	fake_fini(&g);
+}
+
 int main(void)
 {
 	RUN(four_level_discovery);
@@ -319,5 +379,8 @@ int main(void)
 	RUN(shared_pd_between_processes);
 	RUN(shared_pd_first_parent_gone);
 	RUN(one_table_two_vas);
+	RUN(deferred_flush_overtaken);
+	RUN(deferred_flush_completed_first);
+	RUN(deferred_flush_read_by_changer);
 	TAP_DONE();
 }

@@ -340,7 +340,8 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
 	pt_store(&g, 0, pte_pa, 0);
 	d = fake_ctx(&g, 0);
 	ptw_ev_arm64_dsb(g.e, &d, 0xb);
-	CHECK(ptw_linux_watched_callee(g.e, 0xffff800080020000ULL));
+	CHECK(ptw_linux_watched_callee(g.e, 0xffff800080020000ULL) ==
+	      PTW_CALLEE_RMAP_WALK);
 	if (call_site) {
 		ptw_ctx call = { 1, call_site, ++g.icount };
 		ptw_ev_call(g.e, &call);
@@ -393,6 +394,54 @@ static void unwritable_output(void)
 	g_free(dir);
 }
 
+/* Linux: the overtaking rule takes only the operations obliged to complete
+ * a pending batched flush (mprotect's change_protection(), ...) as readers,
+ * and only reclaim's and migration's batched unmaps as changers */
+static unsigned batched_flush_overtaken(uint64_t changer_pc, uint64_t reader_pc)
+{
+	char *syms = write_file("kallsyms6",
+				"ffff800080010000 T _text\n"
+				"ffff800080020000 T change_protection\n"
+				"ffff800080030000 t pagemap_pmd_range\n"
+				"ffff800080050000 t try_to_unmap_one\n"
+				"ffff800080060000 t zap_pte_range\n"
+				"ffff800080070000 t zz_end\n");
+	fake_guest g;
+	engine_with_symbols(NULL, &g, syms);
+	const uint64_t L3 = RAM + 0x3000, PAGE = RAM + 0x10000;
+	mem_w64(&g, L3, PAGE | 0x703);
+	tables_at_ram(&g, 2);
+	ptw_ctx a = fake_ctx(&g, 1);
+	ptw_ev_access(g.e, &a, 0, PAGE, 8, false, 0); /* cpu1 holds VA 0 */
+	mem_w64(&g, L3, 0);
+	ptw_ctx c = { 0, changer_pc, ++g.icount };
+	ptw_ev_access(g.e, &c, L3, L3, 8, true, 0); /* no TLBI: deferred */
+	ptw_ctx r = { 1, reader_pc, ++g.icount };
+	ptw_ev_access(g.e, &r, L3, L3, 8, false, 0);
+	ptw_ev_lower_half_entry(g.e, 1);
+	ptw_ctx w = { 1, 0x400000, ++g.icount };
+	ptw_ev_access(g.e, &w, 0, PAGE, 8, true, 1);
+	unsigned n = ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (n && f)
+		CHECK_EQ(f->other.pc, reader_pc);
+	fake_fini(&g);
+	return n;
+}
+
+static void batched_flush_overtaking_linux(void)
+{
+	const uint64_t mprot = 0xffff800080020040ULL,
+		       pagemap = 0xffff800080030040ULL,
+		       reclaim = 0xffff800080050040ULL,
+		       zap = 0xffff800080060040ULL;
+	CHECK_EQ(batched_flush_overtaken(reclaim, mprot), 1);
+	/* a reader that only reports what it finds */
+	CHECK_EQ(batched_flush_overtaken(reclaim, pagemap), 0);
+	/* a zap's mmu_gather deferral: the mmap lock orders mprotect after */
+	CHECK_EQ(batched_flush_overtaken(zap, mprot), 0);
+}
+
 int main(void)
 {
 	tmpdir = g_dir_make_tmp("ptwatch-test-XXXXXX", NULL);
@@ -401,6 +450,7 @@ int main(void)
 	RUN(known_issues);
 	RUN(aba_walkers_not_paired);
 	RUN(window_read_single_page);
+	RUN(batched_flush_overtaking_linux);
 	RUN(unwritable_output);
 	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
