@@ -8,7 +8,8 @@
  *    state (arm64 MSR TTBRn_EL1/TCR_EL1/SCTLR_EL1/MAIR_EL1, TLBI, DSB; x86
  *    MOV to CR0/CR3/CR4, WRMSR EFER, INVLPG, INVPCID) and reads their
  *    register operands in an instruction callback,
- *  - recognises client-request sequences (guest-tests/include/ptwatch-client.h),
+ *  - recognises client-request sequences
+ * (guest-tests/include/ptwatch-client.h),
  *  - gives the engine read access to guest RAM through the shared RAM backend
  *    file the launcher created (memory-backend-file, share=on).
  *
@@ -61,19 +62,31 @@ static uint8_t *ram;
 static uint64_t ram_size, ram_base, ram_below_4g;
 
 /* per-vCPU register handles and last values seen */
-enum { SR_TTBR0, SR_TTBR1, SR_TCR, SR_SCTLR, SR_MAIR, SR_CR0, SR_CR3,
-       SR_CR4, SR_EFER, SR_MMFR2, SR_COUNT };
+enum {
+	SR_TTBR0,
+	SR_TTBR1,
+	SR_TCR,
+	SR_SCTLR,
+	SR_MAIR,
+	SR_CR0,
+	SR_CR3,
+	SR_CR4,
+	SR_EFER,
+	SR_MMFR2,
+	SR_COUNT
+};
 static const ptw_reg sr_engine[SR_COUNT] = {
-	PTW_REG_ARM_TTBR0, PTW_REG_ARM_TTBR1, PTW_REG_ARM_TCR,
-	PTW_REG_ARM_SCTLR, PTW_REG_ARM_MAIR,  PTW_REG_X86_CR0,
-	PTW_REG_X86_CR3,   PTW_REG_X86_CR4,   PTW_REG_X86_EFER,
+	PTW_REG_ARM_TTBR0,	  PTW_REG_ARM_TTBR1, PTW_REG_ARM_TCR,
+	PTW_REG_ARM_SCTLR,	  PTW_REG_ARM_MAIR,  PTW_REG_X86_CR0,
+	PTW_REG_X86_CR3,	  PTW_REG_X86_CR4,   PTW_REG_X86_EFER,
 	PTW_REG_ARM_ID_AA64MMFR2,
 };
 static const char *const sr_names[SR_COUNT][3] = {
-	{ "TTBR0_EL1", NULL }, { "TTBR1_EL1", NULL }, { "TCR_EL1", NULL },
-	{ "SCTLR_EL1", "SCTLR", NULL }, { "MAIR_EL1", NULL }, { "cr0", NULL },
-	{ "cr3", NULL }, { "cr4", NULL }, { "efer", NULL },
-	{ "ID_AA64MMFR2_EL1", NULL },
+	{"TTBR0_EL1", NULL}, {"TTBR1_EL1", NULL},
+	{"TCR_EL1", NULL},   {"SCTLR_EL1", "SCTLR", NULL},
+	{"MAIR_EL1", NULL},  {"cr0", NULL},
+	{"cr3", NULL},	     {"cr4", NULL},
+	{"efer", NULL},	     {"ID_AA64MMFR2_EL1", NULL},
 };
 
 typedef struct {
@@ -117,8 +130,8 @@ static bool read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 		off = pa - ram_base;
 	}
 	if (len == 8 && !(off & 7))
-		*(uint64_t *)buf =
-			__atomic_load_n((uint64_t *)(ram + off), __ATOMIC_RELAXED);
+		*(uint64_t *)buf = __atomic_load_n((uint64_t *)(ram + off),
+						   __ATOMIC_RELAXED);
 	else
 		memcpy(buf, ram + off, len);
 	return true;
@@ -139,7 +152,7 @@ static uint64_t read_reg(struct qemu_plugin_register *h)
 
 static ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 {
-	ptw_ctx c = { vcpu, pc, qemu_plugin_u64_get(icount, vcpu) };
+	ptw_ctx c = {vcpu, pc, qemu_plugin_u64_get(icount, vcpu)};
 	return c;
 }
 
@@ -151,9 +164,9 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 	vcpu_state *vs = &vcpus[vcpu];
 	ptw_ctx c = ctx_of(vcpu, pc);
 	/* order matters: controls before roots, SCTLR/CR0 last */
-	static const int order_a64[] = { SR_MMFR2, SR_MAIR, SR_TCR, SR_TTBR0,
-					 SR_TTBR1, SR_SCTLR };
-	static const int order_x86[] = { SR_CR4, SR_EFER, SR_CR3, SR_CR0 };
+	static const int order_a64[] = {SR_MMFR2, SR_MAIR,  SR_TCR,
+					SR_TTBR0, SR_TTBR1, SR_SCTLR};
+	static const int order_x86[] = {SR_CR4, SR_EFER, SR_CR3, SR_CR0};
 	const int *ord = arch == PTW_ARCH_ARM64 ? order_a64 : order_x86;
 	int n = arch == PTW_ARCH_ARM64 ? 6 : 4;
 	for (int i = 0; i < n; i++) {
@@ -182,7 +195,8 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 		for (int r = 0; r < SR_COUNT; r++)
 			for (int k = 0; sr_names[r][k]; k++)
 				if (!vs->sr[r] &&
-				    g_ascii_strcasecmp(d->name, sr_names[r][k]) == 0)
+				    g_ascii_strcasecmp(d->name,
+						       sr_names[r][k]) == 0)
 					vs->sr[r] = d->handle;
 		if (arch == PTW_ARCH_ARM64) {
 			if (d->name[0] == 'x' && g_ascii_isdigit(d->name[1])) {
@@ -206,8 +220,8 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 		}
 	}
 	g_array_free(regs, TRUE);
-	if (arch == PTW_ARCH_ARM64 && (!vs->sr[SR_TTBR0] || !vs->sr[SR_TCR] ||
-				       !vs->sr[SR_SCTLR]))
+	if (arch == PTW_ARCH_ARM64 &&
+	    (!vs->sr[SR_TTBR0] || !vs->sr[SR_TCR] || !vs->sr[SR_SCTLR]))
 		fprintf(stderr,
 			"ptwatch: warning: vcpu %u: TTBR0_EL1/TCR_EL1/SCTLR "
 			"not readable; roots come from decoded MSRs only\n",
@@ -372,13 +386,12 @@ static void cb_client(unsigned int vcpu, void *udata)
 	insn_info *ii = udata;
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
 	uint64_t a[5];
-	static const unsigned a64_regs[5] = { 0, 1, 2, 3, 4 };
-	static const unsigned x86_regs[5] = { 0 /* rax */, 1 /* rcx */,
-					      2 /* rdx */, 6 /* rsi */,
-					      8 /* r8 */ };
+	static const unsigned a64_regs[5] = {0, 1, 2, 3, 4};
+	static const unsigned x86_regs[5] = {
+		0 /* rax */, 1 /* rcx */, 2 /* rdx */, 6 /* rsi */, 8 /* r8 */};
 	for (int i = 0; i < 5; i++)
-		a[i] = gpr(vcpu, arch == PTW_ARCH_ARM64 ? a64_regs[i]
-							 : x86_regs[i]);
+		a[i] = gpr(vcpu,
+			   arch == PTW_ARCH_ARM64 ? a64_regs[i] : x86_regs[i]);
 	ptw_ev_client(eng, &c, a[0], a[1], a[2], a[3], a[4]);
 }
 
@@ -461,10 +474,9 @@ static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 						       (void *)(uintptr_t)pc);
 		break;
 	case PTW_CALLEE_DEFERRED_FLUSH: /* the engine stalls only with widen= */
-		qemu_plugin_register_vcpu_insn_exec_cb(insn,
-						       cb_deferred_flush_call,
-						       QEMU_PLUGIN_CB_NO_REGS,
-						       (void *)(uintptr_t)pc);
+		qemu_plugin_register_vcpu_insn_exec_cb(
+			insn, cb_deferred_flush_call, QEMU_PLUGIN_CB_NO_REGS,
+			(void *)(uintptr_t)pc);
 		break;
 	default:
 		break;
@@ -504,7 +516,8 @@ static bool client_seq_at(struct qemu_plugin_tb *tb, size_t i, size_t n)
 	uint8_t b[PTW_CLIENT_SEQ_X86_BYTES + 16];
 	size_t got = 0;
 	for (int k = 0; k < 5; k++) {
-		struct qemu_plugin_insn *in = qemu_plugin_tb_get_insn(tb, i + k);
+		struct qemu_plugin_insn *in =
+			qemu_plugin_tb_get_insn(tb, i + k);
 		size_t sz = qemu_plugin_insn_size(in);
 		if (got + sz > sizeof(b))
 			return false;
@@ -538,10 +551,9 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
 		size_t len = qemu_plugin_insn_size(insn);
-		qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
-						 QEMU_PLUGIN_CB_NO_REGS,
-						 QEMU_PLUGIN_MEM_RW,
-						 (void *)(uintptr_t)pc);
+		qemu_plugin_register_vcpu_mem_cb(
+			insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
+			QEMU_PLUGIN_MEM_RW, (void *)(uintptr_t)pc);
 		if (client_seq_at(tb, i, n)) {
 			size_t last = i + 4;
 			struct qemu_plugin_insn *li =
@@ -586,7 +598,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 					insn, cb_a64_dsb,
 					QEMU_PLUGIN_CB_NO_REGS, ii);
 		} else {
-			uint8_t b[16] = { 0 };
+			uint8_t b[16] = {0};
 			ptw_x86_insn d;
 			size_t got = qemu_plugin_insn_data(insn, b,
 							   len < 16 ? len : 16);
@@ -637,10 +649,23 @@ static bool parse_u64(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return false;
 	switch (*end) {
-	case 'K': case 'k': v <<= 10; end++; break;
-	case 'M': case 'm': v <<= 20; end++; break;
-	case 'G': case 'g': v <<= 30; end++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		v <<= 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		v <<= 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end)
 		return false;
@@ -671,11 +696,11 @@ static bool parse_duration(const char *s, uint64_t *ns)
 	return true;
 }
 
-#define FAIL(...)                                                          \
-	do {                                                               \
-		fprintf(stderr, "ptwatch: " __VA_ARGS__);                  \
-		fputc('\n', stderr);                                       \
-		return -1;                                                 \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "ptwatch: " __VA_ARGS__);                      \
+		fputc('\n', stderr);                                           \
+		return -1;                                                     \
 	} while (0)
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
@@ -733,7 +758,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		} else if (strcmp(key, "widen") == 0) {
 			if (!parse_duration(val, &widen_ns) ||
 			    widen_ns > 10000000000ULL)
-				FAIL("bad widen '%s' (a duration up to 10s, e.g. "
+				FAIL("bad widen '%s' (a duration up to 10s, "
+				     "e.g. "
 				     "200us, 5ms)",
 				     val);
 		} else if (strcmp(key, "echo") == 0) {
@@ -741,7 +767,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 				FAIL("bad boolean for echo: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
-			     "ram_below_4g, out, echo, max_pending, symbols, suppress, known, widen)",
+			     "ram_below_4g, out, echo, max_pending, symbols, "
+			     "suppress, known, widen)",
 			     key);
 	}
 	if (!ram_path)

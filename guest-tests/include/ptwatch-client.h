@@ -43,13 +43,13 @@ enum ptw_severity_id {
 
 /* Request numbers. */
 enum ptw_request {
-	PTW_REQ_EXPECT = 0x50570001,	/* a1 = kind [| sev << 8], a2 = count */
-	PTW_REQ_PHASE = 0x50570002,	/* a1,a2 = up to 16 label bytes */
-	PTW_REQ_DONE = 0x50570003,	/* a1 = 0 guest checks passed, else failed */
-	PTW_REQ_TRACK = 0x50570004,	/* a1 = va, a2 = len */
-	PTW_REQ_UNTRACK = 0x50570005,	/* a1 = va, a2 = len */
+	PTW_REQ_EXPECT = 0x50570001, /* a1 = kind [| sev << 8], a2 = count */
+	PTW_REQ_PHASE = 0x50570002,  /* a1,a2 = up to 16 label bytes */
+	PTW_REQ_DONE = 0x50570003, /* a1 = 0 guest checks passed, else failed */
+	PTW_REQ_TRACK = 0x50570004,	   /* a1 = va, a2 = len */
+	PTW_REQ_UNTRACK = 0x50570005,	   /* a1 = va, a2 = len */
 	PTW_REQ_EXPECT_WRITE = 0x50570006, /* a1 = va, a2 = len */
-	PTW_REQ_PROGRAM = 0x50570007,	/* a1..a4 = up to 32 name bytes */
+	PTW_REQ_PROGRAM = 0x50570007,	   /* a1..a4 = up to 32 name bytes */
 };
 
 static inline void ptw_request(uint64_t req, uint64_t a1, uint64_t a2,
@@ -97,7 +97,7 @@ static inline void ptw_done(int failed)
 /* Phase marker: the first 16 bytes of label appear in the log. */
 static inline void ptw_phase(const char *label)
 {
-	uint64_t w[2] = { 0, 0 };
+	uint64_t w[2] = {0, 0};
 	char *p = (char *)w;
 	for (int i = 0; i < 16 && label[i]; i++)
 		p[i] = label[i];
@@ -107,7 +107,7 @@ static inline void ptw_phase(const char *label)
 /* Name this address space's program in findings (user PCs show [name]). */
 static inline void ptw_program(const char *name)
 {
-	uint64_t w[4] = { 0, 0, 0, 0 };
+	uint64_t w[4] = {0, 0, 0, 0};
 	char *p = (char *)w;
 	for (int i = 0; i < 32 && name[i]; i++)
 		p[i] = name[i];

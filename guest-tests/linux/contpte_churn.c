@@ -24,7 +24,7 @@
  */
 #include "ptw-test.h"
 
-#define BLK (64u << 10)
+#define BLK	 (64u << 10)
 #define NREADERS 2
 
 enum op {
@@ -105,7 +105,8 @@ static void *reader(void *arg)
 					    lp * wpp(), &bad) >= 0)
 					cc_error(c,
 						 "reader %d: block %zu page "
-						 "%zu word %zu reads 0x%016" PRIx64
+						 "%zu word %zu reads "
+						 "0x%016" PRIx64
 						 ", want 0x%016" PRIx64,
 						 idx, b, pg, bad.word, bad.got,
 						 bad.want);
@@ -152,10 +153,10 @@ static bool check_block_full(struct cc *c, size_t b, const char *when)
 				 "%s: block %zu page %zu word %zu reads "
 				 "0x%016" PRIx64 ", want 0x%016" PRIx64 "%s",
 				 when, b, pg, bad.word, bad.got, bad.want,
-				 ptw_check_zero(base + pg * ptw_pagesize,
-						wpp(), NULL) < 0 ?
-					 " (page all zero)" :
-					 "");
+				 ptw_check_zero(base + pg * ptw_pagesize, wpp(),
+						NULL) < 0
+					 ? " (page all zero)"
+					 : "");
 			return false;
 		}
 	}
@@ -185,8 +186,7 @@ static void do_op(struct cc *c, enum op op, long it)
 			cc_error(c, "mprotect block: %s", strerror(errno));
 		sched_yield();
 		if (mprotect(base, BLK, PROT_READ | PROT_WRITE) < 0)
-			cc_error(c, "mprotect block back: %s",
-				 strerror(errno));
+			cc_error(c, "mprotect block back: %s", strerror(errno));
 		for (size_t i = 0; i < c->ppb; i++)
 			*(volatile uint64_t *)(base + i * ptw_pagesize) =
 				ptw_pat(c->seed, (b * c->ppb + i) * wpp());
@@ -310,8 +310,8 @@ static int run(const void *arg)
 		return ptw_fail("allocation failed: %s", strerror(errno));
 	if (madvise(c.area, len, MADV_HUGEPAGE) < 0)
 		ptw_diag("MADV_HUGEPAGE: %s", strerror(errno));
-	c.seed = 0x636f6e74ULL ^ (uint64_t)mode << 32 ^ (uint64_t)getpid()
-								<< 40;
+	c.seed =
+		0x636f6e74ULL ^ (uint64_t)mode << 32 ^ (uint64_t)getpid() << 40;
 	struct ptw_mthp_stats st0;
 	ptw_mthp_stats_get(64, &st0);
 	for (size_t b = 0; b < c.nblocks; b++) {
@@ -338,9 +338,10 @@ static int run(const void *arg)
 	}
 	ptw_gate_wait(&c.gate);
 	/* whole-block refills and forks cost the most under the plugin */
-	long iters = ptw_iters(mode == OP_MIXED		? 24 :
-			       mode == OP_REFAULT_BLOCK || mode == OP_FORK ? 8 :
-									     16);
+	long iters =
+		ptw_iters(mode == OP_MIXED				? 24
+			  : mode == OP_REFAULT_BLOCK || mode == OP_FORK ? 8
+									: 16);
 	double deadline = ptw_deadline();
 	long it;
 	for (it = 0; !c.errors && ptw_more(it, 2, iters, deadline); it++) {
@@ -374,17 +375,17 @@ static int run(const void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "contpte_mprotect_page", run,
-		  (void *)(intptr_t)OP_MPROTECT_PAGE },
-		{ "contpte_mprotect_block", run,
-		  (void *)(intptr_t)OP_MPROTECT_BLOCK },
-		{ "contpte_dontneed_page", run,
-		  (void *)(intptr_t)OP_DONTNEED_PAGE },
-		{ "contpte_refault_block", run,
-		  (void *)(intptr_t)OP_REFAULT_BLOCK },
-		{ "contpte_fork_child_reads", run, (void *)(intptr_t)OP_FORK },
-		{ "contpte_mremap_block", run, (void *)(intptr_t)OP_MREMAP },
-		{ "contpte_mixed", run, (void *)(intptr_t)OP_MIXED },
+		{"contpte_mprotect_page", run,
+		 (void *)(intptr_t)OP_MPROTECT_PAGE},
+		{"contpte_mprotect_block", run,
+		 (void *)(intptr_t)OP_MPROTECT_BLOCK},
+		{"contpte_dontneed_page", run,
+		 (void *)(intptr_t)OP_DONTNEED_PAGE},
+		{"contpte_refault_block", run,
+		 (void *)(intptr_t)OP_REFAULT_BLOCK},
+		{"contpte_fork_child_reads", run, (void *)(intptr_t)OP_FORK},
+		{"contpte_mremap_block", run, (void *)(intptr_t)OP_MREMAP},
+		{"contpte_mixed", run, (void *)(intptr_t)OP_MIXED},
 	};
 	return ptw_run("contpte_churn", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

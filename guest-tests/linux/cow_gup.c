@@ -134,8 +134,12 @@ static bool check_pat(const void *buf, size_t len, uint64_t seed, char *out,
 /* ------------------------------------------------------------------ */
 /* (a) vmsplice */
 
-enum vs_kind { VS_BEFORE_FORK, VS_IN_CHILD, VS_IN_CHILD_PAGEOUT,
-	       VS_IN_CHILD_MTHP };
+enum vs_kind {
+	VS_BEFORE_FORK,
+	VS_IN_CHILD,
+	VS_IN_CHILD_PAGEOUT,
+	VS_IN_CHILD_MTHP
+};
 
 /* read exactly len bytes from the pipe into out */
 static bool read_pipe(int fd, char *out, size_t len)
@@ -154,7 +158,7 @@ static bool splice_all(int fd, char *buf, size_t len)
 {
 	size_t done = 0;
 	while (done < len) {
-		struct iovec iov = { buf + done, len - done };
+		struct iovec iov = {buf + done, len - done};
 		ssize_t n = vmsplice(fd, &iov, 1, 0);
 		if (n <= 0)
 			return false;
@@ -215,7 +219,7 @@ static int vs_once(enum vs_kind kind, char *buf, size_t len, char *out,
 		ptw_phase("vs:child-read");
 		if (!read_pipe(pfd[0], out, len))
 			ptw_exit(cfail(c, "read from the pipe: %s",
-				    strerror(errno)));
+				       strerror(errno)));
 		int ok = check_pat(out, len, p_seed, msg, sizeof(msg),
 				   "pipe (spliced in the child, parent "
 				   "wrote its copy)");
@@ -288,8 +292,8 @@ static int vmsplice_test(const void *arg)
 	*(volatile uint64_t *)out = 0;
 	ptw_track(buf, len);
 	ptw_track(out, len);
-	uint64_t seed = 0x76730000ULL ^ (uint64_t)kind << 32 ^
-			(uint64_t)getpid() << 40;
+	uint64_t seed =
+		0x76730000ULL ^ (uint64_t)kind << 32 ^ (uint64_t)getpid() << 40;
 	long iters = ptw_iters(kind == VS_BEFORE_FORK ? 8 : 4);
 	double deadline = ptw_deadline();
 	int rc = PTW_PASS;
@@ -375,7 +379,8 @@ static int open_disk(int *fd, uint64_t *size)
 	uint64_t end = cap / 8;
 	while (end && !disk_ref[end - 1])
 		end--;
-	disk_data_end = (end * 8 + ptw_pagesize - 1) & ~(uint64_t)(ptw_pagesize - 1);
+	disk_data_end =
+		(end * 8 + ptw_pagesize - 1) & ~(uint64_t)(ptw_pagesize - 1);
 	if (disk_data_end < 2 * ptw_pagesize)
 		return ptw_skip("%s holds no data (all zero)", path);
 	ptw_diag("%s does not hold the ptwatch pattern (word 0 is "
@@ -398,9 +403,9 @@ static bool check_disk(const char *buf, size_t len, uint64_t off, char *out,
 				 ", want disk data 0x%016" PRIx64 "%s",
 				 what, i, i * 8 / ptw_pagesize, w[i], want,
 				 !disk_ref && (w[i] & ~0xffffffffULL) ==
-							DISK_MAGIC ?
-					 " (disk data from another offset)" :
-					 "");
+							 DISK_MAGIC
+					 ? " (disk data from another offset)"
+					 : "");
 			return false;
 		}
 	}
@@ -492,8 +497,8 @@ static int od_once(enum od_kind kind, int fd, char *buf, size_t len,
 			set_flag(&c->stop, 1);
 			if (n != (ssize_t)len)
 				ptw_exit(cfail(c, "O_DIRECT read: %s",
-					    n < 0 ? strerror(errno) :
-						    "short read"));
+					       n < 0 ? strerror(errno)
+						     : "short read"));
 			ok = check_disk(buf, len, off, msg, sizeof(msg),
 					"child's buffer (it read the disk "
 					"while the parent wrote its copy)");
@@ -557,17 +562,16 @@ static int odirect_test(const void *arg)
 	madvise(buf, len, MADV_NOHUGEPAGE);
 	*(volatile uint64_t *)buf = 0; /* mapped before it is tracked */
 	ptw_track(buf, len);
-	uint64_t seed = 0x6f640000ULL ^ (uint64_t)kind << 32 ^
-			(uint64_t)getpid() << 40;
+	uint64_t seed =
+		0x6f640000ULL ^ (uint64_t)kind << 32 ^ (uint64_t)getpid() << 40;
 	long iters = ptw_iters(3);
 	double deadline = ptw_deadline();
 	uint64_t span = (disk_data_end - len) / ptw_pagesize;
 	int rc = PTW_PASS;
 	long it;
-	for (it = 0; rc == PTW_PASS && ptw_more(it, 1, iters, deadline);
-	     it++) {
-		uint64_t off = ((uint64_t)it * 37 + 5) % (span + 1) *
-			       ptw_pagesize;
+	for (it = 0; rc == PTW_PASS && ptw_more(it, 1, iters, deadline); it++) {
+		uint64_t off =
+			((uint64_t)it * 37 + 5) % (span + 1) * ptw_pagesize;
 		rc = od_once(kind, fd, buf, len, off, seed, it);
 	}
 	ptw_vdiag("%ld rounds", it);
@@ -582,9 +586,9 @@ struct pin_longterm_test {
 	uint64_t size;
 	uint32_t flags;
 };
-#define PIN_LONGTERM_TEST_START _IOW('g', 7, struct pin_longterm_test)
-#define PIN_LONGTERM_TEST_STOP _IO('g', 8)
-#define PIN_LONGTERM_TEST_READ _IOW('g', 9, uint64_t)
+#define PIN_LONGTERM_TEST_START		 _IOW('g', 7, struct pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP		 _IO('g', 8)
+#define PIN_LONGTERM_TEST_READ		 _IOW('g', 9, uint64_t)
 #define PIN_LONGTERM_TEST_FLAG_USE_WRITE 1
 
 static int pin_fork_once(int gup, char *buf, uint64_t *back, size_t len,
@@ -593,8 +597,8 @@ static int pin_fork_once(int gup, char *buf, uint64_t *back, size_t len,
 	size_t words = len / 8;
 	for (size_t i = 0; i < words; i++)
 		((volatile uint64_t *)buf)[i] = ptw_pat(seed, i);
-	struct pin_longterm_test pin = { (uint64_t)(uintptr_t)buf, len,
-					 PIN_LONGTERM_TEST_FLAG_USE_WRITE };
+	struct pin_longterm_test pin = {(uint64_t)(uintptr_t)buf, len,
+					PIN_LONGTERM_TEST_FLAG_USE_WRITE};
 	if (ioctl(gup, PIN_LONGTERM_TEST_START, &pin) < 0)
 		return ptw_fail("PIN_LONGTERM_TEST_START: %s", strerror(errno));
 	memset(c, 0, sizeof(*c));
@@ -623,13 +627,14 @@ static int pin_fork_once(int gup, char *buf, uint64_t *back, size_t len,
 				continue;
 			rc = ptw_fail("the long-term pin reads word %zu as "
 				      "0x%016" PRIx64 " (%s), the parent wrote "
-				      "0x%016" PRIx64 ": fork shared the pinned "
+				      "0x%016" PRIx64
+				      ": fork shared the pinned "
 				      "page and the parent's write copied it "
 				      "(seed 003)",
 				      i, back[i],
-				      back[i] == ptw_pat(seed, i) ?
-					      "its value before fork" :
-					      "neither value",
+				      back[i] == ptw_pat(seed, i)
+					      ? "its value before fork"
+					      : "neither value",
 				      ptw_pat(seed + 1, i));
 			break;
 		}
@@ -648,9 +653,10 @@ static int pin_fork_test(const void *arg)
 	(void)arg;
 	int gup = open("/sys/kernel/debug/gup_test", O_RDWR);
 	if (gup < 0)
-		return ptw_skip("no /sys/kernel/debug/gup_test (a kernel without "
-				"CONFIG_GUP_TEST, or debugfs not mounted): %s",
-				strerror(errno));
+		return ptw_skip(
+			"no /sys/kernel/debug/gup_test (a kernel without "
+			"CONFIG_GUP_TEST, or debugfs not mounted): %s",
+			strerror(errno));
 	size_t len = 4 * ptw_pagesize;
 	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -683,22 +689,22 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "vmsplice_before_fork_both_write", vmsplice_test,
-		  (void *)(intptr_t)VS_BEFORE_FORK },
-		{ "vmsplice_in_child_unmap_parent_writes", vmsplice_test,
-		  (void *)(intptr_t)VS_IN_CHILD },
-		{ "vmsplice_in_child_parent_pageout_writes", vmsplice_test,
-		  (void *)(intptr_t)VS_IN_CHILD_PAGEOUT },
-		{ "vmsplice_in_child_mthp64k", vmsplice_test,
-		  (void *)(intptr_t)VS_IN_CHILD_MTHP },
-		{ "odirect_parent_reads_child_writes", odirect_test,
-		  (void *)(intptr_t)OD_PARENT_READS },
-		{ "odirect_child_reads_parent_writes", odirect_test,
-		  (void *)(intptr_t)OD_CHILD_READS },
-		{ "odirect_swapped_parent_reads_child_writes", odirect_test,
-		  (void *)(intptr_t)OD_SWAPPED },
-		{ "gup_pin_longterm_then_fork_parent_writes", pin_fork_test,
-		  NULL },
+		{"vmsplice_before_fork_both_write", vmsplice_test,
+		 (void *)(intptr_t)VS_BEFORE_FORK},
+		{"vmsplice_in_child_unmap_parent_writes", vmsplice_test,
+		 (void *)(intptr_t)VS_IN_CHILD},
+		{"vmsplice_in_child_parent_pageout_writes", vmsplice_test,
+		 (void *)(intptr_t)VS_IN_CHILD_PAGEOUT},
+		{"vmsplice_in_child_mthp64k", vmsplice_test,
+		 (void *)(intptr_t)VS_IN_CHILD_MTHP},
+		{"odirect_parent_reads_child_writes", odirect_test,
+		 (void *)(intptr_t)OD_PARENT_READS},
+		{"odirect_child_reads_parent_writes", odirect_test,
+		 (void *)(intptr_t)OD_CHILD_READS},
+		{"odirect_swapped_parent_reads_child_writes", odirect_test,
+		 (void *)(intptr_t)OD_SWAPPED},
+		{"gup_pin_longterm_then_fork_parent_writes", pin_fork_test,
+		 NULL},
 	};
 	return ptw_run("cow_gup", argc, argv, sc, sizeof(sc) / sizeof(sc[0]));
 }

@@ -28,7 +28,7 @@
  */
 #include "ptw-test.h"
 
-#define KSM "/sys/kernel/mm/ksm"
+#define KSM	 "/sys/kernel/mm/ksm"
 #define MAXSTEPS 64
 
 enum mode { CHILD_WRITES, PARENT_WRITES, BOTH_WRITE };
@@ -65,8 +65,7 @@ static bool meet(struct side *s)
 	return true;
 }
 
-static void side_error(struct side *s, const char *fmt, ...)
-	PTW_PRINTF(2, 3);
+static void side_error(struct side *s, const char *fmt, ...) PTW_PRINTF(2, 3);
 static void side_error(struct side *s, const char *fmt, ...)
 {
 	if (!s->ctl->errors[s->me]++) {
@@ -91,20 +90,20 @@ static size_t check_all(struct side *s, uint64_t seed, const char *when,
 	for (size_t p = 0; p < s->npages; p++) {
 		struct ptw_bad b;
 		char *page = s->base + p * ptw_pagesize;
-		if ((sampled ? ptw_check_page_sampled(page, seed, p * wpp(),
-						      &b) :
-			       ptw_check(page, wpp(), seed, p * wpp(), &b)) < 0)
+		if ((sampled ? ptw_check_page_sampled(page, seed, p * wpp(), &b)
+			     : ptw_check(page, wpp(), seed, p * wpp(), &b)) < 0)
 			continue;
 		if (!bad++)
-			side_error(s,
-				   "%s: %s: page %zu word %zu reads 0x%016" PRIx64
-				   ", want 0x%016" PRIx64 "%s",
-				   s->me ? "child" : "parent", when, p, b.word,
-				   b.got, b.want,
-				   ptw_check_zero(s->base + p * ptw_pagesize,
-						  wpp(), NULL) < 0 ?
-					   " (page all zero)" :
-					   "");
+			side_error(
+				s,
+				"%s: %s: page %zu word %zu reads 0x%016" PRIx64
+				", want 0x%016" PRIx64 "%s",
+				s->me ? "child" : "parent", when, p, b.word,
+				b.got, b.want,
+				ptw_check_zero(s->base + p * ptw_pagesize,
+					       wpp(), NULL) < 0
+					? " (page all zero)"
+					: "");
 	}
 	return bad;
 }
@@ -116,8 +115,8 @@ static void write_all(struct side *s, uint64_t seed)
 }
 
 /* the part both processes run; returns 0 or 1 (failed / lost sync) */
-static int side_run(struct side *s, enum mode mode, long rounds,
-		    uint64_t seed0, struct ptw_memcg *cg)
+static int side_run(struct side *s, enum mode mode, long rounds, uint64_t seed0,
+		    struct ptw_memcg *cg)
 {
 	bool writer = mode == BOTH_WRITE || (mode == CHILD_WRITES) == s->me;
 	*(volatile uint64_t *)s->base = 0; /* mapped before it is tracked */
@@ -152,11 +151,11 @@ static int side_run(struct side *s, enum mode mode, long rounds,
 			}
 			long mp = ptw_read_long("/proc/self/ksm_merging_pages",
 						-1);
-			ptw_diag("round %ld: merged after %.2f s: pages_sharing "
-				 "%ld (+%ld), this process's merging pages %ld "
-				 "of %zu",
-				 r, ptw_now() - t0, sh, sh - sh0, mp,
-				 s->npages);
+			ptw_diag(
+				"round %ld: merged after %.2f s: pages_sharing "
+				"%ld (+%ld), this process's merging pages %ld "
+				"of %zu",
+				r, ptw_now() - t0, sh, sh - sh0, mp, s->npages);
 			if (mp >= 0 ? mp < want : sh - sh0 < want) {
 				snprintf(s->ctl->msg[0], sizeof(s->ctl->msg[0]),
 					 "KSM merged only %ld of %zu pages "
@@ -243,7 +242,7 @@ static int run(const void *argp)
 {
 	enum mode mode = (enum mode)(intptr_t)argp;
 	char why[256];
-	struct ptw_memcg cg = { .ok = false };
+	struct ptw_memcg cg = {.ok = false};
 	int rc0 = ksm_start(true);
 	if (rc0 != PTW_PASS)
 		return rc0;
@@ -258,8 +257,8 @@ static int run(const void *argp)
 		npages = 2;
 	size_t len = npages * ptw_pagesize;
 	long rounds = ptw_iters(2);
-	uint64_t seed0 = 0x6b736d00ULL ^ (uint64_t)getpid() << 24 ^
-			 (uint64_t)mode << 40;
+	uint64_t seed0 =
+		0x6b736d00ULL ^ (uint64_t)getpid() << 24 ^ (uint64_t)mode << 40;
 	struct ctl *ctl = mmap(NULL, sizeof(struct ctl), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	char *base = ptw_map_aligned(len, ptw_pagesize, PROT_READ | PROT_WRITE);
@@ -278,7 +277,7 @@ static int run(const void *argp)
 	pid_t pid = fork();
 	if (pid < 0)
 		return ptw_fail("fork: %s", strerror(errno));
-	struct side s = { ctl, pid == 0, 0, base, len, npages };
+	struct side s = {ctl, pid == 0, 0, base, len, npages};
 	if (pid == 0) {
 		ptw_child_setup("child");
 		int r = side_run(&s, mode, rounds, seed0, &cg);
@@ -314,8 +313,8 @@ static int run(const void *argp)
 		if (ctl->errors[i])
 			rc = ptw_fail("%s", ctl->msg[i]);
 	if (!child_ok && rc == PTW_PASS)
-		rc = ptw_fail("child %s %d", WIFSIGNALED(st) ? "killed by signal" :
-							      "exited",
+		rc = ptw_fail("child %s %d",
+			      WIFSIGNALED(st) ? "killed by signal" : "exited",
 			      WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 	if (r && rc == PTW_PASS)
 		rc = ptw_fail("the two processes lost step (step %d)", s.step);
@@ -423,9 +422,9 @@ static int pair_run(const void *arg)
 				      "%s: the KSM page was written in place "
 				      "(seed 002)",
 				      it, b.word, b.got, b.want,
-				      b.got == ptw_pat(y, b.word) ?
-					      " (the written page's new data)" :
-					      "");
+				      b.got == ptw_pat(y, b.word)
+					      ? " (the written page's new data)"
+					      : "");
 		madvise(base, len, MADV_DONTNEED);
 	}
 	ptw_diag("%ld rounds, %ld merged", it, merged);
@@ -439,12 +438,12 @@ static int pair_run(const void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "ksm_swapped_child_writes_parent_reads", run,
-		  (void *)(intptr_t)CHILD_WRITES },
-		{ "ksm_swapped_parent_writes_child_reads", run,
-		  (void *)(intptr_t)PARENT_WRITES },
-		{ "ksm_swapped_both_write", run, (void *)(intptr_t)BOTH_WRITE },
-		{ "ksm_merged_pair_one_written", pair_run, NULL },
+		{"ksm_swapped_child_writes_parent_reads", run,
+		 (void *)(intptr_t)CHILD_WRITES},
+		{"ksm_swapped_parent_writes_child_reads", run,
+		 (void *)(intptr_t)PARENT_WRITES},
+		{"ksm_swapped_both_write", run, (void *)(intptr_t)BOTH_WRITE},
+		{"ksm_merged_pair_one_written", pair_run, NULL},
 	};
 	return ptw_run("ksm_swap", argc, argv, sc, sizeof(sc) / sizeof(sc[0]));
 }

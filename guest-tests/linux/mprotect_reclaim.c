@@ -37,9 +37,9 @@ struct mpr {
 	char *base;
 	size_t npages, len;
 	struct ptw_gate gate;
-	int ro_page;	     /* the page held read-only (mprotect returned) */
-	long ro_gen;	     /* +1 as the flipper lets a page go (before its
-				mprotect back to read-write starts) */
+	int ro_page; /* the page held read-only (mprotect returned) */
+	long ro_gen; /* +1 as the flipper lets a page go (before its
+			mprotect back to read-write starts) */
 	long flips, stores, faults, violations, reclaims;
 	long bad_page;
 };
@@ -73,10 +73,9 @@ static void *writer(void *arg)
 			volatile uint64_t *w =
 				(volatile uint64_t *)(m->base +
 						      p * ptw_pagesize);
-			long gen = __atomic_load_n(&m->ro_gen,
-						   __ATOMIC_SEQ_CST);
-			int ro = __atomic_load_n(&m->ro_page,
-						 __ATOMIC_SEQ_CST);
+			long gen =
+				__atomic_load_n(&m->ro_gen, __ATOMIC_SEQ_CST);
+			int ro = __atomic_load_n(&m->ro_page, __ATOMIC_SEQ_CST);
 			faulted = 0;
 			in_store = 1;
 			*w = ++n;
@@ -141,8 +140,7 @@ static void *flipper(void *arg)
 }
 
 /* a process in the same memory cgroup: its reclaim is another mm's */
-static pid_t reclaimer_start(struct ptw_memcg *cg, size_t bytes,
-			     long *count)
+static pid_t reclaimer_start(struct ptw_memcg *cg, size_t bytes, long *count)
 {
 	fflush(stdout);
 	pid_t pid = fork();
@@ -220,11 +218,12 @@ static int ro_vs_reclaim(const void *arg)
 		 m.flips, m.stores, m.faults, m.reclaims,
 		 ptw_vmstat("pswpout") - pswpout0);
 	if (m.violations)
-		rc = ptw_fail("%ld store(s) completed without a fault to a page "
-			      "that mprotect(PROT_READ) had made read-only "
-			      "(first: page %ld): a stale TLB entry outlived "
-			      "mprotect",
-			      m.violations, m.bad_page);
+		rc = ptw_fail(
+			"%ld store(s) completed without a fault to a page "
+			"that mprotect(PROT_READ) had made read-only "
+			"(first: page %ld): a stale TLB entry outlived "
+			"mprotect",
+			m.violations, m.bad_page);
 	else if (!m.faults)
 		rc = ptw_skip("no store ever met a read-only page: the race "
 			      "was not exercised");
@@ -240,7 +239,7 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "mprotect_ro_vs_reclaim", ro_vs_reclaim, NULL },
+		{"mprotect_ro_vs_reclaim", ro_vs_reclaim, NULL},
 	};
 	return ptw_run("mprotect_reclaim", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

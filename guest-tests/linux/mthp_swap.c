@@ -54,9 +54,9 @@
 
 struct mthp_arg {
 	unsigned kb;
-	bool cold; /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
-	bool zap; /* one folio paged out while a third thread zaps it */
-	bool wp;  /* ... or write-protects and unprotects it (uffd-wp) */
+	bool cold;  /* MADV_COLD + memory hog instead of MADV_PAGEOUT */
+	bool zap;   /* one folio paged out while a third thread zaps it */
+	bool wp;    /* ... or write-protects and unprotects it (uffd-wp) */
 	bool mprot; /* cold + hog reclaim of one folio, mprotect() flipping */
 };
 
@@ -75,7 +75,7 @@ struct mthp {
 	size_t max_swapped;
 	long iters;
 	double deadline;
-	bool zap; /* one folio, a racing third thread (zap or uffd-wp) */
+	bool zap;	/* one folio, a racing third thread (zap or uffd-wp) */
 	bool skip_last; /* its last page changes by design (zap) */
 	int uffd;	/* uffd-wp scenario: the userfaultfd */
 	size_t hog_bytes;
@@ -112,8 +112,8 @@ static void check_round(struct mthp *m, const char *phase)
 	ptw_phase(phase);
 	for (size_t p = 0; p + (m->skip_last ? 1 : 0) < m->npages; p++) {
 		struct ptw_bad b;
-		if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed,
-			      p * wpp, &b) >= 0)
+		if (ptw_check(m->base + p * ptw_pagesize, wpp, m->seed, p * wpp,
+			      &b) >= 0)
 			record_error(m, 0, p, &b);
 	}
 	m->pageouts++;
@@ -246,8 +246,8 @@ static void *mprotect_flipper(void *arg)
 		__atomic_store_n(&m->flipping, 1, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&m->racing, __ATOMIC_SEQ_CST)) {
 			if (mprotect(m->base, m->len, PROT_READ) < 0 ||
-			    mprotect(m->base, m->len,
-				     PROT_READ | PROT_WRITE) < 0) {
+			    mprotect(m->base, m->len, PROT_READ | PROT_WRITE) <
+				    0) {
 				ptw_diag("mprotect: %s", strerror(errno));
 				__atomic_store_n(&m->flipping, 0,
 						 __ATOMIC_SEQ_CST);
@@ -293,7 +293,7 @@ static void *zapper(void *arg)
 static bool uffd_wp(struct mthp *m, bool on)
 {
 	struct uffdio_writeprotect wp = {
-		.range = { (uint64_t)(uintptr_t)m->base, m->len },
+		.range = {(uint64_t)(uintptr_t)m->base, m->len},
 		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
 	};
 	if (ioctl(m->uffd, UFFDIO_WRITEPROTECT, &wp) == 0)
@@ -334,15 +334,15 @@ static int uffd_setup(struct mthp *m, char *why, size_t n)
 		snprintf(why, n, "userfaultfd: %s", strerror(errno));
 		return -1;
 	}
-	struct uffdio_api api = { .api = UFFD_API,
-				  .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_api api = {.api = UFFD_API,
+				 .features = UFFD_FEATURE_WP_ASYNC};
 	if (ioctl(m->uffd, UFFDIO_API, &api) < 0) {
 		snprintf(why, n, "UFFDIO_API with WP_ASYNC: %s",
 			 strerror(errno));
 		return -1;
 	}
 	struct uffdio_register reg = {
-		.range = { (uint64_t)(uintptr_t)m->base, m->len },
+		.range = {(uint64_t)(uintptr_t)m->base, m->len},
 		.mode = UFFDIO_REGISTER_MODE_WP,
 	};
 	if (ioctl(m->uffd, UFFDIO_REGISTER, &reg) < 0) {
@@ -356,7 +356,7 @@ static int uffd_setup(struct mthp *m, char *why, size_t n)
 static int verify_all(struct mthp *m, const char *when)
 {
 	size_t wpp = ptw_pagesize / 8, bad_pages = 0, zero_pages = 0, first = 0;
-	struct ptw_bad b0 = { 0, 0, 0 };
+	struct ptw_bad b0 = {0, 0, 0};
 	for (size_t p = 0; p < m->npages - (m->skip_last ? 1 : 0); p++) {
 		struct ptw_bad b;
 		char *page = m->base + p * ptw_pagesize;
@@ -383,7 +383,7 @@ static int run(const void *argp)
 	const struct mthp_arg *a = argp;
 	char why[256];
 	struct mthp m;
-	struct ptw_memcg cg = { .ok = false };
+	struct ptw_memcg cg = {.ok = false};
 	memset(&m, 0, sizeof(m));
 	m.uffd = -1;
 	pthread_mutex_init(&m.lock, NULL);
@@ -406,8 +406,7 @@ static int run(const void *argp)
 	m.zap = a->zap || a->wp || a->mprot;
 	m.skip_last = a->zap;
 	m.iters = ptw_iters(m.zap ? 1000 : a->cold ? 4 : 24);
-	if (a->cold &&
-	    !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
+	if (a->cold && !ptw_memcg_enter(&cg, "mthp", 0, why, sizeof(why)))
 		ptw_diag("%s; the hog runs without a memory cgroup", why);
 
 	struct ptw_mthp_stats st0;
@@ -455,9 +454,9 @@ static int run(const void *argp)
 			long avail = ptw_meminfo_kb("MemAvailable");
 			const char *h = getenv("PTW_HOG_MAX_MB");
 			size_t cap = (size_t)(h ? atol(h) : 128) << 20;
-			hog_bytes = avail > 65536 ?
-					    (size_t)(avail - 49152) << 10 :
-					    8u << 20;
+			hog_bytes = avail > 65536
+					    ? (size_t)(avail - 49152) << 10
+					    : 8u << 20;
 			if (hog_bytes > cap)
 				hog_bytes = cap;
 			ptw_diag("hog of %zu MiB (MemAvailable %ld MiB, cap "
@@ -496,8 +495,8 @@ static int run(const void *argp)
 			pid_t hog = ptw_hog_start(hog_bytes);
 			int hr = ptw_hog_wait(hog);
 			if (hr)
-				ptw_diag("hog %s", hr > 0 ? "killed (OOM?)" :
-							    "failed");
+				ptw_diag("hog %s",
+					 hr > 0 ? "killed (OOM?)" : "failed");
 			note_swapped(&m);
 			m.pageouts++;
 		}
@@ -508,9 +507,9 @@ static int run(const void *argp)
 	if (m.zap) {
 		pthread_join(th[NREADERS + 1], NULL);
 		ptw_diag("%s %ld",
-			 a->mprot ? "mprotect round trips" :
-			 a->wp	  ? "write-protect round trips" :
-				    "last-page zaps",
+			 a->mprot ? "mprotect round trips"
+			 : a->wp  ? "write-protect round trips"
+				  : "last-page zaps",
 			 m.zaps);
 	}
 	ptw_phase("verify");
@@ -541,25 +540,24 @@ out:
 	return rc;
 }
 
-static const struct mthp_arg a16 = { 16, false, false, false, false },
-			     a32 = { 32, false, false, false, false },
-			     a64 = { 64, false, false, false, false },
-			     a64cold = { 64, true, false, false, false },
-			     a64zap = { 64, false, true, false, false },
-			     a64wp = { 64, false, false, true, false },
-			     a64mprot = { 64, true, false, false, true };
+static const struct mthp_arg a16 = {16, false, false, false, false},
+			     a32 = {32, false, false, false, false},
+			     a64 = {64, false, false, false, false},
+			     a64cold = {64, true, false, false, false},
+			     a64zap = {64, false, true, false, false},
+			     a64wp = {64, false, false, true, false},
+			     a64mprot = {64, true, false, false, true};
 
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "mthp_16k_pageout_vs_swapin", run, &a16 },
-		{ "mthp_32k_pageout_vs_swapin", run, &a32 },
-		{ "mthp_64k_pageout_vs_swapin", run, &a64 },
-		{ "mthp_64k_cold_hog_reclaim", run, &a64cold },
-		{ "mthp_64k_pageout_vs_zap", run, &a64zap },
-		{ "mthp_64k_pageout_vs_uffd_wp", run, &a64wp },
-		{ "mthp_64k_reclaim_vs_mprotect", run, &a64mprot },
+		{"mthp_16k_pageout_vs_swapin", run, &a16},
+		{"mthp_32k_pageout_vs_swapin", run, &a32},
+		{"mthp_64k_pageout_vs_swapin", run, &a64},
+		{"mthp_64k_cold_hog_reclaim", run, &a64cold},
+		{"mthp_64k_pageout_vs_zap", run, &a64zap},
+		{"mthp_64k_pageout_vs_uffd_wp", run, &a64wp},
+		{"mthp_64k_reclaim_vs_mprotect", run, &a64mprot},
 	};
-	return ptw_run("mthp_swap", argc, argv, sc,
-		       sizeof(sc) / sizeof(sc[0]));
+	return ptw_run("mthp_swap", argc, argv, sc, sizeof(sc) / sizeof(sc[0]));
 }

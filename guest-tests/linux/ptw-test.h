@@ -57,7 +57,7 @@
 #define MADV_PAGEOUT 21
 #endif
 
-#define PTW_UNUSED __attribute__((unused))
+#define PTW_UNUSED	 __attribute__((unused))
 #define PTW_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* ------------------------------------------------------------------ */
@@ -100,7 +100,7 @@ static PTW_UNUSED bool ptw_more(long i, long min, long iters, double deadline)
 
 static PTW_UNUSED void ptw_msleep(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
@@ -119,10 +119,10 @@ static PTW_UNUSED PTW_PRINTF(1, 2) void ptw_diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-#define ptw_vdiag(...)                         \
-	do {                                   \
-		if (ptw_verbose)               \
-			ptw_diag(__VA_ARGS__); \
+#define ptw_vdiag(...)                                                         \
+	do {                                                                   \
+		if (ptw_verbose)                                               \
+			ptw_diag(__VA_ARGS__);                                 \
 	} while (0)
 
 /* Phase marker for the plugin log (16 bytes kept), printed when verbose. */
@@ -183,7 +183,7 @@ static PTW_UNUSED void ptw_untrack_all(void)
 
 /* the tests call these names. ptwatch ignores (with a warning) a TRACK whose
  * start address is not mapped yet: touch the first page before tracking. */
-#define ptw_track(va, len) ptw_track_reg(va, len)
+#define ptw_track(va, len)   ptw_track_reg(va, len)
 #define ptw_untrack(va, len) ptw_untrack_reg(va, len)
 
 /* _exit() of a process that may have tracked memory */
@@ -313,8 +313,8 @@ static PTW_UNUSED int ptw_run(const char *prog, int argc, char **argv,
 		return 1;
 	}
 	printf("TAP version 13\n1..%d\n", n);
-	ptw_diag("%s: scale %.2f, budget %ld ms, timeout %ld s, page %zu",
-		 prog, ptw_scale, ptw_budget_ms, ptw_timeout_s, ptw_pagesize);
+	ptw_diag("%s: scale %.2f, budget %ld ms, timeout %ld s, page %zu", prog,
+		 ptw_scale, ptw_budget_ms, ptw_timeout_s, ptw_pagesize);
 	double t_all = ptw_now();
 	for (int i = 0; i < n; i++) {
 		const char *name = sc[i].name;
@@ -369,7 +369,8 @@ static PTW_UNUSED int ptw_run(const char *prog, int argc, char **argv,
 			;
 		double secs = ptw_now() - t0;
 		if (timed_out) {
-			printf("# %s: watchdog: no result after %ld s, killed\n",
+			printf("# %s: watchdog: no result after %ld s, "
+			       "killed\n",
 			       name, ptw_timeout_s);
 			printf("not ok %d %s\n", i + 1, name);
 			fail++;
@@ -480,9 +481,9 @@ static void ptw_knobs_init(void)
 {
 	if (ptw_knobs)
 		return;
-	void *m = mmap(NULL, sizeof(struct ptw_knob) * PTW_MAX_KNOBS + 64,
-		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-		       0);
+	void *m =
+		mmap(NULL, sizeof(struct ptw_knob) * PTW_MAX_KNOBS + 64,
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return;
 	ptw_nknobs = m;
@@ -596,9 +597,14 @@ struct ptw_mthp_stats {
 	long v[8];
 };
 static const char *const ptw_mthp_stat_names[8] = {
-	"anon_fault_alloc", "anon_fault_fallback", "swpout",
-	"swpout_fallback",  "swpin",		   "split",
-	"split_failed",	    "split_deferred",
+	"anon_fault_alloc",
+	"anon_fault_fallback",
+	"swpout",
+	"swpout_fallback",
+	"swpin",
+	"split",
+	"split_failed",
+	"split_deferred",
 };
 
 static PTW_UNUSED void ptw_mthp_stats_get(unsigned size_kb,
@@ -700,10 +706,9 @@ struct ptw_residency {
 	size_t present, swapped, none;
 };
 
-static PTW_UNUSED struct ptw_residency ptw_residency(const void *va,
-						     size_t len)
+static PTW_UNUSED struct ptw_residency ptw_residency(const void *va, size_t len)
 {
-	struct ptw_residency r = { 0, 0, 0 };
+	struct ptw_residency r = {0, 0, 0};
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return r;
@@ -756,8 +761,8 @@ static PTW_UNUSED bool ptw_memcg_enter(struct ptw_memcg *cg, const char *name,
 			return false;
 		}
 	}
-	if (ptw_read_file(PTW_CGROOT "/cgroup.controllers", buf,
-			  sizeof(buf)) < 0 ||
+	if (ptw_read_file(PTW_CGROOT "/cgroup.controllers", buf, sizeof(buf)) <
+		    0 ||
 	    !strstr(buf, "memory")) {
 		snprintf(why, len, "no memory controller in cgroup v2");
 		return false;

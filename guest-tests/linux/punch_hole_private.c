@@ -62,7 +62,8 @@ static int open_file(enum ph_kind kind, char *why, size_t wlen)
 {
 	if (kind == PH_TMPFS_SWAPPED) {
 		char path[64];
-		snprintf(path, sizeof(path), "/tmp/ptw-punch-%d", (int)getpid());
+		snprintf(path, sizeof(path), "/tmp/ptw-punch-%d",
+			 (int)getpid());
 		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 			      0600);
 		if (fd < 0)
@@ -87,8 +88,8 @@ static bool fill_file(int fd, size_t npages, uint64_t seed)
 	for (size_t p = 0; p < npages; p++) {
 		for (size_t i = 0; i < wpp(); i++)
 			page[i] = ptw_pat(seed, p * wpp() + i);
-		if (pwrite(fd, page, ptw_pagesize,
-			   (off_t)(p * ptw_pagesize)) != (ssize_t)ptw_pagesize) {
+		if (pwrite(fd, page, ptw_pagesize, (off_t)(p * ptw_pagesize)) !=
+		    (ssize_t)ptw_pagesize) {
 			free(page);
 			return false;
 		}
@@ -164,9 +165,9 @@ static int check_result(struct ph *h, size_t hole_lo, size_t hole_hi)
 				 ", want 0x%016" PRIx64 "%s",
 				 p, what, b.word, b.got, b.want,
 				 h->cow[p] && ptw_check_zero(page, wpp(),
-							     NULL) < 0 ?
-					 " (page all zero: zapped)" :
-					 "");
+							     NULL) < 0
+					 ? " (page all zero: zapped)"
+					 : "");
 	}
 	if (bad)
 		return ptw_fail("%zu of %zu pages wrong after the punch; first "
@@ -183,8 +184,8 @@ static int check_result(struct ph *h, size_t hole_lo, size_t hole_hi)
 		}
 		bool in_hole = p >= hole_lo && p < hole_hi;
 		struct ptw_bad b;
-		long w = in_hole ? ptw_check_zero(page, wpp(), &b) :
-				   ptw_check(page, wpp(), h->fseed, p * wpp(),
+		long w = in_hole ? ptw_check_zero(page, wpp(), &b)
+				 : ptw_check(page, wpp(), h->fseed, p * wpp(),
 					     &b);
 		if (w >= 0) {
 			free(page);
@@ -205,8 +206,8 @@ static int one_round(struct ph *h, long r)
 	h->fd = open_file(h->kind, why, sizeof(why));
 	if (h->fd < 0)
 		return ptw_skip("%s", why);
-	h->fseed = 0x70756e6368ULL ^ (uint64_t)getpid() << 40 ^ (uint64_t)r
-							     << 8;
+	h->fseed =
+		0x70756e6368ULL ^ (uint64_t)getpid() << 40 ^ (uint64_t)r << 8;
 	h->cseed = h->fseed ^ 0x5a5a5a5a00000000ULL;
 	if (ftruncate(h->fd, (off_t)h->len) < 0 ||
 	    !fill_file(h->fd, h->npages, h->fseed))
@@ -247,10 +248,10 @@ static int one_round(struct ph *h, long r)
 		madvise(h->map, h->len, MADV_PAGEOUT);
 		struct ptw_residency res = ptw_residency(h->map, h->len);
 		if (r == 0)
-			ptw_diag("after MADV_PAGEOUT: %zu swapped, %zu present, "
-				 "%zu not mapped of %zu pages",
-				 res.swapped, res.present, res.none,
-				 h->npages);
+			ptw_diag(
+				"after MADV_PAGEOUT: %zu swapped, %zu present, "
+				"%zu not mapped of %zu pages",
+				res.swapped, res.present, res.none, h->npages);
 	}
 	/* The hole changes the untouched pages by design. (ptwatch ignores
 	 * requests on unmapped pages: pages paged out above are skipped; this
@@ -328,10 +329,8 @@ static int run(const void *arg)
 	h.cow = calloc(h.npages, sizeof(bool));
 	long pswpout0 = ptw_vmstat("pswpout");
 	long mig0 = ptw_vmstat("pgmigrate_success");
-	long rounds = ptw_iters(h.kind == PH_RACE_PAGEOUT ||
-					h.kind == PH_RACE_COMPACT ?
-				4 :
-				3);
+	long rounds = ptw_iters(
+		h.kind == PH_RACE_PAGEOUT || h.kind == PH_RACE_COMPACT ? 4 : 3);
 	double deadline = ptw_deadline();
 	int rc = PTW_PASS;
 	long r;
@@ -351,16 +350,16 @@ static int run(const void *arg)
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
-		{ "punch_memfd_cow_present", run, (void *)(intptr_t)PH_PRESENT },
-		{ "punch_memfd_cow_swapped", run, (void *)(intptr_t)PH_SWAPPED },
-		{ "punch_memfd_partial_cow_swapped", run,
-		  (void *)(intptr_t)PH_PARTIAL_SWAPPED },
-		{ "punch_tmpfs_cow_swapped", run,
-		  (void *)(intptr_t)PH_TMPFS_SWAPPED },
-		{ "punch_memfd_vs_pageout", run,
-		  (void *)(intptr_t)PH_RACE_PAGEOUT },
-		{ "punch_memfd_vs_compaction", run,
-		  (void *)(intptr_t)PH_RACE_COMPACT },
+		{"punch_memfd_cow_present", run, (void *)(intptr_t)PH_PRESENT},
+		{"punch_memfd_cow_swapped", run, (void *)(intptr_t)PH_SWAPPED},
+		{"punch_memfd_partial_cow_swapped", run,
+		 (void *)(intptr_t)PH_PARTIAL_SWAPPED},
+		{"punch_tmpfs_cow_swapped", run,
+		 (void *)(intptr_t)PH_TMPFS_SWAPPED},
+		{"punch_memfd_vs_pageout", run,
+		 (void *)(intptr_t)PH_RACE_PAGEOUT},
+		{"punch_memfd_vs_compaction", run,
+		 (void *)(intptr_t)PH_RACE_COMPACT},
 	};
 	return ptw_run("punch_hole_private", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

@@ -6,22 +6,22 @@
  */
 #include "ptw.h"
 
-#define A64_VALID (1ULL << 0)
-#define A64_TABLE (1ULL << 1)
+#define A64_VALID   (1ULL << 0)
+#define A64_TABLE   (1ULL << 1)
 #define A64_ATTRIDX (7ULL << 2)
-#define A64_NS (1ULL << 5)
-#define A64_AP (3ULL << 6)
-#define A64_RDONLY (1ULL << 7)
-#define A64_SH (3ULL << 8)
-#define A64_AF (1ULL << 10)
-#define A64_NG (1ULL << 11)
-#define A64_GP (1ULL << 50)
-#define A64_DBM (1ULL << 51)
-#define A64_CONT (1ULL << 52)
-#define A64_PXN (1ULL << 53)
-#define A64_UXN (1ULL << 54)
-#define A64_SW (0xfULL << 55)
-#define A64_IGN_HI (0xfULL << 59) /* PBHA / ignored in leaves */
+#define A64_NS	    (1ULL << 5)
+#define A64_AP	    (3ULL << 6)
+#define A64_RDONLY  (1ULL << 7)
+#define A64_SH	    (3ULL << 8)
+#define A64_AF	    (1ULL << 10)
+#define A64_NG	    (1ULL << 11)
+#define A64_GP	    (1ULL << 50)
+#define A64_DBM	    (1ULL << 51)
+#define A64_CONT    (1ULL << 52)
+#define A64_PXN	    (1ULL << 53)
+#define A64_UXN	    (1ULL << 54)
+#define A64_SW	    (0xfULL << 55)
+#define A64_IGN_HI  (0xfULL << 59) /* PBHA / ignored in leaves */
 
 static uint64_t oa_bits(uint64_t d, unsigned lo, bool lpa2)
 {
@@ -39,7 +39,7 @@ static unsigned level_shift(int level)
 
 ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
 {
-	ptw_desc r = { PTW_DESC_INVALID, 0, 0 };
+	ptw_desc r = {PTW_DESC_INVALID, 0, 0};
 	if (!(d & A64_VALID))
 		return r;
 	if (level == 3) {
@@ -94,7 +94,7 @@ uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
 		return (1ULL << 5) | (1ULL << 6); /* Accessed, Dirty */
 	/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write */
 	uint64_t m = A64_AF;
-	if (old & new & A64_DBM)
+	if (old & new &A64_DBM)
 		m |= A64_RDONLY;
 	return m;
 }
@@ -120,13 +120,15 @@ const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
 		return "descriptor type change";
 	}
 	if (o.oa != n.oa)
-		return o.type == PTW_DESC_TABLE ? "next-level table address changed"
-						: "output address changed";
+		return o.type == PTW_DESC_TABLE
+			       ? "next-level table address changed"
+			       : "output address changed";
 	if (o.type == PTW_DESC_TABLE)
-		return NULL; /* table attributes (APTable etc.) are permissions */
+		return NULL; /* table attributes (APTable etc.) are permissions
+			      */
 	if ((old ^ new) & A64_CONT)
 		return "contiguous bit changed";
-	if (old & ~new & A64_NG)
+	if (old & ~new &A64_NG)
 		return "non-global to global";
 	if ((old ^ new) & A64_NS)
 		return "NS (output address space) changed";
@@ -146,26 +148,26 @@ const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
 /* ---- instruction decoding ---- */
 
 /* MSR (register): 1101 0101 0001 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0 */
-#define SYSREG(op0, op1, crn, crm, op2)                                      \
-	(((op0) << 19) | ((op1) << 16) | ((crn) << 12) | ((crm) << 8) |      \
+#define SYSREG(op0, op1, crn, crm, op2)                                        \
+	(((op0) << 19) | ((op1) << 16) | ((crn) << 12) | ((crm) << 8) |        \
 	 ((op2) << 5))
 
 static const struct {
 	uint32_t enc;
 	ptw_reg reg;
 } msr_regs[] = {
-	{ SYSREG(3, 0, 2, 0, 0), PTW_REG_ARM_TTBR0 },
-	{ SYSREG(3, 0, 2, 0, 1), PTW_REG_ARM_TTBR1 },
-	{ SYSREG(3, 0, 2, 0, 2), PTW_REG_ARM_TCR },
-	{ SYSREG(3, 0, 1, 0, 0), PTW_REG_ARM_SCTLR },
-	{ SYSREG(3, 0, 10, 2, 0), PTW_REG_ARM_MAIR },
-	{ SYSREG(3, 0, 4, 1, 0), PTW_REG_ARM_SP_EL0 },
+	{SYSREG(3, 0, 2, 0, 0), PTW_REG_ARM_TTBR0},
+	{SYSREG(3, 0, 2, 0, 1), PTW_REG_ARM_TTBR1},
+	{SYSREG(3, 0, 2, 0, 2), PTW_REG_ARM_TCR},
+	{SYSREG(3, 0, 1, 0, 0), PTW_REG_ARM_SCTLR},
+	{SYSREG(3, 0, 10, 2, 0), PTW_REG_ARM_MAIR},
+	{SYSREG(3, 0, 4, 1, 0), PTW_REG_ARM_SP_EL0},
 	/* VHE aliases used by a host kernel at EL2 (E2H=1) */
-	{ SYSREG(3, 5, 2, 0, 0), PTW_REG_ARM_TTBR0 },
-	{ SYSREG(3, 5, 2, 0, 1), PTW_REG_ARM_TTBR1 },
-	{ SYSREG(3, 5, 2, 0, 2), PTW_REG_ARM_TCR },
-	{ SYSREG(3, 5, 1, 0, 0), PTW_REG_ARM_SCTLR },
-	{ SYSREG(3, 5, 10, 2, 0), PTW_REG_ARM_MAIR },
+	{SYSREG(3, 5, 2, 0, 0), PTW_REG_ARM_TTBR0},
+	{SYSREG(3, 5, 2, 0, 1), PTW_REG_ARM_TTBR1},
+	{SYSREG(3, 5, 2, 0, 2), PTW_REG_ARM_TCR},
+	{SYSREG(3, 5, 1, 0, 0), PTW_REG_ARM_SCTLR},
+	{SYSREG(3, 5, 10, 2, 0), PTW_REG_ARM_MAIR},
 };
 
 bool ptw_arm64_direct_call(uint32_t w, uint64_t pc, uint64_t *target)

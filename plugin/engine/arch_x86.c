@@ -8,8 +8,8 @@
 
 #include "ptw.h"
 
-#define X86_P (1ULL << 0)
-#define X86_PS (1ULL << 7)
+#define X86_P	 (1ULL << 0)
+#define X86_PS	 (1ULL << 7)
 #define X86_ADDR 0x000ffffffffff000ULL
 
 const char *const ptw_x86_gpr_names[16] = {
@@ -19,7 +19,7 @@ const char *const ptw_x86_gpr_names[16] = {
 
 ptw_desc ptw_x86_decode(uint64_t d, int level)
 {
-	ptw_desc r = { PTW_DESC_INVALID, 0, 0 };
+	ptw_desc r = {PTW_DESC_INVALID, 0, 0};
 	if (!(d & X86_P))
 		return r;
 	if (level == 1) {
@@ -117,10 +117,10 @@ bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 	memset(o, 0, sizeof(*o));
 	o->op = PTW_X86_NONE;
 	/* legacy prefixes */
-	while (p < n && (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 ||
-			 b[p] == 0xf3 || b[p] == 0x2e || b[p] == 0x36 ||
-			 b[p] == 0x3e || b[p] == 0x26 || b[p] == 0x64 ||
-			 b[p] == 0x65 || b[p] == 0xf0)) {
+	while (p < n &&
+	       (b[p] == 0x66 || b[p] == 0x67 || b[p] == 0xf2 || b[p] == 0xf3 ||
+		b[p] == 0x2e || b[p] == 0x36 || b[p] == 0x3e || b[p] == 0x26 ||
+		b[p] == 0x64 || b[p] == 0x65 || b[p] == 0xf0)) {
 		if (b[p] == 0x66)
 			opsize = true;
 		if (b[p] == 0x65)

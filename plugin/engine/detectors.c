@@ -27,8 +27,9 @@
  * when it loads the entry again after the make, before it returns to user
  * mode and within this many of its instructions (handle_pte_fault()'s
  * re-check under the PTE lock, contpte_ptep_get_lockless()'s retry). */
-#define WR_WINDOW 2000000ULL /* counted from the reader's first page-table
-				  load after the make */
+#define WR_WINDOW                                                              \
+	2000000ULL  /* counted from the reader's first page-table              \
+			 load after the make */
 #define MAX_WR 1024 /* pending window reads per reader CPU */
 /* a reader restarts its walk of a block when it reads again an entry of
  * the block that it read at most this many instructions before its read in
@@ -39,11 +40,11 @@
  * no page-table entry outside the entry's group (its unit, or the aligned 16
  * entries around it) before making it again. A break followed by writes
  * elsewhere is an unmap; a later map of the same VA is unrelated. */
-#define MAX_CAND 256
-#define MAX_BREAKS 65536
-#define MAX_ABA 262144
-#define CLIENT_TRACK 0x50570004
-#define CLIENT_UNTRACK 0x50570005
+#define MAX_CAND	    256
+#define MAX_BREAKS	    65536
+#define MAX_ABA		    262144
+#define CLIENT_TRACK	    0x50570004
+#define CLIENT_UNTRACK	    0x50570005
 #define CLIENT_EXPECT_WRITE 0x50570006
 
 typedef struct {
@@ -54,7 +55,7 @@ typedef struct {
 	uint64_t icount, pc;
 	unsigned cpu;		/* the vCPU that read */
 	uint64_t lower_entries; /* the reader's returns to user so far */
-	bool ahead; /* read a value the shadow did not hold yet */
+	bool ahead;		/* read a value the shadow did not hold yet */
 } aba_read;
 
 /* Who reads, for PTE_ABA: the guest task the vCPU runs (a kernel address
@@ -128,14 +129,14 @@ static void miss_describe(const ptw_break *b, char *buf, size_t n);
 /* A CPU's load of an entry inside another CPU's break. Its severity waits
  * for the reader's next moves and for the break to close (window_read_*). */
 typedef struct {
-	ptw_finding f;	/* ctx: the read; other: the break */
+	ptw_finding f; /* ctx: the read; other: the break */
 	uint64_t pte_pa, tpa;
-	unsigned gbase, gn; /* the break's group in table tpa */
-	uint64_t seq;	    /* the break's serial */
-	uint64_t lower;	    /* the reader's returns to user at its read */
-	bool made;	    /* the breaker made the entry again (transient) */
-	uint64_t after;	    /* the reader's icount at its first page-table
-			       load after the make (0: none yet) */
+	unsigned gbase, gn;   /* the break's group in table tpa */
+	uint64_t seq;	      /* the break's serial */
+	uint64_t lower;	      /* the reader's returns to user at its read */
+	bool made;	      /* the breaker made the entry again (transient) */
+	uint64_t after;	      /* the reader's icount at its first page-table
+				 load after the make (0: none yet) */
 	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
 	char how[256];
 } window_read;
@@ -202,12 +203,13 @@ void det_init(ptw_engine *e)
 	e->task_lower = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	e->regions = g_array_new(FALSE, TRUE, sizeof(region));
 	e->data = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
-	e->data_reported = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	e->data_reported =
+		g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
-		e->cont_dirty[i] = g_array_new(FALSE, FALSE,
-					       sizeof(ptw_cont_group));
-		e->new_units[i] = g_array_new(FALSE, FALSE,
-					      sizeof(ptw_cont_group));
+		e->cont_dirty[i] =
+			g_array_new(FALSE, FALSE, sizeof(ptw_cont_group));
+		e->new_units[i] =
+			g_array_new(FALSE, FALSE, sizeof(ptw_cont_group));
 		e->wr[i] = g_array_new(FALSE, FALSE, sizeof(window_read));
 	}
 }
@@ -238,7 +240,7 @@ static void report2(ptw_engine *e, ptw_kind k, ptw_severity sev,
 		    uint64_t pte_pa, uint64_t va, int level, uint64_t old,
 		    uint64_t new, const char *detail)
 {
-	ptw_finding f = { 0 };
+	ptw_finding f = {0};
 	f.severity = sev;
 	f.severity_why = sev_why;
 	f.role = role;
@@ -267,8 +269,8 @@ static void report(ptw_engine *e, ptw_kind k, ptw_severity sev,
 		new, detail);
 }
 
-static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
-				     uint64_t new, int level)
+static const char *bbm_change_reason(ptw_engine *e, uint64_t old, uint64_t new,
+				     int level)
 {
 	if (e->cfg.arch != PTW_ARCH_ARM64)
 		return NULL;
@@ -277,18 +279,19 @@ static const char *bbm_change_reason(ptw_engine *e, uint64_t old,
 
 /* Describe a non-present entry with the guest-OS layer (Linux swap and
  * migration entry layouts). */
-static void describe_nonpresent(ptw_engine *e, uint64_t d, int level,
-				char *buf, size_t n)
+static void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
+				size_t n)
 {
 	if (d == 0) {
 		g_strlcpy(buf, "none", n);
 		return;
 	}
 	if (ptw_linux_present_invalid(e->cfg.arch, d)) {
-		snprintf(buf, n, "present-invalid (PROT_NONE or changed in "
-				 "place), PA 0x%" PRIx64,
-			 ptw_decode_entry(e, ptw_linux_revalidate(e->cfg.arch, d),
-					  level)
+		snprintf(buf, n,
+			 "present-invalid (PROT_NONE or changed in "
+			 "place), PA 0x%" PRIx64,
+			 ptw_decode_entry(
+				 e, ptw_linux_revalidate(e->cfg.arch, d), level)
 				 .oa);
 		return;
 	}
@@ -335,8 +338,7 @@ static void cand_drop(ptw_engine *e, ptw_break *b)
 
 /* cpu wrote entry idx of t: its breaks outside that group are not
  * transient any more. */
-static void cand_moved(ptw_engine *e, unsigned cpu, ptw_table *t,
-		       unsigned idx)
+static void cand_moved(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
 {
 	GPtrArray *a = e->cand[cpu];
 	for (guint i = 0; i < a->len;) {
@@ -410,8 +412,7 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	b->asid = (root && root->is_root) ? root->asid : 0;
 	/* x86 has no break-before-make rule: only arm64 tracks who may
 	 * still hold the old entry */
-	b->need = e->cfg.arch == PTW_ARCH_ARM64 ? ptw_may_hold(e, t, b->va)
-						 : 0;
+	b->need = e->cfg.arch == PTW_ARCH_ARM64 ? ptw_may_hold(e, t, b->va) : 0;
 	b->tpa = t->pa;
 	unsigned gn = (t->uorder && t->uorder[idx]) ? 1u << t->uorder[idx] : 16;
 	if (gn > t->nent)
@@ -501,7 +502,8 @@ static void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			break;
 		bool ok = true;
 		for (unsigned i = base; i <= idx && ok; i++) {
-			ptw_desc d = ptw_decode_entry(e, t->shadow[i], t->level);
+			ptw_desc d =
+				ptw_decode_entry(e, t->shadow[i], t->level);
 			ok = d.type == PTW_DESC_PAGE && t->made[i] == pass &&
 			     d.oa == d0.oa + (i - base) * 4096ULL &&
 			     ((t->shadow[i] ^ t->shadow[base]) & amask) == 0;
@@ -520,7 +522,7 @@ static void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			t->uorder[i] = (uint8_t)best;
 		/* counted when the making CPU's run of writes ends */
 		GArray *nu = e->new_units[c->cpu];
-		ptw_cont_group u = { t->pa, base };
+		ptw_cont_group u = {t->pa, base};
 		if (nu->len < 4096)
 			g_array_append_val(nu, u);
 	}
@@ -541,7 +543,8 @@ static void units_count(ptw_engine *e, unsigned cpu)
 			continue; /* absorbed into a larger unit */
 		bool dup = false;
 		for (guint j = i + 1; j < nu->len && !dup; j++) {
-			ptw_cont_group *w = &g_array_index(nu, ptw_cont_group, j);
+			ptw_cont_group *w =
+				&g_array_index(nu, ptw_cont_group, j);
 			dup = w->tpa == u->tpa && w->group == u->group;
 		}
 		if (!dup)
@@ -618,8 +621,8 @@ static void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 static GHashTable *suspects_of(ptw_engine *e)
 {
 	if (!e->suspects)
-		e->suspects = g_hash_table_new_full(u64_hash, u64_eq, NULL,
-						    g_free);
+		e->suspects =
+			g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
 	return e->suspects;
 }
 
@@ -637,8 +640,7 @@ static void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
 		report2(e, PTW_KIND_PARTIAL_UNIT_UNMAP, PTW_SEV_ERROR,
 			"a large folio's mapping was taken down in part: the "
 			"unit is left mixed",
-			c,
-			"breaker making its entries again", &sp->pass_ctx,
+			c, "breaker making its entries again", &sp->pass_ctx,
 			"partial unmap pass", sp->pte_pa, sp->va, sp->level, 0,
 			0, sp->detail);
 		g_hash_table_remove(e->suspects, &sp->id);
@@ -653,8 +655,8 @@ static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, bool unmapped)
 {
 	ptw_pass *p = &e->pass[c->cpu];
-	if (p->open && (p->tpa != t->pa || idx < p->base ||
-			idx >= p->base + p->n))
+	if (p->open &&
+	    (p->tpa != t->pa || idx < p->base || idx >= p->base + p->n))
 		pass_end(e, c->cpu, c); /* moved on */
 	if (!p->open) {
 		unsigned ord = t->uorder[idx];
@@ -689,11 +691,10 @@ static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 
 #define A64_CONT (1ULL << 52)
 
-static void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t,
-		      unsigned idx)
+static void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
 {
 	GArray *a = e->cont_dirty[cpu];
-	ptw_cont_group g = { t->pa, idx / 16 };
+	ptw_cont_group g = {t->pa, idx / 16};
 	if (t->cont_writer)
 		t->cont_writer[idx / 16] = (uint8_t)(cpu + 1);
 	for (guint i = 0; i < a->len; i++) {
@@ -729,8 +730,7 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			why = "an entry of the group is not a valid page";
 		else if (!(v & A64_CONT))
 			why = "an entry of the group lacks the contiguous bit";
-		else if (d0.type != PTW_DESC_PAGE ||
-			 (d0.oa & 0xffffULL) ||
+		else if (d0.type != PTW_DESC_PAGE || (d0.oa & 0xffffULL) ||
 			 d.oa != d0.oa + (i - base) * 4096ULL)
 			why = "output addresses are not one aligned 64 KiB "
 			      "range";
@@ -746,9 +746,9 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		 "%s (entry %u)",
 		 ptw_entry_va(e, t, base), c->cpu, why, bad - base);
 	report(e, PTW_KIND_CONTIG_MISPROGRAMMED, PTW_SEV_ERROR,
-	       "a walker may use an inconsistent contiguous group", c, t->pa + bad * 8ULL,
-	       ptw_entry_va(e, t, bad), t->level, t->shadow[base],
-	       t->shadow[bad], d);
+	       "a walker may use an inconsistent contiguous group", c,
+	       t->pa + bad * 8ULL, ptw_entry_va(e, t, bad), t->level,
+	       t->shadow[base], t->shadow[bad], d);
 }
 
 static void cont_flush(ptw_engine *e, const ptw_ctx *c)
@@ -762,8 +762,7 @@ static void cont_flush(ptw_engine *e, const ptw_ctx *c)
 		 * (it may be in the middle of a contpte unfold or a zap, its
 		 * first entries cleared): checked at that CPU's DSB */
 		if (t && t->pa == g->tpa &&
-		    (!t->cont_writer ||
-		     t->cont_writer[g->group] == c->cpu + 1))
+		    (!t->cont_writer || t->cont_writer[g->group] == c->cpu + 1))
 			cont_check(e, c, t, g->group);
 	}
 	g_array_set_size(a, 0);
@@ -794,8 +793,8 @@ static void window_read_report(ptw_engine *e, window_read *w)
 }
 
 /* decide w; reported (and to be removed: true) once the break was made */
-static bool window_read_decide(ptw_engine *e, window_read *w,
-			       ptw_severity sev, const char *how)
+static bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
+			       const char *how)
 {
 	if (w->decided == PTW_SEV_NONE) {
 		w->decided = sev;
@@ -821,8 +820,8 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		char how[160];
 		bool done = false;
 		const ptw_break *wb;
-		if (!w->made && (!(wb = break_get(e, w->pte_pa)) ||
-				 wb->seq != w->seq)) {
+		if (!w->made &&
+		    (!(wb = break_get(e, w->pte_pa)) || wb->seq != w->seq)) {
 			/* the break went away without a transient make (an
 			 * unmap, a table freed): it was no window */
 			g_array_remove_index(a, i);
@@ -840,13 +839,15 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			/* counted from after the make: a reader that waits
 			 * for the breaker's PTE lock spins meanwhile */
 			snprintf(how, sizeof(how),
-				 "the reader did not load the entry again within "
+				 "the reader did not load the entry again "
+				 "within "
 				 "%llu of its instructions after the make",
 				 (unsigned long long)WR_WINDOW);
 			done = window_read_decide(e, w, PTW_SEV_ERROR, how);
 		} else if (w->pte_pa == pte_pa && w->made) {
 			snprintf(how, sizeof(how),
-				 "re-validated: the reader loaded it again at pc "
+				 "re-validated: the reader loaded it again at "
+				 "pc "
 				 "0x%" PRIx64 ", %" PRIu64
 				 " instructions after its read in the window",
 				 c->pc, c->icount - w->f.ctx.icount);
@@ -859,13 +860,13 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * retry), so the transient value was not used. A
 			 * forward scan (page_vma_mapped_walk()) reads each
 			 * entry once. */
-			aba_read *r =
-				aba_lookup(e, det_who(e, c->cpu), pte_pa);
+			aba_read *r = aba_lookup(e, det_who(e, c->cpu), pte_pa);
 			if (r && r->cpu == c->cpu &&
 			    r->icount < w->f.ctx.icount &&
 			    w->f.ctx.icount - r->icount <= RESTART_WINDOW) {
 				snprintf(how, sizeof(how),
-					 "re-validated: the reader restarted its "
+					 "re-validated: the reader restarted "
+					 "its "
 					 "walk of the block at pc 0x%" PRIx64
 					 " (read an entry of it again)",
 					 c->pc);
@@ -892,7 +893,7 @@ static void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		    !o->made)
 			g_array_remove_index(a, 0);
 	}
-	window_read w = { 0 };
+	window_read w = {0};
 	char sym[96];
 	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
 	if (sym[0] && ptw_linux_rechecking_reader(sym)) {
@@ -989,14 +990,16 @@ static void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
 				if (w->decided == PTW_SEV_NONE &&
 				    ptw_decode_entry(e, b->old_desc, b->level)
 						    .oa !=
-					    ptw_decode_entry(e, new, b->level).oa) {
+					    ptw_decode_entry(e, new, b->level)
+						    .oa) {
 					w->decided = PTW_SEV_NOTE;
-					g_strlcpy(w->how,
-						  "the entry came back mapping "
-						  "another page: a reader that "
-						  "skipped it missed nothing of "
-						  "the page it mapped before",
-						  sizeof(w->how));
+					g_strlcpy(
+						w->how,
+						"the entry came back mapping "
+						"another page: a reader that "
+						"skipped it missed nothing of "
+						"the page it mapped before",
+						sizeof(w->how));
 				}
 				if (w->decided == PTW_SEV_NONE) {
 					i++;
@@ -1027,8 +1030,7 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	 * change: change_protection(), a contpte unfold) */
 	bool remade_same = false;
 
-	if (e->cfg.arch == PTW_ARCH_ARM64 && last &&
-	    ((old | new) & A64_CONT))
+	if (e->cfg.arch == PTW_ARCH_ARM64 && last && ((old | new) & A64_CONT))
 		cont_mark(e, c->cpu, t, idx);
 
 	if (was_valid && !is_valid) {
@@ -1070,11 +1072,11 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 * (another ASID or VA, local only, before
 				 * the DSB of the invalid store): an error. */
 				uint64_t me = 1ULL << c->cpu;
-				bool batched =
-					b->cpu != c->cpu && !(b->issuers & me) &&
-					!b->local_inflight &&
-					b->miss_why != MISS_BEFORE_DSB &&
-					b->miss_why != MISS_ASID;
+				bool batched = b->cpu != c->cpu &&
+					       !(b->issuers & me) &&
+					       !b->local_inflight &&
+					       b->miss_why != MISS_BEFORE_DSB &&
+					       b->miss_why != MISS_ASID;
 				report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
 					batched ? PTW_SEV_WARNING
 						: PTW_SEV_ERROR,
@@ -1132,10 +1134,10 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * ended and no return to user in between (single-page
 			 * faults on contiguous pages, one after another, are
 			 * no unit) */
-			t->made[idx] = (c->cpu << 24) |
-				       ((e->pass_id[c->cpu] +
-					 e->lower_entries[c->cpu]) &
-					0xffffff);
+			t->made[idx] =
+				(c->cpu << 24) | ((e->pass_id[c->cpu] +
+						   e->lower_entries[c->cpu]) &
+						  0xffffff);
 			/* a make ends no pass, but one pass makes a unit */
 			ptw_pass *p = &e->pass[c->cpu];
 			if (p->open && (p->tpa != t->pa || idx < p->base ||
@@ -1180,8 +1182,8 @@ static bool aba_walker_pair(ptw_engine *e, const ptw_ctx *c, uint64_t first_pc)
 	       (b[0] && ptw_linux_aba_walker(b));
 }
 
-void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		    unsigned idx, uint64_t value)
+void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
+		    uint64_t value)
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	/* another CPU reads the entry inside a break; a reader of a
@@ -1221,28 +1223,28 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		/* an empty entry has no identity to confuse: only a present
 		 * entry or a swap/migration entry can be ABA'd */
 		if (value != 0 && r->value == value && r->gen == t->gen &&
-		    r->ver != ver &&
-		    nonzero > 0 && nonzero < (1u << 31) &&
-		    since <= ABA_WINDOW &&
-		    r->lower_entries == lower && !r->ahead &&
-		    !aba_walker_pair(e, c, r->pc)) {
+		    r->ver != ver && nonzero > 0 && nonzero < (1u << 31) &&
+		    since <= ABA_WINDOW && r->lower_entries == lower &&
+		    !r->ahead && !aba_walker_pair(e, c, r->pc)) {
 			char d[320];
-			snprintf(d, sizeof(d),
-				 "vcpu %u read 0x%016" PRIx64
-				 " from this entry at icount %" PRIu64
-				 "; it changed %u time(s), referring to another "
-				 "page or swap slot in between, and came back to "
-				 "the same value before this read: a pte_same() "
-				 "check here passes on a changed entry",
-				 r->cpu, value, r->icount, ver - r->ver);
-			ptw_ctx first = { r->cpu, 0, r->icount };
+			snprintf(
+				d, sizeof(d),
+				"vcpu %u read 0x%016" PRIx64
+				" from this entry at icount %" PRIu64
+				"; it changed %u time(s), referring to another "
+				"page or swap slot in between, and came back "
+				"to "
+				"the same value before this read: a pte_same() "
+				"check here passes on a changed entry",
+				r->cpu, value, r->icount, ver - r->ver);
+			ptw_ctx first = {r->cpu, 0, r->icount};
 			first.pc = r->pc;
 			report2(e, PTW_KIND_PTE_ABA, PTW_SEV_ERROR,
 				"a pte_same() check would pass on a changed "
 				"entry",
-				c, "second read", &first,
-				"first read", pte_pa, ptw_entry_va(e, t, idx),
-				t->level, value, value, d);
+				c, "second read", &first, "first read", pte_pa,
+				ptw_entry_va(e, t, idx), t->level, value, value,
+				d);
 		}
 	} else {
 		if (g_hash_table_size(e->aba) >= MAX_ABA)
@@ -1279,13 +1281,14 @@ static void miss_describe(const ptw_break *b, char *buf, size_t n)
 	if (b->miss_why == MISS_NONE || b->miss_why > MISS_LOCAL)
 		buf[0] = 0;
 	else if (b->miss_why == MISS_ASID)
-		snprintf(buf, n, "; the TLBI at pc 0x%" PRIx64
-				 " did not count: %s (TLBI ASID %u, the "
-				 "entry's %u)",
+		snprintf(buf, n,
+			 "; the TLBI at pc 0x%" PRIx64
+			 " did not count: %s (TLBI ASID %u, the "
+			 "entry's %u)",
 			 b->miss_pc, why[b->miss_why], b->miss_asid, b->asid);
 	else
-		snprintf(buf, n, "; the TLBI at pc 0x%" PRIx64
-				 " did not count: %s",
+		snprintf(buf, n,
+			 "; the TLBI at pc 0x%" PRIx64 " did not count: %s",
 			 b->miss_pc, why[b->miss_why]);
 }
 
@@ -1513,9 +1516,9 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 	uint64_t space = ptw_access_space(e, c->cpu, va);
 	uint64_t dummy;
 	bool user_pc = e->cfg.arch == PTW_ARCH_ARM64 ? !((c->pc >> 55) & 1)
-						      : !((c->pc >> 63) & 1);
-	bool kernel_va = e->cfg.arch == PTW_ARCH_ARM64 ? (va >> 55) & 1
-							: (va >> 63) & 1;
+						     : !((c->pc >> 63) & 1);
+	bool kernel_va =
+		e->cfg.arch == PTW_ARCH_ARM64 ? (va >> 55) & 1 : (va >> 63) & 1;
 	const char *bad = NULL;
 	if (len == 0)
 		bad = "zero length";
@@ -1538,11 +1541,11 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		return true;
 	}
 	if (req == CLIENT_TRACK) {
-		region r = { space, va, va + len };
+		region r = {space, va, va + len};
 		g_array_append_val(e->regions, r);
-		ptw_report_line(e, "track: VA 0x%" PRIx64 "+0x%" PRIx64
-				   " (vcpu %u)",
-				va, len, c->cpu);
+		ptw_report_line(
+			e, "track: VA 0x%" PRIx64 "+0x%" PRIx64 " (vcpu %u)",
+			va, len, c->cpu);
 	} else if (req == CLIENT_UNTRACK) {
 		for (guint i = 0; i < e->regions->len;) {
 			region *r = &g_array_index(e->regions, region, i);
@@ -1577,7 +1580,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 	uint64_t who_pc = 0, who_icount = 0;
 	for (unsigned i = 0; i < size;) {
 		uint64_t a = va + i;
-		data_slot key = { .space = space, .va8 = a & ~7ULL };
+		data_slot key = {.space = space, .va8 = a & ~7ULL};
 		data_slot *s = g_hash_table_lookup(e->data, &key);
 		unsigned off = a & 7, n = 8 - off;
 		if (n > size - i)
@@ -1619,7 +1622,8 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 		g_hash_table_remove(e->data_reported, &pkey);
 	} else {
 		e->stats[ST_DATA_LOADS_CHECKED]++;
-		if (mismatch && !g_hash_table_contains(e->data_reported, &pkey)) {
+		if (mismatch &&
+		    !g_hash_table_contains(e->data_reported, &pkey)) {
 			g_hash_table_add(e->data_reported,
 					 g_memdup2(&pkey, sizeof(pkey)));
 			uint64_t pa = 0, pte_pa = 0;
@@ -1639,7 +1643,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
 			if (t)
 				desc = t->shadow[ti];
-			ptw_ctx st = { who, who_pc, who_icount };
+			ptw_ctx st = {who, who_pc, who_icount};
 			report2(e, PTW_KIND_DATA_MISMATCH, PTW_SEV_ERROR,
 				"data lost or corrupted", c, "load", &st,
 				"last stored by", pte_pa, va, level, desc, desc,
@@ -1651,7 +1655,7 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 
 void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len)
 {
-	uint8_t z[64] = { 0 };
+	uint8_t z[64] = {0};
 	for (unsigned i = 0; i < len; i += 64)
 		ptw_ev_data(e, c, va + i, len - i < 64 ? len - i : 64, true, z);
 }

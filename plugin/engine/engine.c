@@ -96,9 +96,9 @@ ptw_severity ptw_severity_from_name(const char *name)
 	return PTW_SEV_NONE;
 }
 
-#define CLIENT_EXPECT 0x50570001
-#define CLIENT_PHASE 0x50570002
-#define CLIENT_DONE 0x50570003
+#define CLIENT_EXPECT  0x50570001
+#define CLIENT_PHASE   0x50570002
+#define CLIENT_DONE    0x50570003
 #define CLIENT_PROGRAM 0x50570007
 
 /* ------------------------------------------------------------------ */
@@ -168,12 +168,22 @@ static bool sym_in(const char *sym, const char *const *names, unsigned n)
 bool ptw_linux_rechecking_reader(const char *sym)
 {
 	static const char *const readers[] = {
-		"__handle_mm_fault", "handle_mm_fault", "handle_pte_fault",
-		"do_anonymous_page", "alloc_anon_folio", "pte_range_none",
-		"do_swap_page", "can_swapin_thp", "swap_pte_batch",
-		"do_fault", "finish_fault", "do_pte_missing",
-		"contpte_ptep_get_lockless", "ptep_get_lockless",
-		"gup_fast*", "internal_get_user_pages_fast",
+		"__handle_mm_fault",
+		"handle_mm_fault",
+		"handle_pte_fault",
+		"do_anonymous_page",
+		"alloc_anon_folio",
+		"pte_range_none",
+		"do_swap_page",
+		"can_swapin_thp",
+		"swap_pte_batch",
+		"do_fault",
+		"finish_fault",
+		"do_pte_missing",
+		"contpte_ptep_get_lockless",
+		"ptep_get_lockless",
+		"gup_fast*",
+		"internal_get_user_pages_fast",
 	};
 	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
@@ -187,7 +197,9 @@ bool ptw_linux_rechecking_reader(const char *sym)
 bool ptw_linux_single_page_benign_reader(const char *sym)
 {
 	static const char *const readers[] = {
-		"page_vma_mapped_walk", "check_pte", "map_pte",
+		"page_vma_mapped_walk",
+		"check_pte",
+		"map_pte",
 	};
 	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
@@ -200,7 +212,8 @@ bool ptw_linux_single_page_benign_reader(const char *sym)
 bool ptw_linux_unmapping_walker(const char *sym)
 {
 	static const char *const callers[] = {
-		"try_to_unmap_one", "try_to_migrate_one",
+		"try_to_unmap_one",
+		"try_to_migrate_one",
 	};
 	return sym_in(sym, callers, G_N_ELEMENTS(callers));
 }
@@ -219,9 +232,10 @@ bool ptw_linux_unmapping_walker(const char *sym)
 bool ptw_linux_batched_flush_obliged(const char *sym)
 {
 	static const char *const ops[] = {
-		"change_protection", "change_pte_range", "change_pmd_range",
-		"unmap_page_range", "zap_pte_range", "zap_pmd_range",
-		"move_page_tables", "move_ptes",
+		"change_protection",	  "change_pte_range",
+		"change_pmd_range",	  "unmap_page_range",
+		"zap_pte_range",	  "zap_pmd_range",
+		"move_page_tables",	  "move_ptes",
 		"madvise_free_pte_range", "madvise_cold_or_pageout_pte_range",
 	};
 	return sym_in(sym, ops, G_N_ELEMENTS(ops));
@@ -235,7 +249,8 @@ bool ptw_linux_batched_flush_obliged(const char *sym)
 bool ptw_linux_batched_flush_changer(const char *sym)
 {
 	static const char *const changers[] = {
-		"try_to_unmap_one", "try_to_migrate_one",
+		"try_to_unmap_one",
+		"try_to_migrate_one",
 	};
 	return sym_in(sym, changers, G_N_ELEMENTS(changers));
 }
@@ -283,10 +298,11 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
 bool ptw_linux_aba_walker(const char *sym)
 {
 	static const char *const walkers[] = {
-		"walk_pte_range", "walk_pmd_range", "walk_pud_range",
-		"walk_pmd_range_locked", "lru_gen_look_around",
-		"hpage_collapse_scan_pmd", "check_pte",
-		"swapin_readahead", "swap_vma_readahead",
+		"walk_pte_range",      "walk_pmd_range",
+		"walk_pud_range",      "walk_pmd_range_locked",
+		"lru_gen_look_around", "hpage_collapse_scan_pmd",
+		"check_pte",	       "swapin_readahead",
+		"swap_vma_readahead",
 	};
 	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }
@@ -357,7 +373,7 @@ static unsigned table_nviews(const ptw_table *t)
 static ptw_view table_view(const ptw_table *t, unsigned k)
 {
 	if (k == 0) {
-		ptw_view v = { t->space, t->va_base, t->refs };
+		ptw_view v = {t->space, t->va_base, t->refs};
 		for (unsigned i = 0; i < t->nalias; i++)
 			v.refs -= t->alias[i].refs;
 		return v;
@@ -373,8 +389,7 @@ static uint64_t view_entry_va(ptw_engine *e, const ptw_table *t,
 	return e->cfg.arch == PTW_ARCH_X86_64 ? x86_sext(e, va) : va;
 }
 
-static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v,
-				 uint64_t va)
+static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v, uint64_t va)
 {
 	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
 		return PTW_KSPACE;
@@ -384,13 +399,13 @@ static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v,
 /* The same through the table's first view. */
 static uint64_t entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
 {
-	ptw_view v = { t->space, t->va_base, 0 };
+	ptw_view v = {t->space, t->va_base, 0};
 	return view_entry_va(e, t, &v, idx);
 }
 
 static uint64_t entry_space(ptw_engine *e, const ptw_table *t, uint64_t va)
 {
-	ptw_view v = { t->space, t->va_base, 0 };
+	ptw_view v = {t->space, t->va_base, 0};
 	return view_entry_space(e, &v, va);
 }
 
@@ -475,8 +490,8 @@ static void bitmap_set(ptw_engine *e, uint64_t pa, bool on)
 		return;
 	}
 	if (!e->bitmap[chunk])
-		e->bitmap[chunk] =
-			g_new0(uint64_t, (1u << (BITMAP_CHUNK_SHIFT - 12)) / 64);
+		e->bitmap[chunk] = g_new0(
+			uint64_t, (1u << (BITMAP_CHUNK_SHIFT - 12)) / 64);
 	uint64_t bit = (pa & ((1ULL << BITMAP_CHUNK_SHIFT) - 1)) >> 12;
 	uint64_t m = 1ULL << (bit & 63);
 	if (on)
@@ -496,8 +511,7 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	if (!b)
 		return false;
 	uint64_t bit = (pa & ((1ULL << BITMAP_CHUNK_SHIFT) - 1)) >> 12;
-	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >>
-		(bit & 63)) &
+	return (__atomic_load_n(&b[bit / 64], __ATOMIC_RELAXED) >> (bit & 63)) &
 	       1;
 }
 
@@ -570,8 +584,8 @@ bool ptw_has_pending(ptw_engine *e)
 }
 
 #define PEND_FILTER_BITS 20
-static const uint64_t leaf_sizes[] = { 4096ULL, 2ULL << 20, 1ULL << 30,
-				       512ULL << 30 };
+static const uint64_t leaf_sizes[] = {4096ULL, 2ULL << 20, 1ULL << 30,
+				      512ULL << 30};
 
 static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 {
@@ -680,8 +694,8 @@ static uint64_t may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
 	if (root)
 		m = root->cached;
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
-		if (root && (e->cpu[i].root[0] == root ||
-			     e->cpu[i].root[1] == root))
+		if (root &&
+		    (e->cpu[i].root[0] == root || e->cpu[i].root[1] == root))
 			m |= 1ULL << i;
 	return m;
 }
@@ -692,8 +706,8 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 	return may_hold_in(e, t->space, va);
 }
 
-static void table_unref(ptw_engine *e, uint64_t pa, int level,
-			uint64_t va_base, uint64_t space);
+static void table_unref(ptw_engine *e, uint64_t pa, int level, uint64_t va_base,
+			uint64_t space);
 static void table_children(ptw_engine *e, ptw_table *t, const ptw_view *v,
 			   bool link);
 static bool root_is_empty(ptw_engine *e, ptw_table *t);
@@ -772,10 +786,9 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	table_free(t);
 }
 
-
 /* A parent entry reaching table pa as (space, va_base) went away. */
-static void table_unref(ptw_engine *e, uint64_t pa, int level,
-			uint64_t va_base, uint64_t space)
+static void table_unref(ptw_engine *e, uint64_t pa, int level, uint64_t va_base,
+			uint64_t space)
 {
 	ptw_table *t = table_lookup(e, pa);
 	if (!t || t->is_root || t->level != level || t->refs == 0)
@@ -860,7 +873,7 @@ static ptw_table *table_add_path(ptw_engine *e, ptw_table *t, uint64_t space,
 	}
 	e->stats[ST_TABLE_ALIASES]++;
 	t->alias = g_renew(ptw_view, t->alias, t->nalias + 1);
-	ptw_view v = { space, va_base, 1 };
+	ptw_view v = {space, va_base, 1};
 	t->alias[t->nalias++] = v;
 	t->refs++;
 	table_children(e, t, &v, true);
@@ -997,8 +1010,8 @@ static ptw_table *root_get(ptw_engine *e, unsigned cpu, uint64_t pa, int level,
 			   unsigned nent, uint64_t va_base, uint16_t asid)
 {
 	ptw_table *t = table_lookup(e, pa);
-	if (t && t->is_root && (t->level != level || t->nent != nent ||
-				t->va_base != va_base)) {
+	if (t && t->is_root &&
+	    (t->level != level || t->nent != nent || t->va_base != va_base)) {
 		if (t->cpu_refs == 0) {
 			table_drop(e, t); /* geometry changed (TCR) */
 			t = NULL;
@@ -1036,8 +1049,7 @@ static guint64 pend_key(uint64_t space, uint64_t va)
 	return space * 0x9e3779b97f4a7c15ULL ^ va;
 }
 
-static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p,
-			 bool by_pa)
+static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p, bool by_pa)
 {
 	ptw_pending *head = g_hash_table_lookup(h, &key);
 	ptw_pending **link = &head;
@@ -1155,12 +1167,11 @@ static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
 {
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
 		guint64 k = pa & ~(leaf_sizes[s] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_pa, &k);
-		     p; p = p->next_pa) {
+		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_pa, &k); p;
+		     p = p->next_pa) {
 			if (p->old_pa != k || p->size != leaf_sizes[s])
 				continue;
-			if (p->space == space &&
-			    p->va == (va & ~(p->size - 1)))
+			if (p->space == space && p->va == (va & ~(p->size - 1)))
 				continue;
 			p->reused = true;
 		}
@@ -1176,7 +1187,7 @@ static void stale_overtaken(ptw_engine *e, const ptw_ctx *c,
 			    const ptw_pending *p, uint64_t va, uint64_t pa,
 			    bool is_store)
 {
-	ptw_finding f = { 0 };
+	ptw_finding f = {0};
 	f.kind = PTW_KIND_STALE_TLB_ACCESS;
 	f.severity = PTW_SEV_ERROR;
 	f.severity_why =
@@ -1229,7 +1240,8 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			if ((pa & ~(sz - 1)) != p->old_pa)
 				continue;
 			/* the current tables may map this page to the same PA
-			 * (e.g. a block split into a table of the same pages) */
+			 * (e.g. a block split into a table of the same pages)
+			 */
 			uint64_t cur;
 			if (ptw_translate(e, c->cpu, va, &cur, NULL, NULL) &&
 			    (cur & ~0xfffULL) == (pa & ~0xfffULL))
@@ -1259,7 +1271,7 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 				continue;
 			}
 			p->reported |= bit;
-			ptw_finding f = { 0 };
+			ptw_finding f = {0};
 			if (overtaken) {
 				stale_overtaken(e, c, p, va, pa, is_store);
 				continue;
@@ -1384,7 +1396,7 @@ static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 			 ptw_table *t, unsigned idx, uint64_t old, uint64_t new,
 			 const char *detail)
 {
-	ptw_finding f = { 0 };
+	ptw_finding f = {0};
 	f.kind = k;
 	f.severity = PTW_SEV_ERROR;
 	f.severity_why = "a live entry changed in a way the architecture "
@@ -1438,8 +1450,7 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			snprintf(d, sizeof(d),
 				 "live valid descriptor replaced by another "
 				 "valid one without break-before-make: %s "
-				 "(old %s 0x%" PRIx64 ", new %s 0x%" PRIx64
-				 ")",
+				 "(old %s 0x%" PRIx64 ", new %s 0x%" PRIx64 ")",
 				 why,
 				 dold.type == PTW_DESC_TABLE ? "table" : "oa",
 				 dold.oa,
@@ -1452,9 +1463,9 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 
 	/* leaf mapping changed: remember the old translation, through
 	 * every view of the table */
-	bool leaf_changed = is_leaf(&dold) && !(is_leaf(&dnew) &&
-						dnew.oa == dold.oa &&
-						dnew.size == dold.size);
+	bool leaf_changed =
+		is_leaf(&dold) && !(is_leaf(&dnew) && dnew.oa == dold.oa &&
+				    dnew.size == dold.size);
 	if (leaf_changed)
 		e->stats[ST_LEAF_CHANGES]++;
 	for (unsigned k = 0; k < table_nviews(t); k++) {
@@ -1471,8 +1482,8 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	 * it referenced, and a new child is read from guest memory. Copy
 	 * the views first: unlinking a child never changes t's views, but
 	 * keep the loop independent of t's alias array anyway. */
-	if (same_table || (dold.type != PTW_DESC_TABLE &&
-			   dnew.type != PTW_DESC_TABLE))
+	if (same_table ||
+	    (dold.type != PTW_DESC_TABLE && dnew.type != PTW_DESC_TABLE))
 		return;
 	unsigned nv = table_nviews(t);
 	ptw_view one, *views = nv > 1 ? g_new(ptw_view, nv) : &one;
@@ -1572,8 +1583,9 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 		/* TCR_EL1.DS changes what descriptor bits 9:8 mean: every
 		 * tracked table is re-read under the new format */
 		if (e->roots->len)
-			ptw_report_line(e, "note: vcpu %u switched TCR_EL1.DS to "
-					   "%d (LPA2): page tables re-read",
+			ptw_report_line(e,
+					"note: vcpu %u switched TCR_EL1.DS to "
+					"%d (LPA2): page tables re-read",
 					cpu, ds);
 		drop_all_roots(e);
 		e->lpa2 = ds;
@@ -1607,7 +1619,8 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 			 * before) */
 			unsigned bit = i * 4 + tg;
 			bool reserved = i ? tg == 0 : tg == 3;
-			if (cs->ttbr[i] != 0 && !(e->granule_warned >> bit & 1)) {
+			if (cs->ttbr[i] != 0 &&
+			    !(e->granule_warned >> bit & 1)) {
 				e->granule_warned |= 1u << bit;
 				ptw_warn(e, "granule",
 					 "vcpu %u TTBR%d (0x%" PRIx64
@@ -1619,10 +1632,10 @@ static void arm64_update_roots(ptw_engine *e, unsigned cpu)
 					 i, tg);
 			}
 		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
-			uint64_t pa = ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
+			uint64_t pa =
+				ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
 			uint64_t va_base = i ? ~0ULL << (64 - tsz) : 0;
-			want = root_get(e, cpu, pa, start, nent, va_base,
-					asid);
+			want = root_get(e, cpu, pa, start, nent, va_base, asid);
 		}
 		cs->root[i] = want;
 	}
@@ -1656,8 +1669,7 @@ static void x86_update_roots(ptw_engine *e, unsigned cpu)
 /* ------------------------------------------------------------------ */
 /* events */
 
-void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
-		   uint64_t value)
+void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 {
 	if (c->cpu >= e->cfg.ncpus)
 		return;
@@ -1673,8 +1685,8 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
 							    : &cs->sctlr;
 		bool was_on = cs->mmu_on;
-		if (*slot != value || (reg == PTW_REG_ARM_SCTLR &&
-				       (bool)(value & 1) != was_on)) {
+		if (*slot != value ||
+		    (reg == PTW_REG_ARM_SCTLR && (bool)(value & 1) != was_on)) {
 			*slot = value;
 			arm64_update_roots(e, c->cpu);
 		}
@@ -1692,12 +1704,13 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 	case PTW_REG_ARM_ID_AA64MMFR2:
 		if (e->bbm_level < 0) {
 			e->bbm_level = (int)((value >> 52) & 0xf);
-			ptw_report_line(e,
-					"note: the guest CPU advertises FEAT_BBM "
-					"level %d; ptwatch applies the strict "
-					"rule (every block/table size change "
-					"needs a break), as Linux 6.12 does",
-					e->bbm_level);
+			ptw_report_line(
+				e,
+				"note: the guest CPU advertises FEAT_BBM "
+				"level %d; ptwatch applies the strict "
+				"rule (every block/table size change "
+				"needs a break), as Linux 6.12 does",
+				e->bbm_level);
 		}
 		break;
 	case PTW_REG_X86_CR3: {
@@ -1706,7 +1719,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		cs->cr3 = value & ~(1ULL << 63);
 		x86_update_roots(e, c->cpu);
 		if (!noflush) {
-			inval_scope s = { .nonglobal = true };
+			inval_scope s = {.nonglobal = true};
 			invalidate(e, c, &s, 1ULL << c->cpu);
 		}
 		det_x86_flush(e, c);
@@ -1717,7 +1730,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		cs->cr4 = value;
 		x86_update_roots(e, c->cpu);
 		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
-			inval_scope s = { .all = true }; /* PGE/PCIDE/LA57 */
+			inval_scope s = {.all = true}; /* PGE/PCIDE/LA57 */
 			invalidate(e, c, &s, 1ULL << c->cpu);
 		}
 		break;
@@ -1748,8 +1761,8 @@ static void pend_overtake(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	bool asked = false;
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
 		guint64 k = va & ~(leaf_sizes[z] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_va, &k);
-		     p; p = p->next_va) {
+		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_va, &k); p;
+		     p = p->next_va) {
 			if (p->pte_pa != pte_pa || p->changer == c->cpu ||
 			    p->ot_who)
 				continue;
@@ -1830,7 +1843,7 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 		return;
 	g_mutex_lock(&e->lock);
 	e->stats[ST_TLBI]++;
-	inval_scope s = { 0 };
+	inval_scope s = {0};
 	bool broadcast = crm == 1 || crm == 2 || crm == 3 || crm == 5;
 	bool range = crm == 2 || crm == 5 || crm == 6;
 	bool known = true;
@@ -1860,10 +1873,9 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 		case 7: /* VAALE1 */
 			s.by_va = true;
 			s.scoped = true;
-			s.va_lo = s.va_hi = sext((xt & ((1ULL << 44) - 1))
-							 << 12,
-						 55) &
-					    ~0xfffULL;
+			s.va_lo = s.va_hi =
+				sext((xt & ((1ULL << 44) - 1)) << 12, 55) &
+				~0xfffULL;
 			s.va_hi |= 0xfff;
 			if (op1 == 0 && (op2 == 1 || op2 == 5)) {
 				s.by_asid = true;
@@ -1877,7 +1889,8 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 		unsigned scale = (xt >> 44) & 3, num = (xt >> 39) & 31;
 		uint64_t pages = (uint64_t)(num + 1) << (5 * scale + 1);
 		uint64_t base = xt & ((1ULL << 37) - 1);
-		uint64_t va = e->lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
+		uint64_t va =
+			e->lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
 		unsigned tg = (xt >> 46) & 3;
 		uint64_t gran = tg == 2 ? 16384 : tg == 3 ? 65536 : 4096;
 		s.by_va = true;
@@ -1932,20 +1945,20 @@ void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
 	/* x86 shootdowns are each CPU invalidating itself after an IPI, so a
 	 * local INVLPG says nothing about the scope the changer intended:
 	 * not 'scoped'. */
-	inval_scope s = { .by_va = true, .va_lo = va & ~0xfffULL,
-			  .va_hi = va | 0xfff };
+	inval_scope s = {
+		.by_va = true, .va_lo = va & ~0xfffULL, .va_hi = va | 0xfff};
 	x86_local_invalidate(e, c, &s);
 }
 
 void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
 {
 	(void)type; /* the descriptor is not decoded: assume everything */
-	inval_scope s = { .all = true };
+	inval_scope s = {.all = true};
 	x86_local_invalidate(e, c, &s);
 }
 
-void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
-		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
+void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4)
 {
 	g_mutex_lock(&e->lock);
 	e->stats[ST_CLIENT_REQUESTS]++;
@@ -1961,13 +1974,13 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 				e->expected_sev_set[k] |= 1u << sv;
 			}
 			e->expect_declared = true;
-			ptw_report_line(e, "expect: %s%s%s x%" PRIu64
-					   " (vcpu %u pc 0x%" PRIx64 ")",
-					ptw_kind_name((ptw_kind)k),
-					sv ? "/" : "",
-					sv ? ptw_severity_name((ptw_severity)sv)
-					   : "",
-					a2, c->cpu, c->pc);
+			ptw_report_line(
+				e,
+				"expect: %s%s%s x%" PRIu64
+				" (vcpu %u pc 0x%" PRIx64 ")",
+				ptw_kind_name((ptw_kind)k), sv ? "/" : "",
+				sv ? ptw_severity_name((ptw_severity)sv) : "",
+				a2, c->cpu, c->pc);
 		} else
 			ptw_warn(e, "client-bad",
 				 "EXPECT with bad kind %" PRIu64
@@ -1976,7 +1989,7 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		break;
 	}
 	case CLIENT_PHASE: {
-		char label[17] = { 0 };
+		char label[17] = {0};
 		memcpy(label, &a1, 8);
 		memcpy(label + 8, &a2, 8);
 		for (int i = 0; i < 16 && label[i]; i++)
@@ -1989,7 +2002,7 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		break;
 	}
 	case CLIENT_PROGRAM: {
-		char name[33] = { 0 };
+		char name[33] = {0};
 		memcpy(name, &a1, 8);
 		memcpy(name + 8, &a2, 8);
 		memcpy(name + 16, &a3, 8);
@@ -2013,7 +2026,8 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		if (det_client(e, c, req, a1, a2))
 			break;
 		ptw_warn(e, "client-unknown",
-			 "client request 0x%" PRIx64 " from vcpu %u pc 0x%" PRIx64
+			 "client request 0x%" PRIx64
+			 " from vcpu %u pc 0x%" PRIx64
 			 " is not supported by this ptwatch; ignored",
 			 req, c->cpu, c->pc);
 	}
@@ -2049,12 +2063,17 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	g_mutex_init(&e->lock);
 	e->tables = g_hash_table_new(u64_hash, u64_equal);
 	e->roots = g_ptr_array_new();
-	e->table_pages = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->pend_by_key = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->pend_by_pa = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->table_pages =
+		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_by_key =
+		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->pend_by_pa =
+		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
-	e->pend_by_va = g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->warn_keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	e->pend_by_va =
+		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	e->warn_keys =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
 	det_init(e);
 	e->mair = 0;

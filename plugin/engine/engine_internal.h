@@ -74,7 +74,7 @@ typedef struct ptw_pending {
 	int level;
 	uint64_t old_desc, new_desc;
 	struct ptw_pending *next_key, *next_pa, *next_va; /* hash chains */
-	struct ptw_pending *prev, *next;	/* age list */
+	struct ptw_pending *prev, *next;		  /* age list */
 } ptw_pending;
 
 /* Scope of a TLB invalidation. */
@@ -100,19 +100,19 @@ typedef struct {
 	uint64_t old_desc;
 	unsigned cpu; /* the breaker */
 	ptw_ctx when;
-	uint64_t need;	   /* CPUs that may still hold the old entry */
+	uint64_t need;		/* CPUs that may still hold the old entry */
 	uint64_t breaker_lower; /* the breaker's returns to user at the break */
-	bool stored;	   /* the breaker ran a DSB since the break: the
-			      invalid entry is visible, a TLBI can count */
-	uint8_t miss_why;  /* the last TLBI that did not count, and why */
+	bool stored;		/* the breaker ran a DSB since the break: the
+				   invalid entry is visible, a TLBI can count */
+	uint8_t miss_why;	/* the last TLBI that did not count, and why */
 	uint64_t miss_pc;
 	uint16_t miss_asid; /* MISS_ASID: the ASID that TLBI named */
-	uint64_t inflight; /* invalidated by TLBIs not yet completed */
-	uint64_t issuers;  /* CPUs that issued those TLBIs */
+	uint64_t inflight;  /* invalidated by TLBIs not yet completed */
+	uint64_t issuers;   /* CPUs that issued those TLBIs */
 	bool local_inflight;
 	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
 	uint64_t seq;
-	uint64_t suspect; /* a partial-unit pass skipped this entry */
+	uint64_t suspect;    /* a partial-unit pass skipped this entry */
 	bool unclean_listed; /* in ptw_engine.unclean */
 	/* transient window: the breaker has written nothing outside the
 	 * entry's group (its unit, or 16 entries) since the break */
@@ -124,8 +124,8 @@ typedef struct {
 /* One CPU's run of writes to one large mapping unit. */
 typedef struct {
 	bool open;
-	uint64_t tpa;	    /* leaf table */
-	unsigned base, n;   /* unit entries [base, base + n) */
+	uint64_t tpa;	      /* leaf table */
+	unsigned base, n;     /* unit entries [base, base + n) */
 	uint64_t unmapped[8]; /* entries this pass took down */
 	uint64_t windowed[8]; /* entries in another CPU's open break */
 	unsigned window_cpu;
@@ -184,20 +184,20 @@ enum {
 extern const char *const ptw_stat_names[ST_COUNT];
 
 #define BITMAP_CHUNK_SHIFT 30
-#define BITMAP_CHUNKS 4096 /* covers PA < 4 TiB */
+#define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
 
 struct ptw_engine {
 	ptw_config cfg;
 	GMutex lock;
 	ptw_cpu cpu[PTW_MAX_CPUS];
 	uint64_t all_cpus;
-	bool lpa2;	/* arm64 TCR_EL1.DS */
-	uint64_t mair;	/* arm64 MAIR_EL1 */
-	int bbm_level;	/* arm64 ID_AA64MMFR2_EL1.BBM, -1 unknown */
+	bool lpa2;		 /* arm64 TCR_EL1.DS */
+	uint64_t mair;		 /* arm64 MAIR_EL1 */
+	int bbm_level;		 /* arm64 ID_AA64MMFR2_EL1.BBM, -1 unknown */
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
-	GHashTable *tables;	/* pa -> ptw_table* */
-	GPtrArray *roots;	/* root tables */
+	GHashTable *tables;	 /* pa -> ptw_table* */
+	GPtrArray *roots;	 /* root tables */
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
@@ -227,7 +227,7 @@ struct ptw_engine {
 	GHashTable *warn_keys; /* key -> count */
 
 	/* detectors */
-	GHashTable *breaks; /* pte_pa -> ptw_break* */
+	GHashTable *breaks;   /* pte_pa -> ptw_break* */
 	GHashTable *suspects; /* id -> partial-unit suspect */
 	GPtrArray *unclean;   /* breaks some CPU may still cache (need != 0) */
 	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
@@ -238,7 +238,7 @@ struct ptw_engine {
 	uint32_t pass_id[PTW_MAX_CPUS];
 	GArray *cont_dirty[PTW_MAX_CPUS];
 	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	GHashTable *aba;     /* (task or vCPU, pte_pa) -> last read */
+	GHashTable *aba; /* (task or vCPU, pte_pa) -> last read */
 	/* the task each vCPU runs (0: not known, pair per vCPU), its
 	 * lower_entries when it was switched in, and each task's returns to
 	 * user before its current run (task -> count) */
@@ -255,9 +255,9 @@ struct ptw_engine {
 	/* per reader CPU: window reads whose severity waits for whether the
 	 * reader loads the entry again (detectors.c, window_read) */
 	GArray *wr[PTW_MAX_CPUS];
-	GArray *regions;     /* tracked data regions */
-	GHashTable *data;    /* (space, va/8) -> remembered bytes */
-	GHashTable *data_reported; /* (space, page) already reported */
+	GArray *regions;	     /* tracked data regions */
+	GHashTable *data;	     /* (space, va/8) -> remembered bytes */
+	GHashTable *data_reported;   /* (space, page) already reported */
 	uint64_t track_lo, track_hi; /* lock-free filter */
 	uint64_t units_by_size[10];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
@@ -265,13 +265,13 @@ struct ptw_engine {
 	 * far; written and read only on that vCPU's thread */
 	uint64_t lower_entries[PTW_MAX_CPUS];
 
-	GArray *syms;	  /* kernel text symbols, sorted */
+	GArray *syms;		   /* kernel text symbols, sorted */
 	uint64_t text_va, text_pa; /* kernel image: _text and its PA */
-	GHashTable *progs; /* space -> program name */
-	GArray *rules;	   /* suppressions and known issues */
+	GHashTable *progs;	   /* space -> program name */
+	GArray *rules;		   /* suppressions and known issues */
 	unsigned suppressed[PTW_KIND_COUNT];
 	unsigned known[PTW_KIND_COUNT]; /* set aside as known upstream issues */
-	GHashTable *seen;	/* (kind, pc, other pc) of reported findings */
+	GHashTable *seen; /* (kind, pc, other pc) of reported findings */
 	unsigned repeats[PTW_KIND_COUNT];
 
 	FILE *log, *jsonl;
@@ -316,8 +316,8 @@ void det_init(ptw_engine *e);
 void det_free(ptw_engine *e);
 void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old, uint64_t new);
-void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		    unsigned idx, uint64_t value);
+void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
+		    uint64_t value);
 void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		    uint64_t targets);
 void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);

@@ -22,7 +22,7 @@
 #include <stdio.h>
 
 #define PTW_MAX_CPUS 64
-#define PTW_NO_PA UINT64_MAX
+#define PTW_NO_PA    UINT64_MAX
 
 typedef enum {
 	PTW_ARCH_ARM64 = 1,
@@ -177,7 +177,7 @@ uint64_t ptw_linux_current_slot(ptw_engine *e);
  * site) as ptw_ev_call, on the calling vCPU's thread; lock-free. */
 typedef enum {
 	PTW_CALLEE_NONE,
-	PTW_CALLEE_RMAP_WALK,	  /* page_vma_mapped_walk(): ptw_ev_call */
+	PTW_CALLEE_RMAP_WALK,	   /* page_vma_mapped_walk(): ptw_ev_call */
 	PTW_CALLEE_DEFERRED_FLUSH, /* try_to_unmap_flush*():
 				      ptw_ev_deferred_flush_call */
 } ptw_callee;
@@ -220,8 +220,8 @@ void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len);
 void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi);
 
 /* A client request from the guest (see ptwatch-client.h). */
-void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
-		   uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4);
 
 /* Nanoseconds the adapter should now stall this vCPU (race amplification),
  * 0 if none; clears the request. Lock-free. */

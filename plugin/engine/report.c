@@ -23,8 +23,9 @@ void ptw_report_open(ptw_engine *e, char **err)
 		return;
 	e->out_dir = g_strdup(e->cfg.out_dir);
 	if (g_mkdir_with_parents(e->out_dir, 0755) != 0) {
-		*err = g_strdup_printf("cannot create output directory '%s': %s",
-				       e->out_dir, g_strerror(errno));
+		*err = g_strdup_printf(
+			"cannot create output directory '%s': %s", e->out_dir,
+			g_strerror(errno));
 		return;
 	}
 	char *p = g_build_filename(e->out_dir, "ptwatch.log", NULL);
@@ -112,7 +113,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 				" %s va 0x%" PRIx64 "\n  %s\n  %s: %s\n",
 				known ? "known" : "suppressed", k, sev,
 				f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail,
-				known ? "known upstream issue" : "why suppressed",
+				known ? "known upstream issue"
+				      : "why suppressed",
 				why);
 			if (known && fix)
 				fprintf(e->log, "  proposed fix: %s\n", fix);
@@ -122,10 +124,10 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	}
 	/* the same code path (kind, PC, other side's PC) again: counted in
 	 * summary.json as a repeat, not logged again */
-	uint64_t key = ((uint64_t)f.kind << 2 | f.severity) *
-			       0x9e3779b97f4a7c15ULL ^
-		       f.ctx.pc ^
-		       (f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
+	uint64_t key =
+		((uint64_t)f.kind << 2 | f.severity) * 0x9e3779b97f4a7c15ULL ^
+		f.ctx.pc ^
+		(f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
 	if (!e->seen)
 		e->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
 						g_free, NULL);
@@ -140,8 +142,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	e->sev_count[f.severity]++;
 	if (e->log) {
 		fprintf(e->log,
-			"\n[%s %s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
-			"%s%s",
+			"\n[%s %s] #%u vcpu %u pc 0x%" PRIx64
+			"%s%s icount %" PRIu64 "%s%s",
 			k, sev, e->findings->len, f.ctx.cpu, f.ctx.pc,
 			f.sym[0] ? " " : "", f.sym, f.ctx.icount,
 			f.role ? " (" : "", f.role ? f.role : "");
@@ -149,7 +151,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			fputc(')', e->log);
 		if (f.has_other)
 			fprintf(e->log,
-				"\n  %s: vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64,
+				"\n  %s: vcpu %u pc 0x%" PRIx64
+				"%s%s icount %" PRIu64,
 				f.other_role ? f.other_role : "other",
 				f.other.cpu, f.other.pc,
 				f.other_sym[0] ? " " : "", f.other_sym,
@@ -173,8 +176,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
 			"\",\"icount\":%" PRIu64 ",\"detail\":",
 			k, sev, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc,
-			f.pte_pa,
-			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
+			f.pte_pa, f.va, f.level, f.old_desc, f.new_desc,
+			f.ctx.icount);
 		json_str(e->jsonl, f.detail);
 		fputs(",\"severity_why\":", e->jsonl);
 		json_str(e->jsonl, f.severity_why ? f.severity_why : "");
@@ -197,8 +200,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	}
 	if (e->cfg.echo) {
 		fprintf(e->cfg.echo,
-			"ptwatch: %s %s vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
-			": %s\n",
+			"ptwatch: %s %s vcpu %u pc 0x%" PRIx64
+			" %s va 0x%" PRIx64 ": %s\n",
 			k, sev, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
 		fflush(e->cfg.echo);
 	}
@@ -284,10 +287,12 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		for (int k = 1, first = 1; k < PTW_KIND_COUNT; k++)
 			for (int s = PTW_SEV_ERROR; s >= PTW_SEV_NOTE; s--)
 				if (e->expected_sev_set[k] >> s & 1) {
-					fprintf(f, "%s\n    \"%s/%s\": %" PRIu64,
+					fprintf(f,
+						"%s\n    \"%s/%s\": %" PRIu64,
 						first ? "" : ",",
 						ptw_kind_name((ptw_kind)k),
-						ptw_severity_name((ptw_severity)s),
+						ptw_severity_name(
+							(ptw_severity)s),
 						e->expected_sev[k][s]);
 					first = 0;
 				}
@@ -310,8 +315,9 @@ void ptw_report_summary(ptw_engine *e, bool final)
 			first = 0;
 		}
 	fprintf(f, "}");
-	fprintf(f, ",\n    \"pending_records_at_exit\": %d,\n"
-		   "    \"tables_tracked_at_exit\": %u\n  }\n}\n",
+	fprintf(f,
+		",\n    \"pending_records_at_exit\": %d,\n"
+		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",
 		e->npending, g_hash_table_size(e->tables));
 	fclose(f);
 	if (rename(p, q) != 0)
@@ -323,10 +329,12 @@ void ptw_report_summary(ptw_engine *e, bool final)
 void ptw_report_close(ptw_engine *e)
 {
 	if (e->log) {
-		fprintf(e->log, "\nptwatch: %u finding(s): %u error(s), %u "
-				"warning(s), %u note(s)",
+		fprintf(e->log,
+			"\nptwatch: %u finding(s): %u error(s), %u "
+			"warning(s), %u note(s)",
 			e->findings->len, e->sev_count[PTW_SEV_ERROR],
-			e->sev_count[PTW_SEV_WARNING], e->sev_count[PTW_SEV_NOTE]);
+			e->sev_count[PTW_SEV_WARNING],
+			e->sev_count[PTW_SEV_NOTE]);
 		for (int k = 1; k < PTW_KIND_COUNT; k++)
 			if (e->kind_count[k])
 				fprintf(e->log, ", %s %u",

@@ -71,8 +71,7 @@ static char *join(char *old, const char *val)
 	return r;
 }
 
-static bool rules_load(ptw_engine *e, const char *path, bool known,
-		       char **err)
+static bool rules_load(ptw_engine *e, const char *path, bool known, char **err)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -82,7 +81,7 @@ static bool rules_load(ptw_engine *e, const char *path, bool known,
 		return false;
 	}
 	GArray *a = g_array_new(FALSE, TRUE, sizeof(rule));
-	rule cur = { 0 };
+	rule cur = {0};
 	char line[1024];
 	unsigned n = 0;
 	bool ok = true;
@@ -110,8 +109,9 @@ static bool rules_load(ptw_engine *e, const char *path, bool known,
 		if (!strcmp(key, "kind")) {
 			cur.kind = ptw_kind_from_name(val);
 			if (!cur.kind) {
-				*err = g_strdup_printf("%s:%u: unknown kind '%s'",
-						       path, n, val);
+				*err = g_strdup_printf(
+					"%s:%u: unknown kind '%s'", path, n,
+					val);
 				ok = false;
 			}
 		} else if (!strcmp(key, "symbol")) {

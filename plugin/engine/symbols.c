@@ -58,7 +58,7 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 			continue;
 		if (!addr || !*name)
 			continue;
-		sym s = { addr, g_strdup(name) };
+		sym s = {addr, g_strdup(name)};
 		g_array_append_val(a, s);
 	}
 	fclose(f);
@@ -105,8 +105,8 @@ void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 		   size_t n)
 {
 	buf[0] = 0;
-	bool kernel = e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1
-						    : (pc >> 63) & 1;
+	bool kernel =
+		e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1 : (pc >> 63) & 1;
 	if (kernel) {
 		if (!e->syms || !e->syms->len)
 			return;

@@ -30,18 +30,18 @@ static bool fake_read(void *opaque, uint64_t pa, void *buf, size_t len)
 }
 
 static inline void fake_init(fake_guest *g, ptw_arch arch, unsigned ncpus,
-		      uint64_t base, uint64_t size)
+			     uint64_t base, uint64_t size)
 {
 	g->base = base;
 	g->size = size;
 	g->mem = calloc(1, size);
 	g->icount = 0;
-	ptw_config cfg = { .arch = arch,
-			   .ncpus = ncpus,
-			   .read_phys = fake_read,
-			   .read_opaque = g,
-			   .out_dir = NULL,
-			   .echo = getenv("PTW_TEST_ECHO") ? stdout : NULL };
+	ptw_config cfg = {.arch = arch,
+			  .ncpus = ncpus,
+			  .read_phys = fake_read,
+			  .read_opaque = g,
+			  .out_dir = NULL,
+			  .echo = getenv("PTW_TEST_ECHO") ? stdout : NULL};
 	char *err = NULL;
 	g->e = ptw_engine_new(&cfg, &err);
 }
@@ -54,7 +54,7 @@ static inline void fake_fini(fake_guest *g)
 
 static inline ptw_ctx fake_ctx(fake_guest *g, unsigned cpu)
 {
-	ptw_ctx c = { cpu, 0x1000 + g->icount * 4, ++g->icount };
+	ptw_ctx c = {cpu, 0x1000 + g->icount * 4, ++g->icount};
 	return c;
 }
 
@@ -72,8 +72,8 @@ static inline inline uint64_t mem_r64(fake_guest *g, uint64_t pa)
 }
 
 /* a guest store the plugin reports (va, pa, value) */
-static inline void guest_store(fake_guest *g, unsigned cpu, uint64_t va, uint64_t pa,
-			uint64_t v)
+static inline void guest_store(fake_guest *g, unsigned cpu, uint64_t va,
+			       uint64_t pa, uint64_t v)
 {
 	mem_w64(g, pa, v);
 	ptw_ctx c = fake_ctx(g, cpu);
@@ -81,13 +81,15 @@ static inline void guest_store(fake_guest *g, unsigned cpu, uint64_t va, uint64_
 }
 
 /* a page-table store through the identity map */
-static inline void pt_store(fake_guest *g, unsigned cpu, uint64_t pa, uint64_t v)
+static inline void pt_store(fake_guest *g, unsigned cpu, uint64_t pa,
+			    uint64_t v)
 {
 	guest_store(g, cpu, pa, pa, v);
 }
 
 /* a load of va that QEMU translated to pa (possibly stale) */
-static inline void guest_load(fake_guest *g, unsigned cpu, uint64_t va, uint64_t pa)
+static inline void guest_load(fake_guest *g, unsigned cpu, uint64_t va,
+			      uint64_t pa)
 {
 	ptw_ctx c = fake_ctx(g, cpu);
 	ptw_ev_access(g->e, &c, va, pa, 8, false, 0);

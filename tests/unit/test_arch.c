@@ -91,8 +91,10 @@ static void arm64_bbm_rule(void)
 	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 7), 3, false, mair));
 	CHECK(!ptw_arm64_bbm_reason(base, base | (3ULL << 53), 3, false, mair));
 	CHECK(!ptw_arm64_bbm_reason(base, base | (1ULL << 51), 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base & ~(1ULL << 10), 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base | (0xfULL << 55), 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base & ~(1ULL << 10), 3, false,
+				    mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (0xfULL << 55), 3, false,
+				    mair));
 	/* global -> non-global fine, non-global -> global not */
 	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 11), 3, false, mair));
 	CHECK(ptw_arm64_bbm_reason(base | (1 << 11), base, 3, false, mair));
@@ -181,9 +183,9 @@ static void arm64_insns(void)
 	CHECK(ptw_arm64_direct_call(0x94000010u, 0xffff800080010000ULL, &to));
 	CHECK_EQ(to, 0xffff800080010040ULL); /* bl .+0x40 */
 	CHECK(ptw_arm64_direct_call(0x97ffffffu, 0xffff800080010000ULL, &to));
-	CHECK_EQ(to, 0xffff80008000fffcULL); /* bl .-4 */
+	CHECK_EQ(to, 0xffff80008000fffcULL);		    /* bl .-4 */
 	CHECK(!ptw_arm64_direct_call(0x14000010u, 0, &to)); /* b */
-	CHECK(ptw_arm64_decode_insn(0xd5184101u, &d)); /* msr sp_el0, x1 */
+	CHECK(ptw_arm64_decode_insn(0xd5184101u, &d));	    /* msr sp_el0, x1 */
 	CHECK_EQ(d.reg, PTW_REG_ARM_SP_EL0);
 	CHECK_EQ(d.rt, 1);
 	CHECK(ptw_arm64_decode_insn(0xd508833fu, &d)); /* tlbi vae1is, x31? */
@@ -201,8 +203,8 @@ static void arm64_insns(void)
 	CHECK_EQ(d.crm, 0xb);
 	CHECK(!ptw_arm64_decode_insn(0xd5033bbfu, &d)); /* dmb ish */
 	CHECK(!ptw_arm64_decode_insn(0xd503201fu, &d)); /* nop */
-	uint32_t seq[5] = { 0x93cc0d8cu, 0x93cc358cu, 0x93cccd8cu, 0x93ccf58cu,
-			    0xaa0d01adu };
+	uint32_t seq[5] = {0x93cc0d8cu, 0x93cc358cu, 0x93cccd8cu, 0x93ccf58cu,
+			   0xaa0d01adu};
 	CHECK(ptw_arm64_is_client_seq(seq));
 	seq[4] = 0xaa0a014au; /* valgrind's orr x10,x10,x10 is not ours */
 	CHECK(!ptw_arm64_is_client_seq(seq));
@@ -211,23 +213,23 @@ static void arm64_insns(void)
 static void x86_insns(void)
 {
 	ptw_x86_insn d;
-	const uint8_t mov_cr3_rax[] = { 0x0f, 0x22, 0xd8 };
+	const uint8_t mov_cr3_rax[] = {0x0f, 0x22, 0xd8};
 	CHECK(ptw_x86_decode_insn(mov_cr3_rax, 3, &d));
 	CHECK_EQ(d.op, PTW_X86_MOV_TO_CR);
 	CHECK_EQ(d.cr, 3);
 	CHECK_EQ(d.gpr, 0);
-	const uint8_t mov_cr4_r9[] = { 0x41, 0x0f, 0x22, 0xe1 };
+	const uint8_t mov_cr4_r9[] = {0x41, 0x0f, 0x22, 0xe1};
 	CHECK(ptw_x86_decode_insn(mov_cr4_r9, 4, &d));
 	CHECK_EQ(d.cr, 4);
 	CHECK_EQ(d.gpr, 9);
-	const uint8_t invlpg_rax[] = { 0x0f, 0x01, 0x38 };
+	const uint8_t invlpg_rax[] = {0x0f, 0x01, 0x38};
 	CHECK(ptw_x86_decode_insn(invlpg_rax, 3, &d));
 	CHECK_EQ(d.op, PTW_X86_INVLPG);
 	CHECK_EQ(d.base, 0);
 	CHECK_EQ((uint64_t)(int64_t)d.index, (uint64_t)(int64_t)-1);
 	CHECK_EQ(d.len, 3);
 	/* invlpg 0x10(%r12,%rbx,4): REX.B, SIB base=r12 index=rbx, disp8 */
-	const uint8_t invlpg_sib[] = { 0x41, 0x0f, 0x01, 0x7c, 0x9c, 0x10 };
+	const uint8_t invlpg_sib[] = {0x41, 0x0f, 0x01, 0x7c, 0x9c, 0x10};
 	CHECK(ptw_x86_decode_insn(invlpg_sib, 6, &d));
 	CHECK_EQ(d.base, 12);
 	CHECK_EQ(d.index, 3);
@@ -235,24 +237,24 @@ static void x86_insns(void)
 	CHECK_EQ(d.disp, 0x10);
 	CHECK_EQ(d.len, 6);
 	/* invlpg 0x100(%rip) */
-	const uint8_t invlpg_rip[] = { 0x0f, 0x01, 0x3d, 0x00, 0x01, 0, 0 };
+	const uint8_t invlpg_rip[] = {0x0f, 0x01, 0x3d, 0x00, 0x01, 0, 0};
 	CHECK(ptw_x86_decode_insn(invlpg_rip, 7, &d));
 	CHECK_EQ(d.base, 16);
 	CHECK_EQ(d.disp, 0x100);
 	CHECK_EQ(d.len, 7);
 	/* lgdt (0f 01 /2) is not invlpg; swapgs (0f 01 f8) neither */
-	const uint8_t lgdt[] = { 0x0f, 0x01, 0x10 };
+	const uint8_t lgdt[] = {0x0f, 0x01, 0x10};
 	CHECK(!ptw_x86_decode_insn(lgdt, 3, &d));
-	const uint8_t swapgs[] = { 0x0f, 0x01, 0xf8 };
+	const uint8_t swapgs[] = {0x0f, 0x01, 0xf8};
 	CHECK(!ptw_x86_decode_insn(swapgs, 3, &d));
-	const uint8_t invpcid[] = { 0x66, 0x0f, 0x38, 0x82, 0x07 };
+	const uint8_t invpcid[] = {0x66, 0x0f, 0x38, 0x82, 0x07};
 	CHECK(ptw_x86_decode_insn(invpcid, 5, &d));
 	CHECK_EQ(d.op, PTW_X86_INVPCID);
 	CHECK_EQ(d.gpr, 0);
 	/* __switch_to's current task store (Linux 6.12, from its vmlinux):
 	 * mov %rbx, %gs:0x7effe729(%rip), wrapping to pcpu_hot */
-	const uint8_t gs_rip[] = { 0x65, 0x48, 0x89, 0x1d,
-				   0x29, 0xe7, 0xff, 0x7e };
+	const uint8_t gs_rip[] = {0x65, 0x48, 0x89, 0x1d,
+				  0x29, 0xe7, 0xff, 0x7e};
 	CHECK(ptw_x86_decode_insn(gs_rip, 8, &d));
 	CHECK_EQ(d.op, PTW_X86_GS_STORE64);
 	CHECK_EQ(d.gpr, 3);
@@ -260,8 +262,8 @@ static void x86_insns(void)
 	CHECK_EQ(d.len, 8);
 	CHECK_EQ(0xffffffff8102438fULL + d.len + (uint64_t)d.disp, 0x22ac0);
 	/* mov %r8, %gs:0x22ac0 (absolute, SIB without base or index) */
-	const uint8_t gs_abs[] = { 0x65, 0x4c, 0x89, 0x04, 0x25,
-				   0xc0, 0x2a, 0x02, 0x00 };
+	const uint8_t gs_abs[] = {0x65, 0x4c, 0x89, 0x04, 0x25,
+				  0xc0, 0x2a, 0x02, 0x00};
 	CHECK(ptw_x86_decode_insn(gs_abs, 9, &d));
 	CHECK_EQ(d.op, PTW_X86_GS_STORE64);
 	CHECK_EQ(d.gpr, 8);
@@ -269,29 +271,29 @@ static void x86_insns(void)
 	CHECK_EQ((uint64_t)(int64_t)d.index, (uint64_t)(int64_t)-1);
 	CHECK_EQ(d.disp, 0x22ac0);
 	/* not a GS store: a plain store, a 32-bit one, a GS load */
-	const uint8_t plain[] = { 0x48, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e };
+	const uint8_t plain[] = {0x48, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e};
 	CHECK(!ptw_x86_decode_insn(plain, 7, &d));
-	const uint8_t gs32[] = { 0x65, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e };
+	const uint8_t gs32[] = {0x65, 0x89, 0x1d, 0x29, 0xe7, 0xff, 0x7e};
 	CHECK(!ptw_x86_decode_insn(gs32, 7, &d));
-	const uint8_t gsload[] = { 0x65, 0x48, 0x8b, 0x05,
-				   0x94, 0xe4, 0xff, 0x7e };
+	const uint8_t gsload[] = {0x65, 0x48, 0x8b, 0x05,
+				  0x94, 0xe4, 0xff, 0x7e};
 	CHECK(!ptw_x86_decode_insn(gsload, 8, &d));
 	uint64_t to;
-	const uint8_t call_back[] = { 0xe8, 0xfb, 0xff, 0xff, 0xff };
+	const uint8_t call_back[] = {0xe8, 0xfb, 0xff, 0xff, 0xff};
 	CHECK(ptw_x86_direct_call(call_back, 5, 0xffffffff81000000ULL, &to));
 	CHECK_EQ(to, 0xffffffff81000000ULL);
-	const uint8_t call_fwd[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };
+	const uint8_t call_fwd[] = {0xe8, 0x00, 0x01, 0x00, 0x00};
 	CHECK(ptw_x86_direct_call(call_fwd, 5, 0xffffffff81000000ULL, &to));
 	CHECK_EQ(to, 0xffffffff81000105ULL);
 	CHECK(!ptw_x86_direct_call(call_fwd, 4, 0, &to));
-	const uint8_t jmp[] = { 0xe9, 0x00, 0x01, 0x00, 0x00 };
+	const uint8_t jmp[] = {0xe9, 0x00, 0x01, 0x00, 0x00};
 	CHECK(!ptw_x86_direct_call(jmp, 5, 0, &to));
-	const uint8_t wrmsr[] = { 0x0f, 0x30 };
+	const uint8_t wrmsr[] = {0x0f, 0x30};
 	CHECK(ptw_x86_decode_insn(wrmsr, 2, &d));
 	CHECK_EQ(d.op, PTW_X86_WRMSR);
-	const uint8_t seq[19] = { 0x48, 0xc1, 0xc7, 0x03, 0x48, 0xc1, 0xc7,
-				  0x0d, 0x48, 0xc1, 0xc7, 0x3d, 0x48, 0xc1,
-				  0xc7, 0x33, 0x4d, 0x87, 0xed };
+	const uint8_t seq[19] = {0x48, 0xc1, 0xc7, 0x03, 0x48, 0xc1, 0xc7,
+				 0x0d, 0x48, 0xc1, 0xc7, 0x3d, 0x48, 0xc1,
+				 0xc7, 0x33, 0x4d, 0x87, 0xed};
 	CHECK(ptw_x86_is_client_seq(seq));
 }
 

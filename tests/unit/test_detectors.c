@@ -7,20 +7,20 @@
 #include "fake_guest.h"
 #include "tap.h"
 
-#define RAM 0x40000000ULL
-#define L0 (RAM + 0x100000)
-#define L1 (RAM + 0x101000)
-#define L2 (RAM + 0x102000)
-#define L3 (RAM + 0x103000)
-#define PAGE_A (RAM + 0x200000)
-#define PAGE_B (RAM + 0x201000)
-#define UNIT_PA (RAM + 0x210000) /* 64 KiB aligned */
-#define VA 0x100000000ULL	 /* L3[0] */
-#define ASID 1ULL
-#define TBL(pa) ((pa) | 3ULL)
+#define RAM	 0x40000000ULL
+#define L0	 (RAM + 0x100000)
+#define L1	 (RAM + 0x101000)
+#define L2	 (RAM + 0x102000)
+#define L3	 (RAM + 0x103000)
+#define PAGE_A	 (RAM + 0x200000)
+#define PAGE_B	 (RAM + 0x201000)
+#define UNIT_PA	 (RAM + 0x210000) /* 64 KiB aligned */
+#define VA	 0x100000000ULL	  /* L3[0] */
+#define ASID	 1ULL
+#define TBL(pa)	 ((pa) | 3ULL)
 #define PAGE(pa) ((pa) | (1ULL << 11) | (1ULL << 10) | (3ULL << 8) | 3ULL)
-#define CONT (1ULL << 52)
-#define TCR_48 (16ULL | (1ULL << 23) | (1ULL << 36))
+#define CONT	 (1ULL << 52)
+#define TCR_48	 (16ULL | (1ULL << 23) | (1ULL << 36))
 
 enum { TLBI_IS = 3, TLBI_LOCAL = 7 };
 
@@ -120,8 +120,7 @@ static void mbi_batched_flush_is_warning(void)
 	tlbi(&g, 0, TLBI_IS, VA, ASID);
 	pt_store(&g, 1, L3, PAGE(PAGE_B));
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 1);
-	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
-		      PTW_SEV_WARNING),
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE, PTW_SEV_WARNING),
 		 1);
 	CHECK_EQ(ptw_finding_count_sev(g.e, PTW_KIND_NONE, PTW_SEV_ERROR), 0);
 	fake_fini(&g);
@@ -135,8 +134,7 @@ static void mbi_batched_flush_is_warning(void)
 	dsb(&g, 0, 0xa);
 	tlbi(&g, 0, TLBI_IS, VA, 2);
 	pt_store(&g, 1, L3, PAGE(PAGE_B));
-	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
-		      PTW_SEV_WARNING),
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE, PTW_SEV_WARNING),
 		 1);
 	CHECK_EQ(ptw_finding_count_sev(g.e, PTW_KIND_NONE, PTW_SEV_ERROR), 0);
 	fake_fini(&g);
@@ -209,8 +207,7 @@ static void mbi_wrong_asid_and_local(void)
 	pt_store(&g, 1, L3, PAGE(PAGE_A));
 	pt_store(&g, 1, L3, 0); /* back to B for what follows */
 	pt_store(&g, 1, L3, PAGE(PAGE_B));
-	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
-		      PTW_SEV_WARNING),
+	CHECK_EQ(nsev(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE, PTW_SEV_WARNING),
 		 1);
 	dsb(&g, 0, 0xb);
 	/* a local TLBI + DSB NSH leaves cpu 1 holding the entry */
@@ -221,7 +218,7 @@ static void mbi_wrong_asid_and_local(void)
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 4);
 	/* the same code path again is a repeat, not a new finding */
 	for (int i = 0; i < 2; i++) {
-		ptw_ctx b = { 0, 0x6000, 1 }, m = { 0, 0x7000, 2 };
+		ptw_ctx b = {0, 0x6000, 1}, m = {0, 0x7000, 2};
 		mem_w64(&g, L3, 0);
 		ptw_ev_access(g.e, &b, L3, L3, 8, true, 0);
 		mem_w64(&g, L3, PAGE(i ? PAGE_A : PAGE_B));
@@ -480,8 +477,7 @@ static void faults_on_contiguous_pages_no_unit(void)
 	fake_guest g;
 	setup(&g);
 	for (unsigned i = 0; i < 16; i++) {
-		pt_store(&g, 0, L3 + (16 + i) * 8,
-			 PAGE(UNIT_PA + i * 4096ULL));
+		pt_store(&g, 0, L3 + (16 + i) * 8, PAGE(UNIT_PA + i * 4096ULL));
 		ptw_ev_lower_half_entry(g.e, 0);
 	}
 	for (unsigned i = 0; i < 3; i++)
@@ -667,8 +663,8 @@ static void pte_aba(void)
  * per task: a task's pair survives its vCPU running another task, two
  * tasks on one vCPU never pair, a task's own return to user ends its
  * pair, and a task that moved to another vCPU keeps it. */
-#define TASK_X 0xffff000012340000ULL
-#define TASK_Y 0xffff000056780000ULL
+#define TASK_X	0xffff000012340000ULL
+#define TASK_Y	0xffff000056780000ULL
 #define USER_SP 0x0000ffffc0de0000ULL
 
 static void run_task(fake_guest *g, unsigned cpu, uint64_t task)
@@ -778,7 +774,7 @@ static void bad_client_ranges(void)
 	fake_guest g;
 	setup(&g);
 	ptw_ctx c = fake_ctx(&g, 0);
-	ptw_ev_client(g.e, &c, 0x50570004, VA, 0, 0, 0);	    /* zero */
+	ptw_ev_client(g.e, &c, 0x50570004, VA, 0, 0, 0);	   /* zero */
 	ptw_ev_client(g.e, &c, 0x50570004, ~0ULL - 10, 100, 0, 0); /* wraps */
 	ptw_ev_client(g.e, &c, 0x50570004, 0xffff000000001000ULL, 64, 0, 0);
 	CHECK_EQ(ptw_stat(g.e, "warnings"), 3);
@@ -787,7 +783,7 @@ static void bad_client_ranges(void)
 	CHECK_EQ(lo, hi);
 	/* from kernel mode an unmapped start is refused; from user mode it is
 	 * taken (Linux populates memory on first touch) */
-	ptw_ctx k = { 0, 0xffff800080001000ULL, 1 };
+	ptw_ctx k = {0, 0xffff800080001000ULL, 1};
 	ptw_ev_client(g.e, &k, 0x50570004, 0x200000000ULL, 64, 0, 0);
 	CHECK_EQ(ptw_stat(g.e, "warnings"), 4);
 	ptw_ev_client(g.e, &c, 0x50570004, 0x200000000ULL, 64, 0, 0);
@@ -837,7 +833,7 @@ static void x86_modify_prot_window(void)
 	pt_store(&g, 0, PT, 0);
 	pt_load(&g, 1, PT);
 	pt_store(&g, 0, PT, 0x200000 | 0x61); /* read-only now */
-	pt_load(&g, 1, PT); /* the reader re-checks */
+	pt_load(&g, 1, PT);		      /* the reader re-checks */
 	CHECK_EQ(nsev(&g, PTW_KIND_BBM_WINDOW_READ, PTW_SEV_NOTE), 1);
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 0);
 	pt_store(&g, 0, PT, 0x201000 | 0x63); /* valid->valid is fine */

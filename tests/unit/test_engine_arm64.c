@@ -3,21 +3,21 @@
 #include "fake_guest.h"
 #include "tap.h"
 
-#define RAM 0x40000000ULL
-#define L0 (RAM + 0x100000)
-#define L1 (RAM + 0x101000)
-#define L2 (RAM + 0x102000)
-#define L3 (RAM + 0x103000)
-#define L3B (RAM + 0x104000)
+#define RAM    0x40000000ULL
+#define L0     (RAM + 0x100000)
+#define L1     (RAM + 0x101000)
+#define L2     (RAM + 0x102000)
+#define L3     (RAM + 0x103000)
+#define L3B    (RAM + 0x104000)
 #define PAGE_A (RAM + 0x200000)
 #define PAGE_B (RAM + 0x201000)
-#define VA 0x100000000ULL /* L0[0] L1[4] L2[0] L3[0] */
-#define ASID 1ULL
+#define VA     0x100000000ULL /* L0[0] L1[4] L2[0] L3[0] */
+#define ASID   1ULL
 
 #define TBL(pa) ((pa) | 3ULL)
 /* nG, AF, ISH, AttrIndx 0 (normal: MAIR byte 0 = 0xff) */
 #define PAGE(pa) ((pa) | (1ULL << 11) | (1ULL << 10) | (3ULL << 8) | 3ULL)
-#define TCR_48 (16ULL | (1ULL << 23) /* EPD1 */ | (1ULL << 36) /* AS */)
+#define TCR_48	 (16ULL | (1ULL << 23) /* EPD1 */ | (1ULL << 36) /* AS */)
 
 static void setup(fake_guest *g, unsigned ncpus)
 {
@@ -34,8 +34,7 @@ static void setup(fake_guest *g, unsigned ncpus)
 	}
 }
 
-static void tlbi_vae1is(fake_guest *g, unsigned cpu, uint64_t va,
-			uint64_t asid)
+static void tlbi_vae1is(fake_guest *g, unsigned cpu, uint64_t va, uint64_t asid)
 {
 	ptw_ctx c = fake_ctx(g, cpu);
 	ptw_ev_arm64_tlbi(g->e, &c, 0, 3, 1, (va >> 12) | (asid << 48));
@@ -114,7 +113,7 @@ static void permission_only_change(void)
 {
 	fake_guest g;
 	setup(&g, 2);
-	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));	      /* RO */
+	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7));		/* RO */
 	pt_store(&g, 0, L3, PAGE(PAGE_A) | (1ULL << 7) | (3ULL << 53)); /* XN */
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	CHECK_EQ(ptw_stat(g.e, "leaf_mapping_changes"), 0);
@@ -221,7 +220,7 @@ static void stale_own_cpu_other_mode(void)
 {
 	fake_guest g;
 	setup(&g, 2);
-	ptw_ctx k = { 0, 0xffff800080001000ULL, 5 };
+	ptw_ctx k = {0, 0xffff800080001000ULL, 5};
 	mem_w64(&g, L3, 0);
 	ptw_ev_access(g.e, &k, L3, L3, 8, true, 0);
 	guest_load(&g, 0, VA, PAGE_A); /* user pc */
@@ -260,8 +259,9 @@ static void stale_after_local_tlbi(void)
 	setup(&g, 2);
 	pt_store(&g, 0, L3, 0);
 	ptw_ctx c = fake_ctx(&g, 0);
-	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 1, (VA >> 12) | (ASID << 48)); /* VAE1 */
-	guest_load(&g, 0, VA, PAGE_A); /* own CPU is clean now */
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 1,
+			  (VA >> 12) | (ASID << 48)); /* VAE1 */
+	guest_load(&g, 0, VA, PAGE_A);		      /* own CPU is clean now */
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	guest_load(&g, 1, VA, PAGE_A); /* not covered by a local TLBI */
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
@@ -289,7 +289,8 @@ static void tlbi_range_and_asid_forms(void)
 	mem_w64(&g, L3 + 16, PAGE(PAGE_B));
 	/* RVAE1IS: ASID, TG=4K(1), SCALE 0, NUM 0 -> 2 pages at VA */
 	ptw_ctx c = fake_ctx(&g, 0);
-	uint64_t xt = (ASID << 48) | (1ULL << 46) | ((VA >> 12) & ((1ULL << 37) - 1));
+	uint64_t xt =
+		(ASID << 48) | (1ULL << 46) | ((VA >> 12) & ((1ULL << 37) - 1));
 	ptw_ev_arm64_tlbi(g.e, &c, 0, 2, 1, xt);
 	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
 	/* ASIDE1IS clears non-global records of that ASID */
@@ -383,7 +384,7 @@ static void lpa2_52bit_root(void)
 	/* several 16-entry PGDs in one page, registered in an order that
 	 * leaves the page's list unsorted; a store to one must visit each
 	 * once (this looped forever once) */
-	const uint64_t pgds[3] = { L0 + 0xa00, L0 + 0x280, L0 + 0x700 };
+	const uint64_t pgds[3] = {L0 + 0xa00, L0 + 0x280, L0 + 0x700};
 	for (int i = 0; i < 3; i++) {
 		mem_w64(&g, pgds[i], TBL(L1));
 		sysreg(&g, 0, PTW_REG_ARM_TTBR0, pgds[i]);
@@ -410,8 +411,8 @@ static void cold_root_rewritten_unseen(void)
 	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 0, 0); /* tlbi vmalle1 */
 	CHECK(!ptw_is_table_page(g.e, L3));	/* cold: dropped */
 	CHECK_EQ(ptw_stat(g.e, "roots_dropped_cold"), 1);
-	memset(g.mem + (L3 - RAM), 0, 4096); /* DC ZVA */
-	pt_store(&g, 0, L3, PAGE(PAGE_B) & ~(3ULL << 8)); /* not tracked */
+	memset(g.mem + (L3 - RAM), 0, 4096);		       /* DC ZVA */
+	pt_store(&g, 0, L3, PAGE(PAGE_B) & ~(3ULL << 8));      /* not tracked */
 	sysreg(&g, 0, PTW_REG_ARM_TCR, TCR_48 | (1ULL << 59)); /* DS */
 	sysreg(&g, 0, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
 	sysreg(&g, 0, PTW_REG_ARM_SCTLR, 1);
@@ -429,7 +430,7 @@ static void client_expectations(void)
 	ptw_ctx c = fake_ctx(&g, 0);
 	ptw_ev_client(g.e, &c, 0x50570001, PTW_KIND_STALE_TLB_ACCESS, 1, 0, 0);
 	ptw_ev_client(g.e, &c, 0x50570001, 99, 1, 0, 0); /* bad: warned */
-	ptw_ev_client(g.e, &c, 0x5057ffff, 0, 0, 0, 0);	  /* unknown */
+	ptw_ev_client(g.e, &c, 0x5057ffff, 0, 0, 0, 0);	 /* unknown */
 	CHECK_EQ(ptw_stat(g.e, "client_requests"), 3);
 	CHECK_EQ(ptw_stat(g.e, "warnings"), 2);
 	fake_fini(&g);

@@ -6,24 +6,24 @@
 #include "fake_guest.h"
 #include "tap.h"
 
-#define PML5 0x100000ULL
-#define PML4 0x101000ULL
-#define PDPT 0x102000ULL
-#define PD 0x103000ULL
-#define PT 0x104000ULL
-#define KPDPT 0x105000ULL
-#define PML4B 0x106000ULL
-#define PDPTB 0x107000ULL
+#define PML5   0x100000ULL
+#define PML4   0x101000ULL
+#define PDPT   0x102000ULL
+#define PD     0x103000ULL
+#define PT     0x104000ULL
+#define KPDPT  0x105000ULL
+#define PML4B  0x106000ULL
+#define PDPTB  0x107000ULL
 #define PAGE_A 0x200000ULL
 #define PAGE_B 0x201000ULL
-#define VA 0x40000000ULL /* PML4[0] PDPT[1] PD[0] PT[0] */
+#define VA     0x40000000ULL /* PML4[0] PDPT[1] PD[0] PT[0] */
 
-#define TBL(pa) ((pa) | 0x63ULL)
-#define PTE(pa) ((pa) | 0x63ULL)
+#define TBL(pa)	 ((pa) | 0x63ULL)
+#define PTE(pa)	 ((pa) | 0x63ULL)
 #define GPTE(pa) ((pa) | 0x163ULL)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define CR4_PGE (1ULL << 7)
+#define CR0_PG	 (1ULL << 31)
+#define CR4_PAE	 (1ULL << 5)
+#define CR4_PGE	 (1ULL << 7)
 #define CR4_LA57 (1ULL << 12)
 #define EFER_LME (1ULL << 8)
 
@@ -140,7 +140,7 @@ static void cr3_write_flushes_non_global_only(void)
 	setup(&g, 1);
 	mem_w64(&g, PT + 8, GPTE(PAGE_B)); /* unseen: not yet cached */
 	pt_store(&g, 0, PT + 8, GPTE(PAGE_B));
-	pt_store(&g, 0, PT, 0);	     /* non-global unmap */
+	pt_store(&g, 0, PT, 0);	    /* non-global unmap */
 	pt_store(&g, 0, PT + 8, 0); /* global unmap */
 	CHECK_EQ(ptw_stat(g.e, "pending_records"), 2);
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4);
@@ -171,7 +171,7 @@ static void shared_kernel_half(void)
 }
 
 #define CR4_PCIDE (1ULL << 17)
-#define NOFLUSH (1ULL << 63)
+#define NOFLUSH	  (1ULL << 63)
 
 /* Without PCIDs a CR3 write flushes every non-global entry: the old root
  * is cold (no TLB can hold it) and is dropped, to be re-read if reloaded. */
@@ -252,7 +252,7 @@ static void shared_pd_between_processes(void)
 	invlpg(&g, 0, VA);
 	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1);
 	pt_store(&g, 0, PT + 8, PTE(PAGE_A)); /* the old page reused */
-	guest_load(&g, 1, VA, PAGE_A); /* B never flushed */
+	guest_load(&g, 1, VA, PAGE_A);	      /* B never flushed */
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
 	fake_fini(&g);
 }

@@ -31,9 +31,11 @@ static ptw_engine *engine_in(const char *dir, fake_guest *g)
 	g->base = RAM;
 	g->size = 1 << 20;
 	g->mem = calloc(1, g->size);
-	ptw_config cfg = { .arch = PTW_ARCH_ARM64, .ncpus = 2,
-			   .read_phys = fake_read, .read_opaque = g,
-			   .out_dir = dir };
+	ptw_config cfg = {.arch = PTW_ARCH_ARM64,
+			  .ncpus = 2,
+			  .read_phys = fake_read,
+			  .read_opaque = g,
+			  .out_dir = dir};
 	char *err = NULL;
 	g->e = ptw_engine_new(&cfg, &err);
 	g_free(err);
@@ -74,18 +76,17 @@ static void finding_with_symbols(fake_guest *g, uint64_t pc)
 	mem_w64(g, L3, (RAM + 0x10000) | 0x703);
 	tables_at_ram(g, 1);
 	mem_w64(g, L3, (RAM + 0x11000) | 0x703);
-	ptw_ctx c = { 0, pc, 100 };
+	ptw_ctx c = {0, pc, 100};
 	ptw_ev_access(g->e, &c, L3, L3, 8, true, 0);
 }
 
 static void logs_and_symbols(void)
 {
 	char *dir = g_build_filename(tmpdir, "out1", NULL);
-	char *syms = write_file("kallsyms",
-				"ffff800080010000 T _text\n"
-				"ffff800080020000 t set_pte_demo\n"
-				"ffff800080030000 D some_data\n"
-				"garbage line\n");
+	char *syms = write_file("kallsyms", "ffff800080010000 T _text\n"
+					    "ffff800080020000 t set_pte_demo\n"
+					    "ffff800080030000 D some_data\n"
+					    "garbage line\n");
 	fake_guest g;
 	engine_with_symbols(dir, &g, syms);
 	finding_with_symbols(&g, 0xffff800080020010ULL);
@@ -94,11 +95,12 @@ static void logs_and_symbols(void)
 	char *log = read_file(dir, "ptwatch.log");
 	char *js = read_file(dir, "findings.jsonl");
 	char *sum = read_file(dir, "summary.json");
-	CHECK(strstr(log, "[BBM_VALID_TO_VALID error] #1 vcpu 0 pc 0xffff800080020010 "
+	CHECK(strstr(log, "[BBM_VALID_TO_VALID error] #1 vcpu 0 pc "
+			  "0xffff800080020010 "
 			  "set_pte_demo+0x10") != NULL);
 	CHECK(strstr(js, "\"pc_sym\":\"set_pte_demo+0x10\"") != NULL);
-	CHECK(strstr(js, "\"kind\":\"BBM_VALID_TO_VALID\",\"severity\":\"error\"") !=
-	      NULL);
+	CHECK(strstr(js, "\"kind\":\"BBM_VALID_TO_VALID\",\"severity\":"
+			 "\"error\"") != NULL);
 	CHECK(strstr(sum, "\"by_severity\": {\n    \"error\": 1,\n    "
 			  "\"warning\": 0,\n    \"note\": 0") != NULL);
 	CHECK(strstr(sum, "\"BBM_VALID_TO_VALID/error\": 1") != NULL);
@@ -173,7 +175,8 @@ static void suppressions(void)
 	g_free(sum);
 	/* a rule without a justification is refused */
 	char *nowhy = write_file("nowhy", "kind: PTE_ABA\nsymbol: x\n");
-	char *badkind = write_file("badkind", "kind: NOPE\nsymbol: x\nwhy: y\n");
+	char *badkind =
+		write_file("badkind", "kind: NOPE\nsymbol: x\nwhy: y\n");
 	engine_in(NULL, &g);
 	err = NULL;
 	CHECK(!ptw_suppressions_load(g.e, nowhy, &err));
@@ -196,20 +199,20 @@ static void suppressions(void)
 static void known_issues(void)
 {
 	char *dir = g_build_filename(tmpdir, "out3", NULL);
-	char *known = write_file("known",
-				 "kind: BBM_VALID_TO_VALID\n"
-				 "symbol: set_pte_demo\n"
-				 "upstream: demo\n"
-				 "evidence: the unit test makes it\n"
-				 "why: nothing uses the page\n"
-				 "fix: add the break\n");
+	char *known = write_file("known", "kind: BBM_VALID_TO_VALID\n"
+					  "symbol: set_pte_demo\n"
+					  "upstream: demo\n"
+					  "evidence: the unit test makes it\n"
+					  "why: nothing uses the page\n"
+					  "fix: add the break\n");
 	char *log, *sum, *err = NULL;
 	fake_guest g;
 	finding_through_rules(dir, known, true, &log, &sum);
 	CHECK(strstr(log, "[known BBM_VALID_TO_VALID/error]") != NULL);
 	CHECK(strstr(log, "proposed fix: add the break") != NULL);
 	CHECK(strstr(log, "set aside: 1 known upstream issue(s)") != NULL);
-	CHECK(strstr(sum, "\"known\": {\n    \"BBM_VALID_TO_VALID\": 1") != NULL);
+	CHECK(strstr(sum, "\"known\": {\n    \"BBM_VALID_TO_VALID\": 1") !=
+	      NULL);
 	CHECK(strstr(sum, "\"suppressed\": {\n    \"BBM_VALID_TO_VALID\": 0") !=
 	      NULL);
 	g_free(log);
@@ -238,10 +241,10 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
 {
 	const uint64_t L3 = RAM + 0x3000, A = (RAM + 0x10000) | 0x703,
 		       B = (RAM + 0x11000) | 0x703;
-	ptw_ctx r1 = { 1, pc1, ++*icount };
+	ptw_ctx r1 = {1, pc1, ++*icount};
 	ptw_ev_access(g->e, &r1, L3, L3, 8, false, A);
 	mem_w64(g, L3, 0);
-	ptw_ctx w = { 0, 0x4000, ++*icount };
+	ptw_ctx w = {0, 0x4000, ++*icount};
 	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
 	mem_w64(g, L3, B);
 	w.icount = ++*icount;
@@ -252,7 +255,7 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
 	mem_w64(g, L3, A);
 	w.icount = ++*icount;
 	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
-	ptw_ctx r2 = { 1, pc2, ++*icount };
+	ptw_ctx r2 = {1, pc2, ++*icount};
 	ptw_ev_access(g->e, &r2, L3, L3, 8, false, A);
 	return ptw_finding_count(g->e, PTW_KIND_PTE_ABA);
 }
@@ -262,13 +265,14 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
  * and its re-check are */
 static void aba_walkers_not_paired(void)
 {
-	char *syms = write_file("kallsyms4", "ffff800080010000 T _text\n"
-					     "ffff800080020000 t walk_pud_range\n"
-					     "ffff800080030000 t do_swap_page\n"
-					     "ffff800080040000 T handle_mm_fault\n"
-					     "ffff800080050000 t zz_end\n"
-					     "ffff800080060000 T swapin_readahead\n"
-					     "ffff800080070000 t zz_end2\n");
+	char *syms =
+		write_file("kallsyms4", "ffff800080010000 T _text\n"
+					"ffff800080020000 t walk_pud_range\n"
+					"ffff800080030000 t do_swap_page\n"
+					"ffff800080040000 T handle_mm_fault\n"
+					"ffff800080050000 t zz_end\n"
+					"ffff800080060000 T swapin_readahead\n"
+					"ffff800080070000 t zz_end2\n");
 	fake_guest g;
 	engine_with_symbols(NULL, &g, syms);
 	finding_with_symbols(&g, 0xffff800080030000ULL); /* tables; one V2V */
@@ -277,7 +281,7 @@ static void aba_walkers_not_paired(void)
 	 * what the shadow holds */
 	const uint64_t L3 = RAM + 0x3000;
 	mem_w64(&g, L3, (RAM + 0x10000) | 0x703);
-	ptw_ctx w = { 0, 0x4000, ++ic };
+	ptw_ctx w = {0, 0x4000, ++ic};
 	ptw_ev_access(g.e, &w, L3, L3, 8, true, 0);
 	CHECK_EQ(aba_between(&g, 0xffff800080040010ULL, 0xffff800080030040ULL,
 			     &ic),
@@ -306,8 +310,7 @@ static void pt_load_any(fake_guest *g, unsigned cpu, uint64_t pa)
 	ptw_ev_access(g->e, &c, pa, pa, 8, false, mem_r64(g, pa));
 }
 
-static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
-				 uint64_t call_site)
+static unsigned pvmw_window_read(uint64_t pte_pa, bool unit, uint64_t call_site)
 {
 	char *syms = write_file("kallsyms5",
 				"ffff800080010000 T _text\n"
@@ -331,8 +334,7 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
 		ptw_ev_arm64_dsb(g.e, &d, 0xb);
 	}
 	for (unsigned i = 16; i < 18; i++) { /* pages apart: no unit */
-		pt_store(&g, 0, L3 + i * 8,
-			 (UNIT + i * 0x3000ULL) | 0x703);
+		pt_store(&g, 0, L3 + i * 8, (UNIT + i * 0x3000ULL) | 0x703);
 		d = fake_ctx(&g, 0);
 		ptw_ev_arm64_dsb(g.e, &d, 0xb);
 	}
@@ -343,10 +345,10 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit,
 	CHECK(ptw_linux_watched_callee(g.e, 0xffff800080020000ULL) ==
 	      PTW_CALLEE_RMAP_WALK);
 	if (call_site) {
-		ptw_ctx call = { 1, call_site, ++g.icount };
+		ptw_ctx call = {1, call_site, ++g.icount};
 		ptw_ev_call(g.e, &call);
 	}
-	ptw_ctx r = { 1, 0xffff800080020040ULL, ++g.icount };
+	ptw_ctx r = {1, 0xffff800080020040ULL, ++g.icount};
 	ptw_ev_access(g.e, &r, pte_pa, pte_pa, 8, false, 0);
 	pt_store(&g, 0, pte_pa, v);
 	ptw_ev_lower_half_entry(g.e, 1);
@@ -384,7 +386,7 @@ static void unwritable_output(void)
 {
 	char *f = write_file("plainfile", "x");
 	char *dir = g_build_filename(f, "sub", NULL);
-	ptw_config cfg = { .arch = PTW_ARCH_X86_64, .ncpus = 1, .out_dir = dir };
+	ptw_config cfg = {.arch = PTW_ARCH_X86_64, .ncpus = 1, .out_dir = dir};
 	char *err = NULL;
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	CHECK(e == NULL);
@@ -399,13 +401,13 @@ static void unwritable_output(void)
  * and only reclaim's and migration's batched unmaps as changers */
 static unsigned batched_flush_overtaken(uint64_t changer_pc, uint64_t reader_pc)
 {
-	char *syms = write_file("kallsyms6",
-				"ffff800080010000 T _text\n"
-				"ffff800080020000 T change_protection\n"
-				"ffff800080030000 t pagemap_pmd_range\n"
-				"ffff800080050000 t try_to_unmap_one\n"
-				"ffff800080060000 t zap_pte_range\n"
-				"ffff800080070000 t zz_end\n");
+	char *syms =
+		write_file("kallsyms6", "ffff800080010000 T _text\n"
+					"ffff800080020000 T change_protection\n"
+					"ffff800080030000 t pagemap_pmd_range\n"
+					"ffff800080050000 t try_to_unmap_one\n"
+					"ffff800080060000 t zap_pte_range\n"
+					"ffff800080070000 t zz_end\n");
 	fake_guest g;
 	engine_with_symbols(NULL, &g, syms);
 	const uint64_t L3 = RAM + 0x3000, PAGE = RAM + 0x10000;
@@ -414,12 +416,12 @@ static unsigned batched_flush_overtaken(uint64_t changer_pc, uint64_t reader_pc)
 	ptw_ctx a = fake_ctx(&g, 1);
 	ptw_ev_access(g.e, &a, 0, PAGE, 8, false, 0); /* cpu1 holds VA 0 */
 	mem_w64(&g, L3, 0);
-	ptw_ctx c = { 0, changer_pc, ++g.icount };
+	ptw_ctx c = {0, changer_pc, ++g.icount};
 	ptw_ev_access(g.e, &c, L3, L3, 8, true, 0); /* no TLBI: deferred */
-	ptw_ctx r = { 1, reader_pc, ++g.icount };
+	ptw_ctx r = {1, reader_pc, ++g.icount};
 	ptw_ev_access(g.e, &r, L3, L3, 8, false, 0);
 	ptw_ev_lower_half_entry(g.e, 1);
-	ptw_ctx w = { 1, 0x400000, ++g.icount };
+	ptw_ctx w = {1, 0x400000, ++g.icount};
 	ptw_ev_access(g.e, &w, 0, PAGE, 8, true, 1);
 	unsigned n = ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS);
 	const ptw_finding *f = ptw_finding_get(g.e, 0);

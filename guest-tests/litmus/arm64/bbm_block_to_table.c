@@ -12,7 +12,7 @@
  */
 #include "harness.h"
 
-#define READ_VA (BLOCK_VA + BLOCK_TEST_OFF)
+#define READ_VA	    (BLOCK_VA + BLOCK_TEST_OFF)
 #define READ_MARKER BLOCK_MARKER(BLOCK_TEST_OFF >> 12)
 
 static void setup(void)
@@ -52,11 +52,11 @@ static void cpu1_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_before }, /* step 0 */
-	{ 1, cpu1_before }, /* step 1 */
-	{ 0, cpu0_split }, /* step 2 */
-	{ 1, cpu1_after }, /* step 3 */
+	{0, cpu0_before}, /* step 0 */
+	{1, cpu1_before}, /* step 1 */
+	{0, cpu0_split},  /* step 2 */
+	{1, cpu1_after},  /* step 3 */
 };
 
 LITMUS_SCENARIO("bbm_block_to_table", setup, steps,
-		{ PTW_K_BBM_VALID_TO_VALID, 1 });
+		{PTW_K_BBM_VALID_TO_VALID, 1});

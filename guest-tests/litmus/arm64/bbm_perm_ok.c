@@ -21,9 +21,9 @@ static void cpu0_make_ro(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_make_ro }, /* step 2 */
-	{ 1, cpu1_after_a }, /* step 3 */
+	STEPS_BEFORE_A,	   /* steps 0, 1 */
+	{0, cpu0_make_ro}, /* step 2 */
+	{1, cpu1_after_a}, /* step 3 */
 };
 
 LITMUS_SCENARIO("bbm_perm_ok", setup_test_va_a, steps);

@@ -21,10 +21,10 @@ static void cpu0_remap(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after_b }, /* step 3 */
+	STEPS_BEFORE_A,	   /* steps 0, 1 */
+	{0, cpu0_remap},   /* step 2 */
+	{1, cpu1_after_b}, /* step 3 */
 };
 
 LITMUS_SCENARIO("bbm_valid_to_valid", setup_test_va_a, steps,
-		{ PTW_K_BBM_VALID_TO_VALID, 1 });
+		{PTW_K_BBM_VALID_TO_VALID, 1});

@@ -58,11 +58,11 @@ static void cpu1_unfolded(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_UNIT_BEFORE, /* steps 0, 1 */
-	{ 0, cpu0_fold }, /* step 2 */
-	{ 1, cpu1_folded }, /* step 3 */
-	{ 0, cpu0_unfold }, /* step 4 */
-	{ 1, cpu1_unfolded }, /* step 5 */
+	STEPS_UNIT_BEFORE,  /* steps 0, 1 */
+	{0, cpu0_fold},	    /* step 2 */
+	{1, cpu1_folded},   /* step 3 */
+	{0, cpu0_unfold},   /* step 4 */
+	{1, cpu1_unfolded}, /* step 5 */
 };
 
 LITMUS_SCENARIO("contig_fold_ok", setup_unit, steps);

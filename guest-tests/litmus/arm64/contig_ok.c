@@ -25,8 +25,8 @@ static void cpu1_read(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_map_group }, /* step 0 */
-	{ 1, cpu1_read }, /* step 1 */
+	{0, cpu0_map_group}, /* step 0 */
+	{1, cpu1_read},	     /* step 1 */
 };
 
 /* no setup: mapping the group is the step under test */

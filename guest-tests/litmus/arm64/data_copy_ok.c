@@ -32,10 +32,10 @@ static void cpu1_load(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_track_fill }, /* step 0 */
-	{ 0, cpu0_copy_remap }, /* step 1 */
-	{ 1, cpu1_load }, /* step 2 */
-	{ 0, cpu0_untrack }, /* step 3 */
+	{0, cpu0_track_fill}, /* step 0 */
+	{0, cpu0_copy_remap}, /* step 1 */
+	{1, cpu1_load},	      /* step 2 */
+	{0, cpu0_untrack},    /* step 3 */
 };
 
 LITMUS_SCENARIO("data_copy_ok", setup_test_va_e, steps);

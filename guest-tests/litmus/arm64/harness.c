@@ -14,24 +14,24 @@
 /* Backstop if CNTFRQ_EL0 reads as 0: give up after this many polls. */
 #define TIMEOUT_SPINS 2000000000ULL
 
-#define PSCI_CPU_ON 0xc4000003ULL
+#define PSCI_CPU_ON	0xc4000003ULL
 #define PSCI_SYSTEM_OFF 0x84000008ULL
 
 /* TCR_EL1 fields. */
-#define TCR_T0SZ(x) ((uint64_t)(x) << 0)
+#define TCR_T0SZ(x)    ((uint64_t)(x) << 0)
 #define TCR_IRGN0_WBWA (1ULL << 8)
 #define TCR_ORGN0_WBWA (1ULL << 10)
-#define TCR_SH0_INNER (3ULL << 12)
-#define TCR_TG0_4K (0ULL << 14)
-#define TCR_T1SZ(x) ((uint64_t)(x) << 16)
-#define TCR_EPD1 (1ULL << 23)
-#define TCR_TG1_4K (2ULL << 30)
-#define TCR_IPS_SHIFT 32
+#define TCR_SH0_INNER  (3ULL << 12)
+#define TCR_TG0_4K     (0ULL << 14)
+#define TCR_T1SZ(x)    ((uint64_t)(x) << 16)
+#define TCR_EPD1       (1ULL << 23)
+#define TCR_TG1_4K     (2ULL << 30)
+#define TCR_IPS_SHIFT  32
 
-#define SCTLR_M (1ULL << 0)
-#define SCTLR_A (1ULL << 1)
-#define SCTLR_C (1ULL << 2)
-#define SCTLR_I (1ULL << 12)
+#define SCTLR_M	  (1ULL << 0)
+#define SCTLR_A	  (1ULL << 1)
+#define SCTLR_C	  (1ULL << 2)
+#define SCTLR_I	  (1ULL << 12)
 #define SCTLR_WXN (1ULL << 19)
 
 #define MAIR_VALUE (0xffULL << (8 * MT_NORMAL) | 0x00ULL << (8 * MT_DEVICE))
@@ -42,8 +42,8 @@
 #define PTE_DEVICE_BLOCK                                                       \
 	(PTE_ATTRINDX(MT_DEVICE) | PTE_AF | PTE_PXN | PTE_UXN | PTE_VALID)
 
-#define PL011_DR 0x00
-#define PL011_FR 0x18
+#define PL011_DR      0x00
+#define PL011_FR      0x18
 #define PL011_FR_TXFF (1U << 5)
 
 #define read_sysreg(r)                                                         \
@@ -406,7 +406,8 @@ static void mmu_enable(void)
 	write_sysreg(tcr_value(), tcr_el1);
 	write_sysreg((uint64_t)pt_l0 | (uint64_t)LITMUS_ASID << 48, ttbr0_el1);
 	isb();
-	/* TLB contents are unknown out of reset: drop them (local, as Linux). */
+	/* TLB contents are unknown out of reset: drop them (local, as Linux).
+	 */
 	__asm__ volatile("tlbi vmalle1\n\tdsb nsh\n\tisb" : : : "memory");
 
 	sctlr = read_sysreg(sctlr_el1);
@@ -567,8 +568,7 @@ void cpu0_cleanup(void)
 void cpu1_load_desc_1(void)
 {
 	litmus_phase("load-1");
-	litmus_check("cpu1 first descriptor load",
-		     load_desc(test_pte(TEST_VA)),
+	litmus_check("cpu1 first descriptor load", load_desc(test_pte(TEST_VA)),
 		     test_page_desc(DATA_PAGE_A));
 }
 
@@ -576,8 +576,7 @@ void cpu1_load_desc_2(void)
 {
 	litmus_phase("load-2");
 	litmus_check("cpu1 second descriptor load",
-		     load_desc(test_pte(TEST_VA)),
-		     test_page_desc(DATA_PAGE_A));
+		     load_desc(test_pte(TEST_VA)), test_page_desc(DATA_PAGE_A));
 }
 
 void cpu0_track_fill(void)

@@ -53,8 +53,7 @@ extern const struct litmus_scenario litmus_scenario;
  */
 #define LITMUS_SCENARIO(NAME, SETUP, STEPS, ...)                               \
 	static const struct litmus_expect litmus_expect_table[] = {            \
-		__VA_ARGS__                                                    \
-	};                                                                     \
+		__VA_ARGS__};                                                  \
 	const struct litmus_scenario litmus_scenario = {                       \
 		.name = NAME,                                                  \
 		.expect = litmus_expect_table,                                 \
@@ -66,16 +65,16 @@ extern const struct litmus_scenario litmus_scenario;
 
 /* ---- descriptors (VMSAv8-64, 4 KiB granule) ---- */
 
-#define PTE_VALID (1ULL << 0)
-#define PTE_TABLE (1ULL << 1) /* table (levels 0-2) or page (level 3) */
+#define PTE_VALID	(1ULL << 0)
+#define PTE_TABLE	(1ULL << 1) /* table (levels 0-2) or page (level 3) */
 #define PTE_ATTRINDX(i) ((uint64_t)(i) << 2)
-#define PTE_AP_RDONLY (1ULL << 7) /* AP[2] */
-#define PTE_SH_INNER (3ULL << 8)
-#define PTE_AF (1ULL << 10)
-#define PTE_NG (1ULL << 11)
-#define PTE_CONT (1ULL << 52) /* contiguous hint (16 entries at level 3) */
-#define PTE_PXN (1ULL << 53)
-#define PTE_UXN (1ULL << 54)
+#define PTE_AP_RDONLY	(1ULL << 7) /* AP[2] */
+#define PTE_SH_INNER	(3ULL << 8)
+#define PTE_AF		(1ULL << 10)
+#define PTE_NG		(1ULL << 11)
+#define PTE_CONT	(1ULL << 52) /* contiguous hint (16 entries at level 3) */
+#define PTE_PXN		(1ULL << 53)
+#define PTE_UXN		(1ULL << 54)
 
 /* MAIR_EL1 attribute indices. */
 #define MT_NORMAL 0 /* 0xff: normal, inner/outer write-back */
@@ -291,7 +290,6 @@ static inline void bbm_va(uint64_t va, uint64_t desc)
  */
 void litmus_phase(const char *label);
 
-
 /*
  * Record a data-check failure if got != want (the first one is reported at
  * the end; the scenario still runs to completion).
@@ -338,12 +336,12 @@ void unit_map_cont_except(unsigned int odd, uint64_t odd_desc);
 		unit_map_cont_except(CONTIG_BAD_INDEX, BAD_DESC);              \
 	}                                                                      \
                                                                                \
-	static const struct litmus_step steps[] = {                           \
-		{ 0, cpu0_map_group }, /* step 0 */                            \
-		{ 1, cpu1_done }, /* step 1 */                                 \
+	static const struct litmus_step steps[] = {                            \
+		{0, cpu0_map_group}, /* step 0 */                              \
+		{1, cpu1_done},	     /* step 1 */                              \
 	};                                                                     \
                                                                                \
-	LITMUS_SCENARIO(NAME, NULL, steps, { PTW_K_CONTIG_MISPROGRAMMED, 1 })
+	LITMUS_SCENARIO(NAME, NULL, steps, {PTW_K_CONTIG_MISPROGRAMMED, 1})
 
 /*
  * One pass over unit entries first..last: each entry -> 0 (unit_clear) or
@@ -371,7 +369,11 @@ void cpu0_before_a(void);
 /* CPU1 reads TEST_VA -> A. */
 void cpu1_before_a(void);
 /* Steps 0 and 1 of most TEST_VA scenarios: both CPUs fill their TLBs. */
-#define STEPS_BEFORE_A { 0, cpu0_before_a }, { 1, cpu1_before_a }
+#define STEPS_BEFORE_A                                                         \
+	{0, cpu0_before_a},                                                    \
+	{                                                                      \
+		1, cpu1_before_a                                               \
+	}
 
 /* Phase "break"; break_va(TEST_VA). */
 void cpu0_break(void);
@@ -424,7 +426,11 @@ void cpu0_unit_before(void);
 /* CPU1 reads all 16 unit pages. */
 void cpu1_unit_before(void);
 /* Steps 0 and 1 of the unit scenarios: both CPUs fill their TLBs. */
-#define STEPS_UNIT_BEFORE { 0, cpu0_unit_before }, { 1, cpu1_unit_before }
+#define STEPS_UNIT_BEFORE                                                      \
+	{0, cpu0_unit_before},                                                 \
+	{                                                                      \
+		1, cpu1_unit_before                                            \
+	}
 
 /* Phase "cpu0-done" / "cpu1-done" only: the CPU acknowledges. */
 void cpu0_done(void);

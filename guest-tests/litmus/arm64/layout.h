@@ -24,26 +24,24 @@
  * start; one TTBR0 with ASID 1 shared by both CPUs):
  *
  *   0x00000000 - 0x3fffffff  identity, 1 GiB device block   (L1[0])
- *   0x40000000 - 0x7fffffff  identity, 2 MiB normal blocks  (L1[1] -> pt_l2_ram)
- *   0x100000000 - 0x1001fffff  test area, 4 KiB pages      (L1[4] -> pt_l2_test
- *                            [0] -> pt_l3_test), all invalid until a
- *                            scenario maps what it uses:
- *     0x100030000            TEST_VA   (pt_l3_test[0x30])
- *     0x100038000            TEST_VA2  (pt_l3_test[0x38])
- *     0x100100000 - 0x10010ffff  UNIT_VA, 16 pages (pt_l3_test[0x100..0x10f])
- *   0x140000000 - 0x1401fffff  block area (L1[5] -> pt_l2_block[0]), invalid
- *                            until bbm_block_to_table maps it as a 2 MiB
- *                            block; pt_l3_block is the replacement table
+ *   0x40000000 - 0x7fffffff  identity, 2 MiB normal blocks  (L1[1] ->
+ * pt_l2_ram) 0x100000000 - 0x1001fffff  test area, 4 KiB pages      (L1[4] ->
+ * pt_l2_test [0] -> pt_l3_test), all invalid until a scenario maps what it
+ * uses: 0x100030000            TEST_VA   (pt_l3_test[0x30]) 0x100038000
+ * TEST_VA2  (pt_l3_test[0x38]) 0x100100000 - 0x10010ffff  UNIT_VA, 16 pages
+ * (pt_l3_test[0x100..0x10f]) 0x140000000 - 0x1401fffff  block area (L1[5] ->
+ * pt_l2_block[0]), invalid until bbm_block_to_table maps it as a 2 MiB block;
+ * pt_l3_block is the replacement table
  */
 #ifndef LITMUS_ARM64_LAYOUT_H
 #define LITMUS_ARM64_LAYOUT_H
 
 /* Where the image is linked and loaded (must match litmus.ld). */
-#define IMAGE_BASE 0x40200000
+#define IMAGE_BASE  0x40200000
 #define IMAGE_LIMIT 0x40230000
 
-#define UART_BASE 0x09000000
-#define RAM_BASE 0x40000000
+#define UART_BASE    0x09000000
+#define RAM_BASE     0x40000000
 #define RAM_MAP_SIZE 0x40000000 /* identity map 0x40000000 - 0x7fffffff */
 
 /* Spare physical data pages, in RAM and outside the image. */
@@ -70,9 +68,9 @@
  * 64 KiB-aligned PA, mapped by the aligned run of 16 level 3 entries
  * pt_l3_test[0x100..0x10f] at the 64 KiB-aligned UNIT_VA.
  */
-#define UNIT_PA 0x40410000
-#define UNIT_VA (TEST_AREA_VA + 0x100000)
-#define UNIT_PAGES 16
+#define UNIT_PA	       0x40410000
+#define UNIT_VA	       (TEST_AREA_VA + 0x100000)
+#define UNIT_PAGES     16
 #define UNIT_MARKER(i) (0x5555555500000000 | (i)) /* i = page index 0..15 */
 
 /* Test area: L1[4], its own L2 (pt_l2_test) and L3 (pt_l3_test). */
@@ -97,9 +95,9 @@
 #define ALIAS_VA (TEST_VA + 0x200000)
 
 /* bbm_block_to_table: 2 MiB physical region and its VA (pt_l2_block[0]). */
-#define BLOCK_PA 0x40600000
-#define BLOCK_VA 0x140000000
-#define BLOCK_TEST_OFF 0x30000 /* the page read inside the block */
+#define BLOCK_PA	0x40600000
+#define BLOCK_VA	0x140000000
+#define BLOCK_TEST_OFF	0x30000 /* the page read inside the block */
 #define BLOCK_MARKER(i) (0x5a5a5a5a00000000 | (i)) /* i = 4 KiB page index */
 
 /* ASID used in TTBR0_EL1[63:48] and in TLBI VAE1IS operands. */
@@ -107,8 +105,9 @@
 /* An ASID no mapping uses (mbi_wrong_asid invalidates with it). */
 #define LITMUS_OTHER_ASID 2
 
-/* Swap-format entries, Linux arm64 layout: (offset << 8) | (type << 3), bit 0 = 0. */
-#define SWAP_TYPE 1
+/* Swap-format entries, Linux arm64 layout: (offset << 8) | (type << 3), bit 0 =
+ * 0. */
+#define SWAP_TYPE	 1
 #define SWAP_OFFSET_BASE 0x100 /* entry i of the unit gets offset 0x100 + i */
 
 /* Per-CPU stack size (start.S). */

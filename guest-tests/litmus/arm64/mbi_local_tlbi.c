@@ -23,10 +23,10 @@ static void cpu0_remap(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after_b }, /* step 3 */
+	STEPS_BEFORE_A,	   /* steps 0, 1 */
+	{0, cpu0_remap},   /* step 2 */
+	{1, cpu1_after_b}, /* step 3 */
 };
 
 LITMUS_SCENARIO("mbi_local_tlbi", setup_test_va_a, steps,
-		{ PTW_K_BBM_MAKE_BEFORE_INVALIDATE, 1 });
+		{PTW_K_BBM_MAKE_BEFORE_INVALIDATE, 1});

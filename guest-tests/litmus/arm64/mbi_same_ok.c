@@ -22,9 +22,9 @@ static void cpu0_same(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_same }, /* step 2 */
-	{ 1, cpu1_after_a }, /* step 3 */
+	STEPS_BEFORE_A,	   /* steps 0, 1 */
+	{0, cpu0_same},	   /* step 2 */
+	{1, cpu1_after_a}, /* step 3 */
 };
 
 LITMUS_SCENARIO("mbi_same_ok", setup_test_va_a, steps);

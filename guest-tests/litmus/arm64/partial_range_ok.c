@@ -29,9 +29,9 @@ static void cpu0_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_UNIT_BEFORE, /* steps 0, 1 */
-	{ 1, cpu1_clear_range }, /* step 2 */
-	{ 0, cpu0_after }, /* step 3 */
+	STEPS_UNIT_BEFORE,     /* steps 0, 1 */
+	{1, cpu1_clear_range}, /* step 2 */
+	{0, cpu0_after},       /* step 3 */
 };
 
 LITMUS_SCENARIO("partial_range_ok", setup_unit, steps);

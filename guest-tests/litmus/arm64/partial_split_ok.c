@@ -20,9 +20,9 @@ static void cpu1_unmap_each(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_UNIT_BEFORE, /* steps 0, 1 */
-	{ 1, cpu1_unmap_each }, /* step 2 */
-	{ 0, cpu0_done }, /* step 3: nothing to access, the unit is unmapped */
+	STEPS_UNIT_BEFORE,    /* steps 0, 1 */
+	{1, cpu1_unmap_each}, /* step 2 */
+	{0, cpu0_done}, /* step 3: nothing to access, the unit is unmapped */
 };
 
 LITMUS_SCENARIO("partial_split_ok", setup_unit, steps);

@@ -48,12 +48,12 @@ static void cpu1_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_UNIT_BEFORE, /* steps 0, 1 */
-	{ 0, cpu0_break_0_2 }, /* step 2 */
-	{ 1, cpu1_swap_out }, /* step 3 */
-	{ 0, cpu0_make_0_2 }, /* step 4 */
-	{ 1, cpu1_after }, /* step 5 */
+	STEPS_UNIT_BEFORE,   /* steps 0, 1 */
+	{0, cpu0_break_0_2}, /* step 2 */
+	{1, cpu1_swap_out},  /* step 3 */
+	{0, cpu0_make_0_2},  /* step 4 */
+	{1, cpu1_after},     /* step 5 */
 };
 
 LITMUS_SCENARIO("partial_unit_unmap", setup_unit, steps,
-		{ PTW_K_PARTIAL_UNIT_UNMAP, 1 });
+		{PTW_K_PARTIAL_UNIT_UNMAP, 1});

@@ -19,9 +19,9 @@ static void cpu1_swap_out(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_UNIT_BEFORE, /* steps 0, 1 */
-	{ 1, cpu1_swap_out }, /* step 2 */
-	{ 0, cpu0_done }, /* step 3: nothing to access, the unit is swapped out */
+	STEPS_UNIT_BEFORE,  /* steps 0, 1 */
+	{1, cpu1_swap_out}, /* step 2 */
+	{0, cpu0_done}, /* step 3: nothing to access, the unit is swapped out */
 };
 
 LITMUS_SCENARIO("partial_whole_ok", setup_unit, steps);

@@ -30,10 +30,10 @@ static void cpu0_back_to_a(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_load_desc_1 }, /* step 0 */
-	{ 0, cpu0_to_b }, /* step 1 */
-	{ 0, cpu0_back_to_a }, /* step 2 */
-	{ 1, cpu1_load_desc_2 }, /* step 3 */
+	{1, cpu1_load_desc_1}, /* step 0 */
+	{0, cpu0_to_b},	       /* step 1 */
+	{0, cpu0_back_to_a},   /* step 2 */
+	{1, cpu1_load_desc_2}, /* step 3 */
 };
 
-LITMUS_SCENARIO("pte_aba", setup_test_va_a, steps, { PTW_K_PTE_ABA, 1 });
+LITMUS_SCENARIO("pte_aba", setup_test_va_a, steps, {PTW_K_PTE_ABA, 1});

@@ -18,9 +18,9 @@ static void cpu0_read(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_load_desc_1 }, /* step 0 */
-	{ 0, cpu0_read }, /* step 1 */
-	{ 1, cpu1_load_desc_2 }, /* step 2 */
+	{1, cpu1_load_desc_1}, /* step 0 */
+	{0, cpu0_read},	       /* step 1 */
+	{1, cpu1_load_desc_2}, /* step 2 */
 };
 
 LITMUS_SCENARIO("pte_aba_ok", setup_test_va_a, steps);

@@ -14,9 +14,9 @@
 #include "harness.h"
 
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_t1_load_then_t2 }, /* step 0 */
-	{ 0, cpu0_remap_b_and_back }, /* step 1 */
-	{ 1, cpu1_load_desc_2 },   /* step 2: task T2 */
+	{1, cpu1_t1_load_then_t2},  /* step 0 */
+	{0, cpu0_remap_b_and_back}, /* step 1 */
+	{1, cpu1_load_desc_2},	    /* step 2: task T2 */
 };
 
 LITMUS_SCENARIO("pte_aba_other_task_ok", setup_test_va_a, steps);

@@ -19,16 +19,15 @@ static void cpu0_t1_load(void)
 	litmus_phase("t1-on-cpu0");
 	set_task(TASK_T1);
 	litmus_check("t1's second descriptor load, on cpu0",
-		     load_desc(test_pte(TEST_VA)),
-		     test_page_desc(DATA_PAGE_A));
+		     load_desc(test_pte(TEST_VA)), test_page_desc(DATA_PAGE_A));
 }
 
 static const struct litmus_step steps[] = {
-	{ 1, cpu1_t1_load_then_t2 }, /* step 0 */
-	{ 0, cpu0_remap_b_and_back }, /* step 1 */
-	{ 0, cpu0_t1_load },	   /* step 2 */
-	{ 1, cpu1_done },	   /* step 3 */
+	{1, cpu1_t1_load_then_t2},  /* step 0 */
+	{0, cpu0_remap_b_and_back}, /* step 1 */
+	{0, cpu0_t1_load},	    /* step 2 */
+	{1, cpu1_done},		    /* step 3 */
 };
 
 LITMUS_SCENARIO("pte_aba_task_moved", setup_test_va_a, steps,
-		{ PTW_K_PTE_ABA, 1 });
+		{PTW_K_PTE_ABA, 1});

@@ -23,10 +23,10 @@ static void cpu0_stale(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_stale }, /* step 2 */
-	{ 1, cpu1_done }, /* step 3: nothing to access, TEST_VA is unmapped */
+	STEPS_BEFORE_A,	 /* steps 0, 1 */
+	{0, cpu0_stale}, /* step 2 */
+	{1, cpu1_done},	 /* step 3: nothing to access, TEST_VA is unmapped */
 };
 
 LITMUS_SCENARIO("stale_access", setup_test_va_a, steps,
-		{ PTW_K_STALE_TLB_ACCESS, 1 });
+		{PTW_K_STALE_TLB_ACCESS, 1});

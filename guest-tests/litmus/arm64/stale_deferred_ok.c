@@ -27,10 +27,10 @@ static void cpu0_flush(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_unmap }, /* step 2 */
-	{ 1, cpu1_stale }, /* step 3 */
-	{ 0, cpu0_flush }, /* step 4 */
+	STEPS_BEFORE_A,	 /* steps 0, 1 */
+	{0, cpu0_unmap}, /* step 2 */
+	{1, cpu1_stale}, /* step 3 */
+	{0, cpu0_flush}, /* step 4 */
 };
 
 LITMUS_SCENARIO("stale_deferred_ok", setup_test_va_a, steps);

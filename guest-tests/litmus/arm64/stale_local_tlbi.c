@@ -24,11 +24,11 @@ static void cpu0_unmap_local(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_unmap_local }, /* step 2 */
-	{ 1, cpu1_stale_read_a }, /* step 3 */
-	{ 0, cpu0_cleanup }, /* step 4 */
+	STEPS_BEFORE_A,		/* steps 0, 1 */
+	{0, cpu0_unmap_local},	/* step 2 */
+	{1, cpu1_stale_read_a}, /* step 3 */
+	{0, cpu0_cleanup},	/* step 4 */
 };
 
 LITMUS_SCENARIO("stale_local_tlbi", setup_test_va_a, steps,
-		{ PTW_K_STALE_TLB_ACCESS, 1 });
+		{PTW_K_STALE_TLB_ACCESS, 1});

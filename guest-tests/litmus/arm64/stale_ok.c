@@ -26,10 +26,10 @@ static void cpu0_after(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_remap }, /* step 2 */
-	{ 1, cpu1_after_b }, /* step 3 */
-	{ 0, cpu0_after }, /* step 4 */
+	STEPS_BEFORE_A,	   /* steps 0, 1 */
+	{0, cpu0_remap},   /* step 2 */
+	{1, cpu1_after_b}, /* step 3 */
+	{0, cpu0_after},   /* step 4 */
 };
 
 LITMUS_SCENARIO("stale_ok", setup_test_va_a, steps);

@@ -37,11 +37,11 @@ static void cpu0_cleanup_read_v2(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_unmap_reuse }, /* step 2 */
-	{ 1, cpu1_stale_read_a }, /* step 3 */
-	{ 0, cpu0_cleanup_read_v2 }, /* step 4 */
+	STEPS_BEFORE_A,		   /* steps 0, 1 */
+	{0, cpu0_unmap_reuse},	   /* step 2 */
+	{1, cpu1_stale_read_a},	   /* step 3 */
+	{0, cpu0_cleanup_read_v2}, /* step 4 */
 };
 
 LITMUS_SCENARIO("stale_reused", setup_test_va_a, steps,
-		{ PTW_K_STALE_TLB_ACCESS, 1 });
+		{PTW_K_STALE_TLB_ACCESS, 1});

@@ -47,11 +47,11 @@ static void cpu1_read_alias_b(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_link_alias },	  /* step 0 */
-	{ 1, cpu1_read_alias_a }, /* step 1 */
-	{ 0, cpu0_bbm_both_vas }, /* step 2 */
-	{ 1, cpu1_read_alias_b }, /* step 3 */
-	{ 0, unlink_alias },	  /* step 4 */
+	{0, cpu0_link_alias},	/* step 0 */
+	{1, cpu1_read_alias_a}, /* step 1 */
+	{0, cpu0_bbm_both_vas}, /* step 2 */
+	{1, cpu1_read_alias_b}, /* step 3 */
+	{0, unlink_alias},	/* step 4 */
 };
 
 LITMUS_SCENARIO("table_alias_ok", setup_test_va_a, steps);

@@ -41,11 +41,11 @@ static void cpu0_unlink_alias(void)
 }
 
 static const struct litmus_step steps[] = {
-	{ 0, cpu0_link_alias },	  /* step 0 */
-	{ 0, cpu0_bbm_one_va },	  /* step 1 */
-	{ 0, cpu0_unlink_alias }, /* step 2 */
-	{ 1, cpu1_done },	  /* step 3 */
+	{0, cpu0_link_alias},	/* step 0 */
+	{0, cpu0_bbm_one_va},	/* step 1 */
+	{0, cpu0_unlink_alias}, /* step 2 */
+	{1, cpu1_done},		/* step 3 */
 };
 
 LITMUS_SCENARIO("table_alias_stale", setup_test_va_a, steps,
-		{ PTW_K_STALE_TLB_ACCESS, 1 });
+		{PTW_K_STALE_TLB_ACCESS, 1});

@@ -31,12 +31,12 @@ static void cpu1_recheck(void)
 }
 
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A, /* steps 0, 1 */
-	{ 0, cpu0_break }, /* step 2 */
-	{ 1, cpu1_load_desc }, /* step 3 */
-	{ 0, cpu0_remake_a_ro }, /* step 4 */
-	{ 1, cpu1_recheck }, /* step 5 */
+	STEPS_BEFORE_A,	       /* steps 0, 1 */
+	{0, cpu0_break},       /* step 2 */
+	{1, cpu1_load_desc},   /* step 3 */
+	{0, cpu0_remake_a_ro}, /* step 4 */
+	{1, cpu1_recheck},     /* step 5 */
 };
 
 LITMUS_SCENARIO("window_read_revalidate", setup_test_va_a, steps,
-		{ PTW_EXPECT_SEV(PTW_K_BBM_WINDOW_READ, PTW_SEV_NOTE), 1 });
+		{PTW_EXPECT_SEV(PTW_K_BBM_WINDOW_READ, PTW_SEV_NOTE), 1});

@@ -18,7 +18,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("data_mismatch", { PTW_K_DATA_MISMATCH, 1 });
+LITMUS_SCENARIO("data_mismatch", {PTW_K_DATA_MISMATCH, 1});
 
 void scenario_cpu0(void)
 {

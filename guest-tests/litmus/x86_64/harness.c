@@ -19,16 +19,16 @@
 #define SPIN_LIMIT 20000000UL
 
 /* Local APIC registers (xAPIC, memory mapped at APIC_BASE). */
-#define APIC_ID 0x020
-#define APIC_SVR 0x0f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
+#define APIC_ID		0x020
+#define APIC_SVR	0x0f0
+#define APIC_ICR_LO	0x300
+#define APIC_ICR_HI	0x310
 #define APIC_SVR_ENABLE 0x100
-#define ICR_INIT 0x00000500
-#define ICR_STARTUP 0x00000600
-#define ICR_PENDING 0x00001000
-#define ICR_ASSERT 0x00004000
-#define ICR_LEVEL 0x00008000
+#define ICR_INIT	0x00000500
+#define ICR_STARTUP	0x00000600
+#define ICR_PENDING	0x00001000
+#define ICR_ASSERT	0x00004000
+#define ICR_LEVEL	0x00008000
 
 /* boot.S */
 extern const char ap_trampoline[], ap_trampoline_end[];
@@ -273,7 +273,7 @@ static int print_lock_acquire(void)
 
 void kprintf(const char *fmt, ...)
 {
-	struct sink s = { 0 };
+	struct sink s = {0};
 	va_list ap;
 	int locked = print_lock_acquire();
 
@@ -310,7 +310,7 @@ static void __attribute__((noreturn)) power_off(int fail)
 	static const struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) no_idt = { 0, 0 };
+	} __attribute__((packed)) no_idt = {0, 0};
 	unsigned long i;
 
 	outb(DEBUG_EXIT_PORT, fail ? 1 : 0);
@@ -325,7 +325,7 @@ static void __attribute__((noreturn)) power_off(int fail)
 void litmus_fail(const char *fmt, ...)
 {
 	char line[sizeof(fail_msg)];
-	struct sink l = { line, 0, sizeof(line) };
+	struct sink l = {line, 0, sizeof(line)};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -343,7 +343,7 @@ static void __attribute__((noreturn, format(printf, 1, 2)))
 fatal(const char *fmt, ...)
 {
 	char line[160];
-	struct sink l = { line, 0, sizeof(line) };
+	struct sink l = {line, 0, sizeof(line)};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -400,7 +400,7 @@ static void idt_load(void)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) ptr = { sizeof(idt) - 1, (uintptr_t)idt };
+	} __attribute__((packed)) ptr = {sizeof(idt) - 1, (uintptr_t)idt};
 
 	__asm__ volatile("lidt %0" : : "m"(ptr));
 }
@@ -444,7 +444,7 @@ void step_end(unsigned int n)
 /* Format into buf (always terminated, truncated to n - 1 characters). */
 static void format_buf(char *buf, size_t n, const char *fmt, ...)
 {
-	struct sink s = { buf, 0, n };
+	struct sink s = {buf, 0, n};
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -464,8 +464,8 @@ struct value_name {
 
 static struct value_name marker_name(uint64_t v)
 {
-	static const uint64_t marker[] = { MARKER_A, MARKER_B, MARKER_C,
-					   MARKER_D, MARKER_E, MARKER_F };
+	static const uint64_t marker[] = {MARKER_A, MARKER_B, MARKER_C,
+					  MARKER_D, MARKER_E, MARKER_F};
 	struct value_name r;
 
 	for (unsigned int i = 0; i < sizeof(marker) / sizeof(marker[0]); i++) {
@@ -670,8 +670,8 @@ void step_unit_clear(unsigned int n, const char *phase, unsigned int first,
 	step_end(n);
 }
 
-void step_unit_swap_out(unsigned int n, const char *phase,
-			unsigned int first, unsigned int last)
+void step_unit_swap_out(unsigned int n, const char *phase, unsigned int first,
+			unsigned int last)
 {
 	begin(n, phase);
 	for (unsigned int i = first; i <= last; i++)
@@ -712,10 +712,10 @@ static void delay(unsigned long n)
 /* Fill the data pages, the unit and the size region with their markers. */
 static void data_init(void)
 {
-	static const uint64_t page[] = { DATA_PAGE_A, DATA_PAGE_B, DATA_PAGE_C,
-					 DATA_PAGE_D, DATA_PAGE_E, DATA_PAGE_F };
-	static const uint64_t marker[] = { MARKER_A, MARKER_B, MARKER_C,
-					   MARKER_D, MARKER_E, MARKER_F };
+	static const uint64_t page[] = {DATA_PAGE_A, DATA_PAGE_B, DATA_PAGE_C,
+					DATA_PAGE_D, DATA_PAGE_E, DATA_PAGE_F};
+	static const uint64_t marker[] = {MARKER_A, MARKER_B, MARKER_C,
+					  MARKER_D, MARKER_E, MARKER_F};
 
 	for (int i = 0; i < 6; i++)
 		*(volatile uint64_t *)(uintptr_t)page[i] = marker[i];

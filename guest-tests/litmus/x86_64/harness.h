@@ -43,7 +43,7 @@ struct litmus_expect {
 	const char litmus_name[] = NAME;                                       \
 	void scenario_expect(void)                                             \
 	{                                                                      \
-		static const struct litmus_expect expect[] = { __VA_ARGS__ };  \
+		static const struct litmus_expect expect[] = {__VA_ARGS__};    \
 		const struct litmus_expect *end =                              \
 			expect + sizeof(expect) / sizeof(expect[0]);           \
                                                                                \
@@ -150,8 +150,8 @@ void step_unit_invlpg(unsigned int n, const char *phase, unsigned int first,
  */
 void step_unit_clear(unsigned int n, const char *phase, unsigned int first,
 		     unsigned int last);
-void step_unit_swap_out(unsigned int n, const char *phase,
-			unsigned int first, unsigned int last);
+void step_unit_swap_out(unsigned int n, const char *phase, unsigned int first,
+			unsigned int last);
 
 /* 64-bit word pattern the data_* scenarios store through V (word i). */
 #define DATA_PATTERN(i) (0x5041545400000000 | (uint64_t)(i)) /* "PATT" */

@@ -43,22 +43,22 @@
 #define LITMUS_X86_64_LAYOUT_H
 
 /* Where the image is linked and loaded. */
-#define IMAGE_BASE 0x00100000
+#define IMAGE_BASE  0x00100000
 #define IMAGE_LIMIT 0x00400000
 
 /* Static page tables (boot.S, placed by link.ld), 4 KiB each. */
 #define PAGE_TABLES_BASE 0x00200000
-#define PML4_PA (PAGE_TABLES_BASE + 0x0000)
-#define PDPT_PA (PAGE_TABLES_BASE + 0x1000)
-#define PD_IDENT_PA (PAGE_TABLES_BASE + 0x2000)
-#define PD_TEST_PA (PAGE_TABLES_BASE + 0x3000)
-#define PT_TEST_PA (PAGE_TABLES_BASE + 0x4000)
-#define PT_SIZE_PA (PAGE_TABLES_BASE + 0x5000)
-#define PD_APIC_PA (PAGE_TABLES_BASE + 0x6000)
-#define PT_APIC_PA (PAGE_TABLES_BASE + 0x7000)
+#define PML4_PA		 (PAGE_TABLES_BASE + 0x0000)
+#define PDPT_PA		 (PAGE_TABLES_BASE + 0x1000)
+#define PD_IDENT_PA	 (PAGE_TABLES_BASE + 0x2000)
+#define PD_TEST_PA	 (PAGE_TABLES_BASE + 0x3000)
+#define PT_TEST_PA	 (PAGE_TABLES_BASE + 0x4000)
+#define PT_SIZE_PA	 (PAGE_TABLES_BASE + 0x5000)
+#define PD_APIC_PA	 (PAGE_TABLES_BASE + 0x6000)
+#define PT_APIC_PA	 (PAGE_TABLES_BASE + 0x7000)
 
 /* AP start-up: real-mode trampoline page, SIPI vector = page number. */
-#define AP_TRAMPOLINE 0x00008000
+#define AP_TRAMPOLINE  0x00008000
 #define AP_SIPI_VECTOR (AP_TRAMPOLINE >> 12)
 
 /* Spare physical data pages, below 256 MiB and outside the image. */
@@ -82,14 +82,14 @@
  * 64 KiB-aligned PA, mapped by the 16 pt_test entries of a 64 KiB-aligned
  * VA. Page i starts with UNIT_MARKER(i) ("UNIT" in the high half).
  */
-#define UNIT_PA 0x00490000
-#define UNIT_PAGES 16
+#define UNIT_PA	       0x00490000
+#define UNIT_PAGES     16
 #define UNIT_MARKER(i) (0x554e495400000000 | (i))
 
 /* Test area: PDPT[1], its own PD (pd_test) and PT (pt_test). */
 #define TEST_AREA_VA 0x40000000
-#define TEST_VA TEST_AREA_VA /* pt_test[0] */
-#define TEST_VA2 (TEST_AREA_VA + 0x1000) /* pt_test[1] */
+#define TEST_VA	     TEST_AREA_VA	     /* pt_test[0] */
+#define TEST_VA2     (TEST_AREA_VA + 0x1000) /* pt_test[1] */
 
 /*
  * V and V2 of the scenarios whose data check needs a read through a stale
@@ -104,7 +104,7 @@
  * data pages 0x480-0x48f, unit pages 0x490-0x49f, APIC 0xfee00, unit VA
  * 0x40030-0x4003f, other test VAs 0x40000-0x40001, 0x40203-0x40204).
  */
-#define QUIET_VA (TEST_AREA_VA + 0x20000) /* pt_test[0x20] */
+#define QUIET_VA  (TEST_AREA_VA + 0x20000) /* pt_test[0x20] */
 #define QUIET_VA2 (TEST_AREA_VA + 0x21000) /* pt_test[0x21] */
 
 /* table_alias_*: TEST_VA's second VA, through pd_test[2] -> pt_test. */
@@ -123,30 +123,30 @@
  * SIZE_CHANGE_PAGE (k = 3) maps data page D instead (boot.S).
  */
 #define SIZE_CHANGE_PAGE 3
-#define SIZE_CHANGE_PA DATA_PAGE_D
-#define SIZE_CHANGE_VA (SIZE_REGION_VA + SIZE_CHANGE_PAGE * 0x1000)
+#define SIZE_CHANGE_PA	 DATA_PAGE_D
+#define SIZE_CHANGE_VA	 (SIZE_REGION_VA + SIZE_CHANGE_PAGE * 0x1000)
 
 /* Local APIC (xAPIC mode). */
 #define APIC_BASE 0xfee00000
 
 /* Page-table entry bits. */
-#define PTE_P 0x001
-#define PTE_RW 0x002
+#define PTE_P	0x001
+#define PTE_RW	0x002
 #define PTE_PWT 0x008
 #define PTE_PCD 0x010
-#define PTE_A 0x020
-#define PTE_D 0x040
-#define PTE_PS 0x080
+#define PTE_A	0x020
+#define PTE_D	0x040
+#define PTE_PS	0x080
 
 /*
  * Accessed and Dirty are preset everywhere so that QEMU's page walker never
  * has to write them back: the only stores to page tables are the guest's.
  */
-#define PTE_TABLE (PTE_P | PTE_RW | PTE_A) /* points to a table */
-#define PTE_PAGE (PTE_P | PTE_RW | PTE_A | PTE_D) /* 4 KiB leaf */
-#define PTE_LARGE (PTE_PAGE | PTE_PS) /* 2 MiB leaf */
-#define PTE_PAGE_RO (PTE_P | PTE_A | PTE_D) /* read-only 4 KiB leaf */
-#define PTE_NONE 0 /* not present */
+#define PTE_TABLE   (PTE_P | PTE_RW | PTE_A)	     /* points to a table */
+#define PTE_PAGE    (PTE_P | PTE_RW | PTE_A | PTE_D) /* 4 KiB leaf */
+#define PTE_LARGE   (PTE_PAGE | PTE_PS)		     /* 2 MiB leaf */
+#define PTE_PAGE_RO (PTE_P | PTE_A | PTE_D)	     /* read-only 4 KiB leaf */
+#define PTE_NONE    0				     /* not present */
 
 /*
  * Swap-format entry (catalogue): (offset << 12) | (type << 1), P clear;
@@ -156,20 +156,20 @@
 
 /* GDT selectors (boot.S). */
 #define GDT_CODE32 0x08
-#define GDT_DATA 0x10
+#define GDT_DATA   0x10
 #define GDT_CODE64 0x18
 
 /* Control registers and MSRs. */
-#define CR0_PE 0x00000001
-#define CR0_WP 0x00010000
-#define CR0_PG 0x80000000
-#define CR4_PAE 0x00000020
+#define CR0_PE	 0x00000001
+#define CR0_WP	 0x00010000
+#define CR0_PG	 0x80000000
+#define CR4_PAE	 0x00000020
 #define MSR_EFER 0xc0000080
 #define EFER_LME 0x00000100
 
 /* isa-debug-exit: QEMU exits with (value << 1) | 1. */
 #define DEBUG_EXIT_PORT 0xf4
-#define COM1_PORT 0x3f8
+#define COM1_PORT	0x3f8
 
 #define STACK_SIZE 0x4000
 

@@ -18,7 +18,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("modify_prot_window", { PTW_K_BBM_WINDOW_READ, 1 });
+LITMUS_SCENARIO("modify_prot_window", {PTW_K_BBM_WINDOW_READ, 1});
 
 void scenario_cpu0(void)
 {

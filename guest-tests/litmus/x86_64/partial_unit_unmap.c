@@ -22,7 +22,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("partial_unit_unmap", { PTW_K_PARTIAL_UNIT_UNMAP, 1 });
+LITMUS_SCENARIO("partial_unit_unmap", {PTW_K_PARTIAL_UNIT_UNMAP, 1});
 
 void scenario_cpu0(void)
 {

@@ -20,7 +20,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("pte_aba", { PTW_K_PTE_ABA, 1 });
+LITMUS_SCENARIO("pte_aba", {PTW_K_PTE_ABA, 1});
 
 void scenario_cpu0(void)
 {

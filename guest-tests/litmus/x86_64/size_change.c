@@ -21,7 +21,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("size_change", { PTW_K_STALE_TLB_ACCESS, 1 });
+LITMUS_SCENARIO("size_change", {PTW_K_STALE_TLB_ACCESS, 1});
 
 void scenario_cpu0(void)
 {

@@ -14,7 +14,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("stale_access", { PTW_K_STALE_TLB_ACCESS, 1 });
+LITMUS_SCENARIO("stale_access", {PTW_K_STALE_TLB_ACCESS, 1});
 
 void scenario_cpu0(void)
 {

@@ -24,7 +24,7 @@
 
 #define REUSE_VALUE 0x5245555345440000 /* "REUSED" */
 
-LITMUS_SCENARIO("stale_reused", { PTW_K_STALE_TLB_ACCESS, 1 });
+LITMUS_SCENARIO("stale_reused", {PTW_K_STALE_TLB_ACCESS, 1});
 
 void scenario_cpu0(void)
 {

@@ -20,7 +20,7 @@
  */
 #include "harness.h"
 
-LITMUS_SCENARIO("table_alias_stale", { PTW_K_STALE_TLB_ACCESS, 1 });
+LITMUS_SCENARIO("table_alias_stale", {PTW_K_STALE_TLB_ACCESS, 1});
 
 void scenario_cpu0(void)
 {

@@ -21,7 +21,7 @@
 #include "harness.h"
 
 LITMUS_SCENARIO("window_read",
-		{ PTW_EXPECT_SEV(PTW_K_BBM_WINDOW_READ, PTW_SEV_ERROR), 1 });
+		{PTW_EXPECT_SEV(PTW_K_BBM_WINDOW_READ, PTW_SEV_ERROR), 1});
 
 void scenario_cpu0(void)
 {
