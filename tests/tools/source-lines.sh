@@ -14,7 +14,7 @@ notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 
 for arch in arm64 x86_64; do
 	elf="$BUILD/guest-tests/litmus/$arch/litmus-$arch-stale_access.elf"
-	rm -rf "$OUT/$arch"
+	rm -rf "${OUT:?}/$arch"
 	"$ROOT/scripts/ptwatch" litmus --arch "$arch" --only stale_access \
 		--out "$OUT/$arch" >/dev/null 2>&1
 	dir="$OUT/$arch/$arch/stale_access"
