@@ -34,7 +34,8 @@ check() {
 	grep -Eq "$pat" <<<"$line" || why="${why:+$why; }reason does not match /$pat/"
 	if [ "$want" = 3 ] && [ "$name" != wrong-arch ]; then
 		[ -f "$dir/console.log" ] || why="${why:+$why; }console.log not kept"
-		grep -q '"complete": true' "$dir/summary.json" 2>/dev/null ||
+		python3 -c 'import json, sys
+sys.exit(json.load(open(sys.argv[1])).get("complete") is not True)' "$dir/summary.json" 2>/dev/null ||
 			why="${why:+$why; }summary.json missing or incomplete"
 	fi
 	if [ -z "$why" ]; then

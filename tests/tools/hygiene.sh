@@ -26,7 +26,7 @@ out=$(clang-format --dry-run --Werror "${cfiles[@]}" 2>&1)
 result $? "clang-format: ${#cfiles[@]} C files follow .clang-format" "$out"
 
 shells=(scripts/bootstrap scripts/guest-image scripts/kselftests scripts/test
-	scripts/ptwatch scripts/build-kernel bench/overhead .ci/run)
+	scripts/build-kernel .ci/run)
 mapfile -t -O "${#shells[@]}" shells < <(git ls-files 'tests/*.sh')
 out=$(shellcheck -S warning "${shells[@]}" 2>&1 &&
 	shellcheck -S warning -s sh guest-tests/linux/init.sh 2>&1)

@@ -1,0 +1,108 @@
+"""Builds and guest images: the meson build, guest kernels and initramfs
+(scripts/guest-image), kernel selftests (scripts/kselftests), our own
+kernels (scripts/build-kernel). Each raises Failed with a one-line reason."""
+import os
+import subprocess
+import sys
+
+from . import BUILD, ROOT
+
+
+class Failed(Exception):
+    """A step the run needs failed (the CLI exits 3, or 64 for usage)."""
+
+
+def _script(name, *args, quiet_stderr=False):
+    r = subprocess.run([os.path.join(ROOT, "scripts", name), *args],
+                       stdout=subprocess.PIPE, text=True,
+                       stderr=subprocess.DEVNULL if quiet_stderr else None)
+    if r.returncode != 0:
+        raise Failed(f"scripts/{name} {' '.join(args)} failed "
+                     f"(exit {r.returncode})")
+    return r.stdout.strip()
+
+
+def ensure_built():
+    """scripts/bootstrap (a no-op when done), then meson + ninja into
+    BUILD. Raises Failed with the build's last lines."""
+    if subprocess.run([os.path.join(ROOT, "scripts", "bootstrap")]
+                      ).returncode != 0:
+        raise Failed("scripts/bootstrap failed")
+    tmp = os.environ.get("TMPDIR", "/tmp")
+    if not os.path.exists(os.path.join(BUILD, "build.ninja")):
+        log = os.path.join(tmp, "ptwatch-meson-setup.log")
+        with open(log, "w") as f:
+            r = subprocess.run(["meson", "setup", BUILD, ROOT], stdout=f,
+                               stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            sys.stderr.write(open(log).read())
+            raise Failed("meson setup failed")
+    log = os.path.join(tmp, "ptwatch-ninja.log")
+    with open(log, "w") as f:
+        r = subprocess.run(["ninja", "-C", BUILD], stdout=f,
+                           stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        sys.stderr.write("".join(open(log).readlines()[-40:]))
+        raise Failed("build failed")
+
+
+def stock_kernel(arch):
+    """Debian's 6.12 kernel image for arch (fetched and cached)."""
+    return _script("guest-image", "kernel", arch)
+
+
+def initrd(arch, binaries=()):
+    return _script("guest-image", "initrd", arch, *binaries)
+
+
+def kallsyms(arch, kernel):
+    """The kernel's text symbols, read by one boot (cached); None when the
+    guest printed none."""
+    from . import kallsyms as ks
+    try:
+        return ks.kallsyms(arch, kernel)
+    except (OSError, ks.Failed) as e:
+        print(f"ptwatch: {e}", file=sys.stderr)
+        return None
+
+
+def own_kernel(arch, bugs):
+    """Our kernel build (scripts/build-kernel) with the bugs put back
+    ("none": none); returns its directory."""
+    args = [arch] + ([] if bugs == "none" else ["--inject", bugs])
+    out = _script("build-kernel", *args)
+    return out.splitlines()[-1] if out else ""
+
+
+def test_binaries(arch, names):
+    """The static binaries of guest tests: guest-tests/linux, else the
+    kernel's mm selftests (scripts/kselftests builds them)."""
+    bins, selftests = [], None
+    for t in names:
+        b = os.path.join(BUILD, "guest-tests", "linux", f"{t}-{arch}")
+        if not os.access(b, os.X_OK):
+            if selftests is None:
+                try:
+                    selftests = _script("kselftests", "build", arch,
+                                        quiet_stderr=True).splitlines()
+                except Failed:
+                    selftests = []
+            b = next((p for p in selftests if p.endswith("/" + t)), "")
+        if not b or not os.access(b, os.X_OK):
+            raise Failed(f"unknown test '{t}' (guest-tests/linux or kernel "
+                         "selftests)")
+        bins.append(b)
+    return bins
+
+
+def kernel_format_ok(arch, path):
+    """path looks like a kernel QEMU boots on arch: an ELF vmlinux, an
+    arm64 Image ("ARMd" at 0x38) or gzip'ed Image, an x86 bzImage ("HdrS"
+    at 0x202)."""
+    with open(path, "rb") as f:
+        head = f.read(0x210)
+    if head[:4] == b"\x7fELF":
+        return True
+    if arch == "arm64":
+        return head[:2] == b"\x1f\x8b" or head[56:60] == b"ARMd"
+    return head[514:518] == b"HdrS"

@@ -1,0 +1,78 @@
+"""A kernel's text symbols (and x86-64's per-CPU current task pointer),
+read by booting it once without the plugin with our initramfs printing
+/proc/kallsyms (ptwatch.kallsyms on the command line); cached by kernel
+hash and this format's version.
+
+  python3 scripts/ptwlib/kallsyms.py ARCH KERNEL   prints the cache file
+"""
+import hashlib
+import os
+import re
+import subprocess
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    __package__ = "ptwlib"  # noqa: A001
+from ptwlib import CACHE, ROOT, qemu  # noqa: E402
+
+KEEP = re.compile(r"^[0-9a-f]+ ([tTwW] |[aAdDbB] (pcpu_hot|current_task)$)")
+
+
+class Failed(Exception):
+    pass
+
+
+def kallsyms(arch, kernel):
+    """The path of the symbols file (built by one boot when not cached)."""
+    with open(kernel, "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()[:16]
+    out = os.path.join(CACHE, "guest", arch, f"kallsyms-v2-{h}.txt")
+    if os.path.isfile(out) and os.path.getsize(out):
+        return out
+    initrd = subprocess.run(
+        [os.path.join(ROOT, "scripts", "guest-image"), "initrd", arch],
+        stdout=subprocess.PIPE, text=True).stdout.strip()
+    if not initrd:
+        raise Failed("no initramfs")
+    print(f"guest-image: reading kernel symbols of "
+          f"{os.path.basename(kernel)} (one boot, cached)", file=sys.stderr)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    con = out + ".console"
+    with qemu.shared_ram() as ram:
+        cmd = qemu.command(arch, kernel, linux=True, smp=1, mem="1G",
+                           ram=ram, cpu="max", initrd=initrd,
+                           append=qemu.kernel_append(
+                               arch, extra="quiet ptwatch.kallsyms",
+                               oops_panic=False))
+        qemu.run(cmd, 150, con, os.devnull)
+    with open(con, "rb") as f:
+        text = f.read().decode("utf-8", "replace").replace("\r", "")
+    os.unlink(con)
+    m = re.search(r"^ptwatch-kallsyms-begin$(.*?)^ptwatch-kallsyms-end$",
+                  text, re.S | re.M)
+    keep = [l for l in (m.group(1).splitlines() if m else [])
+            if KEEP.match(l)]
+    if not keep:
+        raise Failed("the guest printed no kernel symbols")
+    with open(out + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(keep) + "\n")
+    os.replace(out + ".tmp", out)
+    return out
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 64
+    try:
+        print(kallsyms(argv[1], argv[2]))
+    except (OSError, Failed) as e:
+        print(f"guest-image: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

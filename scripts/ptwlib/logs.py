@@ -1,0 +1,91 @@
+"""Reading a run's logs: summary.json's verdict, the guest console's
+progress, KTAP. JSON through json, never regexes."""
+import json
+import re
+
+SEVERITIES = ("error", "warning", "note")
+
+
+def load_summary(path):
+    """summary.json as a dict, or None when missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def load_findings(path):
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line))
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def verdict(s, fail_on):
+    """(failing, text): failing when s has a finding of severity fail_on or
+    worse; text: counts by severity and by kind, what was set aside."""
+    by_sev = s.get("by_severity", {})
+    levels = SEVERITIES[:SEVERITIES.index(fail_on) + 1]
+    failing = sum(by_sev.get(k, 0) for k in levels) > 0
+    kinds = s.get("findings_by_severity", {})
+    text = "findings [%s]" % (
+        " ".join(f"{k}:{v}" for k, v in kinds.items() if v) or "none")
+    text += "; " + ", ".join(f"{by_sev.get(k, 0)} {k}(s)"
+                             for k in SEVERITIES)
+    known = sum(s.get("known", {}).values())
+    supp = sum(s.get("suppressed", {}).values())
+    aside = []
+    if known:
+        aside.append(f"{known} finding(s) of known upstream issues "
+                     "(docs/known-issues.txt; --no-known shows them)")
+    if supp:
+        aside.append(f"{supp} suppressed (--suppress)")
+    if aside:
+        text += "; set aside: " + ", ".join(aside)
+    if not s.get("complete", False):
+        text += "; summary incomplete (QEMU did not finish)"
+    return failing, text
+
+
+def counts(s, section):
+    """{kind: n} of a summary section ("findings", "expected"), n > 0."""
+    return {k: v for k, v in (s.get(section) or {}).items() if v}
+
+
+def fmt_counts(c):
+    return " ".join(f"{k}:{v}" for k, v in c.items()) or "none"
+
+
+def read_console(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").replace("\r", "")
+    except OSError:
+        return ""
+
+
+def guest_progress(console):
+    """How far a Linux guest got, for a one-line reason."""
+    if not console:
+        return ("no console output (the kernel did not start: wrong image "
+                "or architecture?)")
+    if "ptwatch-init: kernel" not in console:
+        last = console.rstrip("\n").splitlines()[-1][:120]
+        return f"the kernel never reached /init (last line: {last})"
+    running = re.findall(r"ptwatch-init: running (\S+)", console)
+    return f"in test {running[-1]}" if running else \
+        "in /init before the tests"
+
+
+KTAP_LINE = re.compile(r"^(TAP version|KTAP version|1\.\.[0-9]|"
+                       r"(not )?ok [0-9]|#)")
+
+
+def ktap(console):
+    return [l for l in console.splitlines() if KTAP_LINE.match(l)]

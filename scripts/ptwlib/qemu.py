@@ -1,0 +1,117 @@
+"""The one place QEMU command lines are built, and guests are run.
+
+Every run gets a shared RAM backend in /dev/shm (the plugin maps it to read
+guest memory); the plugin, when given, is loaded with ram=, out= and the
+caller's arguments."""
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+
+from . import BUILD
+
+
+def machine(arch, linux):
+    """The emulator and machine options: a Linux guest, or a bare-metal
+    litmus guest (-cpu max; x86 exits through isa-debug-exit)."""
+    if arch == "arm64":
+        return ["qemu-system-aarch64", "-M", "virt"] + (
+            [] if linux else ["-cpu", "max"])
+    if arch == "x86_64":
+        return ["qemu-system-x86_64", "-M", "pc"] + ([] if linux else [
+            "-cpu", "max", "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+    raise ValueError(f"unknown arch '{arch}'")
+
+
+def console(arch):
+    return "ttyAMA0" if arch == "arm64" else "ttyS0"
+
+
+def kernel_append(arch, tests=(), extra="", oops_panic=True):
+    """Linux's command line: our console, no KASLR (symbols), a panic (and
+    an oops, unless oops_panic is False) ends the run; ptwatch.tests names
+    the tests /init runs; arguments without a dot (PTW_ONLY=...) reach the
+    tests as environment variables."""
+    a = f"console={console(arch)} nokaslr panic=-1"
+    if oops_panic:
+        a += " oops=panic"
+    if tests:
+        a += " ptwatch.tests=" + ",".join(tests)
+    if extra:
+        a += " " + extra
+    return a
+
+
+def plugin_arg(ram, out, args=None, plugin=None):
+    """-plugin's value: the library, ram=, out= and args (a dict, in order;
+    None values left out)."""
+    s = plugin or os.environ.get("PTWATCH_PLUGIN",
+                                 os.path.join(BUILD, "libptwatch.so"))
+    s += f",ram={ram},out={out}"
+    for k, v in (args or {}).items():
+        if v is not None and v != "":
+            s += f",{k}={v}"
+    return s
+
+
+def command(arch, kernel, *, linux, smp=2, mem="1G", ram, plugin=None,
+            cpu=None, initrd=None, append=None, disk=None, serial="stdio",
+            extra=()):
+    """The QEMU command line. plugin: the -plugin value (plugin_arg()) or
+    None for a run without the plugin (the same command otherwise)."""
+    if str(mem)[-1:].isdigit():
+        mem = f"{mem}M"
+    cmd = machine(arch, linux)
+    if cpu:
+        cmd += ["-cpu", cpu]
+    cmd += ["-smp", str(smp), "-m", str(mem), "-display", "none",
+            "-monitor", "none", "-serial", serial, "-no-reboot",
+            "-object",
+            f"memory-backend-file,id=ram,size={mem},mem-path={ram},share=on",
+            "-machine", "memory-backend=ram"]
+    if plugin:
+        cmd += ["-plugin", plugin]
+    cmd += ["-kernel", kernel]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    if append:
+        cmd += ["-append", append]
+    if disk:
+        cmd += ["-drive", f"file={disk},if=virtio,format=raw,readonly=on"]
+    return cmd + list(extra)
+
+
+@contextlib.contextmanager
+def shared_ram(prefix="ptwatch-ram."):
+    """A path in /dev/shm for the RAM backend (QEMU creates the file with
+    the right size); removed afterwards."""
+    fd, path = tempfile.mkstemp(prefix=prefix, dir="/dev/shm")
+    os.close(fd)
+    os.unlink(path)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def run(cmd, timeout, stdout, stderr):
+    """Run QEMU (stdin closed) with its output in the files stdout and
+    stderr; on timeout SIGTERM, then SIGKILL 10 s later. Returns QEMU's exit
+    status: 124 on timeout (as timeout(1)), 128+N when killed by signal N."""
+    with open(stdout, "wb") as out, open(stderr, "wb") as err:
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=err)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            return 124
+    return 128 - rc if rc < 0 else rc
