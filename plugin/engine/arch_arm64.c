@@ -4,7 +4,9 @@
  * LPA2), the break-before-make rule, TTBR/TCR decoding and instruction
  * decoding (MSR to translation registers, TLBI, DSB, client requests).
  */
-#include "ptw.h"
+#include <string.h>
+
+#include "engine_internal.h"
 
 #define A64_VALID   (1ULL << 0)
 #define A64_TABLE   (1ULL << 1)
@@ -226,3 +228,157 @@ bool ptw_arm64_is_client_seq(const uint32_t *w)
 			return false;
 	return true;
 }
+
+/* ------------------------------------------------------------------ */
+/* TLB maintenance */
+
+static uint64_t sext(uint64_t v, unsigned bit)
+{
+	return (v & (1ULL << bit)) ? v | ~((1ULL << bit) - 1)
+				   : v & ((1ULL << bit) - 1);
+}
+
+bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
+			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
+			   bool *broadcast)
+{
+	memset(s, 0, sizeof(*s));
+	*broadcast = crm == 1 || crm == 2 || crm == 3 || crm == 5;
+	bool range = crm == 2 || crm == 5 || crm == 6;
+	bool known = true;
+	uint16_t asid = (uint16_t)(xt >> 48);
+	if (!asid16)
+		asid &= 0xff;
+	if (op1 == 4 && crm == 4) {
+		known = false; /* stage-2 IPA forms: not modelled */
+	} else if (!range && (crm == 1 || crm == 3 || crm == 7)) {
+		switch (op2) {
+		case 0: /* VMALLE1 / ALLE2 / ALLE3 */
+		case 4: /* ALLE1 (op1=4) */
+		case 6: /* VMALLS12E1 (op1=4) */
+			s->all = true;
+			break;
+		case 2: /* ASIDE1 */
+			if (op1 == 0) {
+				s->nonglobal = s->by_asid = true;
+				s->asid = asid;
+				s->scoped = true;
+			} else
+				s->all = true;
+			break;
+		case 1: /* VAE1 / VAE2 / VAE3 */
+		case 5: /* VALE1 ... */
+		case 3: /* VAAE1 */
+		case 7: /* VAALE1 */
+			s->by_va = true;
+			s->scoped = true;
+			s->va_lo = s->va_hi =
+				sext((xt & ((1ULL << 44) - 1)) << 12, 55) &
+				~0xfffULL;
+			s->va_hi |= 0xfff;
+			if (op1 == 0 && (op2 == 1 || op2 == 5)) {
+				s->by_asid = true;
+				s->asid = asid;
+			}
+			break;
+		default:
+			known = false;
+		}
+	} else if (range) {
+		unsigned scale = (xt >> 44) & 3, num = (xt >> 39) & 31;
+		uint64_t pages = (uint64_t)(num + 1) << (5 * scale + 1);
+		uint64_t base = xt & ((1ULL << 37) - 1);
+		uint64_t va =
+			lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
+		unsigned tg = (xt >> 46) & 3;
+		uint64_t gran = tg == 2 ? 16384 : tg == 3 ? 65536 : 4096;
+		s->by_va = true;
+		s->scoped = true;
+		s->va_lo = va;
+		s->va_hi = va + pages * gran - 1;
+		if (op1 == 0 && (op2 == 1 || op2 == 5)) {
+			s->by_asid = true;
+			s->asid = asid;
+		}
+	} else {
+		known = false;
+	}
+	if (!known) {
+		memset(s, 0, sizeof(*s));
+		s->all = true;
+		*broadcast = true;
+	}
+	return known;
+}
+
+/* ------------------------------------------------------------------ */
+/* the architecture interface */
+
+static unsigned a64_entry_shift(int level)
+{
+	return 12 + 9 * (3 - level);
+}
+
+static ptw_desc a64_decode(const ptw_engine *e, uint64_t d, int level)
+{
+	return ptw_arm64_decode(d, level, e->lpa2);
+}
+
+static uint64_t a64_canonical(const ptw_engine *e, uint64_t va)
+{
+	(void)e;
+	return va;
+}
+
+static bool a64_upper_half(uint64_t va)
+{
+	return (va >> 55) & 1;
+}
+
+static unsigned a64_root_index(uint64_t va)
+{
+	return (va >> 55) & 1;
+}
+
+static bool a64_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
+{
+	(void)e;
+	(void)cpu;
+	return !(desc & A64_NG);
+}
+
+static uint64_t a64_hw_managed(uint64_t old, uint64_t new)
+{
+	return ptw_hw_managed_bits(PTW_ARCH_ARM64, old, new);
+}
+
+static const char *a64_bbm_reason(const ptw_engine *e, uint64_t old,
+				  uint64_t new, int level)
+{
+	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+}
+
+static uint64_t a64_unit_attr_mask(const ptw_engine *e)
+{
+	/* the output address, AF and AP[2] (dirty state with DBM), and with
+	 * LPA2 OA[51:50] in bits 9:8 */
+	return ~((((1ULL << 50) - 1) & ~0xfffULL) | A64_AF | A64_RDONLY |
+		 (e->lpa2 ? A64_SH : 0));
+}
+
+const ptw_arch_ops ptw_arch_arm64_ops = {
+	.name = "arm64",
+	.last_level = 3,
+	.level_step = 1,
+	.entry_shift = a64_entry_shift,
+	.decode = a64_decode,
+	.canonical = a64_canonical,
+	.upper_half = a64_upper_half,
+	.root_index = a64_root_index,
+	.shared_upper = false,
+	.global = a64_global,
+	.hw_managed = a64_hw_managed,
+	.bbm_reason = a64_bbm_reason,
+	.cont_bit = A64_CONT,
+	.unit_attr_mask = a64_unit_attr_mask,
+};

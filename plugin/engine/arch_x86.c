@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "ptw.h"
+#include "engine_internal.h"
 
 #define X86_P	 (1ULL << 0)
 #define X86_PS	 (1ULL << 7)
@@ -190,3 +190,83 @@ bool ptw_x86_is_client_seq(const uint8_t *b)
 {
 	return memcmp(b, x86_client_seq, sizeof(x86_client_seq)) == 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* the architecture interface */
+
+static unsigned x86_entry_shift(int level)
+{
+	return 12 + 9 * (level - 1);
+}
+
+static ptw_desc x86_decode(const ptw_engine *e, uint64_t d, int level)
+{
+	(void)e;
+	return ptw_x86_decode(d, level);
+}
+
+/* 5-level paging (CR4.LA57) as the first CPU with paging on has it */
+static bool x86_la57(const ptw_engine *e)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		if (e->cpu[i].mmu_on)
+			return (e->cpu[i].cr4 >> 12) & 1;
+	return false;
+}
+
+static uint64_t x86_canonical(const ptw_engine *e, uint64_t va)
+{
+	unsigned top = x86_la57(e) ? 56 : 47;
+	if (va & (1ULL << top))
+		va |= ~((1ULL << top) - 1);
+	else
+		va &= (1ULL << top) - 1;
+	return va;
+}
+
+static bool x86_upper_half(uint64_t va)
+{
+	return (va >> 63) & 1;
+}
+
+static unsigned x86_root_index(uint64_t va)
+{
+	(void)va;
+	return 0;
+}
+
+/* G (bit 8) counts only with CR4.PGE set */
+static bool x86_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
+{
+	return ((desc >> 8) & 1) && cpu < e->cfg.ncpus &&
+	       ((e->cpu[cpu].cr4 >> 7) & 1);
+}
+
+static uint64_t x86_hw_managed(uint64_t old, uint64_t new)
+{
+	return ptw_hw_managed_bits(PTW_ARCH_X86_64, old, new);
+}
+
+static uint64_t x86_unit_attr_mask(const ptw_engine *e)
+{
+	(void)e;
+	/* the address (bits 51:12), Accessed and Dirty */
+	return ~(0x000ffffffffff000ULL | 0x60ULL);
+}
+
+const ptw_arch_ops ptw_arch_x86_ops = {
+	.name = "x86_64",
+	.last_level = 1,
+	.level_step = -1,
+	.entry_shift = x86_entry_shift,
+	.decode = x86_decode,
+	.canonical = x86_canonical,
+	.upper_half = x86_upper_half,
+	.root_index = x86_root_index,
+	.shared_upper = true,
+	.global = x86_global,
+	.hw_managed = x86_hw_managed,
+	.bbm_reason = NULL,
+	.cont_bit = 0,
+	.unit_attr_mask = x86_unit_attr_mask,
+};

@@ -272,9 +272,8 @@ static void report(ptw_engine *e, ptw_kind k, ptw_severity sev,
 static const char *bbm_change_reason(ptw_engine *e, uint64_t old, uint64_t new,
 				     int level)
 {
-	if (e->cfg.arch != PTW_ARCH_ARM64)
-		return NULL;
-	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+	return e->ops->bbm_reason ? e->ops->bbm_reason(e, old, new, level)
+				  : NULL;
 }
 
 /* Describe a non-present entry with the guest-OS layer (Linux swap and
@@ -295,18 +294,7 @@ static void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
 				 .oa);
 		return;
 	}
-	if (e->cfg.arch == PTW_ARCH_ARM64) {
-		/* arm64 6.12 (pgtable.h): type bits 10:6, offset bits 61:12 */
-		unsigned type = (d >> 6) & 0x1f;
-		uint64_t off = (d >> 12) & ((1ULL << 50) - 1);
-		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
-	} else {
-		/* x86-64 6.12 (pgtable_64.h): type in bits 63:59, offset
-		 * stored inverted from bit 9 up */
-		unsigned type = (unsigned)(d >> 59);
-		uint64_t off = (~d << 5) >> 14;
-		snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
-	}
+	ptw_linux_describe_swap(e->cfg.arch, d, buf, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -402,17 +390,14 @@ static void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	b->when = *c;
 	b->seq = ++e->break_seq;
 	b->breaker_lower = e->lower_entries[c->cpu];
-	if (e->cfg.arch == PTW_ARCH_ARM64)
-		b->global = !((old >> 11) & 1);
-	else
-		b->global = (old >> 8) & 1;
+	b->global = e->ops->global(e, c->cpu, old);
 	ptw_table *root = NULL;
 	unsigned ridx;
 	root = ptw_table_of(e, t->space, &ridx);
 	b->asid = (root && root->is_root) ? root->asid : 0;
 	/* x86 has no break-before-make rule: only arm64 tracks who may
 	 * still hold the old entry */
-	b->need = e->cfg.arch == PTW_ARCH_ARM64 ? ptw_may_hold(e, t, b->va) : 0;
+	b->need = e->ops->bbm_reason ? ptw_may_hold(e, t, b->va) : 0;
 	b->tpa = t->pa;
 	unsigned gn = (t->uorder && t->uorder[idx]) ? 1u << t->uorder[idx] : 16;
 	if (gn > t->nent)
@@ -477,10 +462,7 @@ static void fmt_bits(const uint64_t *m, unsigned base, unsigned n, char *buf,
 /* Attributes that must be identical across a unit (ignoring A/D state). */
 static uint64_t unit_attr_mask(ptw_engine *e)
 {
-	if (e->cfg.arch == PTW_ARCH_ARM64)
-		return ~((((1ULL << 50) - 1) & ~0xfffULL) | (1ULL << 10) |
-			 (1ULL << 7) | (e->lpa2 ? (3ULL << 8) : 0));
-	return ~(0x000ffffffffff000ULL | 0x60ULL);
+	return e->ops->unit_attr_mask(e);
 }
 
 /* After entry idx was made valid by this pass: does an aligned group ending
@@ -689,8 +671,6 @@ static void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 /* ------------------------------------------------------------------ */
 /* contiguous groups (arm64) */
 
-#define A64_CONT (1ULL << 52)
-
 static void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
 {
 	GArray *a = e->cont_dirty[cpu];
@@ -714,7 +694,7 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		return;
 	bool any = false;
 	for (unsigned i = base; i < base + 16; i++)
-		if ((t->shadow[i] & 1) && (t->shadow[i] & A64_CONT))
+		if ((t->shadow[i] & 1) && (t->shadow[i] & e->ops->cont_bit))
 			any = true;
 	if (!any)
 		return;
@@ -728,7 +708,7 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		bad = i;
 		if (d.type != PTW_DESC_PAGE)
 			why = "an entry of the group is not a valid page";
-		else if (!(v & A64_CONT))
+		else if (!(v & e->ops->cont_bit))
 			why = "an entry of the group lacks the contiguous bit";
 		else if (d0.type != PTW_DESC_PAGE || (d0.oa & 0xffffULL) ||
 			 d.oa != d0.oa + (i - base) * 4096ULL)
@@ -1030,7 +1010,7 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	 * change: change_protection(), a contpte unfold) */
 	bool remade_same = false;
 
-	if (e->cfg.arch == PTW_ARCH_ARM64 && last && ((old | new) & A64_CONT))
+	if (last && ((old | new) & e->ops->cont_bit))
 		cont_mark(e, c->cpu, t, idx);
 
 	if (was_valid && !is_valid) {
@@ -1212,8 +1192,7 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	 * the change this value came from, so this read cannot be the first
 	 * of a pair */
 	uint64_t sh = t->shadow[idx];
-	bool ahead = ((value ^ sh) &
-		      ~ptw_hw_managed_bits(e->cfg.arch, sh, value)) != 0;
+	bool ahead = ((value ^ sh) & ~e->ops->hw_managed(sh, value)) != 0;
 	if (r) {
 		/* the entry referred to something else in between (another
 		 * page, another swap slot), and back: a transient clear, or a
@@ -1515,10 +1494,8 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 						   : "EXPECT_WRITE";
 	uint64_t space = ptw_access_space(e, c->cpu, va);
 	uint64_t dummy;
-	bool user_pc = e->cfg.arch == PTW_ARCH_ARM64 ? !((c->pc >> 55) & 1)
-						     : !((c->pc >> 63) & 1);
-	bool kernel_va =
-		e->cfg.arch == PTW_ARCH_ARM64 ? (va >> 55) & 1 : (va >> 63) & 1;
+	bool user_pc = !e->ops->upper_half(c->pc);
+	bool kernel_va = e->ops->upper_half(va);
 	const char *bad = NULL;
 	if (len == 0)
 		bad = "zero length";

@@ -106,215 +106,22 @@ ptw_severity ptw_severity_from_name(const char *name)
 
 static int last_level(ptw_engine *e)
 {
-	return e->cfg.arch == PTW_ARCH_ARM64 ? 3 : 1;
+	return e->ops->last_level;
 }
 
 static int next_level(ptw_engine *e, int level)
 {
-	return e->cfg.arch == PTW_ARCH_ARM64 ? level + 1 : level - 1;
+	return level + e->ops->level_step;
 }
 
 static unsigned entry_shift(ptw_engine *e, int level)
 {
-	return e->cfg.arch == PTW_ARCH_ARM64 ? 12 + 9 * (3 - level)
-					     : 12 + 9 * (level - 1);
+	return e->ops->entry_shift(level);
 }
 
 static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 {
-	if (e->cfg.arch == PTW_ARCH_ARM64)
-		return ptw_arm64_decode(d, level, e->lpa2);
-	return ptw_x86_decode(d, level);
-}
-
-/* Linux's "present but not valid" entries: PROT_NONE (NUMA hinting,
- * mprotect(PROT_NONE)) and an entry invalidated in place while it is
- * changed (pmdp_invalidate(), pte_mkinvalid()). They still refer to their
- * page: arm64 6.12 PTE_PRESENT_INVALID is nG (bit 11) with the valid bit
- * clear; x86 _PAGE_PROTNONE is the global bit (8) with present clear, and
- * pmd_mkinvalid() keeps _PAGE_PSE (7), which pmd_present() counts. Swap and
- * migration entries keep those bits zero. */
-bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
-{
-	if (v & 1)
-		return false;
-	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
-}
-
-/* sym (with or without +offset or a .isra/.constprop suffix) names one of
- * the functions in names (globs) */
-static bool sym_in(const char *sym, const char *const *names, unsigned n)
-{
-	char name[96];
-	g_strlcpy(name, sym, sizeof(name));
-	name[strcspn(name, "+.")] = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (g_pattern_match_simple(names[i], name))
-			return true;
-	return false;
-}
-
-/* Linux's lockless page-table readers that re-check under the PTE lock by
- * design: the fault path reads the PTE (or a folio's range of PTEs) without
- * the lock, then takes it and checks again (pte_same(), vmf_pte_changed(),
- * pte_range_none(), a swap-in's batch check), backing off when anything
- * changed; GUP-fast re-checks after taking a reference;
- * contpte_ptep_get_lockless() retries its block. A read in a window by
- * such a reader is benign by design (a note, decided at the read). Other
- * readers, such as page_vma_mapped_walk() (seed 001: it skips the
- * leading none entries of a folio and takes the lock at the first present
- * one), must load the entry itself again, or restart their walk. sym is a
- * symbol name with or without +offset. */
-bool ptw_linux_rechecking_reader(const char *sym)
-{
-	static const char *const readers[] = {
-		"__handle_mm_fault",
-		"handle_mm_fault",
-		"handle_pte_fault",
-		"do_anonymous_page",
-		"alloc_anon_folio",
-		"pte_range_none",
-		"do_swap_page",
-		"can_swapin_thp",
-		"swap_pte_batch",
-		"do_fault",
-		"finish_fault",
-		"do_pte_missing",
-		"contpte_ptep_get_lockless",
-		"ptep_get_lockless",
-		"gup_fast*",
-		"internal_get_user_pages_fast",
-	};
-	return sym_in(sym, readers, G_N_ELEMENTS(readers));
-}
-
-/* Linux's rmap walker, whose skip of a transiently none entry matters only
- * for a large folio: for a single page, try_to_unmap() then finds no
- * mapping, the folio stays mapped and reclaim keeps it (nothing is lost),
- * which is why Linux takes the PTE lock from the first entry (TTU_SYNC,
- * PVMW_SYNC) only for large folios; a large folio is unmapped in part and
- * split (seed 001). */
-bool ptw_linux_single_page_benign_reader(const char *sym)
-{
-	static const char *const readers[] = {
-		"page_vma_mapped_walk",
-		"check_pte",
-		"map_pte",
-	};
-	return sym_in(sym, readers, G_N_ELEMENTS(readers));
-}
-
-/* Callers of page_vma_mapped_walk() that unmap what it finds: a skipped
- * entry leaves that entry mapped (seed 001 in try_to_unmap_one(), whose
- * caller passes TTU_SYNC for large folios since the fix). The others only
- * read (folio_referenced_one() tests young bits, page_mkclean_one() dirty
- * ones): a skipped entry misses a bit, not a mapping. */
-bool ptw_linux_unmapping_walker(const char *sym)
-{
-	static const char *const callers[] = {
-		"try_to_unmap_one",
-		"try_to_migrate_one",
-	};
-	return sym_in(sym, callers, G_N_ELEMENTS(callers));
-}
-
-/* Linux's operations that must complete another CPU's pending batched TLB
- * flush before they act on an entry (they call flush_tlb_batched_pending()
- * under the PTE lock: mprotect's change_pte_range(), munmap's
- * zap_pte_range(), mremap's move_ptes(), MADV_FREE and MADV_COLD/PAGEOUT),
- * since the user relies on their result once the call returns: reclaim
- * may have unmapped a page and deferred its flush (TTU_BATCH_FLUSH), and a
- * protection change or an unmap that finds the entry already gone would
- * otherwise return with the old translation still live in some TLB (the
- * race fixed by 3ea277194daa, "mm, mprotect: flush TLB if potentially
- * racing with a parallel reclaim leaving stale TLB entries"). The static
- * functions are usually inlined: their callers are named too. */
-bool ptw_linux_batched_flush_obliged(const char *sym)
-{
-	static const char *const ops[] = {
-		"change_protection",	  "change_pte_range",
-		"change_pmd_range",	  "unmap_page_range",
-		"zap_pte_range",	  "zap_pmd_range",
-		"move_page_tables",	  "move_ptes",
-		"madvise_free_pte_range", "madvise_cold_or_pageout_pte_range",
-	};
-	return sym_in(sym, ops, G_N_ELEMENTS(ops));
-}
-
-/* Linux's changers that defer their TLB flush past the PTE lock into the
- * mm's batch (TTU_BATCH_FLUSH: reclaim's and migration's unmaps), which
- * is the flush flush_tlb_batched_pending() completes. (mmu_gather's
- * deferral is excluded by the mmap lock: the obliged operations above that
- * take it for writing cannot run beside a zap.) */
-bool ptw_linux_batched_flush_changer(const char *sym)
-{
-	static const char *const changers[] = {
-		"try_to_unmap_one",
-		"try_to_migrate_one",
-	};
-	return sym_in(sym, changers, G_N_ELEMENTS(changers));
-}
-
-/* Linux's non-swap entries that name a page frame: migration and device
- * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
- * the migration, device, hwpoison and marker types, which count down from
- * 31), with the PFN as offset; real swap devices use the first types. A
- * page under migration keeps its identity (present(A) -> migration(A) ->
- * present(A) is no ABA); a swap entry is the identity of its slot. */
-bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
-{
-	unsigned type;
-	uint64_t off;
-	if (v == 0 || ptw_linux_present_invalid(arch, v))
-		return false;
-	if (arch == PTW_ARCH_ARM64) {
-		if (v & 1)
-			return false;
-		type = (v >> 6) & 0x1f; /* 6.12: type 10:6, offset 61:12 */
-		off = (v >> 12) & ((1ULL << 50) - 1);
-	} else {
-		if (v & 1)
-			return false;
-		type = (unsigned)(v >> 59); /* type 63:59, offset inverted */
-		off = (~v << 5) >> 14;
-	}
-	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
-		return false;
-	*pfn = off;
-	return true;
-}
-
-/* Linux page-table walkers that read entries without the lock to harvest
- * or scan, and never compare a value read in one walk with one read in a
- * later walk: MGLRU's walks (walk_pte_range() and its callers, inlined
- * into walk_pud_range(), and lru_gen_look_around()) and khugepaged's scan.
- * Two of their reads of one entry, on a vCPU that runs the walker as a
- * kernel thread (it never returns to user mode), are not one operation.
- * Swap readahead (swap_vma_readahead(), inlined in swapin_readahead())
- * reads the neighbouring entries of a faulting one as a hint for which
- * slots to read: a later fault of the same task on a neighbour (from a
- * system call's user copy, with no return to user in between) reads it
- * afresh and compares with that. */
-bool ptw_linux_aba_walker(const char *sym)
-{
-	static const char *const walkers[] = {
-		"walk_pte_range",      "walk_pmd_range",
-		"walk_pud_range",      "walk_pmd_range_locked",
-		"lru_gen_look_around", "hpage_collapse_scan_pmd",
-		"check_pte",	       "swapin_readahead",
-		"swap_vma_readahead",
-	};
-	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
-}
-
-/* The present descriptor a present-invalid entry stands for. x86 stores a
- * non-present entry's PFN inverted (the L1TF guard, flip_protnone_guard()
- * in pgtable-invert.h), bits 12-51. */
-uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v)
-{
-	if (arch == PTW_ARCH_X86_64)
-		v ^= 0x000ffffffffff000ULL;
-	return v | 1;
+	return e->ops->decode(e, d, level);
 }
 
 /* What an entry refers to, for PTE_ABA: the output address of a present
@@ -340,30 +147,6 @@ static bool is_leaf(const ptw_desc *d)
 	return d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK;
 }
 
-static bool x86_la57(ptw_engine *e)
-{
-	for (unsigned i = 0; i < e->cfg.ncpus; i++)
-		if (e->cpu[i].mmu_on)
-			return (e->cpu[i].cr4 >> 12) & 1;
-	return false;
-}
-
-static uint64_t x86_sext(ptw_engine *e, uint64_t va)
-{
-	unsigned top = x86_la57(e) ? 56 : 47;
-	if (va & (1ULL << top))
-		va |= ~((1ULL << top) - 1);
-	else
-		va &= (1ULL << top) - 1;
-	return va;
-}
-
-static bool x86_is_high(ptw_engine *e, uint64_t va)
-{
-	(void)e;
-	return (va >> 63) & 1;
-}
-
 /* Views of a table: 0 is (t->space, t->va_base), 1.. its aliases. */
 static unsigned table_nviews(const ptw_table *t)
 {
@@ -386,12 +169,12 @@ static uint64_t view_entry_va(ptw_engine *e, const ptw_table *t,
 			      const ptw_view *v, unsigned idx)
 {
 	uint64_t va = v->va_base + ((uint64_t)idx << entry_shift(e, t->level));
-	return e->cfg.arch == PTW_ARCH_X86_64 ? x86_sext(e, va) : va;
+	return e->ops->canonical(e, va);
 }
 
 static uint64_t view_entry_space(ptw_engine *e, const ptw_view *v, uint64_t va)
 {
-	if (e->cfg.arch == PTW_ARCH_X86_64 && x86_is_high(e, va))
+	if (e->ops->shared_upper && e->ops->upper_half(va))
 		return PTW_KSPACE;
 	return v->space;
 }
@@ -415,12 +198,9 @@ static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 	ptw_cpu *c = &e->cpu[cpu];
 	if (!c->mmu_on)
 		return 0;
-	if (e->cfg.arch == PTW_ARCH_X86_64) {
-		if (x86_is_high(e, va))
-			return PTW_KSPACE;
-		return c->root[0] ? c->root[0]->pa : 0;
-	}
-	ptw_table *r = c->root[(va >> 55) & 1];
+	if (e->ops->shared_upper && e->ops->upper_half(va))
+		return PTW_KSPACE;
+	ptw_table *r = c->root[e->ops->root_index(va)];
 	return r ? r->pa : 0;
 }
 
@@ -515,18 +295,6 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	       1;
 }
 
-ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
-{
-	if (!target)
-		return PTW_CALLEE_NONE;
-	if (target == e->pvmw_addr)
-		return PTW_CALLEE_RMAP_WALK;
-	if (target == e->deferred_flush_addr[0] ||
-	    target == e->deferred_flush_addr[1])
-		return PTW_CALLEE_DEFERRED_FLUSH;
-	return PTW_CALLEE_NONE;
-}
-
 uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
 {
 	/* widening: the changer is about to complete a batched flush it
@@ -543,11 +311,6 @@ void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)
 {
 	if (c->cpu < PTW_MAX_CPUS)
 		e->call_site[c->cpu] = c->pc;
-}
-
-uint64_t ptw_linux_current_slot(ptw_engine *e)
-{
-	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
 }
 
 void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task)
@@ -648,14 +411,13 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 	ptw_cpu *cs = &e->cpu[cpu];
 	if (!cs->mmu_on)
 		return false;
-	ptw_table *t = e->cfg.arch == PTW_ARCH_ARM64 ? cs->root[(va >> 55) & 1]
-						     : cs->root[0];
+	ptw_table *t = cs->root[e->ops->root_index(va)];
 	for (int depth = 0; t && depth < 6; depth++) {
 		unsigned sh = entry_shift(e, t->level);
 		uint64_t off = va - t->va_base;
 		/* index bits only: a table below the root may be reached
 		 * at another VA than its first view's (an alias) */
-		if (e->cfg.arch == PTW_ARCH_X86_64 || !t->is_root)
+		if (e->ops->shared_upper || !t->is_root)
 			off &= (1ULL << (sh + 9)) - 1;
 		uint64_t i = off >> sh;
 		if (i >= t->nent)
@@ -683,8 +445,7 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 static uint64_t may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
 {
 	uint64_t m = 0;
-	if (space == PTW_KSPACE ||
-	    (e->cfg.arch == PTW_ARCH_ARM64 && ((va >> 55) & 1))) {
+	if (space == PTW_KSPACE || e->ops->upper_half(va)) {
 		for (unsigned i = 0; i < e->cfg.ncpus; i++)
 			if (e->cpu[i].mmu_on)
 				m |= 1ULL << i;
@@ -930,7 +691,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	if (level == last_level(e)) {
 		t->made = g_new0(uint32_t, nent);
 		t->uorder = g_new0(uint8_t, nent);
-		if (e->cfg.arch == PTW_ARCH_ARM64)
+		if (e->ops->cont_bit)
 			t->cont_writer = g_new0(uint8_t, (nent + 15) / 16);
 	}
 	g_hash_table_insert(e->tables, &t->pa, t);
@@ -954,7 +715,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 static bool root_is_empty(ptw_engine *e, ptw_table *t)
 {
 	unsigned n = t->nent;
-	if (e->cfg.arch == PTW_ARCH_X86_64)
+	if (e->ops->shared_upper)
 		n = t->nent / 2; /* kernel half is shared and always present */
 	for (unsigned i = 0; i < n; i++)
 		if (decode(e, t->shadow[i], t->level).type != PTW_DESC_INVALID)
@@ -1128,10 +889,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	p->old_pa = dold->oa;
 	ptw_table *root = table_lookup(e, view->space);
 	p->asid = root ? root->asid : 0;
-	if (e->cfg.arch == PTW_ARCH_ARM64)
-		p->global = !((old >> 11) & 1);
-	else
-		p->global = ((old >> 8) & 1) && ((e->cpu[c->cpu].cr4 >> 7) & 1);
+	p->global = e->ops->global(e, c->cpu, old);
 	p->changer = c->cpu;
 	p->need = need;
 	p->when = *c;
@@ -1180,7 +938,7 @@ static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
 
 static bool pc_is_kernel(ptw_engine *e, uint64_t pc)
 {
-	return e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1 : (pc >> 63) & 1;
+	return e->ops->upper_half(pc);
 }
 
 static void stale_overtaken(ptw_engine *e, const ptw_ctx *c,
@@ -1419,7 +1177,7 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
-	uint64_t hw = ptw_hw_managed_bits(e->cfg.arch, old, new);
+	uint64_t hw = e->ops->hw_managed(old, new);
 	if (((old ^ new) & ~hw) == 0) {
 		e->stats[ST_HW_AD_ONLY]++;
 		return;
@@ -1442,9 +1200,8 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	bool same_table = dold.type == PTW_DESC_TABLE &&
 			  dnew.type == PTW_DESC_TABLE && dold.oa == dnew.oa;
 
-	if (e->cfg.arch == PTW_ARCH_ARM64) {
-		const char *why =
-			ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+	if (e->ops->bbm_reason) {
+		const char *why = e->ops->bbm_reason(e, old, new, level);
 		if (why) {
 			char d[256];
 			snprintf(d, sizeof(d),
@@ -1830,12 +1587,6 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 	g_mutex_unlock(&e->lock);
 }
 
-static uint64_t sext(uint64_t v, unsigned bit)
-{
-	return (v & (1ULL << bit)) ? v | ~((1ULL << bit) - 1)
-				   : v & ((1ULL << bit) - 1);
-}
-
 void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 		       unsigned crm, unsigned op2, uint64_t xt)
 {
@@ -1843,76 +1594,15 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 		return;
 	g_mutex_lock(&e->lock);
 	e->stats[ST_TLBI]++;
-	inval_scope s = {0};
-	bool broadcast = crm == 1 || crm == 2 || crm == 3 || crm == 5;
-	bool range = crm == 2 || crm == 5 || crm == 6;
-	bool known = true;
-	uint16_t asid = (uint16_t)(xt >> 48);
-	if (!((e->cpu[c->cpu].tcr >> 36) & 1))
-		asid &= 0xff;
-	if (op1 == 4 && crm == 4) {
-		known = false; /* stage-2 IPA forms: not modelled, no effect */
-	} else if (!range && (crm == 1 || crm == 3 || crm == 7)) {
-		switch (op2) {
-		case 0: /* VMALLE1 / ALLE2 / ALLE3 */
-		case 4: /* ALLE1 (op1=4) */
-		case 6: /* VMALLS12E1 (op1=4) */
-			s.all = true;
-			break;
-		case 2: /* ASIDE1 */
-			if (op1 == 0) {
-				s.nonglobal = s.by_asid = true;
-				s.asid = asid;
-				s.scoped = true;
-			} else
-				s.all = true;
-			break;
-		case 1: /* VAE1 / VAE2 / VAE3 */
-		case 5: /* VALE1 ... */
-		case 3: /* VAAE1 */
-		case 7: /* VAALE1 */
-			s.by_va = true;
-			s.scoped = true;
-			s.va_lo = s.va_hi =
-				sext((xt & ((1ULL << 44) - 1)) << 12, 55) &
-				~0xfffULL;
-			s.va_hi |= 0xfff;
-			if (op1 == 0 && (op2 == 1 || op2 == 5)) {
-				s.by_asid = true;
-				s.asid = asid;
-			}
-			break;
-		default:
-			known = false;
-		}
-	} else if (range) {
-		unsigned scale = (xt >> 44) & 3, num = (xt >> 39) & 31;
-		uint64_t pages = (uint64_t)(num + 1) << (5 * scale + 1);
-		uint64_t base = xt & ((1ULL << 37) - 1);
-		uint64_t va =
-			e->lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
-		unsigned tg = (xt >> 46) & 3;
-		uint64_t gran = tg == 2 ? 16384 : tg == 3 ? 65536 : 4096;
-		s.by_va = true;
-		s.scoped = true;
-		s.va_lo = va;
-		s.va_hi = va + pages * gran - 1;
-		if (op1 == 0 && (op2 == 1 || op2 == 5)) {
-			s.by_asid = true;
-			s.asid = asid;
-		}
-	} else {
-		known = false;
-	}
-	if (!known) {
+	inval_scope s;
+	bool broadcast;
+	if (!ptw_arm64_decode_tlbi(op1, crm, op2, xt,
+				   (e->cpu[c->cpu].tcr >> 36) & 1, e->lpa2, &s,
+				   &broadcast))
 		ptw_warn(e, "tlbi-unknown",
 			 "TLBI op1=%u CRm=%u op2=%u at pc 0x%" PRIx64
 			 " not modelled: treated as invalidating all",
 			 op1, crm, op2, c->pc);
-		s.all = true;
-		s.scoped = false;
-		broadcast = true;
-	}
 	invalidate(e, c, &s, broadcast ? e->all_cpus : 1ULL << c->cpu);
 	g_mutex_unlock(&e->lock);
 }
@@ -2057,6 +1747,8 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	}
 	ptw_engine *e = g_new0(ptw_engine, 1);
 	e->cfg = *cfg;
+	e->ops = cfg->arch == PTW_ARCH_ARM64 ? &ptw_arch_arm64_ops
+					     : &ptw_arch_x86_ops;
 	if (!e->cfg.max_pending)
 		e->cfg.max_pending = 65536;
 	e->all_cpus = cfg->ncpus == 64 ? ~0ULL : (1ULL << cfg->ncpus) - 1;

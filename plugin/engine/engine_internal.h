@@ -91,6 +91,14 @@ typedef struct {
 bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 		      bool global, uint16_t asid);
 
+/* arm64 TLBI <op1, CRm, op2> with operand xt -> the scope it invalidates
+ * and whether it is broadcast (Inner Shareable). asid16: TCR_EL1.AS; lpa2:
+ * TCR_EL1.DS (range operands). False for an encoding not modelled: then
+ * *s is everything, broadcast (the caller warns). A pure function. */
+bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
+			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
+			   bool *broadcast);
+
 /* An open break window on one entry (valid -> invalid, not yet made). */
 typedef struct {
 	uint64_t pte_pa, space, va;
@@ -186,7 +194,47 @@ extern const char *const ptw_stat_names[ST_COUNT];
 #define BITMAP_CHUNK_SHIFT 30
 #define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
 
+/* The architecture interface: everything the core and the detectors ask
+ * of an architecture, one table per architecture (arch_arm64.c,
+ * arch_x86.c), chosen at ptw_engine_new(). The core holds no architecture
+ * branches; the event entry points for an architecture's own registers and
+ * instructions (ptw_ev_arm64_*, ptw_ev_x86_*) are architecture code by
+ * name. */
+typedef struct ptw_arch_ops {
+	const char *name;
+	int last_level; /* the level of last-level tables */
+	int level_step; /* next level: +1 (arm64 -1..3) or -1 (x86 5..1) */
+	unsigned (*entry_shift)(
+		int level); /* log2 of the bytes an entry maps */
+	ptw_desc (*decode)(const ptw_engine *e, uint64_t d, int level);
+	/* an address as the page tables produce it (x86: sign-extended from
+	 * bit 47, or 56 with LA57) */
+	uint64_t (*canonical)(const ptw_engine *e, uint64_t va);
+	/* the upper (kernel) half: arm64 bit 55 (TTBR1), x86 bit 63 */
+	bool (*upper_half)(uint64_t va);
+	/* the CPU's root for va: 0 or 1 (arm64 TTBR0/TTBR1) */
+	unsigned (*root_index)(uint64_t va);
+	/* one upper half shared by every root (x86: PTW_KSPACE); a root's
+	 * index bits must then be masked off va */
+	bool shared_upper;
+	/* cached for every ASID/PCID (arm64 nG clear; x86 G with CR4.PGE) */
+	bool (*global)(const ptw_engine *e, unsigned cpu, uint64_t desc);
+	/* bits the hardware may change on its own (access, dirty) */
+	uint64_t (*hw_managed)(uint64_t old, uint64_t new);
+	/* why a valid -> valid change needs break-before-make, NULL if not;
+	 * the member is NULL on an architecture without the rule (x86) */
+	const char *(*bbm_reason)(const ptw_engine *e, uint64_t old,
+				  uint64_t new, int level);
+	/* the contiguous bit of 16-entry groups (arm64 bit 52), 0: none */
+	uint64_t cont_bit;
+	/* attributes that must be identical across a multi-page unit */
+	uint64_t (*unit_attr_mask)(const ptw_engine *e);
+} ptw_arch_ops;
+
+extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
+
 struct ptw_engine {
+	const ptw_arch_ops *ops; /* the architecture */
 	ptw_config cfg;
 	GMutex lock;
 	ptw_cpu cpu[PTW_MAX_CPUS];
@@ -286,6 +334,7 @@ uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
+void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);

@@ -12,11 +12,6 @@
 
 #include "engine_internal.h"
 
-static const char *arch_name(ptw_arch a)
-{
-	return a == PTW_ARCH_ARM64 ? "arm64" : "x86_64";
-}
-
 void ptw_report_open(ptw_engine *e, char **err)
 {
 	if (!e->cfg.out_dir)
@@ -46,7 +41,7 @@ void ptw_report_open(ptw_engine *e, char **err)
 		return;
 	}
 	g_free(p);
-	fprintf(e->log, "ptwatch: arch %s, %u vCPUs\n", arch_name(e->cfg.arch),
+	fprintf(e->log, "ptwatch: arch %s, %u vCPUs\n", e->ops->name,
 		e->cfg.ncpus);
 	fflush(e->log);
 	ptw_report_summary(e, false);
@@ -175,9 +170,8 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			"\",\"va\":\"0x%" PRIx64 "\",\"level\":%d,"
 			"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
 			"\",\"icount\":%" PRIu64 ",\"detail\":",
-			k, sev, arch_name(e->cfg.arch), f.ctx.cpu, f.ctx.pc,
-			f.pte_pa, f.va, f.level, f.old_desc, f.new_desc,
-			f.ctx.icount);
+			k, sev, e->ops->name, f.ctx.cpu, f.ctx.pc, f.pte_pa,
+			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
 		json_str(e->jsonl, f.detail);
 		fputs(",\"severity_why\":", e->jsonl);
 		json_str(e->jsonl, f.severity_why ? f.severity_why : "");
@@ -239,10 +233,10 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		return;
 	}
 	fprintf(f, "{\n  \"tool\": \"ptwatch\",\n  \"arch\": \"%s\",\n",
-		arch_name(e->cfg.arch));
+		e->ops->name);
 	fprintf(f, "  \"vcpus\": %u,\n  \"complete\": %s,\n", e->cfg.ncpus,
 		final ? "true" : "false");
-	if (e->cfg.arch == PTW_ARCH_ARM64)
+	if (e->ops->bbm_reason) /* FEAT_BBM: arm64's rule */
 		fprintf(f, "  \"feat_bbm_level\": %d,\n", e->bbm_level);
 	fprintf(f, "  \"widen_ns\": %" PRIu64 ",\n", e->cfg.widen_ns);
 	fprintf(f, "  \"findings_total\": %u,\n  \"findings\": {",

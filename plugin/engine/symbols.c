@@ -105,8 +105,7 @@ void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 		   size_t n)
 {
 	buf[0] = 0;
-	bool kernel =
-		e->cfg.arch == PTW_ARCH_ARM64 ? (pc >> 55) & 1 : (pc >> 63) & 1;
+	bool kernel = e->ops->upper_half(pc);
 	if (kernel) {
 		if (!e->syms || !e->syms->len)
 			return;
@@ -128,7 +127,9 @@ void ptw_symbolize(ptw_engine *e, unsigned cpu, uint64_t pc, char *buf,
 	}
 	/* arm64 early boot runs kernel code at its physical address (the ID
 	 * map): symbolize through the kernel image's load address, found by
-	 * translating _text through the live kernel tables once */
+	 * translating _text through the live kernel tables once. (An
+	 * architecture branch that stays: it is about how arm64 Linux boots,
+	 * and x86 never runs kernel code at a lower-half address.) */
 	if (e->cfg.arch == PTW_ARCH_ARM64 && e->syms && e->syms->len &&
 	    cpu < e->cfg.ncpus) {
 		if (!e->text_pa && e->text_va) {

@@ -2,7 +2,7 @@
 /* Descriptor and instruction decoding, arm64 (48-bit, LPA2) and x86-64. */
 #include <string.h>
 
-#include "ptw.h"
+#include "engine_internal.h"
 #include "tap.h"
 
 static void arm64_48bit_descriptors(void)
@@ -304,6 +304,60 @@ static void kind_names(void)
 	CHECK_EQ(ptw_kind_from_name("NOPE"), PTW_KIND_NONE);
 }
 
+/* TLBI encodings -> scopes, as pure functions (Casemate's decode_tlbi) */
+static void arm64_tlbi_scopes(void)
+{
+	inval_scope s;
+	bool bc;
+	const uint64_t va = 0x0000ffff12345000ULL, kva = 0xffff800080123000ULL;
+	/* TLBI VAE1IS, ASID 5: one page of one ASID, broadcast */
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 1, 5ULL << 48 | va >> 12, true, false,
+				    &s, &bc));
+	CHECK(bc && s.by_va && s.by_asid && s.scoped && !s.all);
+	CHECK_EQ(s.asid, 5);
+	CHECK_EQ(s.va_lo, va);
+	CHECK_EQ(s.va_hi, va | 0xfff);
+	/* TLBI VALE1 (CRm 7): local */
+	CHECK(ptw_arm64_decode_tlbi(0, 7, 5, va >> 12, true, false, &s, &bc));
+	CHECK(!bc && s.by_va && s.by_asid);
+	/* TLBI VAAE1IS: any ASID; an upper-half VA sign-extends from bit 55 */
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 3, (kva >> 12) & ((1ULL << 44) - 1),
+				    true, false, &s, &bc));
+	CHECK(bc && s.by_va && !s.by_asid);
+	CHECK_EQ(s.va_lo, kva);
+	/* TLBI ASIDE1IS with 8-bit ASIDs (TCR_EL1.AS clear) */
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 2, 0x1234ULL << 48, false, false, &s,
+				    &bc));
+	CHECK(bc && s.nonglobal && s.by_asid && !s.by_va);
+	CHECK_EQ(s.asid, 0x34);
+	/* TLBI VMALLE1IS: everything */
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 0, 0, true, false, &s, &bc));
+	CHECK(bc && s.all && !s.scoped);
+	/* TLBI RVAE1IS: NUM 1, SCALE 0 -> (1 + 1) << 1 = 4 pages of 4K */
+	uint64_t xt = 7ULL << 48 | 1ULL << 46 | 1ULL << 39 | (va >> 12);
+	CHECK(ptw_arm64_decode_tlbi(0, 2, 1, xt, true, false, &s, &bc));
+	CHECK(bc && s.by_va && s.by_asid);
+	CHECK_EQ(s.asid, 7);
+	CHECK_EQ(s.va_lo, va);
+	CHECK_EQ(s.va_hi, va + 4 * 4096 - 1);
+	/* a stage-2 IPA form: not modelled, taken as everything, broadcast */
+	CHECK(!ptw_arm64_decode_tlbi(4, 4, 1, 0, true, false, &s, &bc));
+	CHECK(bc && s.all);
+	/* a scope covers what it names */
+	CHECK(ptw_scope_covers(&(inval_scope){.by_va = true,
+					      .va_lo = va,
+					      .va_hi = va | 0xfff,
+					      .by_asid = true,
+					      .asid = 5},
+			       va, 4096, false, 5));
+	CHECK(!ptw_scope_covers(&(inval_scope){.by_va = true,
+					       .va_lo = va,
+					       .va_hi = va | 0xfff,
+					       .by_asid = true,
+					       .asid = 5},
+				va, 4096, false, 6));
+}
+
 int main(void)
 {
 	RUN(arm64_48bit_descriptors);
@@ -314,5 +368,6 @@ int main(void)
 	RUN(arm64_insns);
 	RUN(x86_insns);
 	RUN(kind_names);
+	RUN(arm64_tlbi_scopes);
 	TAP_DONE();
 }

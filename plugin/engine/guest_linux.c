@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What ptwatch knows of Linux, the guest OS: its present-invalid entries,
+ * its swap and migration entry layouts, which of its functions read page
+ * tables locklessly by design and which must complete a pending batched
+ * flush, where it keeps the current task, and which of its calls the
+ * adapter reports. The detectors ask these questions; a guest that is not
+ * Linux (the litmus guests, given no symbols) gets answers that change
+ * nothing: no symbol matches, and the entry layouts only apply to values
+ * Linux writes.
+ */
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Linux's "present but not valid" entries: PROT_NONE (NUMA hinting,
+ * mprotect(PROT_NONE)) and an entry invalidated in place while it is
+ * changed (pmdp_invalidate(), pte_mkinvalid()). They still refer to their
+ * page: arm64 6.12 PTE_PRESENT_INVALID is nG (bit 11) with the valid bit
+ * clear; x86 _PAGE_PROTNONE is the global bit (8) with present clear, and
+ * pmd_mkinvalid() keeps _PAGE_PSE (7), which pmd_present() counts. Swap and
+ * migration entries keep those bits zero. */
+bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
+{
+	if (v & 1)
+		return false;
+	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
+}
+
+/* sym (with or without +offset or a .isra/.constprop suffix) names one of
+ * the functions in names (globs) */
+static bool sym_in(const char *sym, const char *const *names, unsigned n)
+{
+	char name[96];
+	g_strlcpy(name, sym, sizeof(name));
+	name[strcspn(name, "+.")] = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (g_pattern_match_simple(names[i], name))
+			return true;
+	return false;
+}
+
+/* Linux's lockless page-table readers that re-check under the PTE lock by
+ * design: the fault path reads the PTE (or a folio's range of PTEs) without
+ * the lock, then takes it and checks again (pte_same(), vmf_pte_changed(),
+ * pte_range_none(), a swap-in's batch check), backing off when anything
+ * changed; GUP-fast re-checks after taking a reference;
+ * contpte_ptep_get_lockless() retries its block. A read in a window by
+ * such a reader is benign by design (a note, decided at the read). Other
+ * readers, such as page_vma_mapped_walk() (seed 001: it skips the
+ * leading none entries of a folio and takes the lock at the first present
+ * one), must load the entry itself again, or restart their walk. sym is a
+ * symbol name with or without +offset. */
+bool ptw_linux_rechecking_reader(const char *sym)
+{
+	static const char *const readers[] = {
+		"__handle_mm_fault",
+		"handle_mm_fault",
+		"handle_pte_fault",
+		"do_anonymous_page",
+		"alloc_anon_folio",
+		"pte_range_none",
+		"do_swap_page",
+		"can_swapin_thp",
+		"swap_pte_batch",
+		"do_fault",
+		"finish_fault",
+		"do_pte_missing",
+		"contpte_ptep_get_lockless",
+		"ptep_get_lockless",
+		"gup_fast*",
+		"internal_get_user_pages_fast",
+	};
+	return sym_in(sym, readers, G_N_ELEMENTS(readers));
+}
+
+/* Linux's rmap walker, whose skip of a transiently none entry matters only
+ * for a large folio: for a single page, try_to_unmap() then finds no
+ * mapping, the folio stays mapped and reclaim keeps it (nothing is lost),
+ * which is why Linux takes the PTE lock from the first entry (TTU_SYNC,
+ * PVMW_SYNC) only for large folios; a large folio is unmapped in part and
+ * split (seed 001). */
+bool ptw_linux_single_page_benign_reader(const char *sym)
+{
+	static const char *const readers[] = {
+		"page_vma_mapped_walk",
+		"check_pte",
+		"map_pte",
+	};
+	return sym_in(sym, readers, G_N_ELEMENTS(readers));
+}
+
+/* Callers of page_vma_mapped_walk() that unmap what it finds: a skipped
+ * entry leaves that entry mapped (seed 001 in try_to_unmap_one(), whose
+ * caller passes TTU_SYNC for large folios since the fix). The others only
+ * read (folio_referenced_one() tests young bits, page_mkclean_one() dirty
+ * ones): a skipped entry misses a bit, not a mapping. */
+bool ptw_linux_unmapping_walker(const char *sym)
+{
+	static const char *const callers[] = {
+		"try_to_unmap_one",
+		"try_to_migrate_one",
+	};
+	return sym_in(sym, callers, G_N_ELEMENTS(callers));
+}
+
+/* Linux's operations that must complete another CPU's pending batched TLB
+ * flush before they act on an entry (they call flush_tlb_batched_pending()
+ * under the PTE lock: mprotect's change_pte_range(), munmap's
+ * zap_pte_range(), mremap's move_ptes(), MADV_FREE and MADV_COLD/PAGEOUT),
+ * since the user relies on their result once the call returns: reclaim
+ * may have unmapped a page and deferred its flush (TTU_BATCH_FLUSH), and a
+ * protection change or an unmap that finds the entry already gone would
+ * otherwise return with the old translation still live in some TLB (the
+ * race fixed by 3ea277194daa, "mm, mprotect: flush TLB if potentially
+ * racing with a parallel reclaim leaving stale TLB entries"). The static
+ * functions are usually inlined: their callers are named too. */
+bool ptw_linux_batched_flush_obliged(const char *sym)
+{
+	static const char *const ops[] = {
+		"change_protection",	  "change_pte_range",
+		"change_pmd_range",	  "unmap_page_range",
+		"zap_pte_range",	  "zap_pmd_range",
+		"move_page_tables",	  "move_ptes",
+		"madvise_free_pte_range", "madvise_cold_or_pageout_pte_range",
+	};
+	return sym_in(sym, ops, G_N_ELEMENTS(ops));
+}
+
+/* Linux's changers that defer their TLB flush past the PTE lock into the
+ * mm's batch (TTU_BATCH_FLUSH: reclaim's and migration's unmaps), which
+ * is the flush flush_tlb_batched_pending() completes. (mmu_gather's
+ * deferral is excluded by the mmap lock: the obliged operations above that
+ * take it for writing cannot run beside a zap.) */
+bool ptw_linux_batched_flush_changer(const char *sym)
+{
+	static const char *const changers[] = {
+		"try_to_unmap_one",
+		"try_to_migrate_one",
+	};
+	return sym_in(sym, changers, G_N_ELEMENTS(changers));
+}
+
+/* Linux's non-swap entries that name a page frame: migration and device
+ * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
+ * the migration, device, hwpoison and marker types, which count down from
+ * 31), with the PFN as offset; real swap devices use the first types. A
+ * page under migration keeps its identity (present(A) -> migration(A) ->
+ * present(A) is no ABA); a swap entry is the identity of its slot. */
+bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
+{
+	unsigned type;
+	uint64_t off;
+	if (v == 0 || ptw_linux_present_invalid(arch, v))
+		return false;
+	if (arch == PTW_ARCH_ARM64) {
+		if (v & 1)
+			return false;
+		type = (v >> 6) & 0x1f; /* 6.12: type 10:6, offset 61:12 */
+		off = (v >> 12) & ((1ULL << 50) - 1);
+	} else {
+		if (v & 1)
+			return false;
+		type = (unsigned)(v >> 59); /* type 63:59, offset inverted */
+		off = (~v << 5) >> 14;
+	}
+	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
+		return false;
+	*pfn = off;
+	return true;
+}
+
+/* Linux page-table walkers that read entries without the lock to harvest
+ * or scan, and never compare a value read in one walk with one read in a
+ * later walk: MGLRU's walks (walk_pte_range() and its callers, inlined
+ * into walk_pud_range(), and lru_gen_look_around()) and khugepaged's scan.
+ * Two of their reads of one entry, on a vCPU that runs the walker as a
+ * kernel thread (it never returns to user mode), are not one operation.
+ * Swap readahead (swap_vma_readahead(), inlined in swapin_readahead())
+ * reads the neighbouring entries of a faulting one as a hint for which
+ * slots to read: a later fault of the same task on a neighbour (from a
+ * system call's user copy, with no return to user in between) reads it
+ * afresh and compares with that. */
+bool ptw_linux_aba_walker(const char *sym)
+{
+	static const char *const walkers[] = {
+		"walk_pte_range",      "walk_pmd_range",
+		"walk_pud_range",      "walk_pmd_range_locked",
+		"lru_gen_look_around", "hpage_collapse_scan_pmd",
+		"check_pte",	       "swapin_readahead",
+		"swap_vma_readahead",
+	};
+	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
+}
+
+/* The present descriptor a present-invalid entry stands for. x86 stores a
+ * non-present entry's PFN inverted (the L1TF guard, flip_protnone_guard()
+ * in pgtable-invert.h), bits 12-51. */
+uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v)
+{
+	if (arch == PTW_ARCH_X86_64)
+		v ^= 0x000ffffffffff000ULL;
+	return v | 1;
+}
+
+ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
+{
+	if (!target)
+		return PTW_CALLEE_NONE;
+	if (target == e->pvmw_addr)
+		return PTW_CALLEE_RMAP_WALK;
+	if (target == e->deferred_flush_addr[0] ||
+	    target == e->deferred_flush_addr[1])
+		return PTW_CALLEE_DEFERRED_FLUSH;
+	return PTW_CALLEE_NONE;
+}
+
+uint64_t ptw_linux_current_slot(ptw_engine *e)
+{
+	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
+}
+
+/* A swap entry's type and offset, as Linux 6.12 lays them out: arm64
+ * (pgtable.h) type in bits 10:6, offset in bits 61:12; x86-64
+ * (pgtable_64.h) type in bits 63:59, offset stored inverted from bit 9 up */
+void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
+{
+	unsigned type;
+	uint64_t off;
+	if (arch == PTW_ARCH_ARM64) {
+		type = (d >> 6) & 0x1f;
+		off = (d >> 12) & ((1ULL << 50) - 1);
+	} else {
+		type = (unsigned)(d >> 59);
+		off = (~d << 5) >> 14;
+	}
+	snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
+}
