@@ -98,7 +98,8 @@ typedef struct {
 static vcpu_state vcpus[PTW_MAX_CPUS];
 static unsigned dczva_bytes = 64; /* DC ZVA block, from DCZID_EL0 */
 
-/* instruction-callback payloads (kept for the life of the run) */
+/* instruction-callback payloads, one per distinct instruction (a block
+ * translated again reuses its payloads), freed at exit */
 typedef struct {
 	uint64_t pc;
 	unsigned len;
@@ -107,8 +108,10 @@ typedef struct {
 		ptw_x86_insn x86;
 	};
 } insn_info;
-static GPtrArray *infos;
+static GHashTable *infos; /* insn_info -> itself */
 static GMutex infos_lock;
+/* per vCPU: the buffer register reads go through (no allocation per read) */
+static GByteArray *reg_buf[PTW_MAX_CPUS];
 
 /* ------------------------------------------------------------------ */
 
@@ -137,16 +140,18 @@ static bool read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 	return true;
 }
 
-static uint64_t read_reg(struct qemu_plugin_register *h)
+static uint64_t read_reg(unsigned vcpu, struct qemu_plugin_register *h)
 {
-	if (!h)
+	if (!h || vcpu >= PTW_MAX_CPUS)
 		return 0;
-	GByteArray *buf = g_byte_array_new();
+	if (!reg_buf[vcpu])
+		reg_buf[vcpu] = g_byte_array_sized_new(64);
+	GByteArray *buf = reg_buf[vcpu];
+	g_byte_array_set_size(buf, 0);
 	int n = qemu_plugin_read_register(h, buf);
 	uint64_t v = 0;
 	if (n > 0)
 		memcpy(&v, buf->data, n > 8 ? 8 : (size_t)n);
-	g_byte_array_free(buf, TRUE);
 	return v;
 }
 
@@ -173,7 +178,7 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 		int r = ord[i];
 		if (!vs->sr[r])
 			continue;
-		uint64_t v = read_reg(vs->sr[r]);
+		uint64_t v = read_reg(vcpu, vs->sr[r]);
 		if (vs->sr_known[r] && vs->sr_val[r] == v)
 			continue;
 		vs->sr_known[r] = true;
@@ -214,7 +219,7 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 		qemu_plugin_reg_descriptor *d =
 			&g_array_index(regs, qemu_plugin_reg_descriptor, i);
 		if (g_ascii_strcasecmp(d->name, "DCZID_EL0") == 0) {
-			uint64_t v = read_reg(d->handle);
+			uint64_t v = read_reg(vcpu, d->handle);
 			if (!(v & 0x10)) /* DZP: DC ZVA permitted */
 				dczva_bytes = 4u << (v & 0xf);
 		}
@@ -335,7 +340,7 @@ static uint64_t gpr(unsigned vcpu, unsigned n)
 {
 	if (arch == PTW_ARCH_ARM64 && n == 31)
 		return 0; /* xzr */
-	return read_reg(vcpus[vcpu].gpr[n]);
+	return read_reg(vcpu, vcpus[vcpu].gpr[n]);
 }
 
 static void cb_a64_msr(unsigned int vcpu, void *udata)
@@ -483,13 +488,30 @@ static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 	}
 }
 
-static insn_info *new_info(uint64_t pc, unsigned len)
+static guint info_hash(gconstpointer p)
 {
-	insn_info *ii = g_new0(insn_info, 1);
-	ii->pc = pc;
-	ii->len = len;
+	const guint8 *b = p;
+	guint h = 5381;
+	for (size_t i = 0; i < sizeof(insn_info); i++)
+		h = h * 33 ^ b[i];
+	return h;
+}
+
+static gboolean info_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, sizeof(insn_info)) == 0;
+}
+
+/* the payload for an instruction (built in a zeroed template): the one
+ * already made for the same instruction at the same pc, or a new one */
+static insn_info *intern_info(const insn_info *tmpl)
+{
 	g_mutex_lock(&infos_lock);
-	g_ptr_array_add(infos, ii);
+	insn_info *ii = g_hash_table_lookup(infos, tmpl);
+	if (!ii) {
+		ii = g_memdup2(tmpl, sizeof(*tmpl));
+		g_hash_table_add(infos, ii);
+	}
 	g_mutex_unlock(&infos_lock);
 	return ii;
 }
@@ -558,9 +580,10 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			size_t last = i + 4;
 			struct qemu_plugin_insn *li =
 				qemu_plugin_tb_get_insn(tb, last);
-			insn_info *ii = new_info(qemu_plugin_insn_vaddr(li), 0);
+			insn_info t = {.pc = qemu_plugin_insn_vaddr(li)};
 			qemu_plugin_register_vcpu_insn_exec_cb(
-				li, cb_client, QEMU_PLUGIN_CB_R_REGS, ii);
+				li, cb_client, QEMU_PLUGIN_CB_R_REGS,
+				intern_info(&t));
 			continue;
 		}
 		if (arch == PTW_ARCH_ARM64) {
@@ -573,18 +596,22 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				watch_call(insn, pc, to);
 				continue;
 			}
+			insn_info t;
+			memset(&t, 0, sizeof(t));
+			t.pc = pc;
+			t.len = (unsigned)len;
 			if ((w & 0xffffffe0u) == 0xd50b7420u) { /* dc zva */
-				insn_info *ii = new_info(pc, (unsigned)len);
-				ii->a64.rt = w & 31;
+				t.a64.rt = w & 31;
 				qemu_plugin_register_vcpu_insn_exec_cb(
 					insn, cb_a64_dczva,
-					QEMU_PLUGIN_CB_R_REGS, ii);
+					QEMU_PLUGIN_CB_R_REGS, intern_info(&t));
 				continue;
 			}
+			memset(&d, 0, sizeof(d));
 			if (!ptw_arm64_decode_insn(w, &d))
 				continue;
-			insn_info *ii = new_info(pc, (unsigned)len);
-			ii->a64 = d;
+			t.a64 = d;
+			insn_info *ii = intern_info(&t);
 			if (d.op == PTW_A64_MSR)
 				qemu_plugin_register_vcpu_insn_exec_cb(
 					insn, cb_a64_msr, QEMU_PLUGIN_CB_R_REGS,
@@ -607,6 +634,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				watch_call(insn, pc, to);
 				continue;
 			}
+			memset(&d, 0, sizeof(d));
 			if (!ptw_x86_decode_insn(b, got, &d))
 				continue;
 			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&
@@ -624,21 +652,40 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				    (d.base >= 0 && d.base != 16) || ea != slot)
 					continue;
 			}
-			insn_info *ii = new_info(pc, (unsigned)len);
-			ii->x86 = d;
+			insn_info t;
+			memset(&t, 0, sizeof(t));
+			t.pc = pc;
+			t.len = (unsigned)len;
+			t.x86 = d;
 			qemu_plugin_register_vcpu_insn_exec_cb(
-				insn, cb_x86, QEMU_PLUGIN_CB_R_REGS, ii);
+				insn, cb_x86, QEMU_PLUGIN_CB_R_REGS,
+				intern_info(&t));
 		}
 	}
 }
 
 /* ------------------------------------------------------------------ */
 
+/* at exit (the vCPUs have stopped): the logs, then everything we hold */
 static void plugin_exit(qemu_plugin_id_t id, void *p)
 {
 	(void)id;
 	(void)p;
 	ptw_engine_finish(eng);
+	ptw_engine_free(eng);
+	eng = NULL;
+	g_hash_table_destroy(infos);
+	infos = NULL;
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
+		if (reg_buf[i]) {
+			g_byte_array_free(reg_buf[i], TRUE);
+			reg_buf[i] = NULL;
+		}
+	qemu_plugin_scoreboard_free(icount_sb);
+	qemu_plugin_scoreboard_free(upper_sb);
+	if (ram)
+		munmap(ram, ram_size);
+	ram = NULL;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -831,7 +878,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		ptw_engine_free(eng);
 		return -1;
 	}
-	infos = g_ptr_array_new_with_free_func(g_free);
+	infos = g_hash_table_new_full(info_hash, info_equal, g_free, NULL);
 	icount_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));
 	icount = qemu_plugin_scoreboard_u64(icount_sb);
 	upper_sb = qemu_plugin_scoreboard_new(sizeof(uint64_t));

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The plugin frees what it allocates and makes no invalid access: one
+litmus guest per architecture under valgrind (memcheck, leak check of every
+kind). A loss record or a memory error whose stack passes through
+libptwatch.so fails; QEMU's own records are not ours. Prints TAP.
+
+  tests/plugin/leaks.py BUILD_DIR
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "scripts"))
+from ptwlib import qemu  # noqa: E402
+
+ERRORS = re.compile(r"Invalid (read|write|free)|uninitialised|"
+                    r"Mismatched free|overlap")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 64
+    build = argv[1]
+    n = failed = 0
+    tmp = tempfile.mkdtemp(prefix="ptwatch-leaks.")
+    for arch in ("arm64", "x86_64"):
+        n += 1
+        elf = os.path.join(build, "guest-tests", "litmus", arch,
+                           f"litmus-{arch}-stale_access.elf")
+        out = os.path.join(tmp, arch)
+        log = os.path.join(tmp, f"{arch}.valgrind")
+        with qemu.shared_ram("ptwatch-leaks.") as ram:
+            cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=all",
+                   f"--log-file={log}"] + qemu.command(
+                arch, elf, linux=False, smp=2, mem="256M", ram=ram,
+                plugin=qemu.plugin_arg(ram, out,
+                                       plugin=os.path.join(
+                                           build, "libptwatch.so")),
+                serial="none")
+            rc = qemu.run(cmd, 900, os.devnull, os.devnull)
+        text = open(log, errors="replace").read() if os.path.exists(log) \
+            else ""
+        records = re.split(r"\n==\d+== \n", text)
+        ours = [r for r in records if "libptwatch" in r
+                and ("loss record" in r or ERRORS.search(r))]
+        summary = os.path.join(out, "summary.json")
+        why = []
+        if rc == 124:
+            why.append("valgrind run timed out")
+        if not os.path.exists(summary):
+            why.append("the plugin wrote no summary.json")
+        if "LEAK SUMMARY" not in text and "All heap blocks were freed" \
+                not in text:
+            why.append("valgrind printed no leak summary")
+        if ours:
+            why.append(f"{len(ours)} record(s) through libptwatch.so")
+        if why:
+            failed += 1
+            print(f"not ok {n} - {arch} litmus under valgrind: "
+                  f"{'; '.join(why)}")
+            for r in ours[:3]:
+                for l in r.splitlines()[:12]:
+                    print(f"# {l}")
+        else:
+            lost = re.search(r"definitely lost: ([0-9,]+) bytes", text)
+            print(f"ok {n} - {arch} litmus under valgrind: no leak or error "
+                  f"in libptwatch.so (QEMU's own definitely lost: "
+                  f"{lost.group(1) if lost else 0} bytes)")
+        sys.stdout.flush()
+    print(f"1..{n}")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
