@@ -300,6 +300,15 @@ static void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
 /* ------------------------------------------------------------------ */
 /* break windows */
 
+static break_state break_state_of(const ptw_break *b)
+{
+	if (!b->need)
+		return BREAK_CLEAN;
+	if (!b->stored)
+		return BREAK_UNSYNCED;
+	return b->inflight ? BREAK_INVALIDATING : BREAK_UNCLEAN;
+}
+
 static ptw_break *break_get(ptw_engine *e, uint64_t pte_pa)
 {
 	return g_hash_table_lookup(e->breaks, &pte_pa);
@@ -1021,7 +1030,8 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			uint64_t dur = c->icount - b->when.icount;
 			const char *why = bbm_change_reason(e, b->old_desc, new,
 							    t->level);
-			if (why && b->need) {
+			break_state st = break_state_of(b);
+			if (why && st != BREAK_CLEAN) {
 				char d[512], miss[200];
 				miss_describe(b, miss, sizeof(miss));
 				snprintf(d, sizeof(d),
@@ -1033,10 +1043,11 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 					 "0x%" PRIx64 "%s); the new "
 					 "descriptor differs: %s%s",
 					 b->need, b->cpu, b->when.pc,
-					 b->inflight ? ", a TLBI was issued "
-						       "but not completed by "
-						       "a DSB"
-						     : "",
+					 st == BREAK_INVALIDATING
+						 ? ", a TLBI was issued "
+						   "but not completed by "
+						   "a DSB"
+						 : "",
 					 why, miss);
 				/* another CPU (a fault) makes the entry
 				 * while the breaker's own flush is deferred:
@@ -1304,7 +1315,7 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 			}
 			continue;
 		}
-		if (!b->stored) {
+		if (break_state_of(b) == BREAK_UNSYNCED) {
 			/* store-invalid; TLBI; DSB: the walker may still see
 			 * the old entry after the TLBI and refill the TLB */
 			if (own) {
@@ -1353,7 +1364,7 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 			if (!b->inflight)
 				b->issuers = 0;
 		}
-		if (full && !b->need) {
+		if (full && break_state_of(b) == BREAK_CLEAN) {
 			g_ptr_array_remove_index_fast(e->unclean, i);
 			b->unclean_listed = false;
 		} else {

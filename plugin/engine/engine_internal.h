@@ -99,6 +99,23 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
 			   bool *broadcast);
 
+/* The break automaton of one entry (Casemate's valid / invalid-unclean /
+ * invalid, with arm64's two steps inside unclean). The state is read from
+ * the record's per-CPU masks by break_state() in detectors.c: 'need' (CPUs
+ * that may hold the old entry), 'stored' (the breaker's DSB made the
+ * invalid entry visible), 'inflight' (covered by TLBIs not yet completed
+ * by their DSB). Valid is no record at all. */
+typedef enum {
+	BREAK_UNSYNCED,	    /* invalid stored, not yet visible to walkers: a
+			       TLBI now does not count (the walker may refill
+			       the old entry) */
+	BREAK_UNCLEAN,	    /* visible; CPUs may hold the old entry and no
+			       covering TLBI is in flight */
+	BREAK_INVALIDATING, /* covering TLBIs issued, awaiting their DSB */
+	BREAK_CLEAN,	    /* no CPU may hold the old entry: it may be made
+			       again with anything */
+} break_state;
+
 /* An open break window on one entry (valid -> invalid, not yet made). */
 typedef struct {
 	uint64_t pte_pa, space, va;
