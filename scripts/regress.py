@@ -24,7 +24,8 @@ as PTW_ONLY=scenario PTW_BUDGET=ms, which reach the guest test);
 Cmdline-ARCH: replaces it on one architecture. A run that did not run
 (exit status other than 0, 1 or 2: the launcher failed, the guest did not
 boot) is tried once more, and if it fails again it is counted under
-run_failed, not as a quiet run. Prints a table and writes DIR/regress.json
+run_failed, not as a quiet run; so is a run whose test ran no scenario
+(all skipped: a Cmdline naming a scenario that does not exist). Prints a table and writes DIR/regress.json
 (rewritten after every bug, so an interrupted table keeps what it has).
 Exit 0 when every bug met its target (detected in at least 9 of 10 widened
 runs, scaled to N, and no baseline detection), 1 otherwise, 64 bad usage.
@@ -134,8 +135,23 @@ def one_run(arch, kdir, test, cmdline, widen, out, timeout):
     except (OSError, ValueError):
         pass
     last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    # scenarios that ran (a Cmdline naming no scenario skips them all: a
+    # quiet run that tested nothing)
+    ran, skip = 0, ""
+    try:
+        with open(os.path.join(out, "ktap.log"), encoding="utf-8",
+                  errors="replace") as f:
+            for line in f:
+                if not re.match(r"(not )?ok [0-9]+ ", line):
+                    continue
+                if "# SKIP" in line:
+                    skip = skip or line.split("# SKIP", 1)[1].strip()
+                else:
+                    ran += 1
+    except OSError:
+        pass
     return {"rc": r.returncode, "seconds": round(secs, 1),
-            "findings": findings, "line": last}
+            "findings": findings, "line": last, "ran": ran, "skip": skip}
 
 
 def markdown(doc):
@@ -244,7 +260,11 @@ def main():
                         r = one_run(arch, kdir, bug["test"],
                                     bug["cmdline"][arch], widen, out,
                                     a.timeout)
-                    valid = r["rc"] in (0, 1, 2)
+                    valid = r["rc"] in (0, 1, 2) and r["ran"] > 0
+                    if r["rc"] in (0, 1, 2) and not r["ran"]:
+                        print(f"  {bug['name']} {arch} {mode} run {i}: no "
+                              f"scenario ran ({r['skip'] or 'no KTAP'}): "
+                              "counted as not run", flush=True)
                     hits = [f for f in r["findings"] if matches(f, bug)]
                     errors = [f for f in r["findings"]
                               if f.get("severity") == "error"]
