@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -257,6 +258,11 @@ def main():
                         print(f"  {bug['name']} {arch} {mode} run {i}: "
                               f"did not run (exit {r['rc']}: {r['line']}); "
                               "once more", flush=True)
+                        # keep the failed attempt's logs
+                        failed_dir = out + ".failed"
+                        shutil.rmtree(failed_dir, ignore_errors=True)
+                        if os.path.isdir(out):
+                            os.rename(out, failed_dir)
                         r = one_run(arch, kdir, bug["test"],
                                     bug["cmdline"][arch], widen, out,
                                     a.timeout)
