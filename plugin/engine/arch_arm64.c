@@ -4,6 +4,8 @@
  * LPA2), the break-before-make rule, TTBR/TCR decoding and instruction
  * decoding (MSR to translation registers, TLBI, DSB, client requests).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine_internal.h"
@@ -366,6 +368,58 @@ static uint64_t a64_unit_attr_mask(const ptw_engine *e)
 		 (e->lpa2 ? A64_SH : 0));
 }
 
+/* SCTLR_EL1.M; TCR_EL1: T0SZ/T1SZ, EPD0/1, TG0/TG1, A1 (which TTBR holds
+ * the ASID), AS (16-bit ASIDs), DS (LPA2) */
+static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->on = cs->sctlr & 1;
+	out->off_why = "turned its MMU off (SCTLR_EL1.M=0)";
+	uint64_t tcr = cs->tcr;
+	out->lpa2 = (tcr >> 59) & 1;
+	if (!out->on)
+		return;
+	unsigned as16 = (tcr >> 36) & 1;
+	unsigned a1 = (tcr >> 22) & 1;
+	uint16_t asid = (uint16_t)(cs->ttbr[a1] >> 48);
+	if (!as16)
+		asid &= 0xff;
+	for (int i = 0; i < 2; i++) {
+		unsigned tsz = i ? (tcr >> 16) & 63 : tcr & 63;
+		bool epd = i ? (tcr >> 23) & 1 : (tcr >> 7) & 1;
+		unsigned tg = i ? (tcr >> 30) & 3 : (tcr >> 14) & 3;
+		bool g4k = i ? tg == 2 : tg == 0;
+		int start;
+		unsigned nent;
+		if (!epd && !g4k) {
+			/* once per half and TG value, and only for a half in
+			 * use: a guest that never loads TTBR1 may leave TG1 at
+			 * a reserved value */
+			bool reserved = i ? tg == 0 : tg == 3;
+			if (cs->ttbr[i] != 0) {
+				out->root[i].warn_key = 1u << (i * 4 + tg);
+				snprintf(out->root[i].warn,
+					 sizeof(out->root[i].warn),
+					 "vcpu %u TTBR%d (0x%" PRIx64
+					 ") uses %s (TCR_EL1.TG%d=%u): its "
+					 "tables are not tracked",
+					 cpu, i, cs->ttbr[i],
+					 reserved ? "a reserved granule"
+						  : "a granule other than 4K",
+					 i, tg);
+			}
+		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
+			out->root[i].valid = true;
+			out->root[i].pa =
+				ptw_arm64_ttbr_baddr(cs->ttbr[i], out->lpa2);
+			out->root[i].va_base = i ? ~0ULL << (64 - tsz) : 0;
+			out->root[i].start_level = start;
+			out->root[i].nent = nent;
+			out->root[i].asid = asid;
+		}
+	}
+}
+
 const ptw_arch_ops ptw_arch_arm64_ops = {
 	.name = "arm64",
 	.last_level = 3,
@@ -381,4 +435,5 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.bbm_reason = a64_bbm_reason,
 	.cont_bit = A64_CONT,
 	.unit_attr_mask = a64_unit_attr_mask,
+	.roots = a64_roots,
 };

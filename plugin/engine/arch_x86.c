@@ -254,6 +254,24 @@ static uint64_t x86_unit_attr_mask(const ptw_engine *e)
 	return ~(0x000ffffffffff000ULL | 0x60ULL);
 }
 
+/* 64-bit paging: CR0.PG, CR4.PAE, EFER.LME; CR4.LA57 for 5 levels; CR3's
+ * PCID with CR4.PCIDE */
+static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+{
+	(void)cpu;
+	memset(out, 0, sizeof(*out));
+	out->on = (cs->cr0 >> 31) & 1 && (cs->cr4 >> 5) & 1 &&
+		  (cs->efer >> 8) & 1;
+	out->off_why = "left 64-bit paging";
+	if (!out->on)
+		return;
+	out->root[0].valid = true;
+	out->root[0].pa = cs->cr3 & 0x000ffffffffff000ULL;
+	out->root[0].start_level = (cs->cr4 >> 12) & 1 ? 5 : 4;
+	out->root[0].nent = 512;
+	out->root[0].asid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
+}
+
 const ptw_arch_ops ptw_arch_x86_ops = {
 	.name = "x86_64",
 	.last_level = 1,
@@ -269,4 +287,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.bbm_reason = NULL,
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,
+	.roots = x86_roots,
 };

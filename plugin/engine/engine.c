@@ -1318,109 +1318,60 @@ static void cpu_release_roots(ptw_engine *e, ptw_cpu *cs)
 	}
 }
 
-static void arm64_update_roots(ptw_engine *e, unsigned cpu)
+/* cpu's roots, again from its translation registers (the architecture
+ * says which tables they name) */
+static void update_roots(ptw_engine *e, unsigned cpu)
 {
 	ptw_cpu *cs = &e->cpu[cpu];
-	bool on = cs->sctlr & 1;
-	if (!on) {
+	ptw_root_spec sp;
+	e->ops->roots(cpu, cs, &sp);
+	if (!sp.on) {
 		if (cs->mmu_on)
 			ptw_warn(e, "mmu-off",
-				 "vcpu %u turned its MMU off (SCTLR_EL1.M=0): "
-				 "its translations are not checked until it "
-				 "turns it back on",
-				 cpu);
+				 "vcpu %u %s: its translations are not "
+				 "checked until it turns it back on",
+				 cpu, sp.off_why);
 		cs->mmu_on = false;
 		cpu_release_roots(e, cs);
 		return;
 	}
 	cs->mmu_on = true;
-	uint64_t tcr = cs->tcr;
-	bool ds = (tcr >> 59) & 1;
-	if (ds != e->lpa2) {
-		/* TCR_EL1.DS changes what descriptor bits 9:8 mean: every
-		 * tracked table is re-read under the new format */
+	if (sp.lpa2 != e->lpa2) {
+		/* arm64 TCR_EL1.DS changes what descriptor bits 9:8 mean:
+		 * every tracked table is re-read under the new format */
 		if (e->roots->len)
 			ptw_report_line(e,
 					"note: vcpu %u switched TCR_EL1.DS to "
 					"%d (LPA2): page tables re-read",
-					cpu, ds);
+					cpu, sp.lpa2);
 		drop_all_roots(e);
-		e->lpa2 = ds;
-		for (unsigned o = 0; o < e->cfg.ncpus; o++)
-			if (o != cpu && e->cpu[o].mmu_on &&
-			    (bool)((e->cpu[o].tcr >> 59) & 1) == ds)
-				arm64_update_roots(e, o);
+		e->lpa2 = sp.lpa2;
+		for (unsigned o = 0; o < e->cfg.ncpus; o++) {
+			ptw_root_spec so;
+			if (o == cpu || !e->cpu[o].mmu_on)
+				continue;
+			e->ops->roots(o, &e->cpu[o], &so);
+			if (so.lpa2 == sp.lpa2)
+				update_roots(e, o);
+		}
 	}
-	unsigned as16 = (tcr >> 36) & 1;
-	unsigned a1 = (tcr >> 22) & 1;
-	uint16_t asid = (uint16_t)(cs->ttbr[a1] >> 48);
-	if (!as16)
-		asid &= 0xff;
 	for (int i = 0; i < 2; i++) {
-		ptw_table *want = NULL;
 		/* release first: the same root may come back with another
 		 * geometry (Linux switches T0SZ for its ID map) */
 		ptw_table *old = cs->root[i];
 		cs->root[i] = NULL;
 		root_put(e, old);
-		unsigned tsz = i ? (tcr >> 16) & 63 : tcr & 63;
-		bool epd = i ? (tcr >> 23) & 1 : (tcr >> 7) & 1;
-		unsigned tg = i ? (tcr >> 30) & 3 : (tcr >> 14) & 3;
-		bool g4k = i ? tg == 2 : tg == 0;
-		int start;
-		unsigned nent;
-		if (!epd && !g4k) {
-			/* once per half and TG value, and only for a half in
-			 * use: a guest that never loads TTBR1 may leave TG1 at
-			 * a reserved value (a warning on every TTBR0 switch
-			 * before) */
-			unsigned bit = i * 4 + tg;
-			bool reserved = i ? tg == 0 : tg == 3;
-			if (cs->ttbr[i] != 0 &&
-			    !(e->granule_warned >> bit & 1)) {
-				e->granule_warned |= 1u << bit;
-				ptw_warn(e, "granule",
-					 "vcpu %u TTBR%d (0x%" PRIx64
-					 ") uses %s (TCR_EL1.TG%d=%u): its "
-					 "tables are not tracked",
-					 cpu, i, cs->ttbr[i],
-					 reserved ? "a reserved granule"
-						  : "a granule other than 4K",
-					 i, tg);
-			}
-		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
-			uint64_t pa =
-				ptw_arm64_ttbr_baddr(cs->ttbr[i], e->lpa2);
-			uint64_t va_base = i ? ~0ULL << (64 - tsz) : 0;
-			want = root_get(e, cpu, pa, start, nent, va_base, asid);
+		if (sp.root[i].warn[0] &&
+		    !(e->granule_warned & sp.root[i].warn_key)) {
+			e->granule_warned |= sp.root[i].warn_key;
+			ptw_warn(e, "granule", "%s", sp.root[i].warn);
 		}
-		cs->root[i] = want;
+		if (sp.root[i].valid)
+			cs->root[i] = root_get(
+				e, cpu, sp.root[i].pa, sp.root[i].start_level,
+				sp.root[i].nent, sp.root[i].va_base,
+				sp.root[i].asid);
 	}
-}
-
-static void x86_update_roots(ptw_engine *e, unsigned cpu)
-{
-	ptw_cpu *cs = &e->cpu[cpu];
-	bool on = (cs->cr0 >> 31) & 1 && (cs->cr4 >> 5) & 1 &&
-		  (cs->efer >> 8) & 1; /* PG, PAE, LME */
-	if (!on) {
-		if (cs->mmu_on)
-			ptw_warn(e, "mmu-off",
-				 "vcpu %u left 64-bit paging: its translations "
-				 "are not checked until it returns",
-				 cpu);
-		cs->mmu_on = false;
-		cpu_release_roots(e, cs);
-		return;
-	}
-	cs->mmu_on = true;
-	int levels = (cs->cr4 >> 12) & 1 ? 5 : 4;
-	uint64_t pa = cs->cr3 & 0x000ffffffffff000ULL;
-	uint16_t pcid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
-	ptw_table *old = cs->root[0];
-	cs->root[0] = NULL;
-	root_put(e, old);
-	cs->root[0] = root_get(e, cpu, pa, levels, 512, 0, pcid);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1445,7 +1396,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 		if (*slot != value ||
 		    (reg == PTW_REG_ARM_SCTLR && (bool)(value & 1) != was_on)) {
 			*slot = value;
-			arm64_update_roots(e, c->cpu);
+			update_roots(e, c->cpu);
 		}
 		break;
 	}
@@ -1474,7 +1425,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 		e->stats[ST_CR3_WRITES]++;
 		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
 		cs->cr3 = value & ~(1ULL << 63);
-		x86_update_roots(e, c->cpu);
+		update_roots(e, c->cpu);
 		if (!noflush) {
 			inval_scope s = {.nonglobal = true};
 			invalidate(e, c, &s, 1ULL << c->cpu);
@@ -1485,7 +1436,7 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 	case PTW_REG_X86_CR4: {
 		uint64_t chg = cs->cr4 ^ value;
 		cs->cr4 = value;
-		x86_update_roots(e, c->cpu);
+		update_roots(e, c->cpu);
 		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
 			inval_scope s = {.all = true}; /* PGE/PCIDE/LA57 */
 			invalidate(e, c, &s, 1ULL << c->cpu);
@@ -1494,11 +1445,11 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 	}
 	case PTW_REG_X86_CR0:
 		cs->cr0 = value;
-		x86_update_roots(e, c->cpu);
+		update_roots(e, c->cpu);
 		break;
 	case PTW_REG_X86_EFER:
 		cs->efer = value;
-		x86_update_roots(e, c->cpu);
+		update_roots(e, c->cpu);
 		break;
 	}
 	g_mutex_unlock(&e->lock);

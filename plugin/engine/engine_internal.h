@@ -211,6 +211,24 @@ extern const char *const ptw_stat_names[ST_COUNT];
 #define BITMAP_CHUNK_SHIFT 30
 #define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
 
+/* What a CPU's translation registers say (ptw_arch_ops.roots): whether
+ * translation is on, and each root's table (arm64 TTBR0/TTBR1, x86 CR3). */
+typedef struct {
+	bool on;
+	const char *off_why; /* why it is off, for the warning */
+	bool lpa2;	     /* arm64 TCR_EL1.DS: the descriptor format */
+	struct {
+		bool valid;
+		uint64_t pa, va_base;
+		int start_level;
+		unsigned nent;
+		uint16_t asid;
+		/* not tracked: a warning, given once per warn_key */
+		char warn[200];
+		unsigned warn_key;
+	} root[2];
+} ptw_root_spec;
+
 /* The architecture interface: everything the core and the detectors ask
  * of an architecture, one table per architecture (arch_arm64.c,
  * arch_x86.c), chosen at ptw_engine_new(). The core holds no architecture
@@ -246,6 +264,8 @@ typedef struct ptw_arch_ops {
 	uint64_t cont_bit;
 	/* attributes that must be identical across a multi-page unit */
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
+	/* the roots cpu's translation registers name (cs: its registers) */
+	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
