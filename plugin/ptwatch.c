@@ -187,9 +187,13 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 	}
 }
 
+/* set on every vCPU thread (vcpu_init runs there) */
+static __thread bool on_vcpu_thread;
+
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
 	(void)id;
+	on_vcpu_thread = true;
 	if (vcpu >= ncpus)
 		return;
 	vcpu_state *vs = &vcpus[vcpu];
@@ -666,12 +670,20 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 /* ------------------------------------------------------------------ */
 
-/* at exit (the vCPUs have stopped): the logs, then everything we hold */
+/* At exit: the logs, then everything we hold. QEMU calls this from libc's
+ * atexit. On a guest power-off, a shutdown request or a signal, the main
+ * thread exits after stopping the vCPUs, and we free. A device that calls
+ * exit() on a vCPU thread (x86 isa-debug-exit, the litmus guests' way out)
+ * leaves the other vCPUs running, and their callbacks may still reach the
+ * engine: then the logs are finished (the engine ignores what follows) and
+ * nothing is freed, as the process is ending anyway. */
 static void plugin_exit(qemu_plugin_id_t id, void *p)
 {
 	(void)id;
 	(void)p;
 	ptw_engine_finish(eng);
+	if (on_vcpu_thread)
+		return;
 	ptw_engine_free(eng);
 	eng = NULL;
 	g_hash_table_destroy(infos);

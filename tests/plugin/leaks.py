@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """The plugin frees what it allocates and makes no invalid access: one
 litmus guest per architecture under valgrind (memcheck, leak check of every
-kind). A loss record or a memory error whose stack passes through
+kind), ended the way a Linux run ends (power-off or SIGTERM: the main
+thread exits with the vCPUs stopped). A loss record or a memory error whose stack passes through
 libptwatch.so fails; QEMU's own records are not ours. Prints TAP.
 
   tests/plugin/leaks.py BUILD_DIR
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "scripts"))
@@ -22,6 +25,34 @@ ERRORS = re.compile(r"Invalid (read|write|free)|uninitialised|"
 # the leak check; --keep-debuginfo keeps their names) one of its sources
 OURS = re.compile(r"libptwatch|\((ptwatch|engine|detectors|report|symbols|"
                   r"suppress|guest_linux|arch_arm64|arch_x86)\.c:[0-9]+\)")
+
+
+def run_to_end(cmd, console, marker, timeout):
+    """Run cmd until it exits, or until console shows marker (then SIGTERM
+    and wait); 124 on timeout."""
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while p.poll() is None:
+        try:
+            with open(console, errors="replace") as f:
+                seen = marker in f.read()
+        except OSError:
+            seen = False
+        if seen:
+            time.sleep(1)
+            p.send_signal(signal.SIGTERM)
+            try:
+                return p.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                return 124
+        if time.time() - t0 > timeout:
+            p.kill()
+            p.wait()
+            return 124
+        time.sleep(0.5)
+    return p.returncode
 
 
 def owned(record):
@@ -55,15 +86,23 @@ def main(argv):
                            f"litmus-{arch}-stale_access.elf")
         out = os.path.join(tmp, arch)
         log = os.path.join(tmp, f"{arch}.valgrind")
+        con = os.path.join(tmp, f"{arch}.console")
         with qemu.shared_ram("ptwatch-leaks.") as ram:
+            # the x86 litmus guests leave through isa-debug-exit, whose
+            # exit() runs on a vCPU thread while the other vCPU may still
+            # run (the plugin then frees nothing): here the guest halts at
+            # its end instead and QEMU is stopped with SIGTERM, the way a
+            # timeout ends a run (the main thread exits, vCPUs stopped)
             cmd = ["valgrind", "--leak-check=full", "--show-leak-kinds=all",
-                   "--keep-debuginfo=yes", f"--log-file={log}"] + qemu.command(
-                arch, elf, linux=False, smp=2, mem="256M", ram=ram,
-                plugin=qemu.plugin_arg(ram, out,
-                                       plugin=os.path.join(
-                                           build, "libptwatch.so")),
-                serial="none")
-            rc = qemu.run(cmd, 900, os.devnull, os.devnull)
+                   "--keep-debuginfo=yes", f"--log-file={log}"] + \
+                qemu.command(
+                    arch, elf, linux=arch == "x86_64", cpu="max"
+                    if arch == "x86_64" else None, smp=2, mem="256M",
+                    ram=ram, plugin=qemu.plugin_arg(
+                        ram, out, plugin=os.path.join(build,
+                                                      "libptwatch.so")),
+                    serial=f"file:{con}")
+            rc = run_to_end(cmd, con, f"litmus {arch}/stale_access: ", 600)
         text = open(log, errors="replace").read() if os.path.exists(log) \
             else ""
         records = re.split(r"\n==\d+== \n", text)
