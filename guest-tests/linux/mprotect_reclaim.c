@@ -96,6 +96,9 @@ static void *writer(void *arg)
 			else if (held && !m->violations++)
 				m->bad_page = (long)p;
 		}
+		/* after each pass: the flipper, on the same vCPU when reclaim
+		 * holds the other, must be scanning when a page goes */
+		sched_yield();
 	}
 	return NULL;
 }

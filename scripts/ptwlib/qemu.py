@@ -97,6 +97,16 @@ def shared_ram(prefix="ptwatch-ram."):
             os.unlink(path)
 
 
+def stop(p):
+    """SIGTERM (QEMU writes its logs), then SIGKILL 10 s later."""
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def run(cmd, timeout, stdout, stderr):
     """Run QEMU (stdin closed) with its output in the files stdout and
     stderr; on timeout SIGTERM, then SIGKILL 10 s later. Returns QEMU's exit
@@ -107,11 +117,9 @@ def run(cmd, timeout, stdout, stderr):
         try:
             rc = p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            stop(p)
             return 124
+        except BaseException:
+            stop(p)  # we are being stopped (SIGTERM, ^C): QEMU too
+            raise
     return 128 - rc if rc < 0 else rc
