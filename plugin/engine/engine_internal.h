@@ -211,6 +211,48 @@ extern const char *const ptw_stat_names[ST_COUNT];
 #define BITMAP_CHUNK_SHIFT 30
 #define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
 
+/* Each detector family's state (detectors.c dispatches to them). */
+typedef struct {
+	GHashTable *breaks; /* pte_pa -> ptw_break* */
+	GPtrArray *unclean; /* breaks some CPU may still cache (need != 0) */
+	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
+	unsigned breaks_since_trim;
+	uint64_t break_seq;
+	/* per reader CPU: window reads whose severity waits for whether the
+	 * reader loads the entry again */
+	GArray *wr[PTW_MAX_CPUS];
+} det_bbm_state;
+
+typedef struct {
+	GHashTable *suspects; /* id -> partial-unit suspect */
+	ptw_pass pass[PTW_MAX_CPUS];
+	uint32_t pass_id[PTW_MAX_CPUS];
+	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
+	uint64_t by_size[10];
+} det_units_state;
+
+typedef struct {
+	GArray *dirty[PTW_MAX_CPUS]; /* groups written since the last DSB */
+} det_contig_state;
+
+typedef struct {
+	GHashTable *reads; /* (task or vCPU, pte_pa) -> last read */
+	/* the task each vCPU runs (0: not known, pair per vCPU), its
+	 * lower_entries when it was switched in, and each task's returns to
+	 * user before its current run (task -> count) */
+	uint64_t task[PTW_MAX_CPUS];
+	uint64_t task_lower_base[PTW_MAX_CPUS];
+	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
+	GHashTable *task_lower;
+} det_aba_state;
+
+typedef struct {
+	GArray *regions;	     /* tracked data regions */
+	GHashTable *slots;	     /* (space, va/8) -> remembered bytes */
+	GHashTable *reported;	     /* (space, page) already reported */
+	uint64_t track_lo, track_hi; /* lock-free filter */
+} det_data_state;
+
 /* What a CPU's translation registers say (ptw_arch_ops.roots): whether
  * translation is on, and each root's table (arm64 TTBR0/TTBR1, x86 CR3). */
 typedef struct {
@@ -311,26 +353,12 @@ struct ptw_engine {
 	uint64_t guest_status;
 	GHashTable *warn_keys; /* key -> count */
 
-	/* detectors */
-	GHashTable *breaks;   /* pte_pa -> ptw_break* */
-	GHashTable *suspects; /* id -> partial-unit suspect */
-	GPtrArray *unclean;   /* breaks some CPU may still cache (need != 0) */
-	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
-	unsigned breaks_since_trim;
-	uint64_t break_seq;
+	/* detectors: each family's own state (det_*.c) */
+	det_bbm_state bbm;
+	det_units_state units;
+	det_contig_state contig;
+	det_aba_state aba;
 	uint64_t table_gen;
-	ptw_pass pass[PTW_MAX_CPUS];
-	uint32_t pass_id[PTW_MAX_CPUS];
-	GArray *cont_dirty[PTW_MAX_CPUS];
-	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	GHashTable *aba; /* (task or vCPU, pte_pa) -> last read */
-	/* the task each vCPU runs (0: not known, pair per vCPU), its
-	 * lower_entries when it was switched in, and each task's returns to
-	 * user before its current run (task -> count) */
-	uint64_t task[PTW_MAX_CPUS];
-	uint64_t task_lower_base[PTW_MAX_CPUS];
-	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
-	GHashTable *task_lower;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
@@ -340,11 +368,7 @@ struct ptw_engine {
 	/* per reader CPU: window reads whose severity waits for whether the
 	 * reader loads the entry again (detectors.c, window_read) */
 	GArray *wr[PTW_MAX_CPUS];
-	GArray *regions;	     /* tracked data regions */
-	GHashTable *data;	     /* (space, va/8) -> remembered bytes */
-	GHashTable *data_reported;   /* (space, page) already reported */
-	uint64_t track_lo, track_hi; /* lock-free filter */
-	uint64_t units_by_size[10];
+	det_data_state data;
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
 	/* per vCPU: upper- to lower-half transitions (returns to user) so
 	 * far; written and read only on that vCPU's thread */

@@ -303,9 +303,9 @@ void ptw_report_summary(ptw_engine *e, bool final)
 			ptw_stat_names[i], e->stats[i]);
 	fprintf(f, ",\n    \"units_by_entries\": {");
 	for (int k = 1, first = 1; k < 10; k++)
-		if (e->units_by_size[k]) {
+		if (e->units.by_size[k]) {
 			fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ",
-				1 << k, e->units_by_size[k]);
+				1 << k, e->units.by_size[k]);
 			first = 0;
 		}
 	fprintf(f, "}");

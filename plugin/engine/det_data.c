@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tracked guest data (client TRACK, UNTRACK, EXPECT_WRITE): a load that
+ * returns something else than its address space stored is DATA_MISMATCH.
+ */
+#include "detectors.h"
+
+static guint slot_hash(gconstpointer p)
+{
+	const data_slot *s = p;
+	uint64_t k = s->space * 0x9e3779b97f4a7c15ULL ^ s->va8;
+	return u64_hash(&k);
+}
+
+static gboolean slot_eq(gconstpointer a, gconstpointer b)
+{
+	const data_slot *x = a, *y = b;
+	return x->space == y->space && x->va8 == y->va8;
+}
+
+void det_data_init(ptw_engine *e)
+{
+	e->data.regions = g_array_new(FALSE, TRUE, sizeof(region));
+	e->data.slots = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
+	e->data.reported =
+		g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+}
+
+void det_data_free(ptw_engine *e)
+{
+	g_array_free(e->data.regions, TRUE);
+	g_hash_table_destroy(e->data.slots);
+	g_hash_table_destroy(e->data.reported);
+}
+
+/* ------------------------------------------------------------------ */
+/* tracked data */
+
+static void bounds_update(ptw_engine *e)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (guint i = 0; i < e->data.regions->len; i++) {
+		region *r = &g_array_index(e->data.regions, region, i);
+		if (r->lo < lo)
+			lo = r->lo;
+		if (r->hi > hi)
+			hi = r->hi;
+	}
+	if (!e->data.regions->len)
+		lo = hi = 0;
+	__atomic_store_n(&e->data.track_lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->data.track_hi, hi, __ATOMIC_RELAXED);
+}
+
+void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi)
+{
+	*lo = __atomic_load_n(&e->data.track_lo, __ATOMIC_RELAXED);
+	*hi = __atomic_load_n(&e->data.track_hi, __ATOMIC_RELAXED);
+}
+
+static bool in_region(ptw_engine *e, uint64_t space, uint64_t va)
+{
+	for (guint i = 0; i < e->data.regions->len; i++) {
+		region *r = &g_array_index(e->data.regions, region, i);
+		if (r->space == space && va >= r->lo && va < r->hi)
+			return true;
+	}
+	return false;
+}
+
+static void forget(ptw_engine *e, uint64_t space, uint64_t lo, uint64_t hi)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->data.slots);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		data_slot *s = k;
+		if (s->space == space && s->va8 + 8 > lo && s->va8 < hi)
+			g_hash_table_iter_remove(&it);
+	}
+}
+
+void det_space_gone(ptw_engine *e, uint64_t space)
+{
+	bool had = false;
+	for (guint i = 0; i < e->data.regions->len;) {
+		region *r = &g_array_index(e->data.regions, region, i);
+		if (r->space == space) {
+			g_array_remove_index_fast(e->data.regions, i);
+			had = true;
+		} else {
+			i++;
+		}
+	}
+	if (had) {
+		forget(e, space, 0, UINT64_MAX);
+		bounds_update(e);
+	}
+	if (e->progs)
+		g_hash_table_remove(e->progs, &space);
+}
+
+bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
+		uint64_t len)
+{
+	if (req != CLIENT_TRACK && req != CLIENT_UNTRACK &&
+	    req != CLIENT_EXPECT_WRITE)
+		return false;
+	const char *name = req == CLIENT_TRACK	   ? "TRACK"
+			   : req == CLIENT_UNTRACK ? "UNTRACK"
+						   : "EXPECT_WRITE";
+	uint64_t space = ptw_access_space(e, c->cpu, va);
+	uint64_t dummy;
+	bool user_pc = !e->ops->upper_half(c->pc);
+	bool kernel_va = e->ops->upper_half(va);
+	const char *bad = NULL;
+	if (len == 0)
+		bad = "zero length";
+	else if (va + len < va)
+		bad = "range wraps around";
+	else if (len > (256ULL << 20))
+		bad = "longer than 256 MiB";
+	else if (user_pc && kernel_va)
+		bad = "kernel address from user mode";
+	else if (!space)
+		bad = "no address space (MMU off)";
+	else if (!user_pc && !ptw_translate(e, c->cpu, va, &dummy, NULL, NULL))
+		bad = "start address not mapped"; /* user memory may be
+						   * populated later */
+	if (bad) {
+		ptw_warn(e, "client-range",
+			 "%s 0x%" PRIx64 "+0x%" PRIx64
+			 " from vcpu %u pc 0x%" PRIx64 " ignored: %s",
+			 name, va, len, c->cpu, c->pc, bad);
+		return true;
+	}
+	if (req == CLIENT_TRACK) {
+		region r = {space, va, va + len};
+		g_array_append_val(e->data.regions, r);
+		ptw_report_line(
+			e, "track: VA 0x%" PRIx64 "+0x%" PRIx64 " (vcpu %u)",
+			va, len, c->cpu);
+	} else if (req == CLIENT_UNTRACK) {
+		for (guint i = 0; i < e->data.regions->len;) {
+			region *r = &g_array_index(e->data.regions, region, i);
+			if (r->space == space && r->lo >= va &&
+			    r->hi <= va + len)
+				g_array_remove_index_fast(e->data.regions, i);
+			else
+				i++;
+		}
+		forget(e, space, va, va + len);
+	} else {
+		forget(e, space, va, va + len);
+	}
+	bounds_update(e);
+	return true;
+}
+
+void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		 bool is_store, const uint8_t *bytes)
+{
+	if (c->cpu >= e->cfg.ncpus || size == 0 || size > 64)
+		return;
+	g_mutex_lock(&e->lock);
+	uint64_t space = ptw_access_space(e, c->cpu, va);
+	if (!space || !in_region(e, space, va)) {
+		g_mutex_unlock(&e->lock);
+		return;
+	}
+	bool mismatch = false;
+	uint64_t bad_va = 0, got = 0, want = 0;
+	unsigned who = 0;
+	uint64_t who_pc = 0, who_icount = 0;
+	for (unsigned i = 0; i < size;) {
+		uint64_t a = va + i;
+		data_slot key = {.space = space, .va8 = a & ~7ULL};
+		data_slot *s = g_hash_table_lookup(e->data.slots, &key);
+		unsigned off = a & 7, n = 8 - off;
+		if (n > size - i)
+			n = size - i;
+		if (is_store) {
+			if (!s) {
+				s = g_new0(data_slot, 1);
+				*s = key;
+				g_hash_table_add(e->data.slots, s);
+			}
+			for (unsigned j = 0; j < n; j++) {
+				s->val[off + j] = bytes[i + j];
+				s->known |= 1u << (off + j);
+			}
+			s->cpu = c->cpu;
+			s->pc = c->pc;
+			s->icount = c->icount;
+		} else if (s && !mismatch) {
+			for (unsigned j = 0; j < n; j++)
+				if ((s->known >> (off + j) & 1) &&
+				    s->val[off + j] != bytes[i + j]) {
+					mismatch = true;
+					bad_va = key.va8;
+					memcpy(&want, s->val, 8);
+					got = 0;
+					who = s->cpu;
+					who_pc = s->pc;
+					who_icount = s->icount;
+					for (unsigned q = 0; q < n; q++)
+						((uint8_t *)&got)[off + q] =
+							bytes[i + q];
+					break;
+				}
+		}
+		i += n;
+	}
+	uint64_t pkey = space * 0x9e3779b97f4a7c15ULL ^ (va & ~0xfffULL);
+	if (is_store) {
+		g_hash_table_remove(e->data.reported, &pkey);
+	} else {
+		e->stats[ST_DATA_LOADS_CHECKED]++;
+		if (mismatch &&
+		    !g_hash_table_contains(e->data.reported, &pkey)) {
+			g_hash_table_add(e->data.reported,
+					 g_memdup2(&pkey, sizeof(pkey)));
+			uint64_t pa = 0, pte_pa = 0;
+			int level = 0;
+			ptw_translate(e, c->cpu, va, &pa, &pte_pa, &level);
+			char d[320];
+			snprintf(d, sizeof(d),
+				 "tracked data at VA 0x%" PRIx64
+				 " (PA 0x%" PRIx64 ") reads 0x%016" PRIx64
+				 ", but this address space last stored "
+				 "0x%016" PRIx64 " there (vcpu %u pc 0x%" PRIx64
+				 "); further mismatches in this page are not "
+				 "reported until it is stored to again",
+				 bad_va, pa, got, want, who, who_pc);
+			uint64_t desc = 0;
+			unsigned ti;
+			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
+			if (t)
+				desc = t->shadow[ti];
+			ptw_ctx st = {who, who_pc, who_icount};
+			report2(e, PTW_KIND_DATA_MISMATCH, PTW_SEV_ERROR,
+				"data lost or corrupted", c, "load", &st,
+				"last stored by", pte_pa, va, level, desc, desc,
+				d);
+		}
+	}
+	g_mutex_unlock(&e->lock);
+}
+
+void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len)
+{
+	uint8_t z[64] = {0};
+	for (unsigned i = 0; i < len; i += 64)
+		ptw_ev_data(e, c, va + i, len - i < 64 ? len - i : 64, true, z);
+}
