@@ -462,6 +462,15 @@ static void cb_call(unsigned int vcpu, void *udata)
 	ptw_ev_call(eng, &c);
 }
 
+/* a direct call that starts an operation of the guest task (a fault) */
+static void cb_op_start(unsigned int vcpu, void *udata)
+{
+	if (vcpu >= ncpus)
+		return;
+	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
+	ptw_ev_op_start(eng, &c);
+}
+
 /* a direct call to where reclaim completes its deferred TLB flush */
 static void cb_deferred_flush_call(unsigned int vcpu, void *udata)
 {
@@ -479,6 +488,11 @@ static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 	switch (ptw_linux_watched_callee(eng, to)) {
 	case PTW_CALLEE_RMAP_WALK:
 		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_call,
+						       QEMU_PLUGIN_CB_NO_REGS,
+						       (void *)(uintptr_t)pc);
+		break;
+	case PTW_CALLEE_FAULT:
+		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_op_start,
 						       QEMU_PLUGIN_CB_NO_REGS,
 						       (void *)(uintptr_t)pc);
 		break;

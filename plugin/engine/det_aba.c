@@ -11,12 +11,14 @@ void det_aba_init(ptw_engine *e)
 	e->aba.reads = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	e->aba.task_lower =
 		g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	e->aba.ops = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 }
 
 void det_aba_free(ptw_engine *e)
 {
 	g_hash_table_destroy(e->aba.reads);
 	g_hash_table_destroy(e->aba.task_lower);
+	g_hash_table_destroy(e->aba.ops);
 }
 
 /* Who reads, for PTE_ABA: the guest task the vCPU runs (a kernel address
@@ -112,6 +114,7 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	aba_read *r = aba_lookup(e, who, pte_pa);
 	uint32_t ver = t->ver[idx], iver = t->iver[idx];
 	uint64_t lower = det_who_returns(e, who);
+	uint64_t op = det_who_op(e, who);
 	e->aba.last_icount[c->cpu] = c->icount;
 	/* instructions since the first read, counted on the vCPU that made
 	 * it (a task may have moved to another vCPU in between) */
@@ -133,7 +136,7 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 		if (value != 0 && r->value == value && r->gen == t->gen &&
 		    r->ver != ver && nonzero > 0 && nonzero < (1u << 31) &&
 		    since <= ABA_WINDOW && r->lower_entries == lower &&
-		    !r->ahead && !aba_walker_pair(e, c, r->pc)) {
+		    r->op == op && !r->ahead && !aba_walker_pair(e, c, r->pc)) {
 			char d[320];
 			snprintf(
 				d, sizeof(d),
@@ -172,5 +175,33 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	r->icount = c->icount;
 	r->pc = c->pc;
 	r->lower_entries = lower;
+	r->op = op;
 	r->ahead = ahead;
+}
+
+/* The reader's current operation: a serial given when its task starts one
+ * (det_op_start), 0 before any. */
+uint64_t det_who_op(ptw_engine *e, uint64_t who)
+{
+	uint64_t *op = g_hash_table_lookup(e->aba.ops, &who);
+	return op ? *op : 0;
+}
+
+/* cpu's task starts an operation (on Linux: a page fault's attempt, a call
+ * to handle_mm_fault(); a retried fault calls it again): its reads before
+ * belong to another operation, and no pte_same() connects them to the
+ * reads that follow. */
+void det_op_start(ptw_engine *e, unsigned cpu)
+{
+	uint64_t who = det_who(e, cpu);
+	uint64_t *op = g_hash_table_lookup(e->aba.ops, &who);
+	if (!op) {
+		if (g_hash_table_size(e->aba.ops) >= MAX_ABA)
+			g_hash_table_remove_all(e->aba.ops);
+		op = g_new0(uint64_t, 1);
+		g_hash_table_insert(e->aba.ops, g_memdup2(&who, sizeof(who)),
+				    op);
+	}
+	*op = ++e->aba.op_serial;
+	e->stats[ST_OPERATIONS]++;
 }

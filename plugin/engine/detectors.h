@@ -46,6 +46,7 @@ typedef struct {
 	uint64_t icount, pc;
 	unsigned cpu;		/* the vCPU that read */
 	uint64_t lower_entries; /* the reader's returns to user so far */
+	uint64_t op;		/* the reader's operation (det_op_start) */
 	bool ahead;		/* read a value the shadow did not hold yet */
 } aba_read;
 

@@ -32,6 +32,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_CR3_WRITES] = "cr3_writes",
 	[ST_STALE_ACCESSES] = "stale_accesses",
 	[ST_STALE_DEFERRED] = "stale_deferred_flush_windows",
+	[ST_OPERATIONS] = "operations_started",
 	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
 	[ST_PENDING_SPACE_GONE] = "pending_records_space_gone",
 	[ST_PENDING_PEAK] = "pending_records_peak",
@@ -305,6 +306,15 @@ uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
 		return 0;
 	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
 	return e->cfg.widen_ns;
+}
+
+void ptw_ev_op_start(ptw_engine *e, const ptw_ctx *c)
+{
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	g_mutex_lock(&e->lock);
+	det_op_start(e, c->cpu);
+	g_mutex_unlock(&e->lock);
 }
 
 void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)

@@ -187,6 +187,7 @@ enum {
 	ST_CR3_WRITES,
 	ST_STALE_ACCESSES,
 	ST_STALE_DEFERRED,
+	ST_OPERATIONS,
 	ST_PENDING_OVERFLOW,
 	ST_PENDING_SPACE_GONE,
 	ST_PENDING_PEAK,
@@ -244,6 +245,8 @@ typedef struct {
 	uint64_t task_lower_base[PTW_MAX_CPUS];
 	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
 	GHashTable *task_lower;
+	GHashTable *ops; /* task -> its current operation's serial */
+	uint64_t op_serial;
 } det_aba_state;
 
 typedef struct {
@@ -361,6 +364,7 @@ struct ptw_engine {
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
+	uint64_t fault_addr;   /* Linux: handle_mm_fault() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
@@ -440,6 +444,8 @@ void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
  * and that reader's returns to user mode so far */
 uint64_t det_who(const ptw_engine *e, unsigned cpu);
 uint64_t det_who_returns(ptw_engine *e, uint64_t who);
+uint64_t det_who_op(ptw_engine *e, uint64_t who);
+void det_op_start(ptw_engine *e, unsigned cpu);
 bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 		uint64_t len);
 

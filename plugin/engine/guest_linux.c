@@ -212,6 +212,8 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 		return PTW_CALLEE_NONE;
 	if (target == e->pvmw_addr)
 		return PTW_CALLEE_RMAP_WALK;
+	if (target == e->fault_addr)
+		return PTW_CALLEE_FAULT;
 	if (target == e->deferred_flush_addr[0] ||
 	    target == e->deferred_flush_addr[1])
 		return PTW_CALLEE_DEFERRED_FLUSH;

@@ -178,6 +178,7 @@ uint64_t ptw_linux_current_slot(ptw_engine *e);
 typedef enum {
 	PTW_CALLEE_NONE,
 	PTW_CALLEE_RMAP_WALK,	   /* page_vma_mapped_walk(): ptw_ev_call */
+	PTW_CALLEE_FAULT,	   /* handle_mm_fault(): ptw_ev_op_start */
 	PTW_CALLEE_DEFERRED_FLUSH, /* try_to_unmap_flush*():
 				      ptw_ev_deferred_flush_call */
 } ptw_callee;
@@ -188,6 +189,10 @@ void ptw_ev_call(ptw_engine *e, const ptw_ctx *c);
  * the adapter should stall the calling vCPU (widen=, while stale-TLB
  * records are pending), else 0. */
 uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c);
+/* The vCPU's guest task starts an operation (Linux: a call to
+ * handle_mm_fault(), each attempt of a fault): PTE_ABA pairs no reads
+ * across it. */
+void ptw_ev_op_start(ptw_engine *e, const ptw_ctx *c);
 
 /* A load or store completed. pa is PTW_NO_PA for I/O. For stores to
  * page-table pages the engine re-reads memory for the real value (failed CAS,

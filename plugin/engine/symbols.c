@@ -50,6 +50,8 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 			e->current_slot = addr;
 		if (strcmp(name, "page_vma_mapped_walk") == 0)
 			e->pvmw_addr = addr;
+		if (strcmp(name, "handle_mm_fault") == 0)
+			e->fault_addr = addr;
 		if (strcmp(name, "try_to_unmap_flush") == 0)
 			e->deferred_flush_addr[0] = addr;
 		if (strcmp(name, "try_to_unmap_flush_dirty") == 0)

@@ -720,6 +720,42 @@ static void pte_aba_per_task(void)
 	fake_fini(&g);
 }
 
+/* An operation boundary (Linux: each call to handle_mm_fault(); a retried
+ * fault calls it again) ends a task's pair: the retry reads the entry
+ * afresh, no pte_same() connects it to the first attempt. Another task's
+ * operation does not end it. */
+static void op_start(fake_guest *g, unsigned cpu)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	ptw_ev_op_start(g->e, &c);
+}
+
+static void pte_aba_per_operation(void)
+{
+	fake_guest g;
+	setup(&g);
+	run_task(&g, 1, TASK_X);
+	op_start(&g, 1);
+	pt_load(&g, 1, L3);
+	to_b_and_back(&g);
+	op_start(&g, 1); /* the fault retried */
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	/* within one operation: an ABA */
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* task Y's fault on vcpu 0 leaves X's operation going */
+	pt_load(&g, 1, L3);
+	run_task(&g, 0, TASK_Y);
+	op_start(&g, 0);
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
+	CHECK_EQ(ptw_stat(g.e, "operations_started"), 3);
+	fake_fini(&g);
+}
+
 /* ---- tracked data ---- */
 
 static void data_mismatch(void)
@@ -872,6 +908,7 @@ int main(void)
 	RUN(faults_on_contiguous_pages_no_unit);
 	RUN(pte_aba);
 	RUN(pte_aba_per_task);
+	RUN(pte_aba_per_operation);
 	RUN(data_mismatch);
 	RUN(bad_client_ranges);
 	RUN(table_freed_with_open_break);
