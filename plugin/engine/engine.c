@@ -951,19 +951,17 @@ static bool pc_is_kernel(ptw_engine *e, uint64_t pc)
 	return e->ops->upper_half(pc);
 }
 
-static void stale_overtaken(ptw_engine *e, const ptw_ctx *c,
-			    const ptw_pending *p, uint64_t va, uint64_t pa,
-			    bool is_store)
+/* A stale access through record p, an error: why, the record's other
+ * side (other, other_role) and how the detail ends (how). */
+static void stale_report(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
+			 uint64_t va, uint64_t pa, bool is_store,
+			 const char *why, const ptw_ctx *other,
+			 const char *other_role, const char *how)
 {
 	ptw_finding f = {0};
 	f.kind = PTW_KIND_STALE_TLB_ACCESS;
 	f.severity = PTW_SEV_ERROR;
-	f.severity_why =
-		"an operation that read this entry while its invalidation was "
-		"pending (on Linux: mprotect, munmap, mremap or madvise) "
-		"returned to user mode before that invalidation: the old "
-		"translation outlived it (it must complete the pending batched "
-		"flush first: flush_tlb_batched_pending())";
+	f.severity_why = why;
 	f.ctx = *c;
 	f.pte_pa = p->pte_pa;
 	f.va = va;
@@ -972,20 +970,15 @@ static void stale_overtaken(ptw_engine *e, const ptw_ctx *c,
 	f.new_desc = p->new_desc;
 	f.role = is_store ? "stale store" : "stale load";
 	f.has_other = true;
-	f.other = p->ot_read;
-	f.other_role = "entry read during the pending flush by";
+	f.other = *other;
+	f.other_role = other_role;
 	snprintf(f.detail, sizeof(f.detail),
 		 "%s through a translation the page tables no longer hold: "
 		 "old PA 0x%" PRIx64 " used (access PA 0x%" PRIx64
 		 "); entry changed by vcpu %u at pc 0x%" PRIx64
-		 " icount %" PRIu64
-		 " with its invalidation deferred; vcpu %u read the entry at "
-		 "pc 0x%" PRIx64 " icount %" PRIu64
-		 " meanwhile and its task has since returned to user mode, "
-		 "with no covering invalidation on this vcpu",
+		 " icount %" PRIu64 " %s",
 		 is_store ? "store" : "load", p->old_pa, pa, p->changer,
-		 p->when.pc, p->when.icount, p->ot_read.cpu, p->ot_read.pc,
-		 p->ot_read.icount);
+		 p->when.pc, p->when.icount, how);
 	ptw_report_finding(e, &f);
 }
 
@@ -1039,47 +1032,50 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 				continue;
 			}
 			p->reported |= bit;
-			ptw_finding f = {0};
+			char how[320];
 			if (overtaken) {
-				stale_overtaken(e, c, p, va, pa, is_store);
+				snprintf(how, sizeof(how),
+					 "with its invalidation deferred; vcpu "
+					 "%u read the entry at pc 0x%" PRIx64
+					 " icount %" PRIu64
+					 " meanwhile and its task has since "
+					 "returned to user mode, with no "
+					 "covering invalidation on this vcpu",
+					 p->ot_read.cpu, p->ot_read.pc,
+					 p->ot_read.icount);
+				stale_report(
+					e, c, p, va, pa, is_store,
+					"an operation that read this entry "
+					"while its invalidation was pending "
+					"(on Linux: mprotect, munmap, mremap "
+					"or madvise) returned to user mode "
+					"before that invalidation: the old "
+					"translation outlived it (it must "
+					"complete the pending batched flush "
+					"first: flush_tlb_batched_pending())",
+					&p->ot_read,
+					"entry read during the pending flush "
+					"by",
+					how);
 				continue;
 			}
-			f.kind = PTW_KIND_STALE_TLB_ACCESS;
-			f.severity = PTW_SEV_ERROR;
-			f.severity_why =
-				own ? "the changing vcpu itself used the old "
-				      "translation"
-				: p->reused
-					? "the old page was reused while a "
-					  "stale translation could reach it"
-					: "the changer's invalidation did not "
-					  "reach this vcpu";
-			f.ctx = *c;
-			f.pte_pa = p->pte_pa;
-			f.va = va;
-			f.level = p->level;
-			f.old_desc = p->old_desc;
-			f.new_desc = p->new_desc;
-			f.role = is_store ? "stale store" : "stale load";
-			f.has_other = true;
-			f.other = p->when;
-			f.other_role = "entry changed by";
-			snprintf(f.detail, sizeof(f.detail),
-				 "%s through a translation the page tables no "
-				 "longer hold: old PA 0x%" PRIx64
-				 " used (access PA 0x%" PRIx64
-				 "); entry changed by vcpu %u at pc 0x%" PRIx64
-				 " icount %" PRIu64
-				 " with no covering invalidation on this vcpu "
+			snprintf(how, sizeof(how),
+				 "with no covering invalidation on this vcpu "
 				 "since; %s",
-				 is_store ? "store" : "load", p->old_pa, pa,
-				 p->changer, p->when.pc, p->when.icount,
 				 own ? "the accessing vcpu made the change"
 				 : p->reused
 					 ? "the old page has been reused since"
 					 : "the changer invalidated only "
 					   "locally (non-broadcast)");
-			ptw_report_finding(e, &f);
+			stale_report(
+				e, c, p, va, pa, is_store,
+				own ? "the changing vcpu itself used the "
+				      "old translation"
+				: p->reused ? "the old page was reused while a "
+					      "stale translation could reach it"
+					    : "the changer's invalidation did "
+					      "not reach this vcpu",
+				&p->when, "entry changed by", how);
 		}
 	}
 }
