@@ -285,6 +285,13 @@ static void io_page_add(uint64_t page)
 	}
 }
 
+/* widen=: hold this vCPU for ns (at least 1 us) while the others run */
+static void stall_vcpu(uint64_t ns)
+{
+	if (ns)
+		g_usleep(ns / 1000 ? ns / 1000 : 1);
+}
+
 static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		     uint64_t vaddr, void *udata)
 {
@@ -330,9 +337,8 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	uint64_t v64 = 0;
 	memcpy(&v64, bytes, size < 8 ? size : 8);
 	ptw_ev_access(eng, &c, vaddr, pa, size, st, v64);
-	uint64_t stall = st ? ptw_take_stall(eng, vcpu) : 0;
-	if (stall)
-		g_usleep(stall / 1000 ? stall / 1000 : 1); /* others run */
+	if (st)
+		stall_vcpu(ptw_take_stall(eng, vcpu));
 	if (data && size <= 16)
 		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
 }
@@ -477,9 +483,7 @@ static void cb_deferred_flush_call(unsigned int vcpu, void *udata)
 	if (vcpu >= ncpus)
 		return;
 	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
-	uint64_t stall = ptw_ev_deferred_flush_call(eng, &c);
-	if (stall)
-		g_usleep(stall / 1000 ? stall / 1000 : 1); /* others run */
+	stall_vcpu(ptw_ev_deferred_flush_call(eng, &c));
 }
 
 /* insn at pc calls to: report it when the engine watches that callee */

@@ -1472,7 +1472,7 @@ static void pend_overtake(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 {
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	uint64_t va = ptw_entry_va(e, t, idx);
-	bool asked = false;
+	bool is_linux = e->syms && e->syms->len, asked = false;
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
 		guint64 k = va & ~(leaf_sizes[z] - 1);
 		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_va, &k); p;
@@ -1480,7 +1480,6 @@ static void pend_overtake(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			if (p->pte_pa != pte_pa || p->changer == c->cpu ||
 			    p->ot_who)
 				continue;
-			bool is_linux = e->syms && e->syms->len;
 			char sym[96];
 			if (!asked && is_linux) {
 				ptw_symbolize(e, c->cpu, c->pc, sym,
