@@ -28,6 +28,8 @@
  *                     window or starts an unmap pass over a unit, or (Linux)
  *                     calls try_to_unmap_flush*() with stale-TLB records
  *                     pending (e.g. 200us)
+ *   trace=FILE        record the engine's events and the memory it reads
+ *                     (docs/trace-format.md), for ptwatch-replay
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -785,7 +787,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   char **argv)
 {
 	const char *ram_path = NULL, *out = "ptwatch-out", *symbols = NULL;
-	const char *suppress = NULL, *known = NULL;
+	const char *suppress = NULL, *known = NULL, *trace = NULL;
 	bool echo = false, have_base = false, have_below = false;
 	uint64_t max_pending = 0, widen_ns = 0;
 
@@ -820,6 +822,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			suppress = val;
 		else if (strcmp(key, "known") == 0)
 			known = val;
+		else if (strcmp(key, "trace") == 0)
+			trace = val;
 		else if (strcmp(key, "ram_base") == 0) {
 			if (!parse_u64(val, &ram_base))
 				FAIL("bad ram_base '%s'", val);
@@ -845,7 +849,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
 			     "ram_below_4g, out, echo, max_pending, symbols, "
-			     "suppress, known, widen)",
+			     "suppress, known, widen, trace)",
 			     key);
 	}
 	if (!ram_path)
@@ -887,7 +891,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		.echo = echo ? stderr : NULL,
 		.max_pending = (unsigned)max_pending,
 		.widen_ns = widen_ns,
+		.trace_path = trace,
 	};
+	g_autoptr(GString) args = g_string_new(NULL);
+	for (int i = 0; i < argc; i++)
+		g_string_append_printf(args, "%s\n", argv[i]);
+	cfg.trace_args = args->str;
 	char *err = NULL;
 	eng = ptw_engine_new(&cfg, &err);
 	if (!eng) {

@@ -113,13 +113,15 @@ def build_kernel(arch, inject):
     return r.stdout.strip().splitlines()[-1], time.time() - t0
 
 
-def one_run(arch, kdir, test, cmdline, widen, out, timeout):
+def one_run(arch, kdir, test, cmdline, widen, out, timeout, trace=False):
     image = os.path.join(kdir, "Image" if arch == "arm64" else "bzImage")
     cmd = [os.path.join(ROOT, "scripts", "ptwatch"), "run", "--arch", arch,
            "--kernel", image, "--symbols", os.path.join(kdir, "System.map"),
            "--tests", test, "--out", out, "--timeout", str(timeout)]
     if widen:
         cmd += ["--widen", widen]
+    if trace:
+        cmd += ["--trace"]
     if cmdline:
         cmd += ["--cmdline", cmdline]
     t0 = time.time()
@@ -201,6 +203,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "ptwatch-out",
                                                   "regress"))
     ap.add_argument("--timeout", type=int, default=900)
+    ap.add_argument("--trace", action="store_true",
+                    help="record trace.ptw beside each run's findings "
+                    "(ptwatch replay)")
     try:
         a = ap.parse_args()
     except SystemExit as e:
@@ -253,7 +258,8 @@ def main():
                     out = os.path.join(a.out, bug["name"], arch, mode,
                                        f"run{i}")
                     r = one_run(arch, kdir, bug["test"],
-                                bug["cmdline"][arch], widen, out, a.timeout)
+                                bug["cmdline"][arch], widen, out, a.timeout,
+                                a.trace)
                     if r["rc"] not in (0, 1, 2):
                         print(f"  {bug['name']} {arch} {mode} run {i}: "
                               f"did not run (exit {r['rc']}: {r['line']}); "

@@ -157,17 +157,12 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 	return true;
 }
 
-void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
-		 bool is_store, const uint8_t *bytes)
+void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		    bool is_store, const uint8_t *bytes)
 {
-	if (c->cpu >= e->cfg.ncpus || size == 0 || size > 64)
-		return;
-	g_mutex_lock(&e->lock);
 	uint64_t space = ptw_access_space(e, c->cpu, va);
-	if (!space || !in_region(e, space, va)) {
-		g_mutex_unlock(&e->lock);
+	if (!space || !in_region(e, space, va))
 		return;
-	}
 	bool mismatch = false;
 	uint64_t bad_va = 0, got = 0, want = 0;
 	unsigned who = 0;
@@ -244,12 +239,4 @@ void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 				d);
 		}
 	}
-	g_mutex_unlock(&e->lock);
-}
-
-void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len)
-{
-	uint8_t z[64] = {0};
-	for (unsigned i = 0; i < len; i += 64)
-		ptw_ev_data(e, c, va + i, len - i < 64 ? len - i : 64, true, z);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "ptw_trace.h"
 
 const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TABLES_REGISTERED] = "tables_registered",
@@ -296,46 +297,26 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	       1;
 }
 
-uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
+uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c)
 {
 	/* widening: the changer is about to complete a batched flush it
 	 * deferred past the PTE lock; hold it there, where the entries are
 	 * gone, the old translations live and the lock is free */
-	if (!e->cfg.widen_ns || c->cpu >= PTW_MAX_CPUS ||
+	(void)c;
+	if (!e->cfg.widen_ns ||
 	    !__atomic_load_n(&e->npending, __ATOMIC_RELAXED))
 		return 0;
 	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
 	return e->cfg.widen_ns;
 }
 
-void ptw_ev_op_start(ptw_engine *e, const ptw_ctx *c)
+void ptw_apply_call(ptw_engine *e, const ptw_ctx *c)
 {
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
-	det_op_start(e, c->cpu);
-	g_mutex_unlock(&e->lock);
+	e->call_site[c->cpu] = c->pc;
 }
 
-void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)
+void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu)
 {
-	if (c->cpu < PTW_MAX_CPUS)
-		e->call_site[c->cpu] = c->pc;
-}
-
-void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task)
-{
-	if (c->cpu >= e->cfg.ncpus || !task)
-		return;
-	g_mutex_lock(&e->lock);
-	det_task_switch(e, c->cpu, task);
-	g_mutex_unlock(&e->lock);
-}
-
-void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
-{
-	if (cpu >= PTW_MAX_CPUS)
-		return;
 	__atomic_store_n(&e->lower_entries[cpu], e->lower_entries[cpu] + 1,
 			 __ATOMIC_RELAXED);
 	__atomic_fetch_add(&e->stats[ST_LOWER_ENTRIES], 1, __ATOMIC_RELAXED);
@@ -673,8 +654,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		return is_root ? t : table_add_path(e, t, space, va_base);
 	}
 	uint64_t *shadow = g_new(uint64_t, nent);
-	if (!e->cfg.read_phys ||
-	    !e->cfg.read_phys(e->cfg.read_opaque, pa, shadow, nent * 8)) {
+	if (!ptw_read_phys(e, pa, shadow, nent * 8)) {
 		ptw_warn(e, "table-not-ram",
 			 "page table at PA 0x%" PRIx64
 			 " (level %d, VA 0x%" PRIx64
@@ -1297,8 +1277,7 @@ static void table_store(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 			unsigned i1 = (unsigned)((hi - 1 - t->pa) / 8);
 			for (unsigned i = i0; i <= i1; i++) {
 				uint64_t v;
-				if (!e->cfg.read_phys(e->cfg.read_opaque,
-						      tpa + i * 8, &v, 8))
+				if (!ptw_read_phys(e, tpa + i * 8, &v, 8))
 					break;
 				entry_update(e, c, t, i, v);
 				if (table_lookup(e, tpa) != t)
@@ -1383,11 +1362,9 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 /* ------------------------------------------------------------------ */
 /* events */
 
-void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
+void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
+		      uint64_t value)
 {
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
 	ptw_cpu *cs = &e->cpu[c->cpu];
 	switch (reg) {
 	case PTW_REG_ARM_TTBR0:
@@ -1458,7 +1435,6 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
 		update_roots(e, c->cpu);
 		break;
 	}
-	g_mutex_unlock(&e->lock);
 }
 
 /* cpu c loaded entry idx of t: if the entry has a pending stale record
@@ -1517,96 +1493,59 @@ static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 		pend_overtake(e, c, t, idx);
 }
 
-void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
-		   unsigned size, bool is_store, uint64_t value)
+void ptw_apply_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		      unsigned size, unsigned flags, uint64_t value)
 {
-	if (pa == PTW_NO_PA || c->cpu >= e->cfg.ncpus)
-		return;
-	bool pend = ptw_pending_may_hit(e, pa);
-	bool tpage = ptw_is_table_page(e, pa);
-	if (!pend && !tpage)
-		return;
-	g_mutex_lock(&e->lock);
-	if (pend) {
+	bool is_store = flags & PTW_ACC_STORE;
+	if (flags & PTW_ACC_PENDING) {
 		stale_check(e, c, va, pa, is_store);
 		if (is_store && e->npending) {
 			uint64_t sp = access_space(e, c->cpu, va);
 			pend_mark_reused(e, pa, sp, va);
 		}
 	}
-	if (tpage) {
+	if (flags & PTW_ACC_TABLE) {
 		if (is_store)
 			table_store(e, c, pa, size);
 		else
 			table_load(e, c, pa, size, value);
 	}
-	g_mutex_unlock(&e->lock);
 }
 
-void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
-		       unsigned crm, unsigned op2, uint64_t xt)
+void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 {
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
-	e->stats[ST_TLBI]++;
-	inval_scope s;
-	bool broadcast;
-	if (!ptw_arm64_decode_tlbi(op1, crm, op2, xt,
-				   (e->cpu[c->cpu].tcr >> 36) & 1, e->lpa2, &s,
-				   &broadcast))
-		ptw_warn(e, "tlbi-unknown",
-			 "TLBI op1=%u CRm=%u op2=%u at pc 0x%" PRIx64
-			 " not modelled: treated as invalidating all",
-			 op1, crm, op2, c->pc);
-	invalidate(e, c, &s, broadcast ? e->all_cpus : 1ULL << c->cpu);
-	g_mutex_unlock(&e->lock);
+	const ptw_inval_scope *s = &ev->inval.scope;
+	switch (ev->inval.origin) {
+	case PTW_INVAL_TLBI:
+		e->stats[ST_TLBI]++;
+		if (!ev->inval.modelled)
+			ptw_warn(e, "tlbi-unknown",
+				 "TLBI op1=%u CRm=%u op2=%u at pc 0x%" PRIx64
+				 " not modelled: treated as invalidating all",
+				 ev->inval.op1, ev->inval.crm, ev->inval.op2,
+				 c->pc);
+		invalidate(e, c, s,
+			   ev->inval.broadcast ? e->all_cpus : 1ULL << c->cpu);
+		break;
+	case PTW_INVAL_LOCAL_FLUSH:
+		/* x86: INVLPG, INVPCID on this CPU only; also ends the CPU's
+		 * unmap pass */
+		e->stats[ST_INVLPG]++;
+		invalidate(e, c, s, 1ULL << c->cpu);
+		det_x86_flush(e, c);
+		break;
+	}
 }
 
-void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
+void ptw_apply_barrier(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 {
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
 	e->stats[ST_DSB]++;
 	det_dsb(e, c, crm);
-	g_mutex_unlock(&e->lock);
 }
 
-/* An x86 invalidation on this CPU only (INVLPG, INVPCID). */
-static void x86_local_invalidate(ptw_engine *e, const ptw_ctx *c,
-				 const inval_scope *s)
+void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		      uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)
 {
-	if (c->cpu >= e->cfg.ncpus)
-		return;
-	g_mutex_lock(&e->lock);
-	e->stats[ST_INVLPG]++;
-	invalidate(e, c, s, 1ULL << c->cpu);
-	det_x86_flush(e, c);
-	g_mutex_unlock(&e->lock);
-}
-
-void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
-{
-	/* x86 shootdowns are each CPU invalidating itself after an IPI, so a
-	 * local INVLPG says nothing about the scope the changer intended:
-	 * not 'scoped'. */
-	inval_scope s = {
-		.by_va = true, .va_lo = va & ~0xfffULL, .va_hi = va | 0xfff};
-	x86_local_invalidate(e, c, &s);
-}
-
-void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
-{
-	(void)type; /* the descriptor is not decoded: assume everything */
-	inval_scope s = {.all = true};
-	x86_local_invalidate(e, c, &s);
-}
-
-void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
-		   uint64_t a2, uint64_t a3, uint64_t a4)
-{
-	g_mutex_lock(&e->lock);
 	e->stats[ST_CLIENT_REQUESTS]++;
 	switch (req) {
 	case CLIENT_EXPECT: {
@@ -1677,7 +1616,6 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
 			 " is not supported by this ptwatch; ignored",
 			 req, c->cpu, c->pc);
 	}
-	g_mutex_unlock(&e->lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1728,6 +1666,18 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->bbm_level = -1;
 	char *rerr = NULL;
 	ptw_report_open(e, &rerr);
+	if (!rerr && cfg->trace_path) {
+		ptw_trace_meta m = {
+			.version = PTW_TRACE_VERSION,
+			.arch = cfg->arch,
+			.ncpus = cfg->ncpus,
+			.max_pending = e->cfg.max_pending,
+			.widen_ns = cfg->widen_ns,
+			.args = (char *)cfg->trace_args,
+		};
+		e->trace = ptw_trace_writer_open(cfg->trace_path, &m, &rerr);
+	}
+	e->cfg.trace_path = e->cfg.trace_args = NULL; /* not kept */
 	if (rerr) {
 		*err = rerr;
 		ptw_engine_free(e);
@@ -1736,14 +1686,35 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	return e;
 }
 
-void ptw_engine_finish(ptw_engine *e)
+void ptw_apply_finish(ptw_engine *e)
 {
-	g_mutex_lock(&e->lock);
 	if (!e->finished) {
 		e->finished = true;
 		det_finish(e);
 		ptw_report_summary(e, true);
 		ptw_report_close(e);
+	}
+}
+
+void ptw_engine_abandon(ptw_engine *e, const char *why)
+{
+	g_mutex_lock(&e->lock);
+	if (!e->finished) {
+		e->finished = true;
+		ptw_report_line(e,
+				"error: %s; the findings above are those "
+				"up to there, without the end-of-run checks",
+				why);
+		ptw_report_summary(e, false);
+		ptw_report_close(e);
+	}
+	if (e->trace) {
+		char *err = NULL;
+		if (!ptw_trace_writer_close(e->trace, &err)) {
+			fprintf(stderr, "ptwatch: trace: %s\n", err);
+			g_free(err);
+		}
+		e->trace = NULL;
 	}
 	g_mutex_unlock(&e->lock);
 }
@@ -1752,6 +1723,12 @@ void ptw_engine_free(ptw_engine *e)
 {
 	if (!e)
 		return;
+	if (e->trace) {
+		char *err = NULL;
+		if (!ptw_trace_writer_close(e->trace, &err))
+			g_free(err);
+		e->trace = NULL;
+	}
 	if (e->log || e->jsonl)
 		ptw_report_close(e);
 	GHashTableIter it;

@@ -77,16 +77,7 @@ typedef struct ptw_pending {
 	struct ptw_pending *prev, *next;		  /* age list */
 } ptw_pending;
 
-/* Scope of a TLB invalidation. */
-typedef struct {
-	bool all;	/* everything (incl. global) */
-	bool nonglobal; /* all non-global entries */
-	bool by_asid;	/* restrict non-global matches to asid */
-	uint16_t asid;
-	bool by_va;
-	uint64_t va_lo, va_hi; /* inclusive range */
-	bool scoped;	       /* a targeted (VA or ASID) operation */
-} inval_scope;
+typedef ptw_inval_scope inval_scope;
 
 bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 		      bool global, uint16_t asid);
@@ -390,7 +381,26 @@ struct ptw_engine {
 	FILE *log, *jsonl;
 	char *out_dir;
 	bool finished;
+	struct ptw_trace_writer *trace; /* trace= (trace.c), or NULL */
 };
+
+/* events applied, the engine lock held (events.c dispatches) */
+void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
+		      uint64_t value);
+void ptw_apply_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		      unsigned size, unsigned flags, uint64_t value);
+void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		    bool is_store, const uint8_t *bytes);
+void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
+void ptw_apply_barrier(ptw_engine *e, const ptw_ctx *c, unsigned crm);
+void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		      uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
+void ptw_apply_call(ptw_engine *e, const ptw_ctx *c);
+void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
+uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
+void ptw_apply_finish(ptw_engine *e);
+/* every read of guest memory goes through here (a trace records it) */
+bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 
 /* engine.c helpers used by detectors.c */
 unsigned ptw_entry_shift(ptw_engine *e, int level);

@@ -106,6 +106,11 @@ typedef struct {
 	/* Race amplification: stall a CPU this long when it opens a break
 	 * window or starts an unmap pass over a large unit (0: off). */
 	uint64_t widen_ns;
+	/* Record the event stream and the memory the engine reads to this
+	 * file (docs/trace-format.md), NULL for none; trace_args: the
+	 * plugin's arguments, one key=value per line, for its header. */
+	const char *trace_path;
+	const char *trace_args;
 } ptw_config;
 
 typedef struct {
@@ -129,6 +134,8 @@ typedef struct {
 
 typedef struct ptw_engine ptw_engine;
 
+#include "ptw_event.h" /* the events, ptw_engine_event() */
+
 /* Returns NULL and sets *err (static string or g_strdup'd message, caller
  * frees with g_free) when the output directory cannot be written. */
 ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err);
@@ -138,11 +145,16 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err);
 bool ptw_suppressions_load(ptw_engine *e, const char *path, char **err);
 /* Load known upstream issues (suppression format plus 'fix:'). */
 bool ptw_known_load(ptw_engine *e, const char *path, char **err);
-/* Writes summary.json, closes logs. Safe to call once. */
+/* Writes summary.json, closes logs and the trace. Safe to call once. */
 void ptw_engine_finish(ptw_engine *e);
+/* The input ended badly (a corrupt trace): log why, write summary.json
+ * marked incomplete with the findings so far, close logs and the trace,
+ * without the end-of-run checks. */
+void ptw_engine_abandon(ptw_engine *e, const char *why);
 void ptw_engine_free(ptw_engine *e);
 
-/* ---- events ---- */
+/* ---- architecture front ends: each builds a ptw_event (ptw_event.h) and
+ * feeds it to ptw_engine_event() ---- */
 
 /* A system register now holds value (the instruction that writes it is
  * about to complete, or the value was read at vCPU start). */

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event boundary (ptw_event.h): one dispatch for every event, where a
+ * trace records it, and the architecture front ends that build events from
+ * what an adapter sees (a TLBI encoding, an INVLPG, a DC ZVA ...).
+ *
+ * Locking: every event is applied under the engine lock, except three the
+ * hot path sends often that touch only their own vCPU's slots (the return
+ * to user, the rmap walker's call site, the deferred-flush stall). While a
+ * trace records, those take the lock too: the trace's order is then the
+ * order in which the engine saw every event, and a replay is exact.
+ */
+#include <string.h>
+
+#include "engine_internal.h"
+#include "ptw_trace.h"
+
+static bool lock_free(const ptw_event *ev)
+{
+	return ev->kind == PTW_EV_LOWER_ENTRY || ev->kind == PTW_EV_CALL ||
+	       ev->kind == PTW_EV_DEFERRED_FLUSH;
+}
+
+static uint64_t apply(ptw_engine *e, const ptw_event *ev)
+{
+	const ptw_ctx *c = &ev->ctx;
+	switch (ev->kind) {
+	case PTW_EV_SYSREG:
+		ptw_apply_sysreg(e, c, ev->sysreg.reg, ev->sysreg.value);
+		break;
+	case PTW_EV_ACCESS:
+		ptw_apply_access(e, c, ev->access.va, ev->access.pa,
+				 ev->access.size, ev->access.flags,
+				 ev->access.value);
+		break;
+	case PTW_EV_DATA:
+		ptw_apply_data(e, c, ev->data.va, ev->data.size, ev->data.store,
+			       ev->data.bytes);
+		break;
+	case PTW_EV_INVAL:
+		ptw_apply_inval(e, c, ev);
+		break;
+	case PTW_EV_BARRIER:
+		ptw_apply_barrier(e, c, ev->barrier.crm);
+		break;
+	case PTW_EV_CLIENT:
+		ptw_apply_client(e, c, ev->client.req, ev->client.a[0],
+				 ev->client.a[1], ev->client.a[2],
+				 ev->client.a[3]);
+		break;
+	case PTW_EV_LOWER_ENTRY:
+		ptw_apply_lower_entry(e, c->cpu);
+		break;
+	case PTW_EV_TASK:
+		det_task_switch(e, c->cpu, ev->task.task);
+		break;
+	case PTW_EV_CALL:
+		ptw_apply_call(e, c);
+		break;
+	case PTW_EV_OP_START:
+		det_op_start(e, c->cpu);
+		break;
+	case PTW_EV_DEFERRED_FLUSH:
+		return ptw_apply_deferred_flush(e, c);
+	case PTW_EV_FINISH:
+		ptw_apply_finish(e);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+uint64_t ptw_engine_event(ptw_engine *e, const ptw_event *ev)
+{
+	/* a client request names no vCPU state; everything else does */
+	if (ev->kind != PTW_EV_FINISH && ev->kind != PTW_EV_CLIENT &&
+	    ev->ctx.cpu >= e->cfg.ncpus)
+		return 0;
+	if (lock_free(ev) && !__atomic_load_n(&e->trace, __ATOMIC_ACQUIRE))
+		return apply(e, ev);
+	g_mutex_lock(&e->lock);
+	if (e->trace && !e->finished)
+		ptw_trace_write_event(e->trace, ev);
+	uint64_t r = apply(e, ev);
+	if (ev->kind == PTW_EV_FINISH && e->trace) {
+		char *err = NULL;
+		if (!ptw_trace_writer_close(e->trace, &err)) {
+			fprintf(stderr, "ptwatch: trace: %s\n", err);
+			g_free(err);
+		}
+		__atomic_store_n(&e->trace, NULL, __ATOMIC_RELEASE);
+	}
+	g_mutex_unlock(&e->lock);
+	return r;
+}
+
+bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len)
+{
+	bool ok = e->cfg.read_phys &&
+		  e->cfg.read_phys(e->cfg.read_opaque, pa, buf, len);
+	if (e->trace)
+		ptw_trace_write_read(e->trace, pa, len, ok ? buf : NULL);
+	return ok;
+}
+
+void ptw_engine_finish(ptw_engine *e)
+{
+	ptw_event ev = {.kind = PTW_EV_FINISH};
+	ptw_engine_event(e, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* front ends: what an adapter sees -> events */
+
+static ptw_event event(ptw_ev_kind k, const ptw_ctx *c)
+{
+	ptw_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = k;
+	if (c)
+		ev.ctx = *c;
+	return ev;
+}
+
+void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg, uint64_t value)
+{
+	ptw_event ev = event(PTW_EV_SYSREG, c);
+	ev.sysreg.reg = reg;
+	ev.sysreg.value = value;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		   unsigned size, bool is_store, uint64_t value)
+{
+	if (pa == PTW_NO_PA)
+		return;
+	unsigned flags = (is_store ? PTW_ACC_STORE : 0) |
+			 (ptw_pending_may_hit(e, pa) ? PTW_ACC_PENDING : 0) |
+			 (ptw_is_table_page(e, pa) ? PTW_ACC_TABLE : 0);
+	if (!(flags & (PTW_ACC_PENDING | PTW_ACC_TABLE)))
+		return;
+	ptw_event ev = event(PTW_EV_ACCESS, c);
+	ev.access.va = va;
+	ev.access.pa = pa;
+	ev.access.value = value;
+	ev.access.size = size > 255 ? 255 : (uint8_t)size;
+	ev.access.flags = (uint8_t)flags;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		 bool is_store, const uint8_t *bytes)
+{
+	if (size == 0 || size > 64)
+		return;
+	ptw_event ev = event(PTW_EV_DATA, c);
+	ev.data.va = va;
+	ev.data.size = (uint8_t)size;
+	ev.data.store = is_store;
+	memcpy(ev.data.bytes, bytes, size);
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_zero(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned len)
+{
+	uint8_t z[64] = {0};
+	for (unsigned i = 0; i < len; i += 64)
+		ptw_ev_data(e, c, va + i, len - i < 64 ? len - i : 64, true, z);
+}
+
+void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
+		       unsigned crm, unsigned op2, uint64_t xt)
+{
+	if (c->cpu >= e->cfg.ncpus)
+		return;
+	ptw_event ev = event(PTW_EV_INVAL, c);
+	ev.inval.origin = PTW_INVAL_TLBI;
+	ev.inval.op1 = (uint8_t)op1;
+	ev.inval.crm = (uint8_t)crm;
+	ev.inval.op2 = (uint8_t)op2;
+	/* the issuing vCPU's own TCR_EL1 (AS: 16-bit ASIDs) and DS (LPA2
+	 * range operands): written by this vCPU's thread only */
+	uint64_t tcr = __atomic_load_n(&e->cpu[c->cpu].tcr, __ATOMIC_RELAXED);
+	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
+	ev.inval.modelled =
+		ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
+				      &ev.inval.scope, &ev.inval.broadcast);
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_arm64_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
+{
+	ptw_event ev = event(PTW_EV_BARRIER, c);
+	ev.barrier.crm = (uint8_t)crm;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_x86_invlpg(ptw_engine *e, const ptw_ctx *c, uint64_t va)
+{
+	/* x86 shootdowns are each CPU invalidating itself after an IPI, so a
+	 * local INVLPG says nothing about the scope the changer intended:
+	 * not 'scoped'. */
+	ptw_event ev = event(PTW_EV_INVAL, c);
+	ev.inval.origin = PTW_INVAL_LOCAL_FLUSH;
+	ev.inval.modelled = true;
+	ev.inval.scope.by_va = true;
+	ev.inval.scope.va_lo = va & ~0xfffULL;
+	ev.inval.scope.va_hi = va | 0xfff;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_x86_invpcid(ptw_engine *e, const ptw_ctx *c, uint64_t type)
+{
+	(void)type; /* the descriptor is not decoded: assume everything */
+	ptw_event ev = event(PTW_EV_INVAL, c);
+	ev.inval.origin = PTW_INVAL_LOCAL_FLUSH;
+	ev.inval.modelled = true;
+	ev.inval.scope.all = true;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
+		   uint64_t a2, uint64_t a3, uint64_t a4)
+{
+	ptw_event ev = event(PTW_EV_CLIENT, c);
+	ev.client.req = req;
+	ev.client.a[0] = a1;
+	ev.client.a[1] = a2;
+	ev.client.a[2] = a3;
+	ev.client.a[3] = a4;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
+{
+	ptw_event ev = event(PTW_EV_LOWER_ENTRY, NULL);
+	ev.ctx.cpu = cpu;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task)
+{
+	if (!task)
+		return;
+	ptw_event ev = event(PTW_EV_TASK, c);
+	ev.task.task = task;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_call(ptw_engine *e, const ptw_ctx *c)
+{
+	ptw_event ev = event(PTW_EV_CALL, c);
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_op_start(ptw_engine *e, const ptw_ctx *c)
+{
+	ptw_event ev = event(PTW_EV_OP_START, c);
+	ptw_engine_event(e, &ev);
+}
+
+uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
+{
+	ptw_event ev = event(PTW_EV_DEFERRED_FLUSH, c);
+	return ptw_engine_event(e, &ev);
+}

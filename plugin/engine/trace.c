@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trace writer and reader (docs/trace-format.md).
+ *
+ * The writer appends records to one buffer; the engine calls it under its
+ * lock, so the buffer's order is the order the engine saw events in and no
+ * other lock is taken. A full buffer (1 MiB) is handed to a compressor
+ * thread and a fresh one started: the vCPU that filled it never waits for
+ * zlib. The compressor writes each block as it comes; a write error (a full
+ * disk) is kept and reported at close, and later blocks are dropped.
+ */
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <glib.h>
+
+#include "ptw_trace.h"
+
+#define BLOCK_RAW (1u << 20)
+#define BLOCK_HDR 16
+#define BLOCK_MAX (64u << 20) /* larger raw or compressed length: corrupt */
+#define REC_EVENT 1
+#define REC_READ  2
+#define READ_MAX  (1u << 16) /* the engine reads at most a table page */
+
+/* ------------------------------------------------------------------ */
+/* encoding helpers (little-endian hosts: x86-64, arm64) */
+
+static void put(GByteArray *b, const void *p, size_t n)
+{
+	g_byte_array_append(b, p, (guint)n);
+}
+static void put8(GByteArray *b, uint8_t v)
+{
+	put(b, &v, 1);
+}
+static void put16(GByteArray *b, uint16_t v)
+{
+	put(b, &v, 2);
+}
+static void put32(GByteArray *b, uint32_t v)
+{
+	put(b, &v, 4);
+}
+static void put64(GByteArray *b, uint64_t v)
+{
+	put(b, &v, 8);
+}
+
+/* ------------------------------------------------------------------ */
+/* writer */
+
+struct ptw_trace_writer {
+	FILE *f;
+	char *path;
+	GByteArray *cur;
+	GAsyncQueue *q; /* GByteArray* to compress; a 0-length one ends */
+	GThread *thread;
+	uint64_t events;
+	/* written by the compressor thread, read after joining it */
+	int werr;
+	uint64_t written;
+};
+
+static const uint8_t stop_marker;
+
+static gpointer compressor(gpointer opaque)
+{
+	ptw_trace_writer *w = opaque;
+	for (;;) {
+		GByteArray *b = g_async_queue_pop(w->q);
+		if (b == (GByteArray *)&stop_marker)
+			break;
+		if (!w->werr) {
+			uLongf clen = compressBound(b->len);
+			uint8_t *out = g_malloc(clen + BLOCK_HDR);
+			int zr = compress2(out + BLOCK_HDR, &clen, b->data,
+					   b->len, Z_BEST_SPEED);
+			if (zr != Z_OK) {
+				w->werr = ENOMEM;
+			} else {
+				uint32_t h[4] = {
+					0x42575450u /* "PTWB" */, b->len,
+					(uint32_t)clen,
+					(uint32_t)crc32(0, b->data, b->len)};
+				memcpy(out, h, BLOCK_HDR);
+				if (fwrite(out, 1, clen + BLOCK_HDR, w->f) !=
+					    clen + BLOCK_HDR ||
+				    fflush(w->f) != 0)
+					w->werr = errno ? errno : EIO;
+				else
+					w->written += clen + BLOCK_HDR;
+			}
+			g_free(out);
+		}
+		g_byte_array_unref(b);
+	}
+	return NULL;
+}
+
+ptw_trace_writer *ptw_trace_writer_open(const char *path,
+					const ptw_trace_meta *m, char **err)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		*err = g_strdup_printf("cannot write trace '%s': %s", path,
+				       g_strerror(errno));
+		return NULL;
+	}
+	GByteArray *h = g_byte_array_new();
+	put(h, PTW_TRACE_MAGIC, 8);
+	put32(h, PTW_TRACE_VERSION);
+	put32(h, (uint32_t)m->arch);
+	put32(h, m->ncpus);
+	put32(h, m->max_pending);
+	put64(h, m->widen_ns);
+	uint32_t alen = m->args ? (uint32_t)strlen(m->args) : 0;
+	put32(h, alen);
+	put(h, m->args ? m->args : "", alen);
+	bool ok = fwrite(h->data, 1, h->len, f) == h->len && fflush(f) == 0;
+	g_byte_array_unref(h);
+	if (!ok) {
+		*err = g_strdup_printf("cannot write trace '%s': %s", path,
+				       g_strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	ptw_trace_writer *w = g_new0(ptw_trace_writer, 1);
+	w->f = f;
+	w->path = g_strdup(path);
+	w->cur = g_byte_array_sized_new(BLOCK_RAW + 4096);
+	w->q = g_async_queue_new();
+	w->thread = g_thread_new("ptwatch-trace", compressor, w);
+	return w;
+}
+
+static void hand_off(ptw_trace_writer *w)
+{
+	if (!w->cur->len)
+		return;
+	g_async_queue_push(w->q, w->cur);
+	w->cur = g_byte_array_sized_new(BLOCK_RAW + 4096);
+}
+
+void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
+{
+	if (w->cur->len >= BLOCK_RAW)
+		hand_off(w);
+	GByteArray *b = w->cur;
+	w->events++;
+	put8(b, REC_EVENT);
+	put8(b, (uint8_t)ev->kind);
+	put8(b, (uint8_t)ev->ctx.cpu);
+	put64(b, ev->ctx.pc);
+	put64(b, ev->ctx.icount);
+	switch (ev->kind) {
+	case PTW_EV_SYSREG:
+		put8(b, (uint8_t)ev->sysreg.reg);
+		put64(b, ev->sysreg.value);
+		break;
+	case PTW_EV_ACCESS:
+		put64(b, ev->access.va);
+		put64(b, ev->access.pa);
+		put64(b, ev->access.value);
+		put8(b, ev->access.size);
+		put8(b, ev->access.flags);
+		break;
+	case PTW_EV_DATA:
+		put64(b, ev->data.va);
+		put8(b, ev->data.size);
+		put8(b, ev->data.store);
+		put(b, ev->data.bytes, ev->data.size);
+		break;
+	case PTW_EV_INVAL: {
+		const ptw_inval_scope *s = &ev->inval.scope;
+		put8(b, (uint8_t)(s->all | s->nonglobal << 1 | s->by_asid << 2 |
+				  s->by_va << 3 | s->scoped << 4 |
+				  ev->inval.broadcast << 5 |
+				  ev->inval.modelled << 6));
+		put16(b, s->asid);
+		put64(b, s->va_lo);
+		put64(b, s->va_hi);
+		put8(b, ev->inval.origin);
+		put8(b, ev->inval.op1);
+		put8(b, ev->inval.crm);
+		put8(b, ev->inval.op2);
+		break;
+	}
+	case PTW_EV_BARRIER:
+		put8(b, ev->barrier.crm);
+		break;
+	case PTW_EV_CLIENT:
+		put64(b, ev->client.req);
+		for (int i = 0; i < 4; i++)
+			put64(b, ev->client.a[i]);
+		break;
+	case PTW_EV_TASK:
+		put64(b, ev->task.task);
+		break;
+	default:
+		break;
+	}
+}
+
+void ptw_trace_write_read(ptw_trace_writer *w, uint64_t pa, size_t len,
+			  const void *buf)
+{
+	GByteArray *b = w->cur;
+	put8(b, REC_READ);
+	put64(b, pa);
+	put32(b, (uint32_t)len);
+	put8(b, buf != NULL);
+	if (buf)
+		put(b, buf, len);
+}
+
+uint64_t ptw_trace_writer_events(ptw_trace_writer *w)
+{
+	return w->events;
+}
+
+bool ptw_trace_writer_close(ptw_trace_writer *w, char **err)
+{
+	hand_off(w);
+	g_async_queue_push(w->q, (gpointer)&stop_marker);
+	g_thread_join(w->thread);
+	g_async_queue_unref(w->q);
+	g_byte_array_unref(w->cur);
+	int e = w->werr;
+	if (fclose(w->f) != 0 && !e)
+		e = errno ? errno : EIO;
+	bool ok = !e;
+	if (!ok)
+		*err = g_strdup_printf("writing '%s' failed: %s; the trace "
+				       "is truncated",
+				       w->path, g_strerror(e));
+	g_free(w->path);
+	g_free(w);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* reader */
+
+struct ptw_trace_reader {
+	FILE *f;
+	ptw_trace_meta meta;
+	uint8_t *zbuf, *raw;
+	size_t raw_len, pos;
+	uint64_t block_off; /* file offset of the current block */
+	uint64_t next_off;  /* file offset of the next block */
+	uint64_t events, raw_total;
+	char *mismatch;
+};
+
+static bool get(ptw_trace_reader *r, void *p, size_t n)
+{
+	if (r->pos + n > r->raw_len)
+		return false;
+	memcpy(p, r->raw + r->pos, n);
+	r->pos += n;
+	return true;
+}
+
+ptw_trace_reader *ptw_trace_reader_open(const char *path, char **err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		*err = g_strdup_printf("cannot read trace '%s': %s", path,
+				       g_strerror(errno));
+		return NULL;
+	}
+	uint8_t h[36];
+	uint32_t v32[4], alen;
+	uint64_t widen;
+	if (fread(h, 1, sizeof(h), f) != sizeof(h) ||
+	    memcmp(h, PTW_TRACE_MAGIC, 8) != 0) {
+		*err = g_strdup_printf("'%s' is not a ptwatch trace (byte "
+				       "offset 0: no %s header)",
+				       path, PTW_TRACE_MAGIC);
+		fclose(f);
+		return NULL;
+	}
+	memcpy(v32, h + 8, 16);
+	memcpy(&widen, h + 24, 8);
+	memcpy(&alen, h + 32, 4);
+	if (v32[0] != PTW_TRACE_VERSION) {
+		*err = g_strdup_printf("'%s': trace format version %u, this "
+				       "ptwatch reads version %u",
+				       path, v32[0], PTW_TRACE_VERSION);
+		fclose(f);
+		return NULL;
+	}
+	if ((v32[1] != PTW_ARCH_ARM64 && v32[1] != PTW_ARCH_X86_64) ||
+	    v32[2] == 0 || v32[2] > PTW_MAX_CPUS || alen > (1u << 20)) {
+		*err = g_strdup_printf("'%s': corrupt header (byte offset 12)",
+				       path);
+		fclose(f);
+		return NULL;
+	}
+	char *args = g_malloc0(alen + 1);
+	if (fread(args, 1, alen, f) != alen) {
+		*err = g_strdup_printf("'%s': truncated header (byte offset "
+				       "36)",
+				       path);
+		g_free(args);
+		fclose(f);
+		return NULL;
+	}
+	ptw_trace_reader *r = g_new0(ptw_trace_reader, 1);
+	r->f = f;
+	r->meta.version = v32[0];
+	r->meta.arch = (ptw_arch)v32[1];
+	r->meta.ncpus = v32[2];
+	r->meta.max_pending = v32[3];
+	r->meta.widen_ns = widen;
+	r->meta.args = args;
+	r->next_off = 36 + alen;
+	return r;
+}
+
+const ptw_trace_meta *ptw_trace_reader_meta(ptw_trace_reader *r)
+{
+	return &r->meta;
+}
+
+/* 1: a block loaded; 0: clean end of file; -1: corrupt */
+static int next_block(ptw_trace_reader *r, char **err)
+{
+	uint32_t h[4];
+	r->block_off = r->next_off;
+	size_t n = fread(h, 1, BLOCK_HDR, r->f);
+	if (n == 0 && feof(r->f))
+		return 0;
+	if (n != BLOCK_HDR) {
+		*err = g_strdup_printf("truncated block header at byte offset "
+				       "%" PRIu64,
+				       r->block_off);
+		return -1;
+	}
+	if (h[0] != 0x42575450u || h[1] == 0 || h[1] > BLOCK_MAX || h[2] == 0 ||
+	    h[2] > BLOCK_MAX) {
+		*err = g_strdup_printf("corrupt block header at byte offset "
+				       "%" PRIu64,
+				       r->block_off);
+		return -1;
+	}
+	g_free(r->zbuf);
+	g_free(r->raw);
+	r->zbuf = g_malloc(h[2]);
+	r->raw = g_malloc(h[1]);
+	r->raw_len = r->pos = 0;
+	if (fread(r->zbuf, 1, h[2], r->f) != h[2]) {
+		*err = g_strdup_printf("truncated block at byte offset "
+				       "%" PRIu64 " (%u compressed bytes "
+				       "expected)",
+				       r->block_off, h[2]);
+		return -1;
+	}
+	uLongf rl = h[1];
+	if (uncompress(r->raw, &rl, r->zbuf, h[2]) != Z_OK || rl != h[1] ||
+	    crc32(0, r->raw, h[1]) != h[3]) {
+		*err = g_strdup_printf("corrupt block at byte offset %" PRIu64
+				       " (does not inflate or fails its CRC)",
+				       r->block_off);
+		return -1;
+	}
+	r->raw_len = h[1];
+	r->raw_total += h[1];
+	r->next_off = r->block_off + BLOCK_HDR + h[2];
+	return 1;
+}
+
+/* make sure a record starts here: load the next block at a block's end */
+static int need_record(ptw_trace_reader *r, char **err)
+{
+	while (r->pos >= r->raw_len) {
+		int k = next_block(r, err);
+		if (k <= 0)
+			return k;
+	}
+	return 1;
+}
+
+static int bad_record(ptw_trace_reader *r, char **err, const char *what)
+{
+	*err = g_strdup_printf("corrupt record (%s) in the block at byte "
+			       "offset %" PRIu64 ", %zu bytes into it",
+			       what, r->block_off, r->pos);
+	return -1;
+}
+
+int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
+{
+	int k = need_record(r, err);
+	if (k <= 0)
+		return k;
+	memset(ev, 0, sizeof(*ev));
+	uint8_t type = 0, kind = 0, cpu = 0;
+	if (!get(r, &type, 1) || type != REC_EVENT)
+		return bad_record(r, err,
+				  type == REC_READ ? "a read no event made"
+						   : "unknown record type");
+	if (!get(r, &kind, 1) || !get(r, &cpu, 1) || !get(r, &ev->ctx.pc, 8) ||
+	    !get(r, &ev->ctx.icount, 8))
+		return bad_record(r, err, "short event");
+	if (kind == 0 || kind >= PTW_EV_COUNT)
+		return bad_record(r, err, "unknown event kind");
+	ev->kind = (ptw_ev_kind)kind;
+	ev->ctx.cpu = cpu;
+	bool ok = true;
+	switch (ev->kind) {
+	case PTW_EV_SYSREG: {
+		uint8_t reg = 0;
+		ok = get(r, &reg, 1) && get(r, &ev->sysreg.value, 8);
+		ev->sysreg.reg = (ptw_reg)reg;
+		break;
+	}
+	case PTW_EV_ACCESS:
+		ok = get(r, &ev->access.va, 8) && get(r, &ev->access.pa, 8) &&
+		     get(r, &ev->access.value, 8) &&
+		     get(r, &ev->access.size, 1) &&
+		     get(r, &ev->access.flags, 1);
+		break;
+	case PTW_EV_DATA: {
+		uint8_t st = 0;
+		ok = get(r, &ev->data.va, 8) && get(r, &ev->data.size, 1) &&
+		     get(r, &st, 1) && ev->data.size >= 1 &&
+		     ev->data.size <= 64 &&
+		     get(r, ev->data.bytes, ev->data.size);
+		ev->data.store = st != 0;
+		break;
+	}
+	case PTW_EV_INVAL: {
+		uint8_t fl = 0;
+		ptw_inval_scope *s = &ev->inval.scope;
+		ok = get(r, &fl, 1) && get(r, &s->asid, 2) &&
+		     get(r, &s->va_lo, 8) && get(r, &s->va_hi, 8) &&
+		     get(r, &ev->inval.origin, 1) &&
+		     get(r, &ev->inval.op1, 1) && get(r, &ev->inval.crm, 1) &&
+		     get(r, &ev->inval.op2, 1);
+		s->all = fl & 1;
+		s->nonglobal = fl >> 1 & 1;
+		s->by_asid = fl >> 2 & 1;
+		s->by_va = fl >> 3 & 1;
+		s->scoped = fl >> 4 & 1;
+		ev->inval.broadcast = fl >> 5 & 1;
+		ev->inval.modelled = fl >> 6 & 1;
+		break;
+	}
+	case PTW_EV_BARRIER:
+		ok = get(r, &ev->barrier.crm, 1);
+		break;
+	case PTW_EV_CLIENT:
+		ok = get(r, &ev->client.req, 8);
+		for (int i = 0; i < 4 && ok; i++)
+			ok = get(r, &ev->client.a[i], 8);
+		break;
+	case PTW_EV_TASK:
+		ok = get(r, &ev->task.task, 8);
+		break;
+	default:
+		break;
+	}
+	if (!ok)
+		return bad_record(r, err, "short event");
+	r->events++;
+	return 1;
+}
+
+bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+	ptw_trace_reader *r = opaque;
+	char *err = NULL;
+	int k = need_record(r, &err);
+	uint8_t type = 0, ok = 0;
+	uint64_t rpa = 0;
+	uint32_t rlen = 0;
+	if (k <= 0 || !get(r, &type, 1) || type != REC_READ ||
+	    !get(r, &rpa, 8) || !get(r, &rlen, 4) || !get(r, &ok, 1) ||
+	    rpa != pa || rlen != len || rlen > READ_MAX ||
+	    (ok && !get(r, buf, len))) {
+		if (!r->mismatch)
+			r->mismatch = err ? err
+					  : g_strdup_printf(
+						    "replay diverged in the "
+						    "block at byte offset "
+						    "%" PRIu64 ": the engine "
+						    "read %zu bytes at PA "
+						    "0x%" PRIx64 ", the trace "
+						    "has %s",
+						    r->block_off, len, pa,
+						    type == REC_READ
+							    ? "another read"
+							    : "no read there");
+		else
+			g_free(err);
+		return false;
+	}
+	return ok != 0;
+}
+
+const char *ptw_trace_reader_error(ptw_trace_reader *r)
+{
+	return r->mismatch;
+}
+
+uint64_t ptw_trace_reader_events(ptw_trace_reader *r)
+{
+	return r->events;
+}
+
+uint64_t ptw_trace_reader_raw_bytes(ptw_trace_reader *r)
+{
+	return r->raw_total;
+}
+
+void ptw_trace_reader_close(ptw_trace_reader *r)
+{
+	if (!r)
+		return;
+	fclose(r->f);
+	g_free(r->zbuf);
+	g_free(r->raw);
+	g_free(r->meta.args);
+	g_free(r->mismatch);
+	g_free(r);
+}
+
+void ptw_trace_meta_free(ptw_trace_meta *m)
+{
+	g_free(m->args);
+	m->args = NULL;
+}

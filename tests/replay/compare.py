@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Replay every trace.ptw under the given directories and compare with the
+live run beside it: findings.jsonl must be identical (same findings, same
+order, every field), and so must ptwatch.log and summary.json (its stats included), apart
+from the fields named in VOLATILE. TAP output, one line per trace.
+
+usage: compare.py BUILD DIR...   (exit 1 if any differs)"""
+import json
+import os
+import subprocess
+import sys
+
+# the stall count depends on when vCPUs asked for widening stalls the live
+# adapter took (ptw_take_stall), which is not an engine event
+VOLATILE = {("stats", "widen_stalls")}
+
+
+def load_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def strip(summary):
+    for sec, key in VOLATILE:
+        summary.get(sec, {}).pop(key, None)
+    return summary
+
+
+def compare(build, trace):
+    live = os.path.dirname(trace)
+    out = os.path.join(live, "replay")
+    p = subprocess.run([os.path.join(build, "ptwatch-replay"), trace,
+                        "--out", out], capture_output=True, text=True)
+    if p.returncode != 0:
+        return f"replay exit {p.returncode}: {p.stderr.strip()}", ""
+    a = load_jsonl(os.path.join(live, "findings.jsonl"))
+    b = load_jsonl(os.path.join(out, "findings.jsonl"))
+    if a != b:
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return f"finding {i} differs: live {x} replay {y}", ""
+        return f"live has {len(a)} findings, replay {len(b)}", ""
+    with open(os.path.join(live, "ptwatch.log")) as f:
+        la = f.read().splitlines()
+    with open(os.path.join(out, "ptwatch.log")) as f:
+        lb = f.read().splitlines()
+    if la != lb:
+        i = next((i for i, (x, y) in enumerate(zip(la, lb)) if x != y),
+                 min(len(la), len(lb)))
+        return f"ptwatch.log differs at line {i + 1}", ""
+    with open(os.path.join(live, "summary.json")) as f:
+        sa = strip(json.load(f))
+    with open(os.path.join(out, "summary.json")) as f:
+        sb = strip(json.load(f))
+    if sa != sb:
+        keys = sorted(k for k in set(sa) | set(sb) if sa.get(k) != sb.get(k))
+        return f"summary.json differs in {keys}", ""
+    return None, f"{len(a)} findings; {p.stderr.strip().splitlines()[-1]}"
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 64
+    build = sys.argv[1]
+    traces = []
+    for d in sys.argv[2:]:
+        for root, dirs, files in os.walk(d):
+            dirs[:] = [x for x in dirs if x != "replay"]
+            if "trace.ptw" in files:
+                traces.append(os.path.join(root, "trace.ptw"))
+    traces.sort()
+    if not traces:
+        print("not ok 1 - no trace.ptw found under " + " ".join(sys.argv[2:]))
+        return 1
+    print(f"1..{len(traces)}")
+    bad = 0
+    for i, t in enumerate(traces, 1):
+        why, info = compare(build, t)
+        name = os.path.relpath(os.path.dirname(t), os.path.commonpath(
+            sys.argv[2:]) if len(sys.argv) > 3 else sys.argv[2])
+        if why:
+            bad += 1
+            print(f"not ok {i} - replay of {name}: {why}")
+        else:
+            print(f"ok {i} - replay of {name} matches the live run ({info})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
