@@ -42,6 +42,10 @@ uint64_t ptw_trace_writer_events(ptw_trace_writer *w);
 /* ---- reading ---- */
 typedef struct ptw_trace_reader ptw_trace_reader;
 ptw_trace_reader *ptw_trace_reader_open(const char *path, char **err);
+/* records from memory (one raw block's contents, no header): the fuzz
+ * harness's input */
+ptw_trace_reader *ptw_trace_reader_open_raw(const void *raw, size_t len,
+					    const ptw_trace_meta *m);
 const ptw_trace_meta *ptw_trace_reader_meta(ptw_trace_reader *r);
 /* 1: *ev filled; 0: end of trace; -1: corrupt or truncated (*err names
  * the byte offset) */

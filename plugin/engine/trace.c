@@ -320,6 +320,18 @@ ptw_trace_reader *ptw_trace_reader_open(const char *path, char **err)
 	return r;
 }
 
+ptw_trace_reader *ptw_trace_reader_open_raw(const void *raw, size_t len,
+					    const ptw_trace_meta *m)
+{
+	ptw_trace_reader *r = g_new0(ptw_trace_reader, 1);
+	r->meta = *m;
+	r->meta.args = g_strdup(m->args ? m->args : "");
+	r->raw = g_memdup2(raw, len);
+	r->raw_len = len;
+	r->raw_total = len;
+	return r;
+}
+
 const ptw_trace_meta *ptw_trace_reader_meta(ptw_trace_reader *r)
 {
 	return &r->meta;
@@ -329,6 +341,8 @@ const ptw_trace_meta *ptw_trace_reader_meta(ptw_trace_reader *r)
 static int next_block(ptw_trace_reader *r, char **err)
 {
 	uint32_t h[4];
+	if (!r->f) /* a raw reader: one buffer, no blocks */
+		return 0;
 	r->block_off = r->next_off;
 	size_t n = fread(h, 1, BLOCK_HDR, r->f);
 	if (n == 0 && feof(r->f))
@@ -520,7 +534,8 @@ void ptw_trace_reader_close(ptw_trace_reader *r)
 {
 	if (!r)
 		return;
-	fclose(r->f);
+	if (r->f)
+		fclose(r->f);
 	g_free(r->zbuf);
 	g_free(r->raw);
 	g_free(r->meta.args);

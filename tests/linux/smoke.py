@@ -2,7 +2,8 @@
 """Linux smoke test: boot the stock Debian 6.12 kernel of each architecture
 under the plugin (to its /init, zram swap on, power off) with the seed
 scenarios of guest-tests/linux (PTWATCH_SMOKE_TESTS overrides: one name, or
-empty to boot only), and once more on arm64 with --widen 100us. Requires
+empty to boot only), and once more on arm64 with --widen 100us; the x86-64
+run records a trace (tests/replay/compare.py replays it). Requires
 that the guest's own checks pass, that the run completes (no timeout, panic
 or QEMU error), that the verdict is clean (no finding of severity error
 once the known upstream issues of docs/known-issues.txt are set aside:
@@ -28,9 +29,11 @@ def main(argv):
                                                      "smoke")
     tests = os.environ.get("PTWATCH_SMOKE_TESTS", ",".join(SEED_TESTS))
     n = failed = 0
-    # each run: arch, widen; the widened run must really have stalled vCPUs
-    for arch, widen in (("arm64", None), ("x86_64", None),
-                        ("arm64", "100us")):
+    # each run: arch, widen, traced; the widened run must really have
+    # stalled vCPUs; the traced one is replayed by tests/replay/compare.py
+    for arch, widen, trace in (("arm64", None, False),
+                               ("x86_64", None, True),
+                               ("arm64", "100us", False)):
         n += 1
         d = os.path.join(out, arch + ("-widen" if widen else ""))
         cmd = [os.path.join(ROOT, "scripts", "ptwatch"), "run", "--arch",
@@ -39,6 +42,8 @@ def main(argv):
             cmd += ["--tests", tests]
         if widen:
             cmd += ["--widen", widen]
+        if trace:
+            cmd += ["--trace"]
         r = subprocess.run(cmd, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
         lines = r.stdout.strip().splitlines()
@@ -63,7 +68,8 @@ def main(argv):
             if widen and not stalls:
                 why.append(f"--widen {widen} stalled no vCPU")
         what = (f"linux {arch} {tests or 'boot'}"
-                + (f" --widen {widen}" if widen else ""))
+                + (f" --widen {widen}" if widen else "")
+                + (" --trace" if trace else ""))
         if not why:
             extra = (f" ({s['stats']['widen_stalls']} stalls)" if widen
                      else "")
