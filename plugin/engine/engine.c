@@ -1741,6 +1741,10 @@ void ptw_engine_free(ptw_engine *e)
 	ptw_suppressions_free(e);
 	if (e->seen)
 		g_hash_table_destroy(e->seen);
+	if (e->aside_seen)
+		g_hash_table_destroy(e->aside_seen);
+	if (e->io_errors)
+		g_ptr_array_unref(e->io_errors);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);

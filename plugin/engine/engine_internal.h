@@ -375,7 +375,10 @@ struct ptw_engine {
 	GArray *rules;		   /* suppressions and known issues */
 	unsigned suppressed[PTW_KIND_COUNT];
 	unsigned known[PTW_KIND_COUNT]; /* set aside as known upstream issues */
-	GHashTable *seen; /* (kind, pc, other pc) of reported findings */
+	GHashTable *seen;		/* site key -> report_site (report.c) */
+	GHashTable *aside_seen; /* sites of known / suppressed findings */
+	GPtrArray *io_errors;	/* log writes that failed (report.c) */
+	int64_t summary_at;	/* when summary.json was last rewritten */
 	unsigned repeats[PTW_KIND_COUNT];
 
 	FILE *log, *jsonl;

@@ -3,14 +3,53 @@
  * ptwatch logs: ptwatch.log (human, one block per finding), findings.jsonl
  * (one JSON object per finding) and summary.json (counts, statistics,
  * expectations). Findings are flushed as they happen; summary.json is
- * written at start ("complete": false) and rewritten when the run ends.
+ * written at start ("complete": false), rewritten (still incomplete) at most
+ * once a second while findings come, and when the run ends, each time
+ * through a temporary file renamed into place: a run killed at any moment
+ * leaves valid JSON. A write that fails (a full disk) is said on stderr at
+ * once and in summary.json's "log_errors" when it can be written.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine_internal.h"
+
+/* One (kind, severity, PC, other PC) site: its first finding is logged in
+ * full, later ones only counted (summary.json "repeats_by_site"). */
+typedef struct {
+	uint64_t key;
+	ptw_kind kind;
+	ptw_severity sev;
+	uint64_t pc, other_pc;
+	bool has_other;
+	unsigned count; /* findings after the first */
+} report_site;
+
+#define SITES_LISTED 20 /* most repeated sites in summary.json */
+
+/* a log write failed: say so on stderr once per file, keep it for
+ * summary.json */
+static void io_check(ptw_engine *e, FILE *f, const char *name)
+{
+	if (!f || !ferror(f))
+		return;
+	int err = errno ? errno : EIO;
+	clearerr(f);
+	char *msg = g_strdup_printf("writing %s/%s failed: %s", e->out_dir,
+				    name, g_strerror(err));
+	if (!e->io_errors)
+		e->io_errors = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < e->io_errors->len; i++)
+		if (!strcmp(e->io_errors->pdata[i], msg)) {
+			g_free(msg);
+			return;
+		}
+	fprintf(stderr, "ptwatch: error: %s\n", msg);
+	g_ptr_array_add(e->io_errors, msg);
+}
 
 void ptw_report_open(ptw_engine *e, char **err)
 {
@@ -97,11 +136,23 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	const char *fix = NULL;
 	const char *why = ptw_suppressed(e, &f, &known, &fix);
 	const char *k = ptw_kind_name(f.kind);
+	uint64_t key =
+		((uint64_t)f.kind << 2 | f.severity) * 0x9e3779b97f4a7c15ULL ^
+		f.ctx.pc ^
+		(f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
 	if (why) {
 		if (known)
 			e->known[f.kind]++;
 		else
 			e->suppressed[f.kind]++;
+		/* set aside: logged once per site, counted always */
+		uint64_t akey = key ^ (known ? 0x5bd1e995ULL : 0x27d4eb2fULL);
+		if (!e->aside_seen)
+			e->aside_seen = g_hash_table_new_full(
+				g_int64_hash, g_int64_equal, g_free, NULL);
+		if (g_hash_table_contains(e->aside_seen, &akey))
+			return;
+		g_hash_table_add(e->aside_seen, g_memdup2(&akey, sizeof(akey)));
 		if (e->log) {
 			fprintf(e->log,
 				"\n[%s %s/%s] vcpu %u pc 0x%" PRIx64
@@ -113,24 +164,38 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 				why);
 			if (known && fix)
 				fprintf(e->log, "  proposed fix: %s\n", fix);
+			fprintf(e->log,
+				"  (later ones at this site are counted in "
+				"summary.json, not logged)\n");
 			fflush(e->log);
+			io_check(e, e->log, "ptwatch.log");
 		}
 		return;
 	}
 	/* the same code path (kind, PC, other side's PC) again: counted in
 	 * summary.json as a repeat, not logged again */
-	uint64_t key =
-		((uint64_t)f.kind << 2 | f.severity) * 0x9e3779b97f4a7c15ULL ^
-		f.ctx.pc ^
-		(f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
 	if (!e->seen)
 		e->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						g_free, NULL);
-	if (g_hash_table_contains(e->seen, &key)) {
+						NULL, g_free);
+	report_site *site = g_hash_table_lookup(e->seen, &key);
+	if (site) {
 		e->repeats[f.kind]++;
+		if (!site->count++ && e->log) {
+			fprintf(e->log,
+				"\n[repeat %s %s] pc 0x%" PRIx64
+				" again: further findings at this site are "
+				"counted (summary.json repeats_by_site), not "
+				"logged\n",
+				k, sev, f.ctx.pc);
+			fflush(e->log);
+			io_check(e, e->log, "ptwatch.log");
+		}
 		return;
 	}
-	g_hash_table_add(e->seen, g_memdup2(&key, sizeof(key)));
+	site = g_new0(report_site, 1);
+	*site = (report_site){key,	  f.kind,      f.severity, f.ctx.pc,
+			      f.other.pc, f.has_other, 0};
+	g_hash_table_insert(e->seen, &site->key, site);
 	g_array_append_val(e->findings, f);
 	e->kind_count[f.kind]++;
 	e->kind_sev_count[f.kind][f.severity]++;
@@ -161,6 +226,7 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		if (f.severity_why)
 			fprintf(e->log, "  %s: %s\n", sev, f.severity_why);
 		fflush(e->log);
+		io_check(e, e->log, "ptwatch.log");
 	}
 	if (e->jsonl) {
 		fprintf(e->jsonl,
@@ -191,6 +257,7 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		}
 		fputs("}\n", e->jsonl);
 		fflush(e->jsonl);
+		io_check(e, e->jsonl, "findings.jsonl");
 	}
 	if (e->cfg.echo) {
 		fprintf(e->cfg.echo,
@@ -199,6 +266,22 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 			k, sev, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
 		fflush(e->cfg.echo);
 	}
+	/* so that a run killed now leaves counts that match findings.jsonl
+	 * (within a second) */
+	gint64 now = g_get_monotonic_time();
+	if (e->out_dir && now - e->summary_at >= G_USEC_PER_SEC) {
+		e->summary_at = now;
+		ptw_report_summary(e, false);
+	}
+}
+
+static gint site_order(gconstpointer a, gconstpointer b)
+{
+	const report_site *x = *(report_site *const *)a;
+	const report_site *y = *(report_site *const *)b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
 }
 
 static const char *verdict(ptw_engine *e)
@@ -228,6 +311,10 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	char *q = g_build_filename(e->out_dir, "summary.json", NULL);
 	FILE *f = fopen(p, "w");
 	if (!f) {
+		int err = errno;
+		if (final)
+			fprintf(stderr, "ptwatch: error: cannot write %s: %s\n",
+				p, g_strerror(err));
 		g_free(p);
 		g_free(q);
 		return;
@@ -263,7 +350,38 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->repeats[k]);
-	fprintf(f, "\n  },\n  \"suppressed\": {");
+	fprintf(f, "\n  },\n  \"repeats_by_site\": [");
+	if (e->seen) {
+		GPtrArray *sites = g_ptr_array_new();
+		GHashTableIter it;
+		gpointer hk, hv;
+		g_hash_table_iter_init(&it, e->seen);
+		while (g_hash_table_iter_next(&it, &hk, &hv))
+			g_ptr_array_add(sites, hv);
+		g_ptr_array_sort(sites, site_order);
+		for (guint i = 0, n = 0; i < sites->len && n < SITES_LISTED;
+		     i++) {
+			const report_site *st = sites->pdata[i];
+			if (!st->count)
+				break;
+			fprintf(f,
+				"%s\n    {\"kind\": \"%s\", \"severity\": "
+				"\"%s\", \"pc\": \"0x%" PRIx64 "\", ",
+				n++ ? "," : "", ptw_kind_name(st->kind),
+				ptw_severity_name(st->sev), st->pc);
+			if (st->has_other)
+				fprintf(f, "\"other_pc\": \"0x%" PRIx64 "\", ",
+					st->other_pc);
+			fprintf(f, "\"repeats\": %u}", st->count);
+		}
+		g_ptr_array_unref(sites);
+	}
+	fprintf(f, "\n  ],\n  \"log_errors\": [");
+	for (guint i = 0; e->io_errors && i < e->io_errors->len; i++) {
+		fputs(i ? ", " : "", f);
+		json_str(f, e->io_errors->pdata[i]);
+	}
+	fprintf(f, "],\n  \"suppressed\": {");
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->suppressed[k]);
@@ -313,8 +431,22 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		",\n    \"pending_records_at_exit\": %d,\n"
 		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",
 		e->npending, g_hash_table_size(e->tables));
-	fclose(f);
-	if (rename(p, q) != 0)
+	/* a summary that did not reach the disk whole is not put in place:
+	 * the last good one (or none) stays */
+	bool bad = fflush(f) != 0 || ferror(f);
+	int err = errno ? errno : EIO;
+	if (fclose(f) != 0 && !bad) {
+		bad = true;
+		err = errno ? errno : EIO;
+	}
+	if (bad) {
+		unlink(p);
+		if (final)
+			fprintf(stderr,
+				"ptwatch: error: cannot write %s: %s; it "
+				"stays as last written\n",
+				q, g_strerror(err));
+	} else if (rename(p, q) != 0)
 		ptw_report_line(e, "warning: cannot write %s", q);
 	g_free(p);
 	g_free(q);
