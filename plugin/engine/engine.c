@@ -35,6 +35,8 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_STALE_DEFERRED] = "stale_deferred_flush_windows",
 	[ST_OPERATIONS] = "operations_started",
 	[ST_PENDING_OVERFLOW] = "pending_records_evicted",
+	[ST_PENDING_VA_EVICTED] = "pending_records_evicted_per_va",
+	[ST_PENDING_MERGED] = "pending_records_merged",
 	[ST_PENDING_SPACE_GONE] = "pending_records_space_gone",
 	[ST_PENDING_PEAK] = "pending_records_peak",
 	[ST_CLIENT_REQUESTS] = "client_requests",
@@ -848,6 +850,8 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 	g_free(p);
 }
 
+#define PEND_PER_VA 64
+
 static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		     const ptw_view *view, unsigned idx, uint64_t va,
 		     const ptw_desc *dold, uint64_t old, uint64_t new)
@@ -861,6 +865,49 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	uint64_t need = may_hold_in(e, view->space, va);
 	if (!need)
 		return;
+	/* The same translation left stale again by the same changer (an
+	 * entry rewritten over and over without invalidation): one record,
+	 * its CPUs the union (a CPU that invalidated may have loaded it
+	 * again since). And at most PEND_PER_VA records per (space, VA), the
+	 * oldest evicted: a flood of changes to one entry costs neither
+	 * memory nor time per access. */
+	uint64_t sp0 = view_entry_space(e, view, va);
+	uint64_t base = va & ~(dold->size - 1);
+	guint64 k0 = pend_key(sp0, base);
+	unsigned chain = 0;
+	ptw_pending *oldest = NULL;
+	for (ptw_pending *q = g_hash_table_lookup(e->pend_by_key, &k0); q;
+	     q = q->next_key) {
+		if (q->space != sp0 || q->va != base || q->size != dold->size)
+			continue;
+		if (q->old_desc == old && q->changer == c->cpu &&
+		    q->pte_pa == t->pa + idx * 8ULL) {
+			/* CPUs added again (they had invalidated): theirs is
+			 * a new stale window, from this change */
+			uint64_t again = need & ~q->need;
+			if (again) {
+				q->reported &= ~again;
+				q->deferred &= ~again;
+				q->when = *c;
+			}
+			q->need |= need;
+			q->new_desc = new;
+			e->stats[ST_PENDING_MERGED]++;
+			return;
+		}
+		chain++;
+		oldest = q;
+	}
+	if (chain >= PEND_PER_VA && oldest) {
+		if (!e->stats[ST_PENDING_VA_EVICTED]++)
+			ptw_warn(e, "pending-va-evicted",
+				 "more than %u stale-TLB records pending for "
+				 "one VA (entry PA 0x%" PRIx64
+				 "): the oldest are evicted (counted in "
+				 "pending_records_evicted_per_va)",
+				 PEND_PER_VA, (uint64_t)(t->pa + idx * 8ULL));
+		pend_free(e, oldest);
+	}
 	if ((unsigned)e->npending >= e->cfg.max_pending) {
 		e->stats[ST_PENDING_OVERFLOW]++;
 		if (e->stats[ST_PENDING_OVERFLOW] == 1)

@@ -229,6 +229,9 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		io_check(e, e->log, "ptwatch.log");
 	}
 	if (e->jsonl) {
+		/* a line cut short (a full disk) is taken back: every line
+		 * of findings.jsonl stays valid JSON */
+		long good = ftell(e->jsonl);
 		fprintf(e->jsonl,
 			"{\"kind\":\"%s\",\"severity\":\"%s\",\"arch\":\"%s\","
 			"\"vcpu\":%u,"
@@ -257,6 +260,12 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		}
 		fputs("}\n", e->jsonl);
 		fflush(e->jsonl);
+		if (ferror(e->jsonl) && good >= 0) {
+			int err = errno;
+			if (ftruncate(fileno(e->jsonl), good) == 0)
+				fseek(e->jsonl, good, SEEK_SET);
+			errno = err;
+		}
 		io_check(e, e->jsonl, "findings.jsonl");
 	}
 	if (e->cfg.echo) {

@@ -39,6 +39,8 @@ def main(argv):
              f"ram={tmp}/nonexistent,out={tmp}/o5"),
             ("unwritable output directory", "cannot create output directory",
              f"ram={ram},out={tmp}/file/sub"),
+            ("unwritable trace file", "cannot write trace",
+             f"ram={ram},out={tmp}/o7,trace={tmp}/file/t.ptw"),
             ("bad number", "bad ram_base",
              f"ram={ram},out={tmp}/o6,ram_base=xyz"),
         ]

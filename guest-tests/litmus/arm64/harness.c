@@ -10,7 +10,7 @@
 #include "harness.h"
 
 /* Give up waiting for the other CPU after this long. */
-#define TIMEOUT_SECONDS 10
+#define TIMEOUT_SECONDS 60
 /* Backstop if CNTFRQ_EL0 reads as 0: give up after this many polls. */
 #define TIMEOUT_SPINS 2000000000ULL
 

@@ -16,7 +16,7 @@
  * after roughly 5 s (more under a plugin). Normal waits take a few thousand
  * iterations at most, so this only fires when something is really stuck.
  */
-#define SPIN_LIMIT 20000000UL
+#define SPIN_LIMIT 400000000UL
 
 /* Local APIC registers (xAPIC, memory mapped at APIC_BASE). */
 #define APIC_ID		0x020
