@@ -87,9 +87,18 @@ static gpointer compressor(gpointer opaque)
 				memcpy(out, h, BLOCK_HDR);
 				if (fwrite(out, 1, clen + BLOCK_HDR, w->f) !=
 					    clen + BLOCK_HDR ||
-				    fflush(w->f) != 0)
+				    fflush(w->f) != 0) {
 					w->werr = errno ? errno : EIO;
-				else
+					/* said at once: the run may never
+					 * end cleanly */
+					fprintf(stderr,
+						"ptwatch: error: writing trace "
+						"'%s' failed: %s; the trace is "
+						"truncated at byte %" PRIu64
+						"\n",
+						w->path, g_strerror(w->werr),
+						w->written);
+				} else
 					w->written += clen + BLOCK_HDR;
 			}
 			g_free(out);

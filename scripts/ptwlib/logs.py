@@ -1,6 +1,7 @@
 """Reading a run's logs: summary.json's verdict, the guest console's
 progress, KTAP. JSON through json, never regexes."""
 import json
+import os
 import re
 
 SEVERITIES = ("error", "warning", "note")
@@ -13,6 +14,20 @@ def load_summary(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def disk_full(path):
+    """A note when the file system holding path has (almost) no space left
+    (the logs there are then cut short), else ""."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return ""
+    free = st.f_bavail * st.f_frsize
+    if free >= 64 << 10:
+        return ""
+    return (f"the file system of {path} is full ({free} bytes free): "
+            "ptwatch's logs there are cut short")
 
 
 def load_findings(path):

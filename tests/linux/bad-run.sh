@@ -8,7 +8,8 @@
 #   2. a kernel that does not boot (truncated)  -> 3, timeout, no console
 #   3. an initramfs missing the zram module     -> 3, guest setup failed
 #   4. a test binary that crashes (SIGSEGV)     -> 2, which test and signal
-#   5. a guest test that hangs                  -> 3, timeout in that test
+#   5. a guest kernel that panics (sysrq c)     -> 3, the panic line
+#   6. a guest test that hangs                  -> 3, timeout in that test
 # Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -74,6 +75,11 @@ printf '#!/bin/sh\necho "crash: about to fault"\nkill -SEGV $$\n' >"$d/tests/cra
 printf '#!/bin/sh\nexit 0\n' >"$d/tests/fine"
 chmod 0755 "$d/tests/crash" "$d/tests/fine"
 check crashing-test 2 "2 tests, 1 failed \(crash killed by signal 11\)" --initrd "$(initrd_pack "$d")" --timeout 300
+
+d=$(initrd_variant panic)
+printf '#!/bin/sh\necho "panic: crashing the kernel"\necho c >/proc/sysrq-trigger\n' >"$d/tests/panic"
+chmod 0755 "$d/tests/panic"
+check guest-panic 3 "guest kernel panic" --initrd "$(initrd_pack "$d")" --timeout 300
 
 d=$(initrd_variant hang)
 printf '#!/bin/sh\necho "hang: sleeping for ever"\nwhile :; do sleep 1000; done\n' >"$d/tests/hang"
