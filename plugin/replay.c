@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 		.out_dir = out,
 		.max_pending = m->max_pending,
 		.widen_ns = m->widen_ns,
+		.single_threaded = true,
 	};
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	if (!e || (sym && !ptw_symbols_load(e, sym, &err)) ||

@@ -961,6 +961,8 @@ static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
 			     uint64_t va)
 {
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!e->pend_by_size[s])
+			continue;
 		guint64 k = pa & ~(leaf_sizes[s] - 1);
 		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_pa, &k); p;
 		     p = p->next_pa) {
@@ -1017,6 +1019,8 @@ static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 		return;
 	uint64_t bit = 1ULL << c->cpu;
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!e->pend_by_size[s]) /* no record of this size */
+			continue;
 		uint64_t sz = leaf_sizes[s];
 		uint64_t base = va & ~(sz - 1);
 		guint64 k = pend_key(space, base);

@@ -71,15 +71,9 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 	return 0;
 }
 
-uint64_t ptw_engine_event(ptw_engine *e, const ptw_event *ev)
+/* the engine lock held (or a single-threaded engine): record, apply */
+static uint64_t locked_apply(ptw_engine *e, const ptw_event *ev)
 {
-	/* a client request names no vCPU state; everything else does */
-	if (ev->kind != PTW_EV_FINISH && ev->kind != PTW_EV_CLIENT &&
-	    ev->ctx.cpu >= e->cfg.ncpus)
-		return 0;
-	if (lock_free(ev) && !__atomic_load_n(&e->trace, __ATOMIC_ACQUIRE))
-		return apply(e, ev);
-	g_mutex_lock(&e->lock);
 	if (e->trace && !e->finished)
 		ptw_trace_write_event(e->trace, ev);
 	uint64_t r = apply(e, ev);
@@ -91,6 +85,20 @@ uint64_t ptw_engine_event(ptw_engine *e, const ptw_event *ev)
 		}
 		__atomic_store_n(&e->trace, NULL, __ATOMIC_RELEASE);
 	}
+	return r;
+}
+
+uint64_t ptw_engine_event(ptw_engine *e, const ptw_event *ev)
+{
+	/* a client request names no vCPU state; everything else does */
+	if (ev->kind != PTW_EV_FINISH && ev->kind != PTW_EV_CLIENT &&
+	    ev->ctx.cpu >= e->cfg.ncpus)
+		return 0;
+	if (e->cfg.single_threaded ||
+	    (lock_free(ev) && !__atomic_load_n(&e->trace, __ATOMIC_ACQUIRE)))
+		return e->trace ? locked_apply(e, ev) : apply(e, ev);
+	g_mutex_lock(&e->lock);
+	uint64_t r = locked_apply(e, ev);
 	g_mutex_unlock(&e->lock);
 	return r;
 }

@@ -111,6 +111,9 @@ typedef struct {
 	 * plugin's arguments, one key=value per line, for its header. */
 	const char *trace_path;
 	const char *trace_args;
+	/* Events come from one thread only (a replay): the engine takes no
+	 * lock. */
+	bool single_threaded;
 } ptw_config;
 
 typedef struct {

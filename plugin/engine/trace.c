@@ -20,9 +20,9 @@
 #define BLOCK_RAW (1u << 20)
 #define BLOCK_HDR 16
 #define BLOCK_MAX (64u << 20) /* larger raw or compressed length: corrupt */
-#define REC_EVENT 1
-#define REC_READ  2
-#define READ_MAX  (1u << 16) /* the engine reads at most a table page */
+/* a record starts with its event kind (1 .. PTW_EV_COUNT - 1) or REC_READ */
+#define REC_READ 0x80
+#define READ_MAX (1u << 16) /* the engine reads at most a table page */
 
 /* ------------------------------------------------------------------ */
 /* encoding helpers (little-endian hosts: x86-64, arm64) */
@@ -35,10 +35,6 @@ static void put8(GByteArray *b, uint8_t v)
 {
 	put(b, &v, 1);
 }
-static void put16(GByteArray *b, uint16_t v)
-{
-	put(b, &v, 2);
-}
 static void put32(GByteArray *b, uint32_t v)
 {
 	put(b, &v, 4);
@@ -47,6 +43,39 @@ static void put64(GByteArray *b, uint64_t v)
 {
 	put(b, &v, 8);
 }
+
+/* LEB128 unsigned varint; zigzag for signed deltas */
+static void putv(GByteArray *b, uint64_t v)
+{
+	uint8_t buf[10];
+	unsigned n = 0;
+	do {
+		buf[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			buf[n] |= 0x80;
+		n++;
+	} while (v);
+	put(b, buf, n);
+}
+
+static void putz(GByteArray *b, uint64_t delta)
+{
+	int64_t d = (int64_t)delta;
+	putv(b, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+}
+
+static uint64_t unzig(uint64_t v)
+{
+	return (v >> 1) ^ (uint64_t) - (int64_t)(v & 1);
+}
+
+/* what the encoder and decoder remember per vCPU, so most fields are
+ * small deltas: the last PC, icount, access VA and PA - VA */
+typedef struct {
+	uint64_t pc[PTW_MAX_CPUS], icount[PTW_MAX_CPUS];
+	uint64_t va[PTW_MAX_CPUS], off[PTW_MAX_CPUS];
+} delta_state;
 
 /* ------------------------------------------------------------------ */
 /* writer */
@@ -58,6 +87,7 @@ struct ptw_trace_writer {
 	GAsyncQueue *q; /* GByteArray* to compress; a 0-length one ends */
 	GThread *thread;
 	uint64_t events;
+	delta_state ds;
 	/* written by the compressor thread, read after joining it */
 	int werr;
 	uint64_t written;
@@ -80,10 +110,10 @@ static gpointer compressor(gpointer opaque)
 			if (zr != Z_OK) {
 				w->werr = ENOMEM;
 			} else {
-				uint32_t h[4] = {
-					0x42575450u /* "PTWB" */, b->len,
-					(uint32_t)clen,
-					(uint32_t)crc32(0, b->data, b->len)};
+				/* integrity: the zlib stream's own
+				 * Adler-32; the last word is reserved */
+				uint32_t h[4] = {0x42575450u /* "PTWB" */,
+						 b->len, (uint32_t)clen, 0};
 				memcpy(out, h, BLOCK_HDR);
 				if (fwrite(out, 1, clen + BLOCK_HDR, w->f) !=
 					    clen + BLOCK_HDR ||
@@ -157,39 +187,47 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 	if (w->cur->len >= BLOCK_RAW)
 		hand_off(w);
 	GByteArray *b = w->cur;
+	delta_state *d = &w->ds;
+	unsigned cpu = ev->ctx.cpu % PTW_MAX_CPUS;
 	w->events++;
-	put8(b, REC_EVENT);
 	put8(b, (uint8_t)ev->kind);
 	put8(b, (uint8_t)ev->ctx.cpu);
-	put64(b, ev->ctx.pc);
-	put64(b, ev->ctx.icount);
+	putz(b, ev->ctx.pc - d->pc[cpu]);
+	putz(b, ev->ctx.icount - d->icount[cpu]);
+	d->pc[cpu] = ev->ctx.pc;
+	d->icount[cpu] = ev->ctx.icount;
 	switch (ev->kind) {
 	case PTW_EV_SYSREG:
 		put8(b, (uint8_t)ev->sysreg.reg);
-		put64(b, ev->sysreg.value);
+		putv(b, ev->sysreg.value);
 		break;
-	case PTW_EV_ACCESS:
-		put64(b, ev->access.va);
-		put64(b, ev->access.pa);
-		put64(b, ev->access.value);
+	case PTW_EV_ACCESS: {
+		uint64_t off = ev->access.pa - ev->access.va;
+		putz(b, ev->access.va - d->va[cpu]);
+		putz(b, off - d->off[cpu]);
+		putv(b, ev->access.value);
 		put8(b, ev->access.size);
 		put8(b, ev->access.flags);
+		d->va[cpu] = ev->access.va;
+		d->off[cpu] = off;
 		break;
+	}
 	case PTW_EV_DATA:
-		put64(b, ev->data.va);
+		putz(b, ev->data.va - d->va[cpu]);
+		d->va[cpu] = ev->data.va;
 		put8(b, ev->data.size);
 		put8(b, ev->data.store);
 		put(b, ev->data.bytes, ev->data.size);
 		break;
 	case PTW_EV_INVAL: {
-		const ptw_inval_scope *s = &ev->inval.scope;
-		put8(b, (uint8_t)(s->all | s->nonglobal << 1 | s->by_asid << 2 |
-				  s->by_va << 3 | s->scoped << 4 |
-				  ev->inval.broadcast << 5 |
+		const ptw_inval_scope *sc = &ev->inval.scope;
+		put8(b, (uint8_t)(sc->all | sc->nonglobal << 1 |
+				  sc->by_asid << 2 | sc->by_va << 3 |
+				  sc->scoped << 4 | ev->inval.broadcast << 5 |
 				  ev->inval.modelled << 6));
-		put16(b, s->asid);
-		put64(b, s->va_lo);
-		put64(b, s->va_hi);
+		putv(b, sc->asid);
+		putv(b, sc->va_lo);
+		putv(b, sc->va_hi - sc->va_lo);
 		put8(b, ev->inval.origin);
 		put8(b, ev->inval.op1);
 		put8(b, ev->inval.crm);
@@ -200,12 +238,12 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 		put8(b, ev->barrier.crm);
 		break;
 	case PTW_EV_CLIENT:
-		put64(b, ev->client.req);
+		putv(b, ev->client.req);
 		for (int i = 0; i < 4; i++)
-			put64(b, ev->client.a[i]);
+			putv(b, ev->client.a[i]);
 		break;
 	case PTW_EV_TASK:
-		put64(b, ev->task.task);
+		putv(b, ev->task.task);
 		break;
 	default:
 		break;
@@ -217,8 +255,8 @@ void ptw_trace_write_read(ptw_trace_writer *w, uint64_t pa, size_t len,
 {
 	GByteArray *b = w->cur;
 	put8(b, REC_READ);
-	put64(b, pa);
-	put32(b, (uint32_t)len);
+	putv(b, pa);
+	putv(b, len);
 	put8(b, buf != NULL);
 	if (buf)
 		put(b, buf, len);
@@ -256,11 +294,13 @@ struct ptw_trace_reader {
 	FILE *f;
 	ptw_trace_meta meta;
 	uint8_t *zbuf, *raw;
+	size_t zcap, rawcap;
 	size_t raw_len, pos;
 	uint64_t block_off; /* file offset of the current block */
 	uint64_t next_off;  /* file offset of the next block */
 	uint64_t events, raw_total;
 	char *mismatch;
+	delta_state ds;
 };
 
 static bool get(ptw_trace_reader *r, void *p, size_t n)
@@ -269,6 +309,31 @@ static bool get(ptw_trace_reader *r, void *p, size_t n)
 		return false;
 	memcpy(p, r->raw + r->pos, n);
 	r->pos += n;
+	return true;
+}
+
+static bool getv(ptw_trace_reader *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (r->pos >= r->raw_len)
+			return false;
+		uint8_t c = r->raw[r->pos++];
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return true;
+		}
+	}
+	return false; /* longer than 10 bytes: corrupt */
+}
+
+static bool getz(ptw_trace_reader *r, uint64_t *v)
+{
+	uint64_t z;
+	if (!getv(r, &z))
+		return false;
+	*v = unzig(z);
 	return true;
 }
 
@@ -369,10 +434,15 @@ static int next_block(ptw_trace_reader *r, char **err)
 				       r->block_off);
 		return -1;
 	}
-	g_free(r->zbuf);
-	g_free(r->raw);
-	r->zbuf = g_malloc(h[2]);
-	r->raw = g_malloc(h[1]);
+	/* the buffers only grow: no allocation per block */
+	if (h[2] > r->zcap) {
+		g_free(r->zbuf);
+		r->zbuf = g_malloc(r->zcap = h[2]);
+	}
+	if (h[1] > r->rawcap) {
+		g_free(r->raw);
+		r->raw = g_malloc(r->rawcap = h[1]);
+	}
 	r->raw_len = r->pos = 0;
 	if (fread(r->zbuf, 1, h[2], r->f) != h[2]) {
 		*err = g_strdup_printf("truncated block at byte offset "
@@ -382,10 +452,10 @@ static int next_block(ptw_trace_reader *r, char **err)
 		return -1;
 	}
 	uLongf rl = h[1];
-	if (uncompress(r->raw, &rl, r->zbuf, h[2]) != Z_OK || rl != h[1] ||
-	    crc32(0, r->raw, h[1]) != h[3]) {
+	if (uncompress(r->raw, &rl, r->zbuf, h[2]) != Z_OK || rl != h[1]) {
 		*err = g_strdup_printf("corrupt block at byte offset %" PRIu64
-				       " (does not inflate or fails its CRC)",
+				       " (does not inflate, or fails its "
+				       "checksum)",
 				       r->block_off);
 		return -1;
 	}
@@ -420,54 +490,71 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 	if (k <= 0)
 		return k;
 	memset(ev, 0, sizeof(*ev));
-	uint8_t type = 0, kind = 0, cpu = 0;
-	if (!get(r, &type, 1) || type != REC_EVENT)
-		return bad_record(r, err,
-				  type == REC_READ ? "a read no event made"
-						   : "unknown record type");
-	if (!get(r, &kind, 1) || !get(r, &cpu, 1) || !get(r, &ev->ctx.pc, 8) ||
-	    !get(r, &ev->ctx.icount, 8))
+	uint8_t kind = 0, cpu = 0;
+	uint64_t dpc, dic;
+	if (!get(r, &kind, 1))
 		return bad_record(r, err, "short event");
+	if (kind == REC_READ)
+		return bad_record(r, err, "a read no event made");
 	if (kind == 0 || kind >= PTW_EV_COUNT)
-		return bad_record(r, err, "unknown event kind");
+		return bad_record(r, err, "unknown record type");
+	if (!get(r, &cpu, 1) || !getz(r, &dpc) || !getz(r, &dic))
+		return bad_record(r, err, "short event");
+	if (cpu >= PTW_MAX_CPUS)
+		return bad_record(r, err, "vCPU out of range");
+	delta_state *d = &r->ds;
 	ev->kind = (ptw_ev_kind)kind;
 	ev->ctx.cpu = cpu;
+	ev->ctx.pc = d->pc[cpu] += dpc;
+	ev->ctx.icount = d->icount[cpu] += dic;
 	bool ok = true;
 	switch (ev->kind) {
 	case PTW_EV_SYSREG: {
 		uint8_t reg = 0;
-		ok = get(r, &reg, 1) && get(r, &ev->sysreg.value, 8);
+		ok = get(r, &reg, 1) && getv(r, &ev->sysreg.value);
 		ev->sysreg.reg = (ptw_reg)reg;
 		break;
 	}
-	case PTW_EV_ACCESS:
-		ok = get(r, &ev->access.va, 8) && get(r, &ev->access.pa, 8) &&
-		     get(r, &ev->access.value, 8) &&
+	case PTW_EV_ACCESS: {
+		uint64_t dva, doff;
+		ok = getz(r, &dva) && getz(r, &doff) &&
+		     getv(r, &ev->access.value) &&
 		     get(r, &ev->access.size, 1) &&
 		     get(r, &ev->access.flags, 1);
+		if (ok) {
+			ev->access.va = d->va[cpu] += dva;
+			d->off[cpu] += doff;
+			ev->access.pa = ev->access.va + d->off[cpu];
+		}
 		break;
+	}
 	case PTW_EV_DATA: {
 		uint8_t st = 0;
-		ok = get(r, &ev->data.va, 8) && get(r, &ev->data.size, 1) &&
+		uint64_t dva;
+		ok = getz(r, &dva) && get(r, &ev->data.size, 1) &&
 		     get(r, &st, 1) && ev->data.size >= 1 &&
 		     ev->data.size <= 64 &&
 		     get(r, ev->data.bytes, ev->data.size);
+		if (ok)
+			ev->data.va = d->va[cpu] += dva;
 		ev->data.store = st != 0;
 		break;
 	}
 	case PTW_EV_INVAL: {
 		uint8_t fl = 0;
-		ptw_inval_scope *s = &ev->inval.scope;
-		ok = get(r, &fl, 1) && get(r, &s->asid, 2) &&
-		     get(r, &s->va_lo, 8) && get(r, &s->va_hi, 8) &&
-		     get(r, &ev->inval.origin, 1) &&
+		uint64_t asid = 0, span = 0;
+		ptw_inval_scope *sc = &ev->inval.scope;
+		ok = get(r, &fl, 1) && getv(r, &asid) && getv(r, &sc->va_lo) &&
+		     getv(r, &span) && get(r, &ev->inval.origin, 1) &&
 		     get(r, &ev->inval.op1, 1) && get(r, &ev->inval.crm, 1) &&
 		     get(r, &ev->inval.op2, 1);
-		s->all = fl & 1;
-		s->nonglobal = fl >> 1 & 1;
-		s->by_asid = fl >> 2 & 1;
-		s->by_va = fl >> 3 & 1;
-		s->scoped = fl >> 4 & 1;
+		sc->asid = (uint16_t)asid;
+		sc->va_hi = sc->va_lo + span;
+		sc->all = fl & 1;
+		sc->nonglobal = fl >> 1 & 1;
+		sc->by_asid = fl >> 2 & 1;
+		sc->by_va = fl >> 3 & 1;
+		sc->scoped = fl >> 4 & 1;
 		ev->inval.broadcast = fl >> 5 & 1;
 		ev->inval.modelled = fl >> 6 & 1;
 		break;
@@ -476,12 +563,12 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 		ok = get(r, &ev->barrier.crm, 1);
 		break;
 	case PTW_EV_CLIENT:
-		ok = get(r, &ev->client.req, 8);
+		ok = getv(r, &ev->client.req);
 		for (int i = 0; i < 4 && ok; i++)
-			ok = get(r, &ev->client.a[i], 8);
+			ok = getv(r, &ev->client.a[i]);
 		break;
 	case PTW_EV_TASK:
-		ok = get(r, &ev->task.task, 8);
+		ok = getv(r, &ev->task.task);
 		break;
 	default:
 		break;
@@ -498,12 +585,10 @@ bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 	char *err = NULL;
 	int k = need_record(r, &err);
 	uint8_t type = 0, ok = 0;
-	uint64_t rpa = 0;
-	uint32_t rlen = 0;
-	if (k <= 0 || !get(r, &type, 1) || type != REC_READ ||
-	    !get(r, &rpa, 8) || !get(r, &rlen, 4) || !get(r, &ok, 1) ||
-	    rpa != pa || rlen != len || rlen > READ_MAX ||
-	    (ok && !get(r, buf, len))) {
+	uint64_t rpa = 0, rlen = 0;
+	if (k <= 0 || !get(r, &type, 1) || type != REC_READ || !getv(r, &rpa) ||
+	    !getv(r, &rlen) || !get(r, &ok, 1) || rpa != pa || rlen != len ||
+	    rlen > READ_MAX || (ok && !get(r, buf, len))) {
 		if (!r->mismatch)
 			r->mismatch = err ? err
 					  : g_strdup_printf(
