@@ -105,6 +105,7 @@ static unsigned dczva_bytes = 64; /* DC ZVA block, from DCZID_EL0 */
 typedef struct {
 	uint64_t pc;
 	unsigned len;
+	ptw_callee callee; /* cb_call */
 	union {
 		ptw_a64_insn a64;
 		ptw_x86_insn x86;
@@ -460,56 +461,32 @@ static void cb_x86(unsigned int vcpu, void *udata)
 	}
 }
 
-/* a direct call to a function whose callers the engine tells apart */
+/* a direct call to a function the engine watches (ii->callee): the rmap
+ * walker, the fault handler, or where reclaim completes a deferred flush
+ * (the engine asks for a stall there only with widen=) */
 static void cb_call(unsigned int vcpu, void *udata)
 {
+	insn_info *ii = udata;
 	if (vcpu >= ncpus)
 		return;
-	uint64_t pc = (uint64_t)(uintptr_t)udata;
-	ptw_ctx c = ctx_of(vcpu, pc);
-	ptw_ev_call(eng, &c);
+	ptw_ctx c = ctx_of(vcpu, ii->pc);
+	stall_vcpu(ptw_ev_watched_call(eng, &c, ii->callee));
 }
 
-/* a direct call that starts an operation of the guest task (a fault) */
-static void cb_op_start(unsigned int vcpu, void *udata)
-{
-	if (vcpu >= ncpus)
-		return;
-	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
-	ptw_ev_op_start(eng, &c);
-}
-
-/* a direct call to where reclaim completes its deferred TLB flush */
-static void cb_deferred_flush_call(unsigned int vcpu, void *udata)
-{
-	if (vcpu >= ncpus)
-		return;
-	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
-	stall_vcpu(ptw_ev_deferred_flush_call(eng, &c));
-}
+static insn_info *intern_info(const insn_info *tmpl);
 
 /* insn at pc calls to: report it when the engine watches that callee */
 static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 {
-	switch (ptw_linux_watched_callee(eng, to)) {
-	case PTW_CALLEE_RMAP_WALK:
-		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_call,
-						       QEMU_PLUGIN_CB_NO_REGS,
-						       (void *)(uintptr_t)pc);
-		break;
-	case PTW_CALLEE_FAULT:
-		qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_op_start,
-						       QEMU_PLUGIN_CB_NO_REGS,
-						       (void *)(uintptr_t)pc);
-		break;
-	case PTW_CALLEE_DEFERRED_FLUSH: /* the engine stalls only with widen= */
-		qemu_plugin_register_vcpu_insn_exec_cb(
-			insn, cb_deferred_flush_call, QEMU_PLUGIN_CB_NO_REGS,
-			(void *)(uintptr_t)pc);
-		break;
-	default:
-		break;
-	}
+	ptw_callee callee = ptw_linux_watched_callee(eng, to);
+	if (callee == PTW_CALLEE_NONE)
+		return;
+	insn_info t;
+	memset(&t, 0, sizeof(t));
+	t.pc = pc;
+	t.callee = callee;
+	qemu_plugin_register_vcpu_insn_exec_cb(
+		insn, cb_call, QEMU_PLUGIN_CB_NO_REGS, intern_info(&t));
 }
 
 static guint info_hash(gconstpointer p)

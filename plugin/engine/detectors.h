@@ -103,10 +103,6 @@ void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
 void report(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
 	    const ptw_ctx *c, uint64_t pte_pa, uint64_t va, int level,
 	    uint64_t old, uint64_t new, const char *detail);
-void report2(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
-	     const ptw_ctx *c, const char *role, const ptw_ctx *other,
-	     const char *other_role, uint64_t pte_pa, uint64_t va, int level,
-	     uint64_t old, uint64_t new, const char *detail);
 guint u64_hash(gconstpointer p);
 gboolean u64_eq(gconstpointer a, gconstpointer b);
 const char *bbm_change_reason(ptw_engine *e, uint64_t old, uint64_t new,

@@ -987,28 +987,17 @@ static void stale_report(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
 			 const char *why, const ptw_ctx *other,
 			 const char *other_role, const char *how)
 {
-	ptw_finding f = {0};
-	f.kind = PTW_KIND_STALE_TLB_ACCESS;
-	f.severity = PTW_SEV_ERROR;
-	f.severity_why = why;
-	f.ctx = *c;
-	f.pte_pa = p->pte_pa;
-	f.va = va;
-	f.level = p->level;
-	f.old_desc = p->old_desc;
-	f.new_desc = p->new_desc;
-	f.role = is_store ? "stale store" : "stale load";
-	f.has_other = true;
-	f.other = *other;
-	f.other_role = other_role;
-	snprintf(f.detail, sizeof(f.detail),
+	char detail[512];
+	snprintf(detail, sizeof(detail),
 		 "%s through a translation the page tables no longer hold: "
 		 "old PA 0x%" PRIx64 " used (access PA 0x%" PRIx64
 		 "); entry changed by vcpu %u at pc 0x%" PRIx64
 		 " icount %" PRIu64 " %s",
 		 is_store ? "store" : "load", p->old_pa, pa, p->changer,
 		 p->when.pc, p->when.icount, how);
-	ptw_report_finding(e, &f);
+	report2(e, PTW_KIND_STALE_TLB_ACCESS, PTW_SEV_ERROR, why, c,
+		is_store ? "stale store" : "stale load", other, other_role,
+		p->pte_pa, va, p->level, p->old_desc, p->new_desc, detail);
 }
 
 static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
@@ -1191,20 +1180,11 @@ static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
 			 ptw_table *t, unsigned idx, uint64_t old, uint64_t new,
 			 const char *detail)
 {
-	ptw_finding f = {0};
-	f.kind = k;
-	f.severity = PTW_SEV_ERROR;
-	f.severity_why = "a live entry changed in a way the architecture "
-			 "requires break-before-make for";
-	f.role = "writer";
-	f.ctx = *c;
-	f.pte_pa = t->pa + idx * 8;
-	f.va = entry_va(e, t, idx);
-	f.level = t->level;
-	f.old_desc = old;
-	f.new_desc = new;
-	g_strlcpy(f.detail, detail, sizeof(f.detail));
-	ptw_report_finding(e, &f);
+	report2(e, k, PTW_SEV_ERROR,
+		"a live entry changed in a way the architecture requires "
+		"break-before-make for",
+		c, "writer", NULL, NULL, t->pa + idx * 8, entry_va(e, t, idx),
+		t->level, old, new, detail);
 }
 
 static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
@@ -1692,6 +1672,8 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	}
 	ptw_engine *e = g_new0(ptw_engine, 1);
 	e->cfg = *cfg;
+	/* the one place the core names an architecture: it picks its
+	 * interface (arch_arm64.c, arch_x86.c) */
 	e->ops = cfg->arch == PTW_ARCH_ARM64 ? &ptw_arch_arm64_ops
 					     : &ptw_arch_x86_ops;
 	if (!e->cfg.max_pending)

@@ -389,6 +389,15 @@ struct ptw_engine {
 	struct ptw_trace_writer *trace; /* trace= (trace.c), or NULL */
 };
 
+/* The one way a finding is built (detectors.c): kind, severity and why,
+ * where (c, role) and the other side (other, other_role; NULL for none),
+ * the entry, the story. Goes to ptw_report_finding() (report.c), which
+ * symbolizes, sets aside known and suppressed ones and logs. */
+void report2(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
+	     const ptw_ctx *c, const char *role, const ptw_ctx *other,
+	     const char *other_role, uint64_t pte_pa, uint64_t va, int level,
+	     uint64_t old, uint64_t new, const char *detail);
+
 /* events applied, the engine lock held (events.c dispatches) */
 void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		      uint64_t value);

@@ -274,3 +274,19 @@ uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
 	ptw_event ev = event(PTW_EV_DEFERRED_FLUSH, c);
 	return ptw_engine_event(e, &ev);
 }
+
+uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee)
+{
+	switch (callee) {
+	case PTW_CALLEE_RMAP_WALK:
+		ptw_ev_call(e, c);
+		return 0;
+	case PTW_CALLEE_FAULT:
+		ptw_ev_op_start(e, c);
+		return 0;
+	case PTW_CALLEE_DEFERRED_FLUSH:
+		return ptw_ev_deferred_flush_call(e, c);
+	default:
+		return 0;
+	}
+}

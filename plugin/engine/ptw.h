@@ -198,6 +198,11 @@ typedef enum {
 				      ptw_ev_deferred_flush_call */
 } ptw_callee;
 ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target);
+/* A direct call to a watched callee (c->pc: the call site): the event its
+ * kind stands for (ptw_ev_call, ptw_ev_op_start,
+ * ptw_ev_deferred_flush_call). Returns how long to stall the vCPU. */
+uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c,
+			     ptw_callee callee);
 void ptw_ev_call(ptw_engine *e, const ptw_ctx *c);
 /* Linux: a direct call to try_to_unmap_flush() or _dirty(): reclaim
  * completes the TLB flush it deferred (TTU_BATCH_FLUSH). Returns how long
