@@ -14,9 +14,9 @@ comes at once, then it runs for seconds). Prints TAP.
      logs are complete, and the trace replays to the same findings.
   3. a trace cut in the middle of a block: replay names the byte offset.
   4. a trace with a byte flipped inside a block: replay names the offset.
-  5. a full disk (a 1 MiB tmpfs; root only): `ptwatch litmus --trace`
-     fails (exit 1) and says the file system is full; the JSON files
-     there stay valid.
+  5. a full disk (a 1 MiB tmpfs; root only): `ptwatch litmus --trace` of
+     hostile_entry_flood (a 4 MB trace) fails (exit 1) and says the file
+     system is full; the JSON files there stay valid.
 A guest kernel that panics is covered by tests/linux/bad-run.sh.
 """
 import json
@@ -32,6 +32,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from ptwlib import ROOT, qemu  # noqa: E402
 
 GUEST = "hostile_finding_flood"
+# the full-disk case: a guest whose trace is several MB (4 MB on x86-64)
+FULL_GUEST = "hostile_entry_flood"
 
 
 def jsonl_ok(path):
@@ -179,13 +181,13 @@ def case_full_disk(build, base):
         return None, f"SKIP cannot mount a tmpfs: {r.stderr.strip()}"
     try:
         r = subprocess.run([os.path.join(ROOT, "scripts", "ptwatch"),
-                            "litmus", "--arch", "x86_64", "--only", GUEST,
-                            "--trace", "--out", mnt],
+                            "litmus", "--arch", "x86_64", "--only",
+                            FULL_GUEST, "--trace", "--out", mnt],
                            capture_output=True, text=True,
                            env=dict(os.environ, PTWATCH_BUILD=build))
         line = next((l for l in r.stdout.splitlines()
-                     if GUEST in l), r.stdout.strip()[-200:])
-        d = os.path.join(mnt, "x86_64", GUEST)
+                     if FULL_GUEST in l), r.stdout.strip()[-200:])
+        d = os.path.join(mnt, "x86_64", FULL_GUEST)
         if r.returncode != 1 or "is full" not in line:
             return f"exit {r.returncode}: {line}", ""
         sp = os.path.join(d, "summary.json")
