@@ -310,11 +310,8 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	}
 	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-	uint64_t lo, hi;
-	ptw_tracked_bounds(eng, &lo, &hi);
-	bool data = vaddr < hi && vaddr + size > lo;
-	if (!data && !ptw_pending_may_hit(eng, pa) &&
-	    !ptw_is_table_page(eng, pa))
+	unsigned want = ptw_access_interest(eng, vaddr, pa, size);
+	if (!want)
 		return;
 	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
 	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
@@ -339,10 +336,10 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	}
 	uint64_t v64 = 0;
 	memcpy(&v64, bytes, size < 8 ? size : 8);
-	ptw_ev_access(eng, &c, vaddr, pa, size, st, v64);
+	ptw_ev_access_checked(eng, &c, vaddr, pa, size, st, v64, want);
 	if (st)
 		stall_vcpu(ptw_take_stall(eng, vcpu));
-	if (data && size <= 16)
+	if ((want & PTW_INTEREST_DATA) && size <= 16)
 		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
 }
 

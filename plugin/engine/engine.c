@@ -376,6 +376,21 @@ bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
 	return false;
 }
 
+unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+			     unsigned size)
+{
+	unsigned want = 0;
+	uint64_t lo = __atomic_load_n(&e->data.track_lo, __ATOMIC_RELAXED);
+	uint64_t hi = __atomic_load_n(&e->data.track_hi, __ATOMIC_RELAXED);
+	if (va < hi && va + size > lo)
+		want |= PTW_INTEREST_DATA;
+	if (ptw_pending_may_hit(e, pa))
+		want |= PTW_ACC_PENDING;
+	if (ptw_is_table_page(e, pa))
+		want |= PTW_ACC_TABLE;
+	return want;
+}
+
 /* ------------------------------------------------------------------ */
 /* table registry */
 

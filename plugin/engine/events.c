@@ -144,10 +144,18 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 {
 	if (pa == PTW_NO_PA)
 		return;
+	unsigned want = (ptw_pending_may_hit(e, pa) ? PTW_ACC_PENDING : 0) |
+			(ptw_is_table_page(e, pa) ? PTW_ACC_TABLE : 0);
+	ptw_ev_access_checked(e, c, va, pa, size, is_store, value, want);
+}
+
+void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			   uint64_t pa, unsigned size, bool is_store,
+			   uint64_t value, unsigned want)
+{
 	unsigned flags = (is_store ? PTW_ACC_STORE : 0) |
-			 (ptw_pending_may_hit(e, pa) ? PTW_ACC_PENDING : 0) |
-			 (ptw_is_table_page(e, pa) ? PTW_ACC_TABLE : 0);
-	if (!(flags & (PTW_ACC_PENDING | PTW_ACC_TABLE)))
+			 (want & (PTW_ACC_PENDING | PTW_ACC_TABLE));
+	if (pa == PTW_NO_PA || !(flags & (PTW_ACC_PENDING | PTW_ACC_TABLE)))
 		return;
 	ptw_event ev = event(PTW_EV_ACCESS, c);
 	ev.access.va = va;

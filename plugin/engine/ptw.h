@@ -253,6 +253,17 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
 uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 
 /* ---- hot-path filters (lock-free) ---- */
+/* What an access at va (pa, size bytes) matters to, in one call: 0, or
+ * PTW_ACC_TABLE (a page-table page), PTW_ACC_PENDING (a pending stale-TLB
+ * record may cover pa), PTW_INTEREST_DATA (tracked data) */
+#define PTW_INTEREST_DATA 0x100
+unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+			     unsigned size);
+/* ptw_ev_access with the filters' answer already known (want, from
+ * ptw_access_interest) */
+void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			   uint64_t pa, unsigned size, bool is_store,
+			   uint64_t value, unsigned want);
 bool ptw_is_table_page(ptw_engine *e, uint64_t pa);
 bool ptw_has_pending(ptw_engine *e);
 /* false when no pending stale-TLB record's old page can contain pa (then
