@@ -31,6 +31,7 @@
  *   trace=FILE        record the engine's events and the memory it reads
  *                     (docs/trace-format.md), for ptwatch-replay
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -867,9 +868,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		.widen_ns = widen_ns,
 		.trace_path = trace,
 	};
+	/* the API of a QEMU built with qemu-patches/ (scripts/build-qemu),
+	 * or of QEMU >= 10.1 */
+	bool patched =
+		dlsym(RTLD_DEFAULT, "qemu_plugin_read_memory_hwaddr") != NULL;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
+	g_string_append_printf(args, "qemu=%s\n",
+			       patched ? "patched" : "stock");
 	cfg.trace_args = args->str;
 	char *err = NULL;
 	eng = ptw_engine_new(&cfg, &err);
@@ -878,6 +885,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		g_free(err);
 		return -1;
 	}
+	ptw_log(eng, "%s", ptw_qemu_mode_text(patched));
 	if (symbols && !ptw_symbols_load(eng, symbols, &err)) {
 		fprintf(stderr, "ptwatch: %s\n", err);
 		g_free(err);

@@ -115,6 +115,11 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
+	/* the line the live plugin logged about its QEMU */
+	g_autofree char *h_qemu = header_arg(m->args, "qemu");
+	if (h_qemu)
+		ptw_log(e, "%s",
+			ptw_qemu_mode_text(!strcmp(h_qemu, "patched")));
 	gint64 t0 = g_get_monotonic_time();
 	static const char *const kind_names[PTW_EV_COUNT] = {
 		[PTW_EV_SYSREG] = "sysreg",

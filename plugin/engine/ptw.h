@@ -283,6 +283,12 @@ bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val);
 unsigned ptw_table_count(ptw_engine *e);
 /* Named statistic (see summary.json "stats"), 0 if unknown. */
 uint64_t ptw_stat(ptw_engine *e, const char *name);
+/* The QEMU the plugin runs in (which plugin API it found): one line in
+ * ptwatch.log, and the same line from a replay of its trace. */
+const char *ptw_qemu_mode_text(bool patched);
+/* Log one line in ptwatch.log (and echo=). */
+void ptw_log(ptw_engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Log a warning line (rate limited per key). */
 void ptw_warn(ptw_engine *e, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

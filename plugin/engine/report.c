@@ -494,3 +494,24 @@ void ptw_report_close(ptw_engine *e)
 		e->jsonl = NULL;
 	}
 }
+
+const char *ptw_qemu_mode_text(bool patched)
+{
+	return patched ? "qemu: patched (qemu_plugin_read_memory_hwaddr "
+			 "found: qemu-patches/); checking as in stock mode, "
+			 "every access through a memory callback"
+		       : "qemu: stock (no qemu_plugin_read_memory_hwaddr): "
+			 "every access through a memory callback";
+}
+
+void ptw_log(ptw_engine *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_mutex_lock(&e->lock);
+	ptw_report_line(e, "%s", line);
+	g_mutex_unlock(&e->lock);
+	g_free(line);
+}
