@@ -105,6 +105,12 @@ int main(int argc, char **argv)
 		.single_threaded = true,
 	};
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
+	/* the line the live plugin logged about its QEMU, where it did:
+	 * before the symbols */
+	g_autofree char *h_qemu = header_arg(m->args, "qemu");
+	if (e && h_qemu)
+		ptw_log(e, "%s",
+			ptw_qemu_mode_text(!strcmp(h_qemu, "patched")));
 	if (!e || (sym && !ptw_symbols_load(e, sym, &err)) ||
 	    (sup && !ptw_suppressions_load(e, sup, &err)) ||
 	    (known && !ptw_known_load(e, known, &err))) {
@@ -115,11 +121,6 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
-	/* the line the live plugin logged about its QEMU */
-	g_autofree char *h_qemu = header_arg(m->args, "qemu");
-	if (h_qemu)
-		ptw_log(e, "%s",
-			ptw_qemu_mode_text(!strcmp(h_qemu, "patched")));
 	gint64 t0 = g_get_monotonic_time();
 	static const char *const kind_names[PTW_EV_COUNT] = {
 		[PTW_EV_SYSREG] = "sysreg",
