@@ -9,17 +9,58 @@ import signal
 import subprocess
 import tempfile
 
-from . import BUILD
+from . import BUILD, ROOT
+
+
+# The QEMU to run: None for Debian's (on PATH), or a build directory holding
+# qemu-system-* (scripts/build-qemu: the patched QEMU); `ptwatch --qemu`
+# sets it, as does $PTWATCH_QEMU_DIR.
+QEMU_DIR = os.environ.get("PTWATCH_QEMU_DIR") or None
+# firmware for a QEMU built from Debian's +ds source, which has none of its
+# own (x86's SeaBIOS and option ROMs): Debian's qemu-system-data
+FIRMWARE_DIR = "/usr/share/qemu"
+
+
+def use_qemu(which):
+    """--qemu stock|patched|PATH: which QEMU the runs of this process (and
+    its children) use. Returns an error message, or None."""
+    global QEMU_DIR
+    if which in (None, "stock"):
+        d = None
+    elif which == "patched":
+        r = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
+                            "--check"], capture_output=True, text=True)
+        if r.returncode:
+            return ("no patched QEMU built for this series: run "
+                    "scripts/build-qemu (the first build takes about 40 "
+                    "minutes on 2 cores)")
+        d = r.stdout.strip().splitlines()[-1]
+    else:
+        d = os.path.abspath(which)
+        if not os.access(os.path.join(d, "qemu-system-aarch64"), os.X_OK):
+            return f"{d} holds no qemu-system-aarch64"
+    QEMU_DIR = d
+    if d:
+        os.environ["PTWATCH_QEMU_DIR"] = d
+    else:
+        os.environ.pop("PTWATCH_QEMU_DIR", None)
+    return None
+
+
+def binary(arch):
+    name = "qemu-system-aarch64" if arch == "arm64" else "qemu-system-x86_64"
+    return os.path.join(QEMU_DIR, name) if QEMU_DIR else name
 
 
 def machine(arch, linux):
     """The emulator and machine options: a Linux guest, or a bare-metal
     litmus guest (-cpu max; x86 exits through isa-debug-exit)."""
+    fw = ["-L", FIRMWARE_DIR] if QEMU_DIR else []
     if arch == "arm64":
-        return ["qemu-system-aarch64", "-M", "virt"] + (
+        return [binary(arch)] + fw + ["-M", "virt"] + (
             [] if linux else ["-cpu", "max"])
     if arch == "x86_64":
-        return ["qemu-system-x86_64", "-M", "pc"] + ([] if linux else [
+        return [binary(arch)] + fw + ["-M", "pc"] + ([] if linux else [
             "-cpu", "max", "-device",
             "isa-debug-exit,iobase=0xf4,iosize=0x04"])
     raise ValueError(f"unknown arch '{arch}'")
