@@ -253,6 +253,10 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 void ptw_trace_write_read(ptw_trace_writer *w, uint64_t pa, size_t len,
 			  const void *buf)
 {
+	/* one event may read many tables (a new root): blocks stay near
+	 * their size between records of any kind */
+	if (w->cur->len >= BLOCK_RAW)
+		hand_off(w);
 	GByteArray *b = w->cur;
 	put8(b, REC_READ);
 	putv(b, pa);
