@@ -877,6 +877,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		g_string_append_printf(args, "%s\n", argv[i]);
 	g_string_append_printf(args, "qemu=%s\n",
 			       patched ? "patched" : "stock");
+	/* the RAM layout the live run read guest memory through */
+	g_string_append_printf(args,
+			       "ram_layout=base 0x%" PRIx64 " size 0x%" PRIx64
+			       " below_4g 0x%" PRIx64 "\n",
+			       ram_base, ram_size,
+			       arch == PTW_ARCH_X86_64 ? ram_below_4g : 0);
 	cfg.trace_args = args->str;
 	char *err = NULL;
 	eng = ptw_engine_new(&cfg, &err);
