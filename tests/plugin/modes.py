@@ -49,10 +49,13 @@ def main(argv):
                         "--qemu", "patched", "--arch", "all", "--out",
                         patched], capture_output=True, text=True,
                        env=dict(os.environ, PTWATCH_BUILD=build))
+    # the scenarios the patched run ran (the stock directory may hold
+    # other runs: hostile.py's memory runs)
     runs = sorted(os.path.join(a, n) for a in ("arm64", "x86_64")
-                  for n in (os.listdir(os.path.join(stock, a))
-                            if os.path.isdir(os.path.join(stock, a)) else [])
-                  if os.path.isfile(os.path.join(stock, a, n,
+                  for n in (os.listdir(os.path.join(patched, a))
+                            if os.path.isdir(os.path.join(patched, a))
+                            else [])
+                  if os.path.isfile(os.path.join(patched, a, n,
                                                  "findings.jsonl")))
     print(f"1..{len(runs) + 1}")
     tail = r.stdout.strip().splitlines()[-1:] or ["no output"]
