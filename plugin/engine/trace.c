@@ -7,7 +7,8 @@
  * other lock is taken. A full buffer (1 MiB) is handed to a compressor
  * thread and a fresh one started: the vCPU that filled it never waits for
  * zlib. The compressor writes each block as it comes; a write error (a full
- * disk) is kept and reported at close, and later blocks are dropped.
+ * disk) is said at once on stderr and again at close, and later blocks are
+ * dropped.
  */
 #include <errno.h>
 #include <string.h>
@@ -157,6 +158,7 @@ ptw_trace_writer *ptw_trace_writer_open(const char *path,
 	uint32_t alen = m->args ? (uint32_t)strlen(m->args) : 0;
 	put32(h, alen);
 	put(h, m->args ? m->args : "", alen);
+	uint64_t h_len = h->len;
 	bool ok = fwrite(h->data, 1, h->len, f) == h->len && fflush(f) == 0;
 	g_byte_array_unref(h);
 	if (!ok) {
@@ -168,6 +170,7 @@ ptw_trace_writer *ptw_trace_writer_open(const char *path,
 	ptw_trace_writer *w = g_new0(ptw_trace_writer, 1);
 	w->f = f;
 	w->path = g_strdup(path);
+	w->written = h_len; /* the header */
 	w->cur = g_byte_array_sized_new(BLOCK_RAW + 4096);
 	w->q = g_async_queue_new();
 	w->thread = g_thread_new("ptwatch-trace", compressor, w);
