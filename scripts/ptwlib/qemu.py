@@ -17,8 +17,10 @@ from . import BUILD, ROOT
 # sets it, as does $PTWATCH_QEMU_DIR.
 QEMU_DIR = os.environ.get("PTWATCH_QEMU_DIR") or None
 # firmware for a QEMU built from Debian's +ds source, which has none of its
-# own (x86's SeaBIOS and option ROMs): Debian's qemu-system-data
-FIRMWARE_DIR = "/usr/share/qemu"
+# own (SeaBIOS, option ROMs such as virt's efi-virtio.rom): where Debian's
+# QEMU finds them (qemu-system-data, seabios, ipxe-qemu)
+FIRMWARE_DIRS = ("/usr/share/qemu", "/usr/share/seabios",
+                 "/usr/lib/ipxe/qemu")
 
 
 def use_qemu(which):
@@ -55,7 +57,7 @@ def binary(arch):
 def machine(arch, linux):
     """The emulator and machine options: a Linux guest, or a bare-metal
     litmus guest (-cpu max; x86 exits through isa-debug-exit)."""
-    fw = ["-L", FIRMWARE_DIR] if QEMU_DIR else []
+    fw = [a for d in FIRMWARE_DIRS for a in ("-L", d)] if QEMU_DIR else []
     if arch == "arm64":
         return [binary(arch)] + fw + ["-M", "virt"] + (
             [] if linux else ["-cpu", "max"])

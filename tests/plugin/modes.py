@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stock and patched QEMU give the same findings: builds the patched QEMU
 (scripts/build-qemu: a no-op when the series is built; the first build
-takes about 40 minutes), runs the litmus catalogue in it, and compares each
+takes about 17 minutes), runs the litmus catalogue in it, and compares each
 scenario's findings with the stock run's in STOCK_OUT field by field
 (icount aside: it moves with the harness's wait loops). Each patched run
 must also say in ptwatch.log that the plugin found the patched API.
