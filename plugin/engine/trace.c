@@ -593,7 +593,21 @@ bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 	int k = need_record(r, &err);
 	uint8_t type = 0, ok = 0;
 	uint64_t rpa = 0, rlen = 0;
-	if (k <= 0 || !get(r, &type, 1) || type != REC_READ || !getv(r, &rpa) ||
+	if (k == 0) {
+		/* the writer may hand a block off between an event and the
+		 * reads it caused: a run killed there leaves a trace that
+		 * ends inside the event, which is a cut, not a divergence */
+		if (!r->mismatch)
+			r->mismatch = g_strdup_printf(
+				"the trace ends before the run did, inside an "
+				"event whose reads are missing (the file ends "
+				"at "
+				"byte offset %" PRIu64 "): the live run was "
+				"killed, or the file was cut short",
+				r->block_off);
+		return false;
+	}
+	if (k < 0 || !get(r, &type, 1) || type != REC_READ || !getv(r, &rpa) ||
 	    !getv(r, &rlen) || !get(r, &ok, 1) || rpa != pa || rlen != len ||
 	    rlen > READ_MAX || (ok && !get(r, buf, len))) {
 		if (!r->mismatch)

@@ -136,6 +136,36 @@ static void cut_trace_is_an_error(void)
 	unlink(path);
 }
 
+/* a run killed after an event was written but before its reads were: the
+ * trace ends inside the event, which replay calls a cut, not a divergence */
+static void ends_inside_an_event(void)
+{
+	snprintf(path, sizeof(path), "/tmp/ptw-test-trace.%d", (int)getpid());
+	ptw_trace_meta m = {.version = PTW_TRACE_VERSION,
+			    .arch = PTW_ARCH_X86_64,
+			    .ncpus = 1,
+			    .max_pending = 64,
+			    .args = (char *)""};
+	char *err = NULL;
+	ptw_trace_writer *w = ptw_trace_writer_open(path, &m, &err);
+	CHECK(w != NULL);
+	ptw_event ev = {.kind = PTW_EV_SYSREG,
+			.sysreg = {.reg = PTW_REG_X86_CR3, .value = PML4}};
+	ptw_trace_write_event(w, &ev);
+	CHECK(ptw_trace_writer_close(w, &err));
+	ptw_trace_reader *r = ptw_trace_reader_open(path, &err);
+	CHECK(r != NULL);
+	ptw_event got;
+	CHECK_EQ(ptw_trace_next_event(r, &got, &err), 1);
+	CHECK_EQ(got.kind, PTW_EV_SYSREG);
+	uint64_t v = 0;
+	CHECK(!ptw_trace_read_phys(r, PML4, &v, sizeof(v)));
+	const char *why = ptw_trace_reader_error(r);
+	CHECK(why && strstr(why, "ends before the run did"));
+	ptw_trace_reader_close(r);
+	unlink(path);
+}
+
 /* not a trace at all: refused at open */
 static void not_a_trace(void)
 {
@@ -154,6 +184,7 @@ int main(void)
 {
 	RUN(replay_finds_the_same);
 	RUN(cut_trace_is_an_error);
+	RUN(ends_inside_an_event);
 	RUN(not_a_trace);
 	TAP_DONE();
 }
