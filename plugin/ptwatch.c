@@ -159,6 +159,26 @@ static uint64_t read_reg(unsigned vcpu, struct qemu_plugin_register *h)
 	return v;
 }
 
+/* The patched QEMU's walk and fault callbacks (qemu-patches/0003-0005).
+ * The plugin builds against stock QEMU's qemu-plugin.h, so their types are
+ * mirrored here, and the register functions are found with dlsym(). */
+struct patched_ptw_info {
+	uint64_t vaddr, desc_hwaddr, desc, new_desc;
+	int level, stage;
+	bool updated;
+};
+struct patched_fault_info {
+	uint64_t vaddr, pc;
+	int level;
+	int type;   /* enum qemu_plugin_fault_type == ptw_fault_type */
+	int access; /* enum qemu_plugin_mem_rw: 1 R, 2 W */
+	bool fetch;
+};
+typedef void (*patched_ptw_cb)(qemu_plugin_id_t, unsigned int,
+			       const struct patched_ptw_info *);
+typedef void (*patched_fault_cb)(qemu_plugin_id_t, unsigned int,
+				 const struct patched_fault_info *);
+
 static ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 {
 	ptw_ctx c = {vcpu, pc, qemu_plugin_u64_get(icount, vcpu)};
@@ -193,6 +213,26 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 
 /* set on every vCPU thread (vcpu_init runs there) */
 static __thread bool on_vcpu_thread;
+
+/* a descriptor the walker read: only invalid ones matter (a fault in a
+ * break window follows); the engine's filter says which */
+static void vcpu_walk(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
+		      const struct patched_ptw_info *i)
+{
+	if (!ptw_walk_interest(eng, i->desc, i->level, i->updated))
+		return;
+	ptw_ctx c = ctx_of(vcpu, 0);
+	ptw_ev_walk(eng, &c, i->vaddr, i->desc_hwaddr, i->desc, i->new_desc,
+		    i->level, (unsigned)i->stage, i->updated);
+}
+
+static void vcpu_fault(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
+		       const struct patched_fault_info *i)
+{
+	ptw_ctx c = ctx_of(vcpu, i->pc);
+	ptw_ev_fault(eng, &c, i->vaddr, i->level, (unsigned)i->type,
+		     i->access == QEMU_PLUGIN_MEM_W, i->fetch);
+}
 
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 {
@@ -868,10 +908,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		.widen_ns = widen_ns,
 		.trace_path = trace,
 	};
-	/* the API of a QEMU built with qemu-patches/ (scripts/build-qemu),
-	 * or of QEMU >= 10.1 */
-	bool patched =
-		dlsym(RTLD_DEFAULT, "qemu_plugin_read_memory_hwaddr") != NULL;
+	/* the API of a QEMU built with qemu-patches/ (scripts/build-qemu) */
+	void (*reg_walk)(qemu_plugin_id_t, patched_ptw_cb) =
+		(void (*)(qemu_plugin_id_t, patched_ptw_cb))dlsym(
+			RTLD_DEFAULT, "qemu_plugin_register_vcpu_ptw_cb");
+	void (*reg_fault)(qemu_plugin_id_t, patched_fault_cb) =
+		(void (*)(qemu_plugin_id_t, patched_fault_cb))dlsym(
+			RTLD_DEFAULT, "qemu_plugin_register_vcpu_fault_cb");
+	bool patched = reg_walk && reg_fault;
+	cfg.sees_walks = patched;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
@@ -915,5 +960,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
 	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
+	if (patched) {
+		reg_walk(id, vcpu_walk);
+		reg_fault(id, vcpu_fault);
+	}
 	return 0;
 }

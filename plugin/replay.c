@@ -94,6 +94,8 @@ int main(int argc, char **argv)
 	const char *sup = opt_sup ? opt_sup : h_sup;
 	const char *known = opt_known ? opt_known : h_known;
 
+	/* the QEMU the live run had (qemu=, which the plugin adds) */
+	g_autofree char *h_qemu = header_arg(m->args, "qemu");
 	ptw_config cfg = {
 		.arch = m->arch,
 		.ncpus = m->ncpus,
@@ -103,11 +105,11 @@ int main(int argc, char **argv)
 		.max_pending = m->max_pending,
 		.widen_ns = m->widen_ns,
 		.single_threaded = true,
+		.sees_walks = h_qemu && !strcmp(h_qemu, "patched"),
 	};
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	/* the line the live plugin logged about its QEMU, where it did:
 	 * before the symbols */
-	g_autofree char *h_qemu = header_arg(m->args, "qemu");
 	if (e && h_qemu)
 		ptw_log(e, "%s",
 			ptw_qemu_mode_text(!strcmp(h_qemu, "patched")));
@@ -135,6 +137,8 @@ int main(int argc, char **argv)
 		[PTW_EV_OP_START] = "op_start",
 		[PTW_EV_DEFERRED_FLUSH] = "deferred_flush",
 		[PTW_EV_FINISH] = "finish",
+		[PTW_EV_WALK] = "walk",
+		[PTW_EV_FAULT] = "fault",
 	};
 	uint64_t by_kind[PTW_EV_COUNT] = {0};
 	ptw_event ev;

@@ -50,6 +50,7 @@ static const struct {
 	{"contig", det_contig_init, det_contig_free},
 	{"aba", det_aba_init, det_aba_free},
 	{"data", det_data_init, det_data_free},
+	{"walk", det_walk_init, det_walk_free},
 };
 
 void det_init(ptw_engine *e)
@@ -229,6 +230,7 @@ void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				suspect_release(e, b, c, true);
 			if (b->readers)
 				window_reads_close(e, b, transient, new, dur);
+			window_walks_close(e, b, transient, new, dur);
 			if (b->readers && transient)
 				e->stats[ST_BREAKS_OBSERVED]++;
 			break_remove(e, b);

@@ -125,6 +125,12 @@ void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
 void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, const ptw_break *b);
 
+/* det_walk.c: walks in break windows (patched QEMU) */
+void det_walk_init(ptw_engine *e);
+void det_walk_free(ptw_engine *e);
+void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
+			uint64_t new, uint64_t dur);
+
 /* det_units.c: multi-page units and unmap passes */
 void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c);
 void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,

@@ -53,6 +53,9 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TASK_SWITCHES] = "task_switches",
 	[ST_WINDOW_READS_REVALIDATED] = "window_reads_revalidated",
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
+	[ST_WALKS] = "walker_reads_of_invalid_entries",
+	[ST_FAULTS] = "translation_faults",
+	[ST_WINDOW_WALKS] = "walks_faulting_in_windows",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -65,6 +68,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_CONTIG_MISPROGRAMMED] = "CONTIG_MISPROGRAMMED",
 	[PTW_KIND_PTE_ABA] = "PTE_ABA",
 	[PTW_KIND_DATA_MISMATCH] = "DATA_MISMATCH",
+	[PTW_KIND_BBM_WINDOW_WALK] = "BBM_WINDOW_WALK",
 };
 
 const char *ptw_kind_name(ptw_kind k)
@@ -1595,10 +1599,22 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 	e->stats[ST_CLIENT_REQUESTS]++;
 	switch (req) {
 	case CLIENT_EXPECT: {
-		/* a1 = kind, or kind | severity << 8 (PTW_EXPECT_SEV) */
-		uint64_t k = a1 & 0xff, sv = a1 >> 8;
+		/* a1 = kind, or kind | severity << 8 (PTW_EXPECT_SEV), |
+		 * 1 << 16: only where QEMU reports walks and faults
+		 * (PTW_EXPECT_PATCHED) */
+		uint64_t k = a1 & 0xff, sv = a1 >> 8 & 0xff;
+		bool walks_only = a1 >> 16 & 1;
 		if (k > 0 && k < PTW_KIND_COUNT && sv < PTW_SEV_COUNT &&
-		    a2 < (1ULL << 32)) {
+		    a2 < (1ULL << 32) && !(a1 >> 17) && walks_only &&
+		    !e->cfg.sees_walks) {
+			ptw_report_line(e,
+					"expect: %s x%" PRIu64
+					" dropped: this QEMU does not report "
+					"its walker's reads and faults (a QEMU "
+					"built with qemu-patches/ does)",
+					ptw_kind_name((ptw_kind)k), a2);
+		} else if (k > 0 && k < PTW_KIND_COUNT && sv < PTW_SEV_COUNT &&
+			   a2 < (1ULL << 32) && !(a1 >> 17)) {
 			e->expected[k] += a2;
 			if (sv) {
 				e->expected_sev[k][sv] += a2;

@@ -198,6 +198,9 @@ enum {
 	ST_TASK_SWITCHES,
 	ST_WINDOW_READS_REVALIDATED,
 	ST_WINDOW_READS_UNCHECKED,
+	ST_WALKS,	 /* patched QEMU: invalid entries its walker read */
+	ST_FAULTS,	 /* ... translation faults it delivered */
+	ST_WINDOW_WALKS, /* ... of which on an entry in a break window */
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -241,6 +244,18 @@ typedef struct {
 	GHashTable *ops; /* task -> its current operation's serial */
 	uint64_t op_serial;
 } det_aba_state;
+
+/* Walks in break windows (det_walk.c; a patched QEMU's events): each
+ * vCPU's last walker read, and its faults on entries in another CPU's
+ * break, waiting for the break to close. */
+typedef struct {
+	struct {
+		bool valid;
+		uint64_t va, pte_pa, desc;
+		int level;
+	} last[PTW_MAX_CPUS];
+	GArray *pending[PTW_MAX_CPUS]; /* window_walk */
+} det_walk_state;
 
 typedef struct {
 	GArray *regions;	     /* tracked data regions */
@@ -354,6 +369,7 @@ struct ptw_engine {
 	det_units_state units;
 	det_contig_state contig;
 	det_aba_state aba;
+	det_walk_state walk;
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
@@ -413,6 +429,8 @@ void ptw_apply_call(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_finish(ptw_engine *e);
+void ptw_apply_walk(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
+void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 /* every read of guest memory goes through here (a trace records it) */
 bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 
@@ -424,6 +442,7 @@ uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
+bool ptw_linux_fault_retried(bool upper_half);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);

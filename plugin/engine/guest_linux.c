@@ -241,3 +241,14 @@ void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
 	}
 	snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 }
+
+/* A translation fault on a user (lower-half) address goes to
+ * handle_mm_fault(), which looks at the entry again under the PTE lock and,
+ * finding it being changed, returns and lets the access retry. A fault on
+ * a kernel address (the linear map, vmalloc, the kernel image) has no such
+ * path outside the exception-table fixups of user accesses: the kernel
+ * oopses. */
+bool ptw_linux_fault_retried(bool upper_half)
+{
+	return !upper_half;
+}

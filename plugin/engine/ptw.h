@@ -40,6 +40,7 @@ typedef enum {
 	PTW_KIND_CONTIG_MISPROGRAMMED = 6,
 	PTW_KIND_PTE_ABA = 7,
 	PTW_KIND_DATA_MISMATCH = 8,
+	PTW_KIND_BBM_WINDOW_WALK = 9,
 	PTW_KIND_COUNT
 } ptw_kind;
 
@@ -114,6 +115,9 @@ typedef struct {
 	/* Events come from one thread only (a replay): the engine takes no
 	 * lock. */
 	bool single_threaded;
+	/* QEMU reports its walker's reads and its faults (PTW_EV_WALK,
+	 * PTW_EV_FAULT: a QEMU built with qemu-patches/) */
+	bool sees_walks;
 } ptw_config;
 
 typedef struct {
@@ -259,6 +263,19 @@ uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 #define PTW_INTEREST_DATA 0x100
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
 			     unsigned size);
+/* A patched QEMU's page-table walker read the entry at pte_pa (desc) while
+ * translating va, or (updated) set its access/dirty flags to new_desc. */
+void ptw_ev_walk(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pte_pa,
+		 uint64_t desc, uint64_t new_desc, int level, unsigned stage,
+		 bool updated);
+/* Whether a walker read matters to the engine (an invalid entry, which a
+ * fault follows); lock-free, for the adapter's hot path. */
+bool ptw_walk_interest(ptw_engine *e, uint64_t desc, int level, bool updated);
+/* A patched QEMU is delivering a translation fault (type: ptw_fault_type in
+ * ptw_event.h) at va to the guest; c->pc is the faulting instruction. */
+void ptw_ev_fault(ptw_engine *e, const ptw_ctx *c, uint64_t va, int level,
+		  unsigned type, bool store, bool fetch);
+
 /* ptw_ev_access with the filters' answer already known (want, from
  * ptw_access_interest) */
 void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,

@@ -497,11 +497,14 @@ void ptw_report_close(ptw_engine *e)
 
 const char *ptw_qemu_mode_text(bool patched)
 {
-	return patched ? "qemu: patched (qemu_plugin_read_memory_hwaddr "
-			 "found: qemu-patches/); checking as in stock mode, "
-			 "every access through a memory callback"
-		       : "qemu: stock (no qemu_plugin_read_memory_hwaddr): "
-			 "every access through a memory callback";
+	return patched ? "qemu: patched (walk and fault callbacks found: "
+			 "qemu-patches/): walks that fault in break windows "
+			 "are seen (BBM_WINDOW_WALK); every access still "
+			 "through a memory callback"
+		       : "qemu: stock (no walk or fault callbacks): every "
+			 "access through a memory callback; the walker's "
+			 "reads and faults are not seen (no "
+			 "BBM_WINDOW_WALK)";
 }
 
 void ptw_log(ptw_engine *e, const char *fmt, ...)

@@ -280,6 +280,13 @@ static inline void bbm_va(uint64_t va, uint64_t desc)
 	make_va(va, desc);
 }
 
+/* ---- a load that may fault ---- */
+
+#define PROBE_FAULTED (~0ULL)
+/* The value at va, or PROBE_FAULTED when the load faults (start.S: the
+ * exception vectors resume it). */
+uint64_t probe_load(uint64_t va);
+
 /* ---- checks ---- */
 /*
  * Phase marker: ptw_phase(label), out of line. The plugin recognises a

@@ -47,7 +47,10 @@ park:
 
 /*
  * Exception vectors: 16 entries of 0x80 bytes. Every exception is fatal,
- * so each entry just passes its index to exc_common.
+ * so each entry just passes its index to exc_common; except a fault of
+ * the one load in probe_load, which resumes at probe_fault (x16, x17 are
+ * the intra-procedure scratch registers: probe_load's callers expect them
+ * clobbered).
  */
 	.section .text.vectors, "ax"
 	.balign	0x800
@@ -55,9 +58,32 @@ park:
 vectors:
 	.irp	idx, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
 	.balign	0x80
+	mrs	x16, elr_el1
+	adr	x17, probe_insn
+	cmp	x16, x17
+	b.eq	probe_resume
 	mov	x0, #\idx
 	b	exc_common
 	.endr
+
+probe_resume:
+	adr	x16, probe_fault
+	msr	elr_el1, x16
+	eret
+
+/*
+ * uint64_t probe_load(uint64_t va): the 64-bit value at va, or
+ * PROBE_FAULTED if the load took an exception (a translation fault).
+ */
+	.text
+	.globl	probe_load
+probe_load:
+probe_insn:
+	ldr	x0, [x0]
+	ret
+probe_fault:
+	mov	x0, #-1
+	ret
 
 exc_common:
 	/* Fresh stack at the top of this CPU's stack: we never return. */

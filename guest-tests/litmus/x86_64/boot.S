@@ -197,7 +197,20 @@ isr_stub_\v:
  * and call the C handler, which reports and powers off.
  */
 isr_common:
+	/* a #PF of the one load in probe_load resumes at probe_fault */
+	cmpq $14, (%rsp)
+	jne 1f
 	pushq %rax
+	leaq probe_insn(%rip), %rax
+	cmpq %rax, 24(%rsp)		/* rax, vector, error code, RIP */
+	jne 2f
+	leaq probe_fault(%rip), %rax
+	movq %rax, 24(%rsp)
+	popq %rax
+	addq $16, %rsp			/* vector and error code */
+	iretq
+2:	popq %rax
+1:	pushq %rax
 	pushq %rbx
 	pushq %rcx
 	pushq %rdx
@@ -217,6 +230,19 @@ isr_common:
 	cld
 	call exception_handler
 	jmp halt_forever
+
+/*
+ * uint64_t probe_load(uint64_t va): the 64-bit value at va, or
+ * PROBE_FAULTED (~0) if the load took a page fault.
+ */
+	.globl probe_load
+probe_load:
+probe_insn:
+	movq (%rdi), %rax
+	ret
+probe_fault:
+	movq $-1, %rax
+	ret
 
 	.section .rodata
 	.balign 8

@@ -547,6 +547,19 @@ void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want)
 	step_end(n);
 }
 
+void step_load_faults(unsigned int n, const char *phase, uint64_t va)
+{
+	begin(n, phase);
+	uint64_t got = probe_load(va);
+
+	kprintf("  cpu%u: load %lx -> %s\n", this_cpu(), va,
+		got == PROBE_FAULTED ? "page fault" : marker_name(got).s);
+	if (got != PROBE_FAULTED)
+		litmus_fail("cpu%u load %lx: got %s, want a page fault",
+			    this_cpu(), va, marker_name(got).s);
+	step_end(n);
+}
+
 void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker)
 {
 	begin(n, "fill");

@@ -105,6 +105,10 @@ void check_size_split(void);
 
 /* Read va, check it returns want. */
 void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want);
+/* Load va, which must fault (a page fault, resumed by boot.S's probe). */
+void step_load_faults(unsigned int n, const char *phase, uint64_t va);
+#define PROBE_FAULTED (~0ULL)
+uint64_t probe_load(uint64_t va);
 /* Phase "fill"; va -> pa (va was not present before); read va = marker. */
 void step_fill(unsigned int n, uint64_t va, uint64_t pa, uint64_t marker);
 /* table_alias_*: phase "link-alias"; pd_test[2] -> pt_test; read ALIAS_VA =

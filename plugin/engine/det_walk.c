@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Walks in break windows (BBM_WINDOW_WALK), from a patched QEMU's walker
+ * and fault events (qemu-patches/): another CPU's MMU read an entry while
+ * it was transiently invalid inside a break, and the access faulted. The
+ * fault is spurious only if the break was a window: the finding waits for
+ * the breaker to make the entry again (window_walks_close); a break that
+ * ends as an unmap (the entry stays invalid, or its breaker moved on) made
+ * the fault a true one, and nothing is reported.
+ *
+ * Severity: on Linux, a fault on a user address goes to handle_mm_fault(),
+ * which looks at the entry again under the PTE lock and lets the access
+ * retry (a note); a fault on a kernel address (the linear map, vmalloc,
+ * the kernel image) has no such path: the kernel oopses (an error). A
+ * guest that is not Linux (no symbols) promised no retry: an error.
+ */
+#include "detectors.h"
+
+/* at most this many undecided faults per vCPU (oldest dropped) */
+#define MAX_WINDOW_WALKS 32
+
+typedef struct {
+	uint64_t pte_pa, seq; /* the entry and its break's serial */
+	uint64_t va;
+	int level;
+	ptw_ctx ctx; /* the fault */
+	bool store, fetch;
+} window_walk;
+
+void det_walk_init(ptw_engine *e)
+{
+	for (int i = 0; i < PTW_MAX_CPUS; i++)
+		e->walk.pending[i] =
+			g_array_new(FALSE, FALSE, sizeof(window_walk));
+}
+
+void det_walk_free(ptw_engine *e)
+{
+	for (int i = 0; i < PTW_MAX_CPUS; i++)
+		g_array_free(e->walk.pending[i], TRUE);
+}
+
+void ptw_apply_walk(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+{
+	e->stats[ST_WALKS]++;
+	/* the adapter sends invalid entries only (ptw_walk_interest); an
+	 * access/dirty update is not a software change of the entry, and the
+	 * shadow keeps what the guest wrote */
+	if (ev->walk.updated || ev->walk.stage != 1)
+		return; /* stage-2 tables are not shadowed */
+	e->walk.last[c->cpu].valid = true;
+	e->walk.last[c->cpu].va = ev->walk.va;
+	e->walk.last[c->cpu].pte_pa = ev->walk.pte_pa;
+	e->walk.last[c->cpu].desc = ev->walk.desc;
+	e->walk.last[c->cpu].level = ev->walk.level;
+}
+
+void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+{
+	e->stats[ST_FAULTS]++;
+	typeof(e->walk.last[0]) *w = &e->walk.last[c->cpu];
+	bool was_walk = w->valid && w->level == ev->fault.level &&
+			(w->va >> 12) == (ev->fault.va >> 12);
+	w->valid = false;
+	if (ev->fault.type != PTW_FAULT_TRANSLATION || !was_walk)
+		return;
+	ptw_break *b = break_get(e, w->pte_pa);
+	/* the entry is invalid inside another CPU's break, and the walker
+	 * read it so */
+	if (!b || b->cpu == c->cpu ||
+	    ptw_decode_entry(e, w->desc, w->level).type != PTW_DESC_INVALID)
+		return;
+	e->stats[ST_WINDOW_WALKS]++;
+	GArray *a = e->walk.pending[c->cpu];
+	/* forget faults whose break ended without a make (an unmap) */
+	for (guint i = 0; i < a->len;) {
+		window_walk *o = &g_array_index(a, window_walk, i);
+		const ptw_break *ob = break_get(e, o->pte_pa);
+		if (!ob || ob->seq != o->seq)
+			g_array_remove_index(a, i);
+		else
+			i++;
+	}
+	if (a->len >= MAX_WINDOW_WALKS)
+		g_array_remove_index(a, 0);
+	window_walk n = {.pte_pa = w->pte_pa,
+			 .seq = b->seq,
+			 .va = ev->fault.va,
+			 .level = w->level,
+			 .ctx = *c,
+			 .store = ev->fault.store,
+			 .fetch = ev->fault.fetch};
+	g_array_append_val(a, n);
+}
+
+/* break b closed: made again in a window (made) or not a window */
+void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
+			uint64_t new, uint64_t dur)
+{
+	for (unsigned cpu = 0; cpu < e->cfg.ncpus; cpu++) {
+		GArray *a = e->walk.pending[cpu];
+		for (guint i = 0; i < a->len;) {
+			window_walk *w = &g_array_index(a, window_walk, i);
+			if (w->seq != b->seq || w->pte_pa != b->pte_pa) {
+				i++;
+				continue;
+			}
+			if (made) {
+				char sym[96];
+				ptw_symbolize(e, cpu, w->ctx.pc, sym,
+					      sizeof(sym));
+				bool upper = e->ops->upper_half(w->va);
+				bool retried = sym[0] &&
+					       ptw_linux_fault_retried(upper);
+				char d[512];
+				snprintf(d, sizeof(d),
+					 "vcpu %u's %s at VA 0x%" PRIx64
+					 " faulted: its page-table walk read "
+					 "this level-%d entry while it was "
+					 "transiently invalid inside vcpu %u's "
+					 "break (opened at pc 0x%" PRIx64
+					 " icount %" PRIu64
+					 ", made again %" PRIu64
+					 " instructions later); %s",
+					 cpu,
+					 w->fetch   ? "instruction fetch"
+					 : w->store ? "store"
+						    : "load",
+					 w->va, w->level, b->cpu, b->when.pc,
+					 b->when.icount, dur,
+					 retried ? "a user address: Linux's "
+						   "fault handler looks at "
+						   "the entry again under the "
+						   "PTE lock and lets the "
+						   "access retry"
+					 : sym[0]
+						 ? "a kernel address: no "
+						   "fault path expects the "
+						   "entry to come back"
+						 : "no guest OS known to retry "
+						   "the access");
+				report2(e, PTW_KIND_BBM_WINDOW_WALK,
+					retried ? PTW_SEV_NOTE : PTW_SEV_ERROR,
+					retried ? "benign by design: the fault "
+						  "handler re-validates and "
+						  "the access retries"
+						: "an access faulted on an "
+						  "entry "
+						  "that was only being "
+						  "changed: the faulting "
+						  "context sees a hole that "
+						  "is not there",
+					&w->ctx, "faulting walk", &b->when,
+					"broken by", b->pte_pa, w->va, w->level,
+					b->old_desc, new, d);
+			}
+			g_array_remove_index(a, i);
+		}
+	}
+}

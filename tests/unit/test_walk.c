@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* BBM_WINDOW_WALK on synthetic walk and fault events (a patched QEMU's):
+ * a fault on an entry in another CPU's break is reported once the break is
+ * made again, and not when the break ends as an unmap, when the walk read
+ * a valid entry, or when the faulting CPU is the breaker. */
+#include <string.h>
+
+#include "fake_guest.h"
+#include "tap.h"
+
+#define PML4	0x101000ULL
+#define PDPT	0x102000ULL
+#define PD	0x103000ULL
+#define PT	0x104000ULL
+#define PAGE_A	0x200000ULL
+#define VA	0x40000000ULL
+#define TBL(pa) ((pa) | 0x63ULL)
+
+/* x86-64, 2 vCPUs, VA -> PAGE_A through PT */
+static void setup(fake_guest *g)
+{
+	fake_init(g, PTW_ARCH_X86_64, 2, 0, 4 << 20);
+	mem_w64(g, PML4, TBL(PDPT));
+	mem_w64(g, PDPT + 8, TBL(PD));
+	mem_w64(g, PD, TBL(PT));
+	mem_w64(g, PT, TBL(PAGE_A));
+	for (unsigned c = 0; c < 2; c++) {
+		sysreg(g, c, PTW_REG_X86_CR4, 1ULL << 5);
+		sysreg(g, c, PTW_REG_X86_EFER, 1ULL << 8);
+		sysreg(g, c, PTW_REG_X86_CR3, PML4);
+		sysreg(g, c, PTW_REG_X86_CR0, (1ULL << 31) | 1);
+	}
+	guest_load(g, 0, VA, PAGE_A);
+}
+
+/* cpu's MMU walks VA, reads PT's entry as it is now, and faults */
+static void walk_faults(fake_guest *g, unsigned cpu)
+{
+	ptw_ctx c = fake_ctx(g, cpu);
+	uint64_t d = mem_r64(g, PT);
+	CHECK(ptw_walk_interest(g->e, d, 1, false));
+	ptw_ev_walk(g->e, &c, VA + 0x10, PT, d, d, 1, 1, false);
+	c = fake_ctx(g, cpu);
+	ptw_ev_fault(g->e, &c, VA + 0x10, 1, PTW_FAULT_TRANSLATION, false,
+		     false);
+}
+
+static void fault_in_window_is_reported(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, PT, 0); /* the break */
+	walk_faults(&g, 1);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_WINDOW_WALK), 0);
+	pt_store(&g, 0, PT, TBL(PAGE_A)); /* the make: a window */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_WINDOW_WALK), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	CHECK_EQ(f->severity, PTW_SEV_ERROR); /* no guest OS: no retry */
+	CHECK_EQ(f->ctx.cpu, 1);
+	CHECK_EQ(f->pte_pa, PT);
+	CHECK_EQ(f->other.cpu, 0);
+	CHECK(strstr(f->detail, "faulted") != NULL);
+	fake_fini(&g);
+}
+
+static void unmap_is_not_a_window(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_store(&g, 0, PT, 0);
+	walk_faults(&g, 1);
+	/* the breaker returns to user mode: the break was an unmap, and a
+	 * later make is a new mapping */
+	ptw_ev_lower_half_entry(g.e, 0);
+	pt_store(&g, 0, PT, TBL(PAGE_A));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_WINDOW_WALK), 0);
+	fake_fini(&g);
+}
+
+static void breaker_fault_and_valid_walks_are_quiet(void)
+{
+	fake_guest g;
+	setup(&g);
+	/* a walk of a valid entry is of no interest */
+	CHECK(!ptw_walk_interest(g.e, TBL(PAGE_A), 1, false));
+	pt_store(&g, 0, PT, 0);
+	walk_faults(&g, 0); /* the breaker itself */
+	/* a permission fault after an invalid read: not a walk in a hole */
+	ptw_ctx c = fake_ctx(&g, 1);
+	ptw_ev_walk(g.e, &c, VA, PT, 0, 0, 1, 1, false);
+	c = fake_ctx(&g, 1);
+	ptw_ev_fault(g.e, &c, VA, 1, PTW_FAULT_PERMISSION, true, false);
+	pt_store(&g, 0, PT, TBL(PAGE_A));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_WINDOW_WALK), 0);
+	fake_fini(&g);
+}
+
+int main(void)
+{
+	RUN(fault_in_window_is_reported);
+	RUN(unmap_is_not_a_window);
+	RUN(breaker_fault_and_valid_walks_are_quiet);
+	TAP_DONE();
+}
