@@ -55,7 +55,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
 	[ST_WALKS] = "walker_reads_of_invalid_entries",
 	[ST_FAULTS] = "translation_faults",
-	[ST_WINDOW_WALKS] = "walks_faulting_in_windows",
+	[ST_WINDOW_WALKS] = "faults_on_broken_entries",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {

@@ -200,7 +200,7 @@ enum {
 	ST_WINDOW_READS_UNCHECKED,
 	ST_WALKS,	 /* patched QEMU: invalid entries its walker read */
 	ST_FAULTS,	 /* ... translation faults it delivered */
-	ST_WINDOW_WALKS, /* ... of which on an entry in a break window */
+	ST_WINDOW_WALKS, /* ... of which on an entry in another CPU's break */
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];

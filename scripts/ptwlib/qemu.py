@@ -25,17 +25,22 @@ FIRMWARE_DIRS = ("/usr/share/qemu", "/usr/share/seabios",
 
 def use_qemu(which):
     """--qemu stock|patched|PATH: which QEMU the runs of this process (and
-    its children) use. Returns an error message, or None."""
+    its children) use (bench/overhead also asks for "baseline": the same
+    source built without the new API). Returns an error message, or
+    None."""
     global QEMU_DIR
     if which in (None, "stock"):
         d = None
-    elif which == "patched":
+    elif which in ("patched", "baseline"):
         r = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
-                            "--check"], capture_output=True, text=True)
+                            "--check"] + (["--baseline"]
+                                          if which == "baseline" else []),
+                           capture_output=True, text=True)
         if r.returncode:
-            return ("no patched QEMU built for this series: run "
-                    "scripts/build-qemu (the first build takes about 40 "
-                    "minutes on 2 cores)")
+            return (f"no {which} QEMU built for this series: run "
+                    f"scripts/build-qemu"
+                    f"{' --baseline' if which == 'baseline' else ''} (the "
+                    f"first build takes about 17 minutes on 2 cores)")
         d = r.stdout.strip().splitlines()[-1]
     else:
         d = os.path.abspath(which)
