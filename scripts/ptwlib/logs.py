@@ -85,6 +85,17 @@ def read_console(path):
         return ""
 
 
+def guest_secs(console, what):
+    """Boot time to /init ("boot"), or a guest test's time, as /init
+    printed them; None when it did not."""
+    if what == "boot":
+        m = re.search(r"ptwatch-init: kernel .*, up ([0-9.]+) s", console)
+    else:
+        m = re.search(rf"ptwatch-init: {re.escape(what)} took ([0-9.]+) s",
+                      console)
+    return float(m.group(1)) if m else None
+
+
 def guest_progress(console):
     """How far a Linux guest got, for a one-line reason."""
     if not console:
