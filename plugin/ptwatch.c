@@ -159,23 +159,19 @@ static uint64_t read_reg(unsigned vcpu, struct qemu_plugin_register *h)
 	return v;
 }
 
-/* The patched QEMU's walk and fault callbacks (qemu-patches/0003-0005).
- * The plugin builds against stock QEMU's qemu-plugin.h, so their types are
- * mirrored here, and the register functions are found with dlsym(). */
-struct patched_ptw_info {
-	uint64_t vaddr, desc_hwaddr, desc, new_desc;
-	int level, stage;
-	bool updated;
-};
+/* The patched QEMU's fault callback (qemu-patches/0003-0005). The plugin
+ * builds against stock QEMU's qemu-plugin.h, so the info struct is
+ * mirrored here, and the register function is found with dlsym(). The
+ * fault names the descriptor it came from, so the per-read walk callback
+ * (qemu_plugin_register_vcpu_ptw_cb) is not taken: it would cost a call
+ * for every level of every walk. */
 struct patched_fault_info {
-	uint64_t vaddr, pc;
+	uint64_t vaddr, pc, desc_hwaddr, desc;
 	int level;
 	int type;   /* enum qemu_plugin_fault_type == ptw_fault_type */
 	int access; /* enum qemu_plugin_mem_rw: 1 R, 2 W */
-	bool fetch;
+	bool fetch, desc_valid;
 };
-typedef void (*patched_ptw_cb)(qemu_plugin_id_t, unsigned int,
-			       const struct patched_ptw_info *);
 typedef void (*patched_fault_cb)(qemu_plugin_id_t, unsigned int,
 				 const struct patched_fault_info *);
 
@@ -214,24 +210,13 @@ static void sync_sysregs(unsigned vcpu, uint64_t pc)
 /* set on every vCPU thread (vcpu_init runs there) */
 static __thread bool on_vcpu_thread;
 
-/* a descriptor the walker read: only invalid ones matter (a fault in a
- * break window follows); the engine's filter says which */
-static void vcpu_walk(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
-		      const struct patched_ptw_info *i)
-{
-	if (!ptw_walk_interest(eng, i->desc, i->level, i->updated))
-		return;
-	ptw_ctx c = ctx_of(vcpu, 0);
-	ptw_ev_walk(eng, &c, i->vaddr, i->desc_hwaddr, i->desc, i->new_desc,
-		    i->level, (unsigned)i->stage, i->updated);
-}
-
 static void vcpu_fault(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 		       const struct patched_fault_info *i)
 {
 	ptw_ctx c = ctx_of(vcpu, i->pc);
 	ptw_ev_fault(eng, &c, i->vaddr, i->level, (unsigned)i->type,
-		     i->access == QEMU_PLUGIN_MEM_W, i->fetch);
+		     i->access == QEMU_PLUGIN_MEM_W, i->fetch, i->desc_valid,
+		     i->desc_hwaddr, i->desc);
 }
 
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
@@ -909,13 +894,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		.trace_path = trace,
 	};
 	/* the API of a QEMU built with qemu-patches/ (scripts/build-qemu) */
-	void (*reg_walk)(qemu_plugin_id_t, patched_ptw_cb) =
-		(void (*)(qemu_plugin_id_t, patched_ptw_cb))dlsym(
-			RTLD_DEFAULT, "qemu_plugin_register_vcpu_ptw_cb");
 	void (*reg_fault)(qemu_plugin_id_t, patched_fault_cb) =
 		(void (*)(qemu_plugin_id_t, patched_fault_cb))dlsym(
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_fault_cb");
-	bool patched = reg_walk && reg_fault;
+	bool patched = reg_fault != NULL;
 	cfg.sees_walks = patched;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
@@ -960,9 +942,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
 	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
-	if (patched) {
-		reg_walk(id, vcpu_walk);
+	if (patched)
 		reg_fault(id, vcpu_fault);
-	}
 	return 0;
 }

@@ -137,7 +137,6 @@ int main(int argc, char **argv)
 		[PTW_EV_OP_START] = "op_start",
 		[PTW_EV_DEFERRED_FLUSH] = "deferred_flush",
 		[PTW_EV_FINISH] = "finish",
-		[PTW_EV_WALK] = "walk",
 		[PTW_EV_FAULT] = "fault",
 	};
 	uint64_t by_kind[PTW_EV_COUNT] = {0};

@@ -41,9 +41,10 @@ enum ptw_severity_id {
 	PTW_SEV_ERROR = 3,
 };
 #define PTW_EXPECT_SEV(kind, sev) ((enum ptw_kind_id)((kind) | ((sev) << 8)))
-/* An expectation that holds only where QEMU reports its walker's reads and
- * its faults (a QEMU built with qemu-patches/): elsewhere the engine drops
- * it and says so in ptwatch.log. PTW_EXPECT_PATCHED(PTW_EXPECT_SEV(k, s)). */
+/* An expectation that holds only where QEMU reports its translation faults
+ * with the entries they came from (a QEMU built with qemu-patches/): elsewhere
+ * the engine drops it and says so in ptwatch.log.
+ * PTW_EXPECT_PATCHED(PTW_EXPECT_SEV(k, s)). */
 #define PTW_EXPECT_PATCHED(e) ((enum ptw_kind_id)((e) | (1u << 16)))
 
 /* Request numbers. */

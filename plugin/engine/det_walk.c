@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Walks in break windows (BBM_WINDOW_WALK), from a patched QEMU's walker
- * and fault events (qemu-patches/): another CPU's MMU read an entry while
- * it was transiently invalid inside a break, and the access faulted. The
+ * Walks in break windows (BBM_WINDOW_WALK), from a patched QEMU's fault
+ * events (qemu-patches/), which name the entry the walk faulted on: another
+ * CPU's MMU read an entry while it was transiently invalid inside a break,
+ * and the access faulted. The
  * fault is spurious only if the break was a window: the finding waits for
  * the breaker to make the entry again (window_walks_close); a break that
  * ends as an unmap (the entry stays invalid, or its breaker moved on) made
@@ -40,35 +41,17 @@ void det_walk_free(ptw_engine *e)
 		g_array_free(e->walk.pending[i], TRUE);
 }
 
-void ptw_apply_walk(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
-{
-	e->stats[ST_WALKS]++;
-	/* the adapter sends invalid entries only (ptw_walk_interest); an
-	 * access/dirty update is not a software change of the entry, and the
-	 * shadow keeps what the guest wrote */
-	if (ev->walk.updated || ev->walk.stage != 1)
-		return; /* stage-2 tables are not shadowed */
-	e->walk.last[c->cpu].valid = true;
-	e->walk.last[c->cpu].va = ev->walk.va;
-	e->walk.last[c->cpu].pte_pa = ev->walk.pte_pa;
-	e->walk.last[c->cpu].desc = ev->walk.desc;
-	e->walk.last[c->cpu].level = ev->walk.level;
-}
-
 void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 {
 	e->stats[ST_FAULTS]++;
-	typeof(e->walk.last[0]) *w = &e->walk.last[c->cpu];
-	bool was_walk = w->valid && w->level == ev->fault.level &&
-			(w->va >> 12) == (ev->fault.va >> 12);
-	w->valid = false;
-	if (ev->fault.type != PTW_FAULT_TRANSLATION || !was_walk)
+	if (ev->fault.type != PTW_FAULT_TRANSLATION || !ev->fault.has_desc)
 		return;
-	ptw_break *b = break_get(e, w->pte_pa);
+	ptw_break *b = break_get(e, ev->fault.pte_pa);
 	/* the entry is invalid inside another CPU's break, and the walker
 	 * read it so */
 	if (!b || b->cpu == c->cpu ||
-	    ptw_decode_entry(e, w->desc, w->level).type != PTW_DESC_INVALID)
+	    ptw_decode_entry(e, ev->fault.desc, ev->fault.level).type !=
+		    PTW_DESC_INVALID)
 		return;
 	e->stats[ST_WINDOW_WALKS]++;
 	GArray *a = e->walk.pending[c->cpu];
@@ -83,10 +66,10 @@ void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 	}
 	if (a->len >= MAX_WINDOW_WALKS)
 		g_array_remove_index(a, 0);
-	window_walk n = {.pte_pa = w->pte_pa,
+	window_walk n = {.pte_pa = ev->fault.pte_pa,
 			 .seq = b->seq,
 			 .va = ev->fault.va,
-			 .level = w->level,
+			 .level = ev->fault.level,
 			 .ctx = *c,
 			 .store = ev->fault.store,
 			 .fetch = ev->fault.fetch};

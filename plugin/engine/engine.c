@@ -53,7 +53,6 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TASK_SWITCHES] = "task_switches",
 	[ST_WINDOW_READS_REVALIDATED] = "window_reads_revalidated",
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
-	[ST_WALKS] = "walker_reads_of_invalid_entries",
 	[ST_FAULTS] = "translation_faults",
 	[ST_WINDOW_WALKS] = "faults_on_broken_entries",
 };
@@ -1610,8 +1609,8 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 			ptw_report_line(e,
 					"expect: %s x%" PRIu64
 					" dropped: this QEMU does not report "
-					"its walker's reads and faults (a QEMU "
-					"built with qemu-patches/ does)",
+					"its translation faults (a QEMU built "
+					"with qemu-patches/ does)",
 					ptw_kind_name((ptw_kind)k), a2);
 		} else if (k > 0 && k < PTW_KIND_COUNT && sv < PTW_SEV_COUNT &&
 			   a2 < (1ULL << 32) && !(a1 >> 17)) {

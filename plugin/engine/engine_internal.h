@@ -198,8 +198,7 @@ enum {
 	ST_TASK_SWITCHES,
 	ST_WINDOW_READS_REVALIDATED,
 	ST_WINDOW_READS_UNCHECKED,
-	ST_WALKS,	 /* patched QEMU: invalid entries its walker read */
-	ST_FAULTS,	 /* ... translation faults it delivered */
+	ST_FAULTS,	 /* patched QEMU: translation faults it delivered */
 	ST_WINDOW_WALKS, /* ... of which on an entry in another CPU's break */
 	ST_COUNT
 };
@@ -245,15 +244,10 @@ typedef struct {
 	uint64_t op_serial;
 } det_aba_state;
 
-/* Walks in break windows (det_walk.c; a patched QEMU's events): each
- * vCPU's last walker read, and its faults on entries in another CPU's
- * break, waiting for the break to close. */
+/* Walks in break windows (det_walk.c; a patched QEMU's fault events): each
+ * vCPU's faults on entries in another CPU's break, waiting for the break
+ * to close. */
 typedef struct {
-	struct {
-		bool valid;
-		uint64_t va, pte_pa, desc;
-		int level;
-	} last[PTW_MAX_CPUS];
 	GArray *pending[PTW_MAX_CPUS]; /* window_walk */
 } det_walk_state;
 
@@ -429,7 +423,6 @@ void ptw_apply_call(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_finish(ptw_engine *e);
-void ptw_apply_walk(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 /* every read of guest memory goes through here (a trace records it) */
 bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);

@@ -65,9 +65,6 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 	case PTW_EV_FINISH:
 		ptw_apply_finish(e);
 		break;
-	case PTW_EV_WALK:
-		ptw_apply_walk(e, c, ev);
-		break;
 	case PTW_EV_FAULT:
 		ptw_apply_fault(e, c, ev);
 		break;
@@ -305,35 +302,18 @@ uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee)
 	}
 }
 
-void ptw_ev_walk(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pte_pa,
-		 uint64_t desc, uint64_t new_desc, int level, unsigned stage,
-		 bool updated)
-{
-	ptw_event ev = event(PTW_EV_WALK, c);
-	ev.walk.va = va;
-	ev.walk.pte_pa = pte_pa;
-	ev.walk.desc = desc;
-	ev.walk.new_desc = new_desc;
-	ev.walk.level = (int8_t)level;
-	ev.walk.stage = (uint8_t)stage;
-	ev.walk.updated = updated;
-	ptw_engine_event(e, &ev);
-}
-
 void ptw_ev_fault(ptw_engine *e, const ptw_ctx *c, uint64_t va, int level,
-		  unsigned type, bool store, bool fetch)
+		  unsigned type, bool store, bool fetch, bool has_desc,
+		  uint64_t pte_pa, uint64_t desc)
 {
 	ptw_event ev = event(PTW_EV_FAULT, c);
 	ev.fault.va = va;
+	ev.fault.has_desc = has_desc;
+	ev.fault.pte_pa = has_desc ? pte_pa : 0;
+	ev.fault.desc = has_desc ? desc : 0;
 	ev.fault.level = (int8_t)level;
 	ev.fault.type = (uint8_t)type;
 	ev.fault.store = store;
 	ev.fault.fetch = fetch;
 	ptw_engine_event(e, &ev);
-}
-
-bool ptw_walk_interest(ptw_engine *e, uint64_t desc, int level, bool updated)
-{
-	return !updated &&
-	       ptw_decode_entry(e, desc, level).type == PTW_DESC_INVALID;
 }

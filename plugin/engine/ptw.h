@@ -115,8 +115,8 @@ typedef struct {
 	/* Events come from one thread only (a replay): the engine takes no
 	 * lock. */
 	bool single_threaded;
-	/* QEMU reports its walker's reads and its faults (PTW_EV_WALK,
-	 * PTW_EV_FAULT: a QEMU built with qemu-patches/) */
+	/* QEMU reports its faults with the entries they came from
+	 * (PTW_EV_FAULT: a QEMU built with qemu-patches/) */
 	bool sees_walks;
 } ptw_config;
 
@@ -263,18 +263,12 @@ uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 #define PTW_INTEREST_DATA 0x100
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
 			     unsigned size);
-/* A patched QEMU's page-table walker read the entry at pte_pa (desc) while
- * translating va, or (updated) set its access/dirty flags to new_desc. */
-void ptw_ev_walk(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pte_pa,
-		 uint64_t desc, uint64_t new_desc, int level, unsigned stage,
-		 bool updated);
-/* Whether a walker read matters to the engine (an invalid entry, which a
- * fault follows); lock-free, for the adapter's hot path. */
-bool ptw_walk_interest(ptw_engine *e, uint64_t desc, int level, bool updated);
 /* A patched QEMU is delivering a translation fault (type: ptw_fault_type in
- * ptw_event.h) at va to the guest; c->pc is the faulting instruction. */
+ * ptw_event.h) at va to the guest; c->pc is the faulting instruction; with
+ * has_desc, the walker read desc at pte_pa (level) and faulted on it. */
 void ptw_ev_fault(ptw_engine *e, const ptw_ctx *c, uint64_t va, int level,
-		  unsigned type, bool store, bool fetch);
+		  unsigned type, bool store, bool fetch, bool has_desc,
+		  uint64_t pte_pa, uint64_t desc);
 
 /* ptw_ev_access with the filters' answer already known (want, from
  * ptw_access_interest) */

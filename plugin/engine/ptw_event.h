@@ -42,8 +42,7 @@ typedef enum {
 	PTW_EV_OP_START,       /* the task starts an operation (Linux fault) */
 	PTW_EV_DEFERRED_FLUSH, /* reclaim completes a deferred flush */
 	PTW_EV_FINISH,	       /* the run ended: final checks, summary */
-	/* from a patched QEMU's callbacks (qemu-patches/) only: */
-	PTW_EV_WALK, /* walk: the MMU's walker read (or A/D-updated) an entry */
+	/* from a patched QEMU's fault callback (qemu-patches/) only: */
 	PTW_EV_FAULT, /* fault: a translation fault delivered to the guest */
 	PTW_EV_COUNT
 } ptw_ev_kind;
@@ -96,20 +95,12 @@ typedef struct {
 			uint64_t task;
 		} task;
 		struct {
-			uint64_t va;	   /* the address translated */
-			uint64_t pte_pa;   /* the entry the walker read */
-			uint64_t desc;	   /* its value as read */
-			uint64_t new_desc; /* updated: what the walker wrote */
-			int8_t level;  /* the table's level (arch numbering) */
-			uint8_t stage; /* 1, or 2 (stage 2 / nested) */
-			bool updated;  /* hardware access/dirty update */
-		} walk;
-		struct {
-			uint64_t
-				va; /* the faulting address; ctx.pc: the insn */
-			int8_t level; /* of the entry that faulted, -2: none */
-			uint8_t type; /* ptw_fault_type */
-			bool store, fetch;
+			uint64_t va; /* the faulting address; ctx.pc: insn */
+			uint64_t pte_pa; /* has_desc: the entry that faulted */
+			uint64_t desc;	 /* its value as the walker read it */
+			int8_t level;	 /* its table's level, -2: none */
+			uint8_t type;	 /* ptw_fault_type */
+			bool store, fetch, has_desc;
 		} fault;
 	};
 } ptw_event;

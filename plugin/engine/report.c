@@ -497,7 +497,7 @@ void ptw_report_close(ptw_engine *e)
 
 const char *ptw_qemu_mode_text(bool patched)
 {
-	return patched ? "qemu: patched (walk and fault callbacks found: "
+	return patched ? "qemu: patched (the fault callback found: "
 			 "qemu-patches/): walks that fault in break windows "
 			 "are seen (BBM_WINDOW_WALK); every access still "
 			 "through a memory callback"

@@ -248,19 +248,16 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 	case PTW_EV_TASK:
 		putv(b, ev->task.task);
 		break;
-	case PTW_EV_WALK:
-		putv(b, ev->walk.va);
-		putv(b, ev->walk.pte_pa);
-		putv(b, ev->walk.desc);
-		putv(b, ev->walk.new_desc ^ ev->walk.desc);
-		put8(b, (uint8_t)ev->walk.level);
-		put8(b, (uint8_t)(ev->walk.stage | ev->walk.updated << 4));
-		break;
 	case PTW_EV_FAULT:
 		putv(b, ev->fault.va);
 		put8(b, (uint8_t)ev->fault.level);
-		put8(b, (uint8_t)(ev->fault.type | ev->fault.store << 4 |
-				  ev->fault.fetch << 5));
+		put8(b,
+		     (uint8_t)(ev->fault.type | ev->fault.store << 4 |
+			       ev->fault.fetch << 5 | ev->fault.has_desc << 6));
+		if (ev->fault.has_desc) {
+			putv(b, ev->fault.pte_pa);
+			putv(b, ev->fault.desc);
+		}
 		break;
 	default:
 		break;
@@ -591,18 +588,6 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 	case PTW_EV_TASK:
 		ok = getv(r, &ev->task.task);
 		break;
-	case PTW_EV_WALK: {
-		uint64_t x = 0;
-		uint8_t lv = 0, fl = 0;
-		ok = getv(r, &ev->walk.va) && getv(r, &ev->walk.pte_pa) &&
-		     getv(r, &ev->walk.desc) && getv(r, &x) && get(r, &lv, 1) &&
-		     get(r, &fl, 1);
-		ev->walk.new_desc = ev->walk.desc ^ x;
-		ev->walk.level = (int8_t)lv;
-		ev->walk.stage = fl & 0xf;
-		ev->walk.updated = fl >> 4 & 1;
-		break;
-	}
 	case PTW_EV_FAULT: {
 		uint8_t lv = 0, fl = 0;
 		ok = getv(r, &ev->fault.va) && get(r, &lv, 1) && get(r, &fl, 1);
@@ -610,6 +595,11 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 		ev->fault.type = fl & 0xf;
 		ev->fault.store = fl >> 4 & 1;
 		ev->fault.fetch = fl >> 5 & 1;
+		ev->fault.has_desc = fl >> 6 & 1;
+		ev->fault.pte_pa = ev->fault.desc = 0;
+		if (ok && ev->fault.has_desc)
+			ok = getv(r, &ev->fault.pte_pa) &&
+			     getv(r, &ev->fault.desc);
 		break;
 	}
 	default:

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -17,12 +18,21 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
+static char path[64];
+
+/* the input file goes when the fuzzer ends (libFuzzer exits with exit()) */
+static void drop_input_file(void)
+{
+	unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	static char path[64];
-	if (!path[0])
+	if (!path[0]) {
 		snprintf(path, sizeof(path), "/dev/shm/ptw-fuzz-trace.%d",
 			 (int)getpid());
+		atexit(drop_input_file);
+	}
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		__builtin_trap();

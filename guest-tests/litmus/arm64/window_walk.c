@@ -13,7 +13,7 @@
  *   CPU0: valid -> A again, read-only; dsb ish; isb (the make)
  *   CPU1: read TEST_VA -> A
  *
- * Only a QEMU that reports its walker's reads and faults (qemu-patches/)
+ * Only a QEMU that reports its faults with their entries (qemu-patches/)
  * shows it: one BBM_WINDOW_WALK, an error (no guest OS promises to retry
  * the access). Stock QEMU: nothing (the expectation is dropped).
  */

@@ -12,7 +12,7 @@
  *   step 3  cpu0  the make: V -> A again, invlpg V
  *   step 4  cpu1  read V = A
  *
- * Only a QEMU that reports its walker's reads and faults (qemu-patches/)
+ * Only a QEMU that reports its faults with their entries (qemu-patches/)
  * shows it: one BBM_WINDOW_WALK, an error (no guest OS promises to retry
  * the access). Stock QEMU: nothing (the expectation is dropped).
  */
