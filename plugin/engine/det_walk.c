@@ -3,11 +3,11 @@
  * Walks in break windows (BBM_WINDOW_WALK), from a patched QEMU's fault
  * events (qemu-patches/), which name the entry the walk faulted on: another
  * CPU's MMU read an entry while it was transiently invalid inside a break,
- * and the access faulted. The
- * fault is spurious only if the break was a window: the finding waits for
- * the breaker to make the entry again (window_walks_close); a break that
- * ends as an unmap (the entry stays invalid, or its breaker moved on) made
- * the fault a true one, and nothing is reported.
+ * and the access faulted. The fault is spurious only if the break was a
+ * window: the finding waits for the breaker to make the entry again
+ * (window_walks_close); a break that ends as an unmap (the entry stays
+ * invalid, or its breaker moved on) made the fault a true one, and nothing
+ * is reported.
  *
  * Severity: on Linux, a fault on a user address goes to handle_mm_fault(),
  * which looks at the entry again under the PTE lock and lets the access
