@@ -101,4 +101,22 @@ static inline void sysreg(fake_guest *g, unsigned cpu, ptw_reg r, uint64_t v)
 	ptw_ev_sysreg(g->e, &c, r, v);
 }
 
+/* x86-64: map va -> page through the four tables at t[0..3] (PML4, PDPT,
+ * PD, PT; table entries present, writable), then put vCPUs 0..ncpus-1 in
+ * long mode on t[0] (CR4.PAE, EFER.LME, CR3, CR0.PG|PE) */
+static inline void fake_x86_map_long_mode(fake_guest *g, unsigned ncpus,
+					  const uint64_t t[4], uint64_t va,
+					  uint64_t page)
+{
+	for (int l = 0; l < 4; l++)
+		mem_w64(g, t[l] + ((va >> (39 - 9 * l)) & 511) * 8,
+			(l < 3 ? t[l + 1] : page) | 0x63ULL);
+	for (unsigned c = 0; c < ncpus; c++) {
+		sysreg(g, c, PTW_REG_X86_CR4, 1ULL << 5);
+		sysreg(g, c, PTW_REG_X86_EFER, 1ULL << 8);
+		sysreg(g, c, PTW_REG_X86_CR3, t[0]);
+		sysreg(g, c, PTW_REG_X86_CR0, (1ULL << 31) | 1);
+	}
+}
+
 #endif

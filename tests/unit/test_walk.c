@@ -20,16 +20,8 @@
 static void setup(fake_guest *g)
 {
 	fake_init(g, PTW_ARCH_X86_64, 2, 0, 4 << 20);
-	mem_w64(g, PML4, TBL(PDPT));
-	mem_w64(g, PDPT + 8, TBL(PD));
-	mem_w64(g, PD, TBL(PT));
-	mem_w64(g, PT, TBL(PAGE_A));
-	for (unsigned c = 0; c < 2; c++) {
-		sysreg(g, c, PTW_REG_X86_CR4, 1ULL << 5);
-		sysreg(g, c, PTW_REG_X86_EFER, 1ULL << 8);
-		sysreg(g, c, PTW_REG_X86_CR3, PML4);
-		sysreg(g, c, PTW_REG_X86_CR0, (1ULL << 31) | 1);
-	}
+	const uint64_t tables[4] = {PML4, PDPT, PD, PT};
+	fake_x86_map_long_mode(g, 2, tables, VA, PAGE_A);
 	guest_load(g, 0, VA, PAGE_A);
 }
 
