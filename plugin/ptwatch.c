@@ -175,6 +175,20 @@ struct patched_fault_info {
 typedef void (*patched_fault_cb)(qemu_plugin_id_t, unsigned int,
 				 const struct patched_fault_info *);
 
+/* The patched QEMU's page watch (qemu-patches/0006): only accesses to the
+ * pages the engine names (ptw_set_watch) reach the plugin, with no memory
+ * callback on any other. Mirrored like the fault callback's. */
+struct patched_watch_info {
+	uint64_t vaddr, hwaddr, pc, value_low, value_high;
+	qemu_plugin_meminfo_t info;
+};
+typedef void (*patched_watch_cb)(qemu_plugin_id_t, unsigned int,
+				 const struct patched_watch_info *);
+static bool (*watch_phys)(uint64_t hwaddr, uint64_t len, bool watch);
+static void (*watch_vaddr)(uint64_t start, uint64_t end);
+/* the page watch is in use (page_watch=on, and the QEMU has it) */
+static bool use_watch;
+
 static ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 {
 	ptw_ctx c = {vcpu, pc, qemu_plugin_u64_get(icount, vcpu)};
@@ -321,6 +335,21 @@ static void stall_vcpu(uint64_t ns)
 		g_usleep(ns / 1000 ? ns / 1000 : 1);
 }
 
+/* An access the filter passed (want), with its value's bytes. */
+static void mem_access(unsigned vcpu, uint64_t pc, uint64_t vaddr, uint64_t pa,
+		       unsigned size, bool st, const uint8_t *bytes,
+		       unsigned want)
+{
+	ptw_ctx c = ctx_of(vcpu, pc);
+	uint64_t v64 = 0;
+	memcpy(&v64, bytes, size < 8 ? size : 8);
+	ptw_ev_access_checked(eng, &c, vaddr, pa, size, st, v64, want);
+	if (st)
+		stall_vcpu(ptw_take_stall(eng, vcpu));
+	if ((want & PTW_INTEREST_DATA) && size <= 16)
+		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
+}
+
 static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		     uint64_t vaddr, void *udata)
 {
@@ -339,7 +368,6 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	unsigned want = ptw_access_interest(eng, vaddr, pa, size);
 	if (!want)
 		return;
-	ptw_ctx c = ctx_of(vcpu, (uint64_t)(uintptr_t)udata);
 	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
 	uint8_t bytes[16];
 	switch (mv.type) {
@@ -360,13 +388,45 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 		memcpy(bytes + 8, &mv.data.u128.high, 8);
 		break;
 	}
-	uint64_t v64 = 0;
-	memcpy(&v64, bytes, size < 8 ? size : 8);
-	ptw_ev_access_checked(eng, &c, vaddr, pa, size, st, v64, want);
-	if (st)
-		stall_vcpu(ptw_take_stall(eng, vcpu));
-	if ((want & PTW_INTEREST_DATA) && size <= 16)
-		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
+	mem_access(vcpu, (uint64_t)(uintptr_t)udata, vaddr, pa, size, st, bytes,
+		   want);
+}
+
+/* A page-watch report (patched QEMU): an access to a page the engine
+ * named, after it was made. The same filter as vcpu_mem's follows, so
+ * the watch only saves the calls the filter would have dropped. */
+static void vcpu_watch(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
+		       const struct patched_watch_info *i)
+{
+	if (vcpu >= ncpus)
+		return;
+	bool st = qemu_plugin_mem_is_store(i->info);
+	unsigned size = 1u << qemu_plugin_mem_size_shift(i->info);
+	unsigned want = ptw_access_interest(eng, i->vaddr, i->hwaddr, size);
+	if (!want)
+		return;
+	uint8_t bytes[16];
+	memcpy(bytes, &i->value_low, 8);
+	memcpy(bytes + 8, &i->value_high, 8);
+	mem_access(vcpu, i->pc, i->vaddr, i->hwaddr, size, st, bytes, want);
+}
+
+/* the engine's page watch, passed on to QEMU (under the engine lock) */
+static void watch_phys_cb(void *opaque, uint64_t pa, uint64_t len, bool on)
+{
+	(void)opaque;
+	if (!watch_phys(pa, len, on) && on)
+		ptw_warn(eng, "watch-beyond-512g",
+			 "page watch: physical page 0x%" PRIx64
+			 " is beyond what QEMU's page watch covers "
+			 "(512 GiB); its accesses are not seen",
+			 pa);
+}
+
+static void watch_vrange_cb(void *opaque, uint64_t lo, uint64_t hi)
+{
+	(void)opaque;
+	watch_vaddr(lo, hi);
 }
 
 /* ------------------------------------------------------------------ */
@@ -597,9 +657,10 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);
 		size_t len = qemu_plugin_insn_size(insn);
-		qemu_plugin_register_vcpu_mem_cb(
-			insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
-			QEMU_PLUGIN_MEM_RW, (void *)(uintptr_t)pc);
+		if (!use_watch)
+			qemu_plugin_register_vcpu_mem_cb(
+				insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
+				QEMU_PLUGIN_MEM_RW, (void *)(uintptr_t)pc);
 		if (client_seq_at(tb, i, n)) {
 			size_t last = i + 4;
 			struct qemu_plugin_insn *li =
@@ -789,6 +850,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	const char *ram_path = NULL, *out = "ptwatch-out", *symbols = NULL;
 	const char *suppress = NULL, *known = NULL, *trace = NULL;
 	bool echo = false, have_base = false, have_below = false;
+	bool page_watch = true;
 	uint64_t max_pending = 0, widen_ns = 0;
 
 	if (!info->system_emulation)
@@ -846,10 +908,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		} else if (strcmp(key, "echo") == 0) {
 			if (!qemu_plugin_bool_parse(key, val, &echo))
 				FAIL("bad boolean for echo: '%s'", val);
+		} else if (strcmp(key, "page_watch") == 0) {
+			if (!qemu_plugin_bool_parse(key, val, &page_watch))
+				FAIL("bad boolean for page_watch: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
 			     "ram_below_4g, out, echo, max_pending, symbols, "
-			     "suppress, known, widen, trace)",
+			     "suppress, known, widen, trace, page_watch)",
 			     key);
 	}
 	if (!ram_path)
@@ -899,11 +964,22 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_fault_cb");
 	bool patched = reg_fault != NULL;
 	cfg.sees_walks = patched;
+	void (*reg_watch)(qemu_plugin_id_t, patched_watch_cb) =
+		(void (*)(qemu_plugin_id_t, patched_watch_cb))dlsym(
+			RTLD_DEFAULT, "qemu_plugin_register_vcpu_watch_cb");
+	watch_phys = (bool (*)(uint64_t, uint64_t, bool))dlsym(
+		RTLD_DEFAULT, "qemu_plugin_watch_phys");
+	watch_vaddr = (void (*)(uint64_t, uint64_t))dlsym(
+		RTLD_DEFAULT, "qemu_plugin_watch_vaddr");
+	use_watch =
+		patched && page_watch && reg_watch && watch_phys && watch_vaddr;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
 	g_string_append_printf(args, "qemu=%s\n",
-			       patched ? "patched" : "stock");
+			       use_watch ? "patched-watch"
+			       : patched ? "patched"
+					 : "stock");
 	/* the RAM layout the live run read guest memory through */
 	g_string_append_printf(args,
 			       "ram_layout=base 0x%" PRIx64 " size 0x%" PRIx64
@@ -918,7 +994,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		g_free(err);
 		return -1;
 	}
-	ptw_log(eng, "%s", ptw_qemu_mode_text(patched));
+	ptw_log(eng, "%s",
+		ptw_qemu_mode_text(use_watch ? PTW_QEMU_PATCHED_WATCH
+				   : patched ? PTW_QEMU_PATCHED
+					     : PTW_QEMU_STOCK));
+	if (use_watch) {
+		ptw_watch_ops wops = {watch_phys_cb, watch_vrange_cb, NULL};
+		ptw_set_watch(eng, &wops);
+	}
 	if (symbols && !ptw_symbols_load(eng, symbols, &err)) {
 		fprintf(stderr, "ptwatch: %s\n", err);
 		g_free(err);
@@ -944,5 +1027,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
 	if (patched)
 		reg_fault(id, vcpu_fault);
+	if (use_watch)
+		reg_watch(id, vcpu_watch);
 	return 0;
 }

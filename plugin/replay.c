@@ -105,14 +105,14 @@ int main(int argc, char **argv)
 		.max_pending = m->max_pending,
 		.widen_ns = m->widen_ns,
 		.single_threaded = true,
-		.sees_walks = h_qemu && !strcmp(h_qemu, "patched"),
+		.sees_walks = ptw_qemu_mode_parse(h_qemu) != PTW_QEMU_STOCK,
 	};
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	/* the line the live plugin logged about its QEMU, where it did:
 	 * before the symbols */
 	if (e && h_qemu)
 		ptw_log(e, "%s",
-			ptw_qemu_mode_text(!strcmp(h_qemu, "patched")));
+			ptw_qemu_mode_text(ptw_qemu_mode_parse(h_qemu)));
 	if (!e || (sym && !ptw_symbols_load(e, sym, &err)) ||
 	    (sup && !ptw_suppressions_load(e, sup, &err)) ||
 	    (known && !ptw_known_load(e, known, &err))) {

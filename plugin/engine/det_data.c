@@ -50,6 +50,8 @@ static void bounds_update(ptw_engine *e)
 		lo = hi = 0;
 	__atomic_store_n(&e->data.track_lo, lo, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->data.track_hi, hi, __ATOMIC_RELAXED);
+	if (e->watch.vrange)
+		e->watch.vrange(e->watch.opaque, lo, hi);
 }
 
 void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi)

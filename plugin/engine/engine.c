@@ -353,9 +353,50 @@ static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 }
 
 /* count a record of this size in (+1) or out (-1) of the filter */
+/* ------------------------------------------------------------------ */
+/* the page watch: the pages the filters can pass, counted */
+
+void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
+{
+	e->watch = *ops;
+	if (!e->watch_refs)
+		e->watch_refs = g_hash_table_new_full(
+			g_int64_hash, g_int64_equal, g_free, NULL);
+}
+
+/* d = +1: the pages of [pa, pa + len) matter once more; -1: once less */
+static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
+{
+	if (!e->watch.phys)
+		return;
+	bool added = false;
+	for (uint64_t p = pa & ~0xfffULL; p < pa + len; p += 4096) {
+		gpointer v = g_hash_table_lookup(e->watch_refs, &p);
+		uintptr_t n = (uintptr_t)v, m = n + (uintptr_t)(intptr_t)d;
+		if (d < 0 && !n)
+			continue; /* not counted (set before the watch) */
+		if (m)
+			g_hash_table_insert(e->watch_refs,
+					    g_memdup2(&p, sizeof(p)),
+					    (gpointer)m);
+		else
+			g_hash_table_remove(e->watch_refs, &p);
+		if (!n && m)
+			added = true;
+		else if (n && !m)
+			e->watch.phys(e->watch.opaque, p, 4096, false);
+	}
+	if (added) /* one call, one TLB rescan, for the whole range */
+		e->watch.phys(e->watch.opaque, pa & ~0xfffULL,
+			      ((pa + len + 0xfff) & ~0xfffULL) -
+				      (pa & ~0xfffULL),
+			      true);
+}
+
 static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t size,
 			       int d)
 {
+	watch_ref(e, old_pa, size, d);
 	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(old_pa, size)],
 			   (uint32_t)d, __ATOMIC_RELAXED);
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++)
@@ -536,6 +577,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 		else {
 			g_hash_table_remove(e->table_pages, &page);
 			bitmap_set(e, page, false);
+			watch_ref(e, page, 4096, -1);
 		}
 	} else {
 		for (ptw_table *p = head; p; p = p->next_in_page)
@@ -708,6 +750,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	uint64_t page = pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
 	t->next_in_page = head;
+	if (!head)
+		watch_ref(e, page, 4096, 1);
 	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
 	bitmap_set(e, page, true);
 	e->stats[ST_TABLES_REGISTERED]++;
@@ -1811,6 +1855,8 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
+	if (e->watch_refs)
+		g_hash_table_destroy(e->watch_refs);
 	for (ptw_pending *p = e->pend_head, *n; p; p = n) {
 		n = p->next;
 		g_free(p);

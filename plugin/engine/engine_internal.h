@@ -331,6 +331,8 @@ struct ptw_engine {
 	GHashTable *tables;	 /* pa -> ptw_table* */
 	GPtrArray *roots;	 /* root tables */
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
+	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
+	GHashTable *watch_refs;	 /* watched page pa -> why (tables, records) */
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 

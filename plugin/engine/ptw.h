@@ -256,6 +256,20 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
  * 0 if none; clears the request. Lock-free. */
 uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 
+/* ---- the page watch (a patched QEMU) ----
+ * What the hot-path filters below can pass, named to the adapter so that a
+ * patched QEMU calls it only for those accesses: the physical pages of
+ * page tables and of pending stale-TLB records' old pages (phys, on when a
+ * page starts to matter, off when it stops), and the tracked-data bounds
+ * (vrange, [lo, hi), lo == hi: none). Called under the engine's lock, as
+ * the state changes; set before the first event. */
+typedef struct ptw_watch_ops {
+	void (*phys)(void *opaque, uint64_t pa, uint64_t len, bool on);
+	void (*vrange)(void *opaque, uint64_t lo, uint64_t hi);
+	void *opaque;
+} ptw_watch_ops;
+void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops);
+
 /* ---- hot-path filters (lock-free) ---- */
 /* What an access at va (pa, size bytes) matters to, in one call: 0, or
  * PTW_ACC_TABLE (a page-table page), PTW_ACC_PENDING (a pending stale-TLB
@@ -296,7 +310,14 @@ unsigned ptw_table_count(ptw_engine *e);
 uint64_t ptw_stat(ptw_engine *e, const char *name);
 /* The QEMU the plugin runs in (which plugin API it found): one line in
  * ptwatch.log, and the same line from a replay of its trace. */
-const char *ptw_qemu_mode_text(bool patched);
+typedef enum {
+	PTW_QEMU_STOCK,		/* memory callbacks only */
+	PTW_QEMU_PATCHED,	/* + the fault callback */
+	PTW_QEMU_PATCHED_WATCH, /* + the page watch instead of memory cbs */
+} ptw_qemu_mode;
+const char *ptw_qemu_mode_text(ptw_qemu_mode mode);
+/* the mode a trace header's qemu= names (stock if NULL or unknown) */
+ptw_qemu_mode ptw_qemu_mode_parse(const char *name);
 /* Log one line in ptwatch.log (and echo=). */
 void ptw_log(ptw_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -495,16 +495,37 @@ void ptw_report_close(ptw_engine *e)
 	}
 }
 
-const char *ptw_qemu_mode_text(bool patched)
+const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 {
-	return patched ? "qemu: patched (the fault callback found: "
-			 "qemu-patches/): walks that fault in break windows "
-			 "are seen (BBM_WINDOW_WALK); every access still "
-			 "through a memory callback"
-		       : "qemu: stock (no walk or fault callbacks): every "
-			 "access through a memory callback; the walker's "
-			 "reads and faults are not seen (no "
-			 "BBM_WINDOW_WALK)";
+	switch (mode) {
+	case PTW_QEMU_PATCHED_WATCH:
+		return "qemu: patched (the fault callback and the page watch "
+		       "found: qemu-patches/): walks that fault in break "
+		       "windows are seen (BBM_WINDOW_WALK); only accesses to "
+		       "page-table pages, old pages of pending stale-TLB "
+		       "records and tracked data reach the plugin (the page "
+		       "watch), no memory callbacks";
+	case PTW_QEMU_PATCHED:
+		return "qemu: patched (the fault callback found: "
+		       "qemu-patches/): walks that fault in break windows "
+		       "are seen (BBM_WINDOW_WALK); every access still "
+		       "through a memory callback (page_watch=off, or no "
+		       "page watch in this QEMU)";
+	default:
+		return "qemu: stock (no walk or fault callbacks): every "
+		       "access through a memory callback; the walker's "
+		       "reads and faults are not seen (no "
+		       "BBM_WINDOW_WALK)";
+	}
+}
+
+ptw_qemu_mode ptw_qemu_mode_parse(const char *name)
+{
+	if (name && !strcmp(name, "patched-watch"))
+		return PTW_QEMU_PATCHED_WATCH;
+	if (name && !strcmp(name, "patched"))
+		return PTW_QEMU_PATCHED;
+	return PTW_QEMU_STOCK;
 }
 
 void ptw_log(ptw_engine *e, const char *fmt, ...)
