@@ -364,6 +364,32 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
 			g_int64_hash, g_int64_equal, g_free, NULL);
 }
 
+/* A page whose count falls to 0 stays watched (its entry kept at 0) until
+ * WATCH_LINGER later pages have fallen to 0 too, so that a page that
+ * comes and goes (an entry rewritten back and forth: each change opens
+ * and closes a pending record on the same old page) costs QEMU one TLB
+ * rescan, not one per change. Watching more than needed is safe: the
+ * adapter filters each report as stock mode filters each access. */
+#define WATCH_LINGER 256
+
+static void watch_linger(ptw_engine *e, uint64_t p)
+{
+	uint64_t old = e->watch_linger[e->watch_linger_next];
+	bool had = e->watch_linger_used == WATCH_LINGER;
+	e->watch_linger[e->watch_linger_next] = p;
+	e->watch_linger_next = (e->watch_linger_next + 1) % WATCH_LINGER;
+	if (e->watch_linger_used < WATCH_LINGER)
+		e->watch_linger_used++;
+	if (!had)
+		return;
+	gpointer k, v;
+	if (g_hash_table_lookup_extended(e->watch_refs, &old, &k, &v) && !v &&
+	    old != p) {
+		g_hash_table_remove(e->watch_refs, &old);
+		e->watch.phys(e->watch.opaque, old, 4096, false);
+	}
+}
+
 /* d = +1: the pages of [pa, pa + len) matter once more; -1: once less */
 static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 {
@@ -371,20 +397,19 @@ static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 		return;
 	bool added = false;
 	for (uint64_t p = pa & ~0xfffULL; p < pa + len; p += 4096) {
-		gpointer v = g_hash_table_lookup(e->watch_refs, &p);
-		uintptr_t n = (uintptr_t)v, m = n + (uintptr_t)(intptr_t)d;
+		gpointer k, v;
+		bool known =
+			g_hash_table_lookup_extended(e->watch_refs, &p, &k, &v);
+		uintptr_t n = (uintptr_t)v;
 		if (d < 0 && !n)
 			continue; /* not counted (set before the watch) */
-		if (m)
-			g_hash_table_insert(e->watch_refs,
-					    g_memdup2(&p, sizeof(p)),
-					    (gpointer)m);
-		else
-			g_hash_table_remove(e->watch_refs, &p);
-		if (!n && m)
+		uintptr_t m = n + (uintptr_t)(intptr_t)d;
+		g_hash_table_insert(e->watch_refs, g_memdup2(&p, sizeof(p)),
+				    (gpointer)m);
+		if (!known)
 			added = true;
-		else if (n && !m)
-			e->watch.phys(e->watch.opaque, p, 4096, false);
+		else if (!m)
+			watch_linger(e, p);
 	}
 	if (added) /* one call, one TLB rescan, for the whole range */
 		e->watch.phys(e->watch.opaque, pa & ~0xfffULL,

@@ -333,6 +333,8 @@ struct ptw_engine {
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
 	GHashTable *watch_refs;	 /* watched page pa -> why (tables, records) */
+	uint64_t watch_linger[256]; /* pages at 0 still watched (engine.c) */
+	unsigned watch_linger_next, watch_linger_used;
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 

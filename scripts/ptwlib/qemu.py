@@ -101,6 +101,9 @@ def plugin_arg(ram, out, args=None, plugin=None):
     for k, v in (args or {}).items():
         if v is not None and v != "":
             s += f",{k}={v}"
+    # more plugin arguments for every run, e.g. page_watch=off
+    if os.environ.get("PTWATCH_PLUGIN_ARGS"):
+        s += "," + os.environ["PTWATCH_PLUGIN_ARGS"]
     return s
 
 

@@ -109,8 +109,28 @@ static void pending_old_page_is_watched_until_invalidated(void)
 		ptw_ev_x86_invlpg(g.e, &c, VA);
 	}
 	CHECK(!ptw_has_pending(g.e));
+	/* PAGE_A lingers (watched while 256 other pages come and go), so a
+	 * page that comes back at once costs QEMU no rescan */
+	CHECK(watched(&w, PAGE_A));
+	CHECK_EQ(w.off_calls, off);
+	/* 300 more remaps, each invalidated: PAGE_A is let go */
+	uint64_t cur = PAGE_B;
+	for (unsigned i = 1; i <= 300; i++) {
+		uint64_t next = PAGE_B + i * 4096;
+		for (unsigned cpu = 0; cpu < 2; cpu++)
+			guest_load(&g, cpu, VA, cur);
+		pt_store(&g, 0, PT + ((VA >> 12) & 511) * 8, next | 0x63);
+		CHECK(watched(&w, cur));
+		for (unsigned cpu = 0; cpu < 2; cpu++) {
+			ptw_ctx c = fake_ctx(&g, cpu);
+			ptw_ev_x86_invlpg(g.e, &c, VA);
+		}
+		cur = next;
+	}
+	CHECK(!ptw_has_pending(g.e));
 	CHECK(!watched(&w, PAGE_A));
-	CHECK_EQ(w.off_calls, off + 1);
+	CHECK(watched(&w, cur - 4096)); /* lingering */
+	CHECK_EQ(w.off_calls, off + 300 + 1 - 256);
 	/* the tables stay watched */
 	CHECK(watched(&w, PT));
 	teardown(&g, &w);
