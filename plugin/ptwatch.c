@@ -973,13 +973,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		RTLD_DEFAULT, "qemu_plugin_watch_vaddr");
 	use_watch =
 		patched && page_watch && reg_watch && watch_phys && watch_vaddr;
+	ptw_qemu_mode mode = use_watch ? PTW_QEMU_PATCHED_WATCH
+			     : patched ? PTW_QEMU_PATCHED
+				       : PTW_QEMU_STOCK;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
-	g_string_append_printf(args, "qemu=%s\n",
-			       use_watch ? "patched-watch"
-			       : patched ? "patched"
-					 : "stock");
+	g_string_append_printf(args, "qemu=%s\n", ptw_qemu_mode_name(mode));
 	/* the RAM layout the live run read guest memory through */
 	g_string_append_printf(args,
 			       "ram_layout=base 0x%" PRIx64 " size 0x%" PRIx64
@@ -994,10 +994,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		g_free(err);
 		return -1;
 	}
-	ptw_log(eng, "%s",
-		ptw_qemu_mode_text(use_watch ? PTW_QEMU_PATCHED_WATCH
-				   : patched ? PTW_QEMU_PATCHED
-					     : PTW_QEMU_STOCK));
+	ptw_log(eng, "%s", ptw_qemu_mode_text(mode));
 	if (use_watch) {
 		ptw_watch_ops wops = {watch_phys_cb, watch_vrange_cb, NULL};
 		ptw_set_watch(eng, &wops);

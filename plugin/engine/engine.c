@@ -352,7 +352,6 @@ static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 	return (unsigned)(h >> (64 - PEND_FILTER_BITS));
 }
 
-/* count a record of this size in (+1) or out (-1) of the filter */
 /* ------------------------------------------------------------------ */
 /* the page watch: the pages the filters can pass, counted */
 
@@ -369,8 +368,8 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
  * comes and goes (an entry rewritten back and forth: each change opens
  * and closes a pending record on the same old page) costs QEMU one TLB
  * rescan, not one per change. Watching more than needed is safe: the
- * adapter filters each report as stock mode filters each access. */
-#define WATCH_LINGER 256
+ * adapter filters each report as stock mode filters each access
+ * (WATCH_LINGER: engine_internal.h). */
 
 static void watch_linger(ptw_engine *e, uint64_t p)
 {
@@ -418,6 +417,7 @@ static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 			      true);
 }
 
+/* count a record of this size in (+1) or out (-1) of the filter */
 static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t size,
 			       int d)
 {

@@ -317,6 +317,9 @@ typedef struct ptw_arch_ops {
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
 
+/* pages whose watch count fell to 0 that stay watched (engine.c) */
+#define WATCH_LINGER 256
+
 struct ptw_engine {
 	const ptw_arch_ops *ops; /* the architecture */
 	ptw_config cfg;
@@ -333,7 +336,7 @@ struct ptw_engine {
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
 	GHashTable *watch_refs;	 /* watched page pa -> why (tables, records) */
-	uint64_t watch_linger[256]; /* pages at 0 still watched (engine.c) */
+	uint64_t watch_linger[WATCH_LINGER]; /* pages at 0 still watched */
 	unsigned watch_linger_next, watch_linger_used;
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */

@@ -316,7 +316,9 @@ typedef enum {
 	PTW_QEMU_PATCHED_WATCH, /* + the page watch instead of memory cbs */
 } ptw_qemu_mode;
 const char *ptw_qemu_mode_text(ptw_qemu_mode mode);
-/* the mode a trace header's qemu= names (stock if NULL or unknown) */
+/* the mode's name in a trace header's qemu=, and back (stock if NULL or
+ * unknown) */
+const char *ptw_qemu_mode_name(ptw_qemu_mode mode);
 ptw_qemu_mode ptw_qemu_mode_parse(const char *name);
 /* Log one line in ptwatch.log (and echo=). */
 void ptw_log(ptw_engine *e, const char *fmt, ...)

@@ -519,12 +519,22 @@ const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 	}
 }
 
+static const char *const qemu_mode_names[] = {
+	[PTW_QEMU_STOCK] = "stock",
+	[PTW_QEMU_PATCHED] = "patched",
+	[PTW_QEMU_PATCHED_WATCH] = "patched-watch",
+};
+
+const char *ptw_qemu_mode_name(ptw_qemu_mode mode)
+{
+	return qemu_mode_names[mode];
+}
+
 ptw_qemu_mode ptw_qemu_mode_parse(const char *name)
 {
-	if (name && !strcmp(name, "patched-watch"))
-		return PTW_QEMU_PATCHED_WATCH;
-	if (name && !strcmp(name, "patched"))
-		return PTW_QEMU_PATCHED;
+	for (unsigned m = 0; name && m < G_N_ELEMENTS(qemu_mode_names); m++)
+		if (!strcmp(name, qemu_mode_names[m]))
+			return (ptw_qemu_mode)m;
 	return PTW_QEMU_STOCK;
 }
 
