@@ -4,6 +4,7 @@
 #define PTW_ENGINE_INTERNAL_H
 
 #include <glib.h>
+#include <pthread.h>
 
 #include "ptw.h"
 
@@ -320,11 +321,20 @@ extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
 /* pages whose watch count fell to 0 that stay watched (engine.c) */
 #define WATCH_LINGER 256
 
+/* Fields that every event writes (the lock, the counters) sit alone on
+ * their cache lines, away from what the vCPUs' lock-free filters read on
+ * every access (cfg, npending, the filters, the tracked range): sharing a
+ * line, each event on one host core took it from the other core's next
+ * filter check. The engine is allocated at this alignment. */
+#define PTW_CACHELINE  64
+#define PTW_LINE_ALONE __attribute__((aligned(PTW_CACHELINE)))
+
 struct ptw_engine {
 	const ptw_arch_ops *ops; /* the architecture */
 	ptw_config cfg;
-	GMutex lock;
-	ptw_cpu cpu[PTW_MAX_CPUS];
+	/* adaptive: spins briefly before it sleeps (engine.c) */
+	pthread_mutex_t lock PTW_LINE_ALONE;
+	ptw_cpu cpu[PTW_MAX_CPUS] PTW_LINE_ALONE;
 	uint64_t all_cpus;
 	bool lpa2;		 /* arm64 TCR_EL1.DS */
 	uint64_t mair;		 /* arm64 MAIR_EL1 */
@@ -352,8 +362,8 @@ struct ptw_engine {
 	uint32_t *pend_filter;
 	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
 
-	uint64_t stats[ST_COUNT];
-	GArray *findings; /* ptw_finding */
+	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
+	GArray *findings PTW_LINE_ALONE; /* ptw_finding */
 	unsigned kind_count[PTW_KIND_COUNT];
 	unsigned kind_sev_count[PTW_KIND_COUNT][PTW_SEV_COUNT];
 	unsigned sev_count[PTW_SEV_COUNT];

@@ -100,9 +100,9 @@ uint64_t ptw_engine_event(ptw_engine *e, const ptw_event *ev)
 	if (e->cfg.single_threaded ||
 	    (lock_free(ev) && !__atomic_load_n(&e->trace, __ATOMIC_ACQUIRE)))
 		return e->trace ? locked_apply(e, ev) : apply(e, ev);
-	g_mutex_lock(&e->lock);
+	pthread_mutex_lock(&e->lock);
 	uint64_t r = locked_apply(e, ev);
-	g_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->lock);
 	return r;
 }
 

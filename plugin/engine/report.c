@@ -544,8 +544,8 @@ void ptw_log(ptw_engine *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *line = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_mutex_lock(&e->lock);
+	pthread_mutex_lock(&e->lock);
 	ptw_report_line(e, "%s", line);
-	g_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->lock);
 	g_free(line);
 }
