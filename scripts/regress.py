@@ -3,6 +3,7 @@
 
   scripts/ptwatch regress [--bugs LIST] [--arch arm64|x86_64|all] [--runs N]
                           [--widen DUR] [--out DIR] [--timeout S]
+                          [--qemu auto|stock|patched]
 
 For each bug of guest-tests/kernel-bugs/ (default: all) and each of its
 architectures, builds the kernel with the bug put back and the same kernel
@@ -160,8 +161,8 @@ def one_run(arch, kdir, test, cmdline, widen, out, timeout, trace=False):
 def markdown(doc):
     """The table of regress.json as Markdown (for docs/regress.md)."""
     out = [f"{doc['runs']} runs per mode, widened runs and the baseline with "
-           f"--widen {doc['widen']}; {doc['machine']}; machine time "
-           f"{doc['seconds']} s.", "",
+           f"--widen {doc['widen']}; {doc.get('qemu', 'stock')} QEMU; "
+           f"{doc['machine']}; machine time {doc['seconds']} s.", "",
            "| bug | arch | expected | runs | detected | detected widened | "
            "guest failed | detected, guest checks passed | baseline runs | "
            "baseline detected | baseline runs with any error | "
@@ -182,6 +183,7 @@ def markdown(doc):
 
 def write_doc(a, records, builds, total):
     doc = {"tool": "ptwatch regress", "runs": a.runs, "widen": a.widen,
+           "qemu": a.qemu,
            "machine": f"{os.cpu_count()} cores", "seconds": round(total),
            "kernel_build_seconds": builds, "records": records}
     with open(os.path.join(a.out, "regress.json"), "w",
@@ -206,10 +208,20 @@ def main():
     ap.add_argument("--trace", action="store_true",
                     help="record trace.ptw beside each run's findings "
                     "(ptwatch replay)")
+    ap.add_argument("--qemu", choices=["auto", "stock", "patched"],
+                    default=os.environ.get("PTWATCH_QEMU") or "auto",
+                    help="the QEMU of every run (as ptwatch run --qemu; "
+                    "auto: patched when scripts/build-qemu built it)")
     try:
         a = ap.parse_args()
     except SystemExit as e:
         return 64 if e.code else 0
+    if a.qemu == "auto":
+        built = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
+                                "--check"], capture_output=True).returncode
+        a.qemu = "patched" if built == 0 else "stock"
+    # every run of the table in the same QEMU, named in regress.json
+    os.environ["PTWATCH_QEMU"] = a.qemu
     if a.runs < 1:
         print("ptwatch regress: --runs must be at least 1", file=sys.stderr)
         return 64

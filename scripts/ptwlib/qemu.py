@@ -23,25 +23,32 @@ FIRMWARE_DIRS = ("/usr/share/qemu", "/usr/share/seabios",
                  "/usr/lib/ipxe/qemu")
 
 
+def patched_dir(baseline=False):
+    """The build directory of the patched QEMU (or of the baseline) for
+    the current series, None when it is not built."""
+    r = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
+                        "--check"] + (["--baseline"] if baseline else []),
+                       capture_output=True, text=True)
+    return r.stdout.strip().splitlines()[-1] if r.returncode == 0 else None
+
+
 def use_qemu(which):
-    """--qemu stock|patched|PATH: which QEMU the runs of this process (and
-    its children) use (bench/overhead also asks for "baseline": the same
-    source built without the new API). Returns an error message, or
-    None."""
+    """--qemu auto|stock|patched|PATH: which QEMU the runs of this process
+    (and its children) use; auto is patched when it is built, else stock
+    (bench/overhead also asks for "baseline": the same source built
+    without the new API). Returns an error message, or None."""
     global QEMU_DIR
     if which in (None, "stock"):
         d = None
+    elif which == "auto":
+        d = patched_dir()
     elif which in ("patched", "baseline"):
-        r = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
-                            "--check"] + (["--baseline"]
-                                          if which == "baseline" else []),
-                           capture_output=True, text=True)
-        if r.returncode:
+        d = patched_dir(which == "baseline")
+        if not d:
             return (f"no {which} QEMU built for this series: run "
                     f"scripts/build-qemu"
                     f"{' --baseline' if which == 'baseline' else ''} (the "
                     f"first build takes about 17 minutes on 2 cores)")
-        d = r.stdout.strip().splitlines()[-1]
     else:
         d = os.path.abspath(which)
         if not os.access(os.path.join(d, "qemu-system-aarch64"), os.X_OK):

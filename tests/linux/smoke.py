@@ -10,7 +10,10 @@ once the known upstream issues of docs/known-issues.txt are set aside:
 `ptwatch run` exits 0), and that none of the kinds a correct kernel must
 never produce appears at any severity (ptwlib.NEVER_ON_CORRECT). Warnings
 and notes do appear on the stock kernels, racily; each class is explained
-in docs/linux-findings.md and printed here for the record. Prints TAP.
+in docs/linux-findings.md and printed here for the record. With
+PTWATCH_QEMU=patched the runs are in the patched QEMU (scripts/build-qemu)
+and each must say in ptwatch.log that the plugin ran with its page watch.
+Prints TAP.
 
   tests/linux/smoke.py [OUT_DIR]
 """
@@ -28,6 +31,7 @@ def main(argv):
     out = argv[1] if len(argv) > 1 else os.path.join(ROOT, "ptwatch-out",
                                                      "smoke")
     tests = os.environ.get("PTWATCH_SMOKE_TESTS", ",".join(SEED_TESTS))
+    patched = os.environ.get("PTWATCH_QEMU") == "patched"
     n = failed = 0
     # each run: arch, widen, traced; the widened run must really have
     # stalled vCPUs; the traced one is replayed by tests/replay/compare.py
@@ -67,7 +71,17 @@ def main(argv):
             stalls = s.get("stats", {}).get("widen_stalls", 0)
             if widen and not stalls:
                 why.append(f"--widen {widen} stalled no vCPU")
+            if patched:
+                try:
+                    with open(os.path.join(d, "ptwatch.log")) as f:
+                        log = f.read()
+                except OSError:
+                    log = ""
+                if "qemu: patched" not in log or "(the page watch)" not in log:
+                    why.append("ptwatch.log does not say the patched QEMU's "
+                               "page watch ran")
         what = (f"linux {arch} {tests or 'boot'}"
+                + (" --qemu patched" if patched else "")
                 + (f" --widen {widen}" if widen else "")
                 + (" --trace" if trace else ""))
         if not why:
