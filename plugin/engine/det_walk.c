@@ -13,7 +13,9 @@
  * which looks at the entry again under the PTE lock and lets the access
  * retry (a note); a fault on a kernel address (the linear map, vmalloc,
  * the kernel image) has no such path: the kernel oopses (an error). A
- * guest that is not Linux (no symbols) promised no retry: an error.
+ * guest that is not Linux (no kernel symbols) promised no retry: an error.
+ * Whether the guest is Linux is known from its kernel symbols, not from
+ * the faulting PC: a user program's PC names no kernel symbol.
  */
 #include "detectors.h"
 
@@ -89,11 +91,9 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 				continue;
 			}
 			if (made) {
-				char sym[96];
-				ptw_symbolize(e, cpu, w->ctx.pc, sym,
-					      sizeof(sym));
+				bool is_linux = e->syms && e->syms->len;
 				bool upper = e->ops->upper_half(w->va);
-				bool retried = sym[0] &&
+				bool retried = is_linux &&
 					       ptw_linux_fault_retried(upper);
 				char d[512];
 				snprintf(d, sizeof(d),
@@ -116,7 +116,7 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 						   "the entry again under the "
 						   "PTE lock and lets the "
 						   "access retry"
-					 : sym[0]
+					 : is_linux
 						 ? "a kernel address: no "
 						   "fault path expects the "
 						   "entry to come back"

@@ -3,6 +3,7 @@
  * a fault on an entry in another CPU's break is reported once the break is
  * made again, and not when the break ends as an unmap, when the walk read
  * a valid entry, or when the faulting CPU is the breaker. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "fake_guest.h"
@@ -51,6 +52,37 @@ static void fault_in_window_is_reported(void)
 	fake_fini(&g);
 }
 
+/* a Linux guest (kernel symbols loaded) retries a user access's fault
+ * (a note) whatever its PC symbolizes to: a user program's PC names no
+ * kernel symbol (before: an error whenever the PC did not symbolize) */
+static void linux_user_fault_is_a_note(void)
+{
+	fake_guest g;
+	setup(&g);
+	char *dir = g_dir_make_tmp("ptw-walk-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "System.map", NULL);
+	CHECK(g_file_set_contents(path,
+				  "ffffffff81000000 T _text\n"
+				  "ffffffff81000100 T handle_mm_fault\n"
+				  "ffffffff81200000 T _etext\n",
+				  -1, NULL));
+	char *err = NULL;
+	CHECK(ptw_symbols_load(g.e, path, &err));
+	g_free(err);
+	pt_store(&g, 0, PT, 0);
+	walk_faults(&g, 1); /* VA is a user address; the PC is 0x1000+ */
+	pt_store(&g, 0, PT, TBL(PAGE_A));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_WINDOW_WALK), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	CHECK_EQ(f->severity, PTW_SEV_NOTE);
+	CHECK(strstr(f->detail, "user address") != NULL);
+	fake_fini(&g);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 static void unmap_is_not_a_window(void)
 {
 	fake_guest g;
@@ -91,6 +123,7 @@ static void other_faults_are_quiet(void)
 int main(void)
 {
 	RUN(fault_in_window_is_reported);
+	RUN(linux_user_fault_is_a_note);
 	RUN(unmap_is_not_a_window);
 	RUN(other_faults_are_quiet);
 	TAP_DONE();
