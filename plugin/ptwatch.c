@@ -195,6 +195,21 @@ struct patched_watch_info {
 };
 typedef void (*patched_watch_cb)(qemu_plugin_id_t, unsigned int,
 				 const struct patched_watch_info *);
+/* The patched QEMU's TLB maintenance callback (qemu-patches/0008): arm64
+ * TLBIs and x86 INVLPGs without instruction callbacks. Mirrored like the
+ * fault callback's. */
+struct patched_tlbi_info {
+	int scope; /* enum qemu_plugin_tlbi_scope */
+	uint64_t asid, vaddr, len, pc;
+	bool last_level, broadcast, all_asids, keep_global;
+	uint32_t arch_op; /* arm64 CRn << 12 | op1 << 8 | CRm << 4 | op2 */
+	uint64_t arch_value;
+};
+typedef void (*patched_tlbi_cb)(qemu_plugin_id_t, unsigned int,
+				const struct patched_tlbi_info *);
+/* TLB maintenance comes from that callback (tlbi_cb=on, and the QEMU has
+ * it) */
+static bool use_tlbi_cb;
 static bool (*watch_phys)(uint64_t hwaddr, uint64_t len, bool watch);
 static void (*watch_vaddr)(uint64_t start, uint64_t end);
 /* the page watch is in use (page_watch=on, and the QEMU has it) */
@@ -420,6 +435,28 @@ static void vcpu_watch(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 	memcpy(bytes, &i->value_low, 8);
 	memcpy(bytes + 8, &i->value_high, 8);
 	mem_access(vcpu, i->pc, i->vaddr, i->hwaddr, size, st, bytes, want);
+}
+
+/* A TLB maintenance operation as QEMU reports it (patched QEMU), in place
+ * of the instruction callback on TLBI (arm64) or INVLPG (x86): the same
+ * engine event, from the operation's encoding and operand. x86 CR3 and
+ * CR4 writes still come from their instruction callbacks (they are also
+ * system register changes), so their reports are not used. */
+static void vcpu_tlbi(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
+		      const struct patched_tlbi_info *i)
+{
+	if (vcpu >= ncpus)
+		return;
+	ptw_ctx c = ctx_of(vcpu, i->pc);
+	if (arch == PTW_ARCH_ARM64) {
+		/* CRn 8; the nXS forms (CRn 9) are not decoded either */
+		if ((i->arch_op >> 12) == 8)
+			ptw_ev_arm64_tlbi(eng, &c, (i->arch_op >> 8) & 7,
+					  (i->arch_op >> 4) & 15,
+					  i->arch_op & 7, i->arch_value);
+	} else if (i->arch_op == 0x100) {
+		ptw_ev_x86_invlpg(eng, &c, i->arch_value);
+	}
 }
 
 /* the engine's page watch, passed on to QEMU (under the engine lock) */
@@ -712,7 +749,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				qemu_plugin_register_vcpu_insn_exec_cb(
 					insn, cb_a64_msr, QEMU_PLUGIN_CB_R_REGS,
 					ii);
-			else if (d.op == PTW_A64_TLBI)
+			else if (d.op == PTW_A64_TLBI && !use_tlbi_cb)
 				qemu_plugin_register_vcpu_insn_exec_cb(
 					insn, cb_a64_tlbi,
 					QEMU_PLUGIN_CB_R_REGS, ii);
@@ -735,6 +772,8 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				continue;
 			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&
 			    d.cr != 3 && d.cr != 4)
+				continue;
+			if (d.op == PTW_X86_INVLPG && use_tlbi_cb)
 				continue;
 			/* a per-CPU store is a task switch only when it writes
 			 * Linux's current task pointer (at a fixed address:
@@ -861,6 +900,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	const char *suppress = NULL, *known = NULL, *trace = NULL;
 	bool echo = false, have_base = false, have_below = false;
 	bool page_watch = true;
+	bool tlbi_cb = true;
 	uint64_t max_pending = 0, widen_ns = 0;
 
 	if (!info->system_emulation)
@@ -921,10 +961,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		} else if (strcmp(key, "page_watch") == 0) {
 			if (!qemu_plugin_bool_parse(key, val, &page_watch))
 				FAIL("bad boolean for page_watch: '%s'", val);
+		} else if (strcmp(key, "tlbi_cb") == 0) {
+			if (!qemu_plugin_bool_parse(key, val, &tlbi_cb))
+				FAIL("bad boolean for tlbi_cb: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
 			     "ram_below_4g, out, echo, max_pending, symbols, "
-			     "suppress, known, widen, trace, page_watch)",
+			     "suppress, known, widen, trace, page_watch, "
+			     "tlbi_cb)",
 			     key);
 	}
 	if (!ram_path)
@@ -983,9 +1027,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		RTLD_DEFAULT, "qemu_plugin_watch_vaddr");
 	use_watch =
 		patched && page_watch && reg_watch && watch_phys && watch_vaddr;
-	ptw_qemu_mode mode = use_watch ? PTW_QEMU_PATCHED_WATCH
-			     : patched ? PTW_QEMU_PATCHED
-				       : PTW_QEMU_STOCK;
+	void (*reg_tlbi)(qemu_plugin_id_t, patched_tlbi_cb) =
+		(void (*)(qemu_plugin_id_t, patched_tlbi_cb))dlsym(
+			RTLD_DEFAULT, "qemu_plugin_register_vcpu_tlbi_cb");
+	/* with the page watch only: one patched mode that has it all */
+	use_tlbi_cb = use_watch && tlbi_cb && reg_tlbi;
+	ptw_qemu_mode mode = use_tlbi_cb ? PTW_QEMU_PATCHED_TLBI
+			     : use_watch ? PTW_QEMU_PATCHED_WATCH
+			     : patched	 ? PTW_QEMU_PATCHED
+					 : PTW_QEMU_STOCK;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
@@ -1037,5 +1087,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		reg_fault(id, vcpu_fault);
 	if (use_watch)
 		reg_watch(id, vcpu_watch);
+	if (use_tlbi_cb)
+		reg_tlbi(id, vcpu_tlbi);
 	return 0;
 }

@@ -314,6 +314,9 @@ typedef enum {
 	PTW_QEMU_STOCK,		/* memory callbacks only */
 	PTW_QEMU_PATCHED,	/* + the fault callback */
 	PTW_QEMU_PATCHED_WATCH, /* + the page watch instead of memory cbs */
+	/* + QEMU's TLB maintenance callback instead of decoding TLBI and
+	 * INVLPG */
+	PTW_QEMU_PATCHED_TLBI,
 } ptw_qemu_mode;
 const char *ptw_qemu_mode_text(ptw_qemu_mode mode);
 /* the mode's name in a trace header's qemu=, and back (stock if NULL or

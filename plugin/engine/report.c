@@ -498,6 +498,15 @@ void ptw_report_close(ptw_engine *e)
 const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 {
 	switch (mode) {
+	case PTW_QEMU_PATCHED_TLBI:
+		return "qemu: patched (the fault callback, the page watch and "
+		       "the TLB maintenance callback found: qemu-patches/): "
+		       "walks that fault in break windows are seen "
+		       "(BBM_WINDOW_WALK); only accesses to page-table pages, "
+		       "old pages of pending stale-TLB records and tracked "
+		       "data reach the plugin (the page watch), no memory "
+		       "callbacks; TLB maintenance (arm64 TLBI, x86 INVLPG) "
+		       "as QEMU reports it, not from instruction callbacks";
 	case PTW_QEMU_PATCHED_WATCH:
 		return "qemu: patched (the fault callback and the page watch "
 		       "found: qemu-patches/): walks that fault in break "
@@ -523,6 +532,7 @@ static const char *const qemu_mode_names[] = {
 	[PTW_QEMU_STOCK] = "stock",
 	[PTW_QEMU_PATCHED] = "patched",
 	[PTW_QEMU_PATCHED_WATCH] = "patched-watch",
+	[PTW_QEMU_PATCHED_TLBI] = "patched-tlbi",
 };
 
 const char *ptw_qemu_mode_name(ptw_qemu_mode mode)

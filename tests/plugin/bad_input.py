@@ -33,6 +33,8 @@ def main(argv):
              f"ram={ram},out={tmp}/o2,max_pending=0"),
             ("bad boolean", "bad boolean for echo",
              f"ram={ram},out={tmp}/o3,echo=maybe"),
+            ("bad boolean for tlbi_cb", "bad boolean for tlbi_cb",
+             f"ram={ram},out={tmp}/o3b,tlbi_cb=maybe"),
             ("missing RAM backend argument", "missing ram=PATH",
              f"out={tmp}/o4"),
             ("RAM backend file missing", "cannot open RAM backend",
