@@ -58,7 +58,7 @@ static unsigned ncpus;
  * cache line: with 8-byte slots, every block's inline add on one host
  * core took the line from the other core (false sharing), which made the
  * bare-metal mem_churn 3x slower in the patched QEMU and 3.5x in stock
- * QEMU (bench/RESULTS.md). */
+ * QEMU (bench/profile.md). */
 typedef struct {
 	uint64_t icount;
 	/* 1 while the vCPU runs upper-half code (a Linux kernel), set
