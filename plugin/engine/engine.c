@@ -557,6 +557,8 @@ static void table_free(ptw_table *t)
 	g_free(t->ver);
 	g_free(t->iver);
 	g_free(t->last_id);
+	g_free(t->prev_id);
+	g_free(t->pair_since);
 	g_free(t->made);
 	g_free(t->uorder);
 	g_free(t->cont_writer);
@@ -763,6 +765,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->ver = g_new0(uint32_t, nent);
 	t->iver = g_new0(uint32_t, nent);
 	t->last_id = g_new0(uint64_t, nent);
+	t->prev_id = g_new0(uint64_t, nent);
+	t->pair_since = g_new0(uint32_t, nent);
 	for (unsigned i = 0; i < nent; i++)
 		t->last_id[i] = entry_identity(e, shadow[i], level);
 	t->gen = ++e->table_gen;
@@ -1293,6 +1297,11 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (new) {
 		uint64_t id = entry_identity(e, new, t->level);
 		if (id != t->last_id[idx]) {
+			/* a third identity: the run of two begins with
+			 * last_id's */
+			if (id != t->prev_id[idx])
+				t->pair_since[idx] = t->iver[idx];
+			t->prev_id[idx] = t->last_id[idx];
 			t->iver[idx]++;
 			t->last_id[idx] = id;
 		}

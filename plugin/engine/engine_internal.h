@@ -45,9 +45,14 @@ typedef struct ptw_table {
 	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
 	uint32_t *iver;	   /* per entry: changes of identity (PTE_ABA) */
 	uint64_t *last_id; /* per entry: identity of the last non-zero value */
-	uint64_t gen;	   /* registration serial: versions are per gen */
-	uint32_t *made;	   /* last level: pass that made the entry valid */
-	uint8_t *uorder;   /* last level: log2 size of its unit, 0 = none */
+	/* per entry: the identity before last_id, and the iver at which the
+	 * entry's current run of values with only those two identities
+	 * began (PTE_ABA: a swap round trip of one folio) */
+	uint64_t *prev_id;
+	uint32_t *pair_since;
+	uint64_t gen;	      /* registration serial: versions are per gen */
+	uint32_t *made;	      /* last level: pass that made the entry valid */
+	uint8_t *uorder;      /* last level: log2 size of its unit, 0 = none */
 	uint8_t *cont_writer; /* arm64 last level, per 16 entries: 1 + the CPU
 				 that last wrote a contiguous entry there */
 } ptw_table;

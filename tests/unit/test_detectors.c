@@ -656,6 +656,37 @@ static void pte_aba(void)
 	ptw_ev_access(g.e, &c0, L3, L3, 8, true, swp(0));
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
+	/* swap slot S -> page B -> none -> S between two reads, only one
+	 * slot and one page: a folio swapped in and out again with its slot
+	 * (do_swap_page() finds it consistent): a warning, not an error */
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, swp(0));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 3);
+	const ptw_finding *f =
+		ptw_finding_get(g.e, ptw_findings_total(g.e) - 1);
+	CHECK_EQ(f->kind, PTW_KIND_PTE_ABA);
+	CHECK_EQ(f->severity, PTW_SEV_WARNING);
+	/* S -> B -> another slot -> B -> S: a third identity in between,
+	 * the slot was given up: an error */
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, swp(1));
+	pt_store(&g, 0, L3, PAGE(PAGE_B));
+	pt_store(&g, 0, L3, 0);
+	tlbi(&g, 0, TLBI_IS, VA, ASID);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 0, L3, swp(0));
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 4);
+	f = ptw_finding_get(g.e, ptw_findings_total(g.e) - 1);
+	CHECK_EQ(f->kind, PTW_KIND_PTE_ABA);
+	CHECK_EQ(f->severity, PTW_SEV_ERROR);
 	fake_fini(&g);
 }
 
