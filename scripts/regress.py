@@ -41,6 +41,8 @@ import subprocess
 import sys
 import time
 
+from ptwlib import qemu
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUGS = os.path.join(ROOT, "guest-tests", "kernel-bugs")
 ARCHES = ("arm64", "x86_64")
@@ -217,9 +219,7 @@ def main():
     except SystemExit as e:
         return 64 if e.code else 0
     if a.qemu == "auto":
-        built = subprocess.run([os.path.join(ROOT, "scripts", "build-qemu"),
-                                "--check"], capture_output=True).returncode
-        a.qemu = "patched" if built == 0 else "stock"
+        a.qemu = "patched" if qemu.patched_dir() else "stock"
     # every run of the table in the same QEMU, named in regress.json
     os.environ["PTWATCH_QEMU"] = a.qemu
     if a.runs < 1:

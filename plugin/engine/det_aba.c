@@ -148,53 +148,36 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 			bool round_trip =
 				t->pair_since[idx] <= r->iver &&
 				((t->last_id[idx] ^ t->prev_id[idx]) & 1);
-			if (round_trip) {
-				char d[320];
-				snprintf(d, sizeof(d),
-					 "vcpu %u read 0x%016" PRIx64
-					 " from this entry at icount %" PRIu64
-					 "; it changed %u time(s) in between, "
-					 "only between one swap slot and one "
-					 "page: a folio swapped in and out "
-					 "again with its slot (consistent if "
-					 "the reader's folio is that slot's "
-					 "swap-cache folio), or the slot "
-					 "reused by the same page",
-					 r->cpu, value, r->icount,
-					 ver - r->ver);
-				ptw_ctx first = {r->cpu, 0, r->icount};
-				first.pc = r->pc;
-				report2(e, PTW_KIND_PTE_ABA, PTW_SEV_WARNING,
-					"a swap round trip between two reads "
-					"of the entry",
-					c, "second read", &first, "first read",
-					pte_pa, ptw_entry_va(e, t, idx),
-					t->level, value, value, d);
-			} else {
-				char d[320];
-				snprintf(d, sizeof(d),
-					 "vcpu %u read 0x%016" PRIx64
-					 " from this entry at icount %" PRIu64
-					 "; it changed %u time(s), referring "
-					 "to another "
-					 "page or swap slot in between, and "
-					 "came back "
-					 "to "
-					 "the same value before this read: a "
-					 "pte_same() "
-					 "check here passes on a changed entry",
-					 r->cpu, value, r->icount,
-					 ver - r->ver);
-				ptw_ctx first = {r->cpu, 0, r->icount};
-				first.pc = r->pc;
-				report2(e, PTW_KIND_PTE_ABA, PTW_SEV_ERROR,
-					"a pte_same() check would pass on a "
-					"changed "
-					"entry",
-					c, "second read", &first, "first read",
-					pte_pa, ptw_entry_va(e, t, idx),
-					t->level, value, value, d);
-			}
+			char d[320];
+			snprintf(
+				d, sizeof(d),
+				"vcpu %u read 0x%016" PRIx64
+				" from this entry at icount %" PRIu64
+				"; it changed %u time(s)%s",
+				r->cpu, value, r->icount, ver - r->ver,
+				round_trip
+					? " in between, only between one swap "
+					  "slot and one page: a folio swapped "
+					  "in and out again with its slot "
+					  "(consistent if the reader's folio "
+					  "is that slot's swap-cache folio), "
+					  "or the slot reused by the same page"
+					: ", referring to another page or swap "
+					  "slot in between, and came back to "
+					  "the same value before this read: a "
+					  "pte_same() check here passes on a "
+					  "changed entry");
+			ptw_ctx first = {r->cpu, 0, r->icount};
+			first.pc = r->pc;
+			report2(e, PTW_KIND_PTE_ABA,
+				round_trip ? PTW_SEV_WARNING : PTW_SEV_ERROR,
+				round_trip ? "a swap round trip between two "
+					     "reads of the entry"
+					   : "a pte_same() check would pass on "
+					     "a changed entry",
+				c, "second read", &first, "first read", pte_pa,
+				ptw_entry_va(e, t, idx), t->level, value, value,
+				d);
 		}
 	} else {
 		if (g_hash_table_size(e->aba.reads) >= MAX_ABA)

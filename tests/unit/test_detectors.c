@@ -590,6 +590,26 @@ static void to_b_and_back(fake_guest *g)
 	}
 }
 
+/* cpu 0 maps L3[0] to page B, unmaps it with a full BBM, and leaves swap
+ * entry slot there (a swap-in, then a swap-out) */
+static void via_b_to_swap(fake_guest *g, unsigned slot)
+{
+	pt_store(g, 0, L3, PAGE(PAGE_B));
+	pt_store(g, 0, L3, 0);
+	tlbi(g, 0, TLBI_IS, VA, ASID);
+	dsb(g, 0, 0xb);
+	pt_store(g, 0, L3, swp(slot));
+}
+
+/* the severity of the newest finding, which must be a PTE_ABA */
+static ptw_severity last_aba_severity(fake_guest *g)
+{
+	const ptw_finding *f =
+		ptw_finding_get(g->e, ptw_findings_total(g->e) - 1);
+	CHECK_EQ(f->kind, PTW_KIND_PTE_ABA);
+	return f->severity;
+}
+
 static void pte_aba(void)
 {
 	fake_guest g;
@@ -659,34 +679,17 @@ static void pte_aba(void)
 	/* swap slot S -> page B -> none -> S between two reads, only one
 	 * slot and one page: a folio swapped in and out again with its slot
 	 * (do_swap_page() finds it consistent): a warning, not an error */
-	pt_store(&g, 0, L3, PAGE(PAGE_B));
-	pt_store(&g, 0, L3, 0);
-	tlbi(&g, 0, TLBI_IS, VA, ASID);
-	dsb(&g, 0, 0xb);
-	pt_store(&g, 0, L3, swp(0));
+	via_b_to_swap(&g, 0);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 3);
-	const ptw_finding *f =
-		ptw_finding_get(g.e, ptw_findings_total(g.e) - 1);
-	CHECK_EQ(f->kind, PTW_KIND_PTE_ABA);
-	CHECK_EQ(f->severity, PTW_SEV_WARNING);
+	CHECK_EQ(last_aba_severity(&g), PTW_SEV_WARNING);
 	/* S -> B -> another slot -> B -> S: a third identity in between,
 	 * the slot was given up: an error */
-	pt_store(&g, 0, L3, PAGE(PAGE_B));
-	pt_store(&g, 0, L3, 0);
-	tlbi(&g, 0, TLBI_IS, VA, ASID);
-	dsb(&g, 0, 0xb);
-	pt_store(&g, 0, L3, swp(1));
-	pt_store(&g, 0, L3, PAGE(PAGE_B));
-	pt_store(&g, 0, L3, 0);
-	tlbi(&g, 0, TLBI_IS, VA, ASID);
-	dsb(&g, 0, 0xb);
-	pt_store(&g, 0, L3, swp(0));
+	via_b_to_swap(&g, 1);
+	via_b_to_swap(&g, 0);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 4);
-	f = ptw_finding_get(g.e, ptw_findings_total(g.e) - 1);
-	CHECK_EQ(f->kind, PTW_KIND_PTE_ABA);
-	CHECK_EQ(f->severity, PTW_SEV_ERROR);
+	CHECK_EQ(last_aba_severity(&g), PTW_SEV_ERROR);
 	fake_fini(&g);
 }
 
