@@ -173,9 +173,10 @@ static uint64_t read_reg(unsigned vcpu, struct qemu_plugin_register *h)
 /* The patched QEMU's fault callback (qemu-patches/0003-0005). The plugin
  * builds against stock QEMU's qemu-plugin.h, so the info struct is
  * mirrored here, and the register function is found with dlsym(). The
- * fault names the descriptor it came from, so the per-read walk callback
- * (qemu_plugin_register_vcpu_ptw_cb) is not taken: it would cost a call
- * for every level of every walk. */
+ * fault names the descriptor it came from; the walk callback
+ * (qemu_plugin_register_vcpu_ptw_cb, below) is taken only for the
+ * access/dirty updates the MMU writes (a call for every level of every
+ * walk, which returns at once for the others). */
 struct patched_fault_info {
 	uint64_t vaddr, pc, desc_hwaddr, desc;
 	int level;
@@ -185,6 +186,13 @@ struct patched_fault_info {
 };
 typedef void (*patched_fault_cb)(qemu_plugin_id_t, unsigned int,
 				 const struct patched_fault_info *);
+struct patched_ptw_info {
+	uint64_t vaddr, desc_hwaddr, desc, new_desc;
+	int level, stage;
+	bool updated;
+};
+typedef void (*patched_ptw_cb)(qemu_plugin_id_t, unsigned int,
+			       const struct patched_ptw_info *);
 
 /* The patched QEMU's page watch (qemu-patches/0006): only accesses to the
  * pages the engine names (ptw_set_watch) reach the plugin, with no memory
@@ -257,6 +265,18 @@ static void vcpu_fault(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 	ptw_ev_fault(eng, &c, i->vaddr, i->level, (unsigned)i->type,
 		     i->access == QEMU_PLUGIN_MEM_W, i->fetch, i->desc_valid,
 		     i->desc_hwaddr, i->desc);
+}
+
+/* the MMU set an access or dirty flag: for DIRTY_LOST, and the shadow */
+static void vcpu_ptw(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
+		     const struct patched_ptw_info *i)
+{
+	if (!i->updated || i->stage != 1 || vcpu >= ncpus ||
+	    !ptw_is_table_page(eng, i->desc_hwaddr))
+		return;
+	ptw_ctx c = ctx_of(vcpu, 0);
+	ptw_ev_hw_update(eng, &c, i->desc_hwaddr, i->desc, i->new_desc,
+			 i->vaddr);
 }
 
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
@@ -1016,7 +1036,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	void (*reg_fault)(qemu_plugin_id_t, patched_fault_cb) =
 		(void (*)(qemu_plugin_id_t, patched_fault_cb))dlsym(
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_fault_cb");
-	bool patched = reg_fault != NULL;
+	void (*reg_ptw)(qemu_plugin_id_t, patched_ptw_cb) =
+		(void (*)(qemu_plugin_id_t, patched_ptw_cb))dlsym(
+			RTLD_DEFAULT, "qemu_plugin_register_vcpu_ptw_cb");
+	bool patched = reg_fault != NULL && reg_ptw != NULL;
 	cfg.sees_walks = patched;
 	void (*reg_watch)(qemu_plugin_id_t, patched_watch_cb) =
 		(void (*)(qemu_plugin_id_t, patched_watch_cb))dlsym(
@@ -1083,8 +1106,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, vcpu_tb_trans);
 	qemu_plugin_register_atexit_cb(id, plugin_exit, NULL);
-	if (patched)
+	if (patched) {
 		reg_fault(id, vcpu_fault);
+		reg_ptw(id, vcpu_ptw);
+	}
 	if (use_watch)
 		reg_watch(id, vcpu_watch);
 	if (use_tlbi_cb)

@@ -30,6 +30,7 @@ enum ptw_kind_id {
 	PTW_K_PTE_ABA = 7,
 	PTW_K_DATA_MISMATCH = 8,
 	PTW_K_BBM_WINDOW_WALK = 9,
+	PTW_K_DIRTY_LOST = 10,
 };
 
 /* Severities (same numbering as the engine's ptw_severity). An expectation
@@ -42,7 +43,8 @@ enum ptw_severity_id {
 };
 #define PTW_EXPECT_SEV(kind, sev) ((enum ptw_kind_id)((kind) | ((sev) << 8)))
 /* An expectation that holds only where QEMU reports its translation faults
- * with the entries they came from (a QEMU built with qemu-patches/): elsewhere
+ * with the entries they came from, and the access/dirty updates its MMU
+ * writes (a QEMU built with qemu-patches/): elsewhere
  * the engine drops it and says so in ptwatch.log.
  * PTW_EXPECT_PATCHED(PTW_EXPECT_SEV(k, s)). */
 #define PTW_EXPECT_PATCHED(e) ((enum ptw_kind_id)((e) | (1u << 16)))

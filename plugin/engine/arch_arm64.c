@@ -354,6 +354,12 @@ static uint64_t a64_hw_managed(uint64_t old, uint64_t new)
 	return ptw_hw_managed_bits(PTW_ARCH_ARM64, old, new);
 }
 
+/* FEAT_HAFDBS: a write through an entry with DBM clears AP[2] */
+static bool a64_hw_dirty(uint64_t desc)
+{
+	return (desc & A64_VALID) && (desc & A64_DBM) && !(desc & A64_RDONLY);
+}
+
 static const char *a64_bbm_reason(const ptw_engine *e, uint64_t old,
 				  uint64_t new, int level)
 {
@@ -432,6 +438,7 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.shared_upper = false,
 	.global = a64_global,
 	.hw_managed = a64_hw_managed,
+	.hw_dirty = a64_hw_dirty,
 	.bbm_reason = a64_bbm_reason,
 	.cont_bit = A64_CONT,
 	.unit_attr_mask = a64_unit_attr_mask,

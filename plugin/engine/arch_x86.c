@@ -247,6 +247,11 @@ static uint64_t x86_hw_managed(uint64_t old, uint64_t new)
 	return ptw_hw_managed_bits(PTW_ARCH_X86_64, old, new);
 }
 
+static bool x86_hw_dirty(uint64_t desc)
+{
+	return (desc & X86_P) && (desc & (1ULL << 6)); /* D */
+}
+
 static uint64_t x86_unit_attr_mask(const ptw_engine *e)
 {
 	(void)e;
@@ -284,6 +289,7 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.shared_upper = true,
 	.global = x86_global,
 	.hw_managed = x86_hw_managed,
+	.hw_dirty = x86_hw_dirty,
 	.bbm_reason = NULL,
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,

@@ -51,6 +51,7 @@ static const struct {
 	{"aba", det_aba_init, det_aba_free},
 	{"data", det_data_init, det_data_free},
 	{"walk", det_walk_init, det_walk_free},
+	{"dirty", det_dirty_init, det_dirty_free},
 };
 
 void det_init(ptw_engine *e)

@@ -128,6 +128,9 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 /* det_walk.c: walks in break windows (patched QEMU) */
 void det_walk_init(ptw_engine *e);
 void det_walk_free(ptw_engine *e);
+/* det_dirty.c: lost dirty state (patched QEMU) */
+void det_dirty_init(ptw_engine *e);
+void det_dirty_free(ptw_engine *e);
 void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 			uint64_t new, uint64_t dur);
 

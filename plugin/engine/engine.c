@@ -56,6 +56,9 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
 	[ST_FAULTS] = "translation_faults",
 	[ST_WINDOW_WALKS] = "faults_on_broken_entries",
+	[ST_HW_UPDATES] = "hw_access_dirty_updates",
+	[ST_HW_DIRTIED] = "hw_dirtied_entries",
+	[ST_HW_DIRTY_UNTRACKED] = "hw_dirty_untracked",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -69,6 +72,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_PTE_ABA] = "PTE_ABA",
 	[PTW_KIND_DATA_MISMATCH] = "DATA_MISMATCH",
 	[PTW_KIND_BBM_WINDOW_WALK] = "BBM_WINDOW_WALK",
+	[PTW_KIND_DIRTY_LOST] = "DIRTY_LOST",
 };
 
 const char *ptw_kind_name(ptw_kind k)
@@ -1286,6 +1290,7 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
+	det_dirty_store(e, c, t, idx, old, new);
 	uint64_t hw = e->ops->hw_managed(old, new);
 	if (((old ^ new) & ~hw) == 0) {
 		e->stats[ST_HW_AD_ONLY]++;
@@ -1616,6 +1621,7 @@ static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 	if (!t)
 		return;
 	e->stats[ST_PT_LOADS]++;
+	det_dirty_load(e, c, pa, value);
 	det_entry_load(e, c, t, idx, value);
 	if (e->npending)
 		pend_overtake(e, c, t, idx);
@@ -1638,6 +1644,23 @@ void ptw_apply_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 		else
 			table_load(e, c, pa, size, value);
 	}
+}
+
+/* The MMU updated an entry's access or dirty flags (a patched QEMU): the
+ * shadow follows when it held the value the MMU updated; otherwise a store
+ * the engine has not seen yet came first, and reading it back will bring
+ * the update too. */
+void ptw_apply_hw_update(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+{
+	e->stats[ST_HW_UPDATES]++;
+	unsigned idx;
+	ptw_table *t = ptw_table_of(e, ev->hw_update.pte_pa, &idx);
+	uint64_t old = ev->hw_update.old, new = ev->hw_update.new;
+	if (!t || t->shadow[idx] != old || old == new ||
+	    ((old ^ new) & ~e->ops->hw_managed(old, new)))
+		return;
+	t->shadow[idx] = new;
+	det_dirty_hw_update(e, c, t, idx, old, new, ev->hw_update.va);
 }
 
 void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)

@@ -206,6 +206,9 @@ enum {
 	ST_WINDOW_READS_UNCHECKED,
 	ST_FAULTS,	 /* patched QEMU: translation faults it delivered */
 	ST_WINDOW_WALKS, /* ... of which on an entry in another CPU's break */
+	ST_HW_UPDATES,	 /* patched QEMU: access/dirty updates by the MMU */
+	ST_HW_DIRTIED,	 /* ... that made a tracked entry dirty */
+	ST_HW_DIRTY_UNTRACKED, /* ... not checked: MAX_HW_DIRTY reached */
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -256,6 +259,18 @@ typedef struct {
 typedef struct {
 	GArray *pending[PTW_MAX_CPUS]; /* window_walk */
 } det_walk_state;
+
+/* Lost dirty state (det_dirty.c; a patched QEMU's access/dirty updates):
+ * entries the MMU made dirty (pte_pa -> record), and each vCPU's last
+ * RECENT_LOADS page-table loads (pa, value) */
+#define RECENT_LOADS 16
+typedef struct {
+	GHashTable *hw;
+	struct {
+		uint64_t pa, value;
+	} recent[PTW_MAX_CPUS][RECENT_LOADS];
+	unsigned recent_next[PTW_MAX_CPUS];
+} det_dirty_state;
 
 typedef struct {
 	GArray *regions;	     /* tracked data regions */
@@ -309,6 +324,9 @@ typedef struct ptw_arch_ops {
 	bool (*global)(const ptw_engine *e, unsigned cpu, uint64_t desc);
 	/* bits the hardware may change on its own (access, dirty) */
 	uint64_t (*hw_managed)(uint64_t old, uint64_t new);
+	/* the entry's hardware dirty state is set (arm64: DBM and AP[2]
+	 * clear; x86: D) */
+	bool (*hw_dirty)(uint64_t desc);
 	/* why a valid -> valid change needs break-before-make, NULL if not;
 	 * the member is NULL on an architecture without the rule (x86) */
 	const char *(*bbm_reason)(const ptw_engine *e, uint64_t old,
@@ -386,6 +404,7 @@ struct ptw_engine {
 	det_contig_state contig;
 	det_aba_state aba;
 	det_walk_state walk;
+	det_dirty_state dirty;
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
@@ -446,6 +465,7 @@ void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_finish(ptw_engine *e);
 void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
+void ptw_apply_hw_update(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 /* every read of guest memory goes through here (a trace records it) */
 bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 
@@ -456,6 +476,7 @@ uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
+bool ptw_linux_sw_dirty(ptw_arch arch, uint64_t v);
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
 bool ptw_linux_fault_retried(bool upper_half);
 bool ptw_linux_rechecking_reader(const char *sym);
@@ -495,6 +516,14 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
 void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
 void det_table_dropped(ptw_engine *e, ptw_table *t);
+/* det_dirty.c: the MMU made entry idx dirty (old -> new, for an access to
+ * va); a page-table load; a store that changes the entry (old -> new) */
+void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			 unsigned idx, uint64_t old, uint64_t new, uint64_t va);
+void det_dirty_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
+		    uint64_t value);
+void det_dirty_store(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		     unsigned idx, uint64_t old, uint64_t new);
 void det_finish(ptw_engine *e);
 void det_space_gone(ptw_engine *e, uint64_t space);
 void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);

@@ -68,6 +68,9 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 	case PTW_EV_FAULT:
 		ptw_apply_fault(e, c, ev);
 		break;
+	case PTW_EV_HW_UPDATE:
+		ptw_apply_hw_update(e, c, ev);
+		break;
 	default:
 		break;
 	}
@@ -315,5 +318,16 @@ void ptw_ev_fault(ptw_engine *e, const ptw_ctx *c, uint64_t va, int level,
 	ev.fault.type = (uint8_t)type;
 	ev.fault.store = store;
 	ev.fault.fetch = fetch;
+	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_hw_update(ptw_engine *e, const ptw_ctx *c, uint64_t pte_pa,
+		      uint64_t old, uint64_t new, uint64_t va)
+{
+	ptw_event ev = event(PTW_EV_HW_UPDATE, c);
+	ev.hw_update.pte_pa = pte_pa;
+	ev.hw_update.old = old;
+	ev.hw_update.new = new;
+	ev.hw_update.va = va;
 	ptw_engine_event(e, &ev);
 }

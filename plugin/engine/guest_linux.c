@@ -30,6 +30,15 @@ bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v)
 	return arch == PTW_ARCH_ARM64 ? (v >> 11) & 1 : (v >> 7) & 3;
 }
 
+/* Linux keeps a page's dirty state in a software bit of the entry when it
+ * takes away the hardware's (pte_wrprotect() moves it there, pte_mkdirty()
+ * sets it): arm64 PTE_DIRTY (bit 55), x86 _PAGE_SAVED_DIRTY (bit 58, with
+ * user shadow stacks) */
+bool ptw_linux_sw_dirty(ptw_arch arch, uint64_t v)
+{
+	return arch == PTW_ARCH_ARM64 ? (v >> 55) & 1 : (v >> 58) & 1;
+}
+
 /* sym (with or without +offset or a .isra/.constprop suffix) names one of
  * the functions in names (globs) */
 static bool sym_in(const char *sym, const char *const *names, unsigned n)

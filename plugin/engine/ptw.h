@@ -41,6 +41,7 @@ typedef enum {
 	PTW_KIND_PTE_ABA = 7,
 	PTW_KIND_DATA_MISMATCH = 8,
 	PTW_KIND_BBM_WINDOW_WALK = 9,
+	PTW_KIND_DIRTY_LOST = 10,
 	PTW_KIND_COUNT
 } ptw_kind;
 
@@ -283,6 +284,12 @@ unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
 void ptw_ev_fault(ptw_engine *e, const ptw_ctx *c, uint64_t va, int level,
 		  unsigned type, bool store, bool fetch, bool has_desc,
 		  uint64_t pte_pa, uint64_t desc);
+
+/* A patched QEMU's MMU set the access or dirty flag of the entry at pte_pa
+ * (old -> new) while it translated va for vCPU c->cpu (c->pc: not known,
+ * 0). */
+void ptw_ev_hw_update(ptw_engine *e, const ptw_ctx *c, uint64_t pte_pa,
+		      uint64_t old, uint64_t new, uint64_t va);
 
 /* ptw_ev_access with the filters' answer already known (want, from
  * ptw_access_interest) */

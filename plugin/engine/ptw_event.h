@@ -44,6 +44,7 @@ typedef enum {
 	PTW_EV_FINISH,	       /* the run ended: final checks, summary */
 	/* from a patched QEMU's fault callback (qemu-patches/) only: */
 	PTW_EV_FAULT, /* fault: a translation fault delivered to the guest */
+	PTW_EV_HW_UPDATE, /* the MMU set an entry's access or dirty flag */
 	PTW_EV_COUNT
 } ptw_ev_kind;
 
@@ -102,6 +103,11 @@ typedef struct {
 			uint8_t type;	 /* ptw_fault_type */
 			bool store, fetch, has_desc;
 		} fault;
+		struct {
+			uint64_t pte_pa;   /* the entry the MMU updated */
+			uint64_t old, new; /* its value before and after */
+			uint64_t va;	   /* the access being translated */
+		} hw_update;
 	};
 } ptw_event;
 

@@ -259,6 +259,12 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 			putv(b, ev->fault.desc);
 		}
 		break;
+	case PTW_EV_HW_UPDATE:
+		putv(b, ev->hw_update.pte_pa);
+		putv(b, ev->hw_update.old);
+		putv(b, ev->hw_update.new);
+		putv(b, ev->hw_update.va);
+		break;
 	default:
 		break;
 	}
@@ -602,6 +608,11 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 			     getv(r, &ev->fault.desc);
 		break;
 	}
+	case PTW_EV_HW_UPDATE:
+		ok = getv(r, &ev->hw_update.pte_pa) &&
+		     getv(r, &ev->hw_update.old) &&
+		     getv(r, &ev->hw_update.new) && getv(r, &ev->hw_update.va);
+		break;
 	default:
 		break;
 	}
