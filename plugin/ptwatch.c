@@ -173,10 +173,11 @@ static uint64_t read_reg(unsigned vcpu, struct qemu_plugin_register *h)
 /* The patched QEMU's fault callback (qemu-patches/0003-0005). The plugin
  * builds against stock QEMU's qemu-plugin.h, so the info struct is
  * mirrored here, and the register function is found with dlsym(). The
- * fault names the descriptor it came from; the walk callback
- * (qemu_plugin_register_vcpu_ptw_cb, below) is taken only for the
- * access/dirty updates the MMU writes (a call for every level of every
- * walk, which returns at once for the others). */
+ * fault names the descriptor it came from. Of the walk callback's
+ * reports only the access/dirty updates the MMU writes are taken: through
+ * qemu_plugin_register_vcpu_ptw_update_cb (0009), which calls for nothing
+ * else, or else qemu_plugin_register_vcpu_ptw_cb (0003: a call for every
+ * level of every walk, which returns at once for the reads). */
 struct patched_fault_info {
 	uint64_t vaddr, pc, desc_hwaddr, desc;
 	int level;
@@ -1038,6 +1039,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_fault_cb");
 	void (*reg_ptw)(qemu_plugin_id_t, patched_ptw_cb) =
 		(void (*)(qemu_plugin_id_t, patched_ptw_cb))dlsym(
+			RTLD_DEFAULT,
+			"qemu_plugin_register_vcpu_ptw_update_cb");
+	if (!reg_ptw)
+		reg_ptw = (void (*)(qemu_plugin_id_t, patched_ptw_cb))dlsym(
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_ptw_cb");
 	bool patched = reg_fault != NULL && reg_ptw != NULL;
 	cfg.sees_walks = patched;

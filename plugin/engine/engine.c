@@ -1711,7 +1711,8 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 			ptw_report_line(e,
 					"expect: %s x%" PRIu64
 					" dropped: this QEMU does not report "
-					"its translation faults (a QEMU built "
+					"its translation faults and its MMU's "
+					"access/dirty updates (a QEMU built "
 					"with qemu-patches/ does)",
 					ptw_kind_name((ptw_kind)k), a2);
 		} else if (k > 0 && k < PTW_KIND_COUNT && sv < PTW_SEV_COUNT &&

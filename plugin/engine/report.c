@@ -502,7 +502,8 @@ const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 		return "qemu: patched (the fault callback, the page watch and "
 		       "the TLB maintenance callback found: qemu-patches/): "
 		       "walks that fault in break windows are seen "
-		       "(BBM_WINDOW_WALK); only accesses to page-table pages, "
+		       "(BBM_WINDOW_WALK), and the MMU's access/dirty updates "
+		       "(DIRTY_LOST); only accesses to page-table pages, "
 		       "old pages of pending stale-TLB records and tracked "
 		       "data reach the plugin (the page watch), no memory "
 		       "callbacks; TLB maintenance (arm64 TLBI, x86 INVLPG) "
@@ -510,21 +511,23 @@ const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 	case PTW_QEMU_PATCHED_WATCH:
 		return "qemu: patched (the fault callback and the page watch "
 		       "found: qemu-patches/): walks that fault in break "
-		       "windows are seen (BBM_WINDOW_WALK); only accesses to "
+		       "windows are seen (BBM_WINDOW_WALK), and the MMU's "
+		       "access/dirty updates (DIRTY_LOST); only accesses to "
 		       "page-table pages, old pages of pending stale-TLB "
 		       "records and tracked data reach the plugin (the page "
 		       "watch), no memory callbacks";
 	case PTW_QEMU_PATCHED:
 		return "qemu: patched (the fault callback found: "
 		       "qemu-patches/): walks that fault in break windows "
-		       "are seen (BBM_WINDOW_WALK); every access still "
+		       "are seen (BBM_WINDOW_WALK), and the MMU's access/dirty "
+		       "updates (DIRTY_LOST); every access still "
 		       "through a memory callback (page_watch=off, or no "
 		       "page watch in this QEMU)";
 	default:
 		return "qemu: stock (no walk or fault callbacks): every "
 		       "access through a memory callback; the walker's "
-		       "reads and faults are not seen (no "
-		       "BBM_WINDOW_WALK)";
+		       "reads, faults and access/dirty updates are not seen "
+		       "(no BBM_WINDOW_WALK, no DIRTY_LOST)";
 	}
 }
 

@@ -72,6 +72,7 @@ extern const struct litmus_scenario litmus_scenario;
 #define PTE_SH_INNER	(3ULL << 8)
 #define PTE_AF		(1ULL << 10)
 #define PTE_NG		(1ULL << 11)
+#define PTE_DBM		(1ULL << 51) /* dirty bit modifier (FEAT_HAFDBS) */
 #define PTE_CONT	(1ULL << 52) /* contiguous hint (16 entries at level 3) */
 #define PTE_PXN		(1ULL << 53)
 #define PTE_UXN		(1ULL << 54)
@@ -278,6 +279,21 @@ static inline void bbm_va(uint64_t va, uint64_t desc)
 {
 	break_va(va);
 	make_va(va, desc);
+}
+
+/* FEAT_HAFDBS on this CPU: TCR_EL1.HA (the MMU sets AF) and HD (a write
+ * through an entry with DBM clears AP[2]); then its TLB is invalidated */
+static inline void hafdbs_on(void)
+{
+	uint64_t tcr;
+
+	__asm__ volatile("mrs %0, tcr_el1" : "=r"(tcr));
+	tcr |= (1ULL << 39) | (1ULL << 40);
+	__asm__ volatile("msr tcr_el1, %0\n\tisb\n\ttlbi vmalle1\n\t"
+			 "dsb nsh\n\tisb"
+			 :
+			 : "r"(tcr)
+			 : "memory");
 }
 
 /* ---- a load that may fault ---- */
