@@ -363,9 +363,11 @@ static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
 {
 	e->watch = *ops;
+	/* keyed by the page address itself: a count change allocates
+	 * nothing */
+	G_STATIC_ASSERT(sizeof(gpointer) == sizeof(uint64_t));
 	if (!e->watch_refs)
-		e->watch_refs = g_hash_table_new_full(
-			g_int64_hash, g_int64_equal, g_free, NULL);
+		e->watch_refs = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
 /* A page whose count falls to 0 stays watched (its entry kept at 0) until
@@ -387,9 +389,10 @@ static void watch_linger(ptw_engine *e, uint64_t p)
 	if (!had)
 		return;
 	gpointer k, v;
-	if (g_hash_table_lookup_extended(e->watch_refs, &old, &k, &v) && !v &&
-	    old != p) {
-		g_hash_table_remove(e->watch_refs, &old);
+	if (g_hash_table_lookup_extended(e->watch_refs, GSIZE_TO_POINTER(old),
+					 &k, &v) &&
+	    !v && old != p) {
+		g_hash_table_remove(e->watch_refs, GSIZE_TO_POINTER(old));
 		e->watch.phys(e->watch.opaque, old, 4096, false);
 	}
 }
@@ -401,14 +404,14 @@ static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 		return;
 	bool added = false;
 	for (uint64_t p = pa & ~0xfffULL; p < pa + len; p += 4096) {
-		gpointer k, v;
-		bool known =
-			g_hash_table_lookup_extended(e->watch_refs, &p, &k, &v);
+		gpointer k = NULL, v = NULL;
+		bool known = g_hash_table_lookup_extended(
+			e->watch_refs, GSIZE_TO_POINTER(p), &k, &v);
 		uintptr_t n = (uintptr_t)v;
 		if (d < 0 && !n)
 			continue; /* not counted (set before the watch) */
 		uintptr_t m = n + (uintptr_t)(intptr_t)d;
-		g_hash_table_insert(e->watch_refs, g_memdup2(&p, sizeof(p)),
+		g_hash_table_insert(e->watch_refs, GSIZE_TO_POINTER(p),
 				    (gpointer)m);
 		if (!known)
 			added = true;
