@@ -59,6 +59,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_HW_UPDATES] = "hw_access_dirty_updates",
 	[ST_HW_DIRTIED] = "hw_dirtied_entries",
 	[ST_HW_DIRTY_UNTRACKED] = "hw_dirty_untracked",
+	[ST_PENDING_CHECKS] = "pending_page_accesses",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -1635,6 +1636,7 @@ void ptw_apply_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 {
 	bool is_store = flags & PTW_ACC_STORE;
 	if (flags & PTW_ACC_PENDING) {
+		e->stats[ST_PENDING_CHECKS]++;
 		stale_check(e, c, va, pa, is_store);
 		if (is_store && e->npending) {
 			uint64_t sp = access_space(e, c->cpu, va);

@@ -209,6 +209,9 @@ enum {
 	ST_HW_UPDATES,	 /* patched QEMU: access/dirty updates by the MMU */
 	ST_HW_DIRTIED,	 /* ... that made a tracked entry dirty */
 	ST_HW_DIRTY_UNTRACKED, /* ... not checked: MAX_HW_DIRTY reached */
+	/* accesses checked against pending stale-TLB records (their PA in
+	 * the old page of one) */
+	ST_PENDING_CHECKS,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
