@@ -412,7 +412,7 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
 	}
 	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-	unsigned want = ptw_access_interest(eng, vaddr, pa, size);
+	unsigned want = ptw_access_interest(eng, vaddr, pa, size, st);
 	if (!want)
 		return;
 	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);
@@ -449,7 +449,7 @@ static void vcpu_watch(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 		return;
 	bool st = qemu_plugin_mem_is_store(i->info);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(i->info);
-	unsigned want = ptw_access_interest(eng, i->vaddr, i->hwaddr, size);
+	unsigned want = ptw_access_interest(eng, i->vaddr, i->hwaddr, size, st);
 	if (!want)
 		return;
 	uint8_t bytes[16];

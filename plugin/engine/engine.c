@@ -426,12 +426,15 @@ static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 			      true);
 }
 
-/* count a record of this size in (+1) or out (-1) of the filter */
-static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t size,
-			       int d)
+/* count a record of this size in (+1) or out (-1) of the filters: by its
+ * old page, and by its VA (in any address space) */
+static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t va,
+			       uint64_t size, int d)
 {
 	watch_ref(e, old_pa, size, d);
 	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(old_pa, size)],
+			   (uint32_t)d, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&e->pend_va_filter[pend_filter_slot(va, size)],
 			   (uint32_t)d, __ATOMIC_RELAXED);
 	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++)
 		if (leaf_sizes[s] == size)
@@ -454,15 +457,38 @@ bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
 	return false;
 }
 
+/* false when no pending record is for va's page (of its size), in any
+ * address space: then a load cannot be stale (a store through another
+ * address may still reuse a record's old page) */
+static bool pending_va_may_hit(ptw_engine *e, uint64_t va)
+{
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
+			continue;
+		unsigned i = pend_filter_slot(va & ~(leaf_sizes[s] - 1),
+					      leaf_sizes[s]);
+		if (__atomic_load_n(&e->pend_va_filter[i], __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
+			    bool is_store)
+{
+	return ptw_pending_may_hit(e, pa) &&
+	       (is_store || pending_va_may_hit(e, va));
+}
+
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
-			     unsigned size)
+			     unsigned size, bool is_store)
 {
 	unsigned want = 0;
 	uint64_t lo = __atomic_load_n(&e->data.track_lo, __ATOMIC_RELAXED);
 	uint64_t hi = __atomic_load_n(&e->data.track_hi, __ATOMIC_RELAXED);
 	if (va < hi && va + size > lo)
 		want |= PTW_INTEREST_DATA;
-	if (ptw_pending_may_hit(e, pa))
+	if (ptw_pending_may_matter(e, va, pa, is_store))
 		want |= PTW_ACC_PENDING;
 	if (ptw_is_table_page(e, pa))
 		want |= PTW_ACC_TABLE;
@@ -936,7 +962,7 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 {
 	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
 	chain_remove(e->pend_by_pa, p->old_pa, p, true);
-	pend_filter_update(e, p->old_pa, p->size, -1);
+	pend_filter_update(e, p->old_pa, p->va, p->size, -1);
 	chain_remove_va(e, p);
 	if (p->prev)
 		p->prev->next = p->next;
@@ -1040,7 +1066,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	guint64 kp = p->old_pa;
 	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
 	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
-	pend_filter_update(e, p->old_pa, p->size, 1);
+	pend_filter_update(e, p->old_pa, p->va, p->size, 1);
 	guint64 kv = p->va;
 	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
 	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
@@ -1835,6 +1861,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->pend_by_pa =
 		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
+	e->pend_va_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	e->pend_by_va =
 		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys =
@@ -1936,6 +1963,7 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_destroy(e->pend_by_key);
 	g_hash_table_destroy(e->pend_by_pa);
 	g_free(e->pend_filter);
+	g_free(e->pend_va_filter);
 	g_hash_table_destroy(e->pend_by_va);
 	g_hash_table_destroy(e->warn_keys);
 	g_array_free(e->findings, TRUE);

@@ -386,7 +386,8 @@ struct ptw_engine {
 	 * lets the hot path skip the lock for accesses no record can match;
 	 * written under the lock, read lock-free */
 	uint32_t *pend_filter;
-	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
+	uint32_t *pend_va_filter; /* the same, by the records' VAs */
+	int pend_by_size[4];	  /* records per leaf size (4K, 2M, 1G, 512G) */
 
 	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
 	GArray *findings PTW_LINE_ALONE; /* ptw_finding */

@@ -273,11 +273,11 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops);
 
 /* ---- hot-path filters (lock-free) ---- */
 /* What an access at va (pa, size bytes) matters to, in one call: 0, or
- * PTW_ACC_TABLE (a page-table page), PTW_ACC_PENDING (a pending stale-TLB
- * record may cover pa), PTW_INTEREST_DATA (tracked data) */
+ * PTW_ACC_TABLE (a page-table page), PTW_ACC_PENDING (ptw_pending_may_matter),
+ * PTW_INTEREST_DATA (tracked data) */
 #define PTW_INTEREST_DATA 0x100
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
-			     unsigned size);
+			     unsigned size, bool is_store);
 /* A patched QEMU is delivering a translation fault (type: ptw_fault_type in
  * ptw_event.h) at va to the guest; c->pc is the faulting instruction; with
  * has_desc, the walker read desc at pte_pa (level) and faulted on it. */
@@ -301,6 +301,12 @@ bool ptw_has_pending(ptw_engine *e);
 /* false when no pending stale-TLB record's old page can contain pa (then
  * the access can neither be stale nor reuse a stale page) */
 bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa);
+/* the same, and for a load also a record for va's page: a load through
+ * another address (the kernel's linear map reading a page freed since)
+ * can neither be stale nor reuse the page, and is dropped without the
+ * engine's lock */
+bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
+			    bool is_store);
 
 /* ---- queries (for tests and the adapter) ---- */
 unsigned ptw_finding_count(ptw_engine *e, ptw_kind k);

@@ -280,6 +280,35 @@ static void stale_old_page_reused(void)
 	fake_fini(&g);
 }
 
+/* The old page of a pending record, through another address (the
+ * kernel's linear map): a load there can be neither stale nor a reuse,
+ * and never reaches the engine; a store reuses the page, and another
+ * CPU's stale access is then reported. */
+static void old_page_through_another_address(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	pt_store(&g, 0, L3, 0);
+	const uint64_t linear = 0xffff000000000000ULL | PAGE_A;
+	CHECK(ptw_pending_may_hit(g.e, PAGE_A));
+	CHECK(!ptw_pending_may_matter(g.e, linear, PAGE_A, false));
+	CHECK(ptw_pending_may_matter(g.e, linear, PAGE_A, true));
+	CHECK(ptw_pending_may_matter(g.e, VA + 8, PAGE_A + 8, false));
+	guest_load(&g, 1, linear, PAGE_A);
+	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 0);
+	guest_load(&g, 1, VA, PAGE_A); /* a deferred-flush window */
+	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 1);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	guest_store(&g, 1, linear, PAGE_A, 0); /* the page reused */
+	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 2);
+	guest_load(&g, 1, VA + 8, PAGE_A + 8);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	/* invalidated: no record, no filter */
+	tlbi_vae1is(&g, 0, VA, ASID);
+	CHECK(!ptw_pending_may_matter(g.e, linear, PAGE_A, true));
+	fake_fini(&g);
+}
+
 static void tlbi_range_and_asid_forms(void)
 {
 	fake_guest g;
@@ -470,6 +499,7 @@ int main(void)
 	RUN(failed_cas_is_not_a_change);
 	RUN(hardware_access_dirty_updates);
 	RUN(stale_own_cpu);
+	RUN(old_page_through_another_address);
 	RUN(stale_own_cpu_other_mode);
 	RUN(stale_other_cpu_is_deferred_flush);
 	RUN(stale_after_tlbi_wrong_asid);
