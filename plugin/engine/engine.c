@@ -426,6 +426,14 @@ static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
 			      true);
 }
 
+/* a record not (-1: no longer) marked reused, counted by its old page */
+static void unreused_update(ptw_engine *e, const ptw_pending *p, int d)
+{
+	__atomic_fetch_add(
+		&e->pend_unreused_filter[pend_filter_slot(p->old_pa, p->size)],
+		(uint32_t)d, __ATOMIC_RELAXED);
+}
+
 /* count a record of this size in (+1) or out (-1) of the filters: by its
  * old page, and by its VA (in any address space) */
 static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t va,
@@ -473,11 +481,28 @@ static bool pending_va_may_hit(ptw_engine *e, uint64_t va)
 	return false;
 }
 
+/* false when every record whose old page may contain pa is marked reused
+ * already */
+static bool pending_unreused_may_hit(ptw_engine *e, uint64_t pa)
+{
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
+			continue;
+		unsigned i = pend_filter_slot(pa & ~(leaf_sizes[s] - 1),
+					      leaf_sizes[s]);
+		if (__atomic_load_n(&e->pend_unreused_filter[i],
+				    __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
 			    bool is_store)
 {
 	return ptw_pending_may_hit(e, pa) &&
-	       (is_store || pending_va_may_hit(e, va));
+	       (pending_va_may_hit(e, va) ||
+		(is_store && pending_unreused_may_hit(e, pa)));
 }
 
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
@@ -963,6 +988,8 @@ static void pend_free(ptw_engine *e, ptw_pending *p)
 	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
 	chain_remove(e->pend_by_pa, p->old_pa, p, true);
 	pend_filter_update(e, p->old_pa, p->va, p->size, -1);
+	if (!p->reused)
+		unreused_update(e, p, -1);
 	chain_remove_va(e, p);
 	if (p->prev)
 		p->prev->next = p->next;
@@ -1067,6 +1094,7 @@ static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
 	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
 	pend_filter_update(e, p->old_pa, p->va, p->size, 1);
+	unreused_update(e, p, 1);
 	guint64 kv = p->va;
 	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
 	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
@@ -1096,6 +1124,8 @@ static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
 				continue;
 			if (p->space == space && p->va == (va & ~(p->size - 1)))
 				continue;
+			if (!p->reused)
+				unreused_update(e, p, -1);
 			p->reused = true;
 		}
 	}
@@ -1862,6 +1892,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	e->pend_va_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
+	e->pend_unreused_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	e->pend_by_va =
 		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys =
@@ -1964,6 +1995,7 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_destroy(e->pend_by_pa);
 	g_free(e->pend_filter);
 	g_free(e->pend_va_filter);
+	g_free(e->pend_unreused_filter);
 	g_hash_table_destroy(e->pend_by_va);
 	g_hash_table_destroy(e->warn_keys);
 	g_array_free(e->findings, TRUE);

@@ -301,9 +301,10 @@ bool ptw_has_pending(ptw_engine *e);
 /* false when no pending stale-TLB record's old page can contain pa (then
  * the access can neither be stale nor reuse a stale page) */
 bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa);
-/* the same, and for a load also a record for va's page: a load through
- * another address (the kernel's linear map reading a page freed since)
- * can neither be stale nor reuse the page, and is dropped without the
+/* the same, and a record for va's page, or for a store a record not yet
+ * marked reused: an access through another address (the kernel's linear
+ * map reading a page freed since, or writing one already known reused)
+ * can neither be stale nor tell anything new, and is dropped without the
  * engine's lock */
 bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
 			    bool is_store);

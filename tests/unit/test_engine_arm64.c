@@ -282,8 +282,9 @@ static void stale_old_page_reused(void)
 
 /* The old page of a pending record, through another address (the
  * kernel's linear map): a load there can be neither stale nor a reuse,
- * and never reaches the engine; a store reuses the page, and another
- * CPU's stale access is then reported. */
+ * and never reaches the engine; a store reuses the page (and the next
+ * stores there tell nothing new), and another CPU's stale access is then
+ * reported. */
 static void old_page_through_another_address(void)
 {
 	fake_guest g;
@@ -300,6 +301,9 @@ static void old_page_through_another_address(void)
 	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 1);
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	guest_store(&g, 1, linear, PAGE_A, 0); /* the page reused */
+	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 2);
+	CHECK(!ptw_pending_may_matter(g.e, linear, PAGE_A, true));
+	guest_store(&g, 1, linear + 8, PAGE_A + 8, 0);
 	CHECK_EQ(ptw_stat(g.e, "pending_page_accesses"), 2);
 	guest_load(&g, 1, VA + 8, PAGE_A + 8);
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
