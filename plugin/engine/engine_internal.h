@@ -389,7 +389,7 @@ struct ptw_engine {
 	uint32_t *pend_va_filter; /* the same, by the records' VAs */
 	/* by old page, the records not marked reused yet */
 	uint32_t *pend_unreused_filter;
-	int pend_by_size[4];	  /* records per leaf size (4K, 2M, 1G, 512G) */
+	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
 
 	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
 	GArray *findings PTW_LINE_ALONE; /* ptw_finding */
