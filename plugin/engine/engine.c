@@ -450,59 +450,37 @@ static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t va,
 					   __ATOMIC_RELAXED);
 }
 
+/* whether filter (one of the counting filters of pending records) may
+ * count a record of some leaf size that contains addr */
+static bool pend_filter_may_hit(ptw_engine *e, const uint32_t *filter,
+				uint64_t addr)
+{
+	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
+		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
+			continue;
+		unsigned i = pend_filter_slot(addr & ~(leaf_sizes[s] - 1),
+					      leaf_sizes[s]);
+		if (__atomic_load_n(&filter[i], __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
 bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
 {
-	if (!ptw_has_pending(e))
-		return false;
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
-			continue;
-		unsigned i = pend_filter_slot(pa & ~(leaf_sizes[s] - 1),
-					      leaf_sizes[s]);
-		if (__atomic_load_n(&e->pend_filter[i], __ATOMIC_RELAXED))
-			return true;
-	}
-	return false;
-}
-
-/* false when no pending record is for va's page (of its size), in any
- * address space: then a load cannot be stale (a store through another
- * address may still reuse a record's old page) */
-static bool pending_va_may_hit(ptw_engine *e, uint64_t va)
-{
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
-			continue;
-		unsigned i = pend_filter_slot(va & ~(leaf_sizes[s] - 1),
-					      leaf_sizes[s]);
-		if (__atomic_load_n(&e->pend_va_filter[i], __ATOMIC_RELAXED))
-			return true;
-	}
-	return false;
-}
-
-/* false when every record whose old page may contain pa is marked reused
- * already */
-static bool pending_unreused_may_hit(ptw_engine *e, uint64_t pa)
-{
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
-			continue;
-		unsigned i = pend_filter_slot(pa & ~(leaf_sizes[s] - 1),
-					      leaf_sizes[s]);
-		if (__atomic_load_n(&e->pend_unreused_filter[i],
-				    __ATOMIC_RELAXED))
-			return true;
-	}
-	return false;
+	return ptw_has_pending(e) && pend_filter_may_hit(e, e->pend_filter, pa);
 }
 
 bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
 			    bool is_store)
 {
+	/* pend_va_filter: no record for va's page (in any address space),
+	 * so a load cannot be stale; pend_unreused_filter: every record
+	 * whose old page may contain pa is marked reused already */
 	return ptw_pending_may_hit(e, pa) &&
-	       (pending_va_may_hit(e, va) ||
-		(is_store && pending_unreused_may_hit(e, pa)));
+	       (pend_filter_may_hit(e, e->pend_va_filter, va) ||
+		(is_store &&
+		 pend_filter_may_hit(e, e->pend_unreused_filter, pa)));
 }
 
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
