@@ -57,6 +57,21 @@ static bool dirty_kept(ptw_engine *e, uint64_t d, int level)
 	return e->ops->hw_dirty(d) || ptw_linux_sw_dirty(e->cfg.arch, d);
 }
 
+/* forget records of entries in tables dropped since (a table's page may
+ * be freed before its entries are rewritten); called when the set fills */
+static void forget_dropped_tables(ptw_engine *e)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, e->dirty.hw);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		unsigned idx;
+		const ptw_table *t = ptw_table_of(e, *(uint64_t *)k, &idx);
+		if (!t || t->gen != ((hw_dirtied *)v)->gen)
+			g_hash_table_iter_remove(&it);
+	}
+}
+
 void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 unsigned idx, uint64_t old, uint64_t new, uint64_t va)
 {
@@ -64,6 +79,9 @@ void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		return; /* the access flag only */
 	e->stats[ST_HW_DIRTIED]++;
 	uint64_t pa = t->pa + idx * 8ULL;
+	if (g_hash_table_size(e->dirty.hw) >= MAX_HW_DIRTY &&
+	    !g_hash_table_contains(e->dirty.hw, &pa))
+		forget_dropped_tables(e);
 	if (g_hash_table_size(e->dirty.hw) >= MAX_HW_DIRTY &&
 	    !g_hash_table_contains(e->dirty.hw, &pa)) {
 		if (!e->stats[ST_HW_DIRTY_UNTRACKED]++)
