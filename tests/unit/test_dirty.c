@@ -86,7 +86,8 @@ static void x86_store_after_reading_dirty(void)
 	mmu_update(&g, 1, PT, VA, X_DIRTY);
 	pt_load(&g, 0, PT); /* sees D (as an xchg's load half would) */
 	pt_store(&g, 0, PT, 0);
-	mmu_update(&g, 1, PT, VA, X_DIRTY); /* no shadow match: ignored */
+	/* not an access/dirty change of the shadow's 0: ignored */
+	mmu_update(&g, 1, PT, VA, X_DIRTY);
 	CHECK_EQ(lost(&g), 0);
 	fake_fini(&g);
 }

@@ -22,23 +22,11 @@
 
 static uint64_t seen; /* TEST_VA's entry as CPU0 loaded it in step 0 */
 
-static void setup_writable_clean(void)
-{
-	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | PTE_DBM | PTE_AP_RDONLY);
-}
-
 static void cpu0_load_clean(void)
 {
 	hafdbs_on();
 	litmus_read_check("cpu0 before", TEST_VA, MARKER_A);
 	seen = load_desc(test_pte(TEST_VA));
-}
-
-static void cpu1_write(void)
-{
-	hafdbs_on();
-	litmus_phase("write");
-	write_va(TEST_VA, MARKER_A);
 }
 
 static void cpu0_wrprotect_from_old(void)
@@ -51,12 +39,12 @@ static void cpu0_wrprotect_from_old(void)
 
 static const struct litmus_step steps[] = {
 	{0, cpu0_load_clean},	      /* step 0 */
-	{1, cpu1_write},	      /* step 1 */
+	{1, cpu1_hafdbs_write_a},     /* step 1 */
 	{0, cpu0_wrprotect_from_old}, /* step 2 */
 	{1, cpu1_after_a},	      /* step 3 */
 };
 
-LITMUS_SCENARIO("dirty_lost", setup_writable_clean, steps,
+LITMUS_SCENARIO("dirty_lost", setup_test_va_a_writable_clean, steps,
 		{PTW_EXPECT_PATCHED(PTW_EXPECT_SEV(PTW_K_DIRTY_LOST,
 						   PTW_SEV_ERROR)),
 		 1});

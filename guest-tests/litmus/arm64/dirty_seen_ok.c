@@ -20,22 +20,10 @@
 
 #define PTE_SW_DIRTY (1ULL << 55) /* Linux's PTE_DIRTY */
 
-static void setup_writable_clean(void)
-{
-	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | PTE_DBM | PTE_AP_RDONLY);
-}
-
 static void cpu0_read(void)
 {
 	hafdbs_on();
 	litmus_read_check("cpu0 before", TEST_VA, MARKER_A);
-}
-
-static void cpu1_write(void)
-{
-	hafdbs_on();
-	litmus_phase("write");
-	write_va(TEST_VA, MARKER_A);
 }
 
 static void cpu0_modify_prot(void)
@@ -54,10 +42,10 @@ static void cpu0_modify_prot(void)
 }
 
 static const struct litmus_step steps[] = {
-	{0, cpu0_read},	       /* step 0 */
-	{1, cpu1_write},       /* step 1 */
-	{0, cpu0_modify_prot}, /* step 2 */
-	{1, cpu1_after_a},     /* step 3 */
+	{0, cpu0_read},		  /* step 0 */
+	{1, cpu1_hafdbs_write_a}, /* step 1 */
+	{0, cpu0_modify_prot},	  /* step 2 */
+	{1, cpu1_after_a},	  /* step 3 */
 };
 
-LITMUS_SCENARIO("dirty_seen_ok", setup_writable_clean, steps);
+LITMUS_SCENARIO("dirty_seen_ok", setup_test_va_a_writable_clean, steps);

@@ -470,6 +470,11 @@ void setup_test_va_a(void)
 	make_va(TEST_VA, test_page_desc(DATA_PAGE_A));
 }
 
+void setup_test_va_a_writable_clean(void)
+{
+	make_va(TEST_VA, test_page_desc(DATA_PAGE_A) | PTE_DBM | PTE_AP_RDONLY);
+}
+
 void setup_test_va_e(void)
 {
 	make_va(TEST_VA, test_page_desc(DATA_PAGE_E));
@@ -484,6 +489,13 @@ void cpu0_before_a(void)
 {
 	litmus_phase("before");
 	litmus_read_check("cpu0 before", TEST_VA, MARKER_A);
+}
+
+void cpu1_hafdbs_write_a(void)
+{
+	hafdbs_on();
+	litmus_phase("write");
+	write_va(TEST_VA, MARKER_A);
 }
 
 void cpu1_before_a(void)

@@ -386,11 +386,17 @@ void unit_swap_out(unsigned int first, unsigned int last);
 void setup_test_va_a(void);
 void setup_test_va_e(void);
 void setup_unit(void);
+/* TEST_VA -> page A writable and clean for FEAT_HAFDBS: DBM and AP[2] set
+ * (dirty_lost, dirty_seen_ok). */
+void setup_test_va_a_writable_clean(void);
 
 /* Phase "before"; CPU0 reads TEST_VA -> A. */
 void cpu0_before_a(void);
 /* CPU1 reads TEST_VA -> A. */
 void cpu1_before_a(void);
+/* CPU1 turns FEAT_HAFDBS on (hafdbs_on()), then phase "write": writes
+ * MARKER_A to TEST_VA (its MMU clears AP[2] of a DBM entry: dirty). */
+void cpu1_hafdbs_write_a(void);
 /* Steps 0 and 1 of most TEST_VA scenarios: both CPUs fill their TLBs. */
 #define STEPS_BEFORE_A                                                         \
 	{0, cpu0_before_a},                                                    \

@@ -42,10 +42,7 @@ void scenario_cpu0(void)
 
 void scenario_cpu1(void)
 {
-	step_begin(1);
-	litmus_phase("write");
-	write_va(TEST_VA, MARKER_A);
-	step_end(1);
+	step_write(1, "write", TEST_VA, MARKER_A);
 
 	step_begin(3);
 	invlpg(TEST_VA);

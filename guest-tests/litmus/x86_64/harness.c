@@ -547,6 +547,13 @@ void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want)
 	step_end(n);
 }
 
+void step_write(unsigned int n, const char *phase, uint64_t va, uint64_t val)
+{
+	begin(n, phase);
+	write_va(va, val);
+	step_end(n);
+}
+
 void step_load_faults(unsigned int n, const char *phase, uint64_t va)
 {
 	begin(n, phase);

@@ -105,6 +105,8 @@ void check_size_split(void);
 
 /* Read va, check it returns want. */
 void step_read(unsigned int n, const char *phase, uint64_t va, uint64_t want);
+/* Write val to va (one 64-bit store). */
+void step_write(unsigned int n, const char *phase, uint64_t va, uint64_t val);
 /* Load va, which must fault (a page fault, resumed by boot.S's probe). */
 void step_load_faults(unsigned int n, const char *phase, uint64_t va);
 #define PROBE_FAULTED (~0ULL)
