@@ -221,6 +221,11 @@ typedef void (*patched_tlbi_cb)(qemu_plugin_id_t, unsigned int,
 static bool use_tlbi_cb;
 static bool (*watch_phys)(uint64_t hwaddr, uint64_t len, bool watch);
 static void (*watch_vaddr)(uint64_t start, uint64_t end);
+/* qemu-patches/0010: pending stale-TLB records watched through their
+ * virtual pages and their old pages' stores (vpage_watch=on, and the QEMU
+ * has them) */
+static bool (*watch_phys_stores)(uint64_t hwaddr, uint64_t len, bool watch);
+static bool (*watch_vpages)(uint64_t vaddr, uint64_t len, bool watch);
 /* the page watch is in use (page_watch=on, and the QEMU has it) */
 static bool use_watch;
 
@@ -496,6 +501,31 @@ static void watch_vrange_cb(void *opaque, uint64_t lo, uint64_t hi)
 {
 	(void)opaque;
 	watch_vaddr(lo, hi);
+}
+
+static void watch_phys_stores_cb(void *opaque, uint64_t pa, uint64_t len,
+				 bool on)
+{
+	(void)opaque;
+	if (!watch_phys_stores(pa, len, on) && on)
+		ptw_warn(eng, "watch-beyond-512g",
+			 "page watch: physical page 0x%" PRIx64
+			 " is beyond what QEMU's page watch covers "
+			 "(512 GiB); its stores are not seen",
+			 pa);
+}
+
+static void watch_vpages_cb(void *opaque, uint64_t va, uint64_t len, bool on)
+{
+	(void)opaque;
+	/* the engine asks for at most PTW_WATCH_VPAGES_MAX bytes, within
+	 * QEMU's limit of 65,536 pages */
+	if (!watch_vpages(va, len, on))
+		ptw_warn(eng, "watch-vpages",
+			 "page watch: QEMU refused to watch the virtual "
+			 "pages 0x%" PRIx64 "+0x%" PRIx64
+			 "; stale accesses through them are not seen",
+			 va, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -922,6 +952,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	bool echo = false, have_base = false, have_below = false;
 	bool page_watch = true;
 	bool tlbi_cb = true;
+	bool vpage_watch = true;
 	uint64_t max_pending = 0, widen_ns = 0;
 
 	if (!info->system_emulation)
@@ -985,11 +1016,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		} else if (strcmp(key, "tlbi_cb") == 0) {
 			if (!qemu_plugin_bool_parse(key, val, &tlbi_cb))
 				FAIL("bad boolean for tlbi_cb: '%s'", val);
+		} else if (strcmp(key, "vpage_watch") == 0) {
+			if (!qemu_plugin_bool_parse(key, val, &vpage_watch))
+				FAIL("bad boolean for vpage_watch: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
 			     "ram_below_4g, out, echo, max_pending, symbols, "
 			     "suppress, known, widen, trace, page_watch, "
-			     "tlbi_cb)",
+			     "tlbi_cb, vpage_watch)",
 			     key);
 	}
 	if (!ram_path)
@@ -1055,12 +1089,20 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		RTLD_DEFAULT, "qemu_plugin_watch_vaddr");
 	use_watch =
 		patched && page_watch && reg_watch && watch_phys && watch_vaddr;
+	watch_phys_stores = (bool (*)(uint64_t, uint64_t, bool))dlsym(
+		RTLD_DEFAULT, "qemu_plugin_watch_phys_stores");
+	watch_vpages = (bool (*)(uint64_t, uint64_t, bool))dlsym(
+		RTLD_DEFAULT, "qemu_plugin_watch_vpages");
 	void (*reg_tlbi)(qemu_plugin_id_t, patched_tlbi_cb) =
 		(void (*)(qemu_plugin_id_t, patched_tlbi_cb))dlsym(
 			RTLD_DEFAULT, "qemu_plugin_register_vcpu_tlbi_cb");
 	/* with the page watch only: one patched mode that has it all */
 	use_tlbi_cb = use_watch && tlbi_cb && reg_tlbi;
-	ptw_qemu_mode mode = use_tlbi_cb ? PTW_QEMU_PATCHED_TLBI
+	/* and the virtual-page watch only with all of that */
+	bool use_vpages = use_tlbi_cb && vpage_watch && watch_phys_stores &&
+			  watch_vpages;
+	ptw_qemu_mode mode = use_vpages	   ? PTW_QEMU_PATCHED_VPAGES
+			     : use_tlbi_cb ? PTW_QEMU_PATCHED_TLBI
 			     : use_watch ? PTW_QEMU_PATCHED_WATCH
 			     : patched	 ? PTW_QEMU_PATCHED
 					 : PTW_QEMU_STOCK;
@@ -1084,7 +1126,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	}
 	ptw_log(eng, "%s", ptw_qemu_mode_text(mode));
 	if (use_watch) {
-		ptw_watch_ops wops = {watch_phys_cb, watch_vrange_cb, NULL};
+		ptw_watch_ops wops = {.phys = watch_phys_cb,
+				      .vrange = watch_vrange_cb};
+		if (use_vpages) {
+			wops.phys_stores = watch_phys_stores_cb;
+			wops.vpages = watch_vpages_cb;
+		}
 		ptw_set_watch(eng, &wops);
 	}
 	if (symbols && !ptw_symbols_load(eng, symbols, &err)) {

@@ -367,8 +367,20 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
 	/* keyed by the page address itself: a count change allocates
 	 * nothing */
 	G_STATIC_ASSERT(sizeof(gpointer) == sizeof(uint64_t));
-	if (!e->watch_refs)
-		e->watch_refs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	e->watch_stores.stores = true;
+	if (!e->watch_all.refs)
+		e->watch_all.refs =
+			g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (!e->watch_stores.refs)
+		e->watch_stores.refs =
+			g_hash_table_new(g_direct_hash, g_direct_equal);
+}
+
+static void watch_call(ptw_engine *e, const ptw_watch_set *w, uint64_t pa,
+		       uint64_t len, bool on)
+{
+	(w->stores ? e->watch.phys_stores : e->watch.phys)(e->watch.opaque, pa,
+							   len, on);
 }
 
 /* A page whose count falls to 0 stays watched (its entry kept at 0) until
@@ -379,56 +391,68 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
  * adapter filters each report as stock mode filters each access
  * (WATCH_LINGER: engine_internal.h). */
 
-static void watch_linger(ptw_engine *e, uint64_t p)
+static void watch_linger(ptw_engine *e, ptw_watch_set *w, uint64_t p)
 {
-	uint64_t old = e->watch_linger[e->watch_linger_next];
-	bool had = e->watch_linger_used == WATCH_LINGER;
-	e->watch_linger[e->watch_linger_next] = p;
-	e->watch_linger_next = (e->watch_linger_next + 1) % WATCH_LINGER;
-	if (e->watch_linger_used < WATCH_LINGER)
-		e->watch_linger_used++;
+	uint64_t old = w->linger[w->linger_next];
+	bool had = w->linger_used == WATCH_LINGER;
+	w->linger[w->linger_next] = p;
+	w->linger_next = (w->linger_next + 1) % WATCH_LINGER;
+	if (w->linger_used < WATCH_LINGER)
+		w->linger_used++;
 	if (!had)
 		return;
 	gpointer k, v;
-	if (g_hash_table_lookup_extended(e->watch_refs, GSIZE_TO_POINTER(old),
-					 &k, &v) &&
+	if (g_hash_table_lookup_extended(w->refs, GSIZE_TO_POINTER(old), &k,
+					 &v) &&
 	    !v && old != p) {
-		g_hash_table_remove(e->watch_refs, GSIZE_TO_POINTER(old));
-		e->watch.phys(e->watch.opaque, old, 4096, false);
+		g_hash_table_remove(w->refs, GSIZE_TO_POINTER(old));
+		watch_call(e, w, old, 4096, false);
 	}
 }
 
-/* d = +1: the pages of [pa, pa + len) matter once more; -1: once less */
-static void watch_ref(ptw_engine *e, uint64_t pa, uint64_t len, int d)
+/* d = +1: the pages of [pa, pa + len) matter once more to watch set w;
+ * -1: once less */
+static void watch_ref(ptw_engine *e, ptw_watch_set *w, uint64_t pa,
+		      uint64_t len, int d)
 {
-	if (!e->watch.phys)
+	if (!(w->stores ? e->watch.phys_stores : e->watch.phys))
 		return;
 	bool added = false;
 	for (uint64_t p = pa & ~0xfffULL; p < pa + len; p += 4096) {
 		gpointer k = NULL, v = NULL;
 		bool known = g_hash_table_lookup_extended(
-			e->watch_refs, GSIZE_TO_POINTER(p), &k, &v);
+			w->refs, GSIZE_TO_POINTER(p), &k, &v);
 		uintptr_t n = (uintptr_t)v;
 		if (d < 0 && !n)
 			continue; /* not counted (set before the watch) */
 		uintptr_t m = n + (uintptr_t)(intptr_t)d;
-		g_hash_table_insert(e->watch_refs, GSIZE_TO_POINTER(p),
-				    (gpointer)m);
+		g_hash_table_insert(w->refs, GSIZE_TO_POINTER(p), (gpointer)m);
 		if (!known)
 			added = true;
 		else if (!m)
-			watch_linger(e, p);
+			watch_linger(e, w, p);
 	}
 	if (added) /* one call, one TLB rescan, for the whole range */
-		e->watch.phys(e->watch.opaque, pa & ~0xfffULL,
-			      ((pa + len + 0xfff) & ~0xfffULL) -
-				      (pa & ~0xfffULL),
-			      true);
+		watch_call(e, w, pa & ~0xfffULL,
+			   ((pa + len + 0xfff) & ~0xfffULL) - (pa & ~0xfffULL),
+			   true);
+}
+
+/* A pending record of this size is watched through its virtual pages and
+ * its old page's stores (ptw_watch_ops), else through its old page. */
+static bool pend_watch_by_va(const ptw_engine *e, uint64_t size)
+{
+	return e->watch.vpages && e->watch.phys_stores &&
+	       size <= PTW_WATCH_VPAGES_MAX;
 }
 
 /* a record not (-1: no longer) marked reused, counted by its old page */
 static void unreused_update(ptw_engine *e, const ptw_pending *p, int d)
 {
+	/* a store to the old page matters while some record does not count
+	 * it reused */
+	if (pend_watch_by_va(e, p->size))
+		watch_ref(e, &e->watch_stores, p->old_pa, p->size, d);
 	__atomic_fetch_add(
 		&e->pend_unreused_filter[pend_filter_slot(p->old_pa, p->size)],
 		(uint32_t)d, __ATOMIC_RELAXED);
@@ -439,7 +463,10 @@ static void unreused_update(ptw_engine *e, const ptw_pending *p, int d)
 static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t va,
 			       uint64_t size, int d)
 {
-	watch_ref(e, old_pa, size, d);
+	if (!pend_watch_by_va(e, size))
+		watch_ref(e, &e->watch_all, old_pa, size, d);
+	else
+		e->watch.vpages(e->watch.opaque, va, size, d > 0);
 	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(old_pa, size)],
 			   (uint32_t)d, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&e->pend_va_filter[pend_filter_slot(va, size)],
@@ -642,7 +669,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 		else {
 			g_hash_table_remove(e->table_pages, &page);
 			bitmap_set(e, page, false);
-			watch_ref(e, page, 4096, -1);
+			watch_ref(e, &e->watch_all, page, 4096, -1);
 		}
 	} else {
 		for (ptw_table *p = head; p; p = p->next_in_page)
@@ -818,7 +845,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
 	t->next_in_page = head;
 	if (!head)
-		watch_ref(e, page, 4096, 1);
+		watch_ref(e, &e->watch_all, page, 4096, 1);
 	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
 	bitmap_set(e, page, true);
 	e->stats[ST_TABLES_REGISTERED]++;
@@ -1963,8 +1990,10 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
-	if (e->watch_refs)
-		g_hash_table_destroy(e->watch_refs);
+	if (e->watch_all.refs)
+		g_hash_table_destroy(e->watch_all.refs);
+	if (e->watch_stores.refs)
+		g_hash_table_destroy(e->watch_stores.refs);
 	for (ptw_pending *p = e->pend_head, *n; p; p = n) {
 		n = p->next;
 		g_free(p);

@@ -347,6 +347,15 @@ extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
 /* pages whose watch count fell to 0 that stay watched (engine.c) */
 #define WATCH_LINGER 256
 
+/* one kind of physical page watch (every access, or stores only), its
+ * pages counted by why they matter */
+typedef struct ptw_watch_set {
+	bool stores;	  /* ops.phys_stores, else ops.phys */
+	GHashTable *refs; /* watched page pa -> count (tables, records) */
+	uint64_t linger[WATCH_LINGER]; /* pages at 0 still watched */
+	unsigned linger_next, linger_used;
+} ptw_watch_set;
+
 /* Fields that every event writes (the lock, the counters) sit alone on
  * their cache lines, away from what the vCPUs' lock-free filters read on
  * every access (cfg, npending, the filters, the tracked range): sharing a
@@ -371,9 +380,7 @@ struct ptw_engine {
 	GPtrArray *roots;	 /* root tables */
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
-	GHashTable *watch_refs;	 /* watched page pa -> why (tables, records) */
-	uint64_t watch_linger[WATCH_LINGER]; /* pages at 0 still watched */
-	unsigned watch_linger_next, watch_linger_used;
+	ptw_watch_set watch_all, watch_stores;
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 

@@ -263,11 +263,20 @@ uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
  * page tables and of pending stale-TLB records' old pages (phys, on when a
  * page starts to matter, off when it stops), and the tracked-data bounds
  * (vrange, [lo, hi), lo == hi: none). Called under the engine's lock, as
- * the state changes; set before the first event. */
+ * the state changes; set before the first event.
+ * With phys_stores and vpages too (qemu-patches/0010), a pending record of
+ * up to PTW_WATCH_VPAGES_MAX bytes is watched where it can matter instead
+ * of through its whole old page: its virtual pages (vpages, on when the
+ * record opens, off when it closes, counted: a stale access can only come
+ * through them) and its old page for stores while no store elsewhere has
+ * reused it (phys_stores, as phys). */
+#define PTW_WATCH_VPAGES_MAX (32ULL << 20)
 typedef struct ptw_watch_ops {
 	void (*phys)(void *opaque, uint64_t pa, uint64_t len, bool on);
 	void (*vrange)(void *opaque, uint64_t lo, uint64_t hi);
 	void *opaque;
+	void (*phys_stores)(void *opaque, uint64_t pa, uint64_t len, bool on);
+	void (*vpages)(void *opaque, uint64_t va, uint64_t len, bool on);
 } ptw_watch_ops;
 void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops);
 
@@ -331,6 +340,7 @@ typedef enum {
 	/* + QEMU's TLB maintenance callback instead of decoding TLBI and
 	 * INVLPG */
 	PTW_QEMU_PATCHED_TLBI,
+	PTW_QEMU_PATCHED_VPAGES, /* + pending records by virtual page */
 } ptw_qemu_mode;
 const char *ptw_qemu_mode_text(ptw_qemu_mode mode);
 /* the mode's name in a trace header's qemu=, and back (stock if NULL or

@@ -498,6 +498,19 @@ void ptw_report_close(ptw_engine *e)
 const char *ptw_qemu_mode_text(ptw_qemu_mode mode)
 {
 	switch (mode) {
+	case PTW_QEMU_PATCHED_VPAGES:
+		return "qemu: patched (the fault callback, the page watch, "
+		       "the TLB maintenance callback and the virtual-page "
+		       "watch found: qemu-patches/): walks that fault in "
+		       "break windows are seen (BBM_WINDOW_WALK), and the "
+		       "MMU's access/dirty updates (DIRTY_LOST); only accesses "
+		       "to page-table pages and tracked data reach the plugin "
+		       "(the page watch), no memory callbacks, and for a "
+		       "pending stale-TLB record, the uses of the vCPUs' "
+		       "cached translations of its virtual pages and stores "
+		       "to its old page until reused; TLB maintenance (arm64 "
+		       "TLBI, x86 INVLPG) as QEMU reports it, not from "
+		       "instruction callbacks";
 	case PTW_QEMU_PATCHED_TLBI:
 		return "qemu: patched (the fault callback, the page watch and "
 		       "the TLB maintenance callback found: qemu-patches/): "
@@ -536,6 +549,7 @@ static const char *const qemu_mode_names[] = {
 	[PTW_QEMU_PATCHED] = "patched",
 	[PTW_QEMU_PATCHED_WATCH] = "patched-watch",
 	[PTW_QEMU_PATCHED_TLBI] = "patched-tlbi",
+	[PTW_QEMU_PATCHED_VPAGES] = "patched-vpages",
 };
 
 const char *ptw_qemu_mode_name(ptw_qemu_mode mode)
