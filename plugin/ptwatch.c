@@ -1099,13 +1099,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	/* with the page watch only: one patched mode that has it all */
 	use_tlbi_cb = use_watch && tlbi_cb && reg_tlbi;
 	/* and the virtual-page watch only with all of that */
-	bool use_vpages = use_tlbi_cb && vpage_watch && watch_phys_stores &&
-			  watch_vpages;
+	bool use_vpages =
+		use_tlbi_cb && vpage_watch && watch_phys_stores && watch_vpages;
 	ptw_qemu_mode mode = use_vpages	   ? PTW_QEMU_PATCHED_VPAGES
 			     : use_tlbi_cb ? PTW_QEMU_PATCHED_TLBI
-			     : use_watch ? PTW_QEMU_PATCHED_WATCH
-			     : patched	 ? PTW_QEMU_PATCHED
-					 : PTW_QEMU_STOCK;
+			     : use_watch   ? PTW_QEMU_PATCHED_WATCH
+			     : patched	   ? PTW_QEMU_PATCHED
+					   : PTW_QEMU_STOCK;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
