@@ -85,6 +85,7 @@ void break_remove(ptw_engine *e, ptw_break *b)
 	suspect_release(e, b, NULL, false);
 	unclean_drop(e, b);
 	cand_drop(e, b);
+	e->bbm.breaks_gone++;
 	g_hash_table_remove(e->bbm.breaks, &b->pte_pa);
 }
 
@@ -106,6 +107,7 @@ static void breaks_trim(ptw_engine *e)
 			suspect_release(e, b, NULL, false);
 			unclean_drop(e, b);
 			cand_drop(e, b);
+			e->bbm.breaks_gone++;
 			g_hash_table_iter_remove(&it);
 		}
 	}
@@ -213,12 +215,18 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		char how[160];
 		bool done = false;
 		const ptw_break *wb;
-		if (!w->made &&
-		    (!(wb = break_get(e, w->pte_pa)) || wb->seq != w->seq)) {
-			/* the break went away without a transient make (an
-			 * unmap, a table freed): it was no window */
-			g_array_remove_index(a, i);
-			continue;
+		/* looked up again only once some break went away since
+		 * (this runs on every page-table load, for each read) */
+		if (!w->made && w->alive_at != e->bbm.breaks_gone) {
+			if (!(wb = break_get(e, w->pte_pa)) ||
+			    wb->seq != w->seq) {
+				/* the break went away without a transient
+				 * make (an unmap, a table freed): it was no
+				 * window */
+				g_array_remove_index(a, i);
+				continue;
+			}
+			w->alive_at = e->bbm.breaks_gone;
 		}
 		if (b && w->seq == b->seq && w->pte_pa == pte_pa) {
 			have = true; /* read again inside the same window */
@@ -329,6 +337,7 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	w.gbase = b->group_base;
 	w.gn = b->group_n;
 	w.seq = b->seq;
+	w.alive_at = e->bbm.breaks_gone;
 	w.lower = lower;
 	ptw_finding *f = &w.f;
 	f->kind = PTW_KIND_BBM_WINDOW_READ;

@@ -66,6 +66,7 @@ typedef struct {
 	uint64_t pte_pa, tpa;
 	unsigned gbase, gn;   /* the break's group in table tpa */
 	uint64_t seq;	      /* the break's serial */
+	uint64_t alive_at;    /* the break was there at this bbm.breaks_gone */
 	uint64_t lower;	      /* the reader's returns to user at its read */
 	bool made;	      /* the breaker made the entry again (transient) */
 	uint64_t after;	      /* the reader's icount at its first page-table

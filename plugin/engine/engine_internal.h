@@ -226,6 +226,7 @@ typedef struct {
 	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
 	unsigned breaks_since_trim;
 	uint64_t break_seq;
+	uint64_t breaks_gone; /* breaks removed so far (window_reads_load) */
 	/* per reader CPU: window reads whose severity waits for whether the
 	 * reader loads the entry again */
 	GArray *wr[PTW_MAX_CPUS];

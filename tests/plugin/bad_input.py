@@ -35,6 +35,8 @@ def main(argv):
              f"ram={ram},out={tmp}/o3,echo=maybe"),
             ("bad boolean for tlbi_cb", "bad boolean for tlbi_cb",
              f"ram={ram},out={tmp}/o3b,tlbi_cb=maybe"),
+            ("bad boolean for vpage_watch", "bad boolean for vpage_watch",
+             f"ram={ram},out={tmp}/o3c,vpage_watch=maybe"),
             ("missing RAM backend argument", "missing ram=PATH",
              f"out={tmp}/o4"),
             ("RAM backend file missing", "cannot open RAM backend",
