@@ -4,8 +4,8 @@ patched QEMU's walk and fault events show: builds the patched QEMU
 (scripts/build-qemu: a no-op when the series is built; the first build
 takes about 17 minutes), runs the litmus catalogue in it (each scenario's
 declared expectations must hold there: window_walk's BBM_WINDOW_WALK and
-dirty_lost's DIRTY_LOST are declared for the patched QEMU only), and compares each scenario's findings
-with the stock run's in STOCK_OUT field by field (icount aside: it moves
+dirty_lost's DIRTY_LOST are declared for the patched QEMU only), and
+compares each scenario's findings with the stock run's in STOCK_OUT field by field (icount aside: it moves
 with the harness's wait loops), the kinds only the patched QEMU can see
 aside; the stock run must have none of those. Each patched run must also
 say in ptwatch.log that the plugin found the patched API. Prints TAP.
