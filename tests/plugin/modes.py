@@ -5,9 +5,10 @@ patched QEMU's walk and fault events show: builds the patched QEMU
 takes about 17 minutes), runs the litmus catalogue in it (each scenario's
 declared expectations must hold there: window_walk's BBM_WINDOW_WALK and
 dirty_lost's DIRTY_LOST are declared for the patched QEMU only), and
-compares each scenario's findings with the stock run's in STOCK_OUT field by field (icount aside: it moves
-with the harness's wait loops), the kinds only the patched QEMU can see
-aside; the stock run must have none of those. Each patched run must also
+compares each scenario's findings with the stock run's in STOCK_OUT field
+by field (icount aside: it moves with the harness's wait loops), the
+kinds only the patched QEMU can see aside; the stock run must have none
+of those. Each patched run must also
 say in ptwatch.log that the plugin found the patched API. Prints TAP.
 
   tests/plugin/modes.py BUILD_DIR STOCK_OUT PATCHED_OUT
