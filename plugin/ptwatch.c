@@ -485,16 +485,25 @@ static void vcpu_tlbi(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 	}
 }
 
-/* the engine's page watch, passed on to QEMU (under the engine lock) */
-static void watch_phys_cb(void *opaque, uint64_t pa, uint64_t len, bool on)
+/* the engine's page watch, passed on to QEMU (under the engine lock):
+ * set, one of QEMU's two physical watches; what: what goes unseen when a
+ * page is beyond it */
+static void watch_phys_with(bool (*set)(uint64_t, uint64_t, bool),
+			    const char *what, uint64_t pa, uint64_t len,
+			    bool on)
 {
-	(void)opaque;
-	if (!watch_phys(pa, len, on) && on)
+	if (!set(pa, len, on) && on)
 		ptw_warn(eng, "watch-beyond-512g",
 			 "page watch: physical page 0x%" PRIx64
 			 " is beyond what QEMU's page watch covers "
-			 "(512 GiB); its accesses are not seen",
-			 pa);
+			 "(512 GiB); its %s are not seen",
+			 pa, what);
+}
+
+static void watch_phys_cb(void *opaque, uint64_t pa, uint64_t len, bool on)
+{
+	(void)opaque;
+	watch_phys_with(watch_phys, "accesses", pa, len, on);
 }
 
 static void watch_vrange_cb(void *opaque, uint64_t lo, uint64_t hi)
@@ -507,12 +516,7 @@ static void watch_phys_stores_cb(void *opaque, uint64_t pa, uint64_t len,
 				 bool on)
 {
 	(void)opaque;
-	if (!watch_phys_stores(pa, len, on) && on)
-		ptw_warn(eng, "watch-beyond-512g",
-			 "page watch: physical page 0x%" PRIx64
-			 " is beyond what QEMU's page watch covers "
-			 "(512 GiB); its stores are not seen",
-			 pa);
+	watch_phys_with(watch_phys_stores, "stores", pa, len, on);
 }
 
 static void watch_vpages_cb(void *opaque, uint64_t va, uint64_t len, bool on)

@@ -27,17 +27,29 @@ typedef struct {
 	unsigned on_calls, off_calls, store_off_calls;
 } fake_watch;
 
-static void w_phys(void *opaque, uint64_t pa, uint64_t len, bool on)
+/* a watch call on a set of 4 KiB pages, as QEMU's bitmaps take it */
+static void set_pages(GHashTable *set, uint64_t pa, uint64_t len, bool on)
 {
-	fake_watch *w = opaque;
 	CHECK_EQ(pa & 0xfff, 0);
 	CHECK_EQ(len & 0xfff, 0);
 	for (uint64_t p = pa; p < pa + len; p += 4096) {
 		if (on)
-			g_hash_table_add(w->pages, g_memdup2(&p, sizeof(p)));
+			g_hash_table_add(set, g_memdup2(&p, sizeof(p)));
 		else
-			g_hash_table_remove(w->pages, &p);
+			g_hash_table_remove(set, &p);
 	}
+}
+
+static bool in_set(GHashTable *set, uint64_t pa)
+{
+	uint64_t p = pa & ~0xfffULL;
+	return g_hash_table_contains(set, &p);
+}
+
+static void w_phys(void *opaque, uint64_t pa, uint64_t len, bool on)
+{
+	fake_watch *w = opaque;
+	set_pages(w->pages, pa, len, on);
 	if (on)
 		w->on_calls++;
 	else
@@ -53,30 +65,20 @@ static void w_vrange(void *opaque, uint64_t lo, uint64_t hi)
 
 static bool watched(fake_watch *w, uint64_t pa)
 {
-	uint64_t p = pa & ~0xfffULL;
-	return g_hash_table_contains(w->pages, &p);
+	return in_set(w->pages, pa);
 }
 
 static void w_phys_stores(void *opaque, uint64_t pa, uint64_t len, bool on)
 {
 	fake_watch *w = opaque;
-	CHECK_EQ(pa & 0xfff, 0);
-	CHECK_EQ(len & 0xfff, 0);
-	for (uint64_t p = pa; p < pa + len; p += 4096) {
-		if (on)
-			g_hash_table_add(w->store_pages,
-					 g_memdup2(&p, sizeof(p)));
-		else
-			g_hash_table_remove(w->store_pages, &p);
-	}
+	set_pages(w->store_pages, pa, len, on);
 	if (!on)
 		w->store_off_calls++;
 }
 
 static bool store_watched(fake_watch *w, uint64_t pa)
 {
-	uint64_t p = pa & ~0xfffULL;
-	return g_hash_table_contains(w->store_pages, &p);
+	return in_set(w->store_pages, pa);
 }
 
 /* counted, as QEMU counts them */
