@@ -150,11 +150,9 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 {
 	if (pa == PTW_NO_PA)
 		return;
-	unsigned want =
-		(ptw_pending_may_matter(e, va, pa, is_store) ? PTW_ACC_PENDING
-							     : 0) |
-		(ptw_is_table_page(e, pa) ? PTW_ACC_TABLE : 0);
-	ptw_ev_access_checked(e, c, va, pa, size, is_store, value, want);
+	/* ptw_ev_access_checked keeps the table and pending flags */
+	ptw_ev_access_checked(e, c, va, pa, size, is_store, value,
+			      ptw_access_interest(e, va, pa, size, is_store));
 }
 
 void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,
