@@ -426,6 +426,29 @@ static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	}
 }
 
+/* DSB <option>: CRm is the option (Arm ARM C6.2.111 "DSB"). The options
+ * SY (0b1111), ISH (0b1011), NSH (0b0111) and OSH (0b0011) are full
+ * barriers: they complete the PE's earlier TLB maintenance (Arm ARM
+ * D8.13.8, "Ordering and completion of TLB maintenance instructions"),
+ * NSH only for the PE's own TLB; the ST and LD variants do not complete
+ * TLB maintenance, but every DSB makes the PE's earlier stores visible to
+ * the translation table walks that follow. */
+static void a64_barrier(unsigned crm, ptw_barrier *out)
+{
+	out->completes_maintenance =
+		crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
+	out->local = crm == 0x7;
+}
+
+/* A valid page or block descriptor user code can reach: AP[1] (bit 6)
+ * grants EL0 access (Arm ARM D8.4.1, "Data access permissions"). APTable
+ * in the table descriptors above could still take EL0 access away; Linux
+ * leaves it zero and a bare-metal guest that uses it is not modelled. */
+static bool a64_user_leaf(uint64_t desc)
+{
+	return (desc & 1) && ((desc >> 6) & 1);
+}
+
 const ptw_arch_ops ptw_arch_arm64_ops = {
 	.name = "arm64",
 	.last_level = 3,
@@ -443,4 +466,6 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.cont_bit = A64_CONT,
 	.unit_attr_mask = a64_unit_attr_mask,
 	.roots = a64_roots,
+	.barrier = a64_barrier,
+	.user_leaf = a64_user_leaf,
 };

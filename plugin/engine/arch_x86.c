@@ -277,6 +277,16 @@ static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	out->root[0].asid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
 }
 
+/* A present leaf user code can reach: U/S (bit 2) set (Intel SDM Vol. 3A
+ * 4.6.1, "Determination of Access Rights": user-mode access needs U/S=1 at
+ * every level of the walk; the levels above a user leaf are not checked
+ * here: Linux sets U/S on every table entry of user space and on none of
+ * the kernel's). */
+static bool x86_user_leaf(uint64_t desc)
+{
+	return (desc & 1) && ((desc >> 2) & 1);
+}
+
 const ptw_arch_ops ptw_arch_x86_ops = {
 	.name = "x86_64",
 	.last_level = 1,
@@ -294,4 +304,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,
 	.roots = x86_roots,
+	.user_leaf = x86_user_leaf,
 };

@@ -30,38 +30,51 @@ typedef struct {
 	bool store, fetch;
 } window_walk;
 
-void det_walk_init(ptw_engine *e)
+/* each vCPU's faults on entries in another CPU's break, waiting for the
+ * break to close */
+typedef struct {
+	GArray *pending[PTW_MAX_CPUS];
+} walk_state;
+
+static void *walk_init(ptw_engine *e, unsigned id)
 {
+	(void)e;
+	(void)id;
+	walk_state *s = g_new0(walk_state, 1);
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		e->walk.pending[i] =
-			g_array_new(FALSE, FALSE, sizeof(window_walk));
+		s->pending[i] = g_array_new(FALSE, FALSE, sizeof(window_walk));
+	return s;
 }
 
-void det_walk_free(ptw_engine *e)
+static void walk_free(ptw_engine *e, void *st)
 {
+	(void)e;
+	walk_state *s = st;
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		g_array_free(e->walk.pending[i], TRUE);
+		g_array_free(s->pending[i], TRUE);
+	g_free(s);
 }
 
-void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+static void walk_fault(ptw_engine *e, void *st, const ptw_ctx *c,
+		       const ptw_event *ev)
 {
-	e->stats[ST_FAULTS]++;
+	walk_state *s = st;
 	if (ev->fault.type != PTW_FAULT_TRANSLATION || !ev->fault.has_desc)
 		return;
-	ptw_break *b = break_get(e, ev->fault.pte_pa);
+	ptw_break_info b;
 	/* the entry is invalid inside another CPU's break, and the walker
 	 * read it so */
-	if (!b || b->cpu == c->cpu ||
+	if (!ptw_det_break_find(e, ev->fault.pte_pa, &b) || b.cpu == c->cpu ||
 	    ptw_decode_entry(e, ev->fault.desc, ev->fault.level).type !=
 		    PTW_DESC_INVALID)
 		return;
 	e->stats[ST_WINDOW_WALKS]++;
-	GArray *a = e->walk.pending[c->cpu];
+	GArray *a = s->pending[c->cpu];
 	/* forget faults whose break ended without a make (an unmap) */
 	for (guint i = 0; i < a->len;) {
 		window_walk *o = &g_array_index(a, window_walk, i);
-		const ptw_break *ob = break_get(e, o->pte_pa);
-		if (!ob || ob->seq != o->seq)
+		ptw_break_info ob;
+		if (!ptw_det_break_find(e, o->pte_pa, &ob) || ob.seq != o->seq)
 			g_array_remove_index(a, i);
 		else
 			i++;
@@ -69,7 +82,7 @@ void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 	if (a->len >= MAX_WINDOW_WALKS)
 		g_array_remove_index(a, 0);
 	window_walk n = {.pte_pa = ev->fault.pte_pa,
-			 .seq = b->seq,
+			 .seq = b.seq,
 			 .va = ev->fault.va,
 			 .level = ev->fault.level,
 			 .ctx = *c,
@@ -79,11 +92,16 @@ void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 }
 
 /* break b closed: made again in a window (made) or not a window */
-void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
-			uint64_t new, uint64_t dur)
+static void walk_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
+			      const ptw_ctx *c, bool made, uint64_t new,
+			      uint64_t dur)
 {
+	walk_state *s = st;
+	if (!c)
+		return; /* no store ended it: the faults are forgotten when
+			   the next one comes (as they always were) */
 	for (unsigned cpu = 0; cpu < e->cfg.ncpus; cpu++) {
-		GArray *a = e->walk.pending[cpu];
+		GArray *a = s->pending[cpu];
 		for (guint i = 0; i < a->len;) {
 			window_walk *w = &g_array_index(a, window_walk, i);
 			if (w->seq != b->seq || w->pte_pa != b->pte_pa) {
@@ -91,7 +109,7 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 				continue;
 			}
 			if (made) {
-				bool is_linux = e->syms && e->syms->len;
+				bool is_linux = ptw_guest_is_linux(e);
 				bool upper = e->ops->upper_half(w->va);
 				bool retried = is_linux &&
 					       ptw_linux_fault_retried(upper);
@@ -141,3 +159,11 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 		}
 	}
 }
+
+const ptw_detector ptw_det_walk = {
+	.name = "walk",
+	.init = walk_init,
+	.free = walk_free,
+	.fault = walk_fault,
+	.break_closed = walk_break_closed,
+};

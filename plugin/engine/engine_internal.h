@@ -22,6 +22,9 @@ typedef struct {
  * (2048 views, written once at boot). */
 #define PTW_MAX_ALIASES 4095
 
+/* detectors in the table (detectors.c), at most */
+#define PTW_MAX_DETECTORS 12
+
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
 	int level;	  /* architecture level of its entries */
@@ -42,46 +45,12 @@ typedef struct ptw_table {
 	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
-	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
-	uint32_t *iver;	   /* per entry: changes of identity (PTE_ABA) */
-	uint64_t *last_id; /* per entry: identity of the last non-zero value */
-	/* per entry: the identity before last_id, and the iver at which the
-	 * entry's current run of values with only those two identities
-	 * began (PTE_ABA: a swap round trip of one folio) */
-	uint64_t *prev_id;
-	uint32_t *pair_since;
-	uint64_t gen;	      /* registration serial: versions are per gen */
-	uint32_t *made;	      /* last level: pass that made the entry valid */
-	uint8_t *uorder;      /* last level: log2 size of its unit, 0 = none */
-	uint8_t *cont_writer; /* arm64 last level, per 16 entries: 1 + the CPU
-				 that last wrote a contiguous entry there */
+	uint64_t gen; /* registration serial: what a detector keeps per entry
+			 belongs to one registration of the table */
+	/* each detector's own per-table state (detector.h: ptw_table_slot),
+	 * freed with the table by that detector's table_free */
+	void *det[PTW_MAX_DETECTORS];
 } ptw_table;
-
-/* A leaf mapping changed; some CPU may still hold the old translation. */
-typedef struct ptw_pending {
-	uint64_t space, va, size, old_pa;
-	uint16_t asid;
-	bool global;
-	unsigned changer;
-	uint64_t need;	   /* CPUs that have not invalidated since */
-	uint64_t reported; /* CPUs already reported */
-	uint64_t deferred; /* CPUs counted in a deferred-flush window */
-	bool reused;	   /* old page mapped or written elsewhere since */
-	/* overtaken: an operation that must complete a pending batched
-	 * flush first (Linux: mprotect, munmap, mremap, madvise) read the
-	 * entry while this record was pending; once its task returned to
-	 * user mode, a use of the old translation outlived the operation */
-	uint64_t ot_who;   /* the reading task (0: none) */
-	uint64_t ot_lower; /* its returns to user at the read */
-	ptw_ctx ot_read;
-	bool changer_local_inval;
-	ptw_ctx when;
-	uint64_t pte_pa;
-	int level;
-	uint64_t old_desc, new_desc;
-	struct ptw_pending *next_key, *next_pa, *next_va; /* hash chains */
-	struct ptw_pending *prev, *next;		  /* age list */
-} ptw_pending;
 
 typedef ptw_inval_scope inval_scope;
 
@@ -96,68 +65,27 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
 			   bool *broadcast);
 
-/* The break automaton of one entry (Casemate's valid / invalid-unclean /
- * invalid, with arm64's two steps inside unclean). The state is read from
- * the record's per-CPU masks by break_state() in detectors.c: 'need' (CPUs
- * that may hold the old entry), 'stored' (the breaker's DSB made the
- * invalid entry visible), 'inflight' (covered by TLBIs not yet completed
- * by their DSB). Valid is no record at all. */
-typedef enum {
-	BREAK_UNSYNCED,	    /* invalid stored, not yet visible to walkers: a
-			       TLBI now does not count (the walker may refill
-			       the old entry) */
-	BREAK_UNCLEAN,	    /* visible; CPUs may hold the old entry and no
-			       covering TLBI is in flight */
-	BREAK_INVALIDATING, /* covering TLBIs issued, awaiting their DSB */
-	BREAK_CLEAN,	    /* no CPU may hold the old entry: it may be made
-			       again with anything */
-} break_state;
-
-/* An open break window on one entry (valid -> invalid, not yet made). */
+/* Guest tasks (task.c): the task each vCPU runs (0: not known, the vCPU
+ * stands for it), its lower_entries when it was switched in, each task's
+ * returns to user before its current run (task -> count), and each
+ * task's current operation (task -> serial). */
 typedef struct {
-	uint64_t pte_pa, space, va;
-	int level;
-	uint16_t asid;
-	bool global;
-	uint64_t old_desc;
-	unsigned cpu; /* the breaker */
-	ptw_ctx when;
-	uint64_t need;		/* CPUs that may still hold the old entry */
-	uint64_t breaker_lower; /* the breaker's returns to user at the break */
-	bool stored;		/* the breaker ran a DSB since the break: the
-				   invalid entry is visible, a TLBI can count */
-	uint8_t miss_why;	/* the last TLBI that did not count, and why */
-	uint64_t miss_pc;
-	uint16_t miss_asid; /* MISS_ASID: the ASID that TLBI named */
-	uint64_t inflight;  /* invalidated by TLBIs not yet completed */
-	uint64_t issuers;   /* CPUs that issued those TLBIs */
-	bool local_inflight;
-	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
-	uint64_t seq;
-	uint64_t suspect;    /* a partial-unit pass skipped this entry */
-	bool unclean_listed; /* in ptw_engine.unclean */
-	/* transient window: the breaker has written nothing outside the
-	 * entry's group (its unit, or 16 entries) since the break */
-	uint64_t tpa;
-	unsigned group_base, group_n;
-	bool moved_on, in_cand;
-} ptw_break;
+	uint64_t task[PTW_MAX_CPUS];
+	uint64_t task_lower_base[PTW_MAX_CPUS];
+	GHashTable *task_lower;
+	GHashTable *ops;
+	uint64_t op_serial;
+} ptw_tasks;
 
-/* One CPU's run of writes to one large mapping unit. */
+/* A barrier as the architecture decodes it (ptw_arch_ops.barrier). */
 typedef struct {
-	bool open;
-	uint64_t tpa;	      /* leaf table */
-	unsigned base, n;     /* unit entries [base, base + n) */
-	uint64_t unmapped[8]; /* entries this pass took down */
-	uint64_t windowed[8]; /* entries in another CPU's open break */
-	unsigned window_cpu;
-	ptw_ctx start;
-} ptw_pass;
-
-typedef struct {
-	uint64_t tpa;
-	unsigned group;
-} ptw_cont_group;
+	/* completes the issuing CPU's earlier TLB maintenance and makes its
+	 * page-table stores visible to walkers (arm64 DSB with a full
+	 * option, Arm ARM D8.13 / B2.3.12) */
+	bool completes_maintenance;
+	/* ... only for the issuing CPU's own invalidations (DSB NSH) */
+	bool local;
+} ptw_barrier;
 
 typedef struct {
 	/* arm64 */
@@ -219,70 +147,6 @@ extern const char *const ptw_stat_names[ST_COUNT];
 #define BITMAP_CHUNK_SHIFT 30
 #define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
 
-/* Each detector family's state (detectors.c dispatches to them). */
-typedef struct {
-	GHashTable *breaks; /* pte_pa -> ptw_break* */
-	GPtrArray *unclean; /* breaks some CPU may still cache (need != 0) */
-	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
-	unsigned breaks_since_trim;
-	uint64_t break_seq;
-	uint64_t breaks_gone; /* breaks removed so far (window_reads_load) */
-	/* per reader CPU: window reads whose severity waits for whether the
-	 * reader loads the entry again */
-	GArray *wr[PTW_MAX_CPUS];
-} det_bbm_state;
-
-typedef struct {
-	GHashTable *suspects; /* id -> partial-unit suspect */
-	ptw_pass pass[PTW_MAX_CPUS];
-	uint32_t pass_id[PTW_MAX_CPUS];
-	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	uint64_t by_size[10];
-} det_units_state;
-
-typedef struct {
-	GArray *dirty[PTW_MAX_CPUS]; /* groups written since the last DSB */
-} det_contig_state;
-
-typedef struct {
-	GHashTable *reads; /* (task or vCPU, pte_pa) -> last read */
-	/* the task each vCPU runs (0: not known, pair per vCPU), its
-	 * lower_entries when it was switched in, and each task's returns to
-	 * user before its current run (task -> count) */
-	uint64_t task[PTW_MAX_CPUS];
-	uint64_t task_lower_base[PTW_MAX_CPUS];
-	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
-	GHashTable *task_lower;
-	GHashTable *ops; /* task -> its current operation's serial */
-	uint64_t op_serial;
-} det_aba_state;
-
-/* Walks in break windows (det_walk.c; a patched QEMU's fault events): each
- * vCPU's faults on entries in another CPU's break, waiting for the break
- * to close. */
-typedef struct {
-	GArray *pending[PTW_MAX_CPUS]; /* window_walk */
-} det_walk_state;
-
-/* Lost dirty state (det_dirty.c; a patched QEMU's access/dirty updates):
- * entries the MMU made dirty (pte_pa -> record), and each vCPU's last
- * RECENT_LOADS page-table loads (pa, value) */
-#define RECENT_LOADS 16
-typedef struct {
-	GHashTable *hw;
-	struct {
-		uint64_t pa, value;
-	} recent[PTW_MAX_CPUS][RECENT_LOADS];
-	unsigned recent_next[PTW_MAX_CPUS];
-} det_dirty_state;
-
-typedef struct {
-	GArray *regions;	     /* tracked data regions */
-	GHashTable *slots;	     /* (space, va/8) -> remembered bytes */
-	GHashTable *reported;	     /* (space, page) already reported */
-	uint64_t track_lo, track_hi; /* lock-free filter */
-} det_data_state;
-
 /* What a CPU's translation registers say (ptw_arch_ops.roots): whether
  * translation is on, and each root's table (arm64 TTBR0/TTBR1, x86 CR3). */
 typedef struct {
@@ -341,6 +205,11 @@ typedef struct ptw_arch_ops {
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
 	/* the roots cpu's translation registers name (cs: its registers) */
 	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
+	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
+	void (*barrier)(unsigned operand, ptw_barrier *out);
+	/* a leaf descriptor user code can reach (arm64 AP[1], EL0 access;
+	 * x86 U/S) */
+	bool (*user_leaf)(uint64_t desc);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
@@ -385,20 +254,6 @@ struct ptw_engine {
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 
-	GHashTable *pend_by_key; /* hash(space,va) -> chain */
-	GHashTable *pend_by_pa;	 /* old_pa -> chain */
-	GHashTable *pend_by_va;	 /* va (any space) -> chain */
-	ptw_pending *pend_head, *pend_tail;
-	int npending; /* read lock-free */
-	/* counting filter over the pending records' old pages (old_pa, size):
-	 * lets the hot path skip the lock for accesses no record can match;
-	 * written under the lock, read lock-free */
-	uint32_t *pend_filter;
-	uint32_t *pend_va_filter; /* the same, by the records' VAs */
-	/* by old page, the records not marked reused yet */
-	uint32_t *pend_unreused_filter;
-	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
-
 	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
 	GArray *findings PTW_LINE_ALONE; /* ptw_finding */
 	unsigned kind_count[PTW_KIND_COUNT];
@@ -412,13 +267,13 @@ struct ptw_engine {
 	uint64_t guest_status;
 	GHashTable *warn_keys; /* key -> count */
 
-	/* detectors: each family's own state (det_*.c) */
-	det_bbm_state bbm;
-	det_units_state units;
-	det_contig_state contig;
-	det_aba_state aba;
-	det_walk_state walk;
-	det_dirty_state dirty;
+	/* the detectors' private states (detector.h), by table index */
+	void *det[PTW_MAX_DETECTORS];
+	/* those with a lock-free interest() hook, for the hot path */
+	const struct ptw_detector *interest_det[PTW_MAX_DETECTORS];
+	void *interest_st[PTW_MAX_DETECTORS];
+	unsigned ninterest;
+	ptw_tasks tasks; /* task.c */
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
@@ -427,10 +282,6 @@ struct ptw_engine {
 	uint64_t deferred_flush_addr[2];
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
-	/* per reader CPU: window reads whose severity waits for whether the
-	 * reader loads the entry again (detectors.c, window_read) */
-	GArray *wr[PTW_MAX_CPUS];
-	det_data_state data;
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
 	/* per vCPU: upper- to lower-half transitions (returns to user) so
 	 * far; written and read only on that vCPU's thread */
@@ -483,12 +334,52 @@ void ptw_apply_hw_update(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 /* every read of guest memory goes through here (a trace records it) */
 bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 
-/* engine.c helpers used by detectors.c */
+/* ------------------------------------------------------------------ */
+/* The core's queries (engine.c), for the detectors: read-only but for
+ * the services at the end (the page watch, the widening stall). */
 unsigned ptw_entry_shift(ptw_engine *e, int level);
 uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx);
 uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
+ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
+bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
+		   uint64_t *pte_pa, int *level);
+/* CPUs whose TLB may hold a translation of va through table t (its first
+ * view), or through a table of address space 'space' */
+uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
+uint64_t ptw_may_hold_in(ptw_engine *e, uint64_t space, uint64_t va);
+bool ptw_is_last_level(ptw_engine *e, int level);
+/* the ASID/PCID last seen with the root of address space 'space' (0) */
+uint16_t ptw_space_asid(ptw_engine *e, uint64_t space);
+/* a table's views (0: its first, 1..: aliases), and an entry through one */
+unsigned ptw_table_nviews(const ptw_table *t);
+ptw_view ptw_table_view(const ptw_table *t, unsigned k);
+uint64_t ptw_view_entry_va(ptw_engine *e, const ptw_table *t, const ptw_view *v,
+			   unsigned idx);
+uint64_t ptw_view_entry_space(ptw_engine *e, const ptw_view *v, uint64_t va);
+/* the page watch (ptw_watch_ops), counted: d = +1 the pages of
+ * [pa, pa + len) matter once more (stores_only: only their stores), -1
+ * once less; by virtual page (a vCPU's cached translations of va); and
+ * whether a range of this size is watched by virtual page */
+void ptw_watch_phys(ptw_engine *e, bool stores_only, uint64_t pa, uint64_t len,
+		    int d);
+void ptw_watch_vpages(ptw_engine *e, uint64_t va, uint64_t len, bool on);
+bool ptw_watch_by_va(const ptw_engine *e, uint64_t len);
+/* widening: hold cpu at its next access (ptw_take_stall) */
+void ptw_request_stall(ptw_engine *e, unsigned cpu);
+
+/* task.c: guest tasks and operations */
+void ptw_tasks_init(ptw_engine *e);
+void ptw_tasks_free(ptw_engine *e);
+uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu);
+uint64_t ptw_task_returns(ptw_engine *e, uint64_t who);
+uint64_t ptw_task_op(ptw_engine *e, uint64_t who);
+void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
+void ptw_task_op_start(ptw_engine *e, unsigned cpu);
+
+/* guest_linux.c: what ptwatch knows of Linux, asked once */
+bool ptw_guest_is_linux(const ptw_engine *e);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
 bool ptw_linux_sw_dirty(ptw_arch arch, uint64_t v);
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
@@ -500,12 +391,11 @@ bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
+const char *ptw_linux_overtaken_why(void);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
-ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
-bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
-		   uint64_t *pte_pa, int *level);
-uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
-bool ptw_is_last_level(ptw_engine *e, int level);
+/* a kernel symbol as symbols.c reads it: the ones Linux's conventions
+ * name (the current task's per-CPU slot, the watched callees) */
+void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
 
 /* symbols.c */
 void ptw_symbols_free(ptw_engine *e);
@@ -518,37 +408,42 @@ void ptw_suppressions_free(ptw_engine *e);
 const char *ptw_suppressed(ptw_engine *e, const ptw_finding *f, bool *known,
 			   const char **fix);
 
-/* detectors.c */
-void det_init(ptw_engine *e);
-void det_free(ptw_engine *e);
-void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		       unsigned idx, uint64_t old, uint64_t new);
-void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
-		    uint64_t value);
-void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
-		    uint64_t targets);
-void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
-void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
-void det_table_dropped(ptw_engine *e, ptw_table *t);
-/* det_dirty.c: the MMU made entry idx dirty (old -> new, for an access to
- * va); a page-table load; a store that changes the entry (old -> new) */
-void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-			 unsigned idx, uint64_t old, uint64_t new, uint64_t va);
-void det_dirty_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
-		    uint64_t value);
-void det_dirty_store(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		     unsigned idx, uint64_t old, uint64_t new);
-void det_finish(ptw_engine *e);
-void det_space_gone(ptw_engine *e, uint64_t space);
-void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
-/* who reads: the guest task a vCPU runs (or the vCPU while none is known),
- * and that reader's returns to user mode so far */
-uint64_t det_who(const ptw_engine *e, unsigned cpu);
-uint64_t det_who_returns(ptw_engine *e, uint64_t who);
-uint64_t det_who_op(ptw_engine *e, uint64_t who);
-void det_op_start(ptw_engine *e, unsigned cpu);
-bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
-		uint64_t len);
+/* detectors.c: the core's notifications, dispatched to every detector of
+ * the table in its order (detector.h says what each means) */
+struct ptw_detector;
+void ptw_det_init(ptw_engine *e);
+void ptw_det_free(ptw_engine *e);
+void *ptw_det_state(ptw_engine *e, const struct ptw_detector *d);
+void ptw_det_table_free(ptw_table *t);
+void ptw_det_table_added(ptw_engine *e, ptw_table *t);
+void ptw_det_table_dropped(ptw_engine *e, ptw_table *t);
+void ptw_det_entry_written(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new);
+void ptw_det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new);
+void ptw_det_entry_loaded(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			  unsigned idx, uint64_t value);
+void ptw_det_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old, uint64_t new, uint64_t va);
+void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		    bool is_store);
+unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+			  unsigned size, bool is_store);
+void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			 unsigned size, bool is_store, const uint8_t *bytes);
+void ptw_det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+			uint64_t targets);
+void ptw_det_barrier(ptw_engine *e, const ptw_ctx *c, const ptw_barrier *b);
+void ptw_det_sync(ptw_engine *e, const ptw_ctx *c);
+void ptw_det_space_ended(ptw_engine *e, uint64_t space);
+void ptw_det_root_dropped(ptw_engine *e, uint64_t space);
+bool ptw_det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		    const uint64_t a[4]);
+void ptw_det_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
+uint64_t ptw_det_deferred_flush(ptw_engine *e, const ptw_ctx *c);
+void ptw_det_finish(ptw_engine *e);
+void ptw_det_summary_stats(ptw_engine *e, FILE *f);
+int ptw_det_pending(ptw_engine *e);
 
 void ptw_report_open(ptw_engine *e, char **err);
 void ptw_report_finding(ptw_engine *e, const ptw_finding *f);

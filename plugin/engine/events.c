@@ -52,13 +52,13 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 		ptw_apply_lower_entry(e, c->cpu);
 		break;
 	case PTW_EV_TASK:
-		det_task_switch(e, c->cpu, ev->task.task);
+		ptw_task_switch(e, c->cpu, ev->task.task);
 		break;
 	case PTW_EV_CALL:
 		ptw_apply_call(e, c);
 		break;
 	case PTW_EV_OP_START:
-		det_op_start(e, c->cpu);
+		ptw_task_op_start(e, c->cpu);
 		break;
 	case PTW_EV_DEFERRED_FLUSH:
 		return ptw_apply_deferred_flush(e, c);

@@ -261,3 +261,41 @@ bool ptw_linux_fault_retried(bool upper_half)
 {
 	return !upper_half;
 }
+
+/* Why a stale access after an overtaking operation is an error, in Linux's
+ * words (det_stale.c: the operations of ptw_linux_batched_flush_obliged()
+ * call flush_tlb_batched_pending() before they act on an entry). */
+const char *ptw_linux_overtaken_why(void)
+{
+	return "an operation that read this entry while its invalidation was "
+	       "pending (on Linux: mprotect, munmap, mremap or madvise) "
+	       "returned to user mode before that invalidation: the old "
+	       "translation outlived it (it must complete the pending "
+	       "batched flush first: flush_tlb_batched_pending())";
+}
+
+/* Whether the guest is Linux: it gave us kernel symbols (kallsyms or a
+ * System.map). Asked once here; the detectors ask this. */
+bool ptw_guest_is_linux(const ptw_engine *e)
+{
+	return e->syms && e->syms->len;
+}
+
+/* A kernel symbol as symbols.c reads it: the addresses Linux's conventions
+ * name. */
+void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
+{
+	/* Linux x86-64: the per-CPU current task pointer, first
+	 * field of pcpu_hot since 6.2, current_task before */
+	if (strcmp(name, "pcpu_hot") == 0 ||
+	    (strcmp(name, "current_task") == 0 && !e->current_slot))
+		e->current_slot = addr;
+	if (strcmp(name, "page_vma_mapped_walk") == 0)
+		e->pvmw_addr = addr;
+	if (strcmp(name, "handle_mm_fault") == 0)
+		e->fault_addr = addr;
+	if (strcmp(name, "try_to_unmap_flush") == 0)
+		e->deferred_flush_addr[0] = addr;
+	if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
+		e->deferred_flush_addr[1] = addr;
+}

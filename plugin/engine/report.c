@@ -428,18 +428,11 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int i = 0; i < ST_COUNT; i++)
 		fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "",
 			ptw_stat_names[i], e->stats[i]);
-	fprintf(f, ",\n    \"units_by_entries\": {");
-	for (int k = 1, first = 1; k < 10; k++)
-		if (e->units.by_size[k]) {
-			fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ",
-				1 << k, e->units.by_size[k]);
-			first = 0;
-		}
-	fprintf(f, "}");
+	ptw_det_summary_stats(e, f);
 	fprintf(f,
 		",\n    \"pending_records_at_exit\": %d,\n"
 		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",
-		e->npending, g_hash_table_size(e->tables));
+		ptw_det_pending(e), g_hash_table_size(e->tables));
 	/* a summary that did not reach the disk whole is not put in place:
 	 * the last good one (or none) stays */
 	bool bad = fflush(f) != 0 || ferror(f);
