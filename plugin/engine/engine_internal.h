@@ -293,8 +293,8 @@ struct ptw_engine {
 	GArray *rules;		   /* suppressions and known issues */
 	unsigned suppressed[PTW_KIND_COUNT];
 	unsigned known[PTW_KIND_COUNT]; /* set aside as known upstream issues */
-	GHashTable *seen;		/* site key -> report_site (report.c) */
-	GHashTable *aside_seen; /* sites of known / suppressed findings */
+	GHashTable *seen;	/* "sev title" -> report_title (report.c) */
+	GHashTable *aside_seen; /* titles of known / suppressed findings */
 	GPtrArray *io_errors;	/* log writes that failed (report.c) */
 	int64_t summary_at;	/* when summary.json was last rewritten */
 	unsigned repeats[PTW_KIND_COUNT];
@@ -447,6 +447,9 @@ int ptw_det_pending(ptw_engine *e);
 
 void ptw_report_open(ptw_engine *e, char **err);
 void ptw_report_finding(ptw_engine *e, const ptw_finding *f);
+/* f's title ("KIND in a / b", ptw_finding.title) from its kind, its sides'
+ * symbols and PCs (report.c) */
+void ptw_report_title(const ptw_finding *f, char *buf, size_t n);
 void ptw_report_line(ptw_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ptw_report_summary(ptw_engine *e, bool final);

@@ -138,6 +138,10 @@ typedef struct {
 	ptw_ctx other;
 	const char *role, *other_role;
 	char sym[96], other_sym[96]; /* filled by the engine */
+	/* "KIND in a / b": the two sides' functions (symbols without their
+	 * offsets, sorted; a PC where a side has no symbol), filled by the
+	 * engine; with the severity, the key repeats are counted by */
+	char title[256];
 } ptw_finding;
 
 typedef struct ptw_engine ptw_engine;
