@@ -440,13 +440,13 @@ static void a64_barrier(unsigned crm, ptw_barrier *out)
 	out->local = crm == 0x7;
 }
 
-/* A valid page or block descriptor user code can reach: AP[1] (bit 6)
- * grants EL0 access (Arm ARM D8.4.1, "Data access permissions"). APTable
- * in the table descriptors above could still take EL0 access away; Linux
- * leaves it zero and a bare-metal guest that uses it is not modelled. */
-static bool a64_user_leaf(uint64_t desc)
+/* EL0 may pass this entry: a page or block descriptor with AP[1] (bit 6)
+ * set grants EL0 access; a table descriptor with APTable[0] (bit 61) set
+ * takes EL0 access away for everything below it (Arm ARM D8.4.1 "Data
+ * access permissions", D8.4.2 "Hierarchical permissions"). */
+static bool a64_user_ok(uint64_t desc, bool leaf)
 {
-	return (desc & 1) && ((desc >> 6) & 1);
+	return leaf ? (desc >> 6) & 1 : !((desc >> 61) & 1);
 }
 
 const ptw_arch_ops ptw_arch_arm64_ops = {
@@ -467,5 +467,5 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.unit_attr_mask = a64_unit_attr_mask,
 	.roots = a64_roots,
 	.barrier = a64_barrier,
-	.user_leaf = a64_user_leaf,
+	.user_ok = a64_user_ok,
 };

@@ -277,14 +277,13 @@ static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	out->root[0].asid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
 }
 
-/* A present leaf user code can reach: U/S (bit 2) set (Intel SDM Vol. 3A
- * 4.6.1, "Determination of Access Rights": user-mode access needs U/S=1 at
- * every level of the walk; the levels above a user leaf are not checked
- * here: Linux sets U/S on every table entry of user space and on none of
- * the kernel's). */
-static bool x86_user_leaf(uint64_t desc)
+/* User mode may pass this entry: U/S (bit 2) set, at every level of the
+ * walk (Intel SDM Vol. 3A 4.6.1 "Determination of Access Rights": a
+ * user-mode access needs U/S = 1 in every paging-structure entry used). */
+static bool x86_user_ok(uint64_t desc, bool leaf)
 {
-	return (desc & 1) && ((desc >> 2) & 1);
+	(void)leaf;
+	return (desc >> 2) & 1;
 }
 
 const ptw_arch_ops ptw_arch_x86_ops = {
@@ -304,5 +303,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,
 	.roots = x86_roots,
-	.user_leaf = x86_user_leaf,
+	.user_ok = x86_user_ok,
 };

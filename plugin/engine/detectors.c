@@ -45,15 +45,25 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
 	return *(const uint64_t *)a == *(const uint64_t *)b;
 }
 
-/* The detectors, in the order they are set up, torn down and notified. A
- * new detector: its det_*.c, one line here. */
-extern const ptw_detector ptw_det_bbm, ptw_det_units, ptw_det_contig,
-	ptw_det_aba, ptw_det_data, ptw_det_walk, ptw_det_dirty, ptw_det_stale;
+/* The detectors, in the order they are set up, torn down and notified
+ * (that order matters where one publishes to another: the break-window
+ * detector before those that hear of its breaks). A new detector: its
+ * det_NAME.c exporting `const ptw_detector ptw_det_NAME`, one line here. */
+#define DETECTORS(X)                                                           \
+	X(bbm)	    /* BBM_*: break-before-make, window reads */               \
+	X(units)    /* PARTIAL_UNIT_UNMAP */                                   \
+	X(contig)   /* CONTIG_MISPROGRAMMED */                                 \
+	X(aba)	    /* PTE_ABA */                                              \
+	X(data)	    /* DATA_MISMATCH */                                        \
+	X(walk)	    /* BBM_WINDOW_WALK */                                      \
+	X(dirty)    /* DIRTY_LOST */                                           \
+	X(stale)    /* STALE_TLB_ACCESS */                                     \
+	X(ptmapped) /* PT_PAGE_MAPPED */
 
-const ptw_detector *const ptw_detectors[] = {
-	&ptw_det_bbm,  &ptw_det_units, &ptw_det_contig, &ptw_det_aba,
-	&ptw_det_data, &ptw_det_walk,  &ptw_det_dirty,	&ptw_det_stale,
-};
+#define DECLARE(name) extern const ptw_detector ptw_det_##name;
+#define ENTRY(name)   &ptw_det_##name,
+DETECTORS(DECLARE)
+const ptw_detector *const ptw_detectors[] = {DETECTORS(ENTRY)};
 const unsigned ptw_ndetectors = G_N_ELEMENTS(ptw_detectors);
 G_STATIC_ASSERT(G_N_ELEMENTS(ptw_detectors) <= PTW_MAX_DETECTORS);
 

@@ -75,6 +75,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_DATA_MISMATCH] = "DATA_MISMATCH",
 	[PTW_KIND_BBM_WINDOW_WALK] = "BBM_WINDOW_WALK",
 	[PTW_KIND_DIRTY_LOST] = "DIRTY_LOST",
+	[PTW_KIND_PT_PAGE_MAPPED] = "PT_PAGE_MAPPED",
 };
 
 const char *ptw_kind_name(ptw_kind k)
@@ -137,6 +138,11 @@ static unsigned entry_shift(ptw_engine *e, int level)
 static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 {
 	return e->ops->decode(e, d, level);
+}
+
+static bool is_leaf(const ptw_desc *d)
+{
+	return d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK;
 }
 
 /* Views of a table: 0 is (t->space, t->va_base), 1.. its aliases. */
@@ -540,6 +546,37 @@ uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 	return ptw_may_hold_in(e, t->space, va);
 }
 
+bool ptw_table_user_path(ptw_engine *e, const ptw_table *t)
+{
+	if (!e->ops->user_ok || t->space == PTW_KSPACE)
+		return false;
+	uint64_t va = t->va_base;
+	const ptw_table *w = table_lookup(e, t->space);
+	for (int depth = 0; w && w->is_root == (depth == 0) && depth < 6;
+	     depth++) {
+		if (w == t)
+			return true;
+		unsigned sh = entry_shift(e, w->level);
+		uint64_t off = va - w->va_base;
+		if (e->ops->shared_upper || !w->is_root)
+			off &= (1ULL << (sh + 9)) - 1;
+		uint64_t i = off >> sh;
+		if (i >= w->nent)
+			return false;
+		ptw_desc d = decode(e, w->shadow[i], w->level);
+		if (d.type != PTW_DESC_TABLE ||
+		    !e->ops->user_ok(w->shadow[i], false))
+			return false;
+		w = table_lookup(e, d.oa);
+	}
+	return false;
+}
+
+const ptw_ctx *ptw_event_ctx(const ptw_engine *e)
+{
+	return e->event_ctx;
+}
+
 uint16_t ptw_space_asid(ptw_engine *e, uint64_t space)
 {
 	ptw_table *root = table_lookup(e, space);
@@ -746,7 +783,6 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
 	t->gen = ++e->table_gen;
-	ptw_det_table_added(e, t);
 	g_hash_table_insert(e->tables, &t->pa, t);
 	uint64_t page = pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
@@ -755,6 +791,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		watch_ref(e, &e->watch_all, page, 4096, 1);
 	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
 	bitmap_set(e, page, true);
+	/* known to the queries, before its children are */
+	ptw_det_table_added(e, t);
 	e->stats[ST_TABLES_REGISTERED]++;
 	if (is_root) {
 		e->stats[ST_ROOTS]++;
@@ -887,11 +925,6 @@ static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 
 /* ------------------------------------------------------------------ */
 /* entry transitions */
-
-static bool is_leaf(const ptw_desc *d)
-{
-	return d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK;
-}
 
 static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 unsigned idx, uint64_t new)

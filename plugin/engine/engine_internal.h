@@ -207,9 +207,10 @@ typedef struct ptw_arch_ops {
 	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
 	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
 	void (*barrier)(unsigned operand, ptw_barrier *out);
-	/* a leaf descriptor user code can reach (arm64 AP[1], EL0 access;
-	 * x86 U/S) */
-	bool (*user_leaf)(uint64_t desc);
+	/* user code may pass this entry of a walk: a leaf that grants it
+	 * access (arm64 AP[1], EL0; x86 U/S), a table descriptor that does
+	 * not take it away below (arm64 APTable[0] clear; x86 U/S set) */
+	bool (*user_ok)(uint64_t desc, bool leaf);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
@@ -273,7 +274,8 @@ struct ptw_engine {
 	const struct ptw_detector *interest_det[PTW_MAX_DETECTORS];
 	void *interest_st[PTW_MAX_DETECTORS];
 	unsigned ninterest;
-	ptw_tasks tasks; /* task.c */
+	ptw_tasks tasks;	  /* task.c */
+	const ptw_ctx *event_ctx; /* the event being applied (events.c) */
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
@@ -350,6 +352,13 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_may_hold_in(ptw_engine *e, uint64_t space, uint64_t va);
 bool ptw_is_last_level(ptw_engine *e, int level);
+/* user code may pass every table entry of the walk from t's root down to
+ * t (ptw_arch_ops.user_ok; through t's first view): a leaf of t that
+ * grants user access is reachable by user code */
+bool ptw_table_user_path(ptw_engine *e, const ptw_table *t);
+/* the context of the event being applied (a table's registration happens
+ * inside one) */
+const ptw_ctx *ptw_event_ctx(const ptw_engine *e);
 /* the ASID/PCID last seen with the root of address space 'space' (0) */
 uint16_t ptw_space_asid(ptw_engine *e, uint64_t space);
 /* a table's views (0: its first, 1..: aliases), and an entry through one */

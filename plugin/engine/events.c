@@ -21,7 +21,7 @@ static bool lock_free(const ptw_event *ev)
 	       ev->kind == PTW_EV_DEFERRED_FLUSH;
 }
 
-static uint64_t apply(ptw_engine *e, const ptw_event *ev)
+static uint64_t apply_one(ptw_engine *e, const ptw_event *ev)
 {
 	const ptw_ctx *c = &ev->ctx;
 	switch (ev->kind) {
@@ -75,6 +75,19 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 		break;
 	}
 	return 0;
+}
+
+/* the context of the event being applied, for what happens inside it (a
+ * table registered); not for the lock-free events, which register none
+ * and may run on two vCPU threads at once */
+static uint64_t apply(ptw_engine *e, const ptw_event *ev)
+{
+	if (lock_free(ev))
+		return apply_one(e, ev);
+	e->event_ctx = &ev->ctx;
+	uint64_t r = apply_one(e, ev);
+	e->event_ctx = NULL;
+	return r;
 }
 
 /* the engine lock held (or a single-threaded engine): record, apply */
