@@ -685,6 +685,30 @@ void cpu0_remap_b_and_back(void)
 	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
 }
 
+void link_l3_block(void)
+{
+	litmus_phase("link-table");
+	write_desc(&pt_l3_block[L3_BLOCK_IDX], l3_block_desc());
+	make_desc(block_pmd(), table_desc(pt_l3_block));
+	litmus_read_check("cpu0 read through pt_l3_block",
+			  BLOCK_VA + BLOCK_TEST_OFF,
+			  BLOCK_MARKER(BLOCK_TEST_OFF >> 12));
+}
+
+void cpu1_read_l3_block(void)
+{
+	litmus_read_check("cpu1 read through pt_l3_block",
+			  BLOCK_VA + BLOCK_TEST_OFF,
+			  BLOCK_MARKER(BLOCK_TEST_OFF >> 12));
+}
+
+void cpu0_unmap_va2(void)
+{
+	litmus_phase("cleanup");
+	break_va(TEST_VA2);
+	isb();
+}
+
 /* ---- bring-up ---- */
 
 static void start_cpu1(void)

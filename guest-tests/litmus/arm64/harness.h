@@ -68,6 +68,7 @@ extern const struct litmus_scenario litmus_scenario;
 #define PTE_VALID	(1ULL << 0)
 #define PTE_TABLE	(1ULL << 1) /* table (levels 0-2) or page (level 3) */
 #define PTE_ATTRINDX(i) ((uint64_t)(i) << 2)
+#define PTE_AP_USER	(1ULL << 6) /* AP[1]: EL0 access */
 #define PTE_AP_RDONLY	(1ULL << 7) /* AP[2] */
 #define PTE_SH_INNER	(3ULL << 8)
 #define PTE_AF		(1ULL << 10)
@@ -90,6 +91,13 @@ extern const struct litmus_scenario litmus_scenario;
 static inline uint64_t test_page_desc(uint64_t pa)
 {
 	return pa | PTE_TEST_LEAF | PTE_TABLE | PTE_VALID;
+}
+
+/* Level 3 page descriptor that EL0 can reach too: AP[1] set (EL0 and EL1
+ * read/write), still PXN and UXN (pt_page_mapped_*). */
+static inline uint64_t user_page_desc(uint64_t pa)
+{
+	return test_page_desc(pa) | PTE_AP_USER;
 }
 
 /* Level 2 (2 MiB) block descriptor for the block area. */
@@ -521,5 +529,25 @@ void cpu1_t1_load_then_t2(void);
 /* Phase "bbm-to-b-and-back": full BBM of TEST_VA to B, read B; full BBM
  * back to A (the same descriptor as before), read A. */
 void cpu0_remap_b_and_back(void);
+
+/*
+ * pt_page_mapped_*: pt_l3_block as a live last-level table. Phase
+ * "link-table": pt_l3_block[BLOCK_TEST_OFF >> 12] -> the block region's
+ * page there (a store to a page that is no table yet), then
+ * pt_l2_block[0] -> pt_l3_block (make_desc: invalid -> table, dsb ish,
+ * isb); read BLOCK_VA + BLOCK_TEST_OFF through it.
+ */
+void link_l3_block(void);
+/* The descriptor link_l3_block() puts in pt_l3_block, and where. */
+#define L3_BLOCK_IDX (BLOCK_TEST_OFF >> 12)
+static inline uint64_t l3_block_desc(void)
+{
+	return test_page_desc(BLOCK_PA + BLOCK_TEST_OFF);
+}
+/* CPU1 reads BLOCK_VA + BLOCK_TEST_OFF through pt_l3_block. */
+void cpu1_read_l3_block(void);
+/* Phase "cleanup"; break_va(TEST_VA2) (invalid, dsb, tlbi, dsb; isb): the
+ * mapping of pt_l3_block there goes away. */
+void cpu0_unmap_va2(void);
 
 #endif
