@@ -233,6 +233,17 @@ static inline volatile uint64_t *link_pde(void)
 	return &pd_test[(LINK_VA - TEST_AREA_VA) >> 21];
 }
 
+/* pt_page_mapped_*: the first entry of pt_apic (maps the local APIC) and
+ * entry i of pt_size as boot.S builds them. */
+#define PT_APIC_ENTRY0 ((uint64_t)APIC_BASE | PTE_PAGE | PTE_PCD | PTE_PWT)
+static inline uint64_t pt_size_entry(unsigned int i)
+{
+	return i == SIZE_CHANGE_PAGE
+		       ? (uint64_t)SIZE_CHANGE_PA | PTE_PAGE
+		       : ((uint64_t)SIZE_REGION_PA + ((uint64_t)i << 12)) |
+				 PTE_PAGE;
+}
+
 /* A user-accessible 4 KiB leaf (U/S set) mapping physical page pa. */
 static inline uint64_t pte_page_user(uint64_t pa)
 {
