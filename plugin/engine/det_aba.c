@@ -172,6 +172,12 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	uint32_t ver = a->ver[idx], iver = a->iver[idx];
 	uint64_t lower = ptw_task_returns(e, who);
 	uint64_t op = ptw_task_op(e, who);
+	/* Pairs are of reads within one operation. Linux's tasks give the
+	 * reader (task switches, returns to user) and its operations
+	 * (handle_mm_fault()); on a guest that is not Linux, only an
+	 * operation the guest marks (the OP_BEGIN client request) connects
+	 * two reads: its setup code's read and a later one are unrelated. */
+	bool is_linux = ptw_guest_is_linux(e);
 	s->last_icount[c->cpu] = c->icount;
 	/* instructions since the first read, counted on the vCPU that made
 	 * it (a task may have moved to another vCPU in between) */
@@ -193,7 +199,8 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 		if (value != 0 && r->value == value && r->gen == t->gen &&
 		    r->ver != ver && nonzero > 0 && nonzero < (1u << 31) &&
 		    since <= ABA_WINDOW && r->lower_entries == lower &&
-		    r->op == op && !r->ahead && !aba_walker_pair(e, c, r->pc)) {
+		    r->op == op && !r->ahead && (op || is_linux) &&
+		    !aba_walker_pair(e, c, r->pc)) {
 			/* since the first read the entry went only between
 			 * one swap slot and one page (identities: a page's
 			 * has bit 0 set, a swap slot's clear): one folio

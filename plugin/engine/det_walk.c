@@ -12,8 +12,12 @@
  * Severity: on Linux, a fault on a user address goes to handle_mm_fault(),
  * which looks at the entry again under the PTE lock and lets the access
  * retry (a note); a fault on a kernel address (the linear map, vmalloc,
- * the kernel image) has no such path: the kernel oopses (an error). A
- * guest that is not Linux (no kernel symbols) promised no retry: an error.
+ * the kernel image) has no such path: the kernel oopses (an error). On a
+ * guest that is not Linux (no kernel symbols) a note: the architecture
+ * lets a walk fault inside another CPU's correct break (Arm ARM D8.16.1:
+ * the entry is invalid from the break to the make), and what could be
+ * wrong is what the guest does with that fault, which ptwatch does not
+ * see on a guest it does not know.
  * Whether the guest is Linux is known from its kernel symbols, not from
  * the faulting PC: a user program's PC names no kernel symbol.
  */
@@ -113,6 +117,7 @@ static void walk_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
 				bool upper = e->ops->upper_half(w->va);
 				bool retried = is_linux &&
 					       ptw_linux_fault_retried(upper);
+				bool benign = retried || !is_linux;
 				char d[512];
 				snprintf(d, sizeof(d),
 					 "vcpu %u's %s at VA 0x%" PRIx64
@@ -138,19 +143,28 @@ static void walk_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
 						 ? "a kernel address: no "
 						   "fault path expects the "
 						   "entry to come back"
-						 : "no guest OS known to retry "
-						   "the access");
+						 : "a guest ptwatch does not "
+						   "know: the architecture "
+						   "allows this fault, the "
+						   "guest's handler decides "
+						   "what it means");
 				report2(e, PTW_KIND_BBM_WINDOW_WALK,
-					retried ? PTW_SEV_NOTE : PTW_SEV_ERROR,
+					benign ? PTW_SEV_NOTE : PTW_SEV_ERROR,
 					retried ? "benign by design: the fault "
 						  "handler re-validates and "
 						  "the access retries"
-						: "an access faulted on an "
-						  "entry "
-						  "that was only being "
-						  "changed: the faulting "
-						  "context sees a hole that "
-						  "is not there",
+					: benign ? "a walk may fault inside a "
+						   "correct break (Arm ARM "
+						   "D8.16.1); not an error of "
+						   "the breaker, and whether "
+						   "the guest handles it is "
+						   "not seen"
+						 : "an access faulted on an "
+						   "entry "
+						   "that was only being "
+						   "changed: the faulting "
+						   "context sees a hole that "
+						   "is not there",
 					&w->ctx, "faulting walk", &b->when,
 					"broken by", b->pte_pa, w->va, w->level,
 					b->old_desc, new, d);
