@@ -96,7 +96,7 @@ static void reuse_after_unlink_is_fine(void)
 	CHECK(!ptw_is_table_page(g.e, L3B));
 	pt_store(&g, 0, L3 + 8, UPAGE(L3B));
 	CHECK_EQ(n(&g), 0);
-	pt_store(&g, 0, L3 + 8, 0); /* the user mapping goes */
+	pt_store(&g, 0, L3 + 8, 0);	   /* the user mapping goes */
 	pt_store(&g, 0, L2 + 8, TBL(L3B)); /* then it is a table */
 	CHECK_EQ(n(&g), 0);
 	fake_fini(&g);
