@@ -19,15 +19,17 @@ import sys
 # adapter took (ptw_take_stall), which is not an engine event
 VOLATILE = {("stats", "widen_stalls")}
 # added since the baseline of issue 22 (commit fdc1175): each finding's
-# title (findings.jsonl "title", the "  title:" lines of ptwatch.log), and
-# summary.json's "titles" and the titles in "repeats_by_site"
+# title (findings.jsonl "title", the "  title:" lines of ptwatch.log),
+# summary.json's "titles" and the titles in "repeats_by_site", and the
+# kind PT_PAGE_MAPPED (its 0 counts in summary.json)
 NEW_FIELDS = False
+NEW_KEYS = ("title", "titles", "PT_PAGE_MAPPED")
 
 
 def drop_new(obj):
     if isinstance(obj, dict):
         return {k: drop_new(v) for k, v in obj.items()
-                if k not in ("title", "titles")}
+                if k not in NEW_KEYS}
     if isinstance(obj, list):
         return [drop_new(v) for v in obj]
     return obj
