@@ -153,6 +153,22 @@ bool ptw_linux_batched_flush_changer(const char *sym)
 	return sym_in(sym, changers, G_N_ELEMENTS(changers));
 }
 
+/* A swap entry's type and offset, as Linux 6.12 lays them out (the one
+ * place they are decoded): arm64 (pgtable.h) type in bits 10:6, offset in
+ * bits 61:12; x86-64 (pgtable_64.h) type in bits 63:59, offset stored
+ * inverted from bit 9 up */
+static void swap_decode(ptw_arch arch, uint64_t v, unsigned *type,
+			uint64_t *off)
+{
+	if (arch == PTW_ARCH_ARM64) {
+		*type = (v >> 6) & 0x1f;
+		*off = (v >> 12) & ((1ULL << 50) - 1);
+	} else {
+		*type = (unsigned)(v >> 59);
+		*off = (~v << 5) >> 14;
+	}
+}
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from
@@ -163,19 +179,9 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
 {
 	unsigned type;
 	uint64_t off;
-	if (v == 0 || ptw_linux_present_invalid(arch, v))
+	if (v == 0 || (v & 1) || ptw_linux_present_invalid(arch, v))
 		return false;
-	if (arch == PTW_ARCH_ARM64) {
-		if (v & 1)
-			return false;
-		type = (v >> 6) & 0x1f; /* 6.12: type 10:6, offset 61:12 */
-		off = (v >> 12) & ((1ULL << 50) - 1);
-	} else {
-		if (v & 1)
-			return false;
-		type = (unsigned)(v >> 59); /* type 63:59, offset inverted */
-		off = (~v << 5) >> 14;
-	}
+	swap_decode(arch, v, &type, &off);
 	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
 		return false;
 	*pfn = off;
@@ -234,20 +240,11 @@ uint64_t ptw_linux_current_slot(ptw_engine *e)
 	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
 }
 
-/* A swap entry's type and offset, as Linux 6.12 lays them out: arm64
- * (pgtable.h) type in bits 10:6, offset in bits 61:12; x86-64
- * (pgtable_64.h) type in bits 63:59, offset stored inverted from bit 9 up */
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
 {
 	unsigned type;
 	uint64_t off;
-	if (arch == PTW_ARCH_ARM64) {
-		type = (d >> 6) & 0x1f;
-		off = (d >> 12) & ((1ULL << 50) - 1);
-	} else {
-		type = (unsigned)(d >> 59);
-		off = (~d << 5) >> 14;
-	}
+	swap_decode(arch, d, &type, &off);
 	snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 }
 
