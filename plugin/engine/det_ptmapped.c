@@ -178,7 +178,8 @@ static void ptm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 		d = ptw_decode_entry(e, old, t->level);
 		count_leaf(e, s, NULL, t, idx, old, &d, -1);
 	}
-	if (user_leaf(e, t, ptw_table_user_path(e, t), new, &d))
+	/* the walk above the table only for a leaf that grants user access */
+	if (user_leaf(e, t, true, new, &d) && ptw_table_user_path(e, t))
 		count_leaf(e, s, c, t, idx, new, &d, +1);
 }
 

@@ -71,17 +71,43 @@ G_STATIC_ASSERT(G_N_ELEMENTS(ptw_detectors) <= PTW_MAX_DETECTORS);
 	for (unsigned i = 0; i < ptw_ndetectors; i++)                          \
 		for (const ptw_detector *d = ptw_detectors[i]; d; d = NULL)
 
+/* the hot hooks: their subscribers listed once (ptw_engine.hot) */
+enum { HOT_INTEREST, HOT_DATA, HOT_LOADED, HOT_CHANGED, HOT_WRITTEN };
+
+static bool has_hot(const ptw_detector *d, unsigned h)
+{
+	switch (h) {
+	case HOT_INTEREST:
+		return d->interest;
+	case HOT_DATA:
+		return d->data;
+	case HOT_LOADED:
+		return d->entry_loaded;
+	case HOT_CHANGED:
+		return d->entry_changed;
+	default:
+		return d->entry_written;
+	}
+}
+
 void ptw_det_init(ptw_engine *e)
 {
+	G_STATIC_ASSERT(G_N_ELEMENTS(e->hot) == HOT_WRITTEN + 1);
 	EACH(i, d)
 	{
 		e->det[i] = d->init ? d->init(e, i) : NULL;
-		if (d->interest) {
-			e->interest_det[e->ninterest] = d;
-			e->interest_st[e->ninterest++] = e->det[i];
-		}
+		for (unsigned h = 0; h < G_N_ELEMENTS(e->hot); h++)
+			if (has_hot(d, h)) {
+				struct ptw_det_list *l = &e->hot[h];
+				l->det[l->n] = d;
+				l->st[l->n++] = e->det[i];
+			}
 	}
 }
+
+#define NOTIFY_HOT(h, hook, ...)                                               \
+	for (unsigned i = 0; i < e->hot[h].n; i++)                             \
+	e->hot[h].det[i]->hook(e, e->hot[h].st[i], __VA_ARGS__)
 
 void ptw_det_free(ptw_engine *e)
 {
@@ -124,19 +150,19 @@ void ptw_det_table_dropped(ptw_engine *e, ptw_table *t)
 void ptw_det_entry_written(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			   unsigned idx, uint64_t old, uint64_t new)
 {
-	NOTIFY(entry_written, c, t, idx, old, new);
+	NOTIFY_HOT(HOT_WRITTEN, entry_written, c, t, idx, old, new);
 }
 
 void ptw_det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			   unsigned idx, uint64_t old, uint64_t new)
 {
-	NOTIFY(entry_changed, c, t, idx, old, new);
+	NOTIFY_HOT(HOT_CHANGED, entry_changed, c, t, idx, old, new);
 }
 
 void ptw_det_entry_loaded(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			  unsigned idx, uint64_t value)
 {
-	NOTIFY(entry_loaded, c, t, idx, value);
+	NOTIFY_HOT(HOT_LOADED, entry_loaded, c, t, idx, value);
 }
 
 void ptw_det_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
@@ -155,16 +181,17 @@ unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
 			  unsigned size, bool is_store)
 {
 	unsigned want = 0;
-	for (unsigned i = 0; i < e->ninterest; i++)
-		want |= e->interest_det[i]->interest(e, e->interest_st[i], va,
-						     pa, size, is_store);
+	const struct ptw_det_list *l = &e->hot[HOT_INTEREST];
+	for (unsigned i = 0; i < l->n; i++)
+		want |= l->det[i]->interest(e, l->st[i], va, pa, size,
+					    is_store);
 	return want;
 }
 
 void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			 unsigned size, bool is_store, const uint8_t *bytes)
 {
-	NOTIFY(data, c, va, size, is_store, bytes);
+	NOTIFY_HOT(HOT_DATA, data, c, va, size, is_store, bytes);
 }
 
 void ptw_det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,

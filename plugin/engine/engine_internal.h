@@ -270,10 +270,13 @@ struct ptw_engine {
 
 	/* the detectors' private states (detector.h), by table index */
 	void *det[PTW_MAX_DETECTORS];
-	/* those with a lock-free interest() hook, for the hot path */
-	const struct ptw_detector *interest_det[PTW_MAX_DETECTORS];
-	void *interest_st[PTW_MAX_DETECTORS];
-	unsigned ninterest;
+	/* for the hooks every access or page-table event calls, the
+	 * detectors that have them, in table order (detectors.c) */
+	struct ptw_det_list {
+		const struct ptw_detector *det[PTW_MAX_DETECTORS];
+		void *st[PTW_MAX_DETECTORS];
+		unsigned n;
+	} hot[5];
 	ptw_tasks tasks;	  /* task.c */
 	const ptw_ctx *event_ctx; /* the event being applied (events.c) */
 	uint64_t table_gen;
