@@ -308,6 +308,9 @@ struct ptw_engine {
 	char *out_dir;
 	bool finished;
 	struct ptw_trace_writer *trace; /* trace= (trace.c), or NULL */
+	/* Linux's mm objects typed by the guest kernel's BTF
+	 * (guest_linux_mm.c), NULL until it is needed */
+	struct ptw_linux_mm *linux_mm;
 };
 
 /* The one way a finding is built (detectors.c): kind, severity and why,
@@ -408,6 +411,82 @@ uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 /* a kernel symbol as symbols.c reads it: the ones Linux's conventions
  * name (the current task's per-CPU slot, the watched callees) */
 void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
+/* a swap entry's type and offset as Linux lays them out */
+void ptw_linux_swap_entry(ptw_arch arch, uint64_t v, unsigned *type,
+			  uint64_t *off);
+
+/* guest_linux_mm.c: Linux's mm objects read from guest memory, laid out
+ * by the guest kernel's own BTF (loaded at the first question; off, and
+ * every answer unknown, without it). Answers are read afresh for each
+ * event (cached within one event; ptw_linux_mm_forget() drops them
+ * sooner). */
+/* a member as the BTF places it: byte offset and size; off < 0: absent */
+typedef struct {
+	int32_t off;
+	uint32_t size;
+} ptw_linux_field;
+typedef struct {
+	uint64_t btf_va;     /* __start_BTF */
+	uint32_t btf_bytes;  /* __stop_BTF - __start_BTF */
+	uint32_t page_size;  /* sizeof(struct page) */
+	uint32_t folio_size; /* sizeof(struct folio), 0: none */
+	ptw_linux_field page_flags, page_refcount, page_mapcount, page_mapping,
+		page_index, page_compound_head;
+	ptw_linux_field folio_flags_1, folio_large_mapcount,
+		folio_entire_mapcount, folio_nr_pages_mapped, folio_pincount,
+		folio_nr_pages;
+	ptw_linux_field swap_map, swap_max; /* struct swap_info_struct */
+	/* enum pageflags: bit numbers in page->flags, -1: absent */
+	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
+} ptw_linux_mm_layout;
+/* where the kernel keeps its struct pages and its linear map:
+ * pfn's struct page at vmemmap + pfn * page_size; a linear-map VA's PA
+ * is va - page_offset + phys_offset */
+typedef struct {
+	uint64_t vmemmap, page_offset;
+	int64_t phys_offset;
+} ptw_linux_kmap;
+/* one page frame's struct page and its folio, as the kernel has them now */
+typedef struct {
+	bool valid;		      /* read: the rest is meaningful */
+	uint64_t pfn, page_va, flags; /* its own struct page, flags word */
+	bool anon, ksm;		      /* the folio's mapping's low bits */
+	bool swapcache, locked;	      /* folio flags */
+	bool anon_exclusive;	      /* this page's PG_anon_exclusive */
+	bool large, tail;	      /* in a large folio; not its head */
+	uint64_t head_pfn;	 /* the folio's first page (pfn if small) */
+	unsigned order;		 /* the folio's */
+	uint64_t nr_pages;	 /* the folio's */
+	int32_t refcount;	 /* the folio's */
+	int32_t mapcount;	 /* folio_mapcount() */
+	int32_t page_mapcount;	 /* this page's own _mapcount + 1 (0: typed) */
+	int32_t entire_mapcount; /* large: PMD mappings, else 0 */
+	int32_t pincount;	 /* large: _pincount, else -1 (small folios
+				    count pins in the refcount) */
+	bool maybe_pinned;	 /* folio_maybe_dma_pinned() */
+	uint64_t mapping, index; /* the folio's */
+} ptw_linux_page_info;
+/* one swap slot's swap_map byte */
+typedef struct {
+	uint8_t raw;
+	unsigned count;	 /* references (SWAP_MAP_MAX at most) */
+	bool has_cache;	 /* SWAP_HAS_CACHE: in the swap cache */
+	bool continued;	 /* COUNT_CONTINUED: count is the low digits */
+	bool bad, shmem; /* SWAP_MAP_BAD, SWAP_MAP_SHMEM */
+} ptw_linux_swap_slot;
+const ptw_linux_mm_layout *ptw_linux_mm_layout_get(ptw_engine *e);
+bool ptw_linux_kmap_get(ptw_engine *e, ptw_linux_kmap *out);
+bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out);
+bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
+			  ptw_linux_swap_slot *out);
+/* arm64 6.12's vmemmap from VA_BITS (the kernel's configured), PAGE_SHIFT,
+ * sizeof(struct page) and memstart_addr (a pure function) */
+uint64_t ptw_linux_arm64_vmemmap(unsigned va_bits, unsigned page_shift,
+				 uint64_t page_size, int64_t memstart_addr);
+/* drop what this event has read (the next question reads again) */
+void ptw_linux_mm_forget(ptw_engine *e);
+void ptw_linux_mm_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
+void ptw_linux_mm_free(ptw_engine *e);
 
 /* symbols.c */
 void ptw_symbols_free(ptw_engine *e);

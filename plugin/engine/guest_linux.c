@@ -240,6 +240,12 @@ uint64_t ptw_linux_current_slot(ptw_engine *e)
 	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
 }
 
+void ptw_linux_swap_entry(ptw_arch arch, uint64_t v, unsigned *type,
+			  uint64_t *off)
+{
+	swap_decode(arch, v, type, off);
+}
+
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
 {
 	unsigned type;
@@ -295,4 +301,6 @@ void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 		e->deferred_flush_addr[0] = addr;
 	if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
 		e->deferred_flush_addr[1] = addr;
+	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */
+	ptw_linux_mm_note_symbol(e, name, addr);
 }

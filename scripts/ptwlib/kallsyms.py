@@ -1,4 +1,5 @@
-"""A kernel's text symbols (and x86-64's per-CPU current task pointer),
+"""A kernel's text symbols (and x86-64's per-CPU current task pointer, and
+the data symbols guest_linux_mm.c needs),
 read by booting it once without the plugin with our initramfs printing
 /proc/kallsyms (ptwatch.kallsyms on the command line); cached by kernel
 hash and this format's version.
@@ -18,7 +19,11 @@ if __package__ in (None, ""):
     __package__ = "ptwlib"  # noqa: A001
 from ptwlib import CACHE, ROOT, qemu  # noqa: E402
 
-KEEP = re.compile(r"^[0-9a-f]+ ([tTwW] |[aAdDbB] (pcpu_hot|current_task)$)")
+# text symbols, x86-64's current task slot, and what guest_linux_mm.c reads
+# (the BTF's bounds, where the struct pages are, the swap devices)
+KEEP = re.compile(r"^[0-9a-f]+ ([tTwW] |[aAdDbBrR] (pcpu_hot|current_task|"
+                  r"__start_BTF|__stop_BTF|vmemmap_base|page_offset_base|"
+                  r"memstart_addr|swap_info)$)")
 # every line of /proc/kallsyms: address, type, name, [module]
 LINE = re.compile(r"^[0-9a-f]{8,16} [a-zA-Z?] \S+( \[\S+\])?$")
 PRINTK = re.compile(r"^\[ *[0-9]+\.[0-9]+\] ")
@@ -32,8 +37,9 @@ def kallsyms(arch, kernel):
     """The path of the symbols file (built by one boot when not cached)."""
     with open(kernel, "rb") as f:
         h = hashlib.sha256(f.read()).hexdigest()[:16]
-    # v3: v2 files could be cut by two boots writing one console file
-    out = os.path.join(CACHE, "guest", arch, f"kallsyms-v3-{h}.txt")
+    # v3: v2 files could be cut by two boots writing one console file;
+    # v4: with the data symbols guest_linux_mm.c reads
+    out = os.path.join(CACHE, "guest", arch, f"kallsyms-v4-{h}.txt")
     if os.path.isfile(out) and os.path.getsize(out):
         return out
     os.makedirs(os.path.dirname(out), exist_ok=True)
