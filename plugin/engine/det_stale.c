@@ -8,15 +8,28 @@
  * may still use it; an access through it (QEMU reports the PA of the TLB
  * entry it used) is stale. Most stale accesses are a deferred flush by
  * design (Linux batches): counted, not reported, unless the accessing CPU
- * made the change, the old page was reused meanwhile, the changer's own
- * invalidation missed this CPU, or an operation obliged to complete the
- * flush first (asked of guest_linux.c) has returned to user mode.
+ * made the change, the old page was reused meanwhile (a use after free),
+ * the changer's own invalidation missed this CPU, or an operation obliged
+ * to complete the flush first (asked of guest_linux.c) has returned to
+ * user mode.
+ *
+ * Reuse is judged from the page's lifetime, not from where it is mapped:
+ * a page moved to another VA (mremap, move_pages, userfaultfd MOVE) is the
+ * same page with the same data, and a stale load of it reads what the new
+ * mapping holds. The old page is reused when it was freed and given to
+ * other data: on Linux, its struct page (guest_linux_mm.c) no longer
+ * matches what it was when the record was made (freed, another mapping or
+ * index); on a guest ptwatch does not know, when it is stored to through
+ * another address after it lost every mapping made since the record (a
+ * move's new mapping counts until it is removed too).
  *
  * The hot path asks this detector, lock-free, whether an access may
  * matter: three counting filters over the records (by old page, by VA,
  * by old page of records not yet reused).
  */
 #include "detectors.h"
+
+#define MAX_ELSEWHERE 4
 
 /* A leaf mapping changed; some CPU may still hold the old translation. */
 typedef struct ptw_pending {
@@ -27,7 +40,18 @@ typedef struct ptw_pending {
 	uint64_t need;	   /* CPUs that have not invalidated since */
 	uint64_t reported; /* CPUs already reported */
 	uint64_t deferred; /* CPUs counted in a deferred-flush window */
-	bool reused;	   /* old page mapped or written elsewhere since */
+	bool reused;	   /* old page freed and given to other data since */
+	ptw_ctx reuse;	   /* ... by this access or entry change */
+	/* leaf entries (their PAs) made since that map the old page at
+	 * another VA: a move's new mapping; overflow: more, not followed */
+	uint64_t elsewhere[MAX_ELSEWHERE];
+	uint8_t nelsewhere;
+	bool elsewhere_overflow;
+	/* Linux: the page's identity when the record was made (its folio's
+	 * mapping and index), when its struct page could be read */
+	bool have_id;
+	uint64_t id_mapping, id_index;
+	uint64_t reported_uaf; /* CPUs reported for a use after free */
 	/* overtaken: an operation that must complete a pending batched
 	 * flush first (Linux: mprotect, munmap, mremap, madvise) read the
 	 * entry while this record was pending; once its task returned to
@@ -238,6 +262,8 @@ static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 
 #define PEND_PER_VA 64
 
+static void page_identity(ptw_engine *e, ptw_pending *p);
+
 static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 		     ptw_table *t, const ptw_view *view, unsigned idx,
 		     uint64_t va, const ptw_desc *dold, uint64_t old,
@@ -320,6 +346,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	p->level = t->level;
 	p->old_desc = old;
 	p->new_desc = new;
+	page_identity(e, p);
 	guint64 k = pend_key(p->space, p->va);
 	p->next_key = g_hash_table_lookup(s->pend_by_key, &k);
 	g_hash_table_insert(s->pend_by_key, g_memdup2(&k, sizeof(k)), p);
@@ -342,25 +369,124 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 		e->stats[ST_PENDING_PEAK] = s->npending;
 }
 
-/* The old physical page of a pending record was mapped or written through
- * another address: a stale access to it now reads or corrupts reused data. */
-static void pend_mark_reused(ptw_engine *e, stale_state *s, uint64_t pa,
-			     uint64_t space, uint64_t va)
+/* Each record whose old page (of its size) holds pa, but for the one at
+ * (space, va) itself */
+#define EACH_RECORD_OF_PAGE(s, pa, p)                                          \
+	for (unsigned z_ = 0; z_ < G_N_ELEMENTS(leaf_sizes); z_++)             \
+		if ((s)->pend_by_size[z_])                                     \
+			for (ptw_pending *p = g_hash_table_lookup(             \
+				     (s)->pend_by_pa,                          \
+				     &(guint64){(pa) &                         \
+						~(leaf_sizes[z_] - 1)});       \
+			     p; p = p->next_pa)                                \
+				if (p->old_pa ==                               \
+					    ((pa) & ~(leaf_sizes[z_] - 1)) &&  \
+				    p->size == leaf_sizes[z_])
+
+static void mark_reused(ptw_engine *e, stale_state *s, ptw_pending *p,
+			const ptw_ctx *c)
 {
-	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
-		if (!s->pend_by_size[z])
+	if (p->reused)
+		return;
+	unreused_update(e, s, p, -1);
+	p->reused = true;
+	p->reuse = *c;
+}
+
+/* Linux: the identity of the old page's folio now (what a reuse changes) */
+static bool folio_id(ptw_engine *e, uint64_t pa, uint64_t *mapping,
+		     uint64_t *index, bool *freed)
+{
+	ptw_linux_page_info pi;
+	if (!ptw_guest_is_linux(e) || !ptw_linux_page(e, pa >> 12, &pi) ||
+	    !pi.valid)
+		return false;
+	*mapping = pi.mapping;
+	*index = pi.index;
+	*freed = pi.refcount <= 0;
+	return true;
+}
+
+static void page_identity(ptw_engine *e, ptw_pending *p)
+{
+	bool freed;
+	p->have_id =
+		folio_id(e, p->old_pa, &p->id_mapping, &p->id_index, &freed) &&
+		!freed;
+}
+
+/* The old page of record p is known to hold other data than when p was
+ * made: its folio freed or given another mapping or index (Linux); on a
+ * guest ptwatch does not know, 'unknown' (the caller decides from the
+ * mappings it saw) */
+static int page_changed(ptw_engine *e, const ptw_pending *p)
+{
+	uint64_t mapping, index;
+	bool freed;
+	if (!p->have_id || !folio_id(e, p->old_pa, &mapping, &index, &freed))
+		return -1;
+	return freed || mapping != p->id_mapping || index != p->id_index;
+}
+
+/* A leaf (entry pte_pa, at space/va) now maps pa: for the records whose
+ * old page it is, a move's new mapping (same page, same data) unless the
+ * page's lifetime says it was given to other data */
+static void pend_mapped_elsewhere(ptw_engine *e, stale_state *s,
+				  const ptw_ctx *c, uint64_t pa, uint64_t space,
+				  uint64_t va, uint64_t pte_pa)
+{
+	EACH_RECORD_OF_PAGE(s, pa, p)
+	{
+		if (p->reused ||
+		    (p->space == space && p->va == (va & ~(p->size - 1))))
 			continue;
-		guint64 k = pa & ~(leaf_sizes[z] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(s->pend_by_pa, &k); p;
-		     p = p->next_pa) {
-			if (p->old_pa != k || p->size != leaf_sizes[z])
-				continue;
-			if (p->space == space && p->va == (va & ~(p->size - 1)))
-				continue;
-			if (!p->reused)
-				unreused_update(e, s, p, -1);
-			p->reused = true;
+		if (page_changed(e, p) == 1) {
+			mark_reused(e, s, p, c);
+			continue;
 		}
+		bool have = false;
+		for (unsigned i = 0; i < p->nelsewhere; i++)
+			have |= p->elsewhere[i] == pte_pa;
+		if (have)
+			continue;
+		if (p->nelsewhere < MAX_ELSEWHERE)
+			p->elsewhere[p->nelsewhere++] = pte_pa;
+		else
+			p->elsewhere_overflow = true;
+	}
+}
+
+/* The leaf at pte_pa no longer maps pa: a mapping made since of a record's
+ * old page is gone */
+static void pend_unmapped_elsewhere(stale_state *s, uint64_t pa,
+				    uint64_t pte_pa)
+{
+	EACH_RECORD_OF_PAGE(s, pa, p)
+	{
+		for (unsigned i = 0; i < p->nelsewhere; i++)
+			if (p->elsewhere[i] == pte_pa) {
+				p->elsewhere[i] = p->elsewhere[--p->nelsewhere];
+				break;
+			}
+	}
+}
+
+/* A store through another address than a record's own to its old page:
+ * the page was reused if its lifetime says so (Linux), or, on a guest
+ * ptwatch does not know, if every mapping of it made since is gone (the
+ * first write of its next owner) */
+static void pend_stored(ptw_engine *e, stale_state *s, const ptw_ctx *c,
+			uint64_t pa, uint64_t space, uint64_t va)
+{
+	EACH_RECORD_OF_PAGE(s, pa, p)
+	{
+		if (p->reused ||
+		    (p->space == space && p->va == (va & ~(p->size - 1))))
+			continue;
+		int changed = page_changed(e, p);
+		if (changed == 1 ||
+		    (changed < 0 && !p->nelsewhere && !p->elsewhere_overflow))
+			mark_reused(e, s, p, c);
 	}
 }
 
@@ -387,6 +513,33 @@ static void stale_report(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
 	report2(e, PTW_KIND_STALE_TLB_ACCESS, PTW_SEV_ERROR, why, c,
 		is_store ? "stale store" : "stale load", other, other_role,
 		p->pte_pa, va, p->level, p->old_desc, p->new_desc, detail);
+}
+
+/* A stale access through record p after its old page was given to other
+ * data: a use after free. The other side is what reused the page (its
+ * next owner's first store, or the new mapping whose struct page says
+ * so); the change of the entry is in the detail. */
+static void report_uaf(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
+		       uint64_t va, uint64_t pa, bool is_store)
+{
+	char detail[512];
+	snprintf(detail, sizeof(detail),
+		 "use after free: %s through a translation the page tables no "
+		 "longer hold, to old PA 0x%" PRIx64 " (access PA 0x%" PRIx64
+		 "), which was given to other data since: reused by vcpu %u at "
+		 "pc 0x%" PRIx64 " icount %" PRIu64
+		 "; the entry was changed by vcpu %u at pc 0x%" PRIx64
+		 " icount %" PRIu64 " and no invalidation covering it reached "
+		 "this vcpu since",
+		 is_store ? "store" : "load", p->old_pa, pa, p->reuse.cpu,
+		 p->reuse.pc, p->reuse.icount, p->changer, p->when.pc,
+		 p->when.icount);
+	report2(e, PTW_KIND_STALE_TLB_ACCESS, PTW_SEV_ERROR,
+		"use after free: the old page was freed and given to other "
+		"data while a stale translation could still reach it",
+		c, is_store ? "stale store" : "stale load", &p->reuse,
+		"old page reused by", p->pte_pa, va, p->level, p->old_desc,
+		p->new_desc, detail);
 }
 
 static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
@@ -417,6 +570,16 @@ static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 			    (cur & ~0xfffULL) == (pa & ~0xfffULL))
 				continue;
 			e->stats[ST_STALE_ACCESSES]++;
+			/* the old page holds other data now: a use after
+			 * free, reported on its own (once per CPU) whatever
+			 * this record gave before */
+			if (p->reused) {
+				if (!(p->reported_uaf & bit)) {
+					p->reported_uaf |= bit;
+					report_uaf(e, c, p, va, pa, is_store);
+				}
+				continue;
+			}
 			if (p->reported & bit)
 				continue;
 			/* the changer's own CPU, in the changer's own context:
@@ -430,11 +593,9 @@ static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 			/* an operation that depended on the entry's removal
 			 * read it meanwhile and has returned to user mode */
 			bool overtaken =
-				p->ot_who && !own && !p->reused &&
-				!p->changer_local_inval &&
+				p->ot_who && !own && !p->changer_local_inval &&
 				ptw_task_returns(e, p->ot_who) != p->ot_lower;
-			if (!(own || p->reused || p->changer_local_inval ||
-			      overtaken)) {
+			if (!(own || p->changer_local_inval || overtaken)) {
 				if (!(p->deferred & bit))
 					e->stats[ST_STALE_DEFERRED]++;
 				p->deferred |= bit;
@@ -464,19 +625,14 @@ static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 				 "with no covering invalidation on this vcpu "
 				 "since; %s",
 				 own ? "the accessing vcpu made the change"
-				 : p->reused
-					 ? "the old page has been reused since"
-					 : "the changer invalidated only "
-					   "locally (non-broadcast)");
-			stale_report(
-				e, c, p, va, pa, is_store,
-				own ? "the changing vcpu itself used the "
-				      "old translation"
-				: p->reused ? "the old page was reused while a "
-					      "stale translation could reach it"
-					    : "the changer's invalidation did "
-					      "not reach this vcpu",
-				&p->when, "entry changed by", how);
+				     : "the changer invalidated only "
+				       "locally (non-broadcast)");
+			stale_report(e, c, p, va, pa, is_store,
+				     own ? "the changing vcpu itself used the "
+					   "old translation"
+					 : "the changer's invalidation did "
+					   "not reach this vcpu",
+				     &p->when, "entry changed by", how);
 		}
 	}
 }
@@ -630,14 +786,20 @@ static void stale_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 	bool leaf_changed =
 		is_leaf(&dold) && !(is_leaf(&dnew) && dnew.oa == dold.oa &&
 				    dnew.size == dold.size);
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	/* a leaf that mapped a record's old page and no longer does */
+	if (leaf_changed && has_pending(s))
+		pend_unmapped_elsewhere(s, dold.oa, pte_pa);
 	for (unsigned k = 0; k < ptw_table_nviews(t); k++) {
 		ptw_view v = ptw_table_view(t, k);
 		uint64_t va = ptw_view_entry_va(e, t, &v, idx);
 		if (leaf_changed)
 			pend_add(e, s, c, t, &v, idx, va, &dold, old, new);
-		if (is_leaf(&dnew) && has_pending(s))
-			pend_mark_reused(e, s, dnew.oa,
-					 ptw_view_entry_space(e, &v, va), va);
+		if (is_leaf(&dnew) && has_pending(s) &&
+		    !(is_leaf(&dold) && dold.oa == dnew.oa))
+			pend_mapped_elsewhere(e, s, c, dnew.oa,
+					      ptw_view_entry_space(e, &v, va),
+					      va, pte_pa);
 	}
 }
 
@@ -658,7 +820,7 @@ static void stale_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 	stale_check(e, s, c, va, pa, is_store);
 	if (is_store && s->npending) {
 		uint64_t sp = ptw_access_space(e, c->cpu, va);
-		pend_mark_reused(e, s, pa, sp, va);
+		pend_stored(e, s, c, pa, sp, va);
 	}
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Engine on synthetic arm64 event streams: shadow, BBM, stale TLB. */
+#include <string.h>
+
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -268,15 +270,36 @@ static void stale_after_local_tlbi(void)
 	fake_fini(&g);
 }
 
-static void stale_old_page_reused(void)
+/* A page moved is not a page reused (issue 27): the old page mapped at
+ * another VA (mremap) still holds the same data, and another CPU's stale
+ * load of it is a deferred-flush window. Once every mapping made since is
+ * gone and the page is written through another address (its next
+ * owner), it was reused: a stale load now is a use after free, reported
+ * with the reuse as its other side. */
+static void stale_old_page_moved_then_reused(void)
 {
 	fake_guest g;
 	setup(&g, 2);
 	pt_store(&g, 0, L3, 0);
-	/* the old page is mapped elsewhere (L3[5]) and written there */
+	/* moved: the old page mapped at L3[5] and written there */
 	pt_store(&g, 0, L3 + 5 * 8, PAGE(PAGE_A));
+	guest_store(&g, 0, VA + 5 * 4096, PAGE_A, 1);
+	guest_load(&g, 1, VA, PAGE_A);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	/* the new mapping goes too, and the page is written through the
+	 * linear map: reused */
+	pt_store(&g, 0, L3 + 5 * 8, 0);
+	const uint64_t linear = 0xffff000000000000ULL | PAGE_A;
+	ptw_ctx r = fake_ctx(&g, 0);
+	ptw_ev_access(g.e, &r, linear, PAGE_A, 8, true, 0);
 	guest_load(&g, 1, VA, PAGE_A);
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f) {
+		CHECK(strstr(f->detail, "use after free") != NULL);
+		CHECK_EQ(f->other.icount, r.icount); /* the reuse */
+	}
 	fake_fini(&g);
 }
 
@@ -508,7 +531,7 @@ int main(void)
 	RUN(stale_other_cpu_is_deferred_flush);
 	RUN(stale_after_tlbi_wrong_asid);
 	RUN(stale_after_local_tlbi);
-	RUN(stale_old_page_reused);
+	RUN(stale_old_page_moved_then_reused);
 	RUN(tlbi_range_and_asid_forms);
 	RUN(looping_and_bad_tables);
 	RUN(one_table_two_vas);

@@ -251,8 +251,14 @@ static void shared_pd_between_processes(void)
 	CHECK_EQ(ptw_stat(g.e, "pending_records"), 2);
 	invlpg(&g, 0, VA);
 	CHECK_EQ(ptw_stat(g.e, "pending_records"), 1);
-	pt_store(&g, 0, PT + 8, PTE(PAGE_A)); /* the old page reused */
-	guest_load(&g, 1, VA, PAGE_A);	      /* B never flushed */
+	/* the old page moved (mapped at PT[1]): the same data */
+	pt_store(&g, 0, PT + 8, PTE(PAGE_A));
+	guest_load(&g, 1, VA, PAGE_A); /* B never flushed: deferred */
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 0);
+	/* unmapped there too, and written by its next owner: reused */
+	pt_store(&g, 0, PT + 8, 0);
+	guest_store(&g, 0, 0xffff888000000000ULL | PAGE_A, PAGE_A, 1);
+	guest_load(&g, 1, VA, PAGE_A);
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
 	fake_fini(&g);
 }
