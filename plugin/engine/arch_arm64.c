@@ -92,17 +92,6 @@ uint64_t ptw_arm64_ttbr_baddr(uint64_t ttbr, bool lpa2)
 	return pa;
 }
 
-uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
-{
-	if (arch == PTW_ARCH_X86_64)
-		return (1ULL << 5) | (1ULL << 6); /* Accessed, Dirty */
-	/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write */
-	uint64_t m = A64_AF;
-	if (old & new &A64_DBM)
-		m |= A64_RDONLY;
-	return m;
-}
-
 static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
 {
 	unsigned attr = (mair >> (8 * idx)) & 0xff;
@@ -349,9 +338,15 @@ static bool a64_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 	return !(desc & A64_NG);
 }
 
+/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write (Arm
+ * ARM DDI 0487, D8.5 "Hardware updates to the translation table entries")
+ */
 static uint64_t a64_hw_managed(uint64_t old, uint64_t new)
 {
-	return ptw_hw_managed_bits(PTW_ARCH_ARM64, old, new);
+	uint64_t m = A64_AF;
+	if (old & new &A64_DBM)
+		m |= A64_RDONLY;
+	return m;
 }
 
 /* FEAT_HAFDBS: a write through an entry with DBM clears AP[2] */

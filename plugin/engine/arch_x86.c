@@ -9,6 +9,8 @@
 #include "engine_internal.h"
 
 #define X86_P	 (1ULL << 0)
+#define X86_A	 (1ULL << 5) /* Accessed */
+#define X86_D	 (1ULL << 6) /* Dirty */
 #define X86_PS	 (1ULL << 7)
 #define X86_ADDR 0x000ffffffffff000ULL
 
@@ -242,21 +244,25 @@ static bool x86_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 	       ((e->cpu[cpu].cr4 >> 7) & 1);
 }
 
+/* the processor sets Accessed and Dirty itself (Intel SDM Vol. 3A, 4.8
+ * "Accessed and Dirty Flags") */
 static uint64_t x86_hw_managed(uint64_t old, uint64_t new)
 {
-	return ptw_hw_managed_bits(PTW_ARCH_X86_64, old, new);
+	(void)old;
+	(void)new;
+	return X86_A | X86_D;
 }
 
 static bool x86_hw_dirty(uint64_t desc)
 {
-	return (desc & X86_P) && (desc & (1ULL << 6)); /* D */
+	return (desc & X86_P) && (desc & X86_D);
 }
 
 static uint64_t x86_unit_attr_mask(const ptw_engine *e)
 {
 	(void)e;
 	/* the address (bits 51:12), Accessed and Dirty */
-	return ~(0x000ffffffffff000ULL | 0x60ULL);
+	return ~(X86_ADDR | X86_A | X86_D);
 }
 
 /* 64-bit paging: CR0.PG, CR4.PAE, EFER.LME; CR4.LA57 for 5 levels; CR3's

@@ -331,3 +331,13 @@ void ptw_ev_hw_update(ptw_engine *e, const ptw_ctx *c, uint64_t pte_pa,
 	ev.hw_update.va = va;
 	ptw_engine_event(e, &ev);
 }
+
+/* ------------------------------------------------------------------ */
+/* public helpers by architecture (ptw.h): each architecture's own op */
+
+uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
+{
+	const ptw_arch_ops *ops = arch == PTW_ARCH_X86_64 ? &ptw_arch_x86_ops
+							  : &ptw_arch_arm64_ops;
+	return ops->hw_managed(old, new);
+}
