@@ -303,6 +303,27 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 }
 
 /* ------------------------------------------------------------------ */
+/* barriers */
+
+/* DSB <option>, CRm (Arm ARM DDI 0487, C6.2 "DSB", the option table):
+ * 0b1111 SY, 0b1011 ISH, 0b0011 OSH, 0b0111 NSH are the full barriers
+ * (reads and writes); 0b1110 ST, 0b1101 LD, 0b1010 ISHST, 0b1001 ISHLD,
+ * 0b0110 NSHST, 0b0101 NSHLD, 0b0010 OSHST, 0b0001 OSHLD wait for stores or
+ * loads only. Only a DSB whose required access types are reads and writes
+ * completes earlier TLB maintenance (chapter B2, "Data Synchronization
+ * Barrier (DSB)"). Its domain decides which: a DSB NSH completes the
+ * maintenance that applies to the issuing PE only, a DSB ISH (or wider)
+ * that of the PEs in its shareability domain too (the VMSA chapter,
+ * "Ordering and completion of TLB maintenance instructions"). */
+ptw_barrier_kind ptw_arm64_barrier(unsigned crm)
+{
+	ptw_barrier_kind k;
+	k.completes_tlbi = crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
+	k.local = crm == 0x7;
+	return k;
+}
+
+/* ------------------------------------------------------------------ */
 /* the architecture interface */
 
 static unsigned a64_entry_shift(int level)
@@ -339,7 +360,7 @@ static bool a64_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 }
 
 /* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write (Arm
- * ARM DDI 0487, D8.5 "Hardware updates to the translation table entries")
+ * ARM DDI 0487, "Hardware management of the Access flag and dirty state")
  */
 static uint64_t a64_hw_managed(uint64_t old, uint64_t new)
 {

@@ -345,6 +345,18 @@ typedef struct ptw_arch_ops {
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
 
+/* What an arm64 DSB does to the TLB maintenance its CPU issued before it
+ * (ptw_arm64_barrier, from the option in CRm) */
+typedef struct {
+	bool completes_tlbi; /* it completes earlier TLBIs (the full kinds:
+				SY, ISH, OSH, NSH; not the LD/ST ones) */
+	bool local;	     /* NSH: only for this CPU's own TLB, not those
+				the TLBIs broadcast to */
+} ptw_barrier_kind;
+/* A pure function of the DSB's CRm (Arm ARM DDI 0487, the DSB option
+ * table); det_dsb's rule. */
+ptw_barrier_kind ptw_arm64_barrier(unsigned crm);
+
 /* pages whose watch count fell to 0 that stay watched (engine.c) */
 #define WATCH_LINGER 256
 
