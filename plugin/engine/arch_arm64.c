@@ -442,6 +442,55 @@ static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	}
 }
 
+/* A write to one of the registers the engine follows (Arm ARM DDI 0487,
+ * the AArch64 system register descriptions): TTBR0_EL1, TTBR1_EL1,
+ * TCR_EL1 and SCTLR_EL1 name the roots (a64_roots: SCTLR_EL1.M is bit 0);
+ * MAIR_EL1 the memory types break-before-make compares;
+ * ID_AA64MMFR2_EL1.BBM (bits 55:52) the CPU's FEAT_BBM level; SP_EL0, on
+ * Linux, the current task (guest_linux.c). */
+static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx)
+{
+	ptw_cpu *cs = &e->cpu[cpu];
+	switch (reg) {
+	case PTW_REG_ARM_TTBR0:
+	case PTW_REG_ARM_TTBR1:
+	case PTW_REG_ARM_TCR:
+	case PTW_REG_ARM_SCTLR: {
+		uint64_t *slot = reg == PTW_REG_ARM_TTBR0   ? &cs->ttbr[0]
+				 : reg == PTW_REG_ARM_TTBR1 ? &cs->ttbr[1]
+				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
+							    : &cs->sctlr;
+		if (*slot != value || (reg == PTW_REG_ARM_SCTLR &&
+				       (bool)(value & 1) != cs->mmu_on)) {
+			*slot = value;
+			fx->roots = true;
+		}
+		break;
+	}
+	case PTW_REG_ARM_MAIR:
+		cs->mair = value;
+		e->mair = value;
+		break;
+	case PTW_REG_ARM_SP_EL0:
+		fx->task = ptw_linux_arm64_task(value);
+		break;
+	case PTW_REG_ARM_ID_AA64MMFR2:
+		if (e->bbm_level < 0) {
+			e->bbm_level = (int)((value >> 52) & 0xf);
+			snprintf(fx->note, sizeof(fx->note),
+				 "note: the guest CPU advertises FEAT_BBM "
+				 "level %d; ptwatch applies the strict "
+				 "rule (every block/table size change "
+				 "needs a break), as Linux 6.12 does",
+				 e->bbm_level);
+		}
+		break;
+	default: /* not an arm64 register */
+		break;
+	}
+}
+
 const ptw_arch_ops ptw_arch_arm64_ops = {
 	.name = "arm64",
 	.last_level = 3,
@@ -459,4 +508,5 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.cont_bit = A64_CONT,
 	.unit_attr_mask = a64_unit_attr_mask,
 	.roots = a64_roots,
+	.sysreg = a64_sysreg,
 };

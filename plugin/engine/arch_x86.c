@@ -283,6 +283,59 @@ static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	out->root[0].asid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
 }
 
+/* A write to CR0, CR3, CR4 or IA32_EFER (x86_roots reads them again) and
+ * what it invalidates (Intel SDM Vol. 3A, 4.10.4.1 "Operations that
+ * Invalidate TLBs and Paging-Structure Caches"). */
+static void x86_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx)
+{
+	ptw_cpu *cs = &e->cpu[cpu];
+	switch (reg) {
+	case PTW_REG_X86_CR3: {
+		fx->stat = ST_CR3_WRITES;
+		/* MOV to CR3 invalidates the non-global entries (with
+		 * CR4.PCIDE, those of the PCID it loads; taken here as all
+		 * of them), unless CR4.PCIDE (bit 17) is set and so is bit 63
+		 * of the value written (NOFLUSH): then none. Bit 63 is not
+		 * stored in CR3 (SDM Vol. 3A, 4.10.4.1; Vol. 2B, "MOV--Move
+		 * to/from Control Registers") */
+		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
+		cs->cr3 = value & ~(1ULL << 63);
+		fx->roots = true;
+		if (!noflush) {
+			fx->flush = true;
+			fx->flush_scope.nonglobal = true;
+		}
+		fx->local_flush = true;
+		break;
+	}
+	case PTW_REG_X86_CR4: {
+		/* MOV to CR4 that changes CR4.PGE (bit 7) or CR4.PCIDE (bit
+		 * 17) invalidates every entry, global ones included (SDM Vol.
+		 * 3A, 4.10.4.1); so does, here, one that changes CR4.LA57
+		 * (bit 12: another paging mode) */
+		uint64_t chg = cs->cr4 ^ value;
+		cs->cr4 = value;
+		fx->roots = true;
+		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
+			fx->flush = true;
+			fx->flush_scope.all = true;
+		}
+		break;
+	}
+	case PTW_REG_X86_CR0:
+		cs->cr0 = value;
+		fx->roots = true;
+		break;
+	case PTW_REG_X86_EFER:
+		cs->efer = value;
+		fx->roots = true;
+		break;
+	default: /* not an x86 register */
+		break;
+	}
+}
+
 const ptw_arch_ops ptw_arch_x86_ops = {
 	.name = "x86_64",
 	.last_level = 1,
@@ -300,4 +353,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,
 	.roots = x86_roots,
+	.sysreg = x86_sysreg,
 };

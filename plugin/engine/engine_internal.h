@@ -301,6 +301,20 @@ typedef struct {
 	} root[2];
 } ptw_root_spec;
 
+/* What a write to a system register does (ptw_arch_ops.sysreg), in the
+ * order ptw_apply_sysreg() applies it */
+typedef struct {
+	int stat;   /* a statistic to count (ST_*), -1 for none */
+	bool roots; /* the CPU's roots may have changed: read them again */
+	bool flush; /* the write invalidates the CPU's own TLB, this much: */
+	inval_scope flush_scope;
+	/* a local flush to the detectors (x86: ends the CPU's unmap pass, as
+	 * INVLPG does), also when nothing is invalidated */
+	bool local_flush;
+	uint64_t task;	/* non-zero: the vCPU now runs this guest task */
+	char note[256]; /* a line for the log, "" for none */
+} ptw_sysreg_effect;
+
 /* The architecture interface: everything the core and the detectors ask
  * of an architecture, one table per architecture (arch_arm64.c,
  * arch_x86.c), chosen at ptw_engine_new(). The core holds no architecture
@@ -341,6 +355,10 @@ typedef struct ptw_arch_ops {
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
 	/* the roots cpu's translation registers name (cs: its registers) */
 	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
+	/* cpu wrote value to reg: keep it, and say what that does (*fx);
+	 * another architecture's register does nothing */
+	void (*sysreg)(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
@@ -508,6 +526,7 @@ bool ptw_linux_fault_retried(bool upper_half);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
+uint64_t ptw_linux_arm64_task(uint64_t sp_el0);
 bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);

@@ -229,6 +229,16 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 	return PTW_CALLEE_NONE;
 }
 
+/* Linux on arm64 keeps the current task's task_struct in SP_EL0 while it
+ * runs in the kernel (arch/arm64/include/asm/current.h, get_current()),
+ * and switches it in cpu_switch_to(): a kernel-half value written there
+ * names the task the vCPU runs now. A user stack pointer restored on the
+ * way out to user mode is no task: 0. */
+uint64_t ptw_linux_arm64_task(uint64_t sp_el0)
+{
+	return sp_el0 >> 63 ? sp_el0 : 0;
+}
+
 uint64_t ptw_linux_current_slot(ptw_engine *e)
 {
 	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
