@@ -221,6 +221,37 @@ bool ptw_arm64_is_client_seq(const uint32_t *w)
 }
 
 /* ------------------------------------------------------------------ */
+/* the registers each CPU wrote (ptw_engine.arch) */
+
+typedef struct {
+	uint64_t ttbr[2], tcr, sctlr;
+} a64_regs;
+
+typedef struct {
+	a64_regs cpu[PTW_MAX_CPUS];
+	uint64_t mair; /* MAIR_EL1, as a CPU last wrote it */
+	int bbm_level; /* ID_AA64MMFR2_EL1.BBM, -1 unknown */
+} a64_state;
+
+static a64_state *a64(const ptw_engine *e)
+{
+	return e->arch;
+}
+
+static void *a64_init(const ptw_engine *e)
+{
+	(void)e;
+	a64_state *st = g_new0(a64_state, 1);
+	st->bbm_level = -1;
+	return st;
+}
+
+static int a64_bbm_level(const ptw_engine *e)
+{
+	return a64(e)->bbm_level;
+}
+
+/* ------------------------------------------------------------------ */
 /* TLB maintenance */
 
 static uint64_t sext(uint64_t v, unsigned bit)
@@ -302,6 +333,19 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 	return known;
 }
 
+/* TCR_EL1.AS (bit 36): 16-bit ASIDs in TLBI operands (and TTBRs). Read
+ * on the issuing vCPU's thread, which alone writes its registers; the
+ * descriptor format (TCR_EL1.DS) is the engine's. */
+bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
+		    unsigned crm, unsigned op2, uint64_t xt, inval_scope *s,
+		    bool *broadcast)
+{
+	uint64_t tcr = __atomic_load_n(&a64(e)->cpu[cpu].tcr, __ATOMIC_RELAXED);
+	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
+	return ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
+				     s, broadcast);
+}
+
 /* ------------------------------------------------------------------ */
 /* barriers */
 
@@ -379,7 +423,7 @@ static bool a64_hw_dirty(uint64_t desc)
 static const char *a64_bbm_reason(const ptw_engine *e, uint64_t old,
 				  uint64_t new, int level)
 {
-	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, a64(e)->mair);
 }
 
 static uint64_t a64_unit_attr_mask(const ptw_engine *e)
@@ -392,8 +436,9 @@ static uint64_t a64_unit_attr_mask(const ptw_engine *e)
 
 /* SCTLR_EL1.M; TCR_EL1: T0SZ/T1SZ, EPD0/1, TG0/TG1, A1 (which TTBR holds
  * the ASID), AS (16-bit ASIDs), DS (LPA2) */
-static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+static void a64_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 {
+	const a64_regs *cs = &a64(e)->cpu[cpu];
 	memset(out, 0, sizeof(*out));
 	out->on = cs->sctlr & 1;
 	out->off_why = "turned its MMU off (SCTLR_EL1.M=0)";
@@ -451,7 +496,8 @@ static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 		       ptw_sysreg_effect *fx)
 {
-	ptw_cpu *cs = &e->cpu[cpu];
+	a64_state *st = a64(e);
+	a64_regs *cs = &st->cpu[cpu];
 	switch (reg) {
 	case PTW_REG_ARM_TTBR0:
 	case PTW_REG_ARM_TTBR1:
@@ -461,29 +507,29 @@ static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 				 : reg == PTW_REG_ARM_TTBR1 ? &cs->ttbr[1]
 				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
 							    : &cs->sctlr;
-		if (*slot != value || (reg == PTW_REG_ARM_SCTLR &&
-				       (bool)(value & 1) != cs->mmu_on)) {
+		if (*slot != value ||
+		    (reg == PTW_REG_ARM_SCTLR &&
+		     (bool)(value & 1) != e->cpu[cpu].mmu_on)) {
 			*slot = value;
 			fx->roots = true;
 		}
 		break;
 	}
 	case PTW_REG_ARM_MAIR:
-		cs->mair = value;
-		e->mair = value;
+		st->mair = value;
 		break;
 	case PTW_REG_ARM_SP_EL0:
 		fx->task = ptw_linux_arm64_task(value);
 		break;
 	case PTW_REG_ARM_ID_AA64MMFR2:
-		if (e->bbm_level < 0) {
-			e->bbm_level = (int)((value >> 52) & 0xf);
+		if (st->bbm_level < 0) {
+			st->bbm_level = (int)((value >> 52) & 0xf);
 			snprintf(fx->note, sizeof(fx->note),
 				 "note: the guest CPU advertises FEAT_BBM "
 				 "level %d; ptwatch applies the strict "
 				 "rule (every block/table size change "
 				 "needs a break), as Linux 6.12 does",
-				 e->bbm_level);
+				 st->bbm_level);
 		}
 		break;
 	default: /* not an arm64 register */
@@ -509,4 +555,6 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.unit_attr_mask = a64_unit_attr_mask,
 	.roots = a64_roots,
 	.sysreg = a64_sysreg,
+	.init = a64_init,
+	.bbm_level = a64_bbm_level,
 };

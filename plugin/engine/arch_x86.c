@@ -194,6 +194,28 @@ bool ptw_x86_is_client_seq(const uint8_t *b)
 }
 
 /* ------------------------------------------------------------------ */
+/* the registers each CPU wrote (ptw_engine.arch) */
+
+typedef struct {
+	uint64_t cr0, cr3, cr4, efer;
+} x86_regs;
+
+typedef struct {
+	x86_regs cpu[PTW_MAX_CPUS];
+} x86_state;
+
+static x86_regs *x86_cpu(const ptw_engine *e, unsigned cpu)
+{
+	return &((x86_state *)e->arch)->cpu[cpu];
+}
+
+static void *x86_init(const ptw_engine *e)
+{
+	(void)e;
+	return g_new0(x86_state, 1);
+}
+
+/* ------------------------------------------------------------------ */
 /* the architecture interface */
 
 static unsigned x86_entry_shift(int level)
@@ -212,7 +234,7 @@ static bool x86_la57(const ptw_engine *e)
 {
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
 		if (e->cpu[i].mmu_on)
-			return (e->cpu[i].cr4 >> 12) & 1;
+			return (x86_cpu(e, i)->cr4 >> 12) & 1;
 	return false;
 }
 
@@ -241,7 +263,7 @@ static unsigned x86_root_index(uint64_t va)
 static bool x86_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 {
 	return ((desc >> 8) & 1) && cpu < e->cfg.ncpus &&
-	       ((e->cpu[cpu].cr4 >> 7) & 1);
+	       ((x86_cpu(e, cpu)->cr4 >> 7) & 1);
 }
 
 /* the processor sets Accessed and Dirty itself (Intel SDM Vol. 3A, 4.8
@@ -267,9 +289,9 @@ static uint64_t x86_unit_attr_mask(const ptw_engine *e)
 
 /* 64-bit paging: CR0.PG, CR4.PAE, EFER.LME; CR4.LA57 for 5 levels; CR3's
  * PCID with CR4.PCIDE */
-static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+static void x86_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 {
-	(void)cpu;
+	const x86_regs *cs = x86_cpu(e, cpu);
 	memset(out, 0, sizeof(*out));
 	out->on = (cs->cr0 >> 31) & 1 && (cs->cr4 >> 5) & 1 &&
 		  (cs->efer >> 8) & 1;
@@ -289,7 +311,7 @@ static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 static void x86_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 		       ptw_sysreg_effect *fx)
 {
-	ptw_cpu *cs = &e->cpu[cpu];
+	x86_regs *cs = x86_cpu(e, cpu);
 	switch (reg) {
 	case PTW_REG_X86_CR3: {
 		fx->stat = ST_CR3_WRITES;
@@ -354,4 +376,6 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.unit_attr_mask = x86_unit_attr_mask,
 	.roots = x86_roots,
 	.sysreg = x86_sysreg,
+	.init = x86_init,
+	.bbm_level = NULL,
 };

@@ -1507,7 +1507,7 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 {
 	ptw_cpu *cs = &e->cpu[cpu];
 	ptw_root_spec sp;
-	e->ops->roots(cpu, cs, &sp);
+	e->ops->roots(e, cpu, &sp);
 	if (!sp.on) {
 		if (cs->mmu_on)
 			ptw_warn(e, "mmu-off",
@@ -1533,7 +1533,7 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 			ptw_root_spec so;
 			if (o == cpu || !e->cpu[o].mmu_on)
 				continue;
-			e->ops->roots(o, &e->cpu[o], &so);
+			e->ops->roots(e, o, &so);
 			if (so.lpa2 == sp.lpa2)
 				update_roots(e, o);
 		}
@@ -1850,8 +1850,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
 	det_init(e);
-	e->mair = 0;
-	e->bbm_level = -1;
+	e->arch = e->ops->init(e);
 	char *rerr = NULL;
 	ptw_report_open(e, &rerr);
 	if (!rerr && cfg->trace_path) {
@@ -1925,6 +1924,7 @@ void ptw_engine_free(ptw_engine *e)
 	while (g_hash_table_iter_next(&it, &k, &v))
 		table_free(v);
 	det_free(e);
+	g_free(e->arch);
 	ptw_symbols_free(e);
 	ptw_suppressions_free(e);
 	if (e->seen)

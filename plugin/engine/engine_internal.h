@@ -95,6 +95,11 @@ bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
 			   bool *broadcast);
+/* The same for a TLBI cpu issues: with its own TCR_EL1.AS and the
+ * engine's descriptor format. Lock-free (the vCPU's own thread). */
+bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
+		    unsigned crm, unsigned op2, uint64_t xt, inval_scope *s,
+		    bool *broadcast);
 
 /* The break automaton of one entry (Casemate's valid / invalid-unclean /
  * invalid, with arm64's two steps inside unclean). The state is read from
@@ -159,11 +164,9 @@ typedef struct {
 	unsigned group;
 } ptw_cont_group;
 
+/* A CPU's translation state as the core keeps it; its registers are the
+ * architecture's (ptw_engine.arch) */
 typedef struct {
-	/* arm64 */
-	uint64_t ttbr[2], tcr, sctlr, mair;
-	/* x86 */
-	uint64_t cr0, cr3, cr4, efer;
 	bool mmu_on;
 	ptw_table *root[2];
 } ptw_cpu;
@@ -353,12 +356,18 @@ typedef struct ptw_arch_ops {
 	uint64_t cont_bit;
 	/* attributes that must be identical across a multi-page unit */
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
-	/* the roots cpu's translation registers name (cs: its registers) */
-	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
+	/* the roots cpu's translation registers name */
+	void (*roots)(const ptw_engine *e, unsigned cpu, ptw_root_spec *out);
 	/* cpu wrote value to reg: keep it, and say what that does (*fx);
 	 * another architecture's register does nothing */
 	void (*sysreg)(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 		       ptw_sysreg_effect *fx);
+	/* the architecture's own state, zeroed but for what it sets: the
+	 * CPUs' registers (ptw_engine.arch; one block, g_free'd) */
+	void *(*init)(const ptw_engine *e);
+	/* the FEAT_BBM level the CPU advertises (arm64), -1 unknown; NULL on
+	 * an architecture without one */
+	int (*bbm_level)(const ptw_engine *e);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
@@ -402,9 +411,8 @@ struct ptw_engine {
 	pthread_mutex_t lock PTW_LINE_ALONE;
 	ptw_cpu cpu[PTW_MAX_CPUS] PTW_LINE_ALONE;
 	uint64_t all_cpus;
+	void *arch;		 /* the architecture's state (ops->init) */
 	bool lpa2;		 /* arm64 TCR_EL1.DS */
-	uint64_t mair;		 /* arm64 MAIR_EL1 */
-	int bbm_level;		 /* arm64 ID_AA64MMFR2_EL1.BBM, -1 unknown */
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
 	GHashTable *tables;	 /* pa -> ptw_table* */

@@ -202,13 +202,9 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 	ev.inval.op1 = (uint8_t)op1;
 	ev.inval.crm = (uint8_t)crm;
 	ev.inval.op2 = (uint8_t)op2;
-	/* the issuing vCPU's own TCR_EL1 (AS: 16-bit ASIDs) and DS (LPA2
-	 * range operands): written by this vCPU's thread only */
-	uint64_t tcr = __atomic_load_n(&e->cpu[c->cpu].tcr, __ATOMIC_RELAXED);
-	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
 	ev.inval.modelled =
-		ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
-				      &ev.inval.scope, &ev.inval.broadcast);
+		ptw_arm64_tlbi(e, c->cpu, op1, crm, op2, xt, &ev.inval.scope,
+			       &ev.inval.broadcast);
 	ptw_engine_event(e, &ev);
 }
 
