@@ -195,6 +195,12 @@ bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out)
 		out->op2 = (w >> 5) & 7;
 		return true;
 	}
+	/* DC ZVA, Xt: SYS #3, C7, C4, #1 (Arm ARM DDI 0487, chapter C5,
+	 * "DC ZVA") */
+	if ((w & 0xffffffe0u) == 0xd50b7420u) {
+		out->op = PTW_A64_DC_ZVA;
+		return true;
+	}
 	if ((w & 0xfffff0ffu) == 0xd503309fu) { /* DSB <option> */
 		out->op = PTW_A64_DSB;
 		out->crm = (w >> 8) & 15;
@@ -249,6 +255,15 @@ static void *a64_init(const ptw_engine *e)
 static int a64_bbm_level(const ptw_engine *e)
 {
 	return a64(e)->bbm_level;
+}
+
+/* DCZID_EL0: DZP (bit 4) set prohibits DC ZVA; BS (bits 3:0) is log2 of
+ * the block it zeroes in 4-byte words (Arm ARM DDI 0487, "DCZID_EL0") */
+unsigned ptw_arm64_dczva_block(uint64_t dczid)
+{
+	if (dczid & 0x10)
+		return 0;
+	return 4u << (dczid & 0xf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -557,4 +572,5 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.sysreg = a64_sysreg,
 	.init = a64_init,
 	.bbm_level = a64_bbm_level,
+	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
 };

@@ -14,6 +14,13 @@
 #define X86_PS	 (1ULL << 7)
 #define X86_ADDR 0x000ffffffffff000ULL
 
+/* MOV to CR3 with CR4.PCIDE: bit 63 of the source asks for no flush and
+ * is not stored (Intel SDM Vol. 3A, 4.10.4.1; Vol. 2B, "MOV--Move to/from
+ * Control Registers") */
+#define CR3_NOFLUSH (1ULL << 63)
+/* IA32_EFER (Intel SDM Vol. 4, "IA32_EFER", MSR C000_0080H) */
+#define MSR_EFER 0xc0000080u
+
 const char *const ptw_x86_gpr_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
@@ -180,6 +187,55 @@ bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 	return false;
 }
 
+/* Base + index * scale + displacement, RIP-relative from the next
+ * instruction's address (Intel SDM Vol. 2A, 2.1.5 "Addressing-Mode
+ * Encoding of ModR/M and SIB Bytes"; 2.2.1.6 "RIP-Relative Addressing") */
+uint64_t ptw_x86_operand_ea(const ptw_x86_insn *d, uint64_t pc, unsigned len,
+			    const ptw_vcpu_regs *r)
+{
+	uint64_t ea = (uint64_t)d->disp;
+	if (d->base == 16)
+		ea += pc + len;
+	else if (d->base >= 0 && r)
+		ea += r->gpr(r->opaque, (unsigned)d->base);
+	if (d->index >= 0 && r)
+		ea += r->gpr(r->opaque, (unsigned)d->index) * d->scale;
+	return ea;
+}
+
+/* the control registers whose writes the engine follows: CR0 (PG), CR3
+ * (the root, the PCID), CR4 (PAE, PGE, LA57, PCIDE) */
+ptw_reg ptw_x86_cr_reg(unsigned cr)
+{
+	switch (cr) {
+	case 0:
+		return PTW_REG_X86_CR0;
+	case 3:
+		return PTW_REG_X86_CR3;
+	case 4:
+		return PTW_REG_X86_CR4;
+	default:
+		return 0;
+	}
+}
+
+uint64_t ptw_x86_cr_stored(ptw_reg reg, uint64_t value)
+{
+	return reg == PTW_REG_X86_CR3 ? value & ~CR3_NOFLUSH : value;
+}
+
+/* WRMSR writes EDX:EAX to the MSR ECX names (Intel SDM Vol. 2B, "WRMSR");
+ * the engine follows IA32_EFER (LME) */
+ptw_reg ptw_x86_msr_reg(uint64_t rcx)
+{
+	return (rcx & 0xffffffff) == MSR_EFER ? PTW_REG_X86_EFER : 0;
+}
+
+uint64_t ptw_x86_msr_value(uint64_t rax, uint64_t rdx)
+{
+	return (rax & 0xffffffff) | (rdx << 32);
+}
+
 static const uint8_t x86_client_seq[PTW_CLIENT_SEQ_X86_BYTES] = {
 	0x48, 0xc1, 0xc7, 0x03, /* rol $3, %rdi */
 	0x48, 0xc1, 0xc7, 0x0d, /* rol $13, %rdi */
@@ -321,8 +377,8 @@ static void x86_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 		 * of the value written (NOFLUSH): then none. Bit 63 is not
 		 * stored in CR3 (SDM Vol. 3A, 4.10.4.1; Vol. 2B, "MOV--Move
 		 * to/from Control Registers") */
-		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
-		cs->cr3 = value & ~(1ULL << 63);
+		bool noflush = ((cs->cr4 >> 17) & 1) && (value & CR3_NOFLUSH);
+		cs->cr3 = ptw_x86_cr_stored(PTW_REG_X86_CR3, value);
 		fx->roots = true;
 		if (!noflush) {
 			fx->flush = true;
@@ -378,4 +434,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.sysreg = x86_sysreg,
 	.init = x86_init,
 	.bbm_level = NULL,
+	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
 };

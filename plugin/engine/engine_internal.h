@@ -368,6 +368,9 @@ typedef struct ptw_arch_ops {
 	/* the FEAT_BBM level the CPU advertises (arm64), -1 unknown; NULL on
 	 * an architecture without one */
 	int (*bbm_level)(const ptw_engine *e);
+	/* the registers a client request is made in: the request, then its
+	 * four arguments (guest-tests/include/ptwatch-client.h) */
+	unsigned client_gpr[5];
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
@@ -535,6 +538,8 @@ bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
 uint64_t ptw_linux_arm64_task(uint64_t sp_el0);
+bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
+				 uint64_t pc, unsigned len);
 bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);

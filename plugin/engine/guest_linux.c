@@ -244,6 +244,21 @@ uint64_t ptw_linux_current_slot(ptw_engine *e)
 	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
 }
 
+/* Linux on x86-64 switches its current task pointer (ptw_linux_current_slot)
+ * with a %gs-relative store of a register to the pointer's per-CPU offset,
+ * a fixed address: RIP-relative (wrapping to it) or absolute. d (at pc,
+ * len bytes) is such a store, when Linux's symbols name the pointer; a
+ * per-CPU store elsewhere is no task switch. */
+bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
+				 uint64_t pc, unsigned len)
+{
+	uint64_t slot = ptw_linux_current_slot(e);
+	if (d->op != PTW_X86_GS_STORE64 || !slot || d->index >= 0 ||
+	    (d->base >= 0 && d->base != 16))
+		return false;
+	return ptw_x86_operand_ea(d, pc, len, NULL) == slot;
+}
+
 /* A swap entry's type and offset, as Linux 6.12 lays them out: arm64
  * (pgtable.h) type in bits 10:6, offset in bits 61:12; x86-64
  * (pgtable_64.h) type in bits 63:59, offset stored inverted from bit 9 up */
