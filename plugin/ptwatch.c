@@ -110,7 +110,8 @@ typedef struct {
 	bool sr_known[SR_COUNT];
 } vcpu_state;
 static vcpu_state vcpus[PTW_MAX_CPUS];
-static unsigned dczva_bytes = 64; /* DC ZVA block, from DCZID_EL0 */
+/* the bytes DC ZVA zeroes, from a vCPU's DCZID_EL0 (arm64) */
+static unsigned dczva_bytes = 64;
 
 /* instruction-callback payloads, one per distinct instruction (a block
  * translated again reuses its payloads), freed at exit */
@@ -318,9 +319,10 @@ static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu)
 		qemu_plugin_reg_descriptor *d =
 			&g_array_index(regs, qemu_plugin_reg_descriptor, i);
 		if (g_ascii_strcasecmp(d->name, "DCZID_EL0") == 0) {
-			uint64_t v = read_reg(vcpu, d->handle);
-			if (!(v & 0x10)) /* DZP: DC ZVA permitted */
-				dczva_bytes = 4u << (v & 0xf);
+			unsigned b = ptw_arm64_dczva_block(
+				read_reg(vcpu, d->handle));
+			if (b) /* 0: DC ZVA prohibited */
+				dczva_bytes = b;
 		}
 	}
 	g_array_free(regs, TRUE);
@@ -474,15 +476,7 @@ static void vcpu_tlbi(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 	if (vcpu >= ncpus)
 		return;
 	ptw_ctx c = ctx_of(vcpu, i->pc);
-	if (arch == PTW_ARCH_ARM64) {
-		/* CRn 8; the nXS forms (CRn 9) are not decoded either */
-		if ((i->arch_op >> 12) == 8)
-			ptw_ev_arm64_tlbi(eng, &c, (i->arch_op >> 8) & 7,
-					  (i->arch_op >> 4) & 15,
-					  i->arch_op & 7, i->arch_value);
-	} else if (i->arch_op == 0x100) {
-		ptw_ev_x86_invlpg(eng, &c, i->arch_value);
-	}
+	ptw_ev_qemu_tlbi(eng, &c, i->arch_op, i->arch_value);
 }
 
 /* the engine's page watch, passed on to QEMU (under the engine lock):
@@ -535,116 +529,67 @@ static void watch_vpages_cb(void *opaque, uint64_t va, uint64_t len, bool on)
 /* ------------------------------------------------------------------ */
 /* instruction callbacks (read registers) */
 
-static uint64_t gpr(unsigned vcpu, unsigned n)
+/* general-purpose register n of the vCPU (opaque), for the front ends */
+static uint64_t read_gpr(void *opaque, unsigned n)
 {
-	if (arch == PTW_ARCH_ARM64 && n == 31)
-		return 0; /* xzr */
+	unsigned vcpu = (unsigned)(uintptr_t)opaque;
+	if (vcpu >= PTW_MAX_CPUS || n >= 32)
+		return 0;
 	return read_reg(vcpu, vcpus[vcpu].gpr[n]);
 }
 
-static void cb_a64_msr(unsigned int vcpu, void *udata)
+static ptw_vcpu_regs regs_of(unsigned vcpu)
+{
+	ptw_vcpu_regs r = {.gpr = read_gpr,
+			   .opaque = (void *)(uintptr_t)vcpu,
+			   .dczva_block = dczva_bytes};
+	return r;
+}
+
+/* the register an instruction wrote holds w->value now: no need to report
+ * it again from sync_sysregs */
+static void note_write(unsigned vcpu, const ptw_reg_write *w)
+{
+	vcpu_state *vs = &vcpus[vcpu];
+	for (int r = 0; w->reg && r < SR_COUNT; r++)
+		if (sr_engine[r] == w->reg) {
+			vs->sr_known[r] = true;
+			vs->sr_val[r] = w->value;
+		}
+}
+
+/* arm64 MSR, TLBI, DSB, DC ZVA */
+static void cb_a64(unsigned int vcpu, void *udata)
 {
 	insn_info *ii = udata;
 	if (vcpu >= ncpus)
 		return;
-	uint64_t v = gpr(vcpu, ii->a64.rt);
-	vcpu_state *vs = &vcpus[vcpu];
-	for (int r = 0; r < SR_COUNT; r++)
-		if (sr_engine[r] == ii->a64.reg) {
-			vs->sr_known[r] = true;
-			vs->sr_val[r] = v;
-		}
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	ptw_ev_sysreg(eng, &c, ii->a64.reg, v);
-}
-
-static void cb_a64_tlbi(unsigned int vcpu, void *udata)
-{
-	insn_info *ii = udata;
-	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	ptw_ev_arm64_tlbi(eng, &c, ii->a64.op1, ii->a64.crm, ii->a64.op2,
-			  gpr(vcpu, ii->a64.rt));
-}
-
-static void cb_a64_dsb(unsigned int vcpu, void *udata)
-{
-	insn_info *ii = udata;
-	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	ptw_ev_arm64_dsb(eng, &c, ii->a64.crm);
-}
-
-static void cb_a64_dczva(unsigned int vcpu, void *udata)
-{
-	insn_info *ii = udata;
-	uint64_t lo, hi;
-	ptw_tracked_bounds(eng, &lo, &hi);
-	uint64_t va = gpr(vcpu, ii->a64.rt) & ~(uint64_t)(dczva_bytes - 1);
-	if (va >= hi || va + dczva_bytes <= lo)
-		return;
-	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	ptw_ev_zero(eng, &c, va, dczva_bytes);
+	ptw_vcpu_regs r = regs_of(vcpu);
+	ptw_reg_write w;
+	ptw_ev_arm64_insn(eng, &c, &ii->a64, &r, &w);
+	note_write(vcpu, &w);
 }
 
 static void cb_client(unsigned int vcpu, void *udata)
 {
 	insn_info *ii = udata;
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	uint64_t a[5];
-	static const unsigned a64_regs[5] = {0, 1, 2, 3, 4};
-	static const unsigned x86_regs[5] = {
-		0 /* rax */, 1 /* rcx */, 2 /* rdx */, 6 /* rsi */, 8 /* r8 */};
-	for (int i = 0; i < 5; i++)
-		a[i] = gpr(vcpu,
-			   arch == PTW_ARCH_ARM64 ? a64_regs[i] : x86_regs[i]);
-	ptw_ev_client(eng, &c, a[0], a[1], a[2], a[3], a[4]);
+	ptw_vcpu_regs r = regs_of(vcpu);
+	ptw_ev_client_regs(eng, &c, &r);
 }
 
+/* x86 MOV to CR, WRMSR, INVLPG, INVPCID, a store to Linux's current task */
 static void cb_x86(unsigned int vcpu, void *udata)
 {
 	insn_info *ii = udata;
 	if (vcpu >= ncpus)
 		return;
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	const ptw_x86_insn *x = &ii->x86;
-	vcpu_state *vs = &vcpus[vcpu];
-	switch (x->op) {
-	case PTW_X86_MOV_TO_CR: {
-		int sr = x->cr == 0 ? SR_CR0 : x->cr == 3 ? SR_CR3 : SR_CR4;
-		uint64_t v = gpr(vcpu, x->gpr);
-		vs->sr_known[sr] = true;
-		vs->sr_val[sr] = v & (sr == SR_CR3 ? ~(1ULL << 63) : ~0ULL);
-		ptw_ev_sysreg(eng, &c, sr_engine[sr], v);
-		break;
-	}
-	case PTW_X86_WRMSR:
-		if ((gpr(vcpu, 1) & 0xffffffff) == 0xc0000080) {
-			uint64_t v = (gpr(vcpu, 0) & 0xffffffff) |
-				     (gpr(vcpu, 2) << 32);
-			vs->sr_known[SR_EFER] = true;
-			vs->sr_val[SR_EFER] = v;
-			ptw_ev_sysreg(eng, &c, PTW_REG_X86_EFER, v);
-		}
-		break;
-	case PTW_X86_INVLPG: {
-		uint64_t ea = x->disp;
-		if (x->base == 16)
-			ea += ii->pc + ii->len;
-		else if (x->base >= 0)
-			ea += gpr(vcpu, x->base);
-		if (x->index >= 0)
-			ea += gpr(vcpu, x->index) * x->scale;
-		ptw_ev_x86_invlpg(eng, &c, ea);
-		break;
-	}
-	case PTW_X86_INVPCID:
-		ptw_ev_x86_invpcid(eng, &c, gpr(vcpu, x->gpr));
-		break;
-	case PTW_X86_GS_STORE64: /* filtered at translation: current_task */
-		ptw_ev_task(eng, &c, gpr(vcpu, x->gpr));
-		break;
-	default:
-		break;
-	}
+	ptw_vcpu_regs r = regs_of(vcpu);
+	ptw_reg_write w;
+	ptw_ev_x86_insn(eng, &c, &ii->x86, ii->len, &r, &w);
+	note_write(vcpu, &w);
 }
 
 /* a direct call to a function the engine watches (ii->callee): the rmap
@@ -706,34 +651,23 @@ static insn_info *intern_info(const insn_info *tmpl)
 /* ------------------------------------------------------------------ */
 /* translation */
 
+/* the client-request sequence starts at instruction i of n */
 static bool client_seq_at(struct qemu_plugin_tb *tb, size_t i, size_t n)
 {
-	if (arch == PTW_ARCH_ARM64) {
-		if (i + PTW_CLIENT_SEQ_A64_WORDS > n)
-			return false;
-		uint32_t w[PTW_CLIENT_SEQ_A64_WORDS];
-		for (int k = 0; k < PTW_CLIENT_SEQ_A64_WORDS; k++) {
-			struct qemu_plugin_insn *in =
-				qemu_plugin_tb_get_insn(tb, i + k);
-			if (qemu_plugin_insn_data(in, &w[k], 4) != 4)
-				return false;
-		}
-		return ptw_arm64_is_client_seq(w);
-	}
-	if (i + 5 > n)
+	if (i + PTW_CLIENT_SEQ_INSNS > n)
 		return false;
-	uint8_t b[PTW_CLIENT_SEQ_X86_BYTES + 16];
+	uint8_t b[64];
 	size_t got = 0;
-	for (int k = 0; k < 5; k++) {
+	for (int k = 0; k < PTW_CLIENT_SEQ_INSNS; k++) {
 		struct qemu_plugin_insn *in =
 			qemu_plugin_tb_get_insn(tb, i + k);
 		size_t sz = qemu_plugin_insn_size(in);
-		if (got + sz > sizeof(b))
+		if (got + sz > sizeof(b) ||
+		    qemu_plugin_insn_data(in, b + got, sz) != sz)
 			return false;
-		qemu_plugin_insn_data(in, b + got, sz);
 		got += sz;
 	}
-	return got == PTW_CLIENT_SEQ_X86_BYTES && ptw_x86_is_client_seq(b);
+	return ptw_client_seq(eng, b, got);
 }
 
 static void vcpu_lower_half(unsigned int vcpu, void *udata)
@@ -749,7 +683,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	size_t n = qemu_plugin_tb_n_insns(tb);
 	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
 		tb, QEMU_PLUGIN_INLINE_ADD_U64, icount, n);
-	if (qemu_plugin_tb_vaddr(tb) >> 63)
+	if (ptw_linux_upper_half_code(qemu_plugin_tb_vaddr(tb)))
 		qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
 			tb, QEMU_PLUGIN_INLINE_STORE_U64, in_upper, 1);
 	else
@@ -765,7 +699,7 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
 				QEMU_PLUGIN_MEM_RW, (void *)(uintptr_t)pc);
 		if (client_seq_at(tb, i, n)) {
-			size_t last = i + 4;
+			size_t last = i + PTW_CLIENT_SEQ_INSNS - 1;
 			struct qemu_plugin_insn *li =
 				qemu_plugin_tb_get_insn(tb, last);
 			insn_info t = {.pc = qemu_plugin_insn_vaddr(li)};
@@ -784,34 +718,22 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				watch_call(insn, pc, to);
 				continue;
 			}
+			memset(&d, 0, sizeof(d));
+			if (!ptw_arm64_decode_insn(w, &d))
+				continue;
+			if (d.op == PTW_A64_TLBI && use_tlbi_cb)
+				continue; /* vcpu_tlbi */
 			insn_info t;
 			memset(&t, 0, sizeof(t));
 			t.pc = pc;
 			t.len = (unsigned)len;
-			if ((w & 0xffffffe0u) == 0xd50b7420u) { /* dc zva */
-				t.a64.rt = w & 31;
-				qemu_plugin_register_vcpu_insn_exec_cb(
-					insn, cb_a64_dczva,
-					QEMU_PLUGIN_CB_R_REGS, intern_info(&t));
-				continue;
-			}
-			memset(&d, 0, sizeof(d));
-			if (!ptw_arm64_decode_insn(w, &d))
-				continue;
 			t.a64 = d;
-			insn_info *ii = intern_info(&t);
-			if (d.op == PTW_A64_MSR)
-				qemu_plugin_register_vcpu_insn_exec_cb(
-					insn, cb_a64_msr, QEMU_PLUGIN_CB_R_REGS,
-					ii);
-			else if (d.op == PTW_A64_TLBI && !use_tlbi_cb)
-				qemu_plugin_register_vcpu_insn_exec_cb(
-					insn, cb_a64_tlbi,
-					QEMU_PLUGIN_CB_R_REGS, ii);
-			else if (d.op == PTW_A64_DSB)
-				qemu_plugin_register_vcpu_insn_exec_cb(
-					insn, cb_a64_dsb,
-					QEMU_PLUGIN_CB_NO_REGS, ii);
+			/* a DSB reads no register */
+			qemu_plugin_register_vcpu_insn_exec_cb(
+				insn, cb_a64,
+				d.op == PTW_A64_DSB ? QEMU_PLUGIN_CB_NO_REGS
+						    : QEMU_PLUGIN_CB_R_REGS,
+				intern_info(&t));
 		} else {
 			uint8_t b[16] = {0};
 			ptw_x86_insn d;
@@ -825,23 +747,10 @@ static void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			memset(&d, 0, sizeof(d));
 			if (!ptw_x86_decode_insn(b, got, &d))
 				continue;
-			if (d.op == PTW_X86_MOV_TO_CR && d.cr != 0 &&
-			    d.cr != 3 && d.cr != 4)
-				continue;
 			if (d.op == PTW_X86_INVLPG && use_tlbi_cb)
+				continue; /* vcpu_tlbi */
+			if (!ptw_x86_insn_wanted(eng, &d, pc, (unsigned)len))
 				continue;
-			/* a per-CPU store is a task switch only when it writes
-			 * Linux's current task pointer (at a fixed address:
-			 * RIP-relative wrapping to it, or absolute) */
-			if (d.op == PTW_X86_GS_STORE64) {
-				uint64_t slot = ptw_linux_current_slot(eng);
-				uint64_t ea = (uint64_t)d.disp;
-				if (d.base == 16)
-					ea += pc + len;
-				if (!slot || d.index >= 0 ||
-				    (d.base >= 0 && d.base != 16) || ea != slot)
-					continue;
-			}
 			insn_info t;
 			memset(&t, 0, sizeof(t));
 			t.pc = pc;

@@ -229,6 +229,15 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 	return PTW_CALLEE_NONE;
 }
 
+/* Linux runs its kernel in the upper half of the address space, user
+ * programs in the lower half: VA bit 63 tells them apart on both
+ * architectures (arm64 TTBR1 addresses, x86-64 canonical kernel
+ * addresses). */
+bool ptw_linux_upper_half_code(uint64_t va)
+{
+	return va >> 63;
+}
+
 /* Linux on arm64 keeps the current task's task_struct in SP_EL0 while it
  * runs in the kernel (arch/arm64/include/asm/current.h, get_current()),
  * and switches it in cpu_switch_to(): a kernel-half value written there

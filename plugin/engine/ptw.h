@@ -175,6 +175,8 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
  * either side belong to different kernel operations: PTE_ABA pairs only
  * reads with none between them. */
 void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu);
+/* Code at va is upper-half code in that sense. */
+bool ptw_linux_upper_half_code(uint64_t va);
 
 /* The guest kernel switched the vCPU to another task (task: an opaque,
  * non-zero id; on Linux its task_struct address: arm64 SP_EL0, x86-64 the
