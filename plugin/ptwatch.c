@@ -3,23 +3,24 @@
  * ptwatch QEMU TCG plugin: a thin adapter from QEMU plugin callbacks to the
  * ptwatch engine (plugin/engine). It
  *  - reports every load and store with its VA, the PA of the TLB entry QEMU
- *    actually used, and the PC (memory.c),
+ *    actually used, and the PC (ptwatch_memory.c),
  *  - hands the engine, as they execute, the instructions that change
  *    translation state (arm64 MSR TTBRn_EL1/TCR_EL1/SCTLR_EL1/MAIR_EL1,
  *    TLBI, DSB; x86 MOV to CR0/CR3/CR4, WRMSR EFER, INVLPG, INVPCID) with a
- *    reader of their registers (translate.c, vcpu.c),
+ *    reader of their registers (ptwatch_translate.c, ptwatch_vcpu.c),
  *  - recognises client-request sequences
  *    (guest-tests/include/ptwatch-client.h),
  *  - gives the engine read access to guest RAM through the shared RAM backend
  *    file the launcher created (memory-backend-file, share=on),
- *  - uses what a QEMU built with qemu-patches/ offers (patched.c).
- * The files and what they share: adapter.h. The arguments: args.c.
+ *  - uses what a QEMU built with qemu-patches/ offers (ptwatch_patched.c).
+ * The files and what they share: ptwatch.h. The arguments:
+ * ptwatch_args.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 

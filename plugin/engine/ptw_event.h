@@ -7,7 +7,7 @@
  * those reads, so a replay feeds the same engine the same input.
  *
  * Producers: the QEMU plugin (plugin/ptwatch.c and the files beside it,
- * plugin/adapter.h) turns QEMU callbacks into events through the
+ * plugin/ptwatch.h) turns QEMU callbacks into events through the
  * architecture front ends in ptw.h (ptw_ev_arm64_tlbi() decodes a TLBI to
  * its scope, ptw_ev_x86_insn() reads the registers an instruction names
  * ...), the trace reader replays recorded events, the unit tests build them

@@ -2,21 +2,22 @@
 /*
  * The ptwatch QEMU plugin's files (the only ones that include
  * qemu-plugin.h) and what they share:
- *   ptwatch.c    installation (qemu_plugin_install) and exit
- *   args.c       the plugin's arguments
- *   patched.c    the API of a QEMU built with qemu-patches/, found with
- *                dlsym(), and its callbacks
- *   memory.c     guest RAM through the shared backend file (the engine's
- *                reads), and the memory callbacks (the hot path)
- *   vcpu.c       the vCPUs' registers: handles, reads, the values last
- *                reported
- *   translate.c  translation: the instruction callbacks
+ *   ptwatch.c            installation (qemu_plugin_install) and exit
+ *   ptwatch_args.c       the plugin's arguments
+ *   ptwatch_patched.c    the API of a QEMU built with qemu-patches/, found
+ *                        with dlsym(), and its callbacks
+ *   ptwatch_memory.c     guest RAM through the shared backend file (the
+ *                        engine's reads), and the memory callbacks (the hot
+ *                        path)
+ *   ptwatch_vcpu.c       the vCPUs' registers: handles, reads, the values
+ *                        last reported
+ *   ptwatch_translate.c  translation: the instruction callbacks
  * The adapter hands raw facts (register values, instruction encodings,
  * QEMU's reports) to the engine's front ends (engine/ptw.h) and decodes
  * nothing itself.
  */
-#ifndef PTWATCH_ADAPTER_H
-#define PTWATCH_ADAPTER_H
+#ifndef PTWATCH_H
+#define PTWATCH_H
 
 #include <glib.h>
 #include <stdbool.h>
@@ -40,7 +41,7 @@ static inline ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 	return c;
 }
 
-/* args.c */
+/* ptwatch_args.c */
 typedef struct {
 	const char *ram_path, *out, *symbols, *suppress, *known, *trace;
 	bool echo, page_watch, tlbi_cb, vpage_watch;
@@ -50,7 +51,7 @@ typedef struct {
 /* false when an argument is bad (said on stderr) */
 bool args_parse(int argc, char **argv, plugin_args *a);
 
-/* memory.c */
+/* ptwatch_memory.c */
 /* map the RAM backend a names; false when it cannot (said on stderr) */
 bool ram_map(const plugin_args *a);
 void ram_unmap(void);
@@ -66,7 +67,7 @@ void mem_access(unsigned vcpu, uint64_t pc, uint64_t vaddr, uint64_t pa,
 /* widen=: hold this vCPU for ns (at least 1 us) while the others run */
 void stall_vcpu(uint64_t ns);
 
-/* patched.c */
+/* ptwatch_patched.c */
 /* which of qemu-patches/' API the QEMU has and the arguments allow */
 ptw_qemu_mode patched_probe(const plugin_args *a);
 /* the page watch is in use; TLB maintenance comes from QEMU's reports */
@@ -75,7 +76,7 @@ extern bool use_watch, use_tlbi_cb;
 void patched_set_watch(void);
 void patched_register(qemu_plugin_id_t id);
 
-/* vcpu.c */
+/* ptwatch_vcpu.c */
 /* set on every vCPU thread (vcpu_init runs there) */
 extern __thread bool on_vcpu_thread;
 void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu);
@@ -86,7 +87,7 @@ ptw_vcpu_regs vcpu_regs(unsigned vcpu);
 void vcpu_note_write(unsigned vcpu, const ptw_reg_write *w);
 void vcpu_free(void);
 
-/* translate.c */
+/* ptwatch_translate.c */
 void translate_init(void);
 void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 void translate_free(void);

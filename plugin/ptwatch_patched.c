@@ -12,7 +12,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 /* The patched QEMU's fault callback (qemu-patches/0003-0005). The plugin
  * builds against stock QEMU's qemu-plugin.h, so the info struct is

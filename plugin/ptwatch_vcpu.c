@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 __thread bool on_vcpu_thread;
 

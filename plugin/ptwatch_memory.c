@@ -5,7 +5,7 @@
  * callbacks, the hot path: every load and store with its VA, the PA of the
  * TLB entry QEMU actually used, and the PC, through the engine's lock-free
  * filters (or, in a patched QEMU, only those to the pages the engine
- * watches: patched.c).
+ * watches: ptwatch_patched.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 /* guest RAM through the shared backend */
 static uint8_t *ram;

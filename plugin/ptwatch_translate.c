@@ -9,12 +9,12 @@
  * engine watches, and the client-request sequence
  * (guest-tests/include/ptwatch-client.h). The engine decodes them
  * (ptw_arm64_decode_insn, ptw_x86_decode_insn) and, when they execute,
- * reads their registers through vcpu.c (ptw_ev_arm64_insn,
+ * reads their registers through ptwatch_vcpu.c (ptw_ev_arm64_insn,
  * ptw_ev_x86_insn, ptw_ev_client_regs).
  */
 #include <string.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 /* instruction-callback payloads, one per distinct instruction (a block
  * translated again reuses its payloads), freed at exit */

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter.h"
+#include "ptwatch.h"
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
