@@ -31,6 +31,7 @@ enum ptw_kind_id {
 	PTW_K_DATA_MISMATCH = 8,
 	PTW_K_BBM_WINDOW_WALK = 9,
 	PTW_K_DIRTY_LOST = 10,
+	PTW_K_PT_PAGE_MAPPED = 11,
 };
 
 /* Severities (same numbering as the engine's ptw_severity). An expectation
@@ -58,6 +59,7 @@ enum ptw_request {
 	PTW_REQ_UNTRACK = 0x50570005,	   /* a1 = va, a2 = len */
 	PTW_REQ_EXPECT_WRITE = 0x50570006, /* a1 = va, a2 = len */
 	PTW_REQ_PROGRAM = 0x50570007,	   /* a1..a4 = up to 32 name bytes */
+	PTW_REQ_OP_BEGIN = 0x50570008,	   /* no arguments */
 };
 
 static inline void ptw_request(uint64_t req, uint64_t a1, uint64_t a2,
@@ -120,6 +122,16 @@ static inline void ptw_program(const char *name)
 	for (int i = 0; i < 32 && name[i]; i++)
 		p[i] = name[i];
 	ptw_request(PTW_REQ_PROGRAM, w[0], w[1], w[2], w[3]);
+}
+
+/* The calling CPU starts one operation: PTE_ABA pairs two reads of an
+ * entry only within one operation (on Linux the engine finds them itself:
+ * a page fault's handle_mm_fault()). The operation belongs to what the CPU
+ * runs: its guest task where one is known, else the CPU; it lasts until
+ * that reader starts the next one. */
+static inline void ptw_op_begin(void)
+{
+	ptw_request(PTW_REQ_OP_BEGIN, 0, 0, 0, 0);
 }
 
 /* Track a region of the current address space: every later load of it

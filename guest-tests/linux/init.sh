@@ -14,11 +14,12 @@ echo "ptwatch-init: kernel $(uname -r) on $(uname -m), $(grep -c ^processor /pro
 
 # kallsyms for symbolized logs (the launcher boots once with
 # ptwatch.kallsyms and keeps the text symbols, and on x86-64 the per-CPU
-# current task pointer, which names the running task to PTE_ABA; with
-# nokaslr they are stable)
+# current task pointer, which names the running task to PTE_ABA, and the
+# data symbols guest_linux_mm.c reads: the BTF's bounds, where the struct
+# pages are, the swap devices; with nokaslr they are stable)
 if grep -q 'ptwatch.kallsyms' /proc/cmdline; then
 	echo "ptwatch-kallsyms-begin"
-	grep -E '^[0-9a-f]+ ([tTwW] |[aAdDbB] (pcpu_hot|current_task)$)' /proc/kallsyms
+	grep -E '^[0-9a-f]+ ([tTwW] |[aAdDbBrR] (pcpu_hot|current_task|__start_BTF|__stop_BTF|vmemmap_base|page_offset_base|memstart_addr|swap_info)$)' /proc/kallsyms
 	echo "ptwatch-kallsyms-end"
 	sync
 	poweroff -f

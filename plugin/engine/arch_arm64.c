@@ -362,27 +362,6 @@ bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
 }
 
 /* ------------------------------------------------------------------ */
-/* barriers */
-
-/* DSB <option>, CRm (Arm ARM DDI 0487, C6.2 "DSB", the option table):
- * 0b1111 SY, 0b1011 ISH, 0b0011 OSH, 0b0111 NSH are the full barriers
- * (reads and writes); 0b1110 ST, 0b1101 LD, 0b1010 ISHST, 0b1001 ISHLD,
- * 0b0110 NSHST, 0b0101 NSHLD, 0b0010 OSHST, 0b0001 OSHLD wait for stores or
- * loads only. Only a DSB whose required access types are reads and writes
- * completes earlier TLB maintenance (chapter B2, "Data Synchronization
- * Barrier (DSB)"). Its domain decides which: a DSB NSH completes the
- * maintenance that applies to the issuing PE only, a DSB ISH (or wider)
- * that of the PEs in its shareability domain too (the VMSA chapter,
- * "Ordering and completion of TLB maintenance instructions"). */
-ptw_barrier_kind ptw_arm64_barrier(unsigned crm)
-{
-	ptw_barrier_kind k;
-	k.completes_tlbi = crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
-	k.local = crm == 0x7;
-	return k;
-}
-
-/* ------------------------------------------------------------------ */
 /* the architecture interface */
 
 static unsigned a64_entry_shift(int level)
@@ -552,6 +531,29 @@ static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 	}
 }
 
+/* DSB <option>: CRm is the option (Arm ARM C6.2.111 "DSB"). The options
+ * SY (0b1111), ISH (0b1011), NSH (0b0111) and OSH (0b0011) are full
+ * barriers: they complete the PE's earlier TLB maintenance (Arm ARM
+ * D8.13.8, "Ordering and completion of TLB maintenance instructions"),
+ * NSH only for the PE's own TLB; the ST and LD variants do not complete
+ * TLB maintenance, but every DSB makes the PE's earlier stores visible to
+ * the translation table walks that follow. */
+static void a64_barrier(unsigned crm, ptw_barrier *out)
+{
+	out->completes_maintenance =
+		crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
+	out->local = crm == 0x7;
+}
+
+/* EL0 may pass this entry: a page or block descriptor with AP[1] (bit 6)
+ * set grants EL0 access; a table descriptor with APTable[0] (bit 61) set
+ * takes EL0 access away for everything below it (Arm ARM D8.4.1 "Data
+ * access permissions", D8.4.2 "Hierarchical permissions"). */
+static bool a64_user_ok(uint64_t desc, bool leaf)
+{
+	return leaf ? (desc >> 6) & 1 : !((desc >> 61) & 1);
+}
+
 const ptw_arch_ops ptw_arch_arm64_ops = {
 	.name = "arm64",
 	.last_level = 3,
@@ -573,4 +575,6 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.init = a64_init,
 	.bbm_level = a64_bbm_level,
 	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
+	.barrier = a64_barrier,
+	.user_ok = a64_user_ok,
 };

@@ -414,6 +414,15 @@ static void x86_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 	}
 }
 
+/* User mode may pass this entry: U/S (bit 2) set, at every level of the
+ * walk (Intel SDM Vol. 3A 4.6.1 "Determination of Access Rights": a
+ * user-mode access needs U/S = 1 in every paging-structure entry used). */
+static bool x86_user_ok(uint64_t desc, bool leaf)
+{
+	(void)leaf;
+	return (desc >> 2) & 1;
+}
+
 const ptw_arch_ops ptw_arch_x86_ops = {
 	.name = "x86_64",
 	.last_level = 1,
@@ -435,4 +444,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.init = x86_init,
 	.bbm_level = NULL,
 	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
+	.user_ok = x86_user_ok,
 };

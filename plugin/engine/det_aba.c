@@ -1,82 +1,150 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PTE_ABA: one guest task reading the same entry value twice within one
- * operation while the entry referred to something else in between; and the
- * guest tasks themselves (who reads, and their returns to user mode).
+ * operation while the entry referred to something else in between (who
+ * reads and its operations: task.c). Publishes each reader's last load of
+ * an entry (last_load), which the break-window detector asks.
  */
 #include "detectors.h"
 
-void det_aba_init(ptw_engine *e)
+#define ABA_WINDOW 2000000ULL /* guest instructions between the two reads */
+#define MAX_ABA	   262144     /* reads remembered (cleared past) */
+
+typedef struct {
+	uint64_t who, pte_pa; /* the key's parts (the key is a hash) */
+	uint64_t value;
+	uint32_t ver, iver;
+	uint64_t gen; /* table registration the version belongs to */
+	uint64_t icount, pc;
+	unsigned cpu;		/* the vCPU that read */
+	uint64_t lower_entries; /* the reader's returns to user so far */
+	uint64_t op;		/* the reader's operation (task.c) */
+	bool ahead;		/* read a value the shadow did not hold yet */
+} aba_read;
+
+/* per table, per entry: changes so far, changes of identity, the identity
+ * of the last non-zero value, the identity before it, and the iver at
+ * which the entry's current run of values with only those two identities
+ * began (a swap round trip of one folio) */
+typedef struct {
+	uint32_t *ver, *iver;
+	uint64_t *last_id, *prev_id;
+	uint32_t *pair_since;
+} aba_table;
+
+typedef struct {
+	unsigned id;
+	GHashTable *reads; /* (task or vCPU, pte_pa) -> last read */
+	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
+} aba_state;
+
+static void *aba_init(ptw_engine *e, unsigned id)
 {
-	e->aba.reads = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
-	e->aba.task_lower =
-		g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
-	e->aba.ops = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	(void)e;
+	aba_state *s = g_new0(aba_state, 1);
+	s->id = id;
+	s->reads = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	return s;
 }
 
-void det_aba_free(ptw_engine *e)
+static void aba_free(ptw_engine *e, void *st)
 {
-	g_hash_table_destroy(e->aba.reads);
-	g_hash_table_destroy(e->aba.task_lower);
-	g_hash_table_destroy(e->aba.ops);
+	(void)e;
+	aba_state *s = st;
+	g_hash_table_destroy(s->reads);
+	g_free(s);
 }
 
-/* Who reads, for PTE_ABA: the guest task the vCPU runs (a kernel address
- * on Linux) or, while no task is known, the vCPU (1 + its number). */
-uint64_t det_who(const ptw_engine *e, unsigned cpu)
+/* What an entry refers to, for PTE_ABA: the output address of a present
+ * (or present-invalid) entry, whatever its permissions and A/D state; the
+ * whole value of a swap or migration entry. */
+static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 {
-	return e->aba.task[cpu] ? e->aba.task[cpu] : cpu + 1ULL;
+	ptw_desc d = ptw_decode_entry(e, v, level);
+	if (d.type != PTW_DESC_INVALID)
+		return d.oa | 1;
+	if (ptw_linux_present_invalid(e->cfg.arch, v))
+		return ptw_decode_entry(e, ptw_linux_revalidate(e->cfg.arch, v),
+					level)
+			       .oa |
+		       1;
+	uint64_t pfn;
+	if (ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
+		return pfn << 12 | 1; /* migration: still that page */
+	return v & ~1ULL;
 }
 
-/* e->aba.reads's key: one reader's last read of one entry */
+static void aba_table_added(ptw_engine *e, void *st, ptw_table *t)
+{
+	aba_state *s = st;
+	aba_table *a = g_new(aba_table, 1);
+	a->ver = g_new0(uint32_t, t->nent);
+	a->iver = g_new0(uint32_t, t->nent);
+	a->last_id = g_new0(uint64_t, t->nent);
+	a->prev_id = g_new0(uint64_t, t->nent);
+	a->pair_since = g_new0(uint32_t, t->nent);
+	for (unsigned i = 0; i < t->nent; i++)
+		a->last_id[i] = entry_identity(e, t->shadow[i], t->level);
+	*ptw_table_slot(t, s->id) = a;
+}
+
+static void aba_table_free(void *slot)
+{
+	aba_table *a = slot;
+	g_free(a->ver);
+	g_free(a->iver);
+	g_free(a->last_id);
+	g_free(a->prev_id);
+	g_free(a->pair_since);
+	g_free(a);
+}
+
+/* an entry changed: count it, and its identity when it refers to
+ * something else */
+static void aba_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
+			      ptw_table *t, unsigned idx, uint64_t old,
+			      uint64_t new)
+{
+	(void)c;
+	(void)old;
+	aba_table *a = *ptw_table_slot(t, ((aba_state *)st)->id);
+	a->ver[idx]++;
+	if (!new)
+		return;
+	uint64_t id = entry_identity(e, new, t->level);
+	if (id != a->last_id[idx]) {
+		/* a third identity: the run of two begins with last_id's */
+		if (id != a->prev_id[idx])
+			a->pair_since[idx] = a->iver[idx];
+		a->prev_id[idx] = a->last_id[idx];
+		a->iver[idx]++;
+		a->last_id[idx] = id;
+	}
+}
+
+/* s->reads's key: one reader's last read of one entry */
 static uint64_t aba_key(uint64_t who, uint64_t pte_pa)
 {
 	return who * 0x9e3779b97f4a7c15ULL ^ pte_pa;
 }
 
-aba_read *aba_lookup(ptw_engine *e, uint64_t who, uint64_t pte_pa)
+static aba_read *aba_lookup(aba_state *s, uint64_t who, uint64_t pte_pa)
 {
 	uint64_t key = aba_key(who, pte_pa);
-	aba_read *r = g_hash_table_lookup(e->aba.reads, &key);
+	aba_read *r = g_hash_table_lookup(s->reads, &key);
 	return r && r->who == who && r->pte_pa == pte_pa ? r : NULL;
 }
 
-/* The reader's returns to user mode so far: a task's own (those of its
- * earlier runs, plus those of its vCPU since it was switched in), or the
- * vCPU's. */
-uint64_t det_who_returns(ptw_engine *e, uint64_t who)
+static bool aba_last_load(ptw_engine *e, void *st, uint64_t who,
+			  uint64_t pte_pa, unsigned *cpu, uint64_t *icount)
 {
-	if (who <= PTW_MAX_CPUS)
-		return e->lower_entries[who - 1];
-	uint64_t *n = g_hash_table_lookup(e->aba.task_lower, &who);
-	uint64_t sum = n ? *n : 0;
-	for (unsigned k = 0; k < e->cfg.ncpus; k++)
-		if (e->aba.task[k] == who)
-			sum += e->lower_entries[k] - e->aba.task_lower_base[k];
-	return sum;
-}
-
-void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
-{
-	uint64_t old = e->aba.task[cpu];
-	if (old == task)
-		return;
-	e->stats[ST_TASK_SWITCHES]++;
-	if (old) {
-		uint64_t ran =
-			e->lower_entries[cpu] - e->aba.task_lower_base[cpu];
-		uint64_t *n = g_hash_table_lookup(e->aba.task_lower, &old);
-		if (!n) {
-			if (g_hash_table_size(e->aba.task_lower) >= MAX_ABA)
-				g_hash_table_remove_all(e->aba.task_lower);
-			n = g_new0(uint64_t, 1);
-			g_hash_table_insert(e->aba.task_lower,
-					    g_memdup2(&old, sizeof(old)), n);
-		}
-		*n += ran;
+	(void)e;
+	aba_read *r = aba_lookup(st, who, pte_pa);
+	if (r) {
+		*cpu = r->cpu;
+		*icount = r->icount;
 	}
-	e->aba.task[cpu] = task;
-	e->aba.task_lower_base[cpu] = e->lower_entries[cpu];
+	return r != NULL;
 }
 
 /* Either read of a would-be PTE_ABA pair is by a Linux walker that never
@@ -93,32 +161,27 @@ static bool aba_walker_pair(ptw_engine *e, const ptw_ctx *c, uint64_t first_pc)
 	       (b[0] && ptw_linux_aba_walker(b));
 }
 
-void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
-		    uint64_t value)
+static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
+			     ptw_table *t, unsigned idx, uint64_t value)
 {
+	aba_state *s = st;
+	aba_table *a = *ptw_table_slot(t, s->id);
 	uint64_t pte_pa = t->pa + idx * 8ULL;
-	/* another CPU reads the entry inside a break; a reader of a
-	 * present-invalid entry (pmdp_invalidate()) still sees the page:
-	 * Linux keeps it "present" for exactly those readers */
-	ptw_break *b = break_get(e, pte_pa);
-	bool in_window =
-		b && b->cpu != c->cpu &&
-		ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
-		!ptw_linux_present_invalid(e->cfg.arch, value);
-	if (in_window || e->bbm.wr[c->cpu]->len)
-		window_reads_load(e, c, t, idx, in_window ? b : NULL);
-	if (in_window)
-		b->readers |= 1ULL << c->cpu;
-
-	uint64_t who = det_who(e, c->cpu);
-	aba_read *r = aba_lookup(e, who, pte_pa);
-	uint32_t ver = t->ver[idx], iver = t->iver[idx];
-	uint64_t lower = det_who_returns(e, who);
-	uint64_t op = det_who_op(e, who);
-	e->aba.last_icount[c->cpu] = c->icount;
+	uint64_t who = ptw_task_who(e, c->cpu);
+	aba_read *r = aba_lookup(s, who, pte_pa);
+	uint32_t ver = a->ver[idx], iver = a->iver[idx];
+	uint64_t lower = ptw_task_returns(e, who);
+	uint64_t op = ptw_task_op(e, who);
+	/* Pairs are of reads within one operation. Linux's tasks give the
+	 * reader (task switches, returns to user) and its operations
+	 * (handle_mm_fault()); on a guest that is not Linux, only an
+	 * operation the guest marks (the OP_BEGIN client request) connects
+	 * two reads: its setup code's read and a later one are unrelated. */
+	bool is_linux = ptw_guest_is_linux(e);
+	s->last_icount[c->cpu] = c->icount;
 	/* instructions since the first read, counted on the vCPU that made
 	 * it (a task may have moved to another vCPU in between) */
-	uint64_t since = r ? e->aba.last_icount[r->cpu] - r->icount : 0;
+	uint64_t since = r ? s->last_icount[r->cpu] - r->icount : 0;
 	/* another CPU's store reached memory but its callback has not run
 	 * yet (it waits for the engine lock): the versions do not yet count
 	 * the change this value came from, so this read cannot be the first
@@ -136,7 +199,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 		if (value != 0 && r->value == value && r->gen == t->gen &&
 		    r->ver != ver && nonzero > 0 && nonzero < (1u << 31) &&
 		    since <= ABA_WINDOW && r->lower_entries == lower &&
-		    r->op == op && !r->ahead && !aba_walker_pair(e, c, r->pc)) {
+		    r->op == op && !r->ahead && (op || is_linux) &&
+		    !aba_walker_pair(e, c, r->pc)) {
 			/* since the first read the entry went only between
 			 * one swap slot and one page (identities: a page's
 			 * has bit 0 set, a swap slot's clear): one folio
@@ -146,8 +210,8 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 			 * under its lock); a slot freed and given to the
 			 * same page again looks the same, so a warning */
 			bool round_trip =
-				t->pair_since[idx] <= r->iver &&
-				((t->last_id[idx] ^ t->prev_id[idx]) & 1);
+				a->pair_since[idx] <= r->iver &&
+				((a->last_id[idx] ^ a->prev_id[idx]) & 1);
 			char d[320];
 			snprintf(
 				d, sizeof(d),
@@ -180,12 +244,11 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 				d);
 		}
 	} else {
-		if (g_hash_table_size(e->aba.reads) >= MAX_ABA)
-			g_hash_table_remove_all(e->aba.reads);
+		if (g_hash_table_size(s->reads) >= MAX_ABA)
+			g_hash_table_remove_all(s->reads);
 		r = g_new0(aba_read, 1);
 		uint64_t key = aba_key(who, pte_pa);
-		g_hash_table_replace(e->aba.reads, g_memdup2(&key, sizeof(key)),
-				     r);
+		g_hash_table_replace(s->reads, g_memdup2(&key, sizeof(key)), r);
 	}
 	r->who = who;
 	r->pte_pa = pte_pa;
@@ -201,29 +264,13 @@ void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	r->ahead = ahead;
 }
 
-/* The reader's current operation: a serial given when its task starts one
- * (det_op_start), 0 before any. */
-uint64_t det_who_op(ptw_engine *e, uint64_t who)
-{
-	uint64_t *op = g_hash_table_lookup(e->aba.ops, &who);
-	return op ? *op : 0;
-}
-
-/* cpu's task starts an operation (on Linux: a page fault's attempt, a call
- * to handle_mm_fault(); a retried fault calls it again): its reads before
- * belong to another operation, and no pte_same() connects them to the
- * reads that follow. */
-void det_op_start(ptw_engine *e, unsigned cpu)
-{
-	uint64_t who = det_who(e, cpu);
-	uint64_t *op = g_hash_table_lookup(e->aba.ops, &who);
-	if (!op) {
-		if (g_hash_table_size(e->aba.ops) >= MAX_ABA)
-			g_hash_table_remove_all(e->aba.ops);
-		op = g_new0(uint64_t, 1);
-		g_hash_table_insert(e->aba.ops, g_memdup2(&who, sizeof(who)),
-				    op);
-	}
-	*op = ++e->aba.op_serial;
-	e->stats[ST_OPERATIONS]++;
-}
+const ptw_detector ptw_det_aba = {
+	.name = "aba",
+	.init = aba_init,
+	.free = aba_free,
+	.table_free = aba_table_free,
+	.table_added = aba_table_added,
+	.entry_changed = aba_entry_changed,
+	.entry_loaded = aba_entry_loaded,
+	.last_load = aba_last_load,
+};

@@ -3,36 +3,155 @@
  * Break-before-make (arm64 rule; windows on both architectures): a break
  * record per entry taken down, its named state (BREAK_UNSYNCED ->
  * UNCLEAN -> INVALIDATING -> CLEAN) driven by the breaker's DSB and the
- * TLBIs that cover it; BBM_MAKE_BEFORE_INVALIDATE when it is made again
- * before clean; BBM_WINDOW_READ for another CPU's load inside it, decided
- * by whether the reader re-validates.
+ * TLBIs that cover it; BBM_VALID_TO_VALID for a live valid entry replaced
+ * by another without a break; BBM_MAKE_BEFORE_INVALIDATE when it is made
+ * again before clean; BBM_WINDOW_READ for another CPU's load inside it,
+ * decided by whether the reader re-validates.
+ *
+ * The rule (Arm ARM D8.16.1 "Using break-before-make when updating
+ * translation table entries", with the list of changes that need it in the
+ * architecture's bbm_reason(), arch_arm64.c): a valid entry is replaced
+ * by another valid one only through an invalid entry, the invalid entry
+ * made visible (DSB), every TLB that may hold the old entry invalidated
+ * (a TLBI covering the entry, broadcast when other CPUs may hold it), that
+ * invalidation completed (DSB), and only then the new entry stored.
+ *
+ * Publishes through the interface: the open break of an entry
+ * (break_find) and its end (break_closed), which the unit detector and
+ * the window-walk detector use.
  */
 #include "detectors.h"
 
-void det_bbm_init(ptw_engine *e)
+#define MAX_CAND   256
+#define MAX_BREAKS 65536
+/* A CPU that loaded an entry inside another CPU's break re-validates it
+ * when it loads the entry again after the make, before it returns to user
+ * mode and within this many of its instructions (handle_pte_fault()'s
+ * re-check under the PTE lock, contpte_ptep_get_lockless()'s retry). */
+#define WR_WINDOW                                                              \
+	2000000ULL  /* counted from the reader's first page-table              \
+			 load after the make */
+#define MAX_WR 1024 /* pending window reads per reader CPU */
+/* a reader restarts its walk of a block when it reads again an entry of
+ * the block that it read at most this many instructions before its read in
+ * the window (contpte_ptep_get_lockless(): 16 loads and a retry) */
+#define RESTART_WINDOW 4096ULL
+
+/* The break automaton of one entry (Casemate's valid / invalid-unclean /
+ * invalid, with arm64's two steps inside unclean). The state is read from
+ * the record's per-CPU masks by break_state_of(): 'need' (CPUs that may
+ * hold the old entry), 'stored' (the breaker's DSB made the invalid entry
+ * visible), 'inflight' (covered by TLBIs not yet completed by their DSB).
+ * Valid is no record at all. */
+typedef enum {
+	BREAK_UNSYNCED,	    /* invalid stored, not yet visible to walkers: a
+			       TLBI now does not count (the walker may refill
+			       the old entry) */
+	BREAK_UNCLEAN,	    /* visible; CPUs may hold the old entry and no
+			       covering TLBI is in flight */
+	BREAK_INVALIDATING, /* covering TLBIs issued, awaiting their DSB */
+	BREAK_CLEAN,	    /* no CPU may hold the old entry: it may be made
+			       again with anything */
+} break_state;
+
+/* why the last TLBI of a break did not count (ptw_break.miss_why) */
+enum {
+	MISS_NONE,
+	MISS_BEFORE_DSB,
+	MISS_ASID,
+	MISS_VA,
+	MISS_LOCAL,
+};
+
+/* An open break window on one entry (valid -> invalid, not yet made). */
+typedef struct {
+	uint64_t pte_pa, space, va;
+	int level;
+	uint16_t asid;
+	bool global;
+	uint64_t old_desc;
+	unsigned cpu; /* the breaker */
+	ptw_ctx when;
+	uint64_t need;		/* CPUs that may still hold the old entry */
+	uint64_t breaker_lower; /* the breaker's returns to user at the break */
+	bool stored;		/* the breaker ran a DSB since the break: the
+				   invalid entry is visible, a TLBI can count */
+	uint8_t miss_why;	/* the last TLBI that did not count, and why */
+	uint64_t miss_pc;
+	uint16_t miss_asid; /* MISS_ASID: the ASID that TLBI named */
+	uint64_t inflight;  /* invalidated by TLBIs not yet completed */
+	uint64_t issuers;   /* CPUs that issued those TLBIs */
+	bool local_inflight;
+	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
+	uint64_t seq;
+	bool unclean_listed; /* in bbm_state.unclean */
+	/* transient window: the breaker has written nothing outside the
+	 * entry's group (its unit, or 16 entries) since the break */
+	uint64_t tpa;
+	unsigned group_base, group_n;
+	bool moved_on, in_cand;
+} ptw_break;
+
+/* A CPU's load of an entry inside another CPU's break. Its severity waits
+ * for the reader's next moves and for the break to close (window_read_*). */
+typedef struct {
+	ptw_finding f; /* ctx: the read; other: the break */
+	uint64_t pte_pa, tpa;
+	unsigned gbase, gn;   /* the break's group in table tpa */
+	uint64_t seq;	      /* the break's serial */
+	uint64_t alive_at;    /* the break was there at this breaks_gone */
+	uint64_t lower;	      /* the reader's returns to user at its read */
+	bool made;	      /* the breaker made the entry again (transient) */
+	uint64_t after;	      /* the reader's icount at its first page-table
+				 load after the make (0: none yet) */
+	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
+	char how[256];
+} window_read;
+
+typedef struct {
+	unsigned id;	    /* in the detector table */
+	GHashTable *breaks; /* pte_pa -> ptw_break* */
+	GPtrArray *unclean; /* breaks some CPU may still cache (need != 0) */
+	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
+	unsigned breaks_since_trim;
+	uint64_t break_seq;
+	uint64_t breaks_gone; /* breaks removed so far (window_reads_load) */
+	/* per reader CPU: window reads whose severity waits for whether the
+	 * reader loads the entry again */
+	GArray *wr[PTW_MAX_CPUS];
+} bbm_state;
+
+static void *bbm_init(ptw_engine *e, unsigned id)
 {
-	e->bbm.breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
-	e->bbm.unclean = g_ptr_array_new();
+	(void)e;
+	bbm_state *s = g_new0(bbm_state, 1);
+	s->id = id;
+	s->breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
+	s->unclean = g_ptr_array_new();
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
-		e->bbm.cand[i] = g_ptr_array_new();
-		e->bbm.wr[i] = g_array_new(FALSE, FALSE, sizeof(window_read));
+		s->cand[i] = g_ptr_array_new();
+		s->wr[i] = g_array_new(FALSE, FALSE, sizeof(window_read));
 	}
+	return s;
 }
 
-void det_bbm_free(ptw_engine *e)
+static void bbm_free(ptw_engine *e, void *st)
 {
-	g_ptr_array_free(e->bbm.unclean, TRUE);
+	(void)e;
+	bbm_state *s = st;
+	g_ptr_array_free(s->unclean, TRUE);
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
-		g_ptr_array_free(e->bbm.cand[i], TRUE);
-		g_array_free(e->bbm.wr[i], TRUE);
+		g_ptr_array_free(s->cand[i], TRUE);
+		g_array_free(s->wr[i], TRUE);
 	}
-	g_hash_table_destroy(e->bbm.breaks);
+	g_hash_table_destroy(s->breaks);
+	g_free(s);
 }
 
 /* ------------------------------------------------------------------ */
 /* break windows */
 
-break_state break_state_of(const ptw_break *b)
+static break_state break_state_of(const ptw_break *b)
 {
 	if (!b->need)
 		return BREAK_CLEAN;
@@ -41,32 +160,47 @@ break_state break_state_of(const ptw_break *b)
 	return b->inflight ? BREAK_INVALIDATING : BREAK_UNCLEAN;
 }
 
-ptw_break *break_get(ptw_engine *e, uint64_t pte_pa)
+static ptw_break *break_get(bbm_state *s, uint64_t pte_pa)
 {
-	return g_hash_table_lookup(e->bbm.breaks, &pte_pa);
+	return g_hash_table_lookup(s->breaks, &pte_pa);
 }
 
-void unclean_drop(ptw_engine *e, ptw_break *b)
+static void break_info(const ptw_break *b, ptw_break_info *o)
+{
+	*o = (ptw_break_info){.pte_pa = b->pte_pa,
+			      .va = b->va,
+			      .tpa = b->tpa,
+			      .level = b->level,
+			      .old_desc = b->old_desc,
+			      .cpu = b->cpu,
+			      .when = b->when,
+			      .seq = b->seq,
+			      .transient = !b->moved_on,
+			      .group_base = b->group_base,
+			      .group_n = b->group_n};
+}
+
+static void unclean_drop(bbm_state *s, ptw_break *b)
 {
 	if (b->unclean_listed) {
-		g_ptr_array_remove_fast(e->bbm.unclean, b);
+		g_ptr_array_remove_fast(s->unclean, b);
 		b->unclean_listed = false;
 	}
 }
 
-void cand_drop(ptw_engine *e, ptw_break *b)
+static void cand_drop(bbm_state *s, ptw_break *b)
 {
 	if (b->in_cand) {
-		g_ptr_array_remove(e->bbm.cand[b->cpu], b);
+		g_ptr_array_remove(s->cand[b->cpu], b);
 		b->in_cand = false;
 	}
 }
 
 /* cpu wrote entry idx of t: its breaks outside that group are not
  * transient any more. */
-void cand_moved(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
+static void cand_moved(bbm_state *s, unsigned cpu, ptw_table *t, unsigned idx)
 {
-	GPtrArray *a = e->bbm.cand[cpu];
+	GPtrArray *a = s->cand[cpu];
 	for (guint i = 0; i < a->len;) {
 		ptw_break *b = g_ptr_array_index(a, i);
 		if (b->tpa == t->pa && idx >= b->group_base &&
@@ -80,46 +214,51 @@ void cand_moved(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
 	}
 }
 
-void break_remove(ptw_engine *e, ptw_break *b)
+/* The one teardown of a break: c and made say how it ended (a store that
+ * made the entry again, transiently or not; NULL: not a store), and the
+ * other detectors hear of it. */
+static void break_drop(ptw_engine *e, bbm_state *s, ptw_break *b,
+		       const ptw_ctx *c, bool made, uint64_t new, uint64_t dur)
 {
-	suspect_release(e, b, NULL, false);
-	unclean_drop(e, b);
-	cand_drop(e, b);
-	e->bbm.breaks_gone++;
-	g_hash_table_remove(e->bbm.breaks, &b->pte_pa);
+	ptw_break_info bi;
+	break_info(b, &bi);
+	ptw_det_break_closed(e, s->id, &bi, c, made, new, dur);
+	unclean_drop(s, b);
+	cand_drop(s, b);
+	s->breaks_gone++;
+	g_hash_table_remove(s->breaks, &b->pte_pa);
 }
 
 /* Breaks that can no longer be transient (their breaker moved on) and that
  * no TLB can hold are plain unmaps: forget them. Also bound the table. */
-static void breaks_trim(ptw_engine *e)
+static void breaks_trim(ptw_engine *e, bbm_state *s)
 {
-	unsigned n = g_hash_table_size(e->bbm.breaks);
-	if (++e->bbm.breaks_since_trim < 4096 && n < MAX_BREAKS)
+	unsigned n = g_hash_table_size(s->breaks);
+	if (++s->breaks_since_trim < 4096 && n < MAX_BREAKS)
 		return;
-	e->bbm.breaks_since_trim = 0;
-	uint64_t cut = n >= MAX_BREAKS ? e->bbm.break_seq - MAX_BREAKS / 2 : 0;
+	s->breaks_since_trim = 0;
+	uint64_t cut = n >= MAX_BREAKS ? s->break_seq - MAX_BREAKS / 2 : 0;
+	GPtrArray *gone = g_ptr_array_new();
 	GHashTableIter it;
 	gpointer k, v;
-	g_hash_table_iter_init(&it, e->bbm.breaks);
+	g_hash_table_iter_init(&it, s->breaks);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		ptw_break *b = v;
-		if ((b->moved_on && !b->need) || b->seq < cut) {
-			suspect_release(e, b, NULL, false);
-			unclean_drop(e, b);
-			cand_drop(e, b);
-			e->bbm.breaks_gone++;
-			g_hash_table_iter_remove(&it);
-		}
+		if ((b->moved_on && !b->need) || b->seq < cut)
+			g_ptr_array_add(gone, b);
 	}
+	for (guint i = 0; i < gone->len; i++)
+		break_drop(e, s, gone->pdata[i], NULL, false, 0, 0);
+	g_ptr_array_free(gone, TRUE);
 }
 
-void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
-		uint64_t old)
+static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
+		       ptw_table *t, unsigned idx, uint64_t old)
 {
-	ptw_break *b = break_get(e, t->pa + idx * 8ULL);
+	ptw_break *b = break_get(s, t->pa + idx * 8ULL);
 	if (b)
-		break_remove(e, b);
-	breaks_trim(e);
+		break_drop(e, s, b, NULL, false, 0, 0);
+	breaks_trim(e, s);
 	b = g_new0(ptw_break, 1);
 	b->pte_pa = t->pa + idx * 8ULL;
 	b->va = ptw_entry_va(e, t, idx);
@@ -128,23 +267,23 @@ void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	b->old_desc = old;
 	b->cpu = c->cpu;
 	b->when = *c;
-	b->seq = ++e->bbm.break_seq;
+	b->seq = ++s->break_seq;
 	b->breaker_lower = e->lower_entries[c->cpu];
 	b->global = e->ops->global(e, c->cpu, old);
-	ptw_table *root = NULL;
-	unsigned ridx;
-	root = ptw_table_of(e, t->space, &ridx);
-	b->asid = (root && root->is_root) ? root->asid : 0;
+	b->asid = ptw_space_asid(e, t->space);
 	/* x86 has no break-before-make rule: only arm64 tracks who may
 	 * still hold the old entry */
 	b->need = e->ops->bbm_reason ? ptw_may_hold(e, t, b->va) : 0;
 	b->tpa = t->pa;
-	unsigned gn = (t->uorder && t->uorder[idx]) ? 1u << t->uorder[idx] : 16;
+	unsigned ord = ptw_is_last_level(e, t->level)
+			       ? ptw_det_unit_order(e, t, idx)
+			       : 0;
+	unsigned gn = ord ? 1u << ord : 16;
 	if (gn > t->nent)
 		gn = t->nent;
 	b->group_n = gn;
 	b->group_base = idx & ~(gn - 1);
-	GPtrArray *ca = e->bbm.cand[c->cpu];
+	GPtrArray *ca = s->cand[c->cpu];
 	if (ca->len >= MAX_CAND) {
 		ptw_break *o = g_ptr_array_index(ca, 0);
 		o->moved_on = true;
@@ -153,14 +292,13 @@ void break_open(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 	}
 	g_ptr_array_add(ca, b);
 	b->in_cand = true;
-	g_hash_table_replace(e->bbm.breaks, &b->pte_pa, b);
+	g_hash_table_replace(s->breaks, &b->pte_pa, b);
 	if (b->need) {
-		g_ptr_array_add(e->bbm.unclean, b);
+		g_ptr_array_add(s->unclean, b);
 		b->unclean_listed = true;
 	}
 	e->stats[ST_BREAKS]++;
-	if (e->cfg.widen_ns)
-		__atomic_store_n(&e->stall[c->cpu], 1, __ATOMIC_RELAXED);
+	ptw_request_stall(e, c->cpu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -188,8 +326,8 @@ static void window_read_report(ptw_engine *e, window_read *w)
 }
 
 /* decide w; reported (and to be removed: true) once the break was made */
-bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
-			const char *how)
+static bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
+			       const char *how)
 {
 	if (w->decided == PTW_SEV_NONE) {
 		w->decided = sev;
@@ -203,10 +341,10 @@ bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
 
 /* cpu c read entry idx of t (value: in b's window when b != NULL): create
  * or decide its window reads. Called before the read updates e->aba. */
-void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		       unsigned idx, const ptw_break *b)
+static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
+			      ptw_table *t, unsigned idx, const ptw_break *b)
 {
-	GArray *a = e->bbm.wr[c->cpu];
+	GArray *a = s->wr[c->cpu];
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	uint64_t lower = e->lower_entries[c->cpu];
 	bool have = false;
@@ -217,8 +355,8 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		const ptw_break *wb;
 		/* looked up again only once some break went away since
 		 * (this runs on every page-table load, for each read) */
-		if (!w->made && w->alive_at != e->bbm.breaks_gone) {
-			if (!(wb = break_get(e, w->pte_pa)) ||
+		if (!w->made && w->alive_at != s->breaks_gone) {
+			if (!(wb = break_get(s, w->pte_pa)) ||
 			    wb->seq != w->seq) {
 				/* the break went away without a transient
 				 * make (an unmap, a table freed): it was no
@@ -226,7 +364,7 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				g_array_remove_index(a, i);
 				continue;
 			}
-			w->alive_at = e->bbm.breaks_gone;
+			w->alive_at = s->breaks_gone;
 		}
 		if (b && w->seq == b->seq && w->pte_pa == pte_pa) {
 			have = true; /* read again inside the same window */
@@ -261,10 +399,12 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 * retry), so the transient value was not used. A
 			 * forward scan (page_vma_mapped_walk()) reads each
 			 * entry once. */
-			aba_read *r = aba_lookup(e, det_who(e, c->cpu), pte_pa);
-			if (r && r->cpu == c->cpu &&
-			    r->icount < w->f.ctx.icount &&
-			    w->f.ctx.icount - r->icount <= RESTART_WINDOW) {
+			unsigned rcpu;
+			uint64_t ricount;
+			if (ptw_det_last_load(e, ptw_task_who(e, c->cpu),
+					      pte_pa, &rcpu, &ricount) &&
+			    rcpu == c->cpu && ricount < w->f.ctx.icount &&
+			    w->f.ctx.icount - ricount <= RESTART_WINDOW) {
 				snprintf(how, sizeof(how),
 					 "re-validated: the reader restarted "
 					 "its "
@@ -322,7 +462,8 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 				 "entry misses an access or dirty bit, not a "
 				 "mapping)",
 				 caller);
-		} else if (t->uorder && t->uorder[idx] == 0) {
+		} else if (ptw_is_last_level(e, t->level) &&
+			   ptw_det_unit_order(e, t, idx) == 0) {
 			w.decided = PTW_SEV_NOTE;
 			snprintf(w.how, sizeof(w.how),
 				 "benign for a single page (no multi-page "
@@ -337,7 +478,7 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	w.gbase = b->group_base;
 	w.gn = b->group_n;
 	w.seq = b->seq;
-	w.alive_at = e->bbm.breaks_gone;
+	w.alive_at = s->breaks_gone;
 	w.lower = lower;
 	ptw_finding *f = &w.f;
 	f->kind = PTW_KIND_BBM_WINDOW_READ;
@@ -354,13 +495,13 @@ void window_reads_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 }
 
 /* break b closed: made again transiently (made: true) or not a window */
-void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
-			uint64_t new, uint64_t dur)
+static void window_reads_close(ptw_engine *e, bbm_state *s, const ptw_break *b,
+			       bool made, uint64_t new, uint64_t dur)
 {
 	for (unsigned cpu = 0; cpu < e->cfg.ncpus; cpu++) {
 		if (!(b->readers >> cpu & 1))
 			continue;
-		GArray *a = e->bbm.wr[cpu];
+		GArray *a = s->wr[cpu];
 		for (guint i = 0; i < a->len;) {
 			window_read *w = &g_array_index(a, window_read, i);
 			if (w->seq != b->seq) {
@@ -414,7 +555,7 @@ void window_reads_close(ptw_engine *e, const ptw_break *b, bool made,
 	}
 }
 
-void miss_describe(const ptw_break *b, char *buf, size_t n)
+static void miss_describe(const ptw_break *b, char *buf, size_t n)
 {
 	static const char *const why[] = {
 		[MISS_BEFORE_DSB] = "it was issued before a DSB completed the "
@@ -440,22 +581,26 @@ void miss_describe(const ptw_break *b, char *buf, size_t n)
 			 b->miss_pc, why[b->miss_why]);
 }
 
-void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
-		    uint64_t targets)
+/* Invalidation reaching the CPUs in targets: the breaks it covers go
+ * towards clean (Arm ARM D8.13, "TLB maintenance instructions": a TLBI
+ * is complete only after a DSB on the issuing PE). */
+static void bbm_invalidate(ptw_engine *e, void *st, const ptw_ctx *c,
+			   const inval_scope *sc, uint64_t targets)
 {
+	bbm_state *s = st;
 	bool local = targets == (1ULL << c->cpu);
-	for (guint i = 0; i < e->bbm.unclean->len; i++) {
-		ptw_break *b = g_ptr_array_index(e->bbm.unclean, i);
+	for (guint i = 0; i < s->unclean->len; i++) {
+		ptw_break *b = g_ptr_array_index(s->unclean, i);
 		uint64_t size = 1ULL << ptw_entry_shift(e, b->level);
 		/* only the breaker's own TLBIs can be mistakes of its
 		 * sequence; another CPU's TLBI that does not count is simply
 		 * not the invalidation of this break */
 		bool own = c->cpu == b->cpu;
-		if (!ptw_scope_covers(s, b->va, size, b->global, b->asid)) {
+		if (!ptw_scope_covers(sc, b->va, size, b->global, b->asid)) {
 			/* say why, when the TLBI looks meant for this entry:
 			 * its VA with another ASID, or the breaker's own TLBI
 			 * by VA of another page */
-			inval_scope any = *s;
+			inval_scope any = *sc;
 			any.by_asid = false;
 			/* after one of the breaker's own TLBIs counted, a
 			 * later one that does not is meant for another entry
@@ -466,8 +611,8 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 			if (ptw_scope_covers(&any, b->va, size, b->global, 0)) {
 				b->miss_why = MISS_ASID;
 				b->miss_pc = c->pc;
-				b->miss_asid = s->asid;
-			} else if (s->by_va && c->cpu == b->cpu) {
+				b->miss_asid = sc->asid;
+			} else if (sc->by_va && c->cpu == b->cpu) {
 				b->miss_why = MISS_VA;
 				b->miss_pc = c->pc;
 			}
@@ -498,23 +643,21 @@ void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 	}
 }
 
-static bool dsb_full(unsigned crm)
+/* Arm ARM D8.13: a DSB completes the TLB maintenance its PE issued before
+ * it (for an NSH option only that PE's own TLB); any DSB, ST included,
+ * makes the breaker's invalid store visible to walkers. The kind comes
+ * from the architecture (ptw_arch_ops.barrier). */
+static void bbm_barrier(ptw_engine *e, void *st, const ptw_ctx *c,
+			const ptw_barrier *k)
 {
-	return crm == 0xf || crm == 0xb || crm == 0x7 || crm == 0x3;
-}
-
-void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
-{
-	/* ST/LD variants do not complete TLB maintenance */
-	bool full = dsb_full(crm), nsh = crm == 0x7;
-	for (guint i = 0; i < e->bbm.unclean->len;) {
-		ptw_break *b = g_ptr_array_index(e->bbm.unclean, i);
-		/* any DSB (ST included) completes the breaker's invalid
-		 * store */
+	(void)e;
+	bbm_state *s = st;
+	bool full = k->completes_maintenance, nsh = k->local;
+	for (guint i = 0; i < s->unclean->len;) {
+		ptw_break *b = g_ptr_array_index(s->unclean, i);
 		if (b->cpu == c->cpu)
 			b->stored = true;
 		if (full && (b->issuers & (1ULL << c->cpu))) {
-			/* DSB NSH completes only this CPU's own invalidation */
 			uint64_t done = nsh ? b->inflight & (1ULL << c->cpu)
 					    : b->inflight;
 			b->need &= ~done;
@@ -523,14 +666,222 @@ void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 				b->issuers = 0;
 		}
 		if (full && break_state_of(b) == BREAK_CLEAN) {
-			g_ptr_array_remove_index_fast(e->bbm.unclean, i);
+			g_ptr_array_remove_index_fast(s->unclean, i);
 			b->unclean_listed = false;
 		} else {
 			i++;
 		}
 	}
-	if (!full)
-		return;
-	pass_end(e, c->cpu, c);
-	cont_flush(e, c);
 }
+
+static void report_mbi(ptw_engine *e, const ptw_ctx *c, const ptw_break *b,
+		       ptw_table *t, unsigned idx, uint64_t new,
+		       const char *why)
+{
+	break_state st = break_state_of(b);
+	char d[512], miss[200];
+	miss_describe(b, miss, sizeof(miss));
+	snprintf(d, sizeof(d),
+		 "entry made valid again while the "
+		 "old translation may still be cached "
+		 "(no completed invalidation reaching "
+		 "vcpus 0x%" PRIx64 " since the break by vcpu %u at pc "
+		 "0x%" PRIx64 "%s); the new "
+		 "descriptor differs: %s%s",
+		 b->need, b->cpu, b->when.pc,
+		 st == BREAK_INVALIDATING ? ", a TLBI was issued "
+					    "but not completed by "
+					    "a DSB"
+					  : "",
+		 why, miss);
+	/* another CPU (a fault) makes the entry while the breaker's own
+	 * flush is deferred: arm64 reclaim's batched flush (TTU_BATCH_FLUSH
+	 * issues TLBI IS and completes it in try_to_unmap_flush()) or a
+	 * zap's mmu_gather (flushed after the PTE lock is dropped). The
+	 * maker cannot know; Linux takes this path on purpose: a warning. A
+	 * breaker that makes the entry again itself without a completed
+	 * invalidation, or a TLBI of the wrong scope (another ASID or VA,
+	 * local only, before the DSB of the invalid store): an error. */
+	uint64_t me = 1ULL << c->cpu;
+	bool batched = b->cpu != c->cpu && !(b->issuers & me) &&
+		       !b->local_inflight && b->miss_why != MISS_BEFORE_DSB &&
+		       b->miss_why != MISS_ASID;
+	report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+		batched ? PTW_SEV_WARNING : PTW_SEV_ERROR,
+		batched ? "the breaker, another CPU, "
+			  "defers its flush (reclaim's "
+			  "batched TLBI, mmu_gather); "
+			  "the maker, a fault, cannot "
+			  "see it: a path Linux takes "
+			  "on purpose"
+			: "the breaker made the entry "
+			  "again itself without a "
+			  "completed invalidation, or "
+			  "invalidated with the wrong "
+			  "scope",
+		c, "maker", &b->when, "broken by", b->pte_pa,
+		ptw_entry_va(e, t, idx), t->level, b->old_desc, new, d);
+}
+
+/* invalid -> valid: the break b ends; a transient window of its breaker
+ * when the breaker makes it again before moving on or returning to user */
+static void break_make(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
+		       ptw_table *t, unsigned idx, ptw_break *b, uint64_t new)
+{
+	uint64_t dur = c->icount - b->when.icount;
+	const char *why =
+		e->ops->bbm_reason
+			? e->ops->bbm_reason(e, b->old_desc, new, t->level)
+			: NULL;
+	if (why && break_state_of(b) != BREAK_CLEAN)
+		report_mbi(e, c, b, t, idx, new, why);
+	/* no kernel break-before-make sequence spans a return to user mode
+	 * by the breaking task: a break left that way is an unmap (a zap,
+	 * then a new fault maps the VA again) */
+	bool transient = b->cpu == c->cpu && !b->moved_on &&
+			 e->lower_entries[c->cpu] == b->breaker_lower;
+	if (transient) {
+		e->stats[ST_WINDOWS]++;
+		if (dur > e->stats[ST_BREAK_LONGEST])
+			e->stats[ST_BREAK_LONGEST] = dur;
+	}
+	ptw_break_info bi;
+	break_info(b, &bi);
+	/* the others first (a partial unit's report, then walks in the
+	 * window), then this detector's own window reads */
+	ptw_det_break_closed(e, s->id, &bi, c, transient, new, dur);
+	if (b->readers)
+		window_reads_close(e, s, b, transient, new, dur);
+	if (b->readers && transient)
+		e->stats[ST_BREAKS_OBSERVED]++;
+	unclean_drop(s, b);
+	cand_drop(s, b);
+	s->breaks_gone++;
+	g_hash_table_remove(s->breaks, &b->pte_pa);
+}
+
+static void bbm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
+			      ptw_table *t, unsigned idx, uint64_t old,
+			      uint64_t new)
+{
+	bbm_state *s = st;
+	cand_moved(s, c->cpu, t, idx);
+	ptw_desc dold = ptw_decode_entry(e, old, t->level);
+	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
+	bool was_valid = dold.type != PTW_DESC_INVALID;
+	bool is_valid = dnew.type != PTW_DESC_INVALID;
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	if (was_valid && !is_valid) {
+		break_open(e, s, c, t, idx, old);
+	} else if (!was_valid && is_valid) {
+		ptw_break *b = break_get(s, pte_pa);
+		if (b)
+			break_make(e, s, c, t, idx, b, new);
+	} else if (!was_valid && !is_valid) {
+		/* the broken entry became a swap or migration entry: an unmap
+		 * (try_to_unmap, migration), not a transient window */
+		ptw_break *b = break_get(s, pte_pa);
+		if (b) {
+			b->moved_on = true;
+			cand_drop(s, b);
+		}
+	} else if (e->ops->bbm_reason) {
+		/* valid -> valid (Arm ARM D8.16.1): what needs a break is
+		 * the architecture's to say */
+		const char *why = e->ops->bbm_reason(e, old, new, t->level);
+		if (why) {
+			char d[256];
+			snprintf(d, sizeof(d),
+				 "live valid descriptor replaced by another "
+				 "valid one without break-before-make: %s "
+				 "(old %s 0x%" PRIx64 ", new %s 0x%" PRIx64 ")",
+				 why,
+				 dold.type == PTW_DESC_TABLE ? "table" : "oa",
+				 dold.oa,
+				 dnew.type == PTW_DESC_TABLE ? "table" : "oa",
+				 dnew.oa);
+			report2(e, PTW_KIND_BBM_VALID_TO_VALID, PTW_SEV_ERROR,
+				"a live entry changed in a way the "
+				"architecture requires break-before-make for",
+				c, "writer", NULL, NULL, pte_pa,
+				ptw_entry_va(e, t, idx), t->level, old, new, d);
+		}
+	}
+}
+
+/* another CPU reads the entry inside a break; a reader of a
+ * present-invalid entry (pmdp_invalidate()) still sees the page: Linux
+ * keeps it "present" for exactly those readers */
+static void bbm_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
+			     ptw_table *t, unsigned idx, uint64_t value)
+{
+	bbm_state *s = st;
+	ptw_break *b = break_get(s, t->pa + idx * 8ULL);
+	bool in_window =
+		b && b->cpu != c->cpu &&
+		ptw_decode_entry(e, value, t->level).type == PTW_DESC_INVALID &&
+		!ptw_linux_present_invalid(e->cfg.arch, value);
+	if (in_window || s->wr[c->cpu]->len)
+		window_reads_load(e, s, c, t, idx, in_window ? b : NULL);
+	if (in_window)
+		b->readers |= 1ULL << c->cpu;
+}
+
+static void bbm_table_dropped(ptw_engine *e, void *st, ptw_table *t)
+{
+	bbm_state *s = st;
+	if (!g_hash_table_size(s->breaks))
+		return;
+	GPtrArray *gone = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer k, v;
+	g_hash_table_iter_init(&it, s->breaks);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		ptw_break *b = v;
+		if (b->pte_pa >= t->pa && b->pte_pa < t->pa + t->nent * 8ULL)
+			g_ptr_array_add(gone, b);
+	}
+	for (guint i = 0; i < gone->len; i++)
+		break_drop(e, s, gone->pdata[i], NULL, false, 0, 0);
+	g_ptr_array_free(gone, TRUE);
+}
+
+static void bbm_finish(ptw_engine *e, void *st)
+{
+	bbm_state *s = st;
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++) {
+		GArray *a = s->wr[i];
+		for (guint j = 0; j < a->len; j++) {
+			window_read *w = &g_array_index(a, window_read, j);
+			if (w->made) /* an open window at the end: no window */
+				window_read_decide(e, w, PTW_SEV_ERROR,
+						   "the reader had not loaded "
+						   "the entry again when the "
+						   "run ended");
+		}
+		g_array_set_size(a, 0);
+	}
+}
+
+static bool bbm_break_find(ptw_engine *e, void *st, uint64_t pte_pa,
+			   ptw_break_info *out)
+{
+	(void)e;
+	ptw_break *b = break_get(st, pte_pa);
+	if (b)
+		break_info(b, out);
+	return b != NULL;
+}
+
+const ptw_detector ptw_det_bbm = {
+	.name = "bbm",
+	.init = bbm_init,
+	.free = bbm_free,
+	.entry_changed = bbm_entry_changed,
+	.entry_loaded = bbm_entry_loaded,
+	.invalidate = bbm_invalidate,
+	.barrier = bbm_barrier,
+	.table_dropped = bbm_table_dropped,
+	.finish = bbm_finish,
+	.break_find = bbm_break_find,
+};

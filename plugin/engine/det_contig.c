@@ -5,30 +5,57 @@
  */
 #include "detectors.h"
 
-void det_contig_init(ptw_engine *e)
+typedef struct {
+	uint64_t tpa;
+	unsigned group;
+} cont_group;
+
+typedef struct {
+	unsigned id;
+	GArray *dirty[PTW_MAX_CPUS]; /* groups written since the last DSB */
+} contig_state;
+
+static void *contig_init(ptw_engine *e, unsigned id)
 {
+	(void)e;
+	contig_state *s = g_new0(contig_state, 1);
+	s->id = id;
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		e->contig.dirty[i] =
-			g_array_new(FALSE, FALSE, sizeof(ptw_cont_group));
+		s->dirty[i] = g_array_new(FALSE, FALSE, sizeof(cont_group));
+	return s;
 }
 
-void det_contig_free(ptw_engine *e)
+static void contig_free(ptw_engine *e, void *st)
 {
+	(void)e;
+	contig_state *s = st;
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		g_array_free(e->contig.dirty[i], TRUE);
+		g_array_free(s->dirty[i], TRUE);
+	g_free(s);
+}
+
+/* per last-level table, per 16 entries: 1 + the CPU that last wrote a
+ * contiguous entry there */
+static void contig_table_added(ptw_engine *e, void *st, ptw_table *t)
+{
+	contig_state *s = st;
+	if (e->ops->cont_bit && ptw_is_last_level(e, t->level))
+		*ptw_table_slot(t, s->id) =
+			g_new0(uint8_t, (t->nent + 15) / 16);
 }
 
 /* ------------------------------------------------------------------ */
 /* contiguous groups (arm64) */
 
-void cont_mark(ptw_engine *e, unsigned cpu, ptw_table *t, unsigned idx)
+static void cont_mark(contig_state *s, unsigned cpu, ptw_table *t, unsigned idx)
 {
-	GArray *a = e->contig.dirty[cpu];
-	ptw_cont_group g = {t->pa, idx / 16};
-	if (t->cont_writer)
-		t->cont_writer[idx / 16] = (uint8_t)(cpu + 1);
+	GArray *a = s->dirty[cpu];
+	cont_group g = {t->pa, idx / 16};
+	uint8_t *writer = *ptw_table_slot(t, s->id);
+	if (writer)
+		writer[idx / 16] = (uint8_t)(cpu + 1);
 	for (guint i = 0; i < a->len; i++) {
-		ptw_cont_group *x = &g_array_index(a, ptw_cont_group, i);
+		cont_group *x = &g_array_index(a, cont_group, i);
 		if (x->tpa == g.tpa && x->group == g.group)
 			return;
 	}
@@ -48,7 +75,7 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			any = true;
 	if (!any)
 		return;
-	uint64_t amask = unit_attr_mask(e);
+	uint64_t amask = e->ops->unit_attr_mask(e);
 	ptw_desc d0 = ptw_decode_entry(e, t->shadow[base], t->level);
 	const char *why = NULL;
 	unsigned bad = base;
@@ -81,19 +108,43 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	       t->shadow[base], t->shadow[bad], d);
 }
 
-void cont_flush(ptw_engine *e, const ptw_ctx *c)
+/* the CPU completed its writes: the groups it wrote must be consistent
+ * (Arm ARM D8.6.1 "The Contiguous bit": all entries of the aligned group
+ * valid, contiguous output, identical attributes, or the walk is
+ * CONSTRAINED UNPREDICTABLE) */
+static void contig_sync(ptw_engine *e, void *st, const ptw_ctx *c)
 {
-	GArray *a = e->contig.dirty[c->cpu];
+	contig_state *s = st;
+	GArray *a = s->dirty[c->cpu];
 	for (guint i = 0; i < a->len; i++) {
-		ptw_cont_group *g = &g_array_index(a, ptw_cont_group, i);
+		cont_group *g = &g_array_index(a, cont_group, i);
 		unsigned idx;
 		ptw_table *t = ptw_table_of(e, g->tpa, &idx);
 		/* a group another CPU wrote since is that CPU's to complete
 		 * (it may be in the middle of a contpte unfold or a zap, its
 		 * first entries cleared): checked at that CPU's DSB */
+		uint8_t *writer = t ? *ptw_table_slot(t, s->id) : NULL;
 		if (t && t->pa == g->tpa &&
-		    (!t->cont_writer || t->cont_writer[g->group] == c->cpu + 1))
+		    (!writer || writer[g->group] == c->cpu + 1))
 			cont_check(e, c, t, g->group);
 	}
 	g_array_set_size(a, 0);
 }
+
+static void contig_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
+				 ptw_table *t, unsigned idx, uint64_t old,
+				 uint64_t new)
+{
+	if (ptw_is_last_level(e, t->level) && ((old | new) & e->ops->cont_bit))
+		cont_mark(st, c->cpu, t, idx);
+}
+
+const ptw_detector ptw_det_contig = {
+	.name = "contig",
+	.init = contig_init,
+	.free = contig_free,
+	.table_free = g_free,
+	.table_added = contig_table_added,
+	.entry_changed = contig_entry_changed,
+	.sync = contig_sync,
+};

@@ -5,6 +5,32 @@
  */
 #include "detectors.h"
 
+extern const ptw_detector ptw_det_data;
+
+#define CLIENT_TRACK	    0x50570004
+#define CLIENT_UNTRACK	    0x50570005
+#define CLIENT_EXPECT_WRITE 0x50570006
+
+typedef struct {
+	uint64_t space, va8;
+	uint8_t val[8];
+	uint8_t known;
+	unsigned cpu;
+	uint64_t pc, icount; /* the last store */
+} data_slot;
+
+typedef struct {
+	uint64_t space, lo, hi; /* [lo, hi) */
+} region;
+
+typedef struct {
+	/* the lock-free filter, read on every access */
+	uint64_t track_lo PTW_LINE_ALONE, track_hi;
+	GArray *regions PTW_LINE_ALONE; /* tracked data regions */
+	GHashTable *slots;		/* (space, va/8) -> remembered bytes */
+	GHashTable *reported;		/* (space, page) already reported */
+} data_state;
+
 static guint slot_hash(gconstpointer p)
 {
 	const data_slot *s = p;
@@ -18,63 +44,70 @@ static gboolean slot_eq(gconstpointer a, gconstpointer b)
 	return x->space == y->space && x->va8 == y->va8;
 }
 
-void det_data_init(ptw_engine *e)
+static void *data_init(ptw_engine *e, unsigned id)
 {
-	e->data.regions = g_array_new(FALSE, TRUE, sizeof(region));
-	e->data.slots = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
-	e->data.reported =
-		g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	(void)e;
+	(void)id;
+	data_state *s = g_aligned_alloc0(1, sizeof(data_state), PTW_CACHELINE);
+	s->regions = g_array_new(FALSE, TRUE, sizeof(region));
+	s->slots = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
+	s->reported = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	return s;
 }
 
-void det_data_free(ptw_engine *e)
+static void data_free(ptw_engine *e, void *st)
 {
-	g_array_free(e->data.regions, TRUE);
-	g_hash_table_destroy(e->data.slots);
-	g_hash_table_destroy(e->data.reported);
+	(void)e;
+	data_state *s = st;
+	g_array_free(s->regions, TRUE);
+	g_hash_table_destroy(s->slots);
+	g_hash_table_destroy(s->reported);
+	g_aligned_free(s);
 }
 
 /* ------------------------------------------------------------------ */
 /* tracked data */
 
-static void bounds_update(ptw_engine *e)
+static void bounds_update(ptw_engine *e, data_state *s)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
-	for (guint i = 0; i < e->data.regions->len; i++) {
-		region *r = &g_array_index(e->data.regions, region, i);
+	for (guint i = 0; i < s->regions->len; i++) {
+		region *r = &g_array_index(s->regions, region, i);
 		if (r->lo < lo)
 			lo = r->lo;
 		if (r->hi > hi)
 			hi = r->hi;
 	}
-	if (!e->data.regions->len)
+	if (!s->regions->len)
 		lo = hi = 0;
-	__atomic_store_n(&e->data.track_lo, lo, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->data.track_hi, hi, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->track_lo, lo, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->track_hi, hi, __ATOMIC_RELAXED);
 	if (e->watch.vrange)
 		e->watch.vrange(e->watch.opaque, lo, hi);
 }
 
 void ptw_tracked_bounds(ptw_engine *e, uint64_t *lo, uint64_t *hi)
 {
-	*lo = __atomic_load_n(&e->data.track_lo, __ATOMIC_RELAXED);
-	*hi = __atomic_load_n(&e->data.track_hi, __ATOMIC_RELAXED);
+	data_state *s = ptw_det_state(e, &ptw_det_data);
+	*lo = __atomic_load_n(&s->track_lo, __ATOMIC_RELAXED);
+	*hi = __atomic_load_n(&s->track_hi, __ATOMIC_RELAXED);
 }
 
-static bool in_region(ptw_engine *e, uint64_t space, uint64_t va)
+static bool in_region(data_state *s, uint64_t space, uint64_t va)
 {
-	for (guint i = 0; i < e->data.regions->len; i++) {
-		region *r = &g_array_index(e->data.regions, region, i);
+	for (guint i = 0; i < s->regions->len; i++) {
+		region *r = &g_array_index(s->regions, region, i);
 		if (r->space == space && va >= r->lo && va < r->hi)
 			return true;
 	}
 	return false;
 }
 
-static void forget(ptw_engine *e, uint64_t space, uint64_t lo, uint64_t hi)
+static void forget(data_state *s, uint64_t space, uint64_t lo, uint64_t hi)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	g_hash_table_iter_init(&it, e->data.slots);
+	g_hash_table_iter_init(&it, s->slots);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		data_slot *s = k;
 		if (s->space == space && s->va8 + 8 > lo && s->va8 < hi)
@@ -82,29 +115,32 @@ static void forget(ptw_engine *e, uint64_t space, uint64_t lo, uint64_t hi)
 	}
 }
 
-void det_space_gone(ptw_engine *e, uint64_t space)
+/* the address space ended: a later one whose root reuses the page must
+ * not inherit its tracked data */
+static void data_space_ended(ptw_engine *e, void *st, uint64_t space)
 {
+	data_state *s = st;
 	bool had = false;
-	for (guint i = 0; i < e->data.regions->len;) {
-		region *r = &g_array_index(e->data.regions, region, i);
+	for (guint i = 0; i < s->regions->len;) {
+		region *r = &g_array_index(s->regions, region, i);
 		if (r->space == space) {
-			g_array_remove_index_fast(e->data.regions, i);
+			g_array_remove_index_fast(s->regions, i);
 			had = true;
 		} else {
 			i++;
 		}
 	}
 	if (had) {
-		forget(e, space, 0, UINT64_MAX);
-		bounds_update(e);
+		forget(s, space, 0, UINT64_MAX);
+		bounds_update(e, s);
 	}
-	if (e->progs)
-		g_hash_table_remove(e->progs, &space);
 }
 
-bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
-		uint64_t len)
+static bool data_client(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t req,
+			const uint64_t a[4])
 {
+	data_state *s = st;
+	uint64_t va = a[0], len = a[1];
 	if (req != CLIENT_TRACK && req != CLIENT_UNTRACK &&
 	    req != CLIENT_EXPECT_WRITE)
 		return false;
@@ -138,32 +174,33 @@ bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
 	}
 	if (req == CLIENT_TRACK) {
 		region r = {space, va, va + len};
-		g_array_append_val(e->data.regions, r);
+		g_array_append_val(s->regions, r);
 		ptw_report_line(
 			e, "track: VA 0x%" PRIx64 "+0x%" PRIx64 " (vcpu %u)",
 			va, len, c->cpu);
 	} else if (req == CLIENT_UNTRACK) {
-		for (guint i = 0; i < e->data.regions->len;) {
-			region *r = &g_array_index(e->data.regions, region, i);
+		for (guint i = 0; i < s->regions->len;) {
+			region *r = &g_array_index(s->regions, region, i);
 			if (r->space == space && r->lo >= va &&
 			    r->hi <= va + len)
-				g_array_remove_index_fast(e->data.regions, i);
+				g_array_remove_index_fast(s->regions, i);
 			else
 				i++;
 		}
-		forget(e, space, va, va + len);
+		forget(s, space, va, va + len);
 	} else {
-		forget(e, space, va, va + len);
+		forget(s, space, va, va + len);
 	}
-	bounds_update(e);
+	bounds_update(e, s);
 	return true;
 }
 
-void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
-		    bool is_store, const uint8_t *bytes)
+static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
+			unsigned size, bool is_store, const uint8_t *bytes)
 {
+	data_state *s = st;
 	uint64_t space = ptw_access_space(e, c->cpu, va);
-	if (!space || !in_region(e, space, va))
+	if (!space || !in_region(s, space, va))
 		return;
 	bool mismatch = false;
 	uint64_t bad_va = 0, got = 0, want = 0;
@@ -172,34 +209,34 @@ void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 	for (unsigned i = 0; i < size;) {
 		uint64_t a = va + i;
 		data_slot key = {.space = space, .va8 = a & ~7ULL};
-		data_slot *s = g_hash_table_lookup(e->data.slots, &key);
+		data_slot *sl = g_hash_table_lookup(s->slots, &key);
 		unsigned off = a & 7, n = 8 - off;
 		if (n > size - i)
 			n = size - i;
 		if (is_store) {
-			if (!s) {
-				s = g_new0(data_slot, 1);
-				*s = key;
-				g_hash_table_add(e->data.slots, s);
+			if (!sl) {
+				sl = g_new0(data_slot, 1);
+				*sl = key;
+				g_hash_table_add(s->slots, sl);
 			}
 			for (unsigned j = 0; j < n; j++) {
-				s->val[off + j] = bytes[i + j];
-				s->known |= 1u << (off + j);
+				sl->val[off + j] = bytes[i + j];
+				sl->known |= 1u << (off + j);
 			}
-			s->cpu = c->cpu;
-			s->pc = c->pc;
-			s->icount = c->icount;
-		} else if (s && !mismatch) {
+			sl->cpu = c->cpu;
+			sl->pc = c->pc;
+			sl->icount = c->icount;
+		} else if (sl && !mismatch) {
 			for (unsigned j = 0; j < n; j++)
-				if ((s->known >> (off + j) & 1) &&
-				    s->val[off + j] != bytes[i + j]) {
+				if ((sl->known >> (off + j) & 1) &&
+				    sl->val[off + j] != bytes[i + j]) {
 					mismatch = true;
 					bad_va = key.va8;
-					memcpy(&want, s->val, 8);
+					memcpy(&want, sl->val, 8);
 					got = 0;
-					who = s->cpu;
-					who_pc = s->pc;
-					who_icount = s->icount;
+					who = sl->cpu;
+					who_pc = sl->pc;
+					who_icount = sl->icount;
 					for (unsigned q = 0; q < n; q++)
 						((uint8_t *)&got)[off + q] =
 							bytes[i + q];
@@ -210,12 +247,11 @@ void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 	}
 	uint64_t pkey = space * 0x9e3779b97f4a7c15ULL ^ (va & ~0xfffULL);
 	if (is_store) {
-		g_hash_table_remove(e->data.reported, &pkey);
+		g_hash_table_remove(s->reported, &pkey);
 	} else {
 		e->stats[ST_DATA_LOADS_CHECKED]++;
-		if (mismatch &&
-		    !g_hash_table_contains(e->data.reported, &pkey)) {
-			g_hash_table_add(e->data.reported,
+		if (mismatch && !g_hash_table_contains(s->reported, &pkey)) {
+			g_hash_table_add(s->reported,
 					 g_memdup2(&pkey, sizeof(pkey)));
 			uint64_t pa = 0, pte_pa = 0;
 			int level = 0;
@@ -242,3 +278,25 @@ void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
 		}
 	}
 }
+
+static unsigned data_interest(ptw_engine *e, void *st, uint64_t va, uint64_t pa,
+			      unsigned size, bool is_store)
+{
+	(void)e;
+	(void)pa;
+	(void)is_store;
+	data_state *s = st;
+	uint64_t lo = __atomic_load_n(&s->track_lo, __ATOMIC_RELAXED);
+	uint64_t hi = __atomic_load_n(&s->track_hi, __ATOMIC_RELAXED);
+	return va < hi && va + size > lo ? PTW_INTEREST_DATA : 0;
+}
+
+const ptw_detector ptw_det_data = {
+	.name = "data",
+	.init = data_init,
+	.free = data_free,
+	.data = data_access,
+	.interest = data_interest,
+	.client = data_client,
+	.space_ended = data_space_ended,
+};

@@ -38,14 +38,32 @@ typedef struct {
 	ptw_ctx ctx;	/* its vCPU (pc: not known) */
 } hw_dirtied;
 
-void det_dirty_init(ptw_engine *e)
+/* entries the MMU made dirty (pte_pa -> record), and each vCPU's last
+ * RECENT_LOADS page-table loads (pa, value) */
+#define RECENT_LOADS 16
+typedef struct {
+	GHashTable *hw;
+	struct {
+		uint64_t pa, value;
+	} recent[PTW_MAX_CPUS][RECENT_LOADS];
+	unsigned recent_next[PTW_MAX_CPUS];
+} dirty_state;
+
+static void *dirty_init(ptw_engine *e, unsigned id)
 {
-	e->dirty.hw = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	(void)e;
+	(void)id;
+	dirty_state *s = g_new0(dirty_state, 1);
+	s->hw = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	return s;
 }
 
-void det_dirty_free(ptw_engine *e)
+static void dirty_free(ptw_engine *e, void *st)
 {
-	g_hash_table_destroy(e->dirty.hw);
+	(void)e;
+	dirty_state *s = st;
+	g_hash_table_destroy(s->hw);
+	g_free(s);
 }
 
 /* the entry carries the page's dirty state (the MMU's, or the OS's) */
@@ -59,11 +77,11 @@ static bool dirty_kept(ptw_engine *e, uint64_t d, int level)
 
 /* forget records of entries in tables dropped since (a table's page may
  * be freed before its entries are rewritten); called when the set fills */
-static void forget_dropped_tables(ptw_engine *e)
+static void forget_dropped_tables(ptw_engine *e, dirty_state *s)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	g_hash_table_iter_init(&it, e->dirty.hw);
+	g_hash_table_iter_init(&it, s->hw);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		unsigned idx;
 		const ptw_table *t = ptw_table_of(e, *(uint64_t *)k, &idx);
@@ -72,18 +90,20 @@ static void forget_dropped_tables(ptw_engine *e)
 	}
 }
 
-void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-			 unsigned idx, uint64_t old, uint64_t new, uint64_t va)
+static void dirty_hw_update(ptw_engine *e, void *st, const ptw_ctx *c,
+			    ptw_table *t, unsigned idx, uint64_t old,
+			    uint64_t new, uint64_t va)
 {
+	dirty_state *s = st;
 	if (!e->ops->hw_dirty(new) || e->ops->hw_dirty(old))
 		return; /* the access flag only */
 	e->stats[ST_HW_DIRTIED]++;
 	uint64_t pa = t->pa + idx * 8ULL;
-	if (g_hash_table_size(e->dirty.hw) >= MAX_HW_DIRTY &&
-	    !g_hash_table_contains(e->dirty.hw, &pa))
-		forget_dropped_tables(e);
-	if (g_hash_table_size(e->dirty.hw) >= MAX_HW_DIRTY &&
-	    !g_hash_table_contains(e->dirty.hw, &pa)) {
+	if (g_hash_table_size(s->hw) >= MAX_HW_DIRTY &&
+	    !g_hash_table_contains(s->hw, &pa))
+		forget_dropped_tables(e, s);
+	if (g_hash_table_size(s->hw) >= MAX_HW_DIRTY &&
+	    !g_hash_table_contains(s->hw, &pa)) {
 		if (!e->stats[ST_HW_DIRTY_UNTRACKED]++)
 			ptw_warn(e, "hw-dirty-full",
 				 "more than %u entries made dirty by the MMU "
@@ -98,44 +118,48 @@ void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	h->va = va;
 	h->gen = t->gen;
 	h->ctx = *c;
-	g_hash_table_insert(e->dirty.hw, g_memdup2(&pa, sizeof(pa)), h);
+	g_hash_table_insert(s->hw, g_memdup2(&pa, sizeof(pa)), h);
 }
 
-void det_dirty_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
-		    uint64_t value)
+static void dirty_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
+			       ptw_table *t, unsigned idx, uint64_t value)
 {
-	det_dirty_state *s = &e->dirty;
+	(void)e;
+	dirty_state *s = st;
+	uint64_t pa = t->pa + idx * 8ULL;
 	unsigned n = s->recent_next[c->cpu]++ % RECENT_LOADS;
 	s->recent[c->cpu][n].pa = pa;
 	s->recent[c->cpu][n].value = value;
 }
 
-static bool loaded_recently(ptw_engine *e, unsigned cpu, uint64_t pa,
+static bool loaded_recently(dirty_state *s, unsigned cpu, uint64_t pa,
 			    uint64_t value)
 {
 	for (unsigned i = 0; i < RECENT_LOADS; i++)
-		if (e->dirty.recent[cpu][i].pa == pa &&
-		    e->dirty.recent[cpu][i].value == value)
+		if (s->recent[cpu][i].pa == pa &&
+		    s->recent[cpu][i].value == value)
 			return true;
 	return false;
 }
 
-void det_dirty_store(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		     unsigned idx, uint64_t old, uint64_t new)
+static void dirty_entry_written(ptw_engine *e, void *st, const ptw_ctx *c,
+				ptw_table *t, unsigned idx, uint64_t old,
+				uint64_t new)
 {
-	if (!g_hash_table_size(e->dirty.hw))
+	dirty_state *s = st;
+	if (!g_hash_table_size(s->hw))
 		return;
 	uint64_t pa = t->pa + idx * 8ULL;
-	hw_dirtied *h = g_hash_table_lookup(e->dirty.hw, &pa);
+	hw_dirtied *h = g_hash_table_lookup(s->hw, &pa);
 	if (!h)
 		return;
 	hw_dirtied d = *h;
-	g_hash_table_remove(e->dirty.hw, &pa); /* a store ends the record */
+	g_hash_table_remove(s->hw, &pa); /* a store ends the record */
 	ptw_desc dold = ptw_decode_entry(e, old, t->level);
 	uint64_t va = ptw_entry_va(e, t, idx);
 	if (d.value != old || d.gen != t->gen || dirty_kept(e, new, t->level) ||
 	    (dold.type != PTW_DESC_PAGE && dold.type != PTW_DESC_BLOCK) ||
-	    e->ops->upper_half(va) || loaded_recently(e, c->cpu, pa, old))
+	    e->ops->upper_half(va) || loaded_recently(s, c->cpu, pa, old))
 		return;
 	char detail[512];
 	snprintf(detail, sizeof(detail),
@@ -154,3 +178,12 @@ void det_dirty_store(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		c, "writer", &d.ctx, "dirtied by", pa, va, t->level, old, new,
 		detail);
 }
+
+const ptw_detector ptw_det_dirty = {
+	.name = "dirty",
+	.init = dirty_init,
+	.free = dirty_free,
+	.entry_written = dirty_entry_written,
+	.entry_loaded = dirty_entry_loaded,
+	.hw_update = dirty_hw_update,
+};

@@ -6,36 +6,126 @@
  */
 #include "detectors.h"
 
-void det_units_init(ptw_engine *e)
+#define MAX_SUSPECTS 65536
+
+/* One CPU's run of writes to one large mapping unit. */
+typedef struct {
+	bool open;
+	uint64_t tpa;	      /* leaf table */
+	unsigned base, n;     /* unit entries [base, base + n) */
+	uint64_t unmapped[8]; /* entries this pass took down */
+	uint64_t windowed[8]; /* entries in another CPU's open break */
+	unsigned window_cpu;
+	ptw_ctx start;
+} ptw_pass;
+
+typedef struct {
+	uint64_t tpa;
+	unsigned group;
+} unit_ref;
+
+/* A pass that took down part of a unit while other entries of it were in
+ * another CPU's break window: a finding once such an entry comes back. */
+typedef struct {
+	uint64_t id;
+	uint64_t pte_pa, va;
+	int level;
+	char detail[400];
+	ptw_ctx pass_ctx;
+	unsigned pending; /* breaks it waits for */
+} suspect;
+
+/* a break that a suspect waits for (the break's serial: a later break of
+ * the same entry is another) */
+typedef struct {
+	uint64_t seq, suspect;
+} suspect_wait;
+
+/* per last-level table: the pass that made each entry valid, and the
+ * log2 size of the unit each entry belongs to (0: none) */
+typedef struct {
+	uint32_t *made;
+	uint8_t *uorder;
+} units_table;
+
+typedef struct {
+	GHashTable *suspects; /* id -> suspect */
+	GHashTable *waits;    /* pte_pa -> suspect_wait */
+	uint64_t suspect_seq;
+	ptw_pass pass[PTW_MAX_CPUS];
+	uint32_t pass_id[PTW_MAX_CPUS];
+	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
+	uint64_t by_size[10];
+	unsigned id;
+	/* the break the CPU's current store closed, and whether it was its
+	 * breaker's transient window that came back with the same page
+	 * (break_closed, then entry_changed for the same store) */
+	uint64_t closed_pa[PTW_MAX_CPUS];
+	bool closed_same[PTW_MAX_CPUS];
+} units_state;
+
+static void *units_init(ptw_engine *e, unsigned id)
 {
+	(void)e;
+	units_state *s = g_new0(units_state, 1);
+	s->id = id;
+	s->suspects = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
+	s->waits = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		e->units.new_units[i] =
-			g_array_new(FALSE, FALSE, sizeof(ptw_cont_group));
+		s->new_units[i] = g_array_new(FALSE, FALSE, sizeof(unit_ref));
+	return s;
 }
 
-void det_units_free(ptw_engine *e)
+static void units_free(ptw_engine *e, void *st)
 {
-	if (e->units.suspects)
-		g_hash_table_destroy(e->units.suspects);
+	(void)e;
+	units_state *s = st;
+	g_hash_table_destroy(s->suspects);
+	g_hash_table_destroy(s->waits);
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		g_array_free(e->units.new_units[i], TRUE);
+		g_array_free(s->new_units[i], TRUE);
+	g_free(s);
+}
+
+static units_table *ut(units_state *s, ptw_table *t)
+{
+	return *ptw_table_slot(t, s->id);
+}
+
+static void units_table_added(ptw_engine *e, void *st, ptw_table *t)
+{
+	units_state *s = st;
+	if (!ptw_is_last_level(e, t->level))
+		return;
+	units_table *u = g_new(units_table, 1);
+	u->made = g_new0(uint32_t, t->nent);
+	u->uorder = g_new0(uint8_t, t->nent);
+	*ptw_table_slot(t, s->id) = u;
+}
+
+static void units_table_free(void *slot)
+{
+	units_table *u = slot;
+	g_free(u->made);
+	g_free(u->uorder);
+	g_free(u);
 }
 
 /* ------------------------------------------------------------------ */
 /* units and passes (last-level tables only) */
 
-bool bit_get(const uint64_t *m, unsigned i)
+static bool bit_get(const uint64_t *m, unsigned i)
 {
 	return (m[i / 64] >> (i % 64)) & 1;
 }
 
-void bit_set(uint64_t *m, unsigned i)
+static void bit_set(uint64_t *m, unsigned i)
 {
 	m[i / 64] |= 1ULL << (i % 64);
 }
 
-void fmt_bits(const uint64_t *m, unsigned base, unsigned n, char *buf,
-	      size_t len)
+static void fmt_bits(const uint64_t *m, unsigned base, unsigned n, char *buf,
+		     size_t len)
 {
 	size_t o = 0;
 	buf[0] = 0;
@@ -57,19 +147,17 @@ void fmt_bits(const uint64_t *m, unsigned base, unsigned n, char *buf,
 	}
 }
 
-/* Attributes that must be identical across a unit (ignoring A/D state). */
-uint64_t unit_attr_mask(ptw_engine *e)
-{
-	return e->ops->unit_attr_mask(e);
-}
-
 /* After entry idx was made valid by this pass: does an aligned group ending
  * at idx now form a unit (all made in this pass, contiguous, aligned, same
  * attributes)? Record the largest. */
-void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx)
+static void unit_detect(ptw_engine *e, units_state *s, const ptw_ctx *c,
+			ptw_table *t, unsigned idx)
 {
-	uint32_t pass = t->made[idx];
-	uint64_t amask = unit_attr_mask(e);
+	units_table *u = ut(s, t);
+	uint32_t pass = u->made[idx];
+	/* attributes that must be identical across a unit (ignoring A/D
+	 * state): the architecture's */
+	uint64_t amask = e->ops->unit_attr_mask(e);
 	int best = 0;
 	for (int k = 1; k <= 9; k++) {
 		unsigned n = 1u << k;
@@ -83,7 +171,7 @@ void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx)
 		for (unsigned i = base; i <= idx && ok; i++) {
 			ptw_desc d =
 				ptw_decode_entry(e, t->shadow[i], t->level);
-			ok = d.type == PTW_DESC_PAGE && t->made[i] == pass &&
+			ok = d.type == PTW_DESC_PAGE && u->made[i] == pass &&
 			     d.oa == d0.oa + (i - base) * 4096ULL &&
 			     ((t->shadow[i] ^ t->shadow[base]) & amask) == 0;
 		}
@@ -95,51 +183,51 @@ void unit_detect(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx)
 		unsigned n = 1u << best, base = idx + 1 - n;
 		/* entries re-made inside a larger unit stay in it */
 		for (unsigned i = base; i <= idx; i++)
-			if (t->uorder[i] > best)
+			if (u->uorder[i] > best)
 				return;
 		for (unsigned i = base; i <= idx; i++)
-			t->uorder[i] = (uint8_t)best;
+			u->uorder[i] = (uint8_t)best;
 		/* counted when the making CPU's run of writes ends */
-		GArray *nu = e->units.new_units[c->cpu];
-		ptw_cont_group u = {t->pa, base};
+		GArray *nu = s->new_units[c->cpu];
+		unit_ref r = {t->pa, base};
 		if (nu->len < 4096)
-			g_array_append_val(nu, u);
+			g_array_append_val(nu, r);
 	}
 }
 
 /* Count the units a CPU established, once its run of writes ended. */
-void units_count(ptw_engine *e, unsigned cpu)
+static void units_count(ptw_engine *e, units_state *s, unsigned cpu)
 {
-	GArray *nu = e->units.new_units[cpu];
+	GArray *nu = s->new_units[cpu];
 	for (guint i = 0; i < nu->len; i++) {
-		ptw_cont_group *u = &g_array_index(nu, ptw_cont_group, i);
+		unit_ref *r = &g_array_index(nu, unit_ref, i);
 		unsigned idx;
-		ptw_table *t = ptw_table_of(e, u->tpa, &idx);
-		if (!t || t->pa != u->tpa || !t->uorder)
+		ptw_table *t = ptw_table_of(e, r->tpa, &idx);
+		if (!t || t->pa != r->tpa || !ut(s, t))
 			continue;
-		unsigned ord = t->uorder[u->group];
-		if (!ord || (u->group & ((1u << ord) - 1)))
+		unsigned ord = ut(s, t)->uorder[r->group];
+		if (!ord || (r->group & ((1u << ord) - 1)))
 			continue; /* absorbed into a larger unit */
 		bool dup = false;
 		for (guint j = i + 1; j < nu->len && !dup; j++) {
-			ptw_cont_group *w =
-				&g_array_index(nu, ptw_cont_group, j);
-			dup = w->tpa == u->tpa && w->group == u->group;
+			unit_ref *w = &g_array_index(nu, unit_ref, j);
+			dup = w->tpa == r->tpa && w->group == r->group;
 		}
 		if (!dup)
-			e->units.by_size[ord]++;
+			s->by_size[ord]++;
 	}
 	g_array_set_size(nu, 0);
 }
 
-void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
+static void pass_end(ptw_engine *e, units_state *s, unsigned cpu,
+		     const ptw_ctx *c)
 {
-	units_count(e, cpu);
-	ptw_pass *p = &e->units.pass[cpu];
+	units_count(e, s, cpu);
+	ptw_pass *p = &s->pass[cpu];
 	if (!p->open)
 		return;
 	p->open = false;
-	e->units.pass_id[cpu]++;
+	s->pass_id[cpu]++;
 	unsigned idx0 = p->base;
 	ptw_table *t = ptw_table_of(e, p->tpa + idx0 * 8ULL, &idx0);
 	unsigned unmapped = 0;
@@ -167,7 +255,7 @@ void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 			break;
 		}
 	suspect *sp = g_new0(suspect, 1);
-	sp->id = ++e->bbm.break_seq;
+	sp->id = ++s->suspect_seq;
 	sp->pte_pa = p->tpa + p->base * 8ULL;
 	sp->va = ptw_entry_va(e, t, p->base);
 	sp->level = t->level;
@@ -185,60 +273,79 @@ void pass_end(ptw_engine *e, unsigned cpu, const ptw_ctx *c)
 	for (unsigned i = p->base; i < p->base + p->n; i++) {
 		if (!bit_get(rest, i))
 			continue;
-		ptw_break *b = break_get(e, p->tpa + i * 8ULL);
-		if (b && !b->suspect) {
-			b->suspect = sp->id;
-			sp->pending++;
+		uint64_t pte_pa = p->tpa + i * 8ULL;
+		ptw_break_info b;
+		if (!ptw_det_break_find(e, pte_pa, &b))
+			continue;
+		suspect_wait *w = g_hash_table_lookup(s->waits, &pte_pa);
+		if (w && w->seq == b.seq)
+			continue; /* that break is some suspect's already */
+		if (!w) {
+			if (g_hash_table_size(s->waits) >= MAX_SUSPECTS)
+				continue;
+			w = g_new(suspect_wait, 1);
+			g_hash_table_insert(s->waits,
+					    g_memdup2(&pte_pa, sizeof(pte_pa)),
+					    w);
 		}
+		w->seq = b.seq;
+		w->suspect = sp->id;
+		sp->pending++;
 	}
 	if (sp->pending)
-		g_hash_table_insert(suspects_of(e), &sp->id, sp);
+		g_hash_table_insert(s->suspects, &sp->id, sp);
 	else
 		g_free(sp);
 }
 
-GHashTable *suspects_of(ptw_engine *e)
+/* A break ended (break-window detector): report the suspect waiting for
+ * it if its breaker made the entry again (came back), else it waits for
+ * one break less. Also note, for this store's entry_changed, whether it
+ * made the entry again with the same page. */
+static void units_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
+			       const ptw_ctx *c, bool made, uint64_t new,
+			       uint64_t dur)
 {
-	if (!e->units.suspects)
-		e->units.suspects =
-			g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
-	return e->units.suspects;
-}
-
-/* A break record goes away; report its suspect if the entry came back. */
-void suspect_release(ptw_engine *e, ptw_break *b, const ptw_ctx *c,
-		     bool came_back)
-{
-	if (!b->suspect || !e->units.suspects)
+	(void)dur;
+	units_state *s = st;
+	if (c) {
+		s->closed_pa[c->cpu] = b->pte_pa;
+		s->closed_same[c->cpu] =
+			made && ptw_decode_entry(e, b->old_desc, b->level).oa ==
+					ptw_decode_entry(e, new, b->level).oa;
+	}
+	suspect_wait *w = g_hash_table_lookup(s->waits, &b->pte_pa);
+	if (!w || w->seq != b->seq)
 		return;
-	suspect *sp = g_hash_table_lookup(e->units.suspects, &b->suspect);
-	b->suspect = 0;
+	uint64_t id = w->suspect;
+	g_hash_table_remove(s->waits, &b->pte_pa);
+	suspect *sp = g_hash_table_lookup(s->suspects, &id);
 	if (!sp)
 		return;
-	if (came_back && c) {
+	if (made && c) {
 		report2(e, PTW_KIND_PARTIAL_UNIT_UNMAP, PTW_SEV_ERROR,
 			"a large folio's mapping was taken down in part: the "
 			"unit is left mixed",
 			c, "breaker making its entries again", &sp->pass_ctx,
 			"partial unmap pass", sp->pte_pa, sp->va, sp->level, 0,
 			0, sp->detail);
-		g_hash_table_remove(e->units.suspects, &sp->id);
+		g_hash_table_remove(s->suspects, &sp->id);
 		return;
 	}
 	if (--sp->pending == 0)
-		g_hash_table_remove(e->units.suspects, &sp->id);
+		g_hash_table_remove(s->suspects, &sp->id);
 }
 
 /* A write by cpu to last-level entry idx of t. */
-void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
-		bool unmapped)
+static void pass_track(ptw_engine *e, units_state *s, const ptw_ctx *c,
+		       ptw_table *t, unsigned idx, bool unmapped)
 {
-	ptw_pass *p = &e->units.pass[c->cpu];
+	ptw_pass *p = &s->pass[c->cpu];
 	if (p->open &&
 	    (p->tpa != t->pa || idx < p->base || idx >= p->base + p->n))
-		pass_end(e, c->cpu, c); /* moved on */
+		pass_end(e, s, c->cpu, c); /* moved on */
 	if (!p->open) {
-		unsigned ord = t->uorder[idx];
+		unsigned ord = ut(s, t)->uorder[idx];
 		if (!ord)
 			return;
 		memset(p, 0, sizeof(*p));
@@ -247,20 +354,138 @@ void pass_track(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
 		p->n = 1u << ord;
 		p->base = idx & ~(p->n - 1);
 		p->start = *c;
-		if (e->cfg.widen_ns)
-			__atomic_store_n(&e->stall[c->cpu], 1,
-					 __ATOMIC_RELAXED);
+		ptw_request_stall(e, c->cpu);
 	}
 	if (unmapped)
 		bit_set(p->unmapped, idx);
 	/* entries of the unit inside another CPU's open break window */
-	if (g_hash_table_size(e->bbm.breaks)) {
-		for (unsigned i = p->base; i < p->base + p->n; i++) {
-			ptw_break *b = break_get(e, t->pa + i * 8ULL);
-			if (b && b->cpu != c->cpu && !b->moved_on) {
-				bit_set(p->windowed, i);
-				p->window_cpu = b->cpu;
-			}
+	for (unsigned i = p->base; i < p->base + p->n; i++) {
+		ptw_break_info b;
+		if (ptw_det_break_find(e, t->pa + i * 8ULL, &b) &&
+		    b.cpu != c->cpu && b.transient) {
+			bit_set(p->windowed, i);
+			p->window_cpu = b.cpu;
 		}
 	}
 }
+
+/* The unit part of an entry change (last-level tables only): makes form
+ * units, and passes over a unit end or take it down. */
+static void units_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
+				ptw_table *t, unsigned idx, uint64_t old,
+				uint64_t new)
+{
+	units_state *s = st;
+	units_table *u = ut(s, t);
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	/* the breaker made the entry again with the same page (a permission
+	 * change: change_protection(), a contpte unfold) */
+	bool remade_same =
+		s->closed_pa[c->cpu] == pte_pa && s->closed_same[c->cpu];
+	s->closed_pa[c->cpu] = 0;
+	if (!u)
+		return;
+	bool was_valid =
+		ptw_decode_entry(e, old, t->level).type != PTW_DESC_INVALID;
+	bool is_valid =
+		ptw_decode_entry(e, new, t->level).type != PTW_DESC_INVALID;
+	if (!was_valid && is_valid) {
+		/* one pass: one CPU's makes with no takedown pass ended and no
+		 * return to user in between (single-page faults on contiguous
+		 * pages, one after another, are no unit) */
+		u->made[idx] =
+			(c->cpu << 24) |
+			((s->pass_id[c->cpu] + e->lower_entries[c->cpu]) &
+			 0xffffff);
+		/* a make ends no pass, but one pass makes a unit */
+		ptw_pass *p = &s->pass[c->cpu];
+		if (p->open &&
+		    (p->tpa != t->pa || idx < p->base || idx >= p->base + p->n))
+			pass_end(e, s, c->cpu, c);
+		/* a unit is what one pass maps; a pass that rewrites the
+		 * entries of physically contiguous single pages in place
+		 * (mprotect, uffd-wp) maps nothing new and makes no unit of
+		 * them */
+		if (!p->open && !remade_same)
+			unit_detect(e, s, c, t, idx);
+		else
+			pass_track(e, s, c, t, idx, false);
+	} else {
+		pass_track(e, s, c, t, idx, was_valid && !is_valid);
+		if (!is_valid && u->uorder[idx]) {
+			/* a unit whose entries are all gone is gone */
+			unsigned n = 1u << u->uorder[idx];
+			unsigned base = idx & ~(n - 1);
+			bool all_gone = true;
+			for (unsigned i = base; i < base + n; i++)
+				if (t->shadow[i] & 1)
+					all_gone = false;
+			if (all_gone && !s->pass[c->cpu].open)
+				memset(u->uorder + base, 0, n);
+		}
+	}
+}
+
+/* the CPU completed its run of writes (a DSB, an x86 flush): its pass
+ * ends */
+static void units_sync(ptw_engine *e, void *st, const ptw_ctx *c)
+{
+	pass_end(e, st, c->cpu, c);
+}
+
+static void units_table_dropped(ptw_engine *e, void *st, ptw_table *t)
+{
+	(void)e;
+	units_state *s = st;
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
+		if (s->pass[i].open && s->pass[i].tpa == t->pa)
+			s->pass[i].open = false;
+}
+
+static void units_finish(ptw_engine *e, void *st)
+{
+	units_state *s = st;
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		units_count(e, s, i);
+	uint64_t units = 0;
+	for (int k = 1; k < 10; k++)
+		units += s->by_size[k];
+	e->stats[ST_UNITS] = units;
+}
+
+static unsigned units_unit_order(ptw_engine *e, void *st, ptw_table *t,
+				 unsigned idx)
+{
+	(void)e;
+	units_table *u = ut(st, t);
+	return u ? u->uorder[idx] : 0;
+}
+
+static void units_summary_stats(ptw_engine *e, void *st, FILE *f)
+{
+	(void)e;
+	units_state *s = st;
+	fprintf(f, ",\n    \"units_by_entries\": {");
+	for (int k = 1, first = 1; k < 10; k++)
+		if (s->by_size[k]) {
+			fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ",
+				1 << k, s->by_size[k]);
+			first = 0;
+		}
+	fprintf(f, "}");
+}
+
+const ptw_detector ptw_det_units = {
+	.name = "units",
+	.init = units_init,
+	.free = units_free,
+	.table_free = units_table_free,
+	.table_added = units_table_added,
+	.table_dropped = units_table_dropped,
+	.entry_changed = units_entry_changed,
+	.sync = units_sync,
+	.finish = units_finish,
+	.summary_stats = units_summary_stats,
+	.break_closed = units_break_closed,
+	.unit_order = units_unit_order,
+};

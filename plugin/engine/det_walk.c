@@ -12,8 +12,12 @@
  * Severity: on Linux, a fault on a user address goes to handle_mm_fault(),
  * which looks at the entry again under the PTE lock and lets the access
  * retry (a note); a fault on a kernel address (the linear map, vmalloc,
- * the kernel image) has no such path: the kernel oopses (an error). A
- * guest that is not Linux (no kernel symbols) promised no retry: an error.
+ * the kernel image) has no such path: the kernel oopses (an error). On a
+ * guest that is not Linux (no kernel symbols) a note: the architecture
+ * lets a walk fault inside another CPU's correct break (Arm ARM D8.16.1:
+ * the entry is invalid from the break to the make), and what could be
+ * wrong is what the guest does with that fault, which ptwatch does not
+ * see on a guest it does not know.
  * Whether the guest is Linux is known from its kernel symbols, not from
  * the faulting PC: a user program's PC names no kernel symbol.
  */
@@ -30,38 +34,51 @@ typedef struct {
 	bool store, fetch;
 } window_walk;
 
-void det_walk_init(ptw_engine *e)
+/* each vCPU's faults on entries in another CPU's break, waiting for the
+ * break to close */
+typedef struct {
+	GArray *pending[PTW_MAX_CPUS];
+} walk_state;
+
+static void *walk_init(ptw_engine *e, unsigned id)
 {
+	(void)e;
+	(void)id;
+	walk_state *s = g_new0(walk_state, 1);
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		e->walk.pending[i] =
-			g_array_new(FALSE, FALSE, sizeof(window_walk));
+		s->pending[i] = g_array_new(FALSE, FALSE, sizeof(window_walk));
+	return s;
 }
 
-void det_walk_free(ptw_engine *e)
+static void walk_free(ptw_engine *e, void *st)
 {
+	(void)e;
+	walk_state *s = st;
 	for (int i = 0; i < PTW_MAX_CPUS; i++)
-		g_array_free(e->walk.pending[i], TRUE);
+		g_array_free(s->pending[i], TRUE);
+	g_free(s);
 }
 
-void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+static void walk_fault(ptw_engine *e, void *st, const ptw_ctx *c,
+		       const ptw_event *ev)
 {
-	e->stats[ST_FAULTS]++;
+	walk_state *s = st;
 	if (ev->fault.type != PTW_FAULT_TRANSLATION || !ev->fault.has_desc)
 		return;
-	ptw_break *b = break_get(e, ev->fault.pte_pa);
+	ptw_break_info b;
 	/* the entry is invalid inside another CPU's break, and the walker
 	 * read it so */
-	if (!b || b->cpu == c->cpu ||
+	if (!ptw_det_break_find(e, ev->fault.pte_pa, &b) || b.cpu == c->cpu ||
 	    ptw_decode_entry(e, ev->fault.desc, ev->fault.level).type !=
 		    PTW_DESC_INVALID)
 		return;
 	e->stats[ST_WINDOW_WALKS]++;
-	GArray *a = e->walk.pending[c->cpu];
+	GArray *a = s->pending[c->cpu];
 	/* forget faults whose break ended without a make (an unmap) */
 	for (guint i = 0; i < a->len;) {
 		window_walk *o = &g_array_index(a, window_walk, i);
-		const ptw_break *ob = break_get(e, o->pte_pa);
-		if (!ob || ob->seq != o->seq)
+		ptw_break_info ob;
+		if (!ptw_det_break_find(e, o->pte_pa, &ob) || ob.seq != o->seq)
 			g_array_remove_index(a, i);
 		else
 			i++;
@@ -69,7 +86,7 @@ void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 	if (a->len >= MAX_WINDOW_WALKS)
 		g_array_remove_index(a, 0);
 	window_walk n = {.pte_pa = ev->fault.pte_pa,
-			 .seq = b->seq,
+			 .seq = b.seq,
 			 .va = ev->fault.va,
 			 .level = ev->fault.level,
 			 .ctx = *c,
@@ -79,11 +96,16 @@ void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 }
 
 /* break b closed: made again in a window (made) or not a window */
-void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
-			uint64_t new, uint64_t dur)
+static void walk_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
+			      const ptw_ctx *c, bool made, uint64_t new,
+			      uint64_t dur)
 {
+	walk_state *s = st;
+	if (!c)
+		return; /* no store ended it: the faults are forgotten when
+			   the next one comes (as they always were) */
 	for (unsigned cpu = 0; cpu < e->cfg.ncpus; cpu++) {
-		GArray *a = e->walk.pending[cpu];
+		GArray *a = s->pending[cpu];
 		for (guint i = 0; i < a->len;) {
 			window_walk *w = &g_array_index(a, window_walk, i);
 			if (w->seq != b->seq || w->pte_pa != b->pte_pa) {
@@ -91,10 +113,11 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 				continue;
 			}
 			if (made) {
-				bool is_linux = e->syms && e->syms->len;
+				bool is_linux = ptw_guest_is_linux(e);
 				bool upper = e->ops->upper_half(w->va);
 				bool retried = is_linux &&
 					       ptw_linux_fault_retried(upper);
+				bool benign = retried || !is_linux;
 				char d[512];
 				snprintf(d, sizeof(d),
 					 "vcpu %u's %s at VA 0x%" PRIx64
@@ -120,19 +143,28 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 						 ? "a kernel address: no "
 						   "fault path expects the "
 						   "entry to come back"
-						 : "no guest OS known to retry "
-						   "the access");
+						 : "a guest ptwatch does not "
+						   "know: the architecture "
+						   "allows this fault, the "
+						   "guest's handler decides "
+						   "what it means");
 				report2(e, PTW_KIND_BBM_WINDOW_WALK,
-					retried ? PTW_SEV_NOTE : PTW_SEV_ERROR,
+					benign ? PTW_SEV_NOTE : PTW_SEV_ERROR,
 					retried ? "benign by design: the fault "
 						  "handler re-validates and "
 						  "the access retries"
-						: "an access faulted on an "
-						  "entry "
-						  "that was only being "
-						  "changed: the faulting "
-						  "context sees a hole that "
-						  "is not there",
+					: benign ? "a walk may fault inside a "
+						   "correct break (Arm ARM "
+						   "D8.16.1); not an error of "
+						   "the breaker, and whether "
+						   "the guest handles it is "
+						   "not seen"
+						 : "an access faulted on an "
+						   "entry "
+						   "that was only being "
+						   "changed: the faulting "
+						   "context sees a hole that "
+						   "is not there",
 					&w->ctx, "faulting walk", &b->when,
 					"broken by", b->pte_pa, w->va, w->level,
 					b->old_desc, new, d);
@@ -141,3 +173,11 @@ void window_walks_close(ptw_engine *e, const ptw_break *b, bool made,
 		}
 	}
 }
+
+const ptw_detector ptw_det_walk = {
+	.name = "walk",
+	.init = walk_init,
+	.free = walk_free,
+	.fault = walk_fault,
+	.break_closed = walk_break_closed,
+};

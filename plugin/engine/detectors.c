@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptwatch detectors built on the shadow page tables (engine.c):
+ * The detector table and its dispatch: ptwatch's detectors, built on the
+ * shadow page tables (engine.c), each in its own det_*.c:
  *
  *  - a per-entry break-before-make automaton in the spirit of Casemate:
  *    valid -> (store invalid) -> invalid-unclean -> (TLBI reaching every CPU
@@ -18,9 +19,15 @@
  *    back: PTE_ABA;
  *  - tracked guest data regions: DATA_MISMATCH.
  *
- * One file per detector family (det_bbm.c, det_units.c, det_contig.c,
- * det_aba.c, det_data.c); this one builds findings and dispatches the
- * engine's hooks to them.
+ *  - stale-TLB records: STALE_TLB_ACCESS (det_stale.c);
+ *  - walks in break windows: BBM_WINDOW_WALK (det_walk.c);
+ *  - dirty state the MMU set, overwritten: DIRTY_LOST (det_dirty.c);
+ *  - live page-table pages mapped where user code reaches them:
+ *    PT_PAGE_MAPPED (det_ptmapped.c).
+ *
+ * This file holds the table (the only place that names the detectors),
+ * the dispatch of the core's notifications and of what detectors publish
+ * (detector.h), and the helpers every detector builds findings with.
  */
 #include "detectors.h"
 
@@ -38,33 +45,267 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
 	return *(const uint64_t *)a == *(const uint64_t *)b;
 }
 
-/* The detector families, in the order they are set up and torn down; the
- * engine's hooks below dispatch to them in the order each event needs. */
-static const struct {
-	const char *name;
-	void (*init)(ptw_engine *e);
-	void (*free)(ptw_engine *e);
-} families[] = {
-	{"bbm", det_bbm_init, det_bbm_free},
-	{"units", det_units_init, det_units_free},
-	{"contig", det_contig_init, det_contig_free},
-	{"aba", det_aba_init, det_aba_free},
-	{"data", det_data_init, det_data_free},
-	{"walk", det_walk_init, det_walk_free},
-	{"dirty", det_dirty_init, det_dirty_free},
-};
+/* The detectors, in the order they are set up, torn down and notified
+ * (that order matters where one publishes to another: the break-window
+ * detector before those that hear of its breaks). A new detector: its
+ * det_NAME.c exporting `const ptw_detector ptw_det_NAME`, one line here. */
+#define DETECTORS(X)                                                           \
+	X(bbm)	    /* BBM_*: break-before-make, window reads */               \
+	X(units)    /* PARTIAL_UNIT_UNMAP */                                   \
+	X(contig)   /* CONTIG_MISPROGRAMMED */                                 \
+	X(aba)	    /* PTE_ABA */                                              \
+	X(data)	    /* DATA_MISMATCH */                                        \
+	X(walk)	    /* BBM_WINDOW_WALK */                                      \
+	X(dirty)    /* DIRTY_LOST */                                           \
+	X(stale)    /* STALE_TLB_ACCESS */                                     \
+	X(ptmapped) /* PT_PAGE_MAPPED */
 
-void det_init(ptw_engine *e)
+#define DECLARE(name) extern const ptw_detector ptw_det_##name;
+#define ENTRY(name)   &ptw_det_##name,
+DETECTORS(DECLARE)
+const ptw_detector *const ptw_detectors[] = {DETECTORS(ENTRY)};
+const unsigned ptw_ndetectors = G_N_ELEMENTS(ptw_detectors);
+G_STATIC_ASSERT(G_N_ELEMENTS(ptw_detectors) <= PTW_MAX_DETECTORS);
+
+#define EACH(i, d)                                                             \
+	for (unsigned i = 0; i < ptw_ndetectors; i++)                          \
+		for (const ptw_detector *d = ptw_detectors[i]; d; d = NULL)
+
+/* the hot hooks: their subscribers listed once (ptw_engine.hot) */
+enum { HOT_INTEREST, HOT_DATA, HOT_LOADED, HOT_CHANGED, HOT_WRITTEN };
+
+static bool has_hot(const ptw_detector *d, unsigned h)
 {
-	for (unsigned i = 0; i < G_N_ELEMENTS(families); i++)
-		families[i].init(e);
+	switch (h) {
+	case HOT_INTEREST:
+		return d->interest;
+	case HOT_DATA:
+		return d->data;
+	case HOT_LOADED:
+		return d->entry_loaded;
+	case HOT_CHANGED:
+		return d->entry_changed;
+	default:
+		return d->entry_written;
+	}
 }
 
-void det_free(ptw_engine *e)
+void ptw_det_init(ptw_engine *e)
 {
-	for (unsigned i = 0; i < G_N_ELEMENTS(families); i++)
-		families[i].free(e);
+	G_STATIC_ASSERT(G_N_ELEMENTS(e->hot) == HOT_WRITTEN + 1);
+	EACH(i, d)
+	{
+		e->det[i] = d->init ? d->init(e, i) : NULL;
+		for (unsigned h = 0; h < G_N_ELEMENTS(e->hot); h++)
+			if (has_hot(d, h)) {
+				struct ptw_det_list *l = &e->hot[h];
+				l->det[l->n] = d;
+				l->st[l->n++] = e->det[i];
+			}
+	}
 }
+
+#define NOTIFY_HOT(h, hook, ...)                                               \
+	for (unsigned i = 0; i < e->hot[h].n; i++)                             \
+	e->hot[h].det[i]->hook(e, e->hot[h].st[i], __VA_ARGS__)
+
+void ptw_det_free(ptw_engine *e)
+{
+	EACH(i, d)
+	if (d->free)
+		d->free(e, e->det[i]);
+}
+
+void *ptw_det_state(ptw_engine *e, const ptw_detector *want)
+{
+	EACH(i, d)
+	if (d == want)
+		return e->det[i];
+	return NULL;
+}
+
+void ptw_det_table_free(ptw_table *t)
+{
+	EACH(i, d)
+	if (t->det[i] && d->table_free)
+		d->table_free(t->det[i]);
+}
+
+/* one notification: every detector that has the hook, in table order */
+#define NOTIFY(hook, ...)                                                      \
+	EACH(i, d)                                                             \
+	if (d->hook)                                                           \
+	d->hook(e, e->det[i], __VA_ARGS__)
+
+void ptw_det_table_added(ptw_engine *e, ptw_table *t)
+{
+	NOTIFY(table_added, t);
+}
+
+void ptw_det_table_dropped(ptw_engine *e, ptw_table *t)
+{
+	NOTIFY(table_dropped, t);
+}
+
+void ptw_det_entry_written(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new)
+{
+	NOTIFY_HOT(HOT_WRITTEN, entry_written, c, t, idx, old, new);
+}
+
+void ptw_det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new)
+{
+	NOTIFY_HOT(HOT_CHANGED, entry_changed, c, t, idx, old, new);
+}
+
+void ptw_det_entry_loaded(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			  unsigned idx, uint64_t value)
+{
+	NOTIFY_HOT(HOT_LOADED, entry_loaded, c, t, idx, value);
+}
+
+void ptw_det_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old, uint64_t new, uint64_t va)
+{
+	NOTIFY(hw_update, c, t, idx, old, new, va);
+}
+
+void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		    bool is_store)
+{
+	NOTIFY(access, c, va, pa, is_store);
+}
+
+unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+			  unsigned size, bool is_store)
+{
+	unsigned want = 0;
+	const struct ptw_det_list *l = &e->hot[HOT_INTEREST];
+	for (unsigned i = 0; i < l->n; i++)
+		want |= l->det[i]->interest(e, l->st[i], va, pa, size,
+					    is_store);
+	return want;
+}
+
+void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			 unsigned size, bool is_store, const uint8_t *bytes)
+{
+	NOTIFY_HOT(HOT_DATA, data, c, va, size, is_store, bytes);
+}
+
+void ptw_det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+			uint64_t targets)
+{
+	NOTIFY(invalidate, c, s, targets);
+}
+
+void ptw_det_barrier(ptw_engine *e, const ptw_ctx *c, const ptw_barrier *b)
+{
+	NOTIFY(barrier, c, b);
+}
+
+void ptw_det_sync(ptw_engine *e, const ptw_ctx *c)
+{
+	NOTIFY(sync, c);
+}
+
+void ptw_det_space_ended(ptw_engine *e, uint64_t space)
+{
+	NOTIFY(space_ended, space);
+}
+
+void ptw_det_root_dropped(ptw_engine *e, uint64_t space)
+{
+	NOTIFY(root_dropped, space);
+}
+
+bool ptw_det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		    const uint64_t a[4])
+{
+	EACH(i, d)
+	if (d->client && d->client(e, e->det[i], c, req, a))
+		return true;
+	return false;
+}
+
+void ptw_det_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+{
+	NOTIFY(fault, c, ev);
+}
+
+uint64_t ptw_det_deferred_flush(ptw_engine *e, const ptw_ctx *c)
+{
+	uint64_t ns = 0;
+	EACH(i, d)
+	if (d->deferred_flush) {
+		uint64_t n = d->deferred_flush(e, e->det[i], c);
+		if (n > ns)
+			ns = n;
+	}
+	return ns;
+}
+
+void ptw_det_finish(ptw_engine *e)
+{
+	EACH(i, d)
+	if (d->finish)
+		d->finish(e, e->det[i]);
+}
+
+void ptw_det_summary_stats(ptw_engine *e, FILE *f)
+{
+	NOTIFY(summary_stats, f);
+}
+
+int ptw_det_pending(ptw_engine *e)
+{
+	int n = 0;
+	EACH(i, d)
+	if (d->pending)
+		n += d->pending(e, e->det[i]);
+	return n;
+}
+
+/* what detectors publish through the interface */
+
+bool ptw_det_break_find(ptw_engine *e, uint64_t pte_pa, ptw_break_info *out)
+{
+	EACH(i, d)
+	if (d->break_find && d->break_find(e, e->det[i], pte_pa, out))
+		return true;
+	return false;
+}
+
+bool ptw_det_last_load(ptw_engine *e, uint64_t who, uint64_t pte_pa,
+		       unsigned *cpu, uint64_t *icount)
+{
+	EACH(i, d)
+	if (d->last_load &&
+	    d->last_load(e, e->det[i], who, pte_pa, cpu, icount))
+		return true;
+	return false;
+}
+
+unsigned ptw_det_unit_order(ptw_engine *e, ptw_table *t, unsigned idx)
+{
+	EACH(i, d)
+	if (d->unit_order)
+		return d->unit_order(e, e->det[i], t, idx);
+	return 0;
+}
+
+void ptw_det_break_closed(ptw_engine *e, unsigned from, const ptw_break_info *b,
+			  const ptw_ctx *c, bool made, uint64_t new,
+			  uint64_t dur)
+{
+	EACH(i, d)
+	if (i != from && d->break_closed)
+		d->break_closed(e, e->det[i], b, c, made, new, dur);
+}
+
+/* ------------------------------------------------------------------ */
+/* building findings */
 
 void report2(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
 	     const ptw_ctx *c, const char *role, const ptw_ctx *other,
@@ -99,13 +340,6 @@ void report(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
 		new, detail);
 }
 
-const char *bbm_change_reason(ptw_engine *e, uint64_t old, uint64_t new,
-			      int level)
-{
-	return e->ops->bbm_reason ? e->ops->bbm_reason(e, old, new, level)
-				  : NULL;
-}
-
 /* Describe a non-present entry with the guest-OS layer (Linux swap and
  * migration entry layouts). */
 void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
@@ -125,213 +359,4 @@ void describe_nonpresent(ptw_engine *e, uint64_t d, int level, char *buf,
 		return;
 	}
 	ptw_linux_describe_swap(e->cfg.arch, d, buf, n);
-}
-
-/* ------------------------------------------------------------------ */
-/* hooks from the engine */
-
-void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		       unsigned idx, uint64_t old, uint64_t new)
-{
-	cand_moved(e, c->cpu, t, idx);
-	ptw_desc dold = ptw_decode_entry(e, old, t->level);
-	ptw_desc dnew = ptw_decode_entry(e, new, t->level);
-	bool was_valid = dold.type != PTW_DESC_INVALID;
-	bool is_valid = dnew.type != PTW_DESC_INVALID;
-	uint64_t pte_pa = t->pa + idx * 8ULL;
-	uint64_t va = ptw_entry_va(e, t, idx);
-	bool last = ptw_is_last_level(e, t->level);
-	/* the breaker made the entry again with the same page (a permission
-	 * change: change_protection(), a contpte unfold) */
-	bool remade_same = false;
-
-	if (last && ((old | new) & e->ops->cont_bit))
-		cont_mark(e, c->cpu, t, idx);
-
-	if (was_valid && !is_valid) {
-		break_open(e, c, t, idx, old);
-	} else if (!was_valid && is_valid) {
-		ptw_break *b = break_get(e, pte_pa);
-		if (b) {
-			uint64_t dur = c->icount - b->when.icount;
-			const char *why = bbm_change_reason(e, b->old_desc, new,
-							    t->level);
-			break_state st = break_state_of(b);
-			if (why && st != BREAK_CLEAN) {
-				char d[512], miss[200];
-				miss_describe(b, miss, sizeof(miss));
-				snprintf(d, sizeof(d),
-					 "entry made valid again while the "
-					 "old translation may still be cached "
-					 "(no completed invalidation reaching "
-					 "vcpus 0x%" PRIx64
-					 " since the break by vcpu %u at pc "
-					 "0x%" PRIx64 "%s); the new "
-					 "descriptor differs: %s%s",
-					 b->need, b->cpu, b->when.pc,
-					 st == BREAK_INVALIDATING
-						 ? ", a TLBI was issued "
-						   "but not completed by "
-						   "a DSB"
-						 : "",
-					 why, miss);
-				/* another CPU (a fault) makes the entry
-				 * while the breaker's own flush is deferred:
-				 * arm64 reclaim's batched flush
-				 * (TTU_BATCH_FLUSH issues TLBI IS and
-				 * completes it in try_to_unmap_flush()) or a
-				 * zap's mmu_gather (flushed after the PTE
-				 * lock is dropped). The maker cannot know;
-				 * Linux takes this path on purpose: a
-				 * warning. A breaker that makes the entry
-				 * again itself without a completed
-				 * invalidation, or a TLBI of the wrong scope
-				 * (another ASID or VA, local only, before
-				 * the DSB of the invalid store): an error. */
-				uint64_t me = 1ULL << c->cpu;
-				bool batched = b->cpu != c->cpu &&
-					       !(b->issuers & me) &&
-					       !b->local_inflight &&
-					       b->miss_why != MISS_BEFORE_DSB &&
-					       b->miss_why != MISS_ASID;
-				report2(e, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
-					batched ? PTW_SEV_WARNING
-						: PTW_SEV_ERROR,
-					batched ? "the breaker, another CPU, "
-						  "defers its flush (reclaim's "
-						  "batched TLBI, mmu_gather); "
-						  "the maker, a fault, cannot "
-						  "see it: a path Linux takes "
-						  "on purpose"
-						: "the breaker made the entry "
-						  "again itself without a "
-						  "completed invalidation, or "
-						  "invalidated with the wrong "
-						  "scope",
-					c, "maker", &b->when, "broken by",
-					pte_pa, va, t->level, b->old_desc, new,
-					d);
-			}
-			/* no kernel break-before-make sequence spans a
-			 * return to user mode by the breaking task: a break
-			 * left that way is an unmap (a zap, then a new fault
-			 * maps the VA again) */
-			bool transient =
-				b->cpu == c->cpu && !b->moved_on &&
-				e->lower_entries[c->cpu] == b->breaker_lower;
-			remade_same =
-				transient &&
-				ptw_decode_entry(e, b->old_desc, t->level).oa ==
-					dnew.oa;
-			if (transient)
-				e->stats[ST_WINDOWS]++;
-			if (transient && dur > e->stats[ST_BREAK_LONGEST])
-				e->stats[ST_BREAK_LONGEST] = dur;
-			if (transient)
-				suspect_release(e, b, c, true);
-			if (b->readers)
-				window_reads_close(e, b, transient, new, dur);
-			window_walks_close(e, b, transient, new, dur);
-			if (b->readers && transient)
-				e->stats[ST_BREAKS_OBSERVED]++;
-			break_remove(e, b);
-		}
-	} else if (!was_valid && !is_valid) {
-		/* the broken entry became a swap or migration entry: an unmap
-		 * (try_to_unmap, migration), not a transient window */
-		ptw_break *b = break_get(e, pte_pa);
-		if (b) {
-			b->moved_on = true;
-			cand_drop(e, b);
-		}
-	}
-
-	if (last && t->made) {
-		if (!was_valid && is_valid) {
-			/* one pass: one CPU's makes with no takedown pass
-			 * ended and no return to user in between (single-page
-			 * faults on contiguous pages, one after another, are
-			 * no unit) */
-			t->made[idx] =
-				(c->cpu << 24) | ((e->units.pass_id[c->cpu] +
-						   e->lower_entries[c->cpu]) &
-						  0xffffff);
-			/* a make ends no pass, but one pass makes a unit */
-			ptw_pass *p = &e->units.pass[c->cpu];
-			if (p->open && (p->tpa != t->pa || idx < p->base ||
-					idx >= p->base + p->n))
-				pass_end(e, c->cpu, c);
-			/* a unit is what one pass maps; a pass that
-			 * rewrites the entries of physically contiguous
-			 * single pages in place (mprotect, uffd-wp) maps
-			 * nothing new and makes no unit of them */
-			if (!p->open && !remade_same)
-				unit_detect(e, c, t, idx);
-			else
-				pass_track(e, c, t, idx, false);
-		} else {
-			pass_track(e, c, t, idx, was_valid && !is_valid);
-			if (!is_valid && t->uorder[idx]) {
-				/* a unit whose entries are all gone is gone */
-				unsigned n = 1u << t->uorder[idx];
-				unsigned base = idx & ~(n - 1);
-				bool all_gone = true;
-				for (unsigned i = base; i < base + n; i++)
-					if (t->shadow[i] & 1)
-						all_gone = false;
-				if (all_gone && !e->units.pass[c->cpu].open)
-					memset(t->uorder + base, 0, n);
-			}
-		}
-	}
-}
-
-void det_x86_flush(ptw_engine *e, const ptw_ctx *c)
-{
-	pass_end(e, c->cpu, c);
-}
-
-void det_table_dropped(ptw_engine *e, ptw_table *t)
-{
-	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
-		if (e->units.pass[i].open && e->units.pass[i].tpa == t->pa)
-			e->units.pass[i].open = false;
-	if (g_hash_table_size(e->bbm.breaks)) {
-		GHashTableIter it;
-		gpointer k, v;
-		g_hash_table_iter_init(&it, e->bbm.breaks);
-		while (g_hash_table_iter_next(&it, &k, &v)) {
-			ptw_break *b = v;
-			if (b->pte_pa >= t->pa &&
-			    b->pte_pa < t->pa + t->nent * 8ULL) {
-				suspect_release(e, b, NULL, false);
-				unclean_drop(e, b);
-				cand_drop(e, b);
-				g_hash_table_iter_remove(&it);
-			}
-		}
-	}
-}
-
-void det_finish(ptw_engine *e)
-{
-	for (unsigned i = 0; i < PTW_MAX_CPUS; i++) {
-		GArray *a = e->bbm.wr[i];
-		for (guint j = 0; a && j < a->len; j++) {
-			window_read *w = &g_array_index(a, window_read, j);
-			if (w->made) /* an open window at the end: no window */
-				window_read_decide(e, w, PTW_SEV_ERROR,
-						   "the reader had not loaded "
-						   "the entry again when the "
-						   "run ended");
-		}
-		if (a)
-			g_array_set_size(a, 0);
-	}
-	for (unsigned i = 0; i < e->cfg.ncpus; i++)
-		units_count(e, i);
-	uint64_t units = 0;
-	for (int k = 1; k < 10; k++)
-		units += e->units.by_size[k];
-	e->stats[ST_UNITS] = units;
 }

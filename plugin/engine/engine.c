@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ptwatch engine: shadow page tables and detectors.
+ * ptwatch engine core: shadow page tables, roots, the registry of vCPUs,
+ * and the dispatch of what changes to the detectors (detector.h), which it
+ * does not know by name.
  *
  * Page-table pages are discovered from the roots each vCPU loads (TTBR0/1
  * with TCR on arm64, CR3 with CR4.LA57 on x86-64) and followed through table
  * descriptors as they are written. Every tracked entry has a shadow; a store
  * to a tracked page is turned into a transition (old shadow -> value re-read
- * from guest memory), which feeds:
- *  - the arm64 break-before-make rule for live valid -> valid changes,
- *  - pending-change records: the old translation of a leaf that changed, and
- *    which CPUs have not invalidated it since (stale-TLB detection).
+ * from guest memory), which the detectors are told of (entry_written,
+ * entry_changed), as they are of loads, invalidations, barriers and the
+ * rest; the core answers their queries (engine_internal.h).
  */
 #define _GNU_SOURCE /* PTHREAD_MUTEX_ADAPTIVE_NP */
 #include <stdarg.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "detector.h"
 #include "ptw_trace.h"
 
 const char *const ptw_stat_names[ST_COUNT] = {
@@ -74,6 +75,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_DATA_MISMATCH] = "DATA_MISMATCH",
 	[PTW_KIND_BBM_WINDOW_WALK] = "BBM_WINDOW_WALK",
 	[PTW_KIND_DIRTY_LOST] = "DIRTY_LOST",
+	[PTW_KIND_PT_PAGE_MAPPED] = "PT_PAGE_MAPPED",
 };
 
 const char *ptw_kind_name(ptw_kind k)
@@ -109,10 +111,11 @@ ptw_severity ptw_severity_from_name(const char *name)
 	return PTW_SEV_NONE;
 }
 
-#define CLIENT_EXPECT  0x50570001
-#define CLIENT_PHASE   0x50570002
-#define CLIENT_DONE    0x50570003
-#define CLIENT_PROGRAM 0x50570007
+#define CLIENT_EXPECT	0x50570001
+#define CLIENT_PHASE	0x50570002
+#define CLIENT_DONE	0x50570003
+#define CLIENT_PROGRAM	0x50570007
+#define CLIENT_OP_BEGIN 0x50570008
 
 /* ------------------------------------------------------------------ */
 /* architecture glue */
@@ -135,24 +138,6 @@ static unsigned entry_shift(ptw_engine *e, int level)
 static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
 {
 	return e->ops->decode(e, d, level);
-}
-
-/* What an entry refers to, for PTE_ABA: the output address of a present
- * (or present-invalid) entry, whatever its permissions and A/D state; the
- * whole value of a swap or migration entry. */
-static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
-{
-	ptw_desc d = decode(e, v, level);
-	if (d.type != PTW_DESC_INVALID)
-		return d.oa | 1;
-	if (ptw_linux_present_invalid(e->cfg.arch, v))
-		return decode(e, ptw_linux_revalidate(e->cfg.arch, v), level)
-			       .oa |
-		       1;
-	uint64_t pfn;
-	if (ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
-		return pfn << 12 | 1; /* migration: still that page */
-	return v & ~1ULL;
 }
 
 static bool is_leaf(const ptw_desc *d)
@@ -237,6 +222,27 @@ uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 	return access_space(e, cpu, va);
 }
 
+unsigned ptw_table_nviews(const ptw_table *t)
+{
+	return table_nviews(t);
+}
+
+ptw_view ptw_table_view(const ptw_table *t, unsigned k)
+{
+	return table_view(t, k);
+}
+
+uint64_t ptw_view_entry_va(ptw_engine *e, const ptw_table *t, const ptw_view *v,
+			   unsigned idx)
+{
+	return view_entry_va(e, t, v, idx);
+}
+
+uint64_t ptw_view_entry_space(ptw_engine *e, const ptw_view *v, uint64_t va)
+{
+	return view_entry_space(e, v, va);
+}
+
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level)
 {
 	return decode(e, d, level);
@@ -308,17 +314,17 @@ bool ptw_is_table_page(ptw_engine *e, uint64_t pa)
 	       1;
 }
 
+/* widening: a changer is about to complete a deferred flush; a detector
+ * may hold it there */
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c)
 {
-	/* widening: the changer is about to complete a batched flush it
-	 * deferred past the PTE lock; hold it there, where the entries are
-	 * gone, the old translations live and the lock is free */
-	(void)c;
-	if (!e->cfg.widen_ns ||
-	    !__atomic_load_n(&e->npending, __ATOMIC_RELAXED))
-		return 0;
-	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
-	return e->cfg.widen_ns;
+	return ptw_det_deferred_flush(e, c);
+}
+
+void ptw_request_stall(ptw_engine *e, unsigned cpu)
+{
+	if (e->cfg.widen_ns)
+		__atomic_store_n(&e->stall[cpu], 1, __ATOMIC_RELAXED);
 }
 
 void ptw_apply_call(ptw_engine *e, const ptw_ctx *c)
@@ -341,21 +347,6 @@ uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu)
 	__atomic_store_n(&e->stall[cpu], 0, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&e->stats[ST_STALLS], 1, __ATOMIC_RELAXED);
 	return e->cfg.widen_ns;
-}
-
-bool ptw_has_pending(ptw_engine *e)
-{
-	return __atomic_load_n(&e->npending, __ATOMIC_RELAXED) > 0;
-}
-
-#define PEND_FILTER_BITS 20
-static const uint64_t leaf_sizes[] = {4096ULL, 2ULL << 20, 1ULL << 30,
-				      512ULL << 30};
-
-static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
-{
-	uint64_t h = (old_pa ^ (size << 1)) * 0x9e3779b97f4a7c15ULL;
-	return (unsigned)(h >> (64 - PEND_FILTER_BITS));
 }
 
 /* ------------------------------------------------------------------ */
@@ -438,88 +429,34 @@ static void watch_ref(ptw_engine *e, ptw_watch_set *w, uint64_t pa,
 			   true);
 }
 
-/* A pending record of this size is watched through its virtual pages and
- * its old page's stores (ptw_watch_ops), else through its old page. */
-static bool pend_watch_by_va(const ptw_engine *e, uint64_t size)
+/* the page watch as a service to the detectors (engine_internal.h) */
+void ptw_watch_phys(ptw_engine *e, bool stores_only, uint64_t pa, uint64_t len,
+		    int d)
+{
+	watch_ref(e, stores_only ? &e->watch_stores : &e->watch_all, pa, len,
+		  d);
+}
+
+void ptw_watch_vpages(ptw_engine *e, uint64_t va, uint64_t len, bool on)
+{
+	if (e->watch.vpages)
+		e->watch.vpages(e->watch.opaque, va, len, on);
+}
+
+/* A range of this size is watched through its virtual pages and its
+ * physical page's stores (ptw_watch_ops), not through every access to its
+ * physical page. */
+bool ptw_watch_by_va(const ptw_engine *e, uint64_t len)
 {
 	return e->watch.vpages && e->watch.phys_stores &&
-	       size <= PTW_WATCH_VPAGES_MAX;
+	       len <= PTW_WATCH_VPAGES_MAX;
 }
 
-/* a record not (-1: no longer) marked reused, counted by its old page */
-static void unreused_update(ptw_engine *e, const ptw_pending *p, int d)
-{
-	/* a store to the old page matters while some record does not count
-	 * it reused */
-	if (pend_watch_by_va(e, p->size))
-		watch_ref(e, &e->watch_stores, p->old_pa, p->size, d);
-	__atomic_fetch_add(
-		&e->pend_unreused_filter[pend_filter_slot(p->old_pa, p->size)],
-		(uint32_t)d, __ATOMIC_RELAXED);
-}
-
-/* count a record of this size in (+1) or out (-1) of the filters: by its
- * old page, and by its VA (in any address space) */
-static void pend_filter_update(ptw_engine *e, uint64_t old_pa, uint64_t va,
-			       uint64_t size, int d)
-{
-	if (!pend_watch_by_va(e, size))
-		watch_ref(e, &e->watch_all, old_pa, size, d);
-	else
-		e->watch.vpages(e->watch.opaque, va, size, d > 0);
-	__atomic_fetch_add(&e->pend_filter[pend_filter_slot(old_pa, size)],
-			   (uint32_t)d, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&e->pend_va_filter[pend_filter_slot(va, size)],
-			   (uint32_t)d, __ATOMIC_RELAXED);
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++)
-		if (leaf_sizes[s] == size)
-			__atomic_fetch_add(&e->pend_by_size[s], d,
-					   __ATOMIC_RELAXED);
-}
-
-/* whether filter (one of the counting filters of pending records) may
- * count a record of some leaf size that contains addr */
-static bool pend_filter_may_hit(ptw_engine *e, const uint32_t *filter,
-				uint64_t addr)
-{
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!__atomic_load_n(&e->pend_by_size[s], __ATOMIC_RELAXED))
-			continue;
-		unsigned i = pend_filter_slot(addr & ~(leaf_sizes[s] - 1),
-					      leaf_sizes[s]);
-		if (__atomic_load_n(&filter[i], __ATOMIC_RELAXED))
-			return true;
-	}
-	return false;
-}
-
-bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
-{
-	return ptw_has_pending(e) && pend_filter_may_hit(e, e->pend_filter, pa);
-}
-
-bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
-			    bool is_store)
-{
-	/* pend_va_filter: no record for va's page (in any address space),
-	 * so a load cannot be stale; pend_unreused_filter: every record
-	 * whose old page may contain pa is marked reused already */
-	return ptw_pending_may_hit(e, pa) &&
-	       (pend_filter_may_hit(e, e->pend_va_filter, va) ||
-		(is_store &&
-		 pend_filter_may_hit(e, e->pend_unreused_filter, pa)));
-}
-
+/* Lock-free, on every access: which of the engine's parts want it. */
 unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
 			     unsigned size, bool is_store)
 {
-	unsigned want = 0;
-	uint64_t lo = __atomic_load_n(&e->data.track_lo, __ATOMIC_RELAXED);
-	uint64_t hi = __atomic_load_n(&e->data.track_hi, __ATOMIC_RELAXED);
-	if (va < hi && va + size > lo)
-		want |= PTW_INTEREST_DATA;
-	if (ptw_pending_may_matter(e, va, pa, is_store))
-		want |= PTW_ACC_PENDING;
+	unsigned want = ptw_det_interest(e, va, pa, size, is_store);
 	if (ptw_is_table_page(e, pa))
 		want |= PTW_ACC_TABLE;
 	return want;
@@ -584,7 +521,7 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 
 /* CPUs whose TLB may hold a translation of va through a table of the
  * address space 'space' (a table's view). */
-static uint64_t may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
+uint64_t ptw_may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
 {
 	uint64_t m = 0;
 	if (space == PTW_KSPACE || e->ops->upper_half(va)) {
@@ -606,7 +543,44 @@ static uint64_t may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)
 /* CPUs whose TLB may hold a translation through table t (first view). */
 uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va)
 {
-	return may_hold_in(e, t->space, va);
+	return ptw_may_hold_in(e, t->space, va);
+}
+
+bool ptw_table_user_path(ptw_engine *e, const ptw_table *t)
+{
+	if (!e->ops->user_ok || t->space == PTW_KSPACE)
+		return false;
+	uint64_t va = t->va_base;
+	const ptw_table *w = table_lookup(e, t->space);
+	for (int depth = 0; w && w->is_root == (depth == 0) && depth < 6;
+	     depth++) {
+		if (w == t)
+			return true;
+		unsigned sh = entry_shift(e, w->level);
+		uint64_t off = va - w->va_base;
+		if (e->ops->shared_upper || !w->is_root)
+			off &= (1ULL << (sh + 9)) - 1;
+		uint64_t i = off >> sh;
+		if (i >= w->nent)
+			return false;
+		ptw_desc d = decode(e, w->shadow[i], w->level);
+		if (d.type != PTW_DESC_TABLE ||
+		    !e->ops->user_ok(w->shadow[i], false))
+			return false;
+		w = table_lookup(e, d.oa);
+	}
+	return false;
+}
+
+const ptw_ctx *ptw_event_ctx(const ptw_engine *e)
+{
+	return e->event_ctx;
+}
+
+uint16_t ptw_space_asid(ptw_engine *e, uint64_t space)
+{
+	ptw_table *root = table_lookup(e, space);
+	return root ? root->asid : 0;
 }
 
 static void table_unref(ptw_engine *e, uint64_t pa, int level, uint64_t va_base,
@@ -617,36 +591,10 @@ static bool root_is_empty(ptw_engine *e, ptw_table *t);
 
 static void table_free(ptw_table *t)
 {
+	ptw_det_table_free(t);
 	g_free(t->shadow);
-	g_free(t->ver);
-	g_free(t->iver);
-	g_free(t->last_id);
-	g_free(t->prev_id);
-	g_free(t->pair_since);
-	g_free(t->made);
-	g_free(t->uorder);
-	g_free(t->cont_writer);
 	g_free(t->alias);
 	g_free(t);
-}
-
-static void pend_free(ptw_engine *e, ptw_pending *p);
-
-/* A root no CPU holds is dropped: its records go. No CPU can use its
- * translations until one loads it again, and then only what its TLB still
- * holds; a root is dropped only when every CPU that used it invalidated
- * everything since (cold), or when it is empty (the process exited: Linux
- * flushes a PCID or ASID before giving it to another mm). Keeping them
- * would let a later process whose root reuses the page inherit them. */
-static void pend_space_gone(ptw_engine *e, uint64_t space)
-{
-	for (ptw_pending *p = e->pend_head, *next; p; p = next) {
-		next = p->next;
-		if (p->space == space) {
-			e->stats[ST_PENDING_SPACE_GONE]++;
-			pend_free(e, p);
-		}
-	}
 }
 
 static void table_drop(ptw_engine *e, ptw_table *t)
@@ -654,10 +602,18 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	/* an emptied root is an address space that ended (process exit): its
 	 * page may become another process's root, which must not inherit
 	 * tracked data or a program name */
-	if (t->is_root && root_is_empty(e, t))
-		det_space_gone(e, t->pa);
-	if (t->is_root && !t->cpu_refs && e->npending)
-		pend_space_gone(e, t->pa);
+	if (t->is_root && root_is_empty(e, t)) {
+		ptw_det_space_ended(e, t->pa);
+		if (e->progs)
+			g_hash_table_remove(e->progs, &t->pa);
+	}
+	/* A root no CPU holds is dropped: no CPU can use its translations
+	 * until one loads it again, and then only what its TLB still holds;
+	 * a root is dropped only when every CPU that used it invalidated
+	 * everything since (cold), or when it is empty (the process exited:
+	 * Linux flushes a PCID or ASID before giving it to another mm). */
+	if (t->is_root && !t->cpu_refs)
+		ptw_det_root_dropped(e, t->pa);
 	/* unlink from page list */
 	uint64_t page = t->pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
@@ -678,7 +634,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 				break;
 			}
 	}
-	det_table_dropped(e, t);
+	ptw_det_table_dropped(e, t);
 	g_hash_table_remove(e->tables, &t->pa);
 	if (t->is_root)
 		g_ptr_array_remove_fast(e->roots, t);
@@ -826,20 +782,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->is_root = is_root;
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
-	t->ver = g_new0(uint32_t, nent);
-	t->iver = g_new0(uint32_t, nent);
-	t->last_id = g_new0(uint64_t, nent);
-	t->prev_id = g_new0(uint64_t, nent);
-	t->pair_since = g_new0(uint32_t, nent);
-	for (unsigned i = 0; i < nent; i++)
-		t->last_id[i] = entry_identity(e, shadow[i], level);
 	t->gen = ++e->table_gen;
-	if (level == last_level(e)) {
-		t->made = g_new0(uint32_t, nent);
-		t->uorder = g_new0(uint8_t, nent);
-		if (e->ops->cont_bit)
-			t->cont_writer = g_new0(uint8_t, (nent + 15) / 16);
-	}
 	g_hash_table_insert(e->tables, &t->pa, t);
 	uint64_t page = pa & ~0xfffULL;
 	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
@@ -848,6 +791,8 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		watch_ref(e, &e->watch_all, page, 4096, 1);
 	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
 	bitmap_set(e, page, true);
+	/* known to the queries, before its children are */
+	ptw_det_table_added(e, t);
 	e->stats[ST_TABLES_REGISTERED]++;
 	if (is_root) {
 		e->stats[ST_ROOTS]++;
@@ -950,317 +895,6 @@ static void drop_all_roots(ptw_engine *e)
 		table_drop(e, g_ptr_array_index(e->roots, 0));
 }
 
-/* ------------------------------------------------------------------ */
-/* pending-change records (stale TLB) */
-
-static guint64 pend_key(uint64_t space, uint64_t va)
-{
-	return space * 0x9e3779b97f4a7c15ULL ^ va;
-}
-
-static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p, bool by_pa)
-{
-	ptw_pending *head = g_hash_table_lookup(h, &key);
-	ptw_pending **link = &head;
-	while (*link && *link != p)
-		link = by_pa ? &(*link)->next_pa : &(*link)->next_key;
-	if (*link)
-		*link = by_pa ? p->next_pa : p->next_key;
-	if (head)
-		g_hash_table_insert(h, g_memdup2(&key, sizeof(key)), head);
-	else
-		g_hash_table_remove(h, &key);
-}
-
-static void chain_remove_va(ptw_engine *e, ptw_pending *p)
-{
-	guint64 key = p->va;
-	ptw_pending *head = g_hash_table_lookup(e->pend_by_va, &key);
-	ptw_pending **link = &head;
-	while (*link && *link != p)
-		link = &(*link)->next_va;
-	if (*link)
-		*link = p->next_va;
-	if (head)
-		g_hash_table_insert(e->pend_by_va, g_memdup2(&key, sizeof(key)),
-				    head);
-	else
-		g_hash_table_remove(e->pend_by_va, &key);
-}
-
-static void pend_free(ptw_engine *e, ptw_pending *p)
-{
-	chain_remove(e->pend_by_key, pend_key(p->space, p->va), p, false);
-	chain_remove(e->pend_by_pa, p->old_pa, p, true);
-	pend_filter_update(e, p->old_pa, p->va, p->size, -1);
-	if (!p->reused)
-		unreused_update(e, p, -1);
-	chain_remove_va(e, p);
-	if (p->prev)
-		p->prev->next = p->next;
-	else
-		e->pend_head = p->next;
-	if (p->next)
-		p->next->prev = p->prev;
-	else
-		e->pend_tail = p->prev;
-	__atomic_store_n(&e->npending, e->npending - 1, __ATOMIC_RELAXED);
-	g_free(p);
-}
-
-#define PEND_PER_VA 64
-
-static void pend_add(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		     const ptw_view *view, unsigned idx, uint64_t va,
-		     const ptw_desc *dold, uint64_t old, uint64_t new)
-{
-	/* only CPUs that may cache the old translation can use it stale: the
-	 * record is retired when each of them has invalidated (on x86, every
-	 * CPU of a shootdown flushes itself: INVLPG, a CR3 write without
-	 * NOFLUSH, INVPCID, a CR4.PGE toggle). A CPU that never loaded the
-	 * root cannot hold it: with every CPU in 'need', a process that ran on
-	 * one CPU left records no other CPU ever retired, until evicted. */
-	uint64_t need = may_hold_in(e, view->space, va);
-	if (!need)
-		return;
-	/* The same translation left stale again by the same changer (an
-	 * entry rewritten over and over without invalidation): one record,
-	 * its CPUs the union (a CPU that invalidated may have loaded it
-	 * again since). And at most PEND_PER_VA records per (space, VA), the
-	 * oldest evicted: a flood of changes to one entry costs neither
-	 * memory nor time per access. */
-	uint64_t sp0 = view_entry_space(e, view, va);
-	uint64_t base = va & ~(dold->size - 1);
-	guint64 k0 = pend_key(sp0, base);
-	unsigned chain = 0;
-	ptw_pending *oldest = NULL;
-	for (ptw_pending *q = g_hash_table_lookup(e->pend_by_key, &k0); q;
-	     q = q->next_key) {
-		if (q->space != sp0 || q->va != base || q->size != dold->size)
-			continue;
-		if (q->old_desc == old && q->changer == c->cpu &&
-		    q->pte_pa == t->pa + idx * 8ULL) {
-			/* CPUs added again (they had invalidated): theirs is
-			 * a new stale window, from this change */
-			uint64_t again = need & ~q->need;
-			if (again) {
-				q->reported &= ~again;
-				q->deferred &= ~again;
-				q->when = *c;
-			}
-			q->need |= need;
-			q->new_desc = new;
-			e->stats[ST_PENDING_MERGED]++;
-			return;
-		}
-		chain++;
-		oldest = q;
-	}
-	if (chain >= PEND_PER_VA && oldest) {
-		if (!e->stats[ST_PENDING_VA_EVICTED]++)
-			ptw_warn(e, "pending-va-evicted",
-				 "more than %u stale-TLB records pending for "
-				 "one VA (entry PA 0x%" PRIx64
-				 "): the oldest are evicted (counted in "
-				 "pending_records_evicted_per_va)",
-				 PEND_PER_VA, (uint64_t)(t->pa + idx * 8ULL));
-		pend_free(e, oldest);
-	}
-	if ((unsigned)e->npending >= e->cfg.max_pending) {
-		e->stats[ST_PENDING_OVERFLOW]++;
-		if (e->stats[ST_PENDING_OVERFLOW] == 1)
-			ptw_warn(e, "pending-evicted",
-				 "more than %u stale-TLB records pending: the "
-				 "oldest are evicted (counted in "
-				 "pending_records_evicted); a stale access "
-				 "through an evicted record is missed",
-				 e->cfg.max_pending);
-		pend_free(e, e->pend_head);
-	}
-	ptw_pending *p = g_new0(ptw_pending, 1);
-	p->space = view_entry_space(e, view, va);
-	p->va = va & ~(dold->size - 1);
-	p->size = dold->size;
-	p->old_pa = dold->oa;
-	ptw_table *root = table_lookup(e, view->space);
-	p->asid = root ? root->asid : 0;
-	p->global = e->ops->global(e, c->cpu, old);
-	p->changer = c->cpu;
-	p->need = need;
-	p->when = *c;
-	p->pte_pa = t->pa + idx * 8;
-	p->level = t->level;
-	p->old_desc = old;
-	p->new_desc = new;
-	guint64 k = pend_key(p->space, p->va);
-	p->next_key = g_hash_table_lookup(e->pend_by_key, &k);
-	g_hash_table_insert(e->pend_by_key, g_memdup2(&k, sizeof(k)), p);
-	guint64 kp = p->old_pa;
-	p->next_pa = g_hash_table_lookup(e->pend_by_pa, &kp);
-	g_hash_table_insert(e->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
-	pend_filter_update(e, p->old_pa, p->va, p->size, 1);
-	unreused_update(e, p, 1);
-	guint64 kv = p->va;
-	p->next_va = g_hash_table_lookup(e->pend_by_va, &kv);
-	g_hash_table_insert(e->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
-	p->prev = e->pend_tail;
-	if (e->pend_tail)
-		e->pend_tail->next = p;
-	else
-		e->pend_head = p;
-	e->pend_tail = p;
-	__atomic_store_n(&e->npending, e->npending + 1, __ATOMIC_RELAXED);
-	if ((uint64_t)e->npending > e->stats[ST_PENDING_PEAK])
-		e->stats[ST_PENDING_PEAK] = e->npending;
-}
-
-/* The old physical page of a pending record was mapped or written through
- * another address: a stale access to it now reads or corrupts reused data. */
-static void pend_mark_reused(ptw_engine *e, uint64_t pa, uint64_t space,
-			     uint64_t va)
-{
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!e->pend_by_size[s])
-			continue;
-		guint64 k = pa & ~(leaf_sizes[s] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_pa, &k); p;
-		     p = p->next_pa) {
-			if (p->old_pa != k || p->size != leaf_sizes[s])
-				continue;
-			if (p->space == space && p->va == (va & ~(p->size - 1)))
-				continue;
-			if (!p->reused)
-				unreused_update(e, p, -1);
-			p->reused = true;
-		}
-	}
-}
-
-static bool pc_is_kernel(ptw_engine *e, uint64_t pc)
-{
-	return e->ops->upper_half(pc);
-}
-
-/* A stale access through record p, an error: why, the record's other
- * side (other, other_role) and how the detail ends (how). */
-static void stale_report(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
-			 uint64_t va, uint64_t pa, bool is_store,
-			 const char *why, const ptw_ctx *other,
-			 const char *other_role, const char *how)
-{
-	char detail[512];
-	snprintf(detail, sizeof(detail),
-		 "%s through a translation the page tables no longer hold: "
-		 "old PA 0x%" PRIx64 " used (access PA 0x%" PRIx64
-		 "); entry changed by vcpu %u at pc 0x%" PRIx64
-		 " icount %" PRIu64 " %s",
-		 is_store ? "store" : "load", p->old_pa, pa, p->changer,
-		 p->when.pc, p->when.icount, how);
-	report2(e, PTW_KIND_STALE_TLB_ACCESS, PTW_SEV_ERROR, why, c,
-		is_store ? "stale store" : "stale load", other, other_role,
-		p->pte_pa, va, p->level, p->old_desc, p->new_desc, detail);
-}
-
-static void stale_check(ptw_engine *e, const ptw_ctx *c, uint64_t va,
-			uint64_t pa, bool is_store)
-{
-	uint64_t space = access_space(e, c->cpu, va);
-	if (!space)
-		return;
-	uint64_t bit = 1ULL << c->cpu;
-	for (unsigned s = 0; s < G_N_ELEMENTS(leaf_sizes); s++) {
-		if (!e->pend_by_size[s]) /* no record of this size */
-			continue;
-		uint64_t sz = leaf_sizes[s];
-		uint64_t base = va & ~(sz - 1);
-		guint64 k = pend_key(space, base);
-		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_key, &k);
-		     p; p = p->next_key) {
-			if (p->space != space || p->va != base ||
-			    p->size != sz || !(p->need & bit))
-				continue;
-			if ((pa & ~(sz - 1)) != p->old_pa)
-				continue;
-			/* the current tables may map this page to the same PA
-			 * (e.g. a block split into a table of the same pages)
-			 */
-			uint64_t cur;
-			if (ptw_translate(e, c->cpu, va, &cur, NULL, NULL) &&
-			    (cur & ~0xfffULL) == (pa & ~0xfffULL))
-				continue;
-			e->stats[ST_STALE_ACCESSES]++;
-			if (p->reported & bit)
-				continue;
-			/* the changer's own CPU, in the changer's own context:
-			 * a user-mode access after a kernel-mode change may
-			 * follow a switch to another task of the same mm while
-			 * the changer's batched flush (TTU_BATCH_FLUSH) is
-			 * pending, which is a deferred-flush window */
-			bool own = c->cpu == p->changer &&
-				   pc_is_kernel(e, c->pc) ==
-					   pc_is_kernel(e, p->when.pc);
-			/* an operation that depended on the entry's removal
-			 * read it meanwhile and has returned to user mode */
-			bool overtaken =
-				p->ot_who && !own && !p->reused &&
-				!p->changer_local_inval &&
-				det_who_returns(e, p->ot_who) != p->ot_lower;
-			if (!(own || p->reused || p->changer_local_inval ||
-			      overtaken)) {
-				if (!(p->deferred & bit))
-					e->stats[ST_STALE_DEFERRED]++;
-				p->deferred |= bit;
-				continue;
-			}
-			p->reported |= bit;
-			char how[320];
-			if (overtaken) {
-				snprintf(how, sizeof(how),
-					 "with its invalidation deferred; vcpu "
-					 "%u read the entry at pc 0x%" PRIx64
-					 " icount %" PRIu64
-					 " meanwhile and its task has since "
-					 "returned to user mode, with no "
-					 "covering invalidation on this vcpu",
-					 p->ot_read.cpu, p->ot_read.pc,
-					 p->ot_read.icount);
-				stale_report(
-					e, c, p, va, pa, is_store,
-					"an operation that read this entry "
-					"while its invalidation was pending "
-					"(on Linux: mprotect, munmap, mremap "
-					"or madvise) returned to user mode "
-					"before that invalidation: the old "
-					"translation outlived it (it must "
-					"complete the pending batched flush "
-					"first: flush_tlb_batched_pending())",
-					&p->ot_read,
-					"entry read during the pending flush "
-					"by",
-					how);
-				continue;
-			}
-			snprintf(how, sizeof(how),
-				 "with no covering invalidation on this vcpu "
-				 "since; %s",
-				 own ? "the accessing vcpu made the change"
-				 : p->reused
-					 ? "the old page has been reused since"
-					 : "the changer invalidated only "
-					   "locally (non-broadcast)");
-			stale_report(
-				e, c, p, va, pa, is_store,
-				own ? "the changing vcpu itself used the "
-				      "old translation"
-				: p->reused ? "the old page was reused while a "
-					      "stale translation could reach it"
-					    : "the changer's invalidation did "
-					      "not reach this vcpu",
-				&p->when, "entry changed by", how);
-		}
-	}
-}
-
 /* Invalidation on the CPUs in 'targets' of records matching a scope. */
 
 bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
@@ -1279,74 +913,18 @@ bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 	return false;
 }
 
-static bool scope_matches(const inval_scope *s, const ptw_pending *p)
-{
-	return ptw_scope_covers(s, p->va, p->size, p->global, p->asid);
-}
-
-static void invalidate_one(ptw_engine *e, const ptw_ctx *c,
-			   const inval_scope *s, uint64_t targets,
-			   ptw_pending *p)
-{
-	if (!scope_matches(s, p))
-		return;
-	if (s->scoped && c->cpu == p->changer &&
-	    (p->need & ~targets & e->all_cpus))
-		p->changer_local_inval = true;
-	p->need &= ~targets;
-	if (!p->need)
-		pend_free(e, p);
-}
-
+/* Invalidation on the CPUs in 'targets': the roots they no longer cache,
+ * then the detectors. */
 static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 		       uint64_t targets)
 {
-	ptw_pending *next;
 	if (s->all || (s->nonglobal && !s->by_asid && !s->by_va))
 		roots_uncache(e, targets);
-	det_invalidate(e, c, s, targets);
-	uint64_t pages = s->by_va ? ((s->va_hi - s->va_lo) >> 12) + 1 : 0;
-	if (s->by_va && !s->all && pages <= 64) {
-		/* by VA: only records whose base VA lies at one of the
-		 * aligned bases covering the range */
-		for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
-			uint64_t sz = leaf_sizes[z];
-			uint64_t lo = s->va_lo & ~(sz - 1), hi = s->va_hi;
-			for (uint64_t b = lo; b <= hi && b >= lo; b += sz) {
-				guint64 k = b;
-				ptw_pending *p =
-					g_hash_table_lookup(e->pend_by_va, &k);
-				for (; p; p = next) {
-					next = p->next_va;
-					if (p->size == sz)
-						invalidate_one(e, c, s, targets,
-							       p);
-				}
-				if (sz > hi - lo)
-					break;
-			}
-		}
-		return;
-	}
-	for (ptw_pending *p = e->pend_head; p; p = next) {
-		next = p->next;
-		invalidate_one(e, c, s, targets, p);
-	}
+	ptw_det_invalidate(e, c, s, targets);
 }
 
 /* ------------------------------------------------------------------ */
 /* entry transitions */
-
-static void report_entry(ptw_engine *e, ptw_kind k, const ptw_ctx *c,
-			 ptw_table *t, unsigned idx, uint64_t old, uint64_t new,
-			 const char *detail)
-{
-	report2(e, k, PTW_SEV_ERROR,
-		"a live entry changed in a way the architecture requires "
-		"break-before-make for",
-		c, "writer", NULL, NULL, t->pa + idx * 8, entry_va(e, t, idx),
-		t->level, old, new, detail);
-}
 
 static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			 unsigned idx, uint64_t new)
@@ -1355,69 +933,23 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
-	det_dirty_store(e, c, t, idx, old, new);
+	ptw_det_entry_written(e, c, t, idx, old, new);
 	uint64_t hw = e->ops->hw_managed(old, new);
 	if (((old ^ new) & ~hw) == 0) {
 		e->stats[ST_HW_AD_ONLY]++;
 		return;
 	}
 	e->stats[ST_ENTRY_CHANGES]++;
-	if (t->ver)
-		t->ver[idx]++;
-	if (new) {
-		uint64_t id = entry_identity(e, new, t->level);
-		if (id != t->last_id[idx]) {
-			/* a third identity: the run of two begins with
-			 * last_id's */
-			if (id != t->prev_id[idx])
-				t->pair_since[idx] = t->iver[idx];
-			t->prev_id[idx] = t->last_id[idx];
-			t->iver[idx]++;
-			t->last_id[idx] = id;
-		}
-	}
-	det_entry_changed(e, c, t, idx, old, new);
+	ptw_det_entry_changed(e, c, t, idx, old, new);
 	if (table_lookup(e, t->pa) != t)
 		return; /* cannot happen: detectors never drop tables */
 	int level = t->level;
 	ptw_desc dold = decode(e, old, level), dnew = decode(e, new, level);
 	bool same_table = dold.type == PTW_DESC_TABLE &&
 			  dnew.type == PTW_DESC_TABLE && dold.oa == dnew.oa;
-
-	if (e->ops->bbm_reason) {
-		const char *why = e->ops->bbm_reason(e, old, new, level);
-		if (why) {
-			char d[256];
-			snprintf(d, sizeof(d),
-				 "live valid descriptor replaced by another "
-				 "valid one without break-before-make: %s "
-				 "(old %s 0x%" PRIx64 ", new %s 0x%" PRIx64 ")",
-				 why,
-				 dold.type == PTW_DESC_TABLE ? "table" : "oa",
-				 dold.oa,
-				 dnew.type == PTW_DESC_TABLE ? "table" : "oa",
-				 dnew.oa);
-			report_entry(e, PTW_KIND_BBM_VALID_TO_VALID, c, t, idx,
-				     old, new, d);
-		}
-	}
-
-	/* leaf mapping changed: remember the old translation, through
-	 * every view of the table */
-	bool leaf_changed =
-		is_leaf(&dold) && !(is_leaf(&dnew) && dnew.oa == dold.oa &&
-				    dnew.size == dold.size);
-	if (leaf_changed)
+	if (is_leaf(&dold) &&
+	    !(is_leaf(&dnew) && dnew.oa == dold.oa && dnew.size == dold.size))
 		e->stats[ST_LEAF_CHANGES]++;
-	for (unsigned k = 0; k < table_nviews(t); k++) {
-		ptw_view v = table_view(t, k);
-		uint64_t va = view_entry_va(e, t, &v, idx);
-		if (leaf_changed)
-			pend_add(e, c, t, &v, idx, va, &dold, old, new);
-		if (is_leaf(&dnew) && ptw_has_pending(e))
-			pend_mark_reused(e, dnew.oa,
-					 view_entry_space(e, &v, va), va);
-	}
 
 	/* follow table links last: dropping a child may free memory only
 	 * it referenced, and a new child is read from guest memory. Copy
@@ -1574,52 +1106,11 @@ void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 	if (fx.flush)
 		invalidate(e, c, &fx.flush_scope, 1ULL << c->cpu);
 	if (fx.local_flush)
-		det_x86_flush(e, c);
+		ptw_det_sync(e, c);
 	if (fx.task)
-		det_task_switch(e, c->cpu, fx.task);
+		ptw_task_switch(e, c->cpu, fx.task);
 	if (fx.note[0])
 		ptw_report_line(e, "%s", fx.note);
-}
-
-/* cpu c loaded entry idx of t: if the entry has a pending stale record
- * (another CPU may still use its old translation) and the reader is an
- * operation obliged to complete such a flush first (on Linux: mprotect,
- * munmap, mremap, madvise; a guest without symbols: any reader), remember
- * the reading task: once it has returned to user mode, a use of the old
- * translation outlived an operation that depended on its removal. */
-static void pend_overtake(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-			  unsigned idx)
-{
-	uint64_t pte_pa = t->pa + idx * 8ULL;
-	uint64_t va = ptw_entry_va(e, t, idx);
-	bool is_linux = e->syms && e->syms->len, asked = false;
-	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
-		guint64 k = va & ~(leaf_sizes[z] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(e->pend_by_va, &k); p;
-		     p = p->next_va) {
-			if (p->pte_pa != pte_pa || p->changer == c->cpu ||
-			    p->ot_who)
-				continue;
-			char sym[96];
-			if (!asked && is_linux) {
-				ptw_symbolize(e, c->cpu, c->pc, sym,
-					      sizeof(sym));
-				if (!sym[0] ||
-				    !ptw_linux_batched_flush_obliged(sym))
-					return;
-			}
-			asked = true;
-			if (is_linux) {
-				ptw_symbolize(e, p->changer, p->when.pc, sym,
-					      sizeof(sym));
-				if (!ptw_linux_batched_flush_changer(sym))
-					continue;
-			}
-			p->ot_who = det_who(e, c->cpu);
-			p->ot_lower = det_who_returns(e, p->ot_who);
-			p->ot_read = *c;
-		}
-	}
 }
 
 static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
@@ -1632,24 +1123,16 @@ static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
 	if (!t)
 		return;
 	e->stats[ST_PT_LOADS]++;
-	det_dirty_load(e, c, pa, value);
-	det_entry_load(e, c, t, idx, value);
-	if (e->npending)
-		pend_overtake(e, c, t, idx);
+	ptw_det_entry_loaded(e, c, t, idx, value);
 }
 
 void ptw_apply_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 		      unsigned size, unsigned flags, uint64_t value)
 {
 	bool is_store = flags & PTW_ACC_STORE;
-	if (flags & PTW_ACC_PENDING) {
-		e->stats[ST_PENDING_CHECKS]++;
-		stale_check(e, c, va, pa, is_store);
-		if (is_store && e->npending) {
-			uint64_t sp = access_space(e, c->cpu, va);
-			pend_mark_reused(e, pa, sp, va);
-		}
-	}
+	/* an access a detector's interest() asked for */
+	if (flags & PTW_ACC_PENDING)
+		ptw_det_access(e, c, va, pa, is_store);
 	if (flags & PTW_ACC_TABLE) {
 		if (is_store)
 			table_store(e, c, pa, size);
@@ -1672,7 +1155,7 @@ void ptw_apply_hw_update(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 	    ((old ^ new) & ~e->ops->hw_managed(old, new)))
 		return;
 	t->shadow[idx] = new;
-	det_dirty_hw_update(e, c, t, idx, old, new, ev->hw_update.va);
+	ptw_det_hw_update(e, c, t, idx, old, new, ev->hw_update.va);
 }
 
 void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
@@ -1695,7 +1178,7 @@ void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 		 * unmap pass */
 		e->stats[ST_INVLPG]++;
 		invalidate(e, c, s, 1ULL << c->cpu);
-		det_x86_flush(e, c);
+		ptw_det_sync(e, c);
 		break;
 	}
 }
@@ -1703,7 +1186,26 @@ void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 void ptw_apply_barrier(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 {
 	e->stats[ST_DSB]++;
-	det_dsb(e, c, crm);
+	ptw_barrier b = {0};
+	if (e->ops->barrier)
+		e->ops->barrier(crm, &b);
+	ptw_det_barrier(e, c, &b);
+	/* a barrier that completes the CPU's maintenance ends its run of
+	 * page-table writes */
+	if (b.completes_maintenance)
+		ptw_det_sync(e, c);
+}
+
+void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
+{
+	e->stats[ST_FAULTS]++;
+	ptw_det_fault(e, c, ev);
+}
+
+void ptw_apply_data(ptw_engine *e, const ptw_ctx *c, uint64_t va, unsigned size,
+		    bool is_store, const uint8_t *bytes)
+{
+	ptw_det_data_access(e, c, va, size, is_store, bytes);
 }
 
 void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
@@ -1783,14 +1285,19 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 				a1 ? "its own checks FAILED" : "checks passed",
 				c->cpu);
 		break;
-	default:
-		if (det_client(e, c, req, a1, a2))
+	case CLIENT_OP_BEGIN:
+		ptw_task_op_start(e, c->cpu);
+		break;
+	default: {
+		uint64_t a[4] = {a1, a2, a3, a4};
+		if (ptw_det_client(e, c, req, a))
 			break;
 		ptw_warn(e, "client-unknown",
 			 "client request 0x%" PRIx64
 			 " from vcpu %u pc 0x%" PRIx64
 			 " is not supported by this ptwatch; ignored",
 			 req, c->cpu, c->pc);
+	}
 	}
 }
 
@@ -1837,19 +1344,11 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->roots = g_ptr_array_new();
 	e->table_pages =
 		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->pend_by_key =
-		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->pend_by_pa =
-		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
-	e->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
-	e->pend_va_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
-	e->pend_unreused_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
-	e->pend_by_va =
-		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
 	e->warn_keys =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
-	det_init(e);
+	ptw_tasks_init(e);
+	ptw_det_init(e);
 	e->arch = e->ops->init(e);
 	char *rerr = NULL;
 	ptw_report_open(e, &rerr);
@@ -1877,7 +1376,7 @@ void ptw_apply_finish(ptw_engine *e)
 {
 	if (!e->finished) {
 		e->finished = true;
-		det_finish(e);
+		ptw_det_finish(e);
 		ptw_report_summary(e, true);
 		ptw_report_close(e);
 	}
@@ -1923,7 +1422,8 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_iter_init(&it, e->tables);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		table_free(v);
-	det_free(e);
+	ptw_det_free(e);
+	ptw_tasks_free(e);
 	g_free(e->arch);
 	ptw_symbols_free(e);
 	ptw_suppressions_free(e);
@@ -1940,16 +1440,6 @@ void ptw_engine_free(ptw_engine *e)
 		g_hash_table_destroy(e->watch_all.refs);
 	if (e->watch_stores.refs)
 		g_hash_table_destroy(e->watch_stores.refs);
-	for (ptw_pending *p = e->pend_head, *n; p; p = n) {
-		n = p->next;
-		g_free(p);
-	}
-	g_hash_table_destroy(e->pend_by_key);
-	g_hash_table_destroy(e->pend_by_pa);
-	g_free(e->pend_filter);
-	g_free(e->pend_va_filter);
-	g_free(e->pend_unreused_filter);
-	g_hash_table_destroy(e->pend_by_va);
 	g_hash_table_destroy(e->warn_keys);
 	g_array_free(e->findings, TRUE);
 	for (int i = 0; i < BITMAP_CHUNKS; i++)
@@ -2009,6 +1499,6 @@ uint64_t ptw_stat(ptw_engine *e, const char *name)
 		if (strcmp(ptw_stat_names[i], name) == 0)
 			return e->stats[i];
 	if (strcmp(name, "pending_records") == 0)
-		return (uint64_t)e->npending;
+		return (uint64_t)ptw_det_pending(e);
 	return 0;
 }

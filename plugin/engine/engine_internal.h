@@ -22,6 +22,9 @@ typedef struct {
  * (2048 views, written once at boot). */
 #define PTW_MAX_ALIASES 4095
 
+/* detectors in the table (detectors.c), at most */
+#define PTW_MAX_DETECTORS 12
+
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
 	int level;	  /* architecture level of its entries */
@@ -42,46 +45,12 @@ typedef struct ptw_table {
 	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
 	struct ptw_table *next_in_page;
 	uint64_t *shadow;
-	uint32_t *ver;	   /* per entry: changes so far (PTE_ABA) */
-	uint32_t *iver;	   /* per entry: changes of identity (PTE_ABA) */
-	uint64_t *last_id; /* per entry: identity of the last non-zero value */
-	/* per entry: the identity before last_id, and the iver at which the
-	 * entry's current run of values with only those two identities
-	 * began (PTE_ABA: a swap round trip of one folio) */
-	uint64_t *prev_id;
-	uint32_t *pair_since;
-	uint64_t gen;	      /* registration serial: versions are per gen */
-	uint32_t *made;	      /* last level: pass that made the entry valid */
-	uint8_t *uorder;      /* last level: log2 size of its unit, 0 = none */
-	uint8_t *cont_writer; /* arm64 last level, per 16 entries: 1 + the CPU
-				 that last wrote a contiguous entry there */
+	uint64_t gen; /* registration serial: what a detector keeps per entry
+			 belongs to one registration of the table */
+	/* each detector's own per-table state (detector.h: ptw_table_slot),
+	 * freed with the table by that detector's table_free */
+	void *det[PTW_MAX_DETECTORS];
 } ptw_table;
-
-/* A leaf mapping changed; some CPU may still hold the old translation. */
-typedef struct ptw_pending {
-	uint64_t space, va, size, old_pa;
-	uint16_t asid;
-	bool global;
-	unsigned changer;
-	uint64_t need;	   /* CPUs that have not invalidated since */
-	uint64_t reported; /* CPUs already reported */
-	uint64_t deferred; /* CPUs counted in a deferred-flush window */
-	bool reused;	   /* old page mapped or written elsewhere since */
-	/* overtaken: an operation that must complete a pending batched
-	 * flush first (Linux: mprotect, munmap, mremap, madvise) read the
-	 * entry while this record was pending; once its task returned to
-	 * user mode, a use of the old translation outlived the operation */
-	uint64_t ot_who;   /* the reading task (0: none) */
-	uint64_t ot_lower; /* its returns to user at the read */
-	ptw_ctx ot_read;
-	bool changer_local_inval;
-	ptw_ctx when;
-	uint64_t pte_pa;
-	int level;
-	uint64_t old_desc, new_desc;
-	struct ptw_pending *next_key, *next_pa, *next_va; /* hash chains */
-	struct ptw_pending *prev, *next;		  /* age list */
-} ptw_pending;
 
 typedef ptw_inval_scope inval_scope;
 
@@ -101,68 +70,27 @@ bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
 		    unsigned crm, unsigned op2, uint64_t xt, inval_scope *s,
 		    bool *broadcast);
 
-/* The break automaton of one entry (Casemate's valid / invalid-unclean /
- * invalid, with arm64's two steps inside unclean). The state is read from
- * the record's per-CPU masks by break_state() in detectors.c: 'need' (CPUs
- * that may hold the old entry), 'stored' (the breaker's DSB made the
- * invalid entry visible), 'inflight' (covered by TLBIs not yet completed
- * by their DSB). Valid is no record at all. */
-typedef enum {
-	BREAK_UNSYNCED,	    /* invalid stored, not yet visible to walkers: a
-			       TLBI now does not count (the walker may refill
-			       the old entry) */
-	BREAK_UNCLEAN,	    /* visible; CPUs may hold the old entry and no
-			       covering TLBI is in flight */
-	BREAK_INVALIDATING, /* covering TLBIs issued, awaiting their DSB */
-	BREAK_CLEAN,	    /* no CPU may hold the old entry: it may be made
-			       again with anything */
-} break_state;
-
-/* An open break window on one entry (valid -> invalid, not yet made). */
+/* Guest tasks (task.c): the task each vCPU runs (0: not known, the vCPU
+ * stands for it), its lower_entries when it was switched in, each task's
+ * returns to user before its current run (task -> count), and each
+ * task's current operation (task -> serial). */
 typedef struct {
-	uint64_t pte_pa, space, va;
-	int level;
-	uint16_t asid;
-	bool global;
-	uint64_t old_desc;
-	unsigned cpu; /* the breaker */
-	ptw_ctx when;
-	uint64_t need;		/* CPUs that may still hold the old entry */
-	uint64_t breaker_lower; /* the breaker's returns to user at the break */
-	bool stored;		/* the breaker ran a DSB since the break: the
-				   invalid entry is visible, a TLBI can count */
-	uint8_t miss_why;	/* the last TLBI that did not count, and why */
-	uint64_t miss_pc;
-	uint16_t miss_asid; /* MISS_ASID: the ASID that TLBI named */
-	uint64_t inflight;  /* invalidated by TLBIs not yet completed */
-	uint64_t issuers;   /* CPUs that issued those TLBIs */
-	bool local_inflight;
-	uint64_t readers; /* other CPUs that loaded the entry meanwhile */
-	uint64_t seq;
-	uint64_t suspect;    /* a partial-unit pass skipped this entry */
-	bool unclean_listed; /* in ptw_engine.unclean */
-	/* transient window: the breaker has written nothing outside the
-	 * entry's group (its unit, or 16 entries) since the break */
-	uint64_t tpa;
-	unsigned group_base, group_n;
-	bool moved_on, in_cand;
-} ptw_break;
+	uint64_t task[PTW_MAX_CPUS];
+	uint64_t task_lower_base[PTW_MAX_CPUS];
+	GHashTable *task_lower;
+	GHashTable *ops;
+	uint64_t op_serial;
+} ptw_tasks;
 
-/* One CPU's run of writes to one large mapping unit. */
+/* A barrier as the architecture decodes it (ptw_arch_ops.barrier). */
 typedef struct {
-	bool open;
-	uint64_t tpa;	      /* leaf table */
-	unsigned base, n;     /* unit entries [base, base + n) */
-	uint64_t unmapped[8]; /* entries this pass took down */
-	uint64_t windowed[8]; /* entries in another CPU's open break */
-	unsigned window_cpu;
-	ptw_ctx start;
-} ptw_pass;
-
-typedef struct {
-	uint64_t tpa;
-	unsigned group;
-} ptw_cont_group;
+	/* completes the issuing CPU's earlier TLB maintenance and makes its
+	 * page-table stores visible to walkers (arm64 DSB with a full
+	 * option, Arm ARM D8.13 / B2.3.12) */
+	bool completes_maintenance;
+	/* ... only for the issuing CPU's own invalidations (DSB NSH) */
+	bool local;
+} ptw_barrier;
 
 /* A CPU's translation state as the core keeps it; its registers are the
  * architecture's (ptw_engine.arch) */
@@ -221,70 +149,6 @@ extern const char *const ptw_stat_names[ST_COUNT];
 
 #define BITMAP_CHUNK_SHIFT 30
 #define BITMAP_CHUNKS	   4096 /* covers PA < 4 TiB */
-
-/* Each detector family's state (detectors.c dispatches to them). */
-typedef struct {
-	GHashTable *breaks; /* pte_pa -> ptw_break* */
-	GPtrArray *unclean; /* breaks some CPU may still cache (need != 0) */
-	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
-	unsigned breaks_since_trim;
-	uint64_t break_seq;
-	uint64_t breaks_gone; /* breaks removed so far (window_reads_load) */
-	/* per reader CPU: window reads whose severity waits for whether the
-	 * reader loads the entry again */
-	GArray *wr[PTW_MAX_CPUS];
-} det_bbm_state;
-
-typedef struct {
-	GHashTable *suspects; /* id -> partial-unit suspect */
-	ptw_pass pass[PTW_MAX_CPUS];
-	uint32_t pass_id[PTW_MAX_CPUS];
-	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	uint64_t by_size[10];
-} det_units_state;
-
-typedef struct {
-	GArray *dirty[PTW_MAX_CPUS]; /* groups written since the last DSB */
-} det_contig_state;
-
-typedef struct {
-	GHashTable *reads; /* (task or vCPU, pte_pa) -> last read */
-	/* the task each vCPU runs (0: not known, pair per vCPU), its
-	 * lower_entries when it was switched in, and each task's returns to
-	 * user before its current run (task -> count) */
-	uint64_t task[PTW_MAX_CPUS];
-	uint64_t task_lower_base[PTW_MAX_CPUS];
-	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
-	GHashTable *task_lower;
-	GHashTable *ops; /* task -> its current operation's serial */
-	uint64_t op_serial;
-} det_aba_state;
-
-/* Walks in break windows (det_walk.c; a patched QEMU's fault events): each
- * vCPU's faults on entries in another CPU's break, waiting for the break
- * to close. */
-typedef struct {
-	GArray *pending[PTW_MAX_CPUS]; /* window_walk */
-} det_walk_state;
-
-/* Lost dirty state (det_dirty.c; a patched QEMU's access/dirty updates):
- * entries the MMU made dirty (pte_pa -> record), and each vCPU's last
- * RECENT_LOADS page-table loads (pa, value) */
-#define RECENT_LOADS 16
-typedef struct {
-	GHashTable *hw;
-	struct {
-		uint64_t pa, value;
-	} recent[PTW_MAX_CPUS][RECENT_LOADS];
-	unsigned recent_next[PTW_MAX_CPUS];
-} det_dirty_state;
-
-typedef struct {
-	GArray *regions;	     /* tracked data regions */
-	GHashTable *slots;	     /* (space, va/8) -> remembered bytes */
-	GHashTable *reported;	     /* (space, page) already reported */
-	uint64_t track_lo, track_hi; /* lock-free filter */
-} det_data_state;
 
 /* What a CPU's translation registers say (ptw_arch_ops.roots): whether
  * translation is on, and each root's table (arm64 TTBR0/TTBR1, x86 CR3). */
@@ -371,21 +235,15 @@ typedef struct ptw_arch_ops {
 	/* the registers a client request is made in: the request, then its
 	 * four arguments (guest-tests/include/ptwatch-client.h) */
 	unsigned client_gpr[5];
+	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
+	void (*barrier)(unsigned operand, ptw_barrier *out);
+	/* user code may pass this entry of a walk: a leaf that grants it
+	 * access (arm64 AP[1], EL0; x86 U/S), a table descriptor that does
+	 * not take it away below (arm64 APTable[0] clear; x86 U/S set) */
+	bool (*user_ok)(uint64_t desc, bool leaf);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
-
-/* What an arm64 DSB does to the TLB maintenance its CPU issued before it
- * (ptw_arm64_barrier, from the option in CRm) */
-typedef struct {
-	bool completes_tlbi; /* it completes earlier TLBIs (the full kinds:
-				SY, ISH, OSH, NSH; not the LD/ST ones) */
-	bool local;	     /* NSH: only for this CPU's own TLB, not those
-				the TLBIs broadcast to */
-} ptw_barrier_kind;
-/* A pure function of the DSB's CRm (Arm ARM DDI 0487, the DSB option
- * table); det_dsb's rule. */
-ptw_barrier_kind ptw_arm64_barrier(unsigned crm);
 
 /* pages whose watch count fell to 0 that stay watched (engine.c) */
 #define WATCH_LINGER 256
@@ -426,20 +284,6 @@ struct ptw_engine {
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 
-	GHashTable *pend_by_key; /* hash(space,va) -> chain */
-	GHashTable *pend_by_pa;	 /* old_pa -> chain */
-	GHashTable *pend_by_va;	 /* va (any space) -> chain */
-	ptw_pending *pend_head, *pend_tail;
-	int npending; /* read lock-free */
-	/* counting filter over the pending records' old pages (old_pa, size):
-	 * lets the hot path skip the lock for accesses no record can match;
-	 * written under the lock, read lock-free */
-	uint32_t *pend_filter;
-	uint32_t *pend_va_filter; /* the same, by the records' VAs */
-	/* by old page, the records not marked reused yet */
-	uint32_t *pend_unreused_filter;
-	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
-
 	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
 	GArray *findings PTW_LINE_ALONE; /* ptw_finding */
 	unsigned kind_count[PTW_KIND_COUNT];
@@ -453,13 +297,17 @@ struct ptw_engine {
 	uint64_t guest_status;
 	GHashTable *warn_keys; /* key -> count */
 
-	/* detectors: each family's own state (det_*.c) */
-	det_bbm_state bbm;
-	det_units_state units;
-	det_contig_state contig;
-	det_aba_state aba;
-	det_walk_state walk;
-	det_dirty_state dirty;
+	/* the detectors' private states (detector.h), by table index */
+	void *det[PTW_MAX_DETECTORS];
+	/* for the hooks every access or page-table event calls, the
+	 * detectors that have them, in table order (detectors.c) */
+	struct ptw_det_list {
+		const struct ptw_detector *det[PTW_MAX_DETECTORS];
+		void *st[PTW_MAX_DETECTORS];
+		unsigned n;
+	} hot[5];
+	ptw_tasks tasks;	  /* task.c */
+	const ptw_ctx *event_ctx; /* the event being applied (events.c) */
 	uint64_t table_gen;
 	uint64_t current_slot; /* x86-64 Linux: &current_task, per CPU */
 	uint64_t pvmw_addr;    /* Linux: page_vma_mapped_walk() */
@@ -468,10 +316,6 @@ struct ptw_engine {
 	uint64_t deferred_flush_addr[2];
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
-	/* per reader CPU: window reads whose severity waits for whether the
-	 * reader loads the entry again (detectors.c, window_read) */
-	GArray *wr[PTW_MAX_CPUS];
-	det_data_state data;
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
 	/* per vCPU: upper- to lower-half transitions (returns to user) so
 	 * far; written and read only on that vCPU's thread */
@@ -483,8 +327,8 @@ struct ptw_engine {
 	GArray *rules;		   /* suppressions and known issues */
 	unsigned suppressed[PTW_KIND_COUNT];
 	unsigned known[PTW_KIND_COUNT]; /* set aside as known upstream issues */
-	GHashTable *seen;		/* site key -> report_site (report.c) */
-	GHashTable *aside_seen; /* sites of known / suppressed findings */
+	GHashTable *seen;	/* "sev title" -> report_title (report.c) */
+	GHashTable *aside_seen; /* titles of known / suppressed findings */
 	GPtrArray *io_errors;	/* log writes that failed (report.c) */
 	int64_t summary_at;	/* when summary.json was last rewritten */
 	unsigned repeats[PTW_KIND_COUNT];
@@ -493,6 +337,9 @@ struct ptw_engine {
 	char *out_dir;
 	bool finished;
 	struct ptw_trace_writer *trace; /* trace= (trace.c), or NULL */
+	/* Linux's mm objects typed by the guest kernel's BTF
+	 * (guest_linux_mm.c), NULL until it is needed */
+	struct ptw_linux_mm *linux_mm;
 };
 
 /* The one way a finding is built (detectors.c): kind, severity and why,
@@ -524,12 +371,59 @@ void ptw_apply_hw_update(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 /* every read of guest memory goes through here (a trace records it) */
 bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 
-/* engine.c helpers used by detectors.c */
+/* ------------------------------------------------------------------ */
+/* The core's queries (engine.c), for the detectors: read-only but for
+ * the services at the end (the page watch, the widening stall). */
 unsigned ptw_entry_shift(ptw_engine *e, int level);
 uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx);
 uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
+ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
+bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
+		   uint64_t *pte_pa, int *level);
+/* CPUs whose TLB may hold a translation of va through table t (its first
+ * view), or through a table of address space 'space' */
+uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
+uint64_t ptw_may_hold_in(ptw_engine *e, uint64_t space, uint64_t va);
+bool ptw_is_last_level(ptw_engine *e, int level);
+/* user code may pass every table entry of the walk from t's root down to
+ * t (ptw_arch_ops.user_ok; through t's first view): a leaf of t that
+ * grants user access is reachable by user code */
+bool ptw_table_user_path(ptw_engine *e, const ptw_table *t);
+/* the context of the event being applied (a table's registration happens
+ * inside one) */
+const ptw_ctx *ptw_event_ctx(const ptw_engine *e);
+/* the ASID/PCID last seen with the root of address space 'space' (0) */
+uint16_t ptw_space_asid(ptw_engine *e, uint64_t space);
+/* a table's views (0: its first, 1..: aliases), and an entry through one */
+unsigned ptw_table_nviews(const ptw_table *t);
+ptw_view ptw_table_view(const ptw_table *t, unsigned k);
+uint64_t ptw_view_entry_va(ptw_engine *e, const ptw_table *t, const ptw_view *v,
+			   unsigned idx);
+uint64_t ptw_view_entry_space(ptw_engine *e, const ptw_view *v, uint64_t va);
+/* the page watch (ptw_watch_ops), counted: d = +1 the pages of
+ * [pa, pa + len) matter once more (stores_only: only their stores), -1
+ * once less; by virtual page (a vCPU's cached translations of va); and
+ * whether a range of this size is watched by virtual page */
+void ptw_watch_phys(ptw_engine *e, bool stores_only, uint64_t pa, uint64_t len,
+		    int d);
+void ptw_watch_vpages(ptw_engine *e, uint64_t va, uint64_t len, bool on);
+bool ptw_watch_by_va(const ptw_engine *e, uint64_t len);
+/* widening: hold cpu at its next access (ptw_take_stall) */
+void ptw_request_stall(ptw_engine *e, unsigned cpu);
+
+/* task.c: guest tasks and operations */
+void ptw_tasks_init(ptw_engine *e);
+void ptw_tasks_free(ptw_engine *e);
+uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu);
+uint64_t ptw_task_returns(ptw_engine *e, uint64_t who);
+uint64_t ptw_task_op(ptw_engine *e, uint64_t who);
+void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
+void ptw_task_op_start(ptw_engine *e, unsigned cpu);
+
+/* guest_linux.c: what ptwatch knows of Linux, asked once */
+bool ptw_guest_is_linux(const ptw_engine *e);
 bool ptw_linux_present_invalid(ptw_arch arch, uint64_t v);
 bool ptw_linux_sw_dirty(ptw_arch arch, uint64_t v);
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
@@ -544,12 +438,87 @@ bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
+const char *ptw_linux_overtaken_why(void);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
-ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
-bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
-		   uint64_t *pte_pa, int *level);
-uint64_t ptw_may_hold(ptw_engine *e, const ptw_table *t, uint64_t va);
-bool ptw_is_last_level(ptw_engine *e, int level);
+/* a kernel symbol as symbols.c reads it: the ones Linux's conventions
+ * name (the current task's per-CPU slot, the watched callees) */
+void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
+/* a swap entry's type and offset as Linux lays them out */
+void ptw_linux_swap_entry(ptw_arch arch, uint64_t v, unsigned *type,
+			  uint64_t *off);
+
+/* guest_linux_mm.c: Linux's mm objects read from guest memory, laid out
+ * by the guest kernel's own BTF (loaded at the first question; off, and
+ * every answer unknown, without it). Answers are read afresh for each
+ * event (cached within one event; ptw_linux_mm_forget() drops them
+ * sooner). */
+/* a member as the BTF places it: byte offset and size; off < 0: absent */
+typedef struct {
+	int32_t off;
+	uint32_t size;
+} ptw_linux_field;
+typedef struct {
+	uint64_t btf_va;     /* __start_BTF */
+	uint32_t btf_bytes;  /* __stop_BTF - __start_BTF */
+	uint32_t page_size;  /* sizeof(struct page) */
+	uint32_t folio_size; /* sizeof(struct folio), 0: none */
+	ptw_linux_field page_flags, page_refcount, page_mapcount, page_mapping,
+		page_index, page_compound_head;
+	ptw_linux_field folio_flags_1, folio_large_mapcount,
+		folio_entire_mapcount, folio_nr_pages_mapped, folio_pincount,
+		folio_nr_pages;
+	ptw_linux_field swap_map, swap_max; /* struct swap_info_struct */
+	/* enum pageflags: bit numbers in page->flags, -1: absent */
+	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
+} ptw_linux_mm_layout;
+/* where the kernel keeps its struct pages and its linear map:
+ * pfn's struct page at vmemmap + pfn * page_size; a linear-map VA's PA
+ * is va - page_offset + phys_offset */
+typedef struct {
+	uint64_t vmemmap, page_offset;
+	int64_t phys_offset;
+} ptw_linux_kmap;
+/* one page frame's struct page and its folio, as the kernel has them now */
+typedef struct {
+	bool valid;		      /* read: the rest is meaningful */
+	uint64_t pfn, page_va, flags; /* its own struct page, flags word */
+	bool anon, ksm;		      /* the folio's mapping's low bits */
+	bool swapcache, locked;	      /* folio flags */
+	bool anon_exclusive;	      /* this page's PG_anon_exclusive */
+	bool large, tail;	      /* in a large folio; not its head */
+	uint64_t head_pfn;	 /* the folio's first page (pfn if small) */
+	unsigned order;		 /* the folio's */
+	uint64_t nr_pages;	 /* the folio's */
+	int32_t refcount;	 /* the folio's */
+	int32_t mapcount;	 /* folio_mapcount() */
+	int32_t page_mapcount;	 /* this page's own _mapcount + 1 (0: typed) */
+	int32_t entire_mapcount; /* large: PMD mappings, else 0 */
+	int32_t pincount;	 /* large: _pincount, else -1 (small folios
+				    count pins in the refcount) */
+	bool maybe_pinned;	 /* folio_maybe_dma_pinned() */
+	uint64_t mapping, index; /* the folio's */
+} ptw_linux_page_info;
+/* one swap slot's swap_map byte */
+typedef struct {
+	uint8_t raw;
+	unsigned count;	 /* references (SWAP_MAP_MAX at most) */
+	bool has_cache;	 /* SWAP_HAS_CACHE: in the swap cache */
+	bool continued;	 /* COUNT_CONTINUED: count is the low digits */
+	bool bad, shmem; /* SWAP_MAP_BAD, SWAP_MAP_SHMEM */
+} ptw_linux_swap_slot;
+const ptw_linux_mm_layout *ptw_linux_mm_layout_get(ptw_engine *e);
+bool ptw_linux_kmap_get(ptw_engine *e, ptw_linux_kmap *out);
+bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out);
+bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
+			  ptw_linux_swap_slot *out);
+/* arm64 6.12's vmemmap from VA_BITS (the kernel's configured), PAGE_SHIFT,
+ * sizeof(struct page) and memstart_addr (a pure function) */
+uint64_t ptw_linux_arm64_vmemmap(unsigned va_bits, unsigned page_shift,
+				 uint64_t page_size, int64_t memstart_addr);
+/* drop what this event has read (the next question reads again) */
+void ptw_linux_mm_forget(ptw_engine *e);
+void ptw_linux_mm_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
+void ptw_linux_mm_free(ptw_engine *e);
 
 /* symbols.c */
 void ptw_symbols_free(ptw_engine *e);
@@ -562,40 +531,48 @@ void ptw_suppressions_free(ptw_engine *e);
 const char *ptw_suppressed(ptw_engine *e, const ptw_finding *f, bool *known,
 			   const char **fix);
 
-/* detectors.c */
-void det_init(ptw_engine *e);
-void det_free(ptw_engine *e);
-void det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		       unsigned idx, uint64_t old, uint64_t new);
-void det_entry_load(ptw_engine *e, const ptw_ctx *c, ptw_table *t, unsigned idx,
-		    uint64_t value);
-void det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
-		    uint64_t targets);
-void det_dsb(ptw_engine *e, const ptw_ctx *c, unsigned crm);
-void det_x86_flush(ptw_engine *e, const ptw_ctx *c);
-void det_table_dropped(ptw_engine *e, ptw_table *t);
-/* det_dirty.c: the MMU made entry idx dirty (old -> new, for an access to
- * va); a page-table load; a store that changes the entry (old -> new) */
-void det_dirty_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-			 unsigned idx, uint64_t old, uint64_t new, uint64_t va);
-void det_dirty_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
-		    uint64_t value);
-void det_dirty_store(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
-		     unsigned idx, uint64_t old, uint64_t new);
-void det_finish(ptw_engine *e);
-void det_space_gone(ptw_engine *e, uint64_t space);
-void det_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
-/* who reads: the guest task a vCPU runs (or the vCPU while none is known),
- * and that reader's returns to user mode so far */
-uint64_t det_who(const ptw_engine *e, unsigned cpu);
-uint64_t det_who_returns(ptw_engine *e, uint64_t who);
-uint64_t det_who_op(ptw_engine *e, uint64_t who);
-void det_op_start(ptw_engine *e, unsigned cpu);
-bool det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t va,
-		uint64_t len);
+/* detectors.c: the core's notifications, dispatched to every detector of
+ * the table in its order (detector.h says what each means) */
+struct ptw_detector;
+void ptw_det_init(ptw_engine *e);
+void ptw_det_free(ptw_engine *e);
+void *ptw_det_state(ptw_engine *e, const struct ptw_detector *d);
+void ptw_det_table_free(ptw_table *t);
+void ptw_det_table_added(ptw_engine *e, ptw_table *t);
+void ptw_det_table_dropped(ptw_engine *e, ptw_table *t);
+void ptw_det_entry_written(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new);
+void ptw_det_entry_changed(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			   unsigned idx, uint64_t old, uint64_t new);
+void ptw_det_entry_loaded(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+			  unsigned idx, uint64_t value);
+void ptw_det_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+		       unsigned idx, uint64_t old, uint64_t new, uint64_t va);
+void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
+		    bool is_store);
+unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+			  unsigned size, bool is_store);
+void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,
+			 unsigned size, bool is_store, const uint8_t *bytes);
+void ptw_det_invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
+			uint64_t targets);
+void ptw_det_barrier(ptw_engine *e, const ptw_ctx *c, const ptw_barrier *b);
+void ptw_det_sync(ptw_engine *e, const ptw_ctx *c);
+void ptw_det_space_ended(ptw_engine *e, uint64_t space);
+void ptw_det_root_dropped(ptw_engine *e, uint64_t space);
+bool ptw_det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
+		    const uint64_t a[4]);
+void ptw_det_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
+uint64_t ptw_det_deferred_flush(ptw_engine *e, const ptw_ctx *c);
+void ptw_det_finish(ptw_engine *e);
+void ptw_det_summary_stats(ptw_engine *e, FILE *f);
+int ptw_det_pending(ptw_engine *e);
 
 void ptw_report_open(ptw_engine *e, char **err);
 void ptw_report_finding(ptw_engine *e, const ptw_finding *f);
+/* f's title ("KIND in a / b", ptw_finding.title) from its kind, its sides'
+ * symbols and PCs (report.c) */
+void ptw_report_title(const ptw_finding *f, char *buf, size_t n);
 void ptw_report_line(ptw_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ptw_report_summary(ptw_engine *e, bool final);

@@ -21,7 +21,7 @@ static bool lock_free(const ptw_event *ev)
 	       ev->kind == PTW_EV_DEFERRED_FLUSH;
 }
 
-static uint64_t apply(ptw_engine *e, const ptw_event *ev)
+static uint64_t apply_one(ptw_engine *e, const ptw_event *ev)
 {
 	const ptw_ctx *c = &ev->ctx;
 	switch (ev->kind) {
@@ -52,13 +52,13 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 		ptw_apply_lower_entry(e, c->cpu);
 		break;
 	case PTW_EV_TASK:
-		det_task_switch(e, c->cpu, ev->task.task);
+		ptw_task_switch(e, c->cpu, ev->task.task);
 		break;
 	case PTW_EV_CALL:
 		ptw_apply_call(e, c);
 		break;
 	case PTW_EV_OP_START:
-		det_op_start(e, c->cpu);
+		ptw_task_op_start(e, c->cpu);
 		break;
 	case PTW_EV_DEFERRED_FLUSH:
 		return ptw_apply_deferred_flush(e, c);
@@ -75,6 +75,19 @@ static uint64_t apply(ptw_engine *e, const ptw_event *ev)
 		break;
 	}
 	return 0;
+}
+
+/* the context of the event being applied, for what happens inside it (a
+ * table registered); not for the lock-free events, which register none
+ * and may run on two vCPU threads at once */
+static uint64_t apply(ptw_engine *e, const ptw_event *ev)
+{
+	if (lock_free(ev))
+		return apply_one(e, ev);
+	e->event_ctx = &ev->ctx;
+	uint64_t r = apply_one(e, ev);
+	e->event_ctx = NULL;
+	return r;
 }
 
 /* the engine lock held (or a single-threaded engine): record, apply */

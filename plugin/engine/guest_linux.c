@@ -153,6 +153,22 @@ bool ptw_linux_batched_flush_changer(const char *sym)
 	return sym_in(sym, changers, G_N_ELEMENTS(changers));
 }
 
+/* A swap entry's type and offset, as Linux 6.12 lays them out (the one
+ * place they are decoded): arm64 (pgtable.h) type in bits 10:6, offset in
+ * bits 61:12; x86-64 (pgtable_64.h) type in bits 63:59, offset stored
+ * inverted from bit 9 up */
+static void swap_decode(ptw_arch arch, uint64_t v, unsigned *type,
+			uint64_t *off)
+{
+	if (arch == PTW_ARCH_ARM64) {
+		*type = (v >> 6) & 0x1f;
+		*off = (v >> 12) & ((1ULL << 50) - 1);
+	} else {
+		*type = (unsigned)(v >> 59);
+		*off = (~v << 5) >> 14;
+	}
+}
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from
@@ -163,19 +179,9 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
 {
 	unsigned type;
 	uint64_t off;
-	if (v == 0 || ptw_linux_present_invalid(arch, v))
+	if (v == 0 || (v & 1) || ptw_linux_present_invalid(arch, v))
 		return false;
-	if (arch == PTW_ARCH_ARM64) {
-		if (v & 1)
-			return false;
-		type = (v >> 6) & 0x1f; /* 6.12: type 10:6, offset 61:12 */
-		off = (v >> 12) & ((1ULL << 50) - 1);
-	} else {
-		if (v & 1)
-			return false;
-		type = (unsigned)(v >> 59); /* type 63:59, offset inverted */
-		off = (~v << 5) >> 14;
-	}
+	swap_decode(arch, v, &type, &off);
 	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
 		return false;
 	*pfn = off;
@@ -268,20 +274,17 @@ bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
 	return ptw_x86_operand_ea(d, pc, len, NULL) == slot;
 }
 
-/* A swap entry's type and offset, as Linux 6.12 lays them out: arm64
- * (pgtable.h) type in bits 10:6, offset in bits 61:12; x86-64
- * (pgtable_64.h) type in bits 63:59, offset stored inverted from bit 9 up */
+void ptw_linux_swap_entry(ptw_arch arch, uint64_t v, unsigned *type,
+			  uint64_t *off)
+{
+	swap_decode(arch, v, type, off);
+}
+
 void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
 {
 	unsigned type;
 	uint64_t off;
-	if (arch == PTW_ARCH_ARM64) {
-		type = (d >> 6) & 0x1f;
-		off = (d >> 12) & ((1ULL << 50) - 1);
-	} else {
-		type = (unsigned)(d >> 59);
-		off = (~d << 5) >> 14;
-	}
+	swap_decode(arch, d, &type, &off);
 	snprintf(buf, n, "swap type %u offset 0x%" PRIx64, type, off);
 }
 
@@ -294,4 +297,44 @@ void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n)
 bool ptw_linux_fault_retried(bool upper_half)
 {
 	return !upper_half;
+}
+
+/* Why a stale access after an overtaking operation is an error, in Linux's
+ * words (det_stale.c: the operations of ptw_linux_batched_flush_obliged()
+ * call flush_tlb_batched_pending() before they act on an entry). */
+const char *ptw_linux_overtaken_why(void)
+{
+	return "an operation that read this entry while its invalidation was "
+	       "pending (on Linux: mprotect, munmap, mremap or madvise) "
+	       "returned to user mode before that invalidation: the old "
+	       "translation outlived it (it must complete the pending "
+	       "batched flush first: flush_tlb_batched_pending())";
+}
+
+/* Whether the guest is Linux: it gave us kernel symbols (kallsyms or a
+ * System.map). Asked once here; the detectors ask this. */
+bool ptw_guest_is_linux(const ptw_engine *e)
+{
+	return e->syms && e->syms->len;
+}
+
+/* A kernel symbol as symbols.c reads it: the addresses Linux's conventions
+ * name. */
+void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
+{
+	/* Linux x86-64: the per-CPU current task pointer, first
+	 * field of pcpu_hot since 6.2, current_task before */
+	if (strcmp(name, "pcpu_hot") == 0 ||
+	    (strcmp(name, "current_task") == 0 && !e->current_slot))
+		e->current_slot = addr;
+	if (strcmp(name, "page_vma_mapped_walk") == 0)
+		e->pvmw_addr = addr;
+	if (strcmp(name, "handle_mm_fault") == 0)
+		e->fault_addr = addr;
+	if (strcmp(name, "try_to_unmap_flush") == 0)
+		e->deferred_flush_addr[0] = addr;
+	if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
+		e->deferred_flush_addr[1] = addr;
+	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */
+	ptw_linux_mm_note_symbol(e, name, addr);
 }

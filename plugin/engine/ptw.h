@@ -42,6 +42,7 @@ typedef enum {
 	PTW_KIND_DATA_MISMATCH = 8,
 	PTW_KIND_BBM_WINDOW_WALK = 9,
 	PTW_KIND_DIRTY_LOST = 10,
+	PTW_KIND_PT_PAGE_MAPPED = 11,
 	PTW_KIND_COUNT
 } ptw_kind;
 
@@ -138,6 +139,10 @@ typedef struct {
 	ptw_ctx other;
 	const char *role, *other_role;
 	char sym[96], other_sym[96]; /* filled by the engine */
+	/* "KIND in a / b": the two sides' functions (symbols without their
+	 * offsets, sorted; a PC where a side has no symbol), filled by the
+	 * engine; with the severity, the key repeats are counted by */
+	char title[256];
 } ptw_finding;
 
 typedef struct ptw_engine ptw_engine;

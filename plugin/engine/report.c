@@ -8,6 +8,14 @@
  * through a temporary file renamed into place: a run killed at any moment
  * leaves valid JSON. A write that fails (a full disk) is said on stderr at
  * once and in summary.json's "log_errors" when it can be written.
+ *
+ * A finding goes through one pipeline (ptw_report_finding): prepared
+ * (symbols, severity, title), filtered (set aside by a known upstream issue
+ * or a suppression; a repeat of a title already reported), recorded, then
+ * written to each output. Its title, "KIND in a / b" (ptw_report_title),
+ * names the functions of its two sides; with the severity it is what
+ * repeats are counted by: the first finding with a title is logged in full,
+ * later ones only counted.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,18 +25,23 @@
 
 #include "engine_internal.h"
 
-/* One (kind, severity, PC, other PC) site: its first finding is logged in
- * full, later ones only counted (summary.json "repeats_by_site"). */
+/* One title with its severity (e->seen, keyed by key): its first finding
+ * is logged in full, later ones only counted (summary.json "repeats",
+ * "repeats_by_site", "titles"). */
 typedef struct {
-	uint64_t key;
 	ptw_kind kind;
 	ptw_severity sev;
-	uint64_t pc, other_pc;
 	bool has_other;
-	unsigned count; /* findings after the first */
-} report_site;
+	unsigned index;	       /* its finding's number (#N in ptwatch.log) */
+	uint64_t pc, other_pc; /* the first finding's sides, */
+	unsigned cpu;	       /* its vCPU */
+	uint64_t icount;       /* and its instruction count */
+	unsigned count;	       /* findings after the first */
+	const char *title;     /* in key, after the severity */
+	char key[];	       /* "severity title" */
+} report_title;
 
-#define SITES_LISTED 20 /* most repeated sites in summary.json */
+#define SITES_LISTED 20 /* most repeated titles in summary.json */
 
 /* a log write failed: say so on stderr once per file, keep it for
  * summary.json */
@@ -121,162 +134,277 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
+/* ---- the title ---- */
+
+/* One side of a title: its function, the symbol without its offset
+ * ("name" of "name+0x10" and of "name+0x10 (physical)"; a program's
+ * "[prog]" as it is), or its PC where it has no symbol. Returns whether it
+ * is a symbol. */
+static bool title_side(const char *sym, uint64_t pc, char *buf, size_t n)
 {
-	ptw_finding f = *fin;
-	f.arch = e->cfg.arch;
-	ptw_symbolize(e, f.ctx.cpu, f.ctx.pc, f.sym, sizeof(f.sym));
-	if (f.has_other)
-		ptw_symbolize(e, f.other.cpu, f.other.pc, f.other_sym,
-			      sizeof(f.other_sym));
-	if (f.severity <= PTW_SEV_NONE || f.severity >= PTW_SEV_COUNT)
-		f.severity = PTW_SEV_ERROR;
-	const char *sev = ptw_severity_name(f.severity);
+	if (!sym[0]) {
+		snprintf(buf, n, "0x%" PRIx64, pc);
+		return false;
+	}
+	g_strlcpy(buf, sym, n);
+	char *off = strstr(buf, "+0x");
+	if (off)
+		*off = 0;
+	return true;
+}
+
+/* "KIND in a / b", a and b the functions of f's two sides, sorted by
+ * strcmp as KCSAN sorts its titles, so that the title does not depend on
+ * which side saw the other; both are named when they are the same function
+ * ("KIND in f / f": a two-sided finding, not f alone). "KIND in a" when f
+ * has no other side. A side without a symbol is its PC (0x...): its title
+ * keeps PC precision, and is not sorted (a PC is one instruction in one
+ * role, not a function either side may be in), so the titles of a guest
+ * without symbols split findings as the (kind, PC, other PC) sites did. */
+void ptw_report_title(const ptw_finding *f, char *buf, size_t n)
+{
+	const char *k = ptw_kind_name(f->kind);
+	char a[sizeof(f->sym)], b[sizeof(f->other_sym)];
+	bool sym_a = title_side(f->sym, f->ctx.pc, a, sizeof(a));
+	if (!f->has_other) {
+		snprintf(buf, n, "%s in %s", k, a);
+		return;
+	}
+	bool sym_b = title_side(f->other_sym, f->other.pc, b, sizeof(b));
+	bool swap = sym_a && sym_b && strcmp(a, b) > 0;
+	snprintf(buf, n, "%s in %s / %s", k, swap ? b : a, swap ? a : b);
+}
+
+/* ---- prepare, filter, record ---- */
+
+/* the finding as reported: the engine's architecture, both sides'
+ * symbols, a valid severity, its title */
+static void report_prepare(ptw_engine *e, ptw_finding *f)
+{
+	f->arch = e->cfg.arch;
+	ptw_symbolize(e, f->ctx.cpu, f->ctx.pc, f->sym, sizeof(f->sym));
+	if (f->has_other)
+		ptw_symbolize(e, f->other.cpu, f->other.pc, f->other_sym,
+			      sizeof(f->other_sym));
+	if (f->severity <= PTW_SEV_NONE || f->severity >= PTW_SEV_COUNT)
+		f->severity = PTW_SEV_ERROR;
+	ptw_report_title(f, f->title, sizeof(f->title));
+}
+
+/* what repeats are counted by: "[prefix ]severity title" */
+static void title_key(const ptw_finding *f, const char *prefix, char *buf,
+		      size_t n)
+{
+	snprintf(buf, n, "%s%s%s %s", prefix ? prefix : "", prefix ? " " : "",
+		 ptw_severity_name(f->severity), f->title);
+}
+
+#define KEY_MAX (sizeof(((ptw_finding *)0)->title) + 32)
+
+/* ptwatch.log: a finding set aside, the first with its title */
+static void log_set_aside(ptw_engine *e, const ptw_finding *f, bool known,
+			  const char *why, const char *fix)
+{
+	if (!e->log)
+		return;
+	fprintf(e->log,
+		"\n[%s %s/%s] vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
+		"\n  title: %s\n  %s\n  %s: %s\n",
+		known ? "known" : "suppressed", ptw_kind_name(f->kind),
+		ptw_severity_name(f->severity), f->ctx.cpu, f->ctx.pc, f->sym,
+		f->va, f->title, f->detail,
+		known ? "known upstream issue" : "why suppressed", why);
+	if (known && fix)
+		fprintf(e->log, "  proposed fix: %s\n", fix);
+	fprintf(e->log, "  (later ones at this site are counted in "
+			"summary.json, not logged)\n");
+	fflush(e->log);
+	io_check(e, e->log, "ptwatch.log");
+}
+
+/* filter, 1: a finding that a known upstream issue or a suppression
+ * matches (suppress.c) is set aside: counted ("known", "suppressed"),
+ * logged once per title, no finding */
+static bool report_set_aside(ptw_engine *e, const ptw_finding *f)
+{
 	bool known = false;
 	const char *fix = NULL;
-	const char *why = ptw_suppressed(e, &f, &known, &fix);
-	const char *k = ptw_kind_name(f.kind);
-	uint64_t key =
-		((uint64_t)f.kind << 2 | f.severity) * 0x9e3779b97f4a7c15ULL ^
-		f.ctx.pc ^
-		(f.has_other ? f.other.pc * 0xff51afd7ed558ccdULL : 0);
-	if (why) {
-		if (known)
-			e->known[f.kind]++;
-		else
-			e->suppressed[f.kind]++;
-		/* set aside: logged once per site, counted always */
-		uint64_t akey = key ^ (known ? 0x5bd1e995ULL : 0x27d4eb2fULL);
-		if (!e->aside_seen)
-			e->aside_seen = g_hash_table_new_full(
-				g_int64_hash, g_int64_equal, g_free, NULL);
-		if (g_hash_table_contains(e->aside_seen, &akey))
-			return;
-		g_hash_table_add(e->aside_seen, g_memdup2(&akey, sizeof(akey)));
-		if (e->log) {
-			fprintf(e->log,
-				"\n[%s %s/%s] vcpu %u pc 0x%" PRIx64
-				" %s va 0x%" PRIx64 "\n  %s\n  %s: %s\n",
-				known ? "known" : "suppressed", k, sev,
-				f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail,
-				known ? "known upstream issue"
-				      : "why suppressed",
-				why);
-			if (known && fix)
-				fprintf(e->log, "  proposed fix: %s\n", fix);
-			fprintf(e->log,
-				"  (later ones at this site are counted in "
-				"summary.json, not logged)\n");
-			fflush(e->log);
-			io_check(e, e->log, "ptwatch.log");
-		}
+	const char *why = ptw_suppressed(e, f, &known, &fix);
+	if (!why)
+		return false;
+	if (known)
+		e->known[f->kind]++;
+	else
+		e->suppressed[f->kind]++;
+	char key[KEY_MAX];
+	title_key(f, known ? "known" : "suppressed", key, sizeof(key));
+	if (!e->aside_seen)
+		e->aside_seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+						      g_free, NULL);
+	if (g_hash_table_contains(e->aside_seen, key))
+		return true;
+	g_hash_table_add(e->aside_seen, g_strdup(key));
+	log_set_aside(e, f, known, why, fix);
+	return true;
+}
+
+/* ptwatch.log: the first repeat of a title says that the next ones are
+ * only counted */
+static void log_repeat(ptw_engine *e, const ptw_finding *f)
+{
+	if (!e->log)
 		return;
-	}
-	/* the same code path (kind, PC, other side's PC) again: counted in
-	 * summary.json as a repeat, not logged again */
+	fprintf(e->log,
+		"\n[repeat %s %s] pc 0x%" PRIx64
+		" again: further findings at this site are counted "
+		"(summary.json repeats_by_site), not logged\n  title: %s\n",
+		ptw_kind_name(f->kind), ptw_severity_name(f->severity),
+		f->ctx.pc, f->title);
+	fflush(e->log);
+	io_check(e, e->log, "ptwatch.log");
+}
+
+/* filter, 2: a finding whose title (with its severity) was reported
+ * before is a repeat: counted ("repeats", "repeats_by_site", "titles"),
+ * not logged again */
+static bool report_repeat(ptw_engine *e, const ptw_finding *f)
+{
+	char key[KEY_MAX];
+	title_key(f, NULL, key, sizeof(key));
+	report_title *t = e->seen ? g_hash_table_lookup(e->seen, key) : NULL;
+	if (!t)
+		return false;
+	e->repeats[f->kind]++;
+	if (!t->count++)
+		log_repeat(e, f);
+	return true;
+}
+
+/* record: f is a finding (e->findings, the counts), its title reported */
+static void report_record(ptw_engine *e, const ptw_finding *f)
+{
+	char key[KEY_MAX];
+	title_key(f, NULL, key, sizeof(key));
+	size_t len = strlen(key) + 1;
+	report_title *t = g_malloc0(sizeof(*t) + len);
+	memcpy(t->key, key, len);
+	t->title = t->key + strlen(ptw_severity_name(f->severity)) + 1;
+	t->kind = f->kind;
+	t->sev = f->severity;
+	t->pc = f->ctx.pc;
+	t->has_other = f->has_other;
+	t->other_pc = f->has_other ? f->other.pc : 0;
+	t->cpu = f->ctx.cpu;
+	t->icount = f->ctx.icount;
 	if (!e->seen)
-		e->seen = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						NULL, g_free);
-	report_site *site = g_hash_table_lookup(e->seen, &key);
-	if (site) {
-		e->repeats[f.kind]++;
-		if (!site->count++ && e->log) {
-			fprintf(e->log,
-				"\n[repeat %s %s] pc 0x%" PRIx64
-				" again: further findings at this site are "
-				"counted (summary.json repeats_by_site), not "
-				"logged\n",
-				k, sev, f.ctx.pc);
-			fflush(e->log);
-			io_check(e, e->log, "ptwatch.log");
-		}
+		e->seen = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+						g_free);
+	g_hash_table_insert(e->seen, t->key, t);
+	g_array_append_val(e->findings, *f);
+	t->index = e->findings->len;
+	e->kind_count[f->kind]++;
+	e->kind_sev_count[f->kind][f->severity]++;
+	e->sev_count[f->severity]++;
+}
+
+/* ---- outputs ---- */
+
+/* ptwatch.log: the finding's block */
+static void log_finding(ptw_engine *e, const ptw_finding *f)
+{
+	if (!e->log)
 		return;
-	}
-	site = g_new0(report_site, 1);
-	*site = (report_site){key,	  f.kind,      f.severity, f.ctx.pc,
-			      f.other.pc, f.has_other, 0};
-	g_hash_table_insert(e->seen, &site->key, site);
-	g_array_append_val(e->findings, f);
-	e->kind_count[f.kind]++;
-	e->kind_sev_count[f.kind][f.severity]++;
-	e->sev_count[f.severity]++;
-	if (e->log) {
+	const char *sev = ptw_severity_name(f->severity);
+	fprintf(e->log,
+		"\n[%s %s] #%u vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64
+		"%s%s",
+		ptw_kind_name(f->kind), sev, e->findings->len, f->ctx.cpu,
+		f->ctx.pc, f->sym[0] ? " " : "", f->sym, f->ctx.icount,
+		f->role ? " (" : "", f->role ? f->role : "");
+	if (f->role)
+		fputc(')', e->log);
+	if (f->has_other)
 		fprintf(e->log,
-			"\n[%s %s] #%u vcpu %u pc 0x%" PRIx64
-			"%s%s icount %" PRIu64 "%s%s",
-			k, sev, e->findings->len, f.ctx.cpu, f.ctx.pc,
-			f.sym[0] ? " " : "", f.sym, f.ctx.icount,
-			f.role ? " (" : "", f.role ? f.role : "");
-		if (f.role)
-			fputc(')', e->log);
-		if (f.has_other)
-			fprintf(e->log,
-				"\n  %s: vcpu %u pc 0x%" PRIx64
-				"%s%s icount %" PRIu64,
-				f.other_role ? f.other_role : "other",
-				f.other.cpu, f.other.pc,
-				f.other_sym[0] ? " " : "", f.other_sym,
-				f.other.icount);
-		fprintf(e->log,
-			"\n  entry PA 0x%" PRIx64 " level %d maps VA 0x%" PRIx64
-			"\n  old 0x%016" PRIx64 "  new 0x%016" PRIx64
-			"\n  %s\n",
-			f.pte_pa, f.level, f.va, f.old_desc, f.new_desc,
-			f.detail);
-		if (f.severity_why)
-			fprintf(e->log, "  %s: %s\n", sev, f.severity_why);
-		fflush(e->log);
-		io_check(e, e->log, "ptwatch.log");
+			"\n  %s: vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64,
+			f->other_role ? f->other_role : "other", f->other.cpu,
+			f->other.pc, f->other_sym[0] ? " " : "", f->other_sym,
+			f->other.icount);
+	fprintf(e->log,
+		"\n  title: %s"
+		"\n  entry PA 0x%" PRIx64 " level %d maps VA 0x%" PRIx64
+		"\n  old 0x%016" PRIx64 "  new 0x%016" PRIx64 "\n  %s\n",
+		f->title, f->pte_pa, f->level, f->va, f->old_desc, f->new_desc,
+		f->detail);
+	if (f->severity_why)
+		fprintf(e->log, "  %s: %s\n", sev, f->severity_why);
+	fflush(e->log);
+	io_check(e, e->log, "ptwatch.log");
+}
+
+/* findings.jsonl: the finding's line; a line cut short (a full disk) is
+ * taken back, so that every line stays valid JSON */
+static void jsonl_finding(ptw_engine *e, const ptw_finding *f)
+{
+	FILE *j = e->jsonl;
+	if (!j)
+		return;
+	long good = ftell(j);
+	fprintf(j, "{\"kind\":\"%s\",\"severity\":\"%s\",\"title\":",
+		ptw_kind_name(f->kind), ptw_severity_name(f->severity));
+	json_str(j, f->title);
+	fprintf(j,
+		",\"arch\":\"%s\",\"vcpu\":%u,"
+		"\"pc\":\"0x%" PRIx64 "\",\"pte_pa\":\"0x%" PRIx64
+		"\",\"va\":\"0x%" PRIx64 "\",\"level\":%d,"
+		"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
+		"\",\"icount\":%" PRIu64 ",\"detail\":",
+		e->ops->name, f->ctx.cpu, f->ctx.pc, f->pte_pa, f->va, f->level,
+		f->old_desc, f->new_desc, f->ctx.icount);
+	json_str(j, f->detail);
+	fputs(",\"severity_why\":", j);
+	json_str(j, f->severity_why ? f->severity_why : "");
+	fputs(",\"pc_sym\":", j);
+	json_str(j, f->sym);
+	fputs(",\"role\":", j);
+	json_str(j, f->role ? f->role : "");
+	if (f->has_other) {
+		fprintf(j,
+			",\"other\":{\"role\":\"%s\",\"vcpu\":%u,"
+			"\"pc\":\"0x%" PRIx64 "\",\"icount\":%" PRIu64
+			",\"pc_sym\":",
+			f->other_role ? f->other_role : "other", f->other.cpu,
+			f->other.pc, f->other.icount);
+		json_str(j, f->other_sym);
+		fputc('}', j);
 	}
-	if (e->jsonl) {
-		/* a line cut short (a full disk) is taken back: every line
-		 * of findings.jsonl stays valid JSON */
-		long good = ftell(e->jsonl);
-		fprintf(e->jsonl,
-			"{\"kind\":\"%s\",\"severity\":\"%s\",\"arch\":\"%s\","
-			"\"vcpu\":%u,"
-			"\"pc\":\"0x%" PRIx64 "\",\"pte_pa\":\"0x%" PRIx64
-			"\",\"va\":\"0x%" PRIx64 "\",\"level\":%d,"
-			"\"old\":\"0x%016" PRIx64 "\",\"new\":\"0x%016" PRIx64
-			"\",\"icount\":%" PRIu64 ",\"detail\":",
-			k, sev, e->ops->name, f.ctx.cpu, f.ctx.pc, f.pte_pa,
-			f.va, f.level, f.old_desc, f.new_desc, f.ctx.icount);
-		json_str(e->jsonl, f.detail);
-		fputs(",\"severity_why\":", e->jsonl);
-		json_str(e->jsonl, f.severity_why ? f.severity_why : "");
-		fputs(",\"pc_sym\":", e->jsonl);
-		json_str(e->jsonl, f.sym);
-		fputs(",\"role\":", e->jsonl);
-		json_str(e->jsonl, f.role ? f.role : "");
-		if (f.has_other) {
-			fprintf(e->jsonl,
-				",\"other\":{\"role\":\"%s\",\"vcpu\":%u,"
-				"\"pc\":\"0x%" PRIx64 "\",\"icount\":%" PRIu64
-				",\"pc_sym\":",
-				f.other_role ? f.other_role : "other",
-				f.other.cpu, f.other.pc, f.other.icount);
-			json_str(e->jsonl, f.other_sym);
-			fputc('}', e->jsonl);
-		}
-		fputs("}\n", e->jsonl);
-		fflush(e->jsonl);
-		if (ferror(e->jsonl) && good >= 0) {
-			int err = errno;
-			if (ftruncate(fileno(e->jsonl), good) == 0)
-				fseek(e->jsonl, good, SEEK_SET);
-			errno = err;
-		}
-		io_check(e, e->jsonl, "findings.jsonl");
+	fputs("}\n", j);
+	fflush(j);
+	if (ferror(j) && good >= 0) {
+		int err = errno;
+		if (ftruncate(fileno(j), good) == 0)
+			fseek(j, good, SEEK_SET);
+		errno = err;
 	}
-	if (e->cfg.echo) {
-		fprintf(e->cfg.echo,
-			"ptwatch: %s %s vcpu %u pc 0x%" PRIx64
-			" %s va 0x%" PRIx64 ": %s\n",
-			k, sev, f.ctx.cpu, f.ctx.pc, f.sym, f.va, f.detail);
-		fflush(e->cfg.echo);
-	}
-	/* so that a run killed now leaves counts that match findings.jsonl
-	 * (within a second) */
+	io_check(e, j, "findings.jsonl");
+}
+
+/* echo=: one line per finding */
+static void echo_finding(ptw_engine *e, const ptw_finding *f)
+{
+	if (!e->cfg.echo)
+		return;
+	fprintf(e->cfg.echo,
+		"ptwatch: %s %s vcpu %u pc 0x%" PRIx64 " %s va 0x%" PRIx64
+		": %s\n",
+		ptw_kind_name(f->kind), ptw_severity_name(f->severity),
+		f->ctx.cpu, f->ctx.pc, f->sym, f->va, f->detail);
+	fflush(e->cfg.echo);
+}
+
+/* summary.json: rewritten at most once a second, so that a run killed now
+ * leaves counts that match findings.jsonl (within a second) */
+static void summary_refresh(ptw_engine *e)
+{
 	gint64 now = g_get_monotonic_time();
 	if (e->out_dir && now - e->summary_at >= G_USEC_PER_SEC) {
 		e->summary_at = now;
@@ -284,15 +412,93 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 	}
 }
 
-static gint site_order(gconstpointer a, gconstpointer b)
+void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 {
-	const report_site *x = *(report_site *const *)a;
-	const report_site *y = *(report_site *const *)b;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->pc < y->pc ? -1 : x->pc > y->pc;
+	ptw_finding f = *fin;
+	report_prepare(e, &f);
+	if (report_set_aside(e, &f) || report_repeat(e, &f))
+		return;
+	report_record(e, &f);
+	log_finding(e, &f);
+	jsonl_finding(e, &f);
+	echo_finding(e, &f);
+	summary_refresh(e);
 }
 
+/* ---- summary.json's titles ---- */
+
+/* in the order of their findings */
+static gint title_order(gconstpointer a, gconstpointer b)
+{
+	const report_title *x = *(report_title *const *)a;
+	const report_title *y = *(report_title *const *)b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* the most repeated first, then in the order of their findings */
+static gint repeat_order(gconstpointer a, gconstpointer b)
+{
+	const report_title *x = *(report_title *const *)a;
+	const report_title *y = *(report_title *const *)b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return title_order(a, b);
+}
+
+/* the reported titles, in the order of their findings */
+static GPtrArray *titles_reported(ptw_engine *e)
+{
+	GPtrArray *a = g_ptr_array_new();
+	if (!e->seen)
+		return a;
+	GHashTableIter it;
+	gpointer hk, hv;
+	g_hash_table_iter_init(&it, e->seen);
+	while (g_hash_table_iter_next(&it, &hk, &hv))
+		g_ptr_array_add(a, hv);
+	g_ptr_array_sort(a, title_order);
+	return a;
+}
+
+/* "repeats_by_site": the SITES_LISTED most repeated titles, each with its
+ * first finding's PCs; "titles": every title, with its count (repeats
+ * included) and first finding */
+static void summary_titles(ptw_engine *e, FILE *f)
+{
+	GPtrArray *a = titles_reported(e);
+	g_ptr_array_sort(a, repeat_order);
+	fputs(",\n  \"repeats_by_site\": [", f);
+	for (guint i = 0; i < a->len && i < SITES_LISTED; i++) {
+		const report_title *t = a->pdata[i];
+		if (!t->count)
+			break;
+		fprintf(f, "%s\n    {\"title\": ", i ? "," : "");
+		json_str(f, t->title);
+		fprintf(f,
+			", \"kind\": \"%s\", \"severity\": \"%s\", "
+			"\"pc\": \"0x%" PRIx64 "\", ",
+			ptw_kind_name(t->kind), ptw_severity_name(t->sev),
+			t->pc);
+		if (t->has_other)
+			fprintf(f, "\"other_pc\": \"0x%" PRIx64 "\", ",
+				t->other_pc);
+		fprintf(f, "\"repeats\": %u}", t->count);
+	}
+	g_ptr_array_sort(a, title_order);
+	fputs("\n  ],\n  \"titles\": [", f);
+	for (guint i = 0; i < a->len; i++) {
+		const report_title *t = a->pdata[i];
+		fprintf(f, "%s\n    {\"title\": ", i ? "," : "");
+		json_str(f, t->title);
+		fprintf(f,
+			", \"kind\": \"%s\", \"severity\": \"%s\", "
+			"\"count\": %u, \"first_vcpu\": %u, "
+			"\"first_icount\": %" PRIu64 "}",
+			ptw_kind_name(t->kind), ptw_severity_name(t->sev),
+			t->count + 1, t->cpu, t->icount);
+	}
+	g_ptr_array_unref(a);
+}
 static const char *verdict(ptw_engine *e)
 {
 	if (!e->expect_declared && !e->guest_done)
@@ -360,32 +566,8 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int k = 1; k < PTW_KIND_COUNT; k++)
 		fprintf(f, "%s\n    \"%s\": %u", k > 1 ? "," : "",
 			ptw_kind_name((ptw_kind)k), e->repeats[k]);
-	fprintf(f, "\n  },\n  \"repeats_by_site\": [");
-	if (e->seen) {
-		GPtrArray *sites = g_ptr_array_new();
-		GHashTableIter it;
-		gpointer hk, hv;
-		g_hash_table_iter_init(&it, e->seen);
-		while (g_hash_table_iter_next(&it, &hk, &hv))
-			g_ptr_array_add(sites, hv);
-		g_ptr_array_sort(sites, site_order);
-		for (guint i = 0, n = 0; i < sites->len && n < SITES_LISTED;
-		     i++) {
-			const report_site *st = sites->pdata[i];
-			if (!st->count)
-				break;
-			fprintf(f,
-				"%s\n    {\"kind\": \"%s\", \"severity\": "
-				"\"%s\", \"pc\": \"0x%" PRIx64 "\", ",
-				n++ ? "," : "", ptw_kind_name(st->kind),
-				ptw_severity_name(st->sev), st->pc);
-			if (st->has_other)
-				fprintf(f, "\"other_pc\": \"0x%" PRIx64 "\", ",
-					st->other_pc);
-			fprintf(f, "\"repeats\": %u}", st->count);
-		}
-		g_ptr_array_unref(sites);
-	}
+	fputs("\n  }", f);
+	summary_titles(e, f);
 	fprintf(f, "\n  ],\n  \"log_errors\": [");
 	for (guint i = 0; e->io_errors && i < e->io_errors->len; i++) {
 		fputs(i ? ", " : "", f);
@@ -429,18 +611,11 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	for (int i = 0; i < ST_COUNT; i++)
 		fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "",
 			ptw_stat_names[i], e->stats[i]);
-	fprintf(f, ",\n    \"units_by_entries\": {");
-	for (int k = 1, first = 1; k < 10; k++)
-		if (e->units.by_size[k]) {
-			fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ",
-				1 << k, e->units.by_size[k]);
-			first = 0;
-		}
-	fprintf(f, "}");
+	ptw_det_summary_stats(e, f);
 	fprintf(f,
 		",\n    \"pending_records_at_exit\": %d,\n"
 		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",
-		e->npending, g_hash_table_size(e->tables));
+		ptw_det_pending(e), g_hash_table_size(e->tables));
 	/* a summary that did not reach the disk whole is not put in place:
 	 * the last good one (or none) stays */
 	bool bad = fflush(f) != 0 || ferror(f);

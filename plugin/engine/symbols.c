@@ -43,19 +43,7 @@ bool ptw_symbols_load(ptw_engine *e, const char *path, char **err)
 		char type = end[1];
 		char *name = end + 3;
 		name[strcspn(name, " \t\r\n")] = 0;
-		/* Linux x86-64: the per-CPU current task pointer, first
-		 * field of pcpu_hot since 6.2, current_task before */
-		if (strcmp(name, "pcpu_hot") == 0 ||
-		    (strcmp(name, "current_task") == 0 && !e->current_slot))
-			e->current_slot = addr;
-		if (strcmp(name, "page_vma_mapped_walk") == 0)
-			e->pvmw_addr = addr;
-		if (strcmp(name, "handle_mm_fault") == 0)
-			e->fault_addr = addr;
-		if (strcmp(name, "try_to_unmap_flush") == 0)
-			e->deferred_flush_addr[0] = addr;
-		if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
-			e->deferred_flush_addr[1] = addr;
+		ptw_linux_note_symbol(e, name, addr);
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
 		if (!addr || !*name)
@@ -90,6 +78,8 @@ void ptw_symbols_free(ptw_engine *e)
 	}
 	if (e->progs)
 		g_hash_table_destroy(e->progs);
+	/* the kernel's types came with its symbols */
+	ptw_linux_mm_free(e);
 }
 
 /* A program announced itself (phase "prog:NAME") in this address space. */

@@ -1,10 +1,12 @@
-"""A kernel's text symbols (and x86-64's per-CPU current task pointer),
+"""A kernel's text symbols (and x86-64's per-CPU current task pointer, and
+the data symbols guest_linux_mm.c needs),
 read by booting it once without the plugin with our initramfs printing
 /proc/kallsyms (ptwatch.kallsyms on the command line); cached by kernel
 hash and this format's version.
 
   python3 scripts/ptwlib/kallsyms.py ARCH KERNEL   prints the cache file
 """
+import fcntl
 import hashlib
 import os
 import re
@@ -17,7 +19,14 @@ if __package__ in (None, ""):
     __package__ = "ptwlib"  # noqa: A001
 from ptwlib import CACHE, ROOT, qemu  # noqa: E402
 
-KEEP = re.compile(r"^[0-9a-f]+ ([tTwW] |[aAdDbB] (pcpu_hot|current_task)$)")
+# text symbols, x86-64's current task slot, and what guest_linux_mm.c reads
+# (the BTF's bounds, where the struct pages are, the swap devices)
+KEEP = re.compile(r"^[0-9a-f]+ ([tTwW] |[aAdDbBrR] (pcpu_hot|current_task|"
+                  r"__start_BTF|__stop_BTF|vmemmap_base|page_offset_base|"
+                  r"memstart_addr|swap_info)$)")
+# every line of /proc/kallsyms: address, type, name, [module]
+LINE = re.compile(r"^[0-9a-f]{8,16} [a-zA-Z?] \S+( \[\S+\])?$")
+PRINTK = re.compile(r"^\[ *[0-9]+\.[0-9]+\] ")
 
 
 class Failed(Exception):
@@ -28,9 +37,22 @@ def kallsyms(arch, kernel):
     """The path of the symbols file (built by one boot when not cached)."""
     with open(kernel, "rb") as f:
         h = hashlib.sha256(f.read()).hexdigest()[:16]
-    out = os.path.join(CACHE, "guest", arch, f"kallsyms-v2-{h}.txt")
+    # v3: v2 files could be cut by two boots writing one console file;
+    # v4: with the data symbols guest_linux_mm.c reads
+    out = os.path.join(CACHE, "guest", arch, f"kallsyms-v4-{h}.txt")
     if os.path.isfile(out) and os.path.getsize(out):
         return out
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    # one boot at a time per kernel: a second run waits for the first's
+    # file instead of booting too
+    with open(out + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isfile(out) and os.path.getsize(out):
+            return out
+        return _read(arch, kernel, out)
+
+
+def _read(arch, kernel, out):
     initrd = subprocess.run(
         [os.path.join(ROOT, "scripts", "guest-image"), "initrd", arch],
         stdout=subprocess.PIPE, text=True).stdout.strip()
@@ -38,8 +60,7 @@ def kallsyms(arch, kernel):
         raise Failed("no initramfs")
     print(f"guest-image: reading kernel symbols of "
           f"{os.path.basename(kernel)} (one boot, cached)", file=sys.stderr)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    con = out + ".console"
+    con = f"{out}.{os.getpid()}.console"
     with qemu.shared_ram() as ram:
         cmd = qemu.command(arch, kernel, linux=True, smp=1, mem="1G",
                            ram=ram, cpu="max", initrd=initrd,
@@ -52,13 +73,24 @@ def kallsyms(arch, kernel):
     os.unlink(con)
     m = re.search(r"^ptwatch-kallsyms-begin$(.*?)^ptwatch-kallsyms-end$",
                   text, re.S | re.M)
-    keep = [l for l in (m.group(1).splitlines() if m else [])
-            if KEEP.match(l)]
+    # whole kernel messages between the lines are harmless (quiet keeps
+    # them few); anything else malformed is a damaged dump
+    lines = [x for x in (m.group(1).splitlines() if m else [])
+             if x and not PRINTK.match(x)]
+    bad = [x for x in lines if not LINE.match(x)]
+    if bad:
+        # a line cut or mixed with other console output: the file would
+        # miss symbols silently, and unsymbolized kernel PCs change how
+        # findings are judged
+        raise Failed(f"the guest's symbol dump is damaged ({len(bad)} of "
+                     f"{len(lines)} lines malformed, first: {bad[0][:60]!r})")
+    keep = [x for x in lines if KEEP.match(x)]
     if not keep:
         raise Failed("the guest printed no kernel symbols")
-    with open(out + ".tmp", "w", encoding="utf-8") as f:
+    tmp = f"{out}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write("\n".join(keep) + "\n")
-    os.replace(out + ".tmp", out)
+    os.replace(tmp, out)
     return out
 
 

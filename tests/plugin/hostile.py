@@ -19,7 +19,8 @@ Checked:
   - a CPU spinning 100 million iterations inside a break window: quiet,
     memory bounded likewise;
   - a million identical findings: one in findings.jsonl, the rest counted
-    (repeats_by_site), the log saying so and staying small.
+    under its title (repeats_by_site, titles), the log saying so and
+    staying small.
 """
 import json
 import os
@@ -151,12 +152,22 @@ def main(argv):
                 return f"{len(found)} findings, sites {sites[:1]}", ""
             if sites[0]["repeats"] != 999_999:
                 return f"{sites[0]['repeats']} repeats, want 999999", ""
+            title = found[0].get("title")
+            titles = s.get("titles", [])
+            if sites[0].get("title") != title or not titles or \
+                    titles[0].get("title") != title:
+                return (f"title {title!r} in findings.jsonl, "
+                        f"{sites[0].get('title')!r} in repeats_by_site, "
+                        f"{titles[:1]} in titles"), ""
+            if titles[0].get("count") != 1_000_000:
+                return f"titles counts {titles[0].get('count')}, want " \
+                    "1000000", ""
             if "further findings at this site are counted" not in log:
                 return "the log does not say repeats are counted", ""
             if size > LOG_LIMIT:
                 return f"ptwatch.log {size} bytes", ""
-            return None, (f"1 {kind} in findings.jsonl, 999999 repeats "
-                          f"counted, ptwatch.log {size} bytes")
+            return None, (f"1 {kind} in findings.jsonl ({title}), 999999 "
+                          f"repeats counted, ptwatch.log {size} bytes")
         return fn
 
     for arch in ("arm64", "x86_64"):

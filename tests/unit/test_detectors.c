@@ -4,6 +4,8 @@
  * PTE ABA, tracked data. */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -601,6 +603,27 @@ static void via_b_to_swap(fake_guest *g, unsigned slot)
 	pt_store(g, 0, L3, swp(slot));
 }
 
+/* the guest gives kernel symbols: it is Linux, whose tasks and returns to
+ * user delimit the reads PTE_ABA pairs (a guest that is not Linux pairs
+ * only within operations it marks: pte_aba_bare_metal) */
+static void as_linux(fake_guest *g)
+{
+	char *dir = g_dir_make_tmp("ptw-det-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "System.map", NULL);
+	CHECK(g_file_set_contents(path,
+				  "ffff800080000000 T _text\n"
+				  "ffff800080000100 T handle_mm_fault\n"
+				  "ffff800080200000 T _etext\n",
+				  -1, NULL));
+	char *err = NULL;
+	CHECK(ptw_symbols_load(g->e, path, &err));
+	g_free(err);
+	g_unlink(path);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 /* the severity of the newest finding, which must be a PTE_ABA */
 static ptw_severity last_aba_severity(fake_guest *g)
 {
@@ -614,6 +637,7 @@ static void pte_aba(void)
 {
 	fake_guest g;
 	setup(&g);
+	as_linux(&g);
 	pt_load(&g, 1, L3);
 	pt_load(&g, 1, L3); /* no change in between */
 	CHECK_EQ(ptw_findings_total(g.e), 0);
@@ -710,6 +734,7 @@ static void pte_aba_per_task(void)
 {
 	fake_guest g;
 	setup(&g);
+	as_linux(&g);
 	/* X reads, sleeps; Y runs on its vCPU and returns to user (its user
 	 * stack pointer restored on the way: no task); X comes back after
 	 * the entry went A -> B -> A and reads again: an ABA */
@@ -768,6 +793,7 @@ static void pte_aba_per_operation(void)
 {
 	fake_guest g;
 	setup(&g);
+	as_linux(&g);
 	run_task(&g, 1, TASK_X);
 	op_start(&g, 1);
 	pt_load(&g, 1, L3);
@@ -787,6 +813,29 @@ static void pte_aba_per_operation(void)
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 2);
 	CHECK_EQ(ptw_stat(g.e, "operations_started"), 3);
+	fake_fini(&g);
+}
+
+/* A guest that is not Linux (no kernel symbols) shows no tasks or returns
+ * to user that would delimit a reader's operation: two reads of an entry
+ * pair only inside an operation the guest marks (OP_BEGIN); its setup
+ * code's read and a later read are unrelated. */
+static void pte_aba_bare_metal(void)
+{
+	fake_guest g;
+	setup(&g);
+	pt_load(&g, 1, L3);
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	/* the guest marks an operation (the OP_BEGIN client request) */
+	ptw_ctx c = fake_ctx(&g, 1);
+	ptw_ev_client(g.e, &c, 0x50570008, 0, 0, 0, 0);
+	pt_load(&g, 1, L3);
+	to_b_and_back(&g);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	CHECK_EQ(ptw_stat(g.e, "operations_started"), 1);
 	fake_fini(&g);
 }
 
@@ -943,6 +992,7 @@ int main(void)
 	RUN(pte_aba);
 	RUN(pte_aba_per_task);
 	RUN(pte_aba_per_operation);
+	RUN(pte_aba_bare_metal);
 	RUN(data_mismatch);
 	RUN(bad_client_ranges);
 	RUN(table_freed_with_open_break);

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "engine_internal.h" /* ptw_report_title() */
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -235,6 +236,213 @@ static void known_issues(void)
 	g_free(nofix);
 }
 
+/* a finding's title from its sides' symbols (sym, other_sym: NULL for no
+ * other side) and PCs */
+static const char *title_of(ptw_kind k, const char *sym, uint64_t pc,
+			    const char *other_sym, uint64_t other_pc)
+{
+	static char buf[256];
+	ptw_finding f = {.kind = k, .ctx = {0, pc, 1}};
+	g_strlcpy(f.sym, sym, sizeof(f.sym));
+	if (other_sym) {
+		f.has_other = true;
+		f.other = (ptw_ctx){1, other_pc, 2};
+		g_strlcpy(f.other_sym, other_sym, sizeof(f.other_sym));
+	}
+	ptw_report_title(&f, buf, sizeof(buf));
+	return buf;
+}
+
+#define CHECK_TITLE(want, ...)                                                 \
+	do {                                                                   \
+		const char *got_ = title_of(__VA_ARGS__);                      \
+		if (strcmp(got_, want))                                        \
+			printf("# title '%s', want '%s'\n", got_, want);       \
+		CHECK(!strcmp(got_, want));                                    \
+	} while (0)
+
+/* titles: the two sides' functions without offsets, sorted (the same title
+ * whichever side saw the other), PCs where there are no symbols */
+static void titles(void)
+{
+	const ptw_kind R = PTW_KIND_BBM_WINDOW_READ;
+	/* sorted by strcmp, offsets stripped */
+	CHECK_TITLE("BBM_WINDOW_READ in contpte_convert / "
+		    "page_vma_mapped_walk",
+		    R, "page_vma_mapped_walk+0x458", 0xffff800080118d98ULL,
+		    "contpte_convert+0xc0", 0xffff8000800229a4ULL);
+	CHECK_TITLE("BBM_WINDOW_READ in contpte_convert / "
+		    "page_vma_mapped_walk",
+		    R, "contpte_convert+0x10", 0xffff800080022000ULL,
+		    "page_vma_mapped_walk+0x5c1", 0xffff800080118f00ULL);
+	/* arm64's ID map: the function, not where it ran */
+	CHECK_TITLE("BBM_MAKE_BEFORE_INVALIDATE in __pi_map_range",
+		    PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+		    "__pi_map_range+0x1b4 (physical)", 0x41f080a8ULL, NULL, 0);
+	/* one side only */
+	CHECK_TITLE("BBM_VALID_TO_VALID in set_pte_demo",
+		    PTW_KIND_BBM_VALID_TO_VALID, "set_pte_demo+0x10",
+		    0xffff800080020010ULL, NULL, 0);
+	CHECK_TITLE("BBM_VALID_TO_VALID in 0x402019a0",
+		    PTW_KIND_BBM_VALID_TO_VALID, "", 0x402019a0ULL, NULL, 0);
+	/* one function on both sides: both named (two sides, not one) */
+	CHECK_TITLE("PTE_ABA in do_swap_page / do_swap_page", PTW_KIND_PTE_ABA,
+		    "do_swap_page+0x40", 0xffff800080030040ULL,
+		    "do_swap_page+0x10", 0xffff800080030010ULL);
+	/* a user program by its name, sorted like a symbol */
+	CHECK_TITLE("STALE_TLB_ACCESS in [mprotect_reclaim] / "
+		    "change_protection",
+		    PTW_KIND_STALE_TLB_ACCESS, "change_protection+0x986",
+		    0xffffffff811572d6ULL, "[mprotect_reclaim]", 0x40276bULL);
+	/* no symbols (bare metal): PCs, in the finding's own order, so that
+	 * the two roles' PCs stay apart as the (PC, other PC) sites did */
+	CHECK_TITLE("STALE_TLB_ACCESS in 0x40080100 / 0x40080040",
+		    PTW_KIND_STALE_TLB_ACCESS, "", 0x40080100ULL, "",
+		    0x40080040ULL);
+	CHECK_TITLE("STALE_TLB_ACCESS in 0x40080040 / 0x40080100",
+		    PTW_KIND_STALE_TLB_ACCESS, "", 0x40080040ULL, "",
+		    0x40080100ULL);
+	/* one side without a symbol: its PC, the sides in their order */
+	CHECK_TITLE("STALE_TLB_ACCESS in zap_pte_range / 0x400123",
+		    PTW_KIND_STALE_TLB_ACCESS, "zap_pte_range+0x20",
+		    0xffffffff81160020ULL, "", 0x400123ULL);
+}
+
+/* another valid -> valid remap of the entry finding_with_symbols() made
+ * (to RAM + 0x1N000), by vcpu 0 at pc, icount 200 + N: a
+ * BBM_VALID_TO_VALID there */
+static void remap_at(fake_guest *g, uint64_t pc, unsigned n)
+{
+	const uint64_t L3 = RAM + 0x3000;
+	mem_w64(g, L3, (RAM + 0x10000 + n * 0x1000ULL) | 0x703);
+	ptw_ctx c = {0, pc, 200 + n};
+	ptw_ev_access(g->e, &c, L3, L3, 8, true, 0);
+}
+
+static unsigned count_of(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* repeats are counted by title: two PCs in one function are one finding
+ * and a repeat; another function is another finding; without symbols the
+ * PCs are the titles, two findings */
+static void dedup_by_title(void)
+{
+	char *dir = g_build_filename(tmpdir, "out-titles", NULL);
+	char *syms = write_file("kallsyms-titles",
+				"ffff800080010000 T _text\n"
+				"ffff800080020000 t set_pte_demo\n"
+				"ffff800080030000 t set_pte_other\n"
+				"ffff800080040000 t zz_end\n");
+	fake_guest g;
+	engine_with_symbols(dir, &g, syms);
+	finding_with_symbols(&g, 0xffff800080020010ULL);
+	remap_at(&g, 0xffff800080020040ULL, 2);
+	CHECK_EQ(ptw_findings_total(g.e), 1);
+	remap_at(&g, 0xffff800080030010ULL, 3);
+	CHECK_EQ(ptw_findings_total(g.e), 2);
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	CHECK(f && !strcmp(f->title, "BBM_VALID_TO_VALID in set_pte_demo"));
+	f = ptw_finding_get(g.e, 1);
+	CHECK(f && !strcmp(f->title, "BBM_VALID_TO_VALID in set_pte_other"));
+	ptw_engine_finish(g.e);
+	char *log = read_file(dir, "ptwatch.log");
+	char *js = read_file(dir, "findings.jsonl");
+	char *sum = read_file(dir, "summary.json");
+	/* the first in full, with its title after its side lines */
+	CHECK(strstr(log, "set_pte_demo+0x10 icount 100 (writer)\n"
+			  "  title: BBM_VALID_TO_VALID in set_pte_demo\n"
+			  "  entry PA 0x40003000 level 3") != NULL);
+	CHECK(strstr(log,
+		     "[repeat BBM_VALID_TO_VALID error] pc "
+		     "0xffff800080020040 again: further findings at "
+		     "this site are counted (summary.json "
+		     "repeats_by_site), not logged\n"
+		     "  title: BBM_VALID_TO_VALID in set_pte_demo\n") != NULL);
+	CHECK_EQ(count_of(log, "[BBM_VALID_TO_VALID error] #"), 2);
+	CHECK_EQ(count_of(js, "\n"), 2);
+	CHECK(strstr(js, "\"severity\":\"error\",\"title\":"
+			 "\"BBM_VALID_TO_VALID in set_pte_demo\",") != NULL);
+	CHECK(strstr(js, "\"title\":\"BBM_VALID_TO_VALID in set_pte_other\"") !=
+	      NULL);
+	CHECK(strstr(sum, "\"repeats\": {\n    \"BBM_VALID_TO_VALID\": 1,") !=
+	      NULL);
+	CHECK(strstr(sum, "\n  },\n  \"repeats_by_site\": [\n    {\"title\": "
+			  "\"BBM_VALID_TO_VALID in set_pte_demo\", \"kind\": "
+			  "\"BBM_VALID_TO_VALID\", \"severity\": \"error\", "
+			  "\"pc\": \"0xffff800080020010\", \"repeats\": 1}\n"
+			  "  ],\n") != NULL);
+	CHECK(strstr(sum,
+		     "\"titles\": [\n    {\"title\": \"BBM_VALID_TO_VALID "
+		     "in set_pte_demo\", \"kind\": \"BBM_VALID_TO_VALID\", "
+		     "\"severity\": \"error\", \"count\": 2, "
+		     "\"first_vcpu\": 0, \"first_icount\": 100},\n    "
+		     "{\"title\": \"BBM_VALID_TO_VALID in set_pte_other\", "
+		     "\"kind\": \"BBM_VALID_TO_VALID\", \"severity\": "
+		     "\"error\", \"count\": 1, \"first_vcpu\": 0, "
+		     "\"first_icount\": 203}\n  ],\n  \"log_errors\"") != NULL);
+	g_free(log);
+	g_free(js);
+	g_free(sum);
+	ptw_engine_free(g.e);
+	free(g.mem);
+	/* no symbols: each PC its own title, as before titles */
+	engine_in(NULL, &g);
+	finding_with_symbols(&g, 0xffff800080020010ULL);
+	remap_at(&g, 0xffff800080020040ULL, 2);
+	remap_at(&g, 0xffff800080020010ULL, 3);
+	CHECK_EQ(ptw_findings_total(g.e), 2);
+	f = ptw_finding_get(g.e, 1);
+	CHECK(f &&
+	      !strcmp(f->title, "BBM_VALID_TO_VALID in 0xffff800080020040"));
+	CHECK_EQ(ptw_stat(g.e, "entry_changes") >= 3, 1);
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_free(dir);
+	g_free(syms);
+}
+
+/* findings set aside are logged once per title too, and all counted */
+static void set_aside_by_title(void)
+{
+	char *dir = g_build_filename(tmpdir, "out-aside", NULL);
+	char *syms = write_file("kallsyms-aside",
+				"ffff800080020000 t set_pte_demo\n");
+	char *rules = write_file("rules-aside", "kind: BBM_VALID_TO_VALID\n"
+						"symbol: set_pte_demo\n"
+						"why: the demo's page\n");
+	fake_guest g;
+	engine_with_symbols(dir, &g, syms);
+	char *err = NULL;
+	CHECK(ptw_suppressions_load(g.e, rules, &err));
+	g_free(err);
+	finding_with_symbols(&g, 0xffff800080020010ULL);
+	remap_at(&g, 0xffff800080020040ULL, 2);
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	ptw_engine_finish(g.e);
+	char *log = read_file(dir, "ptwatch.log");
+	char *sum = read_file(dir, "summary.json");
+	CHECK_EQ(count_of(log, "[suppressed BBM_VALID_TO_VALID/error]"), 1);
+	CHECK(strstr(log,
+		     "set_pte_demo+0x10 va 0x0\n"
+		     "  title: BBM_VALID_TO_VALID in set_pte_demo\n") != NULL);
+	CHECK(strstr(sum, "\"suppressed\": {\n    \"BBM_VALID_TO_VALID\": 2") !=
+	      NULL);
+	CHECK(strstr(sum, "\"repeats_by_site\": [\n  ],\n  \"titles\": [\n  "
+			  "],") != NULL);
+	g_free(log);
+	g_free(sum);
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_free(dir);
+	g_free(syms);
+	g_free(rules);
+}
+
 /* A -> B -> A of one entry between two reads by cpu 1 at pc1 and pc2 */
 static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
 			    uint64_t *icount)
@@ -450,6 +658,9 @@ int main(void)
 	RUN(logs_and_symbols);
 	RUN(suppressions);
 	RUN(known_issues);
+	RUN(titles);
+	RUN(dedup_by_title);
+	RUN(set_aside_by_title);
 	RUN(aba_walkers_not_paired);
 	RUN(window_read_single_page);
 	RUN(batched_flush_overtaking_linux);

@@ -193,6 +193,12 @@ litmus_phase(const char *label)
 	ptw_phase(label);
 }
 
+/* Smaller than 128 bytes too. */
+void __attribute__((noinline, noclone, aligned(128))) litmus_op_begin(void)
+{
+	ptw_op_begin();
+}
+
 /* ---- reporting ---- */
 
 static unsigned int cpu_id(void)
@@ -591,6 +597,28 @@ void cpu1_load_desc_2(void)
 		     load_desc(test_pte(TEST_VA)), test_page_desc(DATA_PAGE_A));
 }
 
+void cpu1_op_load_desc_1(void)
+{
+	litmus_phase("load-1");
+	litmus_op_begin();
+	litmus_check("cpu1 first descriptor load", load_desc(test_pte(TEST_VA)),
+		     test_page_desc(DATA_PAGE_A));
+}
+
+void cpu0_bbm_to_b(void)
+{
+	litmus_phase("bbm-to-b");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_B));
+	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
+}
+
+void cpu0_bbm_back_to_a(void)
+{
+	litmus_phase("bbm-back-to-a");
+	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
+	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
+}
+
 void cpu0_track_fill(void)
 {
 	litmus_phase("track-fill");
@@ -643,7 +671,7 @@ void unlink_alias(void)
 void cpu1_t1_load_then_t2(void)
 {
 	set_task(TASK_T1);
-	cpu1_load_desc_1();
+	cpu1_op_load_desc_1();
 	litmus_phase("switch-to-t2");
 	set_task(TASK_T2);
 }
@@ -655,6 +683,30 @@ void cpu0_remap_b_and_back(void)
 	litmus_read_check("cpu0 read after A->B", TEST_VA, MARKER_B);
 	bbm_va(TEST_VA, test_page_desc(DATA_PAGE_A));
 	litmus_read_check("cpu0 read after B->A", TEST_VA, MARKER_A);
+}
+
+void link_l3_block(void)
+{
+	litmus_phase("link-table");
+	write_desc(&pt_l3_block[L3_BLOCK_IDX], l3_block_desc());
+	make_desc(block_pmd(), table_desc(pt_l3_block));
+	litmus_read_check("cpu0 read through pt_l3_block",
+			  BLOCK_VA + BLOCK_TEST_OFF,
+			  BLOCK_MARKER(BLOCK_TEST_OFF >> 12));
+}
+
+void cpu1_read_l3_block(void)
+{
+	litmus_read_check("cpu1 read through pt_l3_block",
+			  BLOCK_VA + BLOCK_TEST_OFF,
+			  BLOCK_MARKER(BLOCK_TEST_OFF >> 12));
+}
+
+void cpu0_unmap_va2(void)
+{
+	litmus_phase("cleanup");
+	break_va(TEST_VA2);
+	isb();
 }
 
 /* ---- bring-up ---- */

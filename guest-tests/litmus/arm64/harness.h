@@ -68,6 +68,7 @@ extern const struct litmus_scenario litmus_scenario;
 #define PTE_VALID	(1ULL << 0)
 #define PTE_TABLE	(1ULL << 1) /* table (levels 0-2) or page (level 3) */
 #define PTE_ATTRINDX(i) ((uint64_t)(i) << 2)
+#define PTE_AP_USER	(1ULL << 6) /* AP[1]: EL0 access */
 #define PTE_AP_RDONLY	(1ULL << 7) /* AP[2] */
 #define PTE_SH_INNER	(3ULL << 8)
 #define PTE_AF		(1ULL << 10)
@@ -90,6 +91,13 @@ extern const struct litmus_scenario litmus_scenario;
 static inline uint64_t test_page_desc(uint64_t pa)
 {
 	return pa | PTE_TEST_LEAF | PTE_TABLE | PTE_VALID;
+}
+
+/* Level 3 page descriptor that EL0 can reach too: AP[1] set (EL0 and EL1
+ * read/write), still PXN and UXN (pt_page_mapped_*). */
+static inline uint64_t user_page_desc(uint64_t pa)
+{
+	return test_page_desc(pa) | PTE_AP_USER;
 }
 
 /* Level 2 (2 MiB) block descriptor for the block area. */
@@ -314,6 +322,13 @@ uint64_t probe_load(uint64_t va);
 void litmus_phase(const char *label);
 
 /*
+ * ptw_op_begin(), out of line for the same reason: the calling CPU (its
+ * task, where SP_EL0 names one) starts one operation, and PTE_ABA pairs two
+ * reads of an entry only within one.
+ */
+void litmus_op_begin(void);
+
+/*
  * Record a data-check failure if got != want (the first one is reported at
  * the end; the scenario still runs to completion).
  */
@@ -438,6 +453,30 @@ void cpu0_cleanup(void);
 /* Phase "load-1" / "load-2"; CPU1 loads TEST_VA's descriptor -> A's. */
 void cpu1_load_desc_1(void);
 void cpu1_load_desc_2(void);
+/* Phase "load-1"; CPU1 begins an operation (litmus_op_begin()), then loads
+ * TEST_VA's descriptor -> A's: the first read of a pair. */
+void cpu1_op_load_desc_1(void);
+
+/*
+ * A pte_aba scenario: CPU1 loads TEST_VA's descriptor (X) with FIRST_LOAD,
+ * CPU0 remaps TEST_VA to B (phase "bbm-to-b") and back to X (phase
+ * "bbm-back-to-a"), each with a full BBM and a read, and CPU1 loads the
+ * descriptor again (cpu1_load_desc_2). pte_aba: FIRST_LOAD begins an
+ * operation (cpu1_op_load_desc_1); pte_aba_no_op_ok: it does not
+ * (cpu1_load_desc_1). The optional trailing arguments are the expected
+ * findings, as for LITMUS_SCENARIO.
+ */
+void cpu0_bbm_to_b(void);
+void cpu0_bbm_back_to_a(void);
+#define LITMUS_PTE_ABA_SCENARIO(NAME, FIRST_LOAD, ...)                         \
+	static const struct litmus_step steps[] = {                            \
+		{1, FIRST_LOAD},	 /* step 0 */                          \
+		{0, cpu0_bbm_to_b},	 /* step 1 */                          \
+		{0, cpu0_bbm_back_to_a}, /* step 2 */                          \
+		{1, cpu1_load_desc_2},	 /* step 3 */                          \
+	};                                                                     \
+                                                                               \
+	LITMUS_SCENARIO(NAME, setup_test_va_a, steps, ##__VA_ARGS__)
 
 /* The pattern the data_* scenarios store through TEST_VA (word i). */
 #define DATA_PATTERN(i) (0x5041545400000000ULL | (i)) /* "PATT" | index */
@@ -483,11 +522,32 @@ static inline void set_task(uint64_t task)
 	__asm__ volatile("msr sp_el0, %0" : : "r"(task) : "memory");
 }
 
-/* CPU1 as task T1 loads TEST_VA's descriptor (cpu1_load_desc_1), then
- * switches to task T2 (phase "switch-to-t2"). */
+/* CPU1 as task T1 begins an operation and loads TEST_VA's descriptor
+ * (cpu1_op_load_desc_1), then switches to task T2 (phase "switch-to-t2"),
+ * which begins none. */
 void cpu1_t1_load_then_t2(void);
 /* Phase "bbm-to-b-and-back": full BBM of TEST_VA to B, read B; full BBM
  * back to A (the same descriptor as before), read A. */
 void cpu0_remap_b_and_back(void);
+
+/*
+ * pt_page_mapped_*: pt_l3_block as a live last-level table. Phase
+ * "link-table": pt_l3_block[BLOCK_TEST_OFF >> 12] -> the block region's
+ * page there (a store to a page that is no table yet), then
+ * pt_l2_block[0] -> pt_l3_block (make_desc: invalid -> table, dsb ish,
+ * isb); read BLOCK_VA + BLOCK_TEST_OFF through it.
+ */
+void link_l3_block(void);
+/* The descriptor link_l3_block() puts in pt_l3_block, and where. */
+#define L3_BLOCK_IDX (BLOCK_TEST_OFF >> 12)
+static inline uint64_t l3_block_desc(void)
+{
+	return test_page_desc(BLOCK_PA + BLOCK_TEST_OFF);
+}
+/* CPU1 reads BLOCK_VA + BLOCK_TEST_OFF through pt_l3_block. */
+void cpu1_read_l3_block(void);
+/* Phase "cleanup"; break_va(TEST_VA2) (invalid, dsb, tlbi, dsb; isb): the
+ * mapping of pt_l3_block there goes away. */
+void cpu0_unmap_va2(void);
 
 #endif

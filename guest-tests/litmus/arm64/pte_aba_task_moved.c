@@ -3,14 +3,17 @@
  * pte_aba_task_moved: a task reads the entry on CPU1, sleeps (CPU1 runs
  * another task), and reads it again on CPU0 after the entry changed to
  * another page and back: the same task's pte_same() would pass on a
- * changed entry. Tasks are named the Linux way (SP_EL0). ptwatch pairs the
- * two reads across vCPUs: expect one PTE_ABA.
+ * changed entry. Tasks are named the Linux way (SP_EL0). T1 begins one
+ * operation before its first read and none after: the operation is the
+ * task's, so it goes with T1 to CPU0. ptwatch pairs the two reads across
+ * vCPUs: expect one PTE_ABA.
  *
  *   setup: TEST_VA -> A (descriptor X)
- *   CPU1: SP_EL0 = task T1; load the descriptor -> X
+ *   CPU1: SP_EL0 = task T1; ptw_op_begin(); load the descriptor -> X
  *   CPU1: SP_EL0 = task T2 (T1 sleeps)
  *   CPU0: full BBM -> B; full BBM back -> X
  *   CPU0: SP_EL0 = task T1 (T1 wakes on CPU0); load the descriptor -> X
+ *         (T1's operation, begun on CPU1)
  */
 #include "harness.h"
 

@@ -7,6 +7,13 @@
  * again with the same page. The access faulted on a hole that was only
  * being changed: in a kernel, a fault on a kernel address there is an oops.
  *
+ * CPU0's sequence is a correct break-before-make (invalid; dsb ish; tlbi
+ * vae1is; dsb ish; then the new entry; dsb ish; isb), and the architecture
+ * allows another CPU's walk to fault inside it: whether that is a bug
+ * depends on the faulting context. On Linux ptwatch knows it (a kernel
+ * address: an error; a user address: a note, the fault is retried); on a
+ * guest that is not Linux, as here, it does not, and reports a note.
+ *
  *   CPU0, CPU1: read TEST_VA -> A (fills both TLBs)
  *   CPU0: invalid; dsb ish; tlbi vae1is; dsb ish (the break)
  *   CPU1: load TEST_VA -> translation fault (inside the window)
@@ -14,8 +21,8 @@
  *   CPU1: read TEST_VA -> A
  *
  * Only a QEMU that reports its faults with their entries (qemu-patches/)
- * shows it: one BBM_WINDOW_WALK, an error (no guest OS promises to retry
- * the access). Stock QEMU: nothing (the expectation is dropped).
+ * shows it: one BBM_WINDOW_WALK, a note. Stock QEMU: nothing (the
+ * expectation is dropped).
  */
 #include "harness.h"
 
@@ -36,5 +43,5 @@ static const struct litmus_step steps[] = {
 
 LITMUS_SCENARIO("window_walk", setup_test_va_a, steps,
 		{PTW_EXPECT_PATCHED(PTW_EXPECT_SEV(PTW_K_BBM_WINDOW_WALK,
-						   PTW_SEV_ERROR)),
+						   PTW_SEV_NOTE)),
 		 1});

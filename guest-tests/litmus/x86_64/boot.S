@@ -274,13 +274,16 @@ ap_stack_top:
 	.section .data.pagetables, "aw"
 	.balign 4096
 	.globl pml4, pdpt, pd_ident, pd_test, pt_test, pt_size, pd_apic, pt_apic
+/* U/S on the walk to pt_test only (pml4[0], pdpt[1], pd_test[0]): a leaf
+ * there is user-accessible exactly when it has U/S itself (pt_page_mapped_*,
+ * layout.h); the identity map's and the APIC's walks stay supervisor-only. */
 pml4:
-	.quad pdpt + PTE_TABLE
+	.quad pdpt + PTE_TABLE_USER
 	.fill 511, 8, 0
 
 pdpt:
 	.quad pd_ident + PTE_TABLE	/* 0 - 1 GiB: identity */
-	.quad pd_test + PTE_TABLE	/* 1 - 2 GiB: test area */
+	.quad pd_test + PTE_TABLE_USER	/* 1 - 2 GiB: test area */
 	.quad 0
 	.quad pd_apic + PTE_TABLE	/* 3 - 4 GiB: local APIC only */
 	.fill 508, 8, 0
@@ -295,7 +298,7 @@ pd_ident:
 
 /* Test area PD: [0] -> pt_test (4 KiB pages), [1] -> 2 MiB size region. */
 pd_test:
-	.quad pt_test + PTE_TABLE
+	.quad pt_test + PTE_TABLE_USER
 	.quad SIZE_REGION_PA + PTE_LARGE
 	.fill 510, 8, 0
 

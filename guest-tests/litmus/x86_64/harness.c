@@ -295,6 +295,12 @@ litmus_phase(const char *label)
 	ptw_phase(label);
 }
 
+/* Smaller than 128 bytes too. */
+void __attribute__((noinline, noclone, aligned(128))) litmus_op_begin(void)
+{
+	ptw_op_begin();
+}
+
 /* ------------------------------------------------------------------ */
 /* Result, power off, fatal errors.                                    */
 /* ------------------------------------------------------------------ */
@@ -631,6 +637,44 @@ void step_check_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
 	check_pte(test_pte(va), want);
 	invlpg(va);
 	step_end(n);
+}
+
+void step_op_check_pte(unsigned int n, const char *phase, uint64_t va,
+		       uint64_t want)
+{
+	begin(n, phase);
+	litmus_op_begin();
+	check_pte(test_pte(va), want);
+	step_end(n);
+}
+
+void step_map(unsigned int n, const char *phase, uint64_t va, uint64_t val,
+	      uint64_t want)
+{
+	begin(n, phase);
+	write_pte(test_pte(va), val);
+	check_read(va, want);
+	step_end(n);
+}
+
+void steps_pte_aba_cpu0(void)
+{
+	step_fill(0, TEST_VA, DATA_PAGE_A, MARKER_A);
+	step_write_pte_invlpg(2, "change-to-b", TEST_VA, pte_page(DATA_PAGE_B));
+	step_write_pte_invlpg(4, "change-back", TEST_VA, pte_page(DATA_PAGE_A));
+	step_read(7, "check", TEST_VA, MARKER_A);
+}
+
+void steps_pte_aba_cpu1(int begin_op)
+{
+	if (begin_op)
+		step_op_check_pte(1, "load-1", TEST_VA, pte_page(DATA_PAGE_A));
+	else
+		step_check_pte(1, "load-1", TEST_VA, pte_page(DATA_PAGE_A));
+	step_invlpg(3, NULL, TEST_VA);
+	step_invlpg(5, NULL, TEST_VA);
+	step_check_pte(6, "load-2", TEST_VA, pte_page(DATA_PAGE_A));
+	step_read(8, NULL, TEST_VA, MARKER_A);
 }
 
 void step_track_fill(unsigned int n)

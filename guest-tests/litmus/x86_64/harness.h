@@ -73,6 +73,12 @@ void step_end(unsigned int n);
  */
 void litmus_phase(const char *label);
 
+/*
+ * ptw_op_begin(), out of line for the same reason: the calling CPU starts
+ * one operation, and PTE_ABA pairs two reads of an entry only within one.
+ */
+void litmus_op_begin(void);
+
 /* Output and result. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void litmus_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -133,6 +139,22 @@ void step_check_pte(unsigned int n, const char *phase, uint64_t va,
 /* The same, then invlpg va. */
 void step_check_pte_invlpg(unsigned int n, const char *phase, uint64_t va,
 			   uint64_t want);
+/* litmus_op_begin(), then load va's entry (check_pte), check it is want:
+ * the first read of a pair. */
+void step_op_check_pte(unsigned int n, const char *phase, uint64_t va,
+		       uint64_t want);
+/* va's entry -> val (va was not present before), then read va = want. */
+void step_map(unsigned int n, const char *phase, uint64_t va, uint64_t val,
+	      uint64_t want);
+
+/*
+ * pte_aba, pte_aba_no_op_ok: CPU1 loads V's entry (X), CPU0 changes V to B
+ * and back to X (each with its shootdown), CPU1 loads the entry again
+ * (steps 0-8, pte_aba.c). With begin_op, CPU1 begins an operation before
+ * its first load (step_op_check_pte): pte_aba; without: pte_aba_no_op_ok.
+ */
+void steps_pte_aba_cpu0(void);
+void steps_pte_aba_cpu1(int begin_op);
 
 /*
  * data_*: phase "fill"; TEST_VA -> E (not present before);
@@ -203,6 +225,29 @@ static inline uint64_t swap_desc(unsigned int i)
 static inline volatile uint64_t *alias_pde(void)
 {
 	return &pd_test[(ALIAS_VA - TEST_AREA_VA) >> 21];
+}
+
+/* The pd_test entry that links pt_size at LINK_VA (pt_page_mapped_*). */
+static inline volatile uint64_t *link_pde(void)
+{
+	return &pd_test[(LINK_VA - TEST_AREA_VA) >> 21];
+}
+
+/* pt_page_mapped_*: the first entry of pt_apic (maps the local APIC) and
+ * entry i of pt_size as boot.S builds them. */
+#define PT_APIC_ENTRY0 ((uint64_t)APIC_BASE | PTE_PAGE | PTE_PCD | PTE_PWT)
+static inline uint64_t pt_size_entry(unsigned int i)
+{
+	return i == SIZE_CHANGE_PAGE
+		       ? (uint64_t)SIZE_CHANGE_PA | PTE_PAGE
+		       : ((uint64_t)SIZE_REGION_PA + ((uint64_t)i << 12)) |
+				 PTE_PAGE;
+}
+
+/* A user-accessible 4 KiB leaf (U/S set) mapping physical page pa. */
+static inline uint64_t pte_page_user(uint64_t pa)
+{
+	return pa | PTE_PAGE_USER;
 }
 
 /* The pt_test entry that maps va (va inside 0x40000000..0x401fffff). */

@@ -36,6 +36,11 @@
  *                              not installed
  *     0x40400000 - 0x405fffff  table_alias_*: pd_test[2] links pt_test
  *                              too, so ALIAS_VA maps what TEST_VA maps
+ *     0x40600000 - 0x407fffff  pt_page_mapped_*: pd_test[3] links pt_size
+ *                              there (LINK_VA)
+ *   The walk to pt_test (pml4[0], pdpt[1], pd_test[0]) has U/S set, so a
+ *   test-area leaf is user-accessible exactly when it has U/S itself; every
+ *   other entry (the identity map, pd_test[1..3], the APIC) has U/S clear.
  *   0xfee00000               local APIC, one 4 KiB page, PCD|PWT
  *                            (PDPT[3] -> pd_apic[0x1f7] -> pt_apic[0])
  */
@@ -110,6 +115,12 @@
 /* table_alias_*: TEST_VA's second VA, through pd_test[2] -> pt_test. */
 #define ALIAS_VA (TEST_VA + 0x400000)
 
+/*
+ * pt_page_mapped_*: pd_test[3] links pt_size here (LINK_VA + i * 4096 maps
+ * the size region's page i, page 3 -> data page D).
+ */
+#define LINK_VA (TEST_AREA_VA + 0x600000)
+
 /* The unit's VA: 64 KiB aligned, pt_test[0x30..0x3f] (TLB indices too). */
 #define UNIT_VA (TEST_AREA_VA + 0x30000)
 
@@ -132,6 +143,7 @@
 /* Page-table entry bits. */
 #define PTE_P	0x001
 #define PTE_RW	0x002
+#define PTE_US	0x004 /* user/supervisor: CPL 3 may access */
 #define PTE_PWT 0x008
 #define PTE_PCD 0x010
 #define PTE_A	0x020
@@ -147,6 +159,13 @@
 #define PTE_LARGE   (PTE_PAGE | PTE_PS)		     /* 2 MiB leaf */
 #define PTE_PAGE_RO (PTE_P | PTE_A | PTE_D)	     /* read-only 4 KiB leaf */
 #define PTE_NONE    0				     /* not present */
+
+/*
+ * User-accessible (U/S): the walk to pt_test (boot.S: pml4[0], pdpt[1],
+ * pd_test[0]), and a 4 KiB leaf user code can reach (pt_page_mapped_*).
+ */
+#define PTE_TABLE_USER (PTE_TABLE | PTE_US)
+#define PTE_PAGE_USER  (PTE_PAGE | PTE_US)
 
 /*
  * Swap-format entry (catalogue): (offset << 12) | (type << 1), P clear;

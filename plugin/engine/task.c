@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest tasks and their operations, for the detectors that pair what one
+ * reader did at two moments (PTE_ABA, window reads, the stale-TLB
+ * detector's overtaking operation):
+ *  - who reads: the task a vCPU runs (a task switch event gives it: on
+ *    Linux a kernel address, see guest_linux.c), or the vCPU while none is
+ *    known;
+ *  - its returns to user mode so far (the adapter reports each vCPU's
+ *    upper- to lower-half transitions);
+ *  - its current operation: a serial given when it starts one (Linux: a
+ *    call to handle_mm_fault(); any guest: the OP_BEGIN client request).
+ */
+#include "engine_internal.h"
+
+#define MAX_TASKS 262144 /* tasks remembered (the table is cleared past) */
+
+void ptw_tasks_init(ptw_engine *e)
+{
+	e->tasks.task_lower = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						    g_free, g_free);
+	e->tasks.ops = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+					     g_free, g_free);
+}
+
+void ptw_tasks_free(ptw_engine *e)
+{
+	if (e->tasks.task_lower)
+		g_hash_table_destroy(e->tasks.task_lower);
+	if (e->tasks.ops)
+		g_hash_table_destroy(e->tasks.ops);
+}
+
+/* Who reads: the guest task the vCPU runs (a kernel address on Linux) or,
+ * while no task is known, the vCPU (1 + its number). */
+uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu)
+{
+	return e->tasks.task[cpu] ? e->tasks.task[cpu] : cpu + 1ULL;
+}
+
+/* The reader's returns to user mode so far: a task's own (those of its
+ * earlier runs, plus those of its vCPU since it was switched in), or the
+ * vCPU's. */
+uint64_t ptw_task_returns(ptw_engine *e, uint64_t who)
+{
+	if (who <= PTW_MAX_CPUS)
+		return e->lower_entries[who - 1];
+	uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &who);
+	uint64_t sum = n ? *n : 0;
+	for (unsigned k = 0; k < e->cfg.ncpus; k++)
+		if (e->tasks.task[k] == who)
+			sum += e->lower_entries[k] -
+			       e->tasks.task_lower_base[k];
+	return sum;
+}
+
+void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
+{
+	uint64_t old = e->tasks.task[cpu];
+	if (old == task)
+		return;
+	e->stats[ST_TASK_SWITCHES]++;
+	if (old) {
+		uint64_t ran =
+			e->lower_entries[cpu] - e->tasks.task_lower_base[cpu];
+		uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &old);
+		if (!n) {
+			if (g_hash_table_size(e->tasks.task_lower) >= MAX_TASKS)
+				g_hash_table_remove_all(e->tasks.task_lower);
+			n = g_new0(uint64_t, 1);
+			g_hash_table_insert(e->tasks.task_lower,
+					    g_memdup2(&old, sizeof(old)), n);
+		}
+		*n += ran;
+	}
+	e->tasks.task[cpu] = task;
+	e->tasks.task_lower_base[cpu] = e->lower_entries[cpu];
+}
+
+/* The reader's current operation: a serial given when its task starts one
+ * (ptw_task_op_start), 0 before any. */
+uint64_t ptw_task_op(ptw_engine *e, uint64_t who)
+{
+	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
+	return op ? *op : 0;
+}
+
+/* cpu's task starts an operation (on Linux: a page fault's attempt, a call
+ * to handle_mm_fault(); a retried fault calls it again): its reads before
+ * belong to another operation, and no pte_same() connects them to the
+ * reads that follow. */
+void ptw_task_op_start(ptw_engine *e, unsigned cpu)
+{
+	uint64_t who = ptw_task_who(e, cpu);
+	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
+	if (!op) {
+		if (g_hash_table_size(e->tasks.ops) >= MAX_TASKS)
+			g_hash_table_remove_all(e->tasks.ops);
+		op = g_new0(uint64_t, 1);
+		g_hash_table_insert(e->tasks.ops, g_memdup2(&who, sizeof(who)),
+				    op);
+	}
+	*op = ++e->tasks.op_serial;
+	e->stats[ST_OPERATIONS]++;
+}

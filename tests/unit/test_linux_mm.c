@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: MIT */
+/* Linux's mm objects typed by the guest kernel's BTF (guest_linux_mm.c),
+ * on an x86-64 fake guest: a BTF blob written here with libbpf's writer
+ * (a layout deliberately unlike Linux's, so an offset taken from anywhere
+ * but the BTF fails), placed at __start_BTF in kernel memory the guest's
+ * page tables map, fake struct pages at vmemmap_base's value, a swap
+ * device; each fact checked, the per-event cache, and the ways it is off
+ * (one log line, every answer unknown). */
+#include <bpf/btf.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "fake_guest.h"
+#include "tap.h"
+
+#define RAM_SIZE   (16u << 20)
+#define TABLES	   0x100000ULL		 /* page tables, allocated upward */
+#define BTF_VA	   0xffffffff82000f00ULL /* crosses a page boundary */
+#define BTF_PA	   0x200f00ULL
+#define BTF_MAPPED 8 /* pages mapped from BTF_VA's page */
+#define VARS_VA	   0xffffffff82100000ULL
+#define VARS_PA	   0x210000ULL
+#define VMEMMAP	   0xffffea0000000000ULL
+#define VMEMMAP_PA 0x400000ULL
+#define PAGE_OFF   0xffff888000000000ULL
+#define SI_VA	   (PAGE_OFF + 0x500000) /* swap_info_struct, linear map */
+#define MAP_VA	   0xffffc90000000000ULL /* swap_map, vmalloc */
+#define MAP_PA	   0x600000ULL
+
+/* the test's struct page: 80 bytes, _refcount before _mapcount */
+#define PAGE_SZ	    80
+#define OFF_FLAGS   0
+#define OFF_CHEAD   8
+#define OFF_MAPPING 24
+#define OFF_INDEX   32
+#define OFF_REF	    48
+#define OFF_MAPC    52
+/* struct folio: its second struct page's union */
+#define OFF_FLAGS1 (PAGE_SZ + 0)
+#define OFF_LMAPC  (PAGE_SZ + 16)
+#define OFF_EMAPC  (PAGE_SZ + 20)
+#define OFF_PINC   (PAGE_SZ + 28)
+#define OFF_NRP	   (PAGE_SZ + 32)
+/* enum pageflags: PG_swapbacked moved to 19 */
+#define PG_LOCKED     0
+#define PG_HEAD	      6
+#define PG_OWNER1     10 /* PG_swapcache */
+#define PG_OWNER2     11 /* PG_anon_exclusive */
+#define PG_SWAPBACKED 19
+
+typedef struct {
+	fake_guest g;
+	uint64_t next_table;
+	unsigned reads;
+	char *log;
+	size_t log_len;
+	FILE *echo;
+	char *dir;
+} env;
+
+static bool counting_read(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+	env *v = opaque;
+	v->reads++;
+	return fake_read(&v->g, pa, buf, len);
+}
+
+/* 4 KiB page va -> pa through a 4-level x86-64 tree at TABLES */
+static void map(env *v, uint64_t va, uint64_t pa)
+{
+	uint64_t t = TABLES;
+	for (int l = 0; l < 3; l++) {
+		uint64_t slot = t + ((va >> (39 - 9 * l)) & 511) * 8;
+		uint64_t d = mem_r64(&v->g, slot);
+		if (!d) {
+			v->next_table += 0x1000;
+			d = v->next_table | 0x63;
+			mem_w64(&v->g, slot, d);
+		}
+		t = d & ~0xfffULL;
+	}
+	mem_w64(&v->g, t + ((va >> 12) & 511) * 8, pa | 0x63);
+}
+
+static void mmu_on(env *v)
+{
+	sysreg(&v->g, 0, PTW_REG_X86_CR4, 1ULL << 5);
+	sysreg(&v->g, 0, PTW_REG_X86_EFER, 1ULL << 8);
+	sysreg(&v->g, 0, PTW_REG_X86_CR3, TABLES);
+	sysreg(&v->g, 0, PTW_REG_X86_CR0, (1ULL << 31) | 1);
+}
+
+/* the test kernel's BTF; its raw bytes (caller frees) */
+static void *make_btf(uint32_t *size)
+{
+	struct btf *b = btf__new_empty();
+	int ul = btf__add_int(b, "long unsigned int", 8, 0);
+	int ui = btf__add_int(b, "unsigned int", 4, 0);
+	int in = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+	int sc = btf__add_int(b, "signed char", 1, BTF_INT_SIGNED);
+	int ptr = btf__add_ptr(b, 0); /* void * */
+	int at = btf__add_struct(b, NULL, 4);
+	btf__add_field(b, "counter", in, 0, 0);
+	int atomic = btf__add_typedef(b, "atomic_t", at);
+	int lh = btf__add_struct(b, "list_head", 16);
+	btf__add_field(b, "next", ptr, 0, 0);
+	btf__add_field(b, "prev", ptr, 64, 0);
+	/* struct page's members, anonymous unions and structs as Linux
+	 * nests them (mm_types.h), other offsets */
+	int idx_u = btf__add_union(b, NULL, 8);
+	btf__add_field(b, "index", ul, 0, 0);
+	btf__add_field(b, "share", ul, 0, 0);
+	int s1 = btf__add_struct(b, NULL, 40);
+	btf__add_field(b, "lru", lh, 0, 0);
+	btf__add_field(b, "mapping", ptr, 128, 0);
+	btf__add_field(b, NULL, idx_u, 192, 0);
+	btf__add_field(b, "private", ul, 256, 0);
+	int s2 = btf__add_struct(b, NULL, 8);
+	btf__add_field(b, "compound_head", ul, 0, 0);
+	int u1 = btf__add_union(b, NULL, 40);
+	btf__add_field(b, NULL, s1, 0, 0);
+	btf__add_field(b, NULL, s2, 0, 0);
+	int u2 = btf__add_union(b, NULL, 4);
+	btf__add_field(b, "page_type", ui, 0, 0);
+	btf__add_field(b, "_mapcount", atomic, 0, 0);
+	int page = btf__add_struct(b, "page", PAGE_SZ);
+	btf__add_field(b, "flags", ul, 0, 0);
+	btf__add_field(b, NULL, u1, 64, 0);
+	btf__add_field(b, "_refcount", atomic, OFF_REF * 8, 0);
+	btf__add_field(b, NULL, u2, OFF_MAPC * 8, 0);
+	btf__add_field(b, "memcg_data", ul, 56 * 8, 0);
+	btf__add_field(b, "_last_cpupid", in, 64 * 8, 0);
+	btf__add_field(b, "kmsan_shadow", ptr, 72 * 8, 0);
+	int f1 = btf__add_struct(b, NULL, 40);
+	btf__add_field(b, "_flags_1", ul, 0, 0);
+	btf__add_field(b, "_head_1", ul, 64, 0);
+	btf__add_field(b, "_large_mapcount", atomic, 128, 0);
+	btf__add_field(b, "_entire_mapcount", atomic, 160, 0);
+	btf__add_field(b, "_nr_pages_mapped", atomic, 192, 0);
+	btf__add_field(b, "_pincount", atomic, 224, 0);
+	btf__add_field(b, "_folio_nr_pages", ui, 256, 0);
+	int fu1 = btf__add_union(b, NULL, PAGE_SZ);
+	btf__add_field(b, NULL, f1, 0, 0);
+	btf__add_field(b, "__page_1", page, 0, 0);
+	btf__add_struct(b, "folio", 4 * PAGE_SZ);
+	btf__add_field(b, "page", page, 0, 0);
+	btf__add_field(b, NULL, fu1, PAGE_SZ * 8, 0);
+	btf__add_field(b, "__page_2", page, 2 * PAGE_SZ * 8, 0);
+	btf__add_field(b, "__page_3", page, 3 * PAGE_SZ * 8, 0);
+	btf__add_enum(b, "pageflags", 4);
+	btf__add_enum_value(b, "PG_locked", PG_LOCKED);
+	btf__add_enum_value(b, "PG_writeback", 1);
+	btf__add_enum_value(b, "PG_head", PG_HEAD);
+	btf__add_enum_value(b, "PG_owner_priv_1", PG_OWNER1);
+	btf__add_enum_value(b, "PG_owner_2", PG_OWNER2);
+	btf__add_enum_value(b, "PG_swapbacked", PG_SWAPBACKED);
+	btf__add_enum_value(b, "__NR_PAGEFLAGS", 24);
+	btf__add_enum_value(b, "PG_swapcache", PG_OWNER1);
+	btf__add_enum_value(b, "PG_anon_exclusive", PG_OWNER2);
+	btf__add_enum_value(b, "PG_mappedtodisk", PG_OWNER2);
+	btf__add_struct(b, "swap_info_struct", 40);
+	btf__add_field(b, "flags", ul, 0, 0);
+	btf__add_field(b, "type", sc, 80, 0);
+	btf__add_field(b, "max", ui, 96, 0);
+	btf__add_field(b, "swap_map", ptr, 128, 0);
+	btf__add_field(b, "lowest_bit", ui, 192, 0);
+	const void *raw = btf__raw_data(b, size);
+	void *copy = g_memdup2(raw, *size);
+	btf__free(b);
+	return copy;
+}
+
+static const char *const SYMS_HEAD = "ffffffff81000000 T _text\n"
+				     "ffffffff81000100 T handle_mm_fault\n";
+
+/* an engine on a fake x86-64 guest, its log lines captured, with the
+ * symbols syms (NULL: none); btf: the blob to place at BTF_PA (NULL:
+ * none), mmu: the MMU on */
+static void setup(env *v, const char *syms, const void *btf, uint32_t nbtf,
+		  bool mmu)
+{
+	memset(v, 0, sizeof(*v));
+	v->g.base = 0;
+	v->g.size = RAM_SIZE;
+	v->g.mem = calloc(1, RAM_SIZE);
+	v->next_table = TABLES;
+	v->echo = open_memstream(&v->log, &v->log_len);
+	ptw_config cfg = {.arch = PTW_ARCH_X86_64,
+			  .ncpus = 2,
+			  .read_phys = counting_read,
+			  .read_opaque = v,
+			  .echo = v->echo};
+	char *err = NULL;
+	v->g.e = ptw_engine_new(&cfg, &err);
+	g_free(err);
+	for (unsigned i = 0; i < BTF_MAPPED; i++)
+		map(v, (BTF_VA & ~0xfffULL) + i * 0x1000ULL,
+		    (BTF_PA & ~0xfffULL) + i * 0x1000ULL);
+	map(v, VARS_VA, VARS_PA);
+	for (unsigned i = 0; i < 32; i++)
+		map(v, VMEMMAP + i * 0x1000ULL, VMEMMAP_PA + i * 0x1000ULL);
+	map(v, SI_VA, 0x500000);
+	map(v, MAP_VA, MAP_PA);
+	if (btf)
+		memcpy(v->g.mem + BTF_PA, btf, nbtf);
+	mem_w64(&v->g, VARS_PA, VMEMMAP);      /* vmemmap_base */
+	mem_w64(&v->g, VARS_PA + 8, PAGE_OFF); /* page_offset_base */
+	if (syms) {
+		v->dir = g_dir_make_tmp("ptw-mm-XXXXXX", NULL);
+		char *path = g_build_filename(v->dir, "System.map", NULL);
+		CHECK(g_file_set_contents(path, syms, -1, NULL));
+		CHECK(ptw_symbols_load(v->g.e, path, &err));
+		g_free(err);
+		g_unlink(path);
+		g_free(path);
+	}
+	if (mmu)
+		mmu_on(v);
+}
+
+static char *symbols_with_btf(uint32_t nbtf)
+{
+	return g_strdup_printf("%s"
+			       "%016llx R __start_BTF\n"
+			       "%016llx R __stop_BTF\n"
+			       "ffffffff82100000 D vmemmap_base\n"
+			       "ffffffff82100008 D page_offset_base\n"
+			       "ffffffff82100100 b swap_info\n",
+			       SYMS_HEAD, (unsigned long long)BTF_VA,
+			       (unsigned long long)(BTF_VA + nbtf));
+}
+
+/* a guest with the test's BTF, its symbols, the MMU on */
+static void setup_on(env *v)
+{
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	setup(v, syms, btf, n, true);
+	g_free(syms);
+	g_free(btf);
+}
+
+static void teardown(env *v)
+{
+	ptw_engine_free(v->g.e);
+	fclose(v->echo);
+	free(v->log);
+	free(v->g.mem);
+	if (v->dir)
+		g_rmdir(v->dir);
+	g_free(v->dir);
+}
+
+/* log lines that begin with prefix (after the echo's "ptwatch: ") */
+static unsigned log_lines(env *v, const char *prefix)
+{
+	fflush(v->echo);
+	unsigned n = 0;
+	char **lines = g_strsplit(v->log ? v->log : "", "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (g_str_has_prefix(*l, "ptwatch: ") &&
+		    g_str_has_prefix(*l + 9, prefix))
+			n++;
+	g_strfreev(lines);
+	return n;
+}
+
+static bool log_has(env *v, const char *s)
+{
+	fflush(v->echo);
+	return v->log && strstr(v->log, s);
+}
+
+static uint64_t page_pa(uint64_t pfn)
+{
+	return VMEMMAP_PA + pfn * PAGE_SZ;
+}
+
+static void w32(env *v, uint64_t pa, uint32_t x)
+{
+	memcpy(v->g.mem + pa, &x, 4);
+}
+
+/* a struct page: flags, compound_head, mapping, index, refcount,
+ * _mapcount */
+static void put_page(env *v, uint64_t pfn, uint64_t flags, uint64_t chead,
+		     uint64_t mapping, uint64_t index, int32_t ref,
+		     int32_t mapc)
+{
+	uint64_t pa = page_pa(pfn);
+	mem_w64(&v->g, pa + OFF_FLAGS, flags);
+	if (chead)
+		mem_w64(&v->g, pa + OFF_CHEAD, chead);
+	else
+		mem_w64(&v->g, pa + OFF_MAPPING, mapping);
+	if (!chead)
+		mem_w64(&v->g, pa + OFF_INDEX, index);
+	w32(v, pa + OFF_REF, (uint32_t)ref);
+	w32(v, pa + OFF_MAPC, (uint32_t)mapc);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void facts_from_btf(void)
+{
+	env v;
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	setup(&v, syms, btf, n, true);
+	CHECK(n > 0x100); /* spans BTF_VA's page boundary */
+	const ptw_linux_mm_layout *l = ptw_linux_mm_layout_get(v.g.e);
+	CHECK(l != NULL);
+	if (!l) {
+		teardown(&v);
+		return;
+	}
+	CHECK_EQ(l->btf_va, BTF_VA);
+	CHECK_EQ(l->btf_bytes, n);
+	CHECK_EQ(l->page_size, PAGE_SZ);
+	CHECK_EQ(l->folio_size, 4 * PAGE_SZ);
+	CHECK_EQ(l->page_flags.off, OFF_FLAGS);
+	CHECK_EQ(l->page_flags.size, 8);
+	CHECK_EQ(l->page_compound_head.off, OFF_CHEAD);
+	CHECK_EQ(l->page_mapping.off, OFF_MAPPING);
+	CHECK_EQ(l->page_mapping.size, 8);
+	CHECK_EQ(l->page_index.off, OFF_INDEX);
+	CHECK_EQ(l->page_refcount.off, OFF_REF);
+	CHECK_EQ(l->page_refcount.size, 4);
+	CHECK_EQ(l->page_mapcount.off, OFF_MAPC);
+	CHECK_EQ(l->folio_flags_1.off, OFF_FLAGS1);
+	CHECK_EQ(l->folio_large_mapcount.off, OFF_LMAPC);
+	CHECK_EQ(l->folio_entire_mapcount.off, OFF_EMAPC);
+	CHECK_EQ(l->folio_nr_pages_mapped.off, PAGE_SZ + 24);
+	CHECK_EQ(l->folio_pincount.off, OFF_PINC);
+	CHECK_EQ(l->folio_nr_pages.off, OFF_NRP);
+	CHECK_EQ(l->folio_nr_pages.size, 4);
+	CHECK_EQ(l->swap_max.off, 12);
+	CHECK_EQ(l->swap_max.size, 4);
+	CHECK_EQ(l->swap_map.off, 16);
+	CHECK_EQ(l->pg_locked, PG_LOCKED);
+	CHECK_EQ(l->pg_head, PG_HEAD);
+	CHECK_EQ(l->pg_swapbacked, PG_SWAPBACKED);
+	CHECK_EQ(l->pg_swapcache, PG_OWNER1);
+	CHECK_EQ(l->pg_anon_exclusive, PG_OWNER2);
+	ptw_linux_kmap k;
+	CHECK(ptw_linux_kmap_get(v.g.e, &k));
+	CHECK_EQ(k.vmemmap, VMEMMAP);
+	CHECK_EQ(k.page_offset, PAGE_OFF);
+	CHECK_EQ(k.phys_offset, 0);
+	/* said once, with its size and place */
+	ptw_linux_page_info pi;
+	ptw_linux_page(v.g.e, 0x300, &pi);
+	ptw_linux_page(v.g.e, 0x301, &pi);
+	CHECK_EQ(log_lines(&v, "linux mm:"), 1);
+	char *want = g_strdup_printf("linux mm: the guest kernel's BTF, %u "
+				     "bytes at __start_BTF 0x%llx (PA 0x%llx)",
+				     n, (unsigned long long)BTF_VA,
+				     (unsigned long long)BTF_PA);
+	CHECK(log_has(&v, want));
+	g_free(want);
+	CHECK(log_has(&v, "struct page 80 bytes, struct folio 320 bytes"));
+	teardown(&v);
+	g_free(syms);
+	g_free(btf);
+}
+
+static void small_pages(void)
+{
+	env v;
+	setup_on(&v);
+	ptw_linux_page_info p;
+	/* locked, anon, exclusive, in the swap cache */
+	put_page(&v, 0x301,
+		 1ULL << PG_LOCKED | 1ULL << PG_SWAPBACKED | 1ULL << PG_OWNER1 |
+			 1ULL << PG_OWNER2,
+		 0, PAGE_OFF + 0x700001, 0x1234, 3, 0);
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK(p.valid);
+	CHECK_EQ(p.pfn, 0x301);
+	CHECK_EQ(p.page_va, VMEMMAP + 0x301 * PAGE_SZ);
+	CHECK(p.anon && !p.ksm && p.swapcache && p.locked && p.anon_exclusive);
+	CHECK(!p.large && !p.tail);
+	CHECK_EQ(p.head_pfn, 0x301);
+	CHECK_EQ(p.order, 0);
+	CHECK_EQ(p.nr_pages, 1);
+	CHECK_EQ(p.refcount, 3);
+	CHECK_EQ(p.mapcount, 1);
+	CHECK_EQ(p.page_mapcount, 1);
+	CHECK_EQ(p.pincount, -1);
+	CHECK(!p.maybe_pinned);
+	CHECK_EQ(p.mapping, PAGE_OFF + 0x700001);
+	CHECK_EQ(p.index, 0x1234);
+	/* KSM; PG_swapcache without PG_swapbacked is not the swap cache
+	 * (it is PG_owner_priv_1, a file system's); pinned: refcount at
+	 * the bias */
+	put_page(&v, 0x302, 1ULL << PG_OWNER1, 0, PAGE_OFF + 0x700003, 0, 1025,
+		 -1);
+	CHECK(ptw_linux_page(v.g.e, 0x302, &p));
+	CHECK(p.anon && p.ksm && !p.swapcache && !p.locked);
+	CHECK_EQ(p.mapcount, 0);
+	CHECK(p.maybe_pinned);
+	/* a file page mapped twice, refcount below the bias */
+	put_page(&v, 0x303, 0, 0, PAGE_OFF + 0x800000, 7, 1023, 1);
+	CHECK(ptw_linux_page(v.g.e, 0x303, &p));
+	CHECK(!p.anon && !p.ksm && !p.maybe_pinned);
+	CHECK_EQ(p.mapcount, 2);
+	/* a page with a type (a page table: PGTY_table << 24) maps nothing */
+	put_page(&v, 0x304, 0, 0, 0, 0, 1, (int32_t)0xf2000000);
+	CHECK(ptw_linux_page(v.g.e, 0x304, &p));
+	CHECK_EQ(p.mapcount, 0);
+	CHECK_EQ(p.page_mapcount, 0);
+	/* a struct page outside the mapped vmemmap: unknown */
+	CHECK(!ptw_linux_page(v.g.e, 0x100000, &p));
+	CHECK(!p.valid);
+	teardown(&v);
+}
+
+static void large_folio(void)
+{
+	env v;
+	setup_on(&v);
+	uint64_t head_va = VMEMMAP + 0x310 * PAGE_SZ, h = page_pa(0x310);
+	put_page(&v, 0x310,
+		 1ULL << PG_HEAD | 1ULL << PG_SWAPBACKED | 1ULL << PG_LOCKED, 0,
+		 PAGE_OFF + 0x700001, 0x40, 5, 0);
+	/* the folio's fields over the struct pages after the head's */
+	mem_w64(&v.g, h + OFF_FLAGS1, 2); /* order 2 */
+	mem_w64(&v.g, h + PAGE_SZ + 8, head_va | 1);
+	w32(&v, h + OFF_LMAPC, 1);	      /* mapped twice */
+	w32(&v, h + OFF_EMAPC, (uint32_t)-1); /* no PMD mapping */
+	w32(&v, h + OFF_PINC, 1);
+	w32(&v, h + OFF_NRP, 4);
+	for (uint64_t t = 0x312; t < 0x314; t++)
+		put_page(&v, t, t == 0x312 ? 1ULL << PG_OWNER2 : 0, head_va | 1,
+			 0, 0, 0, 0);
+	ptw_linux_page_info p;
+	CHECK(ptw_linux_page(v.g.e, 0x312, &p));
+	CHECK(p.valid && p.large && p.tail);
+	CHECK_EQ(p.head_pfn, 0x310);
+	CHECK_EQ(p.order, 2);
+	CHECK_EQ(p.nr_pages, 4);
+	CHECK_EQ(p.refcount, 5);
+	CHECK_EQ(p.mapcount, 2);
+	CHECK_EQ(p.entire_mapcount, 0);
+	CHECK_EQ(p.page_mapcount, 1); /* its own _mapcount */
+	CHECK_EQ(p.pincount, 1);
+	CHECK(p.maybe_pinned);
+	CHECK(p.anon && p.locked && !p.swapcache);
+	CHECK(p.anon_exclusive); /* the tail's own flag */
+	CHECK_EQ(p.mapping, PAGE_OFF + 0x700001);
+	CHECK_EQ(p.index, 0x40);
+	CHECK(ptw_linux_page(v.g.e, 0x313, &p));
+	CHECK(p.tail && !p.anon_exclusive);
+	CHECK(ptw_linux_page(v.g.e, 0x310, &p));
+	CHECK(p.large && !p.tail);
+	CHECK_EQ(p.head_pfn, 0x310);
+	CHECK_EQ(p.pincount, 1);
+	/* a tail whose head is no head: unknown */
+	put_page(&v, 0x301, 0, 0, 0, 0, 1, -1);
+	put_page(&v, 0x314, 0, (VMEMMAP + 0x301 * PAGE_SZ) | 1, 0, 0, 0, 0);
+	CHECK(!ptw_linux_page(v.g.e, 0x314, &p));
+	/* ... or not a struct page's address */
+	put_page(&v, 0x315, 0, (head_va + 8) | 1, 0, 0, 0, 0);
+	CHECK(!ptw_linux_page(v.g.e, 0x315, &p));
+	teardown(&v);
+}
+
+/* Within one event a page is read once; the next event reads again, and
+ * so does a question outside any event. */
+static void cached_per_event(void)
+{
+	env v;
+	setup_on(&v);
+	ptw_linux_page_info p;
+	put_page(&v, 0x301, 0, 0, 0, 0, 3, 0);
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p)); /* loads the BTF */
+	ptw_ctx c1 = {0, 0x1000, 100}, c2 = {0, 0x1004, 101};
+	v.g.e->event_ctx = &c1;
+	unsigned r0 = v.reads;
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	unsigned r1 = v.reads;
+	CHECK(r1 > r0);
+	w32(&v, page_pa(0x301) + OFF_REF, 4);
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK_EQ(v.reads, r1); /* kept */
+	CHECK_EQ(p.refcount, 3);
+	ptw_linux_mm_forget(v.g.e); /* dropped on request */
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK(v.reads > r1);
+	CHECK_EQ(p.refcount, 4);
+	w32(&v, page_pa(0x301) + OFF_REF, 5);
+	v.g.e->event_ctx = &c2; /* the next event */
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK_EQ(p.refcount, 5);
+	v.g.e->event_ctx = NULL; /* no event: always read */
+	w32(&v, page_pa(0x301) + OFF_REF, 6);
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK_EQ(p.refcount, 6);
+	teardown(&v);
+}
+
+static void swap_counts(void)
+{
+	env v;
+	setup_on(&v);
+	mem_w64(&v.g, VARS_PA + 0x100 + 1 * 8, SI_VA); /* swap_info[1] */
+	w32(&v, 0x500000 + 12, 100);		       /* max */
+	mem_w64(&v.g, 0x500000 + 16, MAP_VA);	       /* swap_map */
+	v.g.mem[MAP_PA + 5] = 0x41;
+	v.g.mem[MAP_PA + 6] = 0x82;
+	v.g.mem[MAP_PA + 7] = 0xbf;
+	ptw_linux_swap_slot s;
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 5, &s));
+	CHECK_EQ(s.raw, 0x41);
+	CHECK_EQ(s.count, 1);
+	CHECK(s.has_cache && !s.continued && !s.bad && !s.shmem);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 6, &s));
+	CHECK_EQ(s.count, 2);
+	CHECK(s.continued && !s.has_cache);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 7, &s));
+	CHECK(s.shmem && !s.continued);
+	CHECK(!ptw_linux_swap_count(v.g.e, 1, 100, &s)); /* past max */
+	CHECK(!ptw_linux_swap_count(v.g.e, 2, 5, &s));	 /* no device */
+	CHECK(!ptw_linux_swap_count(v.g.e, 40, 5, &s));
+	/* a swap PTE's type and offset (x86-64: type in bits 63:59, the
+	 * offset inverted from bit 9) */
+	uint64_t pte =
+		(1ULL << 59) | ((~5ULL << 9) & ((1ULL << 59) - 1) & ~0x1ffULL);
+	unsigned type;
+	uint64_t off;
+	ptw_linux_swap_entry(PTW_ARCH_X86_64, pte, &type, &off);
+	CHECK_EQ(type, 1);
+	CHECK_EQ(off, 5);
+	teardown(&v);
+}
+
+/* off: one line says why, every answer is unknown */
+static void off_case(const char *syms, const void *btf, uint32_t n,
+		     const char *why)
+{
+	env v;
+	setup(&v, syms, btf, n, true);
+	ptw_linux_page_info p;
+	ptw_linux_swap_slot s;
+	ptw_linux_kmap k;
+	CHECK(!ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK(!p.valid);
+	CHECK(!ptw_linux_page(v.g.e, 0x302, &p));
+	CHECK(!ptw_linux_swap_count(v.g.e, 1, 5, &s));
+	CHECK(!ptw_linux_kmap_get(v.g.e, &k));
+	CHECK(ptw_linux_mm_layout_get(v.g.e) == NULL);
+	CHECK_EQ(log_lines(&v, "linux mm: off, facts about pages unknown: "),
+		 1);
+	CHECK_EQ(log_lines(&v, "linux mm:"), 1);
+	if (!log_has(&v, why))
+		printf("# expected '%s' in:\n# %s\n", why, v.log);
+	CHECK(log_has(&v, why));
+	teardown(&v);
+}
+
+static void off_paths(void)
+{
+	uint32_t n;
+	void *btf = make_btf(&n);
+	/* a guest without symbols */
+	off_case(NULL, btf, n, "no kernel symbols");
+	/* symbols without the BTF's bounds */
+	off_case(SYMS_HEAD, btf, n, "no __start_BTF / __stop_BTF");
+	/* without vmemmap_base */
+	char *syms = g_strdup_printf(
+		"%s%016llx R __start_BTF\n%016llx R __stop_BTF\n", SYMS_HEAD,
+		(unsigned long long)BTF_VA, (unsigned long long)(BTF_VA + n));
+	off_case(syms, btf, n, "no vmemmap_base");
+	g_free(syms);
+	/* a blob running past the mapped pages */
+	syms = symbols_with_btf(BTF_MAPPED * 0x1000);
+	off_case(syms, btf, n, "unreadable at __start_BTF+0x7100");
+	g_free(syms);
+	/* not BTF */
+	syms = symbols_with_btf(n);
+	uint8_t junk[512];
+	memset(junk, 0x5a, sizeof(junk));
+	off_case(syms, junk, sizeof(junk), "are not BTF");
+	g_free(syms);
+	/* BTF without struct page */
+	struct btf *b = btf__new_empty();
+	btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+	uint32_t n2;
+	const void *raw = btf__raw_data(b, &n2);
+	syms = symbols_with_btf(n2);
+	off_case(syms, raw, n2, "no struct page");
+	g_free(syms);
+	btf__free(b);
+	g_free(btf);
+}
+
+/* asked before any vCPU maps the kernel: nothing is decided (early
+ * boot); asked again with the MMU on, the BTF loads */
+static void mmu_off_decides_nothing(void)
+{
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	env v;
+	setup(&v, syms, btf, n, false);
+	ptw_linux_page_info p;
+	put_page(&v, 0x301, 0, 0, 0, 0, 9, 0);
+	CHECK(!ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK_EQ(log_lines(&v, "linux mm:"), 0);
+	mmu_on(&v);
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK_EQ(p.refcount, 9);
+	CHECK_EQ(log_lines(&v, "linux mm: the guest kernel's BTF"), 1);
+	teardown(&v);
+	g_free(syms);
+	g_free(btf);
+}
+
+/* arm64 6.12's vmemmap (memory.h, pgtable.h), values worked by hand */
+static void arm64_vmemmap(void)
+{
+	/* VA_BITS 48: VMEMMAP_START = -1G - (2^47 >> 12) * 64 */
+	CHECK_EQ(ptw_linux_arm64_vmemmap(48, 12, 64, 0), 0xfffffdffc0000000ULL);
+	/* RAM at 1 GiB (QEMU virt): pfn 0x40000's page at VMEMMAP_START */
+	CHECK_EQ(ptw_linux_arm64_vmemmap(48, 12, 64, 0x40000000) + 0x40000 * 64,
+		 0xfffffdffc0000000ULL);
+	/* VA_BITS 52 (Debian's): the range is PAGE_END(48) - PAGE_OFFSET(52)
+	 * = 0x000f800000000000, VMEMMAP_START 0xffffc1ffc0000000 */
+	CHECK_EQ(ptw_linux_arm64_vmemmap(52, 12, 64, 0), 0xffffc1ffc0000000ULL);
+	/* a 52-bit kernel on 48-bit hardware: memstart_addr moved down by
+	 * _PAGE_OFFSET(48) - _PAGE_OFFSET(52); RAM's pages land at the
+	 * vmemmap's top end, where a 48-bit kernel's would be */
+	int64_t ms = 0x40000000 - ((1LL << 52) - (1LL << 48));
+	CHECK_EQ(ptw_linux_arm64_vmemmap(52, 12, 64, ms) + 0x40000 * 64,
+		 0xfffffdffc0000000ULL);
+}
+
+int main(void)
+{
+	RUN(facts_from_btf);
+	RUN(small_pages);
+	RUN(large_folio);
+	RUN(cached_per_event);
+	RUN(swap_counts);
+	RUN(off_paths);
+	RUN(mmu_off_decides_nothing);
+	RUN(arm64_vmemmap);
+	TAP_DONE();
+}
