@@ -92,17 +92,6 @@ uint64_t ptw_arm64_ttbr_baddr(uint64_t ttbr, bool lpa2)
 	return pa;
 }
 
-uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
-{
-	if (arch == PTW_ARCH_X86_64)
-		return (1ULL << 5) | (1ULL << 6); /* Accessed, Dirty */
-	/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write */
-	uint64_t m = A64_AF;
-	if (old & new &A64_DBM)
-		m |= A64_RDONLY;
-	return m;
-}
-
 static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
 {
 	unsigned attr = (mair >> (8 * idx)) & 0xff;
@@ -206,6 +195,12 @@ bool ptw_arm64_decode_insn(uint32_t w, ptw_a64_insn *out)
 		out->op2 = (w >> 5) & 7;
 		return true;
 	}
+	/* DC ZVA, Xt: SYS #3, C7, C4, #1 (Arm ARM DDI 0487, chapter C5,
+	 * "DC ZVA") */
+	if ((w & 0xffffffe0u) == 0xd50b7420u) {
+		out->op = PTW_A64_DC_ZVA;
+		return true;
+	}
 	if ((w & 0xfffff0ffu) == 0xd503309fu) { /* DSB <option> */
 		out->op = PTW_A64_DSB;
 		out->crm = (w >> 8) & 15;
@@ -229,6 +224,46 @@ bool ptw_arm64_is_client_seq(const uint32_t *w)
 		if (w[i] != a64_client_seq[i])
 			return false;
 	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* the registers each CPU wrote (ptw_engine.arch) */
+
+typedef struct {
+	uint64_t ttbr[2], tcr, sctlr;
+} a64_regs;
+
+typedef struct {
+	a64_regs cpu[PTW_MAX_CPUS];
+	uint64_t mair; /* MAIR_EL1, as a CPU last wrote it */
+	int bbm_level; /* ID_AA64MMFR2_EL1.BBM, -1 unknown */
+} a64_state;
+
+static a64_state *a64(const ptw_engine *e)
+{
+	return e->arch;
+}
+
+static void *a64_init(const ptw_engine *e)
+{
+	(void)e;
+	a64_state *st = g_new0(a64_state, 1);
+	st->bbm_level = -1;
+	return st;
+}
+
+static int a64_bbm_level(const ptw_engine *e)
+{
+	return a64(e)->bbm_level;
+}
+
+/* DCZID_EL0: DZP (bit 4) set prohibits DC ZVA; BS (bits 3:0) is log2 of
+ * the block it zeroes in 4-byte words (Arm ARM DDI 0487, "DCZID_EL0") */
+unsigned ptw_arm64_dczva_block(uint64_t dczid)
+{
+	if (dczid & 0x10)
+		return 0;
+	return 4u << (dczid & 0xf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -313,6 +348,19 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 	return known;
 }
 
+/* TCR_EL1.AS (bit 36): 16-bit ASIDs in TLBI operands (and TTBRs). Read
+ * on the issuing vCPU's thread, which alone writes its registers; the
+ * descriptor format (TCR_EL1.DS) is the engine's. */
+bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
+		    unsigned crm, unsigned op2, uint64_t xt, inval_scope *s,
+		    bool *broadcast)
+{
+	uint64_t tcr = __atomic_load_n(&a64(e)->cpu[cpu].tcr, __ATOMIC_RELAXED);
+	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
+	return ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
+				     s, broadcast);
+}
+
 /* ------------------------------------------------------------------ */
 /* the architecture interface */
 
@@ -349,9 +397,15 @@ static bool a64_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 	return !(desc & A64_NG);
 }
 
+/* FEAT_HAFDBS: AF set by hardware; with DBM, AP[2] cleared on write (Arm
+ * ARM DDI 0487, "Hardware management of the Access flag and dirty state")
+ */
 static uint64_t a64_hw_managed(uint64_t old, uint64_t new)
 {
-	return ptw_hw_managed_bits(PTW_ARCH_ARM64, old, new);
+	uint64_t m = A64_AF;
+	if (old & new &A64_DBM)
+		m |= A64_RDONLY;
+	return m;
 }
 
 /* FEAT_HAFDBS: a write through an entry with DBM clears AP[2] */
@@ -363,7 +417,7 @@ static bool a64_hw_dirty(uint64_t desc)
 static const char *a64_bbm_reason(const ptw_engine *e, uint64_t old,
 				  uint64_t new, int level)
 {
-	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, e->mair);
+	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, a64(e)->mair);
 }
 
 static uint64_t a64_unit_attr_mask(const ptw_engine *e)
@@ -376,8 +430,9 @@ static uint64_t a64_unit_attr_mask(const ptw_engine *e)
 
 /* SCTLR_EL1.M; TCR_EL1: T0SZ/T1SZ, EPD0/1, TG0/TG1, A1 (which TTBR holds
  * the ASID), AS (16-bit ASIDs), DS (LPA2) */
-static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+static void a64_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 {
+	const a64_regs *cs = &a64(e)->cpu[cpu];
 	memset(out, 0, sizeof(*out));
 	out->on = cs->sctlr & 1;
 	out->off_why = "turned its MMU off (SCTLR_EL1.M=0)";
@@ -426,6 +481,56 @@ static void a64_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	}
 }
 
+/* A write to one of the registers the engine follows (Arm ARM DDI 0487,
+ * the AArch64 system register descriptions): TTBR0_EL1, TTBR1_EL1,
+ * TCR_EL1 and SCTLR_EL1 name the roots (a64_roots: SCTLR_EL1.M is bit 0);
+ * MAIR_EL1 the memory types break-before-make compares;
+ * ID_AA64MMFR2_EL1.BBM (bits 55:52) the CPU's FEAT_BBM level; SP_EL0, on
+ * Linux, the current task (guest_linux.c). */
+static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx)
+{
+	a64_state *st = a64(e);
+	a64_regs *cs = &st->cpu[cpu];
+	switch (reg) {
+	case PTW_REG_ARM_TTBR0:
+	case PTW_REG_ARM_TTBR1:
+	case PTW_REG_ARM_TCR:
+	case PTW_REG_ARM_SCTLR: {
+		uint64_t *slot = reg == PTW_REG_ARM_TTBR0   ? &cs->ttbr[0]
+				 : reg == PTW_REG_ARM_TTBR1 ? &cs->ttbr[1]
+				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
+							    : &cs->sctlr;
+		if (*slot != value ||
+		    (reg == PTW_REG_ARM_SCTLR &&
+		     (bool)(value & 1) != e->cpu[cpu].mmu_on)) {
+			*slot = value;
+			fx->roots = true;
+		}
+		break;
+	}
+	case PTW_REG_ARM_MAIR:
+		st->mair = value;
+		break;
+	case PTW_REG_ARM_SP_EL0:
+		fx->task = ptw_linux_arm64_task(value);
+		break;
+	case PTW_REG_ARM_ID_AA64MMFR2:
+		if (st->bbm_level < 0) {
+			st->bbm_level = (int)((value >> 52) & 0xf);
+			snprintf(fx->note, sizeof(fx->note),
+				 "note: the guest CPU advertises FEAT_BBM "
+				 "level %d; ptwatch applies the strict "
+				 "rule (every block/table size change "
+				 "needs a break), as Linux 6.12 does",
+				 st->bbm_level);
+		}
+		break;
+	default: /* not an arm64 register */
+		break;
+	}
+}
+
 /* DSB <option>: CRm is the option (Arm ARM C6.2.111 "DSB"). The options
  * SY (0b1111), ISH (0b1011), NSH (0b0111) and OSH (0b0011) are full
  * barriers: they complete the PE's earlier TLB maintenance (Arm ARM
@@ -466,6 +571,10 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.cont_bit = A64_CONT,
 	.unit_attr_mask = a64_unit_attr_mask,
 	.roots = a64_roots,
+	.sysreg = a64_sysreg,
+	.init = a64_init,
+	.bbm_level = a64_bbm_level,
+	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
 	.barrier = a64_barrier,
 	.user_ok = a64_user_ok,
 };

@@ -9,8 +9,17 @@
 #include "engine_internal.h"
 
 #define X86_P	 (1ULL << 0)
+#define X86_A	 (1ULL << 5) /* Accessed */
+#define X86_D	 (1ULL << 6) /* Dirty */
 #define X86_PS	 (1ULL << 7)
 #define X86_ADDR 0x000ffffffffff000ULL
+
+/* MOV to CR3 with CR4.PCIDE: bit 63 of the source asks for no flush and
+ * is not stored (Intel SDM Vol. 3A, 4.10.4.1; Vol. 2B, "MOV--Move to/from
+ * Control Registers") */
+#define CR3_NOFLUSH (1ULL << 63)
+/* IA32_EFER (Intel SDM Vol. 4, "IA32_EFER", MSR C000_0080H) */
+#define MSR_EFER 0xc0000080u
 
 const char *const ptw_x86_gpr_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -178,6 +187,55 @@ bool ptw_x86_decode_insn(const uint8_t *b, size_t n, ptw_x86_insn *o)
 	return false;
 }
 
+/* Base + index * scale + displacement, RIP-relative from the next
+ * instruction's address (Intel SDM Vol. 2A, 2.1.5 "Addressing-Mode
+ * Encoding of ModR/M and SIB Bytes"; 2.2.1.6 "RIP-Relative Addressing") */
+uint64_t ptw_x86_operand_ea(const ptw_x86_insn *d, uint64_t pc, unsigned len,
+			    const ptw_vcpu_regs *r)
+{
+	uint64_t ea = (uint64_t)d->disp;
+	if (d->base == 16)
+		ea += pc + len;
+	else if (d->base >= 0 && r)
+		ea += r->gpr(r->opaque, (unsigned)d->base);
+	if (d->index >= 0 && r)
+		ea += r->gpr(r->opaque, (unsigned)d->index) * d->scale;
+	return ea;
+}
+
+/* the control registers whose writes the engine follows: CR0 (PG), CR3
+ * (the root, the PCID), CR4 (PAE, PGE, LA57, PCIDE) */
+ptw_reg ptw_x86_cr_reg(unsigned cr)
+{
+	switch (cr) {
+	case 0:
+		return PTW_REG_X86_CR0;
+	case 3:
+		return PTW_REG_X86_CR3;
+	case 4:
+		return PTW_REG_X86_CR4;
+	default:
+		return 0;
+	}
+}
+
+uint64_t ptw_x86_cr_stored(ptw_reg reg, uint64_t value)
+{
+	return reg == PTW_REG_X86_CR3 ? value & ~CR3_NOFLUSH : value;
+}
+
+/* WRMSR writes EDX:EAX to the MSR ECX names (Intel SDM Vol. 2B, "WRMSR");
+ * the engine follows IA32_EFER (LME) */
+ptw_reg ptw_x86_msr_reg(uint64_t rcx)
+{
+	return (rcx & 0xffffffff) == MSR_EFER ? PTW_REG_X86_EFER : 0;
+}
+
+uint64_t ptw_x86_msr_value(uint64_t rax, uint64_t rdx)
+{
+	return (rax & 0xffffffff) | (rdx << 32);
+}
+
 static const uint8_t x86_client_seq[PTW_CLIENT_SEQ_X86_BYTES] = {
 	0x48, 0xc1, 0xc7, 0x03, /* rol $3, %rdi */
 	0x48, 0xc1, 0xc7, 0x0d, /* rol $13, %rdi */
@@ -189,6 +247,28 @@ static const uint8_t x86_client_seq[PTW_CLIENT_SEQ_X86_BYTES] = {
 bool ptw_x86_is_client_seq(const uint8_t *b)
 {
 	return memcmp(b, x86_client_seq, sizeof(x86_client_seq)) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the registers each CPU wrote (ptw_engine.arch) */
+
+typedef struct {
+	uint64_t cr0, cr3, cr4, efer;
+} x86_regs;
+
+typedef struct {
+	x86_regs cpu[PTW_MAX_CPUS];
+} x86_state;
+
+static x86_regs *x86_cpu(const ptw_engine *e, unsigned cpu)
+{
+	return &((x86_state *)e->arch)->cpu[cpu];
+}
+
+static void *x86_init(const ptw_engine *e)
+{
+	(void)e;
+	return g_new0(x86_state, 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -210,7 +290,7 @@ static bool x86_la57(const ptw_engine *e)
 {
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
 		if (e->cpu[i].mmu_on)
-			return (e->cpu[i].cr4 >> 12) & 1;
+			return (x86_cpu(e, i)->cr4 >> 12) & 1;
 	return false;
 }
 
@@ -239,31 +319,35 @@ static unsigned x86_root_index(uint64_t va)
 static bool x86_global(const ptw_engine *e, unsigned cpu, uint64_t desc)
 {
 	return ((desc >> 8) & 1) && cpu < e->cfg.ncpus &&
-	       ((e->cpu[cpu].cr4 >> 7) & 1);
+	       ((x86_cpu(e, cpu)->cr4 >> 7) & 1);
 }
 
+/* the processor sets Accessed and Dirty itself (Intel SDM Vol. 3A, 4.8
+ * "Accessed and Dirty Flags") */
 static uint64_t x86_hw_managed(uint64_t old, uint64_t new)
 {
-	return ptw_hw_managed_bits(PTW_ARCH_X86_64, old, new);
+	(void)old;
+	(void)new;
+	return X86_A | X86_D;
 }
 
 static bool x86_hw_dirty(uint64_t desc)
 {
-	return (desc & X86_P) && (desc & (1ULL << 6)); /* D */
+	return (desc & X86_P) && (desc & X86_D);
 }
 
 static uint64_t x86_unit_attr_mask(const ptw_engine *e)
 {
 	(void)e;
 	/* the address (bits 51:12), Accessed and Dirty */
-	return ~(0x000ffffffffff000ULL | 0x60ULL);
+	return ~(X86_ADDR | X86_A | X86_D);
 }
 
 /* 64-bit paging: CR0.PG, CR4.PAE, EFER.LME; CR4.LA57 for 5 levels; CR3's
  * PCID with CR4.PCIDE */
-static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
+static void x86_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 {
-	(void)cpu;
+	const x86_regs *cs = x86_cpu(e, cpu);
 	memset(out, 0, sizeof(*out));
 	out->on = (cs->cr0 >> 31) & 1 && (cs->cr4 >> 5) & 1 &&
 		  (cs->efer >> 8) & 1;
@@ -275,6 +359,59 @@ static void x86_roots(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out)
 	out->root[0].start_level = (cs->cr4 >> 12) & 1 ? 5 : 4;
 	out->root[0].nent = 512;
 	out->root[0].asid = (cs->cr4 >> 17) & 1 ? cs->cr3 & 0xfff : 0;
+}
+
+/* A write to CR0, CR3, CR4 or IA32_EFER (x86_roots reads them again) and
+ * what it invalidates (Intel SDM Vol. 3A, 4.10.4.1 "Operations that
+ * Invalidate TLBs and Paging-Structure Caches"). */
+static void x86_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx)
+{
+	x86_regs *cs = x86_cpu(e, cpu);
+	switch (reg) {
+	case PTW_REG_X86_CR3: {
+		fx->stat = ST_CR3_WRITES;
+		/* MOV to CR3 invalidates the non-global entries (with
+		 * CR4.PCIDE, those of the PCID it loads; taken here as all
+		 * of them), unless CR4.PCIDE (bit 17) is set and so is bit 63
+		 * of the value written (NOFLUSH): then none. Bit 63 is not
+		 * stored in CR3 (SDM Vol. 3A, 4.10.4.1; Vol. 2B, "MOV--Move
+		 * to/from Control Registers") */
+		bool noflush = ((cs->cr4 >> 17) & 1) && (value & CR3_NOFLUSH);
+		cs->cr3 = ptw_x86_cr_stored(PTW_REG_X86_CR3, value);
+		fx->roots = true;
+		if (!noflush) {
+			fx->flush = true;
+			fx->flush_scope.nonglobal = true;
+		}
+		fx->local_flush = true;
+		break;
+	}
+	case PTW_REG_X86_CR4: {
+		/* MOV to CR4 that changes CR4.PGE (bit 7) or CR4.PCIDE (bit
+		 * 17) invalidates every entry, global ones included (SDM Vol.
+		 * 3A, 4.10.4.1); so does, here, one that changes CR4.LA57
+		 * (bit 12: another paging mode) */
+		uint64_t chg = cs->cr4 ^ value;
+		cs->cr4 = value;
+		fx->roots = true;
+		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
+			fx->flush = true;
+			fx->flush_scope.all = true;
+		}
+		break;
+	}
+	case PTW_REG_X86_CR0:
+		cs->cr0 = value;
+		fx->roots = true;
+		break;
+	case PTW_REG_X86_EFER:
+		cs->efer = value;
+		fx->roots = true;
+		break;
+	default: /* not an x86 register */
+		break;
+	}
 }
 
 /* User mode may pass this entry: U/S (bit 2) set, at every level of the
@@ -303,5 +440,9 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.cont_bit = 0,
 	.unit_attr_mask = x86_unit_attr_mask,
 	.roots = x86_roots,
+	.sysreg = x86_sysreg,
+	.init = x86_init,
+	.bbm_level = NULL,
+	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
 	.user_ok = x86_user_ok,
 };

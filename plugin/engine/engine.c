@@ -1039,7 +1039,7 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 {
 	ptw_cpu *cs = &e->cpu[cpu];
 	ptw_root_spec sp;
-	e->ops->roots(cpu, cs, &sp);
+	e->ops->roots(e, cpu, &sp);
 	if (!sp.on) {
 		if (cs->mmu_on)
 			ptw_warn(e, "mmu-off",
@@ -1065,7 +1065,7 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 			ptw_root_spec so;
 			if (o == cpu || !e->cpu[o].mmu_on)
 				continue;
-			e->ops->roots(o, &e->cpu[o], &so);
+			e->ops->roots(e, o, &so);
 			if (so.lpa2 == sp.lpa2)
 				update_roots(e, o);
 		}
@@ -1092,79 +1092,25 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 /* ------------------------------------------------------------------ */
 /* events */
 
+/* A system register write, applied as the architecture says what it does
+ * (ops->sysreg): the register itself is the architecture's business */
 void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
 		      uint64_t value)
 {
-	ptw_cpu *cs = &e->cpu[c->cpu];
-	switch (reg) {
-	case PTW_REG_ARM_TTBR0:
-	case PTW_REG_ARM_TTBR1:
-	case PTW_REG_ARM_TCR:
-	case PTW_REG_ARM_SCTLR: {
-		uint64_t *slot = reg == PTW_REG_ARM_TTBR0   ? &cs->ttbr[0]
-				 : reg == PTW_REG_ARM_TTBR1 ? &cs->ttbr[1]
-				 : reg == PTW_REG_ARM_TCR   ? &cs->tcr
-							    : &cs->sctlr;
-		bool was_on = cs->mmu_on;
-		if (*slot != value ||
-		    (reg == PTW_REG_ARM_SCTLR && (bool)(value & 1) != was_on)) {
-			*slot = value;
-			update_roots(e, c->cpu);
-		}
-		break;
-	}
-	case PTW_REG_ARM_MAIR:
-		cs->mair = value;
-		e->mair = value;
-		break;
-	case PTW_REG_ARM_SP_EL0:
-		/* a user stack pointer restored on the way out is no task */
-		if (value >> 63)
-			ptw_task_switch(e, c->cpu, value);
-		break;
-	case PTW_REG_ARM_ID_AA64MMFR2:
-		if (e->bbm_level < 0) {
-			e->bbm_level = (int)((value >> 52) & 0xf);
-			ptw_report_line(
-				e,
-				"note: the guest CPU advertises FEAT_BBM "
-				"level %d; ptwatch applies the strict "
-				"rule (every block/table size change "
-				"needs a break), as Linux 6.12 does",
-				e->bbm_level);
-		}
-		break;
-	case PTW_REG_X86_CR3: {
-		e->stats[ST_CR3_WRITES]++;
-		bool noflush = ((cs->cr4 >> 17) & 1) && (value >> 63);
-		cs->cr3 = value & ~(1ULL << 63);
+	ptw_sysreg_effect fx = {.stat = -1};
+	e->ops->sysreg(e, c->cpu, reg, value, &fx);
+	if (fx.stat >= 0 && fx.stat < ST_COUNT)
+		e->stats[fx.stat]++;
+	if (fx.roots)
 		update_roots(e, c->cpu);
-		if (!noflush) {
-			inval_scope s = {.nonglobal = true};
-			invalidate(e, c, &s, 1ULL << c->cpu);
-		}
+	if (fx.flush)
+		invalidate(e, c, &fx.flush_scope, 1ULL << c->cpu);
+	if (fx.local_flush)
 		ptw_det_sync(e, c);
-		break;
-	}
-	case PTW_REG_X86_CR4: {
-		uint64_t chg = cs->cr4 ^ value;
-		cs->cr4 = value;
-		update_roots(e, c->cpu);
-		if (chg & ((1ULL << 7) | (1ULL << 17) | (1ULL << 12))) {
-			inval_scope s = {.all = true}; /* PGE/PCIDE/LA57 */
-			invalidate(e, c, &s, 1ULL << c->cpu);
-		}
-		break;
-	}
-	case PTW_REG_X86_CR0:
-		cs->cr0 = value;
-		update_roots(e, c->cpu);
-		break;
-	case PTW_REG_X86_EFER:
-		cs->efer = value;
-		update_roots(e, c->cpu);
-		break;
-	}
+	if (fx.task)
+		ptw_task_switch(e, c->cpu, fx.task);
+	if (fx.note[0])
+		ptw_report_line(e, "%s", fx.note);
 }
 
 static void table_load(ptw_engine *e, const ptw_ctx *c, uint64_t pa,
@@ -1403,8 +1349,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
 	ptw_tasks_init(e);
 	ptw_det_init(e);
-	e->mair = 0;
-	e->bbm_level = -1;
+	e->arch = e->ops->init(e);
 	char *rerr = NULL;
 	ptw_report_open(e, &rerr);
 	if (!rerr && cfg->trace_path) {
@@ -1479,6 +1424,7 @@ void ptw_engine_free(ptw_engine *e)
 		table_free(v);
 	ptw_det_free(e);
 	ptw_tasks_free(e);
+	g_free(e->arch);
 	ptw_symbols_free(e);
 	ptw_suppressions_free(e);
 	if (e->seen)

@@ -64,6 +64,11 @@ bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
 			   bool *broadcast);
+/* The same for a TLBI cpu issues: with its own TCR_EL1.AS and the
+ * engine's descriptor format. Lock-free (the vCPU's own thread). */
+bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
+		    unsigned crm, unsigned op2, uint64_t xt, inval_scope *s,
+		    bool *broadcast);
 
 /* Guest tasks (task.c): the task each vCPU runs (0: not known, the vCPU
  * stands for it), its lower_entries when it was switched in, each task's
@@ -87,11 +92,9 @@ typedef struct {
 	bool local;
 } ptw_barrier;
 
+/* A CPU's translation state as the core keeps it; its registers are the
+ * architecture's (ptw_engine.arch) */
 typedef struct {
-	/* arm64 */
-	uint64_t ttbr[2], tcr, sctlr, mair;
-	/* x86 */
-	uint64_t cr0, cr3, cr4, efer;
 	bool mmu_on;
 	ptw_table *root[2];
 } ptw_cpu;
@@ -165,6 +168,20 @@ typedef struct {
 	} root[2];
 } ptw_root_spec;
 
+/* What a write to a system register does (ptw_arch_ops.sysreg), in the
+ * order ptw_apply_sysreg() applies it */
+typedef struct {
+	int stat;   /* a statistic to count (ST_*), -1 for none */
+	bool roots; /* the CPU's roots may have changed: read them again */
+	bool flush; /* the write invalidates the CPU's own TLB, this much: */
+	inval_scope flush_scope;
+	/* a local flush to the detectors (x86: ends the CPU's unmap pass, as
+	 * INVLPG does), also when nothing is invalidated */
+	bool local_flush;
+	uint64_t task;	/* non-zero: the vCPU now runs this guest task */
+	char note[256]; /* a line for the log, "" for none */
+} ptw_sysreg_effect;
+
 /* The architecture interface: everything the core and the detectors ask
  * of an architecture, one table per architecture (arch_arm64.c,
  * arch_x86.c), chosen at ptw_engine_new(). The core holds no architecture
@@ -203,8 +220,21 @@ typedef struct ptw_arch_ops {
 	uint64_t cont_bit;
 	/* attributes that must be identical across a multi-page unit */
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
-	/* the roots cpu's translation registers name (cs: its registers) */
-	void (*roots)(unsigned cpu, const ptw_cpu *cs, ptw_root_spec *out);
+	/* the roots cpu's translation registers name */
+	void (*roots)(const ptw_engine *e, unsigned cpu, ptw_root_spec *out);
+	/* cpu wrote value to reg: keep it, and say what that does (*fx);
+	 * another architecture's register does nothing */
+	void (*sysreg)(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
+		       ptw_sysreg_effect *fx);
+	/* the architecture's own state, zeroed but for what it sets: the
+	 * CPUs' registers (ptw_engine.arch; one block, g_free'd) */
+	void *(*init)(const ptw_engine *e);
+	/* the FEAT_BBM level the CPU advertises (arm64), -1 unknown; NULL on
+	 * an architecture without one */
+	int (*bbm_level)(const ptw_engine *e);
+	/* the registers a client request is made in: the request, then its
+	 * four arguments (guest-tests/include/ptwatch-client.h) */
+	unsigned client_gpr[5];
 	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
 	void (*barrier)(unsigned operand, ptw_barrier *out);
 	/* user code may pass this entry of a walk: a leaf that grants it
@@ -242,9 +272,8 @@ struct ptw_engine {
 	pthread_mutex_t lock PTW_LINE_ALONE;
 	ptw_cpu cpu[PTW_MAX_CPUS] PTW_LINE_ALONE;
 	uint64_t all_cpus;
+	void *arch;		 /* the architecture's state (ops->init) */
 	bool lpa2;		 /* arm64 TCR_EL1.DS */
-	uint64_t mair;		 /* arm64 MAIR_EL1 */
-	int bbm_level;		 /* arm64 ID_AA64MMFR2_EL1.BBM, -1 unknown */
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
 	GHashTable *tables;	 /* pa -> ptw_table* */
@@ -402,6 +431,9 @@ bool ptw_linux_fault_retried(bool upper_half);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
 bool ptw_linux_aba_walker(const char *sym);
+uint64_t ptw_linux_arm64_task(uint64_t sp_el0);
+bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
+				 uint64_t pc, unsigned len);
 bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);

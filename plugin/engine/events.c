@@ -215,13 +215,9 @@ void ptw_ev_arm64_tlbi(ptw_engine *e, const ptw_ctx *c, unsigned op1,
 	ev.inval.op1 = (uint8_t)op1;
 	ev.inval.crm = (uint8_t)crm;
 	ev.inval.op2 = (uint8_t)op2;
-	/* the issuing vCPU's own TCR_EL1 (AS: 16-bit ASIDs) and DS (LPA2
-	 * range operands): written by this vCPU's thread only */
-	uint64_t tcr = __atomic_load_n(&e->cpu[c->cpu].tcr, __ATOMIC_RELAXED);
-	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
 	ev.inval.modelled =
-		ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
-				      &ev.inval.scope, &ev.inval.broadcast);
+		ptw_arm64_tlbi(e, c->cpu, op1, crm, op2, xt, &ev.inval.scope,
+			       &ev.inval.broadcast);
 	ptw_engine_event(e, &ev);
 }
 
@@ -343,4 +339,162 @@ void ptw_ev_hw_update(ptw_engine *e, const ptw_ctx *c, uint64_t pte_pa,
 	ev.hw_update.new = new;
 	ev.hw_update.va = va;
 	ptw_engine_event(e, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* front ends from instructions (ptw.h): the adapter hands over what it
+ * decoded at translation and a reader of the vCPU's registers */
+
+static uint64_t gpr(const ptw_vcpu_regs *r, unsigned n)
+{
+	return r->gpr(r->opaque, n);
+}
+
+/* arm64 Rt: register 31 of MSR and SYS (TLBI, DC) is XZR (Arm ARM DDI
+ * 0487, chapter C1, "Register names") */
+static uint64_t a64_xt(const ptw_vcpu_regs *r, unsigned rt)
+{
+	return rt == 31 ? 0 : gpr(r, rt);
+}
+
+void ptw_ev_arm64_insn(ptw_engine *e, const ptw_ctx *c, const ptw_a64_insn *d,
+		       const ptw_vcpu_regs *r, ptw_reg_write *w)
+{
+	w->reg = 0;
+	w->value = 0;
+	switch (d->op) {
+	case PTW_A64_MSR:
+		w->reg = d->reg;
+		w->value = a64_xt(r, d->rt);
+		ptw_ev_sysreg(e, c, d->reg, w->value);
+		break;
+	case PTW_A64_TLBI:
+		ptw_ev_arm64_tlbi(e, c, d->op1, d->crm, d->op2,
+				  a64_xt(r, d->rt));
+		break;
+	case PTW_A64_DSB:
+		ptw_ev_arm64_dsb(e, c, d->crm);
+		break;
+	case PTW_A64_DC_ZVA:
+		ptw_ev_arm64_dc_zva(e, c, a64_xt(r, d->rt), r->dczva_block);
+		break;
+	default:
+		break;
+	}
+}
+
+/* DC ZVA zeroes the naturally aligned block that holds Xt (Arm ARM DDI
+ * 0487, chapter C5, "DC ZVA"), invisible to memory callbacks: data
+ * events, for tracked data only */
+void ptw_ev_arm64_dc_zva(ptw_engine *e, const ptw_ctx *c, uint64_t xt,
+			 unsigned block)
+{
+	uint64_t lo, hi;
+	ptw_tracked_bounds(e, &lo, &hi);
+	uint64_t va = xt & ~(uint64_t)(block - 1);
+	if (va >= hi || va + block <= lo)
+		return;
+	ptw_ev_zero(e, c, va, block);
+}
+
+bool ptw_x86_insn_wanted(ptw_engine *e, const ptw_x86_insn *d, uint64_t pc,
+			 unsigned len)
+{
+	switch (d->op) {
+	case PTW_X86_MOV_TO_CR:
+		return ptw_x86_cr_reg((unsigned)d->cr) != 0;
+	case PTW_X86_GS_STORE64:
+		return ptw_linux_x86_current_store(e, d, pc, len);
+	case PTW_X86_NONE:
+		return false;
+	default:
+		return true;
+	}
+}
+
+void ptw_ev_x86_insn(ptw_engine *e, const ptw_ctx *c, const ptw_x86_insn *d,
+		     unsigned len, const ptw_vcpu_regs *r, ptw_reg_write *w)
+{
+	w->reg = 0;
+	w->value = 0;
+	switch (d->op) {
+	case PTW_X86_MOV_TO_CR: {
+		ptw_reg reg = ptw_x86_cr_reg((unsigned)d->cr);
+		if (!reg)
+			break;
+		uint64_t v = gpr(r, (unsigned)d->gpr);
+		w->reg = reg;
+		w->value = ptw_x86_cr_stored(reg, v);
+		ptw_ev_sysreg(e, c, reg, v);
+		break;
+	}
+	case PTW_X86_WRMSR: {
+		ptw_reg reg = ptw_x86_msr_reg(gpr(r, 1)); /* ecx */
+		if (!reg)
+			break;
+		w->reg = reg;
+		w->value =
+			ptw_x86_msr_value(gpr(r, 0), gpr(r, 2)); /* eax, edx */
+		ptw_ev_sysreg(e, c, reg, w->value);
+		break;
+	}
+	case PTW_X86_INVLPG:
+		ptw_ev_x86_invlpg(e, c, ptw_x86_operand_ea(d, c->pc, len, r));
+		break;
+	case PTW_X86_INVPCID:
+		ptw_ev_x86_invpcid(e, c, gpr(r, (unsigned)d->gpr));
+		break;
+	case PTW_X86_GS_STORE64: /* wanted: Linux's current task pointer */
+		ptw_ev_task(e, c, gpr(r, (unsigned)d->gpr));
+		break;
+	default:
+		break;
+	}
+}
+
+bool ptw_client_seq(ptw_engine *e, const uint8_t *b, size_t n)
+{
+	if (e->cfg.arch == PTW_ARCH_ARM64) {
+		uint32_t w[PTW_CLIENT_SEQ_A64_WORDS];
+		if (n != sizeof(w))
+			return false;
+		memcpy(w, b, sizeof(w));
+		return ptw_arm64_is_client_seq(w);
+	}
+	return n == PTW_CLIENT_SEQ_X86_BYTES && ptw_x86_is_client_seq(b);
+}
+
+void ptw_ev_client_regs(ptw_engine *e, const ptw_ctx *c, const ptw_vcpu_regs *r)
+{
+	uint64_t a[5];
+	for (int i = 0; i < 5; i++)
+		a[i] = gpr(r, e->ops->client_gpr[i]);
+	ptw_ev_client(e, c, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* arch_op: arm64 CRn << 12 | op1 << 8 | CRm << 4 | op2 of the TLBI (CRn 8,
+ * or 9 for the nXS forms, which are not decoded either); x86 0x100 INVLPG
+ * (its address in arch_value), 0x103 MOV to CR3, 0x104 MOV to CR4 (these
+ * two come from their instruction callbacks, as register writes) */
+void ptw_ev_qemu_tlbi(ptw_engine *e, const ptw_ctx *c, uint32_t arch_op,
+		      uint64_t arch_value)
+{
+	if (e->cfg.arch == PTW_ARCH_ARM64) {
+		if ((arch_op >> 12) == 8)
+			ptw_ev_arm64_tlbi(e, c, (arch_op >> 8) & 7,
+					  (arch_op >> 4) & 15, arch_op & 7,
+					  arch_value);
+	} else if (arch_op == 0x100) {
+		ptw_ev_x86_invlpg(e, c, arch_value);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* public helpers by architecture (ptw.h): each architecture's own op */
+
+uint64_t ptw_hw_managed_bits(ptw_arch arch, uint64_t old, uint64_t new)
+{
+	const ptw_arch_ops *ops = arch == PTW_ARCH_X86_64 ? &ptw_arch_x86_ops
+							  : &ptw_arch_arm64_ops;
+	return ops->hw_managed(old, new);
 }

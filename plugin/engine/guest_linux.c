@@ -235,9 +235,43 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 	return PTW_CALLEE_NONE;
 }
 
+/* Linux runs its kernel in the upper half of the address space, user
+ * programs in the lower half: VA bit 63 tells them apart on both
+ * architectures (arm64 TTBR1 addresses, x86-64 canonical kernel
+ * addresses). */
+bool ptw_linux_upper_half_code(uint64_t va)
+{
+	return va >> 63;
+}
+
+/* Linux on arm64 keeps the current task's task_struct in SP_EL0 while it
+ * runs in the kernel (arch/arm64/include/asm/current.h, get_current()),
+ * and switches it in cpu_switch_to(): a kernel-half value written there
+ * names the task the vCPU runs now. A user stack pointer restored on the
+ * way out to user mode is no task: 0. */
+uint64_t ptw_linux_arm64_task(uint64_t sp_el0)
+{
+	return sp_el0 >> 63 ? sp_el0 : 0;
+}
+
 uint64_t ptw_linux_current_slot(ptw_engine *e)
 {
 	return e->cfg.arch == PTW_ARCH_X86_64 ? e->current_slot : 0;
+}
+
+/* Linux on x86-64 switches its current task pointer (ptw_linux_current_slot)
+ * with a %gs-relative store of a register to the pointer's per-CPU offset,
+ * a fixed address: RIP-relative (wrapping to it) or absolute. d (at pc,
+ * len bytes) is such a store, when Linux's symbols name the pointer; a
+ * per-CPU store elsewhere is no task switch. */
+bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
+				 uint64_t pc, unsigned len)
+{
+	uint64_t slot = ptw_linux_current_slot(e);
+	if (d->op != PTW_X86_GS_STORE64 || !slot || d->index >= 0 ||
+	    (d->base >= 0 && d->base != 16))
+		return false;
+	return ptw_x86_operand_ea(d, pc, len, NULL) == slot;
 }
 
 void ptw_linux_swap_entry(ptw_arch arch, uint64_t v, unsigned *type,

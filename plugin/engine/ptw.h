@@ -180,6 +180,8 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
  * either side belong to different kernel operations: PTE_ABA pairs only
  * reads with none between them. */
 void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu);
+/* Code at va is upper-half code in that sense. */
+bool ptw_linux_upper_half_code(uint64_t va);
 
 /* The guest kernel switched the vCPU to another task (task: an opaque,
  * non-zero id; on Linux its task_struct address: arm64 SP_EL0, x86-64 the
@@ -427,9 +429,10 @@ extern const char *const ptw_x86_gpr_names[16];
 /* arm64 instruction decoding used by the adapter. */
 typedef enum {
 	PTW_A64_NONE = 0,
-	PTW_A64_MSR,  /* sysreg write: reg, rt */
-	PTW_A64_TLBI, /* op1, crm, op2, rt */
-	PTW_A64_DSB,  /* crm */
+	PTW_A64_MSR,	/* sysreg write: reg, rt */
+	PTW_A64_TLBI,	/* op1, crm, op2, rt */
+	PTW_A64_DSB,	/* crm */
+	PTW_A64_DC_ZVA, /* rt */
 } ptw_a64_op;
 
 typedef struct {
@@ -446,5 +449,80 @@ bool ptw_arm64_direct_call(uint32_t w, uint64_t pc, uint64_t *target);
 bool ptw_arm64_is_client_seq(const uint32_t *w);
 #define PTW_CLIENT_SEQ_X86_BYTES 19
 bool ptw_x86_is_client_seq(const uint8_t *b);
+
+/* DCZID_EL0 -> the bytes DC ZVA zeroes, 0 when DC ZVA is prohibited */
+unsigned ptw_arm64_dczva_block(uint64_t dczid);
+/* x86: the system register MOV to CR<cr> writes, 0 for a CR the engine
+ * does not follow; the value that register then reads as; the register
+ * WRMSR writes with this ECX (0: none followed), and the value from EDX:EAX
+ */
+ptw_reg ptw_x86_cr_reg(unsigned cr);
+uint64_t ptw_x86_cr_stored(ptw_reg reg, uint64_t value);
+ptw_reg ptw_x86_msr_reg(uint64_t rcx);
+uint64_t ptw_x86_msr_value(uint64_t rax, uint64_t rdx);
+
+/* ---- front ends from instructions: the adapter decodes an instruction
+ * at translation (ptw_arm64_decode_insn, ptw_x86_decode_insn) and, when it
+ * executes, hands it over with a way to read the vCPU's registers; the
+ * front end reads what the instruction names and builds the events ---- */
+
+/* What a front end reads of the vCPU an instruction runs on, through the
+ * adapter (in the instruction's callback): general-purpose register n by
+ * the architecture's number (arm64 X0-X30, never 31; x86-64 RAX, RCX, ...
+ * R15 in encoding order, ptw_x86_gpr_names); and, arm64, the bytes DC ZVA
+ * zeroes (ptw_arm64_dczva_block of DCZID_EL0). */
+typedef struct {
+	uint64_t (*gpr)(void *opaque, unsigned n);
+	void *opaque;
+	unsigned dczva_block;
+} ptw_vcpu_regs;
+
+/* A system register an instruction wrote (reg 0: none), and the value it
+ * now reads as: for an adapter that reports a register again only when its
+ * value changed (ptw_ev_sysreg) */
+typedef struct {
+	ptw_reg reg;
+	uint64_t value;
+} ptw_reg_write;
+
+/* The arm64 instruction d (ptw_arm64_decode_insn: MSR, TLBI, DSB, DC ZVA)
+ * is about to complete: its events, from the registers it names. */
+void ptw_ev_arm64_insn(ptw_engine *e, const ptw_ctx *c, const ptw_a64_insn *d,
+		       const ptw_vcpu_regs *r, ptw_reg_write *w);
+/* arm64 DC ZVA of the block (block bytes) that holds xt */
+void ptw_ev_arm64_dc_zva(ptw_engine *e, const ptw_ctx *c, uint64_t xt,
+			 unsigned block);
+
+/* x86, at translation: whether the engine wants the instruction d
+ * (ptw_x86_decode_insn at pc, len bytes) when it executes: a MOV to a CR
+ * it follows, a per-CPU store only to Linux's current task pointer
+ * (ptw_linux_current_slot), every WRMSR, INVLPG and INVPCID. */
+bool ptw_x86_insn_wanted(ptw_engine *e, const ptw_x86_insn *d, uint64_t pc,
+			 unsigned len);
+/* The x86 instruction d (len bytes, at c->pc), wanted, is about to
+ * complete: its events, from the registers it names. */
+void ptw_ev_x86_insn(ptw_engine *e, const ptw_ctx *c, const ptw_x86_insn *d,
+		     unsigned len, const ptw_vcpu_regs *r, ptw_reg_write *w);
+/* the effective address of d's memory operand (INVLPG, GS_STORE64; len:
+ * the instruction's, for RIP-relative); r NULL when it names no register */
+uint64_t ptw_x86_operand_ea(const ptw_x86_insn *d, uint64_t pc, unsigned len,
+			    const ptw_vcpu_regs *r);
+
+/* The client-request sequence (guest-tests/include/ptwatch-client.h) is
+ * PTW_CLIENT_SEQ_INSNS instructions: whether b (n bytes, those
+ * instructions' encodings one after another) is it, on this engine's
+ * architecture; and, at its last instruction, the request from the
+ * registers it is made in. */
+#define PTW_CLIENT_SEQ_INSNS 5
+bool ptw_client_seq(ptw_engine *e, const uint8_t *b, size_t n);
+void ptw_ev_client_regs(ptw_engine *e, const ptw_ctx *c,
+			const ptw_vcpu_regs *r);
+
+/* A TLB maintenance operation as a patched QEMU reports it
+ * (qemu-patches/0008: arch_op, the architecture's encoding; arch_value,
+ * its operand), in place of the instruction callbacks on arm64 TLBI and
+ * x86 INVLPG. */
+void ptw_ev_qemu_tlbi(ptw_engine *e, const ptw_ctx *c, uint32_t arch_op,
+		      uint64_t arch_value);
 
 #endif

@@ -6,11 +6,13 @@
  * read_phys). A trace (docs/trace-format.md) is exactly this stream plus
  * those reads, so a replay feeds the same engine the same input.
  *
- * Producers: the QEMU plugin (plugin/ptwatch.c) turns QEMU callbacks into
- * events through the architecture front ends in ptw.h (ptw_ev_arm64_tlbi()
- * decodes a TLBI to its scope, ptw_ev_x86_invlpg() ...), the trace reader
- * replays recorded events, the unit tests build them by hand. Nothing below
- * this header includes QEMU headers or knows which producer feeds it.
+ * Producers: the QEMU plugin (plugin/ptwatch.c and the files beside it,
+ * plugin/ptwatch.h) turns QEMU callbacks into events through the
+ * architecture front ends in ptw.h (ptw_ev_arm64_tlbi() decodes a TLBI to
+ * its scope, ptw_ev_x86_insn() reads the registers an instruction names
+ * ...), the trace reader replays recorded events, the unit tests build them
+ * by hand. Nothing below this header includes QEMU headers or knows which
+ * producer feeds it.
  */
 #ifndef PTW_EVENT_H
 #define PTW_EVENT_H

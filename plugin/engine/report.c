@@ -539,7 +539,8 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	fprintf(f, "  \"vcpus\": %u,\n  \"complete\": %s,\n", e->cfg.ncpus,
 		final ? "true" : "false");
 	if (e->ops->bbm_reason) /* FEAT_BBM: arm64's rule */
-		fprintf(f, "  \"feat_bbm_level\": %d,\n", e->bbm_level);
+		fprintf(f, "  \"feat_bbm_level\": %d,\n",
+			e->ops->bbm_level ? e->ops->bbm_level(e) : -1);
 	fprintf(f, "  \"widen_ns\": %" PRIu64 ",\n", e->cfg.widen_ns);
 	fprintf(f, "  \"findings_total\": %u,\n  \"findings\": {",
 		e->findings->len);
