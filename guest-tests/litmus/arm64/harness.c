@@ -583,6 +583,27 @@ void cpu0_cleanup(void)
 	tlbi_sync(TEST_VA);
 }
 
+void cpu0_move_to_va2(void)
+{
+	litmus_phase("move");
+	unmap_va(TEST_VA);
+	make_va(TEST_VA2, test_page_desc(DATA_PAGE_A));
+	write_va(TEST_VA2 + 8, MOVED_VALUE);
+	litmus_read_check("cpu0 read v2 after the move", TEST_VA2, MARKER_A);
+}
+
+void cpu0_reuse_a(void)
+{
+	litmus_phase("reuse");
+	write_va(DATA_PAGE_A + 8, REUSE_VALUE);
+}
+
+void cpu1_stale_read_reused(void)
+{
+	litmus_phase("stale-read");
+	litmus_read_check("cpu1 stale read", TEST_VA + 8, REUSE_VALUE);
+}
+
 void cpu1_load_desc_1(void)
 {
 	litmus_phase("load-1");

@@ -450,6 +450,29 @@ void cpu1_stale_read_a(void);
 /* Phase "cleanup"; tlbi_sync(TEST_VA): the missing invalidation. */
 void cpu0_cleanup(void);
 
+/*
+ * stale_reused, stale_moved_*: what CPU0 stores into page A's word 1 while
+ * CPU1 still holds TEST_VA -> A, through the move's new mapping ("MOVED")
+ * or through the identity map after A lost its last mapping ("REUSED").
+ */
+#define MOVED_VALUE 0x4d4f564544000000ULL /* "MOVED" */
+#define REUSE_VALUE 0x5245555345440000ULL /* "REUSED" */
+/*
+ * Phase "move", the way mremap() moves a page: TEST_VA invalid; dsb ish
+ * (no tlbi: the move's flush is still to come); TEST_VA2 invalid -> A;
+ * dsb ish; isb; store MOVED_VALUE at TEST_VA2 + 8; read TEST_VA2 -> A.
+ */
+void cpu0_move_to_va2(void);
+/*
+ * Phase "reuse": store REUSE_VALUE at DATA_PAGE_A + 8 through the identity
+ * map (VA == PA: an EL1-only 2 MiB block the boot made, no leaf made since
+ * the change), as an allocator that got page A back writes to it.
+ */
+void cpu0_reuse_a(void);
+/* Phase "stale-read"; CPU1 reads TEST_VA + 8 -> REUSE_VALUE (through its
+ * stale entry: the page's new owner's data). */
+void cpu1_stale_read_reused(void);
+
 /* Phase "load-1" / "load-2"; CPU1 loads TEST_VA's descriptor -> A's. */
 void cpu1_load_desc_1(void);
 void cpu1_load_desc_2(void);

@@ -84,7 +84,7 @@
  */
 #define TEST_VA (TEST_AREA_VA + 0x30000)
 /*
- * A second test VA (stale_reused maps page A there while TEST_VA's stale
+ * A second test VA (stale_moved_* move page A there while TEST_VA's stale
  * translation is still live on CPU1). Its QEMU TLB index 0x38 is free too.
  */
 #define TEST_VA2 (TEST_AREA_VA + 0x38000)

@@ -486,6 +486,10 @@ static struct value_name marker_name(uint64_t v)
 		format_buf(r.s, sizeof(r.s), "S%lu", v & 0xffff);
 	else if ((v & ~0xffffULL) == DATA_PATTERN(0))
 		format_buf(r.s, sizeof(r.s), "P%lu", v & 0xffff);
+	else if (v == MOVED_VALUE)
+		format_buf(r.s, sizeof(r.s), "MOVED");
+	else if (v == REUSE_VALUE)
+		format_buf(r.s, sizeof(r.s), "REUSED");
 	else if (v == 0)
 		format_buf(r.s, sizeof(r.s), "0");
 	else
@@ -675,6 +679,23 @@ void steps_pte_aba_cpu1(int begin_op)
 	step_invlpg(5, NULL, TEST_VA);
 	step_check_pte(6, "load-2", TEST_VA, pte_page(DATA_PAGE_A));
 	step_read(8, NULL, TEST_VA, MARKER_A);
+}
+
+void step_move_a(unsigned int n, uint64_t va, uint64_t va2)
+{
+	begin(n, "move");
+	write_pte(test_pte(va), PTE_NONE);
+	write_pte(test_pte(va2), pte_page(DATA_PAGE_A));
+	write_va(va2 + 8, MOVED_VALUE);
+	check_read(va2, MARKER_A);
+	step_end(n);
+}
+
+void step_reuse_a(unsigned int n)
+{
+	begin(n, "reuse");
+	write_va(DATA_PAGE_A + 8, REUSE_VALUE);
+	step_end(n);
 }
 
 void step_track_fill(unsigned int n)

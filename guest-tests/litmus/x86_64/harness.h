@@ -181,6 +181,28 @@ void step_unit_clear(unsigned int n, const char *phase, unsigned int first,
 void step_unit_swap_out(unsigned int n, const char *phase, unsigned int first,
 			unsigned int last);
 
+/*
+ * stale_reused, stale_moved_*: what CPU0 stores into page A's word 1 while
+ * CPU1 still holds V -> A, through the move's new mapping ("MOVED") or
+ * through the identity map after A lost its last mapping ("REUSED").
+ */
+#define MOVED_VALUE 0x4d4f564544000000 /* "MOVED" */
+#define REUSE_VALUE 0x5245555345440000 /* "REUSED" */
+/*
+ * stale_moved_*: phase "move", the way mremap() moves a page: va -> not
+ * present, no invalidation (the move's flush is still to come); va2 ->
+ * DATA_PAGE_A (va2 was not present); store MOVED_VALUE at va2 + 8; read
+ * va2 = A.
+ */
+void step_move_a(unsigned int n, uint64_t va, uint64_t va2);
+/*
+ * stale_reused, stale_moved_reused: phase "reuse"; store REUSE_VALUE at
+ * DATA_PAGE_A + 8 through the identity map (VA == PA: a 2 MiB supervisor
+ * page boot.S made, no leaf made since the change), as an allocator that
+ * got page A back writes to it.
+ */
+void step_reuse_a(unsigned int n);
+
 /* 64-bit word pattern the data_* scenarios store through V (word i). */
 #define DATA_PATTERN(i) (0x5041545400000000 | (uint64_t)(i)) /* "PATT" */
 

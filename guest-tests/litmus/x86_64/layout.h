@@ -98,12 +98,13 @@
 
 /*
  * V and V2 of the scenarios whose data check needs a read through a stale
- * TLB entry (stale_reused, stale_deferred_ok). QEMU's softmmu TLB is direct
- * mapped, indexed by VA bits 12 and up modulo its size (a power of two,
- * 64 entries or more, resized only on full flushes). TEST_VA (index 0)
- * shares its slot with the local APIC page 0xfee00000 that every kprintf
- * touches, and TEST_VA2 (index 1) with the first .text page, so a stale
- * entry there survives only in QEMU's 8-entry victim TLB. Page numbers
+ * TLB entry (stale_reused, stale_deferred_ok, stale_moved_*). QEMU's
+ * softmmu TLB is direct mapped, indexed by VA bits 12 and up modulo its
+ * size (a power of two, 64 entries or more, resized only on full
+ * flushes). TEST_VA (index 0) shares its slot with the local APIC page
+ * 0xfee00000 that every kprintf touches, and TEST_VA2 (index 1) with the
+ * first .text page, so a stale entry there survives only in QEMU's
+ * 8-entry victim TLB. Page numbers
  * 0x40020 and 0x40021 share their index, at any TLB size, with nothing the
  * guest touches during a scenario (image pages 0x100-0x10f and 0x200-0x21f,
  * data pages 0x480-0x48f, unit pages 0x490-0x49f, APIC 0xfee00, unit VA
