@@ -71,6 +71,17 @@ static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 	uint64_t pfn;
 	if (ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
 		return pfn << 12 | 1; /* migration: still that page */
+	if (ptw_guest_is_linux(e)) {
+		/* a swap entry refers to its slot: its software bits
+		 * (arm64 PTE_SWP_EXCLUSIVE and PTE_SWP_UFFD_WP, x86
+		 * _PAGE_SWP_EXCLUSIVE, _PAGE_SWP_SOFT_DIRTY, _PAGE_SWP_UFFD_WP)
+		 * change, the slot and its data do not (a fork clears the
+		 * exclusive bit, a swap-out of the same folio sets it again) */
+		unsigned type;
+		uint64_t off;
+		ptw_linux_swap_entry(e->cfg.arch, v, &type, &off);
+		return (off << 6 | type) << 1;
+	}
 	return v & ~1ULL;
 }
 

@@ -816,6 +816,31 @@ static void pte_aba_per_operation(void)
 	fake_fini(&g);
 }
 
+/* A swap entry refers to its slot (issue 23 section 3: the CI's arm64
+ * smoke on the correct kernel, do_swap_page+0x1b4 after
+ * __handle_mm_fault+0x310, one vCPU): the entry loses its exclusive bit
+ * (arm64 PTE_SWP_EXCLUSIVE, bit 2) and gets it back, the same slot all
+ * along: no change of what it refers to, no ABA. Another slot in between
+ * is one. */
+static void pte_aba_swap_bits(void)
+{
+	fake_guest g;
+	setup(&g);
+	as_linux(&g);
+	const uint64_t excl = 1ULL << 2;
+	pt_store(&g, 0, L3, swp(0) | excl);
+	pt_load(&g, 1, L3); /* the fault's lockless read */
+	pt_store(&g, 0, L3, swp(0));
+	pt_store(&g, 0, L3, swp(0) | excl);
+	pt_load(&g, 1, L3); /* do_swap_page()'s */
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 0);
+	pt_store(&g, 0, L3, swp(1));
+	pt_store(&g, 0, L3, swp(0) | excl);
+	pt_load(&g, 1, L3);
+	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	fake_fini(&g);
+}
+
 /* A guest that is not Linux (no kernel symbols) shows no tasks or returns
  * to user that would delimit a reader's operation: two reads of an entry
  * pair only inside an operation the guest marks (OP_BEGIN); its setup
@@ -993,6 +1018,7 @@ int main(void)
 	RUN(pte_aba_per_task);
 	RUN(pte_aba_per_operation);
 	RUN(pte_aba_bare_metal);
+	RUN(pte_aba_swap_bits);
 	RUN(data_mismatch);
 	RUN(bad_client_ranges);
 	RUN(table_freed_with_open_break);
