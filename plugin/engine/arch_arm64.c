@@ -41,6 +41,10 @@ static unsigned level_shift(int level)
 	return 12 + 9 * (3 - level);
 }
 
+/* A VMSAv8-64 stage-1 descriptor, 4K granule (Arm ARM D8.3 "Translation
+ * table descriptor formats": bit 0 valid, bit 1 table (levels 0-2) or page
+ * (level 3), block at levels 1-2; with FEAT_LPA2 (TCR_EL1.DS) level -1
+ * tables and OA[51:50] in bits 9:8, D8.3.1 / D8.3.2). */
 ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
 {
 	ptw_desc r = {PTW_DESC_INVALID, 0, 0};
@@ -98,6 +102,12 @@ static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
 	return attr == 0xff || attr == 0xf0;
 }
 
+/* Arm ARM D8.16.1 "Using break-before-make when updating translation
+ * table entries": changing the output address, the block size (block <->
+ * table), the contiguous bit, the memory type or shareability of a live
+ * valid entry needs a break; Linux's own reading of the list is
+ * pgattr_change_is_safe() (arch/arm64/mm/mmu.c), which this follows at
+ * every level (docs/findings.md says where it differs and why). */
 const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
 				 bool lpa2, uint64_t mair)
 {
@@ -275,6 +285,12 @@ static uint64_t sext(uint64_t v, unsigned bit)
 				   : v & ((1ULL << bit) - 1);
 }
 
+/* TLBI <op>, Xt (Arm ARM C5.5 "A64 system instructions for TLB
+ * maintenance" and D8.13 "TLB maintenance"): the VA forms take VA[55:12]
+ * in Xt[43:0] and the ASID in Xt[63:48]; the range forms (FEAT_TLBIRANGE)
+ * BaseADDR, NUM, SCALE and TG (D8.13.6); the IS and OS forms are
+ * broadcast to the Inner/Outer Shareable domain, the others act on the
+ * issuing PE only. */
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
 			   bool *broadcast)
