@@ -41,10 +41,10 @@ static unsigned level_shift(int level)
 	return 12 + 9 * (3 - level);
 }
 
-/* A VMSAv8-64 stage-1 descriptor, 4K granule (Arm ARM D8.3 "Translation
- * table descriptor formats": bit 0 valid, bit 1 table (levels 0-2) or page
- * (level 3), block at levels 1-2; with FEAT_LPA2 (TCR_EL1.DS) level -1
- * tables and OA[51:50] in bits 9:8, D8.3.1 / D8.3.2). */
+/* A VMSAv8-64 stage-1 descriptor, 4K granule (Arm ARM DDI 0487J.a chapter D8,
+ * "Translation table descriptor formats": bit 0 valid, bit 1 table (levels 0-2)
+ * or page (level 3), block at levels 1-2; with FEAT_LPA2 (TCR_EL1.DS) level -1
+ * tables and OA[51:50] in bits 9:8). */
 ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
 {
 	ptw_desc r = {PTW_DESC_INVALID, 0, 0};
@@ -102,10 +102,10 @@ static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
 	return attr == 0xff || attr == 0xf0;
 }
 
-/* Arm ARM D8.16.1 "Using break-before-make when updating translation
- * table entries": changing the output address, the block size (block <->
- * table), the contiguous bit, the memory type or shareability of a live
- * valid entry needs a break; Linux's own reading of the list is
+/* Arm ARM DDI 0487J.a D8.14.1 "Using break-before-make when updating
+ * translation table entries": changing the output address, the block size
+ * (block <-> table), the contiguous bit, the memory type or shareability of a
+ * live valid entry needs a break; Linux's own reading of the list is
  * pgattr_change_is_safe() (arch/arm64/mm/mmu.c), which this follows at
  * every level (docs/findings.md says where it differs and why). */
 const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
@@ -285,10 +285,10 @@ static uint64_t sext(uint64_t v, unsigned bit)
 				   : v & ((1ULL << bit) - 1);
 }
 
-/* TLBI <op>, Xt (Arm ARM C5.5 "A64 system instructions for TLB
- * maintenance" and D8.13 "TLB maintenance"): the VA forms take VA[55:12]
- * in Xt[43:0] and the ASID in Xt[63:48]; the range forms (FEAT_TLBIRANGE)
- * BaseADDR, NUM, SCALE and TG (D8.13.6); the IS and OS forms are
+/* TLBI <op>, Xt (Arm ARM DDI 0487J.a "A64 system instructions for TLB
+ * maintenance" and "TLB maintenance" in chapter D8): the VA forms take
+ * VA[55:12] in Xt[43:0] and the ASID in Xt[63:48]; the range forms
+ * (FEAT_TLBIRANGE) BaseADDR, NUM, SCALE and TG; the IS and OS forms are
  * broadcast to the Inner/Outer Shareable domain, the others act on the
  * issuing PE only. */
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
@@ -547,10 +547,10 @@ static void a64_sysreg(ptw_engine *e, unsigned cpu, ptw_reg reg, uint64_t value,
 	}
 }
 
-/* DSB <option>: CRm is the option (Arm ARM C6.2.111 "DSB"). The options
- * SY (0b1111), ISH (0b1011), NSH (0b0111) and OSH (0b0011) are full
+/* DSB <option>: CRm is the option (Arm ARM DDI 0487J.a, the DSB instruction).
+ * The options SY (0b1111), ISH (0b1011), NSH (0b0111) and OSH (0b0011) are full
  * barriers: they complete the PE's earlier TLB maintenance (Arm ARM
- * D8.13.8, "Ordering and completion of TLB maintenance instructions"),
+ * chapter D8, "Ordering and completion of TLB maintenance instructions"),
  * NSH only for the PE's own TLB; the ST and LD variants do not complete
  * TLB maintenance, but every DSB makes the PE's earlier stores visible to
  * the translation table walks that follow. */
@@ -563,8 +563,8 @@ static void a64_barrier(unsigned crm, ptw_barrier *out)
 
 /* EL0 may pass this entry: a page or block descriptor with AP[1] (bit 6)
  * set grants EL0 access; a table descriptor with APTable[0] (bit 61) set
- * takes EL0 access away for everything below it (Arm ARM D8.4.1 "Data
- * access permissions", D8.4.2 "Hierarchical permissions"). */
+ * takes EL0 access away for everything below it (Arm ARM DDI 0487J.a chapter
+ * D8, "Data access permissions", D8.4.2 "Hierarchical permissions"). */
 static bool a64_user_ok(uint64_t desc, bool leaf)
 {
 	return leaf ? (desc >> 6) & 1 : !((desc >> 61) & 1);

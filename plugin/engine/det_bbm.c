@@ -8,7 +8,7 @@
  * again before clean; BBM_WINDOW_READ for another CPU's load inside it,
  * decided by whether the reader re-validates.
  *
- * The rule (Arm ARM D8.16.1 "Using break-before-make when updating
+ * The rule (Arm ARM DDI 0487J.a D8.14.1 "Using break-before-make when updating
  * translation table entries", with the list of changes that need it in the
  * architecture's bbm_reason(), arch_arm64.c): a valid entry is replaced
  * by another valid one only through an invalid entry, the invalid entry
@@ -582,8 +582,8 @@ static void miss_describe(const ptw_break *b, char *buf, size_t n)
 }
 
 /* Invalidation reaching the CPUs in targets: the breaks it covers go
- * towards clean (Arm ARM D8.13, "TLB maintenance instructions": a TLBI
- * is complete only after a DSB on the issuing PE). */
+ * towards clean (Arm ARM DDI 0487J.a chapter D8, "TLB maintenance
+ * instructions": a TLBI is complete only after a DSB on the issuing PE). */
 static void bbm_invalidate(ptw_engine *e, void *st, const ptw_ctx *c,
 			   const inval_scope *sc, uint64_t targets)
 {
@@ -643,10 +643,10 @@ static void bbm_invalidate(ptw_engine *e, void *st, const ptw_ctx *c,
 	}
 }
 
-/* Arm ARM D8.13: a DSB completes the TLB maintenance its PE issued before
- * it (for an NSH option only that PE's own TLB); any DSB, ST included,
- * makes the breaker's invalid store visible to walkers. The kind comes
- * from the architecture (ptw_arch_ops.barrier). */
+/* Arm ARM (DDI 0487J.a chapter D8, "TLB maintenance"): a DSB completes the TLB
+ * maintenance its PE issued before it (for an NSH option only that PE's own
+ * TLB); any DSB, ST included, makes the breaker's invalid store visible to
+ * walkers. The kind comes from the architecture (ptw_arch_ops.barrier). */
 static void bbm_barrier(ptw_engine *e, void *st, const ptw_ctx *c,
 			const ptw_barrier *k)
 {
@@ -786,8 +786,8 @@ static void bbm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 			cand_drop(s, b);
 		}
 	} else if (e->ops->bbm_reason) {
-		/* valid -> valid (Arm ARM D8.16.1): what needs a break is
-		 * the architecture's to say */
+		/* valid -> valid (Arm ARM DDI 0487J.a D8.14.1): what needs a
+		 * break is the architecture's to say */
 		const char *why = e->ops->bbm_reason(e, old, new, t->level);
 		if (why) {
 			char d[256];

@@ -109,8 +109,8 @@ static void cont_check(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 }
 
 /* the CPU completed its writes: the groups it wrote must be consistent
- * (Arm ARM D8.6.1 "The Contiguous bit": all entries of the aligned group
- * valid, contiguous output, identical attributes, or the walk is
+ * (Arm ARM DDI 0487J.a chapter D8, "The Contiguous bit": all entries of the
+ * aligned group valid, contiguous output, identical attributes, or the walk is
  * CONSTRAINED UNPREDICTABLE) */
 static void contig_sync(ptw_engine *e, void *st, const ptw_ctx *c)
 {

@@ -14,8 +14,8 @@
  * retry (a note); a fault on a kernel address (the linear map, vmalloc,
  * the kernel image) has no such path: the kernel oopses (an error). On a
  * guest that is not Linux (no kernel symbols) a note: the architecture
- * lets a walk fault inside another CPU's correct break (Arm ARM D8.16.1:
- * the entry is invalid from the break to the make), and what could be
+ * lets a walk fault inside another CPU's correct break (Arm ARM DDI 0487J.a
+ * D8.14.1: the entry is invalid from the break to the make), and what could be
  * wrong is what the guest does with that fault, which ptwatch does not
  * see on a guest it does not know.
  * Whether the guest is Linux is known from its kernel symbols, not from
@@ -155,7 +155,8 @@ static void walk_break_closed(ptw_engine *e, void *st, const ptw_break_info *b,
 						  "the access retries"
 					: benign ? "a walk may fault inside a "
 						   "correct break (Arm ARM "
-						   "D8.16.1); not an error of "
+						   "DDI 0487J.a D8.14.1); "
+						   "not an error of "
 						   "the breaker, and whether "
 						   "the guest handles it is "
 						   "not seen"
