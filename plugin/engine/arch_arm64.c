@@ -570,6 +570,15 @@ static bool a64_user_ok(uint64_t desc, bool leaf)
 	return leaf ? (desc >> 6) & 1 : !((desc >> 61) & 1);
 }
 
+/* A leaf writes may go through: AP[2] (bit 7) clear, or DBM (bit 51) set,
+ * with which the MMU clears AP[2] on the first write (Arm ARM DDI 0487J.a
+ * chapter D8, "Hardware management of the dirty state"; Linux's
+ * pte_write() tests PTE_WRITE, which is PTE_DBM). */
+static bool a64_writable(uint64_t desc)
+{
+	return !((desc >> 7) & 1) || ((desc >> 51) & 1);
+}
+
 const ptw_arch_ops ptw_arch_arm64_ops = {
 	.name = "arm64",
 	.last_level = 3,
@@ -593,4 +602,5 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
 	.barrier = a64_barrier,
 	.user_ok = a64_user_ok,
+	.writable = a64_writable,
 };

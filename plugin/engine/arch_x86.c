@@ -423,6 +423,14 @@ static bool x86_user_ok(uint64_t desc, bool leaf)
 	return (desc >> 2) & 1;
 }
 
+/* A leaf writes may go through: R/W (bit 1) set (Intel SDM Vol. 3A
+ * 4.6.1 "Determination of Access Rights"; the directories above may still
+ * take it away, which Linux never does for user space). */
+static bool x86_writable(uint64_t desc)
+{
+	return (desc >> 1) & 1;
+}
+
 const ptw_arch_ops ptw_arch_x86_ops = {
 	.name = "x86_64",
 	.last_level = 1,
@@ -445,4 +453,5 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.bbm_level = NULL,
 	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
 	.user_ok = x86_user_ok,
+	.writable = x86_writable,
 };

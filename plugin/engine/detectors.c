@@ -23,7 +23,8 @@
  *  - walks in break windows: BBM_WINDOW_WALK (det_walk.c);
  *  - dirty state the MMU set, overwritten: DIRTY_LOST (det_dirty.c);
  *  - live page-table pages mapped where user code reaches them:
- *    PT_PAGE_MAPPED (det_ptmapped.c).
+ *    PT_PAGE_MAPPED, and an anonymous page writable through one mapping while
+ *    another maps it: COW_SHARED_WRITABLE (det_usermap.c).
  *
  * This file holds the table (the only place that names the detectors),
  * the dispatch of the core's notifications and of what detectors publish
@@ -50,15 +51,15 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
  * detector before those that hear of its breaks). A new detector: its
  * det_NAME.c exporting `const ptw_detector ptw_det_NAME`, one line here. */
 #define DETECTORS(X)                                                           \
-	X(bbm)	    /* BBM_*: break-before-make, window reads */               \
-	X(units)    /* PARTIAL_UNIT_UNMAP */                                   \
-	X(contig)   /* CONTIG_MISPROGRAMMED */                                 \
-	X(aba)	    /* PTE_ABA */                                              \
-	X(data)	    /* DATA_MISMATCH */                                        \
-	X(walk)	    /* BBM_WINDOW_WALK */                                      \
-	X(dirty)    /* DIRTY_LOST */                                           \
-	X(stale)    /* STALE_TLB_ACCESS */                                     \
-	X(ptmapped) /* PT_PAGE_MAPPED */
+	X(bbm)	   /* BBM_*: break-before-make, window reads */                \
+	X(units)   /* PARTIAL_UNIT_UNMAP */                                    \
+	X(contig)  /* CONTIG_MISPROGRAMMED */                                  \
+	X(aba)	   /* PTE_ABA */                                               \
+	X(data)	   /* DATA_MISMATCH */                                         \
+	X(walk)	   /* BBM_WINDOW_WALK */                                       \
+	X(dirty)   /* DIRTY_LOST */                                            \
+	X(stale)   /* STALE_TLB_ACCESS */                                      \
+	X(usermap) /* PT_PAGE_MAPPED, COW_SHARED_WRITABLE */
 
 #define DECLARE(name) extern const ptw_detector ptw_det_##name;
 #define ENTRY(name)   &ptw_det_##name,

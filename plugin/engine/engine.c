@@ -76,6 +76,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_BBM_WINDOW_WALK] = "BBM_WINDOW_WALK",
 	[PTW_KIND_DIRTY_LOST] = "DIRTY_LOST",
 	[PTW_KIND_PT_PAGE_MAPPED] = "PT_PAGE_MAPPED",
+	[PTW_KIND_COW_SHARED_WRITABLE] = "COW_SHARED_WRITABLE",
 };
 
 const char *ptw_kind_name(ptw_kind k)

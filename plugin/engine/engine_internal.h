@@ -241,6 +241,9 @@ typedef struct ptw_arch_ops {
 	 * access (arm64 AP[1], EL0; x86 U/S), a table descriptor that does
 	 * not take it away below (arm64 APTable[0] clear; x86 U/S set) */
 	bool (*user_ok)(uint64_t desc, bool leaf);
+	/* a leaf the OS treats as writable (arm64: DBM, Linux's PTE_WRITE,
+	 * or AP[2] clear; x86: R/W) */
+	bool (*writable)(uint64_t desc);
 } ptw_arch_ops;
 
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;

@@ -28,4 +28,4 @@ SELFTESTS = ("cow", "ksm_functional_tests", "madv_populate", "mkdirty")
 # finding kinds a correct kernel must never produce, at any severity
 NEVER_ON_CORRECT = ("BBM_VALID_TO_VALID", "STALE_TLB_ACCESS",
                     "CONTIG_MISPROGRAMMED", "DATA_MISMATCH", "DIRTY_LOST",
-                    "PT_PAGE_MAPPED")
+                    "PT_PAGE_MAPPED", "COW_SHARED_WRITABLE")

@@ -640,6 +640,81 @@ static void arm64_vmemmap(void)
 		 0xfffffdffc0000000ULL);
 }
 
+/* user mappings of page pa at va (x86-64 U/S on every level: 0x67, or
+ * read-only 0x65), in the tree at TABLES before the MMU is on */
+static void map_user(env *v, uint64_t va, uint64_t pa, bool rw)
+{
+	uint64_t t = TABLES;
+	for (int l = 0; l < 3; l++) {
+		uint64_t slot = t + ((va >> (39 - 9 * l)) & 511) * 8;
+		uint64_t d = mem_r64(&v->g, slot);
+		if (!d) {
+			v->next_table += 0x1000;
+			d = v->next_table | 0x63;
+		}
+		mem_w64(&v->g, slot, d | 4);
+		t = d & ~0xfffULL;
+	}
+	mem_w64(&v->g, t + ((va >> 12) & 511) * 8, pa | (rw ? 0x67 : 0x65));
+}
+
+/* the leaf entry of va in the tree at TABLES */
+static uint64_t leaf_of(env *v, uint64_t va)
+{
+	uint64_t t = TABLES;
+	for (int l = 0; l < 3; l++)
+		t = mem_r64(&v->g, t + ((va >> (39 - 9 * l)) & 511) * 8) &
+		    ~0xfffULL;
+	return t + ((va >> 12) & 511) * 8;
+}
+
+/* COW_SHARED_WRITABLE (det_usermap.c): an anonymous page mapped by two
+ * user entries is made writable through one of them (seed 002's reuse
+ * of a shared KSM page): an error, with the page's facts from BTF; a file
+ * page, or an anonymous page mapped once, made writable: nothing */
+static void cow_shared_writable(void)
+{
+	env v;
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	setup(&v, syms, btf, n, false);
+	g_free(syms);
+	g_free(btf);
+	const uint64_t A = 0x10000000ULL, B = 0x10001000ULL, C = 0x10002000ULL,
+		       D = 0x10003000ULL, E = 0x10004000ULL;
+	/* pfn 0x301: KSM (anon), two read-only mappings; 0x303: a file
+	 * page, two mappings; 0x305: anonymous, one mapping */
+	put_page(&v, 0x301, 0, 0, PAGE_OFF + 0x700003, 0, 2, 1);
+	put_page(&v, 0x303, 0, 0, PAGE_OFF + 0x800000, 7, 2, 1);
+	put_page(&v, 0x305, 0, 0, PAGE_OFF + 0x700001, 0, 1, 0);
+	map_user(&v, A, 0x301000, false);
+	map_user(&v, B, 0x301000, false);
+	map_user(&v, C, 0x303000, false);
+	map_user(&v, D, 0x303000, false);
+	map_user(&v, E, 0x305000, false);
+	mmu_on(&v);
+	unsigned k = PTW_KIND_COW_SHARED_WRITABLE;
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	pt_store(&v.g, 0, leaf_of(&v, C), 0x303067); /* a file page: fine */
+	pt_store(&v.g, 0, leaf_of(&v, E), 0x305067); /* exclusive: fine */
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	pt_store(&v.g, 0, leaf_of(&v, B), 0x301067); /* shared KSM page */
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+	if (f) {
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->va, B);
+		CHECK(strstr(f->detail, "KSM page at PA 0x301000") != NULL);
+	}
+	/* the other mapping goes: writable and alone, fine; mapped again
+	 * read-only beside the writable one: the same rule */
+	pt_store(&v.g, 0, leaf_of(&v, A), 0);
+	pt_store(&v.g, 0, leaf_of(&v, A), 0x301065);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 2);
+	teardown(&v);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -650,5 +725,6 @@ int main(void)
 	RUN(off_paths);
 	RUN(mmu_off_decides_nothing);
 	RUN(arm64_vmemmap);
+	RUN(cow_shared_writable);
 	TAP_DONE();
 }
