@@ -67,7 +67,7 @@ static void plugin_exit(qemu_plugin_id_t id, void *p)
 	ram_unmap();
 }
 
-#define FAIL(...)                                                              \
+#define INSTALL_FAIL(...)                                                      \
 	do {                                                                   \
 		fprintf(stderr, "ptwatch: " __VA_ARGS__);                      \
 		fputc('\n', stderr);                                           \
@@ -79,18 +79,19 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   char **argv)
 {
 	if (!info->system_emulation)
-		FAIL("needs system emulation (qemu-system-*)");
+		INSTALL_FAIL("needs system emulation (qemu-system-*)");
 	if (strcmp(info->target_name, "aarch64") == 0)
 		arch = PTW_ARCH_ARM64;
 	else if (strcmp(info->target_name, "x86_64") == 0)
 		arch = PTW_ARCH_X86_64;
 	else
-		FAIL("unsupported target '%s' (aarch64 and x86_64 only)",
-		     info->target_name);
+		INSTALL_FAIL(
+			"unsupported target '%s' (aarch64 and x86_64 only)",
+			info->target_name);
 	ncpus = (unsigned)info->system.max_vcpus;
 	if (ncpus > PTW_MAX_CPUS)
-		FAIL("at most %d vCPUs supported, machine has %u", PTW_MAX_CPUS,
-		     ncpus);
+		INSTALL_FAIL("at most %d vCPUs supported, machine has %u",
+			     PTW_MAX_CPUS, ncpus);
 	plugin_args a;
 	if (!args_parse(argc, argv, &a) || !ram_map(&a))
 		return -1;

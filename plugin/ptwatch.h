@@ -92,4 +92,12 @@ void translate_init(void);
 void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
 void translate_free(void);
 
+/* an adapter setup step failed: say why on stderr, return false */
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr, "ptwatch: " __VA_ARGS__);                      \
+		fputc('\n', stderr);                                           \
+		return false;                                                  \
+	} while (0)
+
 #endif

@@ -83,13 +83,6 @@ static bool parse_duration(const char *s, uint64_t *ns)
 	return true;
 }
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		fprintf(stderr, "ptwatch: " __VA_ARGS__);                      \
-		fputc('\n', stderr);                                           \
-		return false;                                                  \
-	} while (0)
-
 bool args_parse(int argc, char **argv, plugin_args *a)
 {
 	memset(a, 0, sizeof(*a));

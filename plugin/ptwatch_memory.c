@@ -21,13 +21,6 @@
 static uint8_t *ram;
 static uint64_t ram_size, ram_base, ram_below_4g;
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		fprintf(stderr, "ptwatch: " __VA_ARGS__);                      \
-		fputc('\n', stderr);                                           \
-		return false;                                                  \
-	} while (0)
-
 bool ram_map(const plugin_args *a)
 {
 	ram_base = a->ram_base;

@@ -214,19 +214,24 @@ static void cand_moved(bbm_state *s, unsigned cpu, ptw_table *t, unsigned idx)
 	}
 }
 
-/* The one teardown of a break: c and made say how it ended (a store that
- * made the entry again, transiently or not; NULL: not a store), and the
- * other detectors hear of it. */
+/* The one teardown of a break (break_forget), after the other detectors
+ * heard how it ended (break_drop: c and made say how, a store that made
+ * the entry again, transiently or not; NULL: not a store). */
+static void break_forget(bbm_state *s, ptw_break *b)
+{
+	unclean_drop(s, b);
+	cand_drop(s, b);
+	s->breaks_gone++;
+	g_hash_table_remove(s->breaks, &b->pte_pa);
+}
+
 static void break_drop(ptw_engine *e, bbm_state *s, ptw_break *b,
 		       const ptw_ctx *c, bool made, uint64_t new, uint64_t dur)
 {
 	ptw_break_info bi;
 	break_info(b, &bi);
 	ptw_det_break_closed(e, s->id, &bi, c, made, new, dur);
-	unclean_drop(s, b);
-	cand_drop(s, b);
-	s->breaks_gone++;
-	g_hash_table_remove(s->breaks, &b->pte_pa);
+	break_forget(s, b);
 }
 
 /* Breaks that can no longer be transient (their breaker moved on) and that
@@ -754,10 +759,7 @@ static void break_make(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		window_reads_close(e, s, b, transient, new, dur);
 	if (b->readers && transient)
 		e->stats[ST_BREAKS_OBSERVED]++;
-	unclean_drop(s, b);
-	cand_drop(s, b);
-	s->breaks_gone++;
-	g_hash_table_remove(s->breaks, &b->pte_pa);
+	break_forget(s, b);
 }
 
 static void bbm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,

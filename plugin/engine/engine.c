@@ -484,6 +484,18 @@ ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx)
 	return NULL;
 }
 
+/* The index of va's entry in t (t->nent or more: none). Index bits only:
+ * a table below the root may be reached at another VA than its first
+ * view's (an alias). */
+static uint64_t walk_index(ptw_engine *e, const ptw_table *t, uint64_t va)
+{
+	unsigned sh = entry_shift(e, t->level);
+	uint64_t off = va - t->va_base;
+	if (e->ops->shared_upper || !t->is_root)
+		off &= (1ULL << (sh + 9)) - 1;
+	return off >> sh;
+}
+
 /* Walk cpu's current tables (the shadows) for va. */
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 		   uint64_t *pte_pa, int *level)
@@ -493,13 +505,7 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 		return false;
 	ptw_table *t = cs->root[e->ops->root_index(va)];
 	for (int depth = 0; t && depth < 6; depth++) {
-		unsigned sh = entry_shift(e, t->level);
-		uint64_t off = va - t->va_base;
-		/* index bits only: a table below the root may be reached
-		 * at another VA than its first view's (an alias) */
-		if (e->ops->shared_upper || !t->is_root)
-			off &= (1ULL << (sh + 9)) - 1;
-		uint64_t i = off >> sh;
+		uint64_t i = walk_index(e, t, va);
 		if (i >= t->nent)
 			return false;
 		ptw_desc d = decode(e, t->shadow[i], t->level);
@@ -557,11 +563,7 @@ bool ptw_table_user_path(ptw_engine *e, const ptw_table *t)
 	     depth++) {
 		if (w == t)
 			return true;
-		unsigned sh = entry_shift(e, w->level);
-		uint64_t off = va - w->va_base;
-		if (e->ops->shared_upper || !w->is_root)
-			off &= (1ULL << (sh + 9)) - 1;
-		uint64_t i = off >> sh;
+		uint64_t i = walk_index(e, w, va);
 		if (i >= w->nent)
 			return false;
 		ptw_desc d = decode(e, w->shadow[i], w->level);

@@ -68,8 +68,10 @@ static bool counting_read(void *opaque, uint64_t pa, void *buf, size_t len)
 	return fake_read(&v->g, pa, buf, len);
 }
 
-/* 4 KiB page va -> pa through a 4-level x86-64 tree at TABLES */
-static void map(env *v, uint64_t va, uint64_t pa)
+/* 4 KiB page va -> pa through a 4-level x86-64 tree at TABLES, with leaf
+ * flags 'flags' (user: U/S set on the way down too) */
+static void map_with(env *v, uint64_t va, uint64_t pa, uint64_t flags,
+		     bool user)
 {
 	uint64_t t = TABLES;
 	for (int l = 0; l < 3; l++) {
@@ -78,11 +80,16 @@ static void map(env *v, uint64_t va, uint64_t pa)
 		if (!d) {
 			v->next_table += 0x1000;
 			d = v->next_table | 0x63;
-			mem_w64(&v->g, slot, d);
 		}
+		mem_w64(&v->g, slot, d | (user ? 4 : 0));
 		t = d & ~0xfffULL;
 	}
-	mem_w64(&v->g, t + ((va >> 12) & 511) * 8, pa | 0x63);
+	mem_w64(&v->g, t + ((va >> 12) & 511) * 8, pa | flags);
+}
+
+static void map(env *v, uint64_t va, uint64_t pa)
+{
+	map_with(v, va, pa, 0x63, false);
 }
 
 static void mmu_on(env *v)
@@ -640,22 +647,11 @@ static void arm64_vmemmap(void)
 		 0xfffffdffc0000000ULL);
 }
 
-/* user mappings of page pa at va (x86-64 U/S on every level: 0x67, or
- * read-only 0x65), in the tree at TABLES before the MMU is on */
+/* a user mapping of page pa at va (x86-64 U/S on every level), read-only
+ * (0x65) or writable (0x67), before the MMU is on */
 static void map_user(env *v, uint64_t va, uint64_t pa, bool rw)
 {
-	uint64_t t = TABLES;
-	for (int l = 0; l < 3; l++) {
-		uint64_t slot = t + ((va >> (39 - 9 * l)) & 511) * 8;
-		uint64_t d = mem_r64(&v->g, slot);
-		if (!d) {
-			v->next_table += 0x1000;
-			d = v->next_table | 0x63;
-		}
-		mem_w64(&v->g, slot, d | 4);
-		t = d & ~0xfffULL;
-	}
-	mem_w64(&v->g, t + ((va >> 12) & 511) * 8, pa | (rw ? 0x67 : 0x65));
+	map_with(v, va, pa, rw ? 0x67 : 0x65, true);
 }
 
 /* the leaf entry of va in the tree at TABLES */
