@@ -24,7 +24,8 @@
  *  - dirty state the MMU set, overwritten: DIRTY_LOST (det_dirty.c);
  *  - live page-table pages mapped where user code reaches them:
  *    PT_PAGE_MAPPED, and an anonymous page writable through one mapping while
- *    another maps it: COW_SHARED_WRITABLE (det_usermap.c).
+ *    another maps it: COW_SHARED_WRITABLE (det_usermap.c);
+ *  - a pinned page's mapping replaced: PINNED_PAGE_DIVERGED (det_pin.c).
  *
  * This file holds the table (the only place that names the detectors),
  * the dispatch of the core's notifications and of what detectors publish
@@ -59,7 +60,8 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
 	X(walk)	   /* BBM_WINDOW_WALK */                                       \
 	X(dirty)   /* DIRTY_LOST */                                            \
 	X(stale)   /* STALE_TLB_ACCESS */                                      \
-	X(usermap) /* PT_PAGE_MAPPED, COW_SHARED_WRITABLE */
+	X(usermap) /* PT_PAGE_MAPPED, COW_SHARED_WRITABLE */                   \
+	X(pin)	   /* PINNED_PAGE_DIVERGED */
 
 #define DECLARE(name) extern const ptw_detector ptw_det_##name;
 #define ENTRY(name)   &ptw_det_##name,

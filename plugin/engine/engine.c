@@ -77,6 +77,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_DIRTY_LOST] = "DIRTY_LOST",
 	[PTW_KIND_PT_PAGE_MAPPED] = "PT_PAGE_MAPPED",
 	[PTW_KIND_COW_SHARED_WRITABLE] = "COW_SHARED_WRITABLE",
+	[PTW_KIND_PINNED_PAGE_DIVERGED] = "PINNED_PAGE_DIVERGED",
 };
 
 const char *ptw_kind_name(ptw_kind k)

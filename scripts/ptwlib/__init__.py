@@ -28,4 +28,5 @@ SELFTESTS = ("cow", "ksm_functional_tests", "madv_populate", "mkdirty")
 # finding kinds a correct kernel must never produce, at any severity
 NEVER_ON_CORRECT = ("BBM_VALID_TO_VALID", "STALE_TLB_ACCESS",
                     "CONTIG_MISPROGRAMMED", "DATA_MISMATCH", "DIRTY_LOST",
-                    "PT_PAGE_MAPPED", "COW_SHARED_WRITABLE")
+                    "PT_PAGE_MAPPED", "COW_SHARED_WRITABLE",
+                    "PINNED_PAGE_DIVERGED")

@@ -711,6 +711,51 @@ static void cow_shared_writable(void)
 	teardown(&v);
 }
 
+/* PINNED_PAGE_DIVERGED (det_pin.c): a write fault copies a pinned
+ * anonymous page away (COW: the entry cleared, then made with a new
+ * page): an error, the clear as its other side; the same for a page that
+ * is not pinned, or a pinned page unmapped: nothing */
+static void pinned_page_diverged(void)
+{
+	env v;
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	setup(&v, syms, btf, n, false);
+	g_free(syms);
+	g_free(btf);
+	const uint64_t A = 0x10005000ULL, B = 0x10006000ULL, C = 0x10007000ULL;
+	/* 0x306: anonymous, mapped once, pinned (refcount 1 + 1024 + 1);
+	 * 0x307: anonymous, not pinned; 0x308: pinned, unmapped later */
+	put_page(&v, 0x306, 0, 0, PAGE_OFF + 0x700001, 0, 1026, 0);
+	put_page(&v, 0x307, 0, 0, PAGE_OFF + 0x700001, 1, 2, 0);
+	put_page(&v, 0x308, 0, 0, PAGE_OFF + 0x700001, 2, 1025, 0);
+	map_user(&v, A, 0x306000, true);
+	map_user(&v, B, 0x307000, true);
+	map_user(&v, C, 0x308000, true);
+	mmu_on(&v);
+	unsigned k = PTW_KIND_PINNED_PAGE_DIVERGED;
+	/* B's page copied away (ptep_clear_flush(), then set_pte_at()) */
+	pt_store(&v.g, 0, leaf_of(&v, B), 0);
+	pt_store(&v.g, 0, leaf_of(&v, B), 0x309067);
+	/* C unmapped */
+	pt_store(&v.g, 0, leaf_of(&v, C), 0);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	/* A's pinned page copied away */
+	pt_store(&v.g, 0, leaf_of(&v, A), 0);
+	pt_store(&v.g, 0, leaf_of(&v, A), 0x30a067);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+	if (f) {
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->va, A);
+		CHECK(f->has_other); /* the clear */
+		CHECK(strstr(f->detail, "pinned anonymous page at PA "
+					"0x306000") != NULL);
+	}
+	teardown(&v);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -722,5 +767,6 @@ int main(void)
 	RUN(mmu_off_decides_nothing);
 	RUN(arm64_vmemmap);
 	RUN(cow_shared_writable);
+	RUN(pinned_page_diverged);
 	TAP_DONE();
 }
