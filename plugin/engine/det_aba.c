@@ -26,10 +26,22 @@ typedef struct {
  * of the last non-zero value, the identity before it, and the iver at
  * which the entry's current run of values with only those two identities
  * began (a swap round trip of one folio) */
+/* an entry's last changes, for the report (who wrote what in between) */
+#define HIST 4
+typedef struct {
+	struct {
+		uint64_t value;
+		ptw_ctx by;
+	} ch[HIST];
+	uint32_t n; /* changes recorded: the last HIST are kept */
+} aba_hist;
+
 typedef struct {
 	uint32_t *ver, *iver;
 	uint64_t *last_id, *prev_id;
 	uint32_t *pair_since;
+	aba_hist **hist; /* per entry, made at its first change */
+	unsigned nent;
 } aba_table;
 
 typedef struct {
@@ -94,6 +106,8 @@ static void aba_table_added(ptw_engine *e, void *st, ptw_table *t)
 	a->last_id = g_new0(uint64_t, t->nent);
 	a->prev_id = g_new0(uint64_t, t->nent);
 	a->pair_since = g_new0(uint32_t, t->nent);
+	a->hist = g_new0(aba_hist *, t->nent);
+	a->nent = t->nent;
 	for (unsigned i = 0; i < t->nent; i++)
 		a->last_id[i] = entry_identity(e, t->shadow[i], t->level);
 	*ptw_table_slot(t, s->id) = a;
@@ -107,6 +121,9 @@ static void aba_table_free(void *slot)
 	g_free(a->last_id);
 	g_free(a->prev_id);
 	g_free(a->pair_since);
+	for (unsigned i = 0; a->hist && i < a->nent; i++)
+		g_free(a->hist[i]);
+	g_free(a->hist);
 	g_free(a);
 }
 
@@ -116,10 +133,15 @@ static void aba_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 			      ptw_table *t, unsigned idx, uint64_t old,
 			      uint64_t new)
 {
-	(void)c;
 	(void)old;
 	aba_table *a = *ptw_table_slot(t, ((aba_state *)st)->id);
 	a->ver[idx]++;
+	if (!a->hist[idx])
+		a->hist[idx] = g_new0(aba_hist, 1);
+	aba_hist *h = a->hist[idx];
+	h->ch[h->n % HIST].value = new;
+	h->ch[h->n % HIST].by = *c;
+	h->n++;
 	if (!new)
 		return;
 	uint64_t id = entry_identity(e, new, t->level);
@@ -170,6 +192,35 @@ static bool aba_walker_pair(ptw_engine *e, const ptw_ctx *c, uint64_t first_pc)
 	ptw_symbolize(e, c->cpu, first_pc, b, sizeof(b));
 	return (a[0] && ptw_linux_aba_walker(a)) ||
 	       (b[0] && ptw_linux_aba_walker(b));
+}
+
+/* the entry's changes between the two reads: each value and who wrote it
+ * (the last HIST of the 'changes' since the first read), appended to d
+ * at o */
+static void history(ptw_engine *e, const aba_hist *h, uint32_t changes, char *d,
+		    size_t n, int o)
+{
+	if (!h || o < 0 || (size_t)o >= n)
+		return;
+	uint32_t k = changes < h->n ? changes : h->n;
+	if (k > HIST)
+		k = HIST;
+	if (k < changes)
+		o += snprintf(
+			d + o, n - o,
+			"; the last %u of its changes since that read:", k);
+	else
+		o += snprintf(d + o, n - o, "; its changes since that read:");
+	for (uint32_t i = h->n - k; i < h->n && (size_t)o < n; i++) {
+		char sym[96];
+		const ptw_ctx *by = &h->ch[i % HIST].by;
+		ptw_symbolize(e, by->cpu, by->pc, sym, sizeof(sym));
+		o += snprintf(d + o, n - o,
+			      " 0x%" PRIx64 " (vcpu %u pc 0x%" PRIx64
+			      "%s%s icount %" PRIu64 ")",
+			      h->ch[i % HIST].value, by->cpu, by->pc,
+			      sym[0] ? " " : "", sym, by->icount);
+	}
 }
 
 static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
@@ -223,8 +274,8 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 			bool round_trip =
 				a->pair_since[idx] <= r->iver &&
 				((a->last_id[idx] ^ a->prev_id[idx]) & 1);
-			char d[320];
-			snprintf(
+			char d[sizeof(((ptw_finding *)0)->detail)];
+			int o = snprintf(
 				d, sizeof(d),
 				"vcpu %u read 0x%016" PRIx64
 				" from this entry at icount %" PRIu64
@@ -242,6 +293,7 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 					  "the same value before this read: a "
 					  "pte_same() check here passes on a "
 					  "changed entry");
+			history(e, a->hist[idx], ver - r->ver, d, sizeof(d), o);
 			ptw_ctx first = {r->cpu, 0, r->icount};
 			first.pc = r->pc;
 			report2(e, PTW_KIND_PTE_ABA,

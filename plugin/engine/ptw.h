@@ -134,7 +134,7 @@ typedef struct {
 	uint64_t va;	 /* VA the entry maps */
 	int level;	 /* architecture level of the entry */
 	uint64_t old_desc, new_desc;
-	char detail[512];
+	char detail[1024];
 	/* the other side of the finding (writer / breaker / changer / first
 	 * reader / storer), when there is one */
 	bool has_other;

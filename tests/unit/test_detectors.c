@@ -838,6 +838,15 @@ static void pte_aba_swap_bits(void)
 	pt_store(&g, 0, L3, swp(0) | excl);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* the report says what the entry held in between, and who wrote it
+	 * (issue 23: a PTE_ABA nobody could triage) */
+	const ptw_finding *f = ptw_finding_get(g.e, 0);
+	if (f) {
+		char want[64];
+		snprintf(want, sizeof(want), "read: 0x%llx (vcpu 0",
+			 (unsigned long long)swp(1));
+		CHECK(strstr(f->detail, want) != NULL);
+	}
 	fake_fini(&g);
 }
 
