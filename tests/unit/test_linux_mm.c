@@ -664,6 +664,18 @@ static uint64_t leaf_of(env *v, uint64_t va)
 	return t + ((va >> 12) & 511) * 8;
 }
 
+/* a guest with the test's BTF and symbols, the MMU still off (the test
+ * maps its pages first) */
+static void setup_btf_mmu_off(env *v)
+{
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *syms = symbols_with_btf(n);
+	setup(v, syms, btf, n, false);
+	g_free(syms);
+	g_free(btf);
+}
+
 /* COW_SHARED_WRITABLE (det_usermap.c): an anonymous page mapped by two
  * user entries is made writable through one of them (seed 002's reuse
  * of a shared KSM page): an error, with the page's facts from BTF; a file
@@ -671,12 +683,7 @@ static uint64_t leaf_of(env *v, uint64_t va)
 static void cow_shared_writable(void)
 {
 	env v;
-	uint32_t n;
-	void *btf = make_btf(&n);
-	char *syms = symbols_with_btf(n);
-	setup(&v, syms, btf, n, false);
-	g_free(syms);
-	g_free(btf);
+	setup_btf_mmu_off(&v);
 	const uint64_t A = 0x10000000ULL, B = 0x10001000ULL, C = 0x10002000ULL,
 		       D = 0x10003000ULL, E = 0x10004000ULL;
 	/* pfn 0x301: KSM (anon), two read-only mappings; 0x303: a file
@@ -718,12 +725,7 @@ static void cow_shared_writable(void)
 static void pinned_page_diverged(void)
 {
 	env v;
-	uint32_t n;
-	void *btf = make_btf(&n);
-	char *syms = symbols_with_btf(n);
-	setup(&v, syms, btf, n, false);
-	g_free(syms);
-	g_free(btf);
+	setup_btf_mmu_off(&v);
 	const uint64_t A = 0x10005000ULL, B = 0x10006000ULL, C = 0x10007000ULL;
 	/* 0x306: anonymous, mapped once, pinned (refcount 1 + 1024 + 1);
 	 * 0x307: anonymous, not pinned; 0x308: pinned, unmapped later */
