@@ -240,15 +240,23 @@ static char *symbols_with_btf(uint32_t nbtf)
 			       (unsigned long long)(BTF_VA + nbtf));
 }
 
-/* a guest with the test's BTF, its symbols, the MMU on */
-static void setup_on(env *v)
+/* a guest with the test's BTF and symbols, the MMU still off (the test
+ * maps its pages first) */
+static void setup_btf_mmu_off(env *v)
 {
 	uint32_t n;
 	void *btf = make_btf(&n);
 	char *syms = symbols_with_btf(n);
-	setup(v, syms, btf, n, true);
+	setup(v, syms, btf, n, false);
 	g_free(syms);
 	g_free(btf);
+}
+
+/* a guest with the test's BTF, its symbols, the MMU on */
+static void setup_on(env *v)
+{
+	setup_btf_mmu_off(v);
+	mmu_on(v);
 }
 
 static void teardown(env *v)
@@ -662,18 +670,6 @@ static uint64_t leaf_of(env *v, uint64_t va)
 		t = mem_r64(&v->g, t + ((va >> (39 - 9 * l)) & 511) * 8) &
 		    ~0xfffULL;
 	return t + ((va >> 12) & 511) * 8;
-}
-
-/* a guest with the test's BTF and symbols, the MMU still off (the test
- * maps its pages first) */
-static void setup_btf_mmu_off(env *v)
-{
-	uint32_t n;
-	void *btf = make_btf(&n);
-	char *syms = symbols_with_btf(n);
-	setup(v, syms, btf, n, false);
-	g_free(syms);
-	g_free(btf);
 }
 
 /* COW_SHARED_WRITABLE (det_usermap.c): an anonymous page mapped by two
