@@ -29,14 +29,6 @@
 
 #define PIN_BIAS 1024 /* GUP_PIN_COUNTING_BIAS, include/linux/mm.h */
 
-static bool user_leaf_of(ptw_engine *e, const ptw_table *t, uint64_t desc,
-			 ptw_desc *d)
-{
-	*d = ptw_decode_entry(e, desc, t->level);
-	return (d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK) &&
-	       e->ops->user_ok && e->ops->user_ok(desc, true);
-}
-
 /* the user entry at pte_pa of t went from old (a leaf) to new, another
  * page; other: the break that took old away (NULL: one store) */
 static void diverged(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
@@ -44,8 +36,8 @@ static void diverged(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		     const ptw_ctx *other)
 {
 	ptw_desc dold, dnew;
-	if (!ptw_guest_is_linux(e) || !user_leaf_of(e, t, old, &dold) ||
-	    !user_leaf_of(e, t, new, &dnew) || dnew.oa == dold.oa ||
+	if (!ptw_guest_is_linux(e) || !ptw_user_leaf(e, t->level, old, &dold) ||
+	    !ptw_user_leaf(e, t->level, new, &dnew) || dnew.oa == dold.oa ||
 	    !ptw_table_user_path(e, t))
 		return;
 	ptw_linux_page_info pi;

@@ -114,10 +114,8 @@ static uint64_t map_key(uint64_t base, int k)
 static bool user_leaf(ptw_engine *e, ptw_table *t, bool path, uint64_t desc,
 		      ptw_desc *d)
 {
-	*d = ptw_decode_entry(e, desc, t->level);
-	return path &&
-	       (d->type == PTW_DESC_PAGE || d->type == PTW_DESC_BLOCK) &&
-	       size_index(d->size) >= 0 && e->ops->user_ok(desc, true);
+	return path && ptw_user_leaf(e, t->level, desc, d) &&
+	       size_index(d->size) >= 0;
 }
 /* once per (page, leaf entry, kind) */
 static bool first_report(ptmapped_state *s, uint64_t page, uint64_t pte_pa,

@@ -576,6 +576,12 @@ bool ptw_table_user_path(ptw_engine *e, const ptw_table *t)
 	return false;
 }
 
+bool ptw_user_leaf(ptw_engine *e, int level, uint64_t desc, ptw_desc *d)
+{
+	*d = decode(e, desc, level);
+	return is_leaf(d) && e->ops->user_ok && e->ops->user_ok(desc, true);
+}
+
 const ptw_ctx *ptw_event_ctx(const ptw_engine *e)
 {
 	return e->event_ctx;

@@ -394,6 +394,9 @@ bool ptw_is_last_level(ptw_engine *e, int level);
  * t (ptw_arch_ops.user_ok; through t's first view): a leaf of t that
  * grants user access is reachable by user code */
 bool ptw_table_user_path(ptw_engine *e, const ptw_table *t);
+/* desc, at this level, is a leaf that grants user access (decoded in *d);
+ * whether user code reaches it also takes ptw_table_user_path() */
+bool ptw_user_leaf(ptw_engine *e, int level, uint64_t desc, ptw_desc *d);
 /* the context of the event being applied (a table's registration happens
  * inside one) */
 const ptw_ctx *ptw_event_ctx(const ptw_engine *e);

@@ -101,6 +101,26 @@ static inline void sysreg(fake_guest *g, unsigned cpu, ptw_reg r, uint64_t v)
 	ptw_ev_sysreg(g->e, &c, r, v);
 }
 
+/* arm64, 4K granule, 48-bit VA: map va with the leaf descriptor 'leaf'
+ * through the four tables at t[0..3] (table descriptors: PA | 3), then
+ * turn vCPUs 0..ncpus-1's MMU on with t[0] in TTBR0 under ASID asid
+ * (MAIR 0xff, TCR_EL1 T0SZ=16, EPD1, AS) */
+static inline void fake_arm64_map_48(fake_guest *g, unsigned ncpus,
+				     const uint64_t t[4], uint64_t va,
+				     uint64_t leaf, uint64_t asid)
+{
+	for (int l = 0; l < 4; l++)
+		mem_w64(g, t[l] + ((va >> (39 - 9 * l)) & 511) * 8,
+			l < 3 ? t[l + 1] | 3ULL : leaf);
+	for (unsigned c = 0; c < ncpus; c++) {
+		sysreg(g, c, PTW_REG_ARM_MAIR, 0xff);
+		sysreg(g, c, PTW_REG_ARM_TCR,
+		       16ULL | (1ULL << 23) | (1ULL << 36));
+		sysreg(g, c, PTW_REG_ARM_TTBR0, t[0] | (asid << 48));
+		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
+	}
+}
+
 /* x86-64: map va -> page through the four tables at t[0..3] (PML4, PDPT,
  * PD, PT; table entries present, writable), then put vCPUs 0..ncpus-1 in
  * long mode on t[0] (CR4.PAE, EFER.LME, CR3, CR0.PG|PE) */

@@ -22,23 +22,14 @@
 #define TBL(pa)	 ((pa) | 3ULL)
 #define PAGE(pa) ((pa) | (1ULL << 11) | (1ULL << 10) | (3ULL << 8) | 3ULL)
 #define CONT	 (1ULL << 52)
-#define TCR_48	 (16ULL | (1ULL << 23) | (1ULL << 36))
 
 enum { TLBI_IS = 3, TLBI_LOCAL = 7 };
 
 static void setup(fake_guest *g)
 {
 	fake_init(g, PTW_ARCH_ARM64, 2, RAM, 4 << 20);
-	mem_w64(g, L0, TBL(L1));
-	mem_w64(g, L1 + 4 * 8, TBL(L2));
-	mem_w64(g, L2, TBL(L3));
-	mem_w64(g, L3, PAGE(PAGE_A));
-	for (unsigned c = 0; c < 2; c++) {
-		sysreg(g, c, PTW_REG_ARM_MAIR, 0xff);
-		sysreg(g, c, PTW_REG_ARM_TCR, TCR_48);
-		sysreg(g, c, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
-		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
-	}
+	const uint64_t tables[4] = {L0, L1, L2, L3};
+	fake_arm64_map_48(g, 2, tables, VA, PAGE(PAGE_A), ASID);
 }
 
 static void dsb(fake_guest *g, unsigned cpu, unsigned crm)

@@ -24,16 +24,8 @@
 static void setup(fake_guest *g, unsigned ncpus)
 {
 	fake_init(g, PTW_ARCH_ARM64, ncpus, RAM, 4 << 20);
-	mem_w64(g, L0, TBL(L1));
-	mem_w64(g, L1 + 4 * 8, TBL(L2));
-	mem_w64(g, L2, TBL(L3));
-	mem_w64(g, L3, PAGE(PAGE_A));
-	for (unsigned c = 0; c < ncpus; c++) {
-		sysreg(g, c, PTW_REG_ARM_MAIR, 0xff);
-		sysreg(g, c, PTW_REG_ARM_TCR, TCR_48);
-		sysreg(g, c, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
-		sysreg(g, c, PTW_REG_ARM_SCTLR, 1);
-	}
+	const uint64_t tables[4] = {L0, L1, L2, L3};
+	fake_arm64_map_48(g, ncpus, tables, VA, PAGE(PAGE_A), ASID);
 }
 
 static void tlbi_vae1is(fake_guest *g, unsigned cpu, uint64_t va, uint64_t asid)

@@ -598,6 +598,13 @@ void cpu0_reuse_a(void)
 	write_va(DATA_PAGE_A + 8, REUSE_VALUE);
 }
 
+void cpu0_cleanup_check_reused(void)
+{
+	cpu0_cleanup();
+	litmus_read_check("cpu0 read A", DATA_PAGE_A, MARKER_A);
+	litmus_read_check("cpu0 read A+8", DATA_PAGE_A + 8, REUSE_VALUE);
+}
+
 void cpu1_stale_read_reused(void)
 {
 	litmus_phase("stale-read");

@@ -469,6 +469,9 @@ void cpu0_move_to_va2(void);
  * the change), as an allocator that got page A back writes to it.
  */
 void cpu0_reuse_a(void);
+/* Phase "cleanup" (cpu0_cleanup), then read A and A+8 through the identity
+ * map -> MARKER_A, REUSE_VALUE. */
+void cpu0_cleanup_check_reused(void);
 /* Phase "stale-read"; CPU1 reads TEST_VA + 8 -> REUSE_VALUE (through its
  * stale entry: the page's new owner's data). */
 void cpu1_stale_read_reused(void);

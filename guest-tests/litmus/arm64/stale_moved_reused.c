@@ -27,20 +27,13 @@ static void cpu0_unmap_v2(void)
 	isb();
 }
 
-static void cpu0_cleanup_check(void)
-{
-	cpu0_cleanup();
-	litmus_read_check("cpu0 read A", DATA_PAGE_A, MARKER_A);
-	litmus_read_check("cpu0 read A+8", DATA_PAGE_A + 8, REUSE_VALUE);
-}
-
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A,		     /* steps 0, 1 */
-	{0, cpu0_move_to_va2},	     /* step 2 */
-	{0, cpu0_unmap_v2},	     /* step 3 */
-	{0, cpu0_reuse_a},	     /* step 4 */
-	{1, cpu1_stale_read_reused}, /* step 5 */
-	{0, cpu0_cleanup_check},     /* step 6 */
+	STEPS_BEFORE_A,			/* steps 0, 1 */
+	{0, cpu0_move_to_va2},		/* step 2 */
+	{0, cpu0_unmap_v2},		/* step 3 */
+	{0, cpu0_reuse_a},		/* step 4 */
+	{1, cpu1_stale_read_reused},	/* step 5 */
+	{0, cpu0_cleanup_check_reused}, /* step 6 */
 };
 
 LITMUS_SCENARIO("stale_moved_reused", setup_test_va_a, steps,

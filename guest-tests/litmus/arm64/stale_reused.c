@@ -27,18 +27,11 @@ static void cpu0_unmap_reuse(void)
 	cpu0_reuse_a();
 }
 
-static void cpu0_cleanup_check(void)
-{
-	cpu0_cleanup();
-	litmus_read_check("cpu0 read A", DATA_PAGE_A, MARKER_A);
-	litmus_read_check("cpu0 read A+8", DATA_PAGE_A + 8, REUSE_VALUE);
-}
-
 static const struct litmus_step steps[] = {
-	STEPS_BEFORE_A,		     /* steps 0, 1 */
-	{0, cpu0_unmap_reuse},	     /* step 2 */
-	{1, cpu1_stale_read_reused}, /* step 3 */
-	{0, cpu0_cleanup_check},     /* step 4 */
+	STEPS_BEFORE_A,			/* steps 0, 1 */
+	{0, cpu0_unmap_reuse},		/* step 2 */
+	{1, cpu1_stale_read_reused},	/* step 3 */
+	{0, cpu0_cleanup_check_reused}, /* step 4 */
 };
 
 LITMUS_SCENARIO("stale_reused", setup_test_va_a, steps,
