@@ -473,7 +473,10 @@ typedef struct {
 	ptw_linux_field folio_flags_1, folio_large_mapcount,
 		folio_entire_mapcount, folio_nr_pages_mapped, folio_pincount,
 		folio_nr_pages;
-	ptw_linux_field swap_map, swap_max; /* struct swap_info_struct */
+	ptw_linux_field swap_map, swap_max, swap_type; /* swap_info_struct */
+	/* struct swap_cluster_info's table: the swap cache kept in swap
+	 * tables (newer kernels), no longer in swap_map's SWAP_HAS_CACHE */
+	ptw_linux_field cluster_table;
 	/* enum pageflags: bit numbers in page->flags, -1: absent */
 	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
 } ptw_linux_mm_layout;

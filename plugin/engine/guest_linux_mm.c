@@ -299,6 +299,12 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 	l->folio_nr_pages = field(btf, folio, "_folio_nr_pages");
 	l->swap_map = field(btf, swap, "swap_map");
 	l->swap_max = field(btf, swap, "max");
+	l->swap_type = field(btf, swap, "type");
+	l->cluster_table =
+		field(btf,
+		      btf__find_by_name_kind(btf, "swap_cluster_info",
+					     BTF_KIND_STRUCT),
+		      "table");
 	l->pg_locked = enum_value(btf, pf, "PG_locked");
 	l->pg_head = enum_value(btf, pf, "PG_head");
 	l->pg_swapbacked = enum_value(btf, pf, "PG_swapbacked");
@@ -666,7 +672,13 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 		return false;
 	uint64_t si, map;
 	uint8_t buf[16] = {0}, raw;
+	int8_t stype;
+	/* the device's own type must be its index: a type past the
+	 * kernel's MAX_SWAPFILES reads beyond swap_info[] */
 	if (!kread64(e, m->swap_info + type * 8ULL, &si) || !si ||
+	    (l->swap_type.off >= 0 && l->swap_type.size == 1 &&
+	     (!kread(e, si + (uint64_t)l->swap_type.off, &stype, 1, NULL) ||
+	      stype != (int8_t)type)) ||
 	    !kread64(e, si + (uint64_t)l->swap_map.off, &map) || !map ||
 	    !kread(e, si + (uint64_t)l->swap_max.off, buf, l->swap_max.size,
 		   NULL))

@@ -519,13 +519,20 @@ static void cached_per_event(void)
 	teardown(&v);
 }
 
+/* swap_info[1]: 100 slots, swap_map at MAP_VA */
+static void swap_device(env *v)
+{
+	mem_w64(&v->g, VARS_PA + 0x100 + 1 * 8, SI_VA); /* swap_info[1] */
+	v->g.mem[0x500000 + 10] = 1;			/* type */
+	w32(v, 0x500000 + 12, 100);			/* max */
+	mem_w64(&v->g, 0x500000 + 16, MAP_VA);		/* swap_map */
+}
+
 static void swap_counts(void)
 {
 	env v;
 	setup_on(&v);
-	mem_w64(&v.g, VARS_PA + 0x100 + 1 * 8, SI_VA); /* swap_info[1] */
-	w32(&v, 0x500000 + 12, 100);		       /* max */
-	mem_w64(&v.g, 0x500000 + 16, MAP_VA);	       /* swap_map */
+	swap_device(&v);
 	v.g.mem[MAP_PA + 5] = 0x41;
 	v.g.mem[MAP_PA + 6] = 0x82;
 	v.g.mem[MAP_PA + 7] = 0xbf;
@@ -542,6 +549,11 @@ static void swap_counts(void)
 	CHECK(!ptw_linux_swap_count(v.g.e, 1, 100, &s)); /* past max */
 	CHECK(!ptw_linux_swap_count(v.g.e, 2, 5, &s));	 /* no device */
 	CHECK(!ptw_linux_swap_count(v.g.e, 40, 5, &s));
+	/* a device whose own type is not its index: not trusted */
+	v.g.mem[0x500000 + 10] = 3;
+	CHECK(!ptw_linux_swap_count(v.g.e, 1, 5, &s));
+	v.g.mem[0x500000 + 10] = 1;
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 5, &s));
 	/* a swap PTE's type and offset (x86-64: type in bits 63:59, the
 	 * offset inverted from bit 9) */
 	uint64_t pte =
@@ -754,6 +766,86 @@ static void pinned_page_diverged(void)
 	teardown(&v);
 }
 
+/* an x86-64 swap PTE of device 1, slot off */
+static uint64_t swap_pte(uint64_t off)
+{
+	return (1ULL << 59) | ((~off << 9) & ((1ULL << 59) - 1) & ~0x1ffULL);
+}
+
+static void load(env *v, unsigned cpu, uint64_t pa)
+{
+	ptw_ctx c = fake_ctx(&v->g, cpu);
+	ptw_ev_access(v->g.e, &c, pa, pa, 8, false, mem_r64(&v->g, pa));
+}
+
+static void fault(env *v, unsigned cpu)
+{
+	ptw_ctx c = fake_ctx(&v->g, cpu);
+	ptw_ev_op_start(v->g.e, &c);
+}
+
+/* SWAP_SLOT_UNCLAIMED (det_swap.c): do_swap_page() as 6.12 runs it (the
+ * lockless read, swapcache_prepare(), the pte_same() read, swap_free_nr()
+ * and folio_free_swap() freeing the slot, set_ptes()): nothing; the same
+ * without the claim while another fault holds a read of the entry (seed
+ * 000): an error naming that fault; a store by a fault that never read
+ * the entry: not judged */
+static void swap_slot_unclaimed(void)
+{
+	env v;
+	setup_btf_mmu_off(&v);
+	swap_device(&v);
+	const uint64_t A = 0x10008000ULL, B = 0x10009000ULL, C = 0x1000a000ULL;
+	map_user(&v, A, 0x30b000, true);
+	map_user(&v, B, 0x30c000, true);
+	map_user(&v, C, 0x30d000, true);
+	mem_w64(&v.g, leaf_of(&v, A), swap_pte(5));
+	mem_w64(&v.g, leaf_of(&v, B), swap_pte(6));
+	mem_w64(&v.g, leaf_of(&v, C), swap_pte(7));
+	v.g.mem[MAP_PA + 5] = 1;
+	v.g.mem[MAP_PA + 6] = 1;
+	v.g.mem[MAP_PA + 7] = 1;
+	mmu_on(&v);
+	unsigned k = PTW_KIND_SWAP_SLOT_UNCLAIMED;
+	/* A: the correct skip of the swap cache */
+	fault(&v, 0);
+	load(&v, 0, leaf_of(&v, A)); /* lockless: not claimed yet */
+	v.g.mem[MAP_PA + 5] = 0x41;  /* swapcache_prepare() */
+	load(&v, 0, leaf_of(&v, A)); /* pte_same() under the lock */
+	v.g.mem[MAP_PA + 5] = 0x40;  /* swap_free_nr() */
+	v.g.mem[MAP_PA + 5] = 0;     /* folio_free_swap() */
+	load(&v, 0, leaf_of(&v, A)); /* set_ptes()' own read (arm64) */
+	pt_store(&v.g, 0, leaf_of(&v, A), 0x30e067);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	/* B: seed 000, vcpu 1 faults on the same entry meanwhile */
+	fault(&v, 0);
+	load(&v, 0, leaf_of(&v, B));
+	fault(&v, 1);
+	load(&v, 1, leaf_of(&v, B));
+	load(&v, 0, leaf_of(&v, B));
+	v.g.mem[MAP_PA + 6] = 0; /* swap_free_nr(): freed */
+	pt_store(&v.g, 0, leaf_of(&v, B), 0x30f067);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+	if (f) {
+		CHECK_EQ(f->kind, k);
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->va, B);
+		CHECK(f->has_other);
+		CHECK_EQ(f->other.cpu, 1);
+		CHECK(strstr(f->detail, "swap slot 1:0x6") != NULL);
+		CHECK(strstr(f->detail, "(free)") != NULL);
+		CHECK(strstr(f->detail, "freed under it") != NULL);
+	}
+	/* C: read in an earlier fault, stored in a new one: not judged */
+	fault(&v, 0);
+	load(&v, 0, leaf_of(&v, C));
+	fault(&v, 0);
+	pt_store(&v.g, 0, leaf_of(&v, C), 0x310067);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	teardown(&v);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -766,5 +858,6 @@ int main(void)
 	RUN(arm64_vmemmap);
 	RUN(cow_shared_writable);
 	RUN(pinned_page_diverged);
+	RUN(swap_slot_unclaimed);
 	TAP_DONE();
 }
