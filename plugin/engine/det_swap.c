@@ -217,18 +217,18 @@ static void swap_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 	const swap_read *o = other_reader(e, rs, who, id);
 	char under[200] = "";
 	if (o)
-		snprintf(under, sizeof(under),
-			 "; another fault (vcpu %u) read the same entry and has "
-			 "not finished: the slot is freed under it, and its "
-			 "pte_same() passes if the slot comes back with the "
-			 "same value (seed 000)",
-			 o->first.cpu);
+		snprintf(
+			under, sizeof(under),
+			"; another fault (vcpu %u) read the same entry and has "
+			"not finished: the slot is freed under it, and its "
+			"pte_same() passes if the slot comes back with the "
+			"same value (seed 000)",
+			o->first.cpu);
 	char d1[sizeof(((ptw_finding *)0)->detail)];
 	snprintf(d1, sizeof(d1),
 		 "the entry held swap slot %u:0x%" PRIx64
 		 " (swap_map 0x%02x at this fault's first read of it, icount "
-		 "%" PRIu64
-		 ") and now maps PA 0x%" PRIx64
+		 "%" PRIu64 ") and now maps PA 0x%" PRIx64
 		 "; none of this fault's reads of it saw the slot held "
 		 "(SWAP_HAS_CACHE: a swap-cache folio or swapcache_prepare()), "
 		 "so nothing kept the slot from being freed and reused between "
