@@ -19,7 +19,8 @@
  * slot (swap_free_nr()) while the second still holds its unclaimed read.
  *
  * The rule: a user entry that held a swap entry is made to map a page by
- * a task that read that entry in the same fault (its operation, task.c)
+ * a task that read that entry in the same fault (its operation, task.c,
+ * with no return to user mode since it began)
  * and never saw the slot held (swap_map's SWAP_HAS_CACHE) at any of its
  * reads of it there. Correct kernels always hold it at the pte_same()
  * read before the map (do_swap_page() on both paths, unuse_pte() through
@@ -137,7 +138,7 @@ static void swap_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	uint64_t off;
 	if (value & 1 || !swap_slot(e, t, value, &type, &off) || !swap_on(e, s))
 		return;
-	uint64_t who = ptw_task_who(e, c->cpu), op = ptw_task_op(e, who);
+	uint64_t who = ptw_task_who(e, c->cpu), op = ptw_task_open_op(e, who);
 	if (!op)
 		return; /* not in a fault */
 	uint64_t pte_pa = t->pa + idx * 8ULL;
@@ -174,8 +175,14 @@ static const swap_read *other_reader(ptw_engine *e, swap_reads *rs,
 {
 	for (unsigned i = 0; i < READERS; i++) {
 		const swap_read *r = &rs->r[i];
-		if (r->op && r->who != who && r->slot == id && !r->claimed &&
-		    ptw_task_op(e, r->who) == r->op)
+		char sym[96];
+		if (!r->op || r->who == who || r->slot != id || r->claimed ||
+		    ptw_task_open_op(e, r->who) != r->op)
+			continue;
+		/* a walker reading it as a hint (swap readahead's
+		 * neighbours) holds nothing to map */
+		ptw_symbolize(e, r->first.cpu, r->first.pc, sym, sizeof(sym));
+		if (!sym[0] || !ptw_linux_aba_walker(sym))
 			return r;
 	}
 	return NULL;
@@ -194,7 +201,7 @@ static void swap_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 		return;
 	uint64_t pte_pa = t->pa + idx * 8ULL;
 	swap_reads *rs = g_hash_table_lookup(s->reads, &pte_pa);
-	uint64_t who = ptw_task_who(e, c->cpu), op = ptw_task_op(e, who);
+	uint64_t who = ptw_task_who(e, c->cpu), op = ptw_task_open_op(e, who);
 	uint64_t id = slot_id(type, off);
 	swap_read *r = rs ? reader(rs, who) : NULL;
 	s->swapins++;

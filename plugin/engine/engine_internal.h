@@ -425,6 +425,7 @@ void ptw_tasks_free(ptw_engine *e);
 uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu);
 uint64_t ptw_task_returns(ptw_engine *e, uint64_t who);
 uint64_t ptw_task_op(ptw_engine *e, uint64_t who);
+uint64_t ptw_task_open_op(ptw_engine *e, uint64_t who);
 void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);
 void ptw_task_op_start(ptw_engine *e, unsigned cpu);
 

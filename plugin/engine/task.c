@@ -82,7 +82,16 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 uint64_t ptw_task_op(ptw_engine *e, uint64_t who)
 {
 	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
-	return op ? *op : 0;
+	return op ? op[0] : 0;
+}
+
+/* The reader's current operation while it is still in it: 0 once its task
+ * has returned to user mode since the operation began (a later system
+ * call reading the same entries is not that fault), or before any. */
+uint64_t ptw_task_open_op(ptw_engine *e, uint64_t who)
+{
+	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
+	return op && op[1] == ptw_task_returns(e, who) ? op[0] : 0;
 }
 
 /* cpu's task starts an operation (on Linux: a page fault's attempt, a call
@@ -96,10 +105,11 @@ void ptw_task_op_start(ptw_engine *e, unsigned cpu)
 	if (!op) {
 		if (g_hash_table_size(e->tasks.ops) >= MAX_TASKS)
 			g_hash_table_remove_all(e->tasks.ops);
-		op = g_new0(uint64_t, 1);
+		op = g_new0(uint64_t, 2);
 		g_hash_table_insert(e->tasks.ops, g_memdup2(&who, sizeof(who)),
 				    op);
 	}
-	*op = ++e->tasks.op_serial;
+	op[0] = ++e->tasks.op_serial;
+	op[1] = ptw_task_returns(e, who); /* its returns to user when begun */
 	e->stats[ST_OPERATIONS]++;
 }
