@@ -108,6 +108,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	};
 	ptw_qemu_mode mode = patched_probe(&a);
 	cfg.sees_walks = mode != PTW_QEMU_STOCK;
+	cfg.no_linux_mm = !a.linux_mm;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);

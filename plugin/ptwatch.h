@@ -44,7 +44,7 @@ static inline ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 /* ptwatch_args.c */
 typedef struct {
 	const char *ram_path, *out, *symbols, *suppress, *known, *trace;
-	bool echo, page_watch, tlbi_cb, vpage_watch;
+	bool echo, page_watch, tlbi_cb, vpage_watch, linux_mm;
 	bool have_base, have_below; /* ram_base=, ram_below_4g= given */
 	uint64_t ram_base, ram_below_4g, max_pending, widen_ns;
 } plugin_args;

@@ -96,6 +96,10 @@ int main(int argc, char **argv)
 
 	/* the QEMU the live run had (qemu=, which the plugin adds) */
 	g_autofree char *h_qemu = header_arg(m->args, "qemu");
+	/* linux_mm=off as the live run had it */
+	g_autofree char *h_mm = header_arg(m->args, "linux_mm");
+	bool mm_off = h_mm && (!strcmp(h_mm, "off") || !strcmp(h_mm, "false") ||
+			       !strcmp(h_mm, "no"));
 	ptw_config cfg = {
 		.arch = m->arch,
 		.ncpus = m->ncpus,
@@ -106,6 +110,7 @@ int main(int argc, char **argv)
 		.widen_ns = m->widen_ns,
 		.single_threaded = true,
 		.sees_walks = ptw_qemu_mode_parse(h_qemu) != PTW_QEMU_STOCK,
+		.no_linux_mm = mm_off,
 	};
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	/* the line the live plugin logged about its QEMU, where it did:

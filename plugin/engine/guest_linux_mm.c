@@ -347,7 +347,9 @@ static bool load(ptw_engine *e, struct ptw_linux_mm *m)
 	const char *why = NULL;
 	char buf[160];
 	uint64_t size = m->stop_btf - m->start_btf, pa = 0, bad = 0;
-	if (!ptw_guest_is_linux(e))
+	if (e->cfg.no_linux_mm)
+		why = "turned off (linux_mm=off)";
+	else if (!ptw_guest_is_linux(e))
 		why = "no kernel symbols";
 	else if (!m->start_btf || !m->stop_btf)
 		why = "no __start_BTF / __stop_BTF among the kernel symbols "

@@ -123,6 +123,11 @@ typedef struct {
 	/* QEMU reports its faults with the entries they came from
 	 * (PTW_EV_FAULT: a QEMU built with qemu-patches/) */
 	bool sees_walks;
+	/* Read no Linux mm objects (struct pages, swap slots) through the
+	 * guest kernel's BTF: the detectors that need them are off, the
+	 * others as they are (the plugin's linux_mm=off; bench/modes'
+	 * measure of what those reads cost). */
+	bool no_linux_mm;
 } ptw_config;
 
 typedef struct {

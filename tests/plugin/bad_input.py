@@ -37,6 +37,8 @@ def main(argv):
              f"ram={ram},out={tmp}/o3b,tlbi_cb=maybe"),
             ("bad boolean for vpage_watch", "bad boolean for vpage_watch",
              f"ram={ram},out={tmp}/o3c,vpage_watch=maybe"),
+            ("bad boolean for linux_mm", "bad boolean for linux_mm",
+             f"ram={ram},out={tmp}/o3d,linux_mm=maybe"),
             ("missing RAM backend argument", "missing ram=PATH",
              f"out={tmp}/o4"),
             ("RAM backend file missing", "cannot open RAM backend",

@@ -180,6 +180,9 @@ static void *make_btf(uint32_t *size)
 	return copy;
 }
 
+/* the next setup() turns the facts off (the plugin's linux_mm=off) */
+static bool next_no_linux_mm;
+
 static const char *const SYMS_HEAD = "ffffffff81000000 T _text\n"
 				     "ffffffff81000100 T handle_mm_fault\n";
 
@@ -199,7 +202,9 @@ static void setup(env *v, const char *syms, const void *btf, uint32_t nbtf,
 			  .ncpus = 2,
 			  .read_phys = counting_read,
 			  .read_opaque = v,
-			  .echo = v->echo};
+			  .echo = v->echo,
+			  .no_linux_mm = next_no_linux_mm};
+	next_no_linux_mm = false;
 	char *err = NULL;
 	v->g.e = ptw_engine_new(&cfg, &err);
 	g_free(err);
@@ -623,6 +628,11 @@ static void off_paths(void)
 	off_case(syms, raw, n2, "no struct page");
 	g_free(syms);
 	btf__free(b);
+	/* a guest with everything, its facts turned off */
+	syms = symbols_with_btf(n);
+	next_no_linux_mm = true;
+	off_case(syms, btf, n, "turned off (linux_mm=off)");
+	g_free(syms);
 	g_free(btf);
 }
 
