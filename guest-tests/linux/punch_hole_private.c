@@ -16,6 +16,13 @@
  * punch while another thread keeps paging the mapping out, or compacts
  * memory (migration entries), and a reader checks the private pages.
  *
+ * truncate_memfd_cow_swapped shrinks the file instead (ftruncate to half)
+ * after the COWed pages were swapped out: truncation zaps private COWed
+ * pages too (unmap_mapping_range() with even_cows), swap entries
+ * included, so every page past the new end must raise SIGBUS. That is
+ * the case the seed thread names (a zap that skips swap entries whenever
+ * zap_details is given leaves the private pages past EOF readable).
+ *
  * The untouched pages change by design (the hole): they are declared to
  * ptwatch with ptw_expect_write before the punch.
  *
@@ -23,6 +30,8 @@
  */
 #include "ptw-test.h"
 
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #ifndef FALLOC_FL_KEEP_SIZE
@@ -39,6 +48,7 @@ enum ph_kind {
 	PH_TMPFS_SWAPPED,   /* a tmpfs file instead of a memfd */
 	PH_RACE_PAGEOUT,    /* punch while a thread pages out */
 	PH_RACE_COMPACT,    /* punch while memory is compacted */
+	PH_TRUNCATE_SWAPPED /* COWed pages swapped out, then ftruncate */
 };
 
 struct ph {
@@ -199,6 +209,61 @@ static int check_result(struct ph *h, size_t hole_lo, size_t hole_hi)
 	return PTW_PASS;
 }
 
+static sigjmp_buf probe_jb;
+
+static void probe_bus(int sig)
+{
+	siglongjmp(probe_jb, sig);
+}
+
+/* reading the first word of va raises SIGBUS */
+static bool raises_sigbus(const char *va)
+{
+	struct sigaction sa = {.sa_handler = probe_bus}, old;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	bool bus = false;
+	if (sigsetjmp(probe_jb, 1))
+		bus = true;
+	else
+		(void)*(volatile const uint64_t *)va;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/* after the truncation to half: the first half as before, every page of
+ * the second half (COWed or not) gone: SIGBUS */
+static int check_truncated(struct ph *h)
+{
+	size_t half = h->npages / 2;
+	for (size_t p = 0; p < h->npages; p++) {
+		char *page = h->map + p * ptw_pagesize;
+		if (p >= half) {
+			if (!raises_sigbus(page))
+				return ptw_fail(
+					"page %zu (%s) past the new end of the "
+					"file is still readable after "
+					"ftruncate "
+					"(first word 0x%016" PRIx64 "): the "
+					"truncation left its entry",
+					p, h->cow[p] ? "COWed" : "untouched",
+					*(const uint64_t *)page);
+			continue;
+		}
+		struct ptw_bad b;
+		long w = h->cow[p] ? ptw_check(page, wpp(), h->cseed, p * wpp(),
+					       &b)
+				   : ptw_check(page, wpp(), h->fseed, p * wpp(),
+					       &b);
+		if (w >= 0)
+			return ptw_fail("page %zu before the new end: word %zu "
+					"reads 0x%016" PRIx64
+					", want 0x%016" PRIx64,
+					p, b.word, b.got, b.want);
+	}
+	return PTW_PASS;
+}
+
 static int one_round(struct ph *h, long r)
 {
 	char why[256];
@@ -243,7 +308,7 @@ static int one_round(struct ph *h, long r)
 		hole_hi = h->npages * 3 / 4;
 	}
 	if (h->kind == PH_SWAPPED || h->kind == PH_PARTIAL_SWAPPED ||
-	    h->kind == PH_TMPFS_SWAPPED) {
+	    h->kind == PH_TMPFS_SWAPPED || h->kind == PH_TRUNCATE_SWAPPED) {
 		ptw_phase("punch:pageout");
 		madvise(h->map, h->len, MADV_PAGEOUT);
 		struct ptw_residency res = ptw_residency(h->map, h->len);
@@ -252,6 +317,20 @@ static int one_round(struct ph *h, long r)
 				"after MADV_PAGEOUT: %zu swapped, %zu present, "
 				"%zu not mapped of %zu pages",
 				res.swapped, res.present, res.none, h->npages);
+	}
+	if (h->kind == PH_TRUNCATE_SWAPPED) {
+		/* the second half goes, private pages too */
+		ptw_expect_write(h->map + h->npages / 2 * ptw_pagesize,
+				 h->len - h->npages / 2 * ptw_pagesize);
+		ptw_phasef("punch:truncate%ld", r);
+		if (ftruncate(h->fd, (off_t)(h->npages / 2 * ptw_pagesize)) <
+		    0) {
+			rc = ptw_fail("ftruncate: %s", strerror(errno));
+			goto out;
+		}
+		ptw_phasef("punch:verify%ld", r);
+		rc = check_truncated(h);
+		goto out;
 	}
 	/* The hole changes the untouched pages by design. (ptwatch ignores
 	 * requests on unmapped pages: pages paged out above are skipped; this
@@ -360,6 +439,8 @@ int main(int argc, char **argv)
 		 (void *)(intptr_t)PH_RACE_PAGEOUT},
 		{"punch_memfd_vs_compaction", run,
 		 (void *)(intptr_t)PH_RACE_COMPACT},
+		{"truncate_memfd_cow_swapped", run,
+		 (void *)(intptr_t)PH_TRUNCATE_SWAPPED},
 	};
 	return ptw_run("punch_hole_private", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));
