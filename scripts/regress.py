@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 
-from ptwlib import qemu
+from ptwlib import guest, logs, qemu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUGS = os.path.join(ROOT, "guest-tests", "kernel-bugs")
@@ -105,10 +105,12 @@ def matches(finding, bug):
                for want in bug["symbols"])
 
 
-def build_kernel(arch, inject):
+def build_kernel(arch, inject, checks=False):
     cmd = [os.path.join(ROOT, "scripts", "build-kernel"), arch]
     if inject:
         cmd += ["--inject", inject]
+    if checks:
+        cmd += ["--checks"]
     t0 = time.time()
     r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if r.returncode != 0:
@@ -158,6 +160,100 @@ def one_run(arch, kdir, test, cmdline, widen, out, timeout, trace=False):
         pass
     return {"rc": r.returncode, "seconds": round(secs, 1),
             "findings": findings, "line": last, "ran": ran, "skip": skip}
+
+
+# The kernel's own checkers firing, in the console of a run without
+# ptwatch: page_table_check's BUG_ON()s, VM_BUG_ON*() and VM_WARN*() of
+# DEBUG_VM (their page or folio dumped), the page allocator's bad-page and
+# the exit-time RSS counter checks, and any other BUG or WARNING in mm/.
+CHECK_FIRED = re.compile(
+    r"kernel BUG at |page_table_check|page dumped because|"
+    r"BUG: Bad page|BUG: Bad rss-counter|"
+    r"WARNING: CPU: \d+ PID: \d+ at (?:mm|arch/\w+/mm)/")
+
+
+def checks_run(arch, kdir, test, cmdline, out, timeout):
+    """One boot of kdir without ptwatch running test: (ran, guest failed,
+    the first line of the kernel's checker or None)."""
+    os.makedirs(out, exist_ok=True)
+    image = os.path.join(kdir, "Image" if arch == "arm64" else "bzImage")
+    bins = guest.test_binaries(arch, [test])
+    con = os.path.join(out, "console.log")
+    with qemu.shared_ram("ptwatch-checks.") as ram:
+        cmd = qemu.command(
+            arch, image, linux=True, smp=2, mem="1G", ram=ram, cpu="max",
+            initrd=guest.initrd(arch, bins),
+            append=qemu.kernel_append(arch, [os.path.basename(bins[0])],
+                                      extra=cmdline, oops_panic=False),
+            disk=os.path.join(guest.BUILD, "guest-tests", "linux",
+                              "cow_gup-disk.img"))
+        rc = qemu.run(cmd, timeout, con, os.path.join(out, "qemu.stderr"))
+    c = logs.read_console(con)
+    fired = next((l.strip() for l in c.splitlines()
+                  if CHECK_FIRED.search(l)), None)
+    ran = "ptwatch-init: done" in c or fired is not None
+    failed = rc != 0 or any(l.startswith("not ok") for l in logs.ktap(c))
+    return ran, failed, fired
+
+
+def kernel_checks(a, bugs, arches):
+    """--kernel-checks: each bug's kernel built with PAGE_TABLE_CHECK and
+    DEBUG_VM (build-kernel --checks), booted without ptwatch, a.runs times,
+    and the same kernel without the bug as the baseline: does the kernel's
+    own checker fire?"""
+    os.makedirs(a.out, exist_ok=True)
+    t_start, records = time.time(), []
+    for bug in bugs:
+        for arch in arches:
+            if arch not in bug["arches"]:
+                continue
+            try:
+                kin, _ = build_kernel(arch, bug["name"], checks=True)
+                kbase, _ = build_kernel(arch, None, checks=True)
+            except RuntimeError as e:
+                print(f"ptwatch regress: {e}", file=sys.stderr)
+                return 3
+            rec = {"bug": bug["name"], "arch": arch, "runs": a.runs,
+                   "fired": 0, "guest_failed": 0, "not_run": 0,
+                   "baseline_fired": 0, "baseline_guest_failed": 0,
+                   "first": ""}
+            for mode, kdir in (("injected", kin), ("baseline", kbase)):
+                for i in range(1, a.runs + 1):
+                    out = os.path.join(a.out, bug["name"], arch,
+                                       "checks-" + mode, f"run{i}")
+                    ran, failed, fired = checks_run(
+                        arch, kdir, bug["test"], bug["cmdline"][arch], out,
+                        a.timeout)
+                    pre = "" if mode == "injected" else "baseline_"
+                    if not ran:
+                        rec["not_run"] += 1
+                    rec[pre + "fired"] += fired is not None
+                    rec[pre + "guest_failed"] += failed
+                    if fired and mode == "injected" and not rec["first"]:
+                        rec["first"] = fired
+                    print(f"  {bug['name']:<28} {arch:<7} {mode:<9} run {i}: "
+                          f"{'FIRED   ' if fired else 'quiet   '}"
+                          f"{'guest failed ' if failed else ''}"
+                          f"{fired or ''}", flush=True)
+            records.append(rec)
+            doc = {"tool": "ptwatch regress --kernel-checks",
+                   "config": "guest-tests/kernel-config/checks.config",
+                   "runs": a.runs, "qemu": a.qemu,
+                   "seconds": round(time.time() - t_start),
+                   "records": records}
+            with open(os.path.join(a.out, "kernel-checks.json"), "w",
+                      encoding="utf-8") as f:
+                json.dump(doc, f, indent=2)
+                f.write("\n")
+    print()
+    print(f"{'bug':<28} {'arch':<7} {'runs':>4} {'fired':>5} "
+          f"{'guestfail':>9} {'base fired':>10} {'not run':>7}")
+    for r in records:
+        print(f"{r['bug']:<28} {r['arch']:<7} {r['runs']:>4} {r['fired']:>5} "
+              f"{r['guest_failed']:>9} {r['baseline_fired']:>10} "
+              f"{r['not_run']:>7}  {r['first'][:80]}")
+    print(f"\nmachine time {round(time.time() - t_start)} s; logs in {a.out}")
+    return 0
 
 
 def markdown(doc):
@@ -210,6 +306,11 @@ def main():
     ap.add_argument("--trace", action="store_true",
                     help="record trace.ptw beside each run's findings "
                     "(ptwatch replay)")
+    ap.add_argument("--kernel-checks", action="store_true",
+                    help="instead of ptwatch: each bug's kernel with "
+                    "PAGE_TABLE_CHECK and DEBUG_VM, booted without the "
+                    "plugin: does the kernel's own checker fire? "
+                    "(kernel-checks.json)")
     ap.add_argument("--qemu", choices=["auto", "stock", "patched"],
                     default=os.environ.get("PTWATCH_QEMU") or "auto",
                     help="the QEMU of every run (as ptwatch run --qemu; "
@@ -239,6 +340,14 @@ def main():
             print(f"ptwatch regress: {e}", file=sys.stderr)
             return 64
     arches = ARCHES if a.arch == "all" else (a.arch,)
+    if a.kernel_checks:
+        qemu.use_qemu(a.qemu)
+        try:
+            guest.ensure_built()
+        except guest.Failed as e:
+            print(f"ptwatch regress: {e}", file=sys.stderr)
+            return 3
+        return kernel_checks(a, bugs, arches)
     os.makedirs(a.out, exist_ok=True)
     t_start = time.time()
     records, builds = [], {}
