@@ -522,19 +522,22 @@ static void stale_report(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
 static void report_uaf(ptw_engine *e, const ptw_ctx *c, const ptw_pending *p,
 		       uint64_t va, uint64_t pa, bool is_store)
 {
-	char detail[512];
-	snprintf(detail, sizeof(detail),
-		 "use after free: %s through a translation the page tables no "
-		 "longer hold, to old PA 0x%" PRIx64 " (access PA 0x%" PRIx64
-		 "), which was given to other data since: reused by vcpu %u at "
-		 "pc 0x%" PRIx64 " icount %" PRIu64
-		 "; the entry was changed by vcpu %u at pc 0x%" PRIx64
-		 " icount %" PRIu64 " and no invalidation covering it reached "
-		 "this vcpu since",
-		 is_store ? "store" : "load", p->old_pa, pa, p->reuse.cpu,
-		 p->reuse.pc, p->reuse.icount, p->changer, p->when.pc,
-		 p->when.icount);
-	report2(e, PTW_KIND_STALE_TLB_ACCESS, PTW_SEV_ERROR,
+	char detail[640], changer[96];
+	ptw_symbolize(e, p->changer, p->when.pc, changer, sizeof(changer));
+	snprintf(
+		detail, sizeof(detail),
+		"use after free: %s through a translation the page tables no "
+		"longer hold, to old PA 0x%" PRIx64 " (access PA 0x%" PRIx64
+		"), which was given to other data since: reused by vcpu %u at "
+		"pc 0x%" PRIx64 " icount %" PRIu64
+		"; freed after the entry that mapped it was changed by vcpu %u "
+		"at pc 0x%" PRIx64 "%s%s icount %" PRIu64
+		", and no invalidation covering it reached this vcpu since",
+		is_store ? "store" : "load", p->old_pa, pa, p->reuse.cpu,
+		p->reuse.pc, p->reuse.icount, p->changer, p->when.pc,
+		changer[0] ? " " : "", changer, p->when.icount);
+	report2_variant(
+		e, PTW_KIND_STALE_TLB_ACCESS, "use-after-free", PTW_SEV_ERROR,
 		"use after free: the old page was freed and given to other "
 		"data while a stale translation could still reach it",
 		c, is_store ? "stale store" : "stale load", &p->reuse,

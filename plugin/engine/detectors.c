@@ -317,7 +317,18 @@ void report2(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
 	     const char *other_role, uint64_t pte_pa, uint64_t va, int level,
 	     uint64_t old, uint64_t new, const char *detail)
 {
+	report2_variant(e, k, NULL, sev, sev_why, c, role, other, other_role,
+			pte_pa, va, level, old, new, detail);
+}
+
+void report2_variant(ptw_engine *e, ptw_kind k, const char *variant,
+		     ptw_severity sev, const char *sev_why, const ptw_ctx *c,
+		     const char *role, const ptw_ctx *other,
+		     const char *other_role, uint64_t pte_pa, uint64_t va,
+		     int level, uint64_t old, uint64_t new, const char *detail)
+{
 	ptw_finding f = {0};
+	f.variant = variant;
 	f.severity = sev;
 	f.severity_why = sev_why;
 	f.role = role;

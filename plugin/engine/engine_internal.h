@@ -353,6 +353,12 @@ void report2(ptw_engine *e, ptw_kind k, ptw_severity sev, const char *sev_why,
 	     const ptw_ctx *c, const char *role, const ptw_ctx *other,
 	     const char *other_role, uint64_t pte_pa, uint64_t va, int level,
 	     uint64_t old, uint64_t new, const char *detail);
+/* ... of a variant of kind k, named in its title (a static string) */
+void report2_variant(ptw_engine *e, ptw_kind k, const char *variant,
+		     ptw_severity sev, const char *sev_why, const ptw_ctx *c,
+		     const char *role, const ptw_ctx *other,
+		     const char *other_role, uint64_t pte_pa, uint64_t va,
+		     int level, uint64_t old, uint64_t new, const char *detail);
 
 /* events applied, the engine lock held (events.c dispatches) */
 void ptw_apply_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,

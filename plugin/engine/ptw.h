@@ -134,6 +134,9 @@ typedef struct {
 	ptw_kind kind;
 	ptw_severity severity;
 	const char *severity_why; /* static: why this severity */
+	/* static: the kind's variant, named in the title after the kind
+	 * ("use-after-free"), NULL for none */
+	const char *variant;
 	ptw_arch arch;
 	ptw_ctx ctx;
 	uint64_t pte_pa; /* physical address of the entry */
@@ -147,9 +150,9 @@ typedef struct {
 	ptw_ctx other;
 	const char *role, *other_role;
 	char sym[96], other_sym[96]; /* filled by the engine */
-	/* "KIND in a / b": the two sides' functions (symbols without their
-	 * offsets, sorted; a PC where a side has no symbol), filled by the
-	 * engine; with the severity, the key repeats are counted by */
+	/* "KIND[ variant] in a / b": the two sides' functions (symbols without
+	 * their offsets, sorted; a PC where a side has no symbol), filled by
+	 * the engine; with the severity, the key repeats are counted by */
 	char title[256];
 } ptw_finding;
 

@@ -153,9 +153,10 @@ static bool title_side(const char *sym, uint64_t pc, char *buf, size_t n)
 	return true;
 }
 
-/* "KIND in a / b", a and b the functions of f's two sides, sorted by
- * strcmp as KCSAN sorts its titles, so that the title does not depend on
- * which side saw the other; both are named when they are the same function
+/* "KIND in a / b" ("KIND variant in a / b" for a variant of the kind, as
+ * KASAN titles a use-after-free), a and b the functions of f's two sides,
+ * sorted by strcmp as KCSAN sorts its titles, so that the title does not depend
+ * on which side saw the other; both are named when they are the same function
  * ("KIND in f / f": a two-sided finding, not f alone). "KIND in a" when f
  * has no other side. A side without a symbol is its PC (0x...): its title
  * keeps PC precision, and is not sorted (a PC is one instruction in one
@@ -163,7 +164,9 @@ static bool title_side(const char *sym, uint64_t pc, char *buf, size_t n)
  * without symbols split findings as the (kind, PC, other PC) sites did. */
 void ptw_report_title(const ptw_finding *f, char *buf, size_t n)
 {
-	const char *k = ptw_kind_name(f->kind);
+	char k[64];
+	snprintf(k, sizeof(k), "%s%s%s", ptw_kind_name(f->kind),
+		 f->variant ? " " : "", f->variant ? f->variant : "");
 	char a[sizeof(f->sym)], b[sizeof(f->other_sym)];
 	bool sym_a = title_side(f->sym, f->ctx.pc, a, sizeof(a));
 	if (!f->has_other) {
@@ -352,6 +355,10 @@ static void jsonl_finding(ptw_engine *e, const ptw_finding *f)
 	fprintf(j, "{\"kind\":\"%s\",\"severity\":\"%s\",\"title\":",
 		ptw_kind_name(f->kind), ptw_severity_name(f->severity));
 	json_str(j, f->title);
+	if (f->variant) {
+		fputs(",\"variant\":", j);
+		json_str(j, f->variant);
+	}
 	fprintf(j,
 		",\"arch\":\"%s\",\"vcpu\":%u,"
 		"\"pc\":\"0x%" PRIx64 "\",\"pte_pa\":\"0x%" PRIx64

@@ -289,6 +289,21 @@ static void titles(void)
 	CHECK_TITLE("PTE_ABA in do_swap_page / do_swap_page", PTW_KIND_PTE_ABA,
 		    "do_swap_page+0x40", 0xffff800080030040ULL,
 		    "do_swap_page+0x10", 0xffff800080030010ULL);
+	/* a variant of the kind is named after it (a stale access to a page
+	 * freed and reused: KASAN's word) */
+	{
+		static char vbuf[256];
+		ptw_finding v = {.kind = PTW_KIND_STALE_TLB_ACCESS,
+				 .variant = "use-after-free",
+				 .ctx = {1, 0xffff800080040010ULL, 5},
+				 .has_other = true,
+				 .other = {0, 0xffff800080050020ULL, 4}};
+		g_strlcpy(v.sym, "zap_pte_range+0x10", sizeof(v.sym));
+		g_strlcpy(v.other_sym, "clear_page+0x20", sizeof(v.other_sym));
+		ptw_report_title(&v, vbuf, sizeof(vbuf));
+		CHECK(!strcmp(vbuf, "STALE_TLB_ACCESS use-after-free in "
+				    "clear_page / zap_pte_range"));
+	}
 	/* a user program by its name, sorted like a symbol */
 	CHECK_TITLE("STALE_TLB_ACCESS in [mprotect_reclaim] / "
 		    "change_protection",
