@@ -122,10 +122,11 @@ static uint64_t slot_id(unsigned type, uint64_t off)
 	return off << 6 | type;
 }
 
+/* who's record of this entry (its op 0 once used up), NULL for none */
 static swap_read *reader(swap_reads *rs, uint64_t who)
 {
 	for (unsigned i = 0; i < READERS; i++)
-		if (rs->r[i].who == who && rs->r[i].op)
+		if (rs->r[i].who == who)
 			return &rs->r[i];
 	return NULL;
 }
