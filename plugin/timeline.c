@@ -47,6 +47,10 @@ struct ptw_tl_writer {
 	GArray *items;	  /* tl_item */
 	GArray *flows;	  /* tl_flow */
 	GHashTable *open; /* (kind, cpu, id) -> item index + 1 */
+	/* "cat cpu icount" -> the latest slice opened there + 1, so that a
+	 * finding finds its other side's slice at once (a flood of findings
+	 * must not scan every item) */
+	GHashTable *opened_at;
 	uint64_t now[PTW_MAX_CPUS];
 	uint64_t seq; /* trace events so far */
 	GString *progs[PTW_MAX_CPUS];
@@ -67,6 +71,8 @@ ptw_tl_writer *ptw_tl_writer_new(ptw_arch arch, unsigned ncpus,
 	w->flows = g_array_new(FALSE, TRUE, sizeof(tl_flow));
 	w->open = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
 					NULL);
+	w->opened_at =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return w;
 }
 
@@ -101,6 +107,7 @@ void ptw_tl_writer_free(ptw_tl_writer *w)
 	g_array_free(w->items, TRUE);
 	g_array_free(w->flows, TRUE);
 	g_hash_table_destroy(w->open);
+	g_hash_table_destroy(w->opened_at);
 	g_free(w->source);
 	g_free(w);
 }
@@ -195,6 +202,10 @@ static guint slice_open(ptw_tl_writer *w, const ptw_tl_event *ev,
 	gint64 k = open_key(ev->kind, ev->cpu, ev->id);
 	g_hash_table_replace(w->open, g_memdup2(&k, sizeof(k)),
 			     GUINT_TO_POINTER(i + 1));
+	g_hash_table_replace(
+		w->opened_at,
+		g_strdup_printf("%s %u %" PRIu64, cat, ev->cpu, item(w, i)->ts),
+		GUINT_TO_POINTER(i + 1));
 	return i;
 }
 
@@ -253,13 +264,9 @@ static void pending_closed(ptw_tl_writer *w, const ptw_tl_event *ev)
 static gint slice_at(ptw_tl_writer *w, const char *cat, unsigned cpu,
 		     uint64_t icount)
 {
-	for (guint i = w->items->len; i-- > 0;) {
-		tl_item *it = item(w, i);
-		if (it->ph == 'X' && it->cpu == cpu && it->ts == icount &&
-		    !strcmp(it->cat, cat))
-			return (gint)i;
-	}
-	return -1;
+	g_autofree char *k =
+		g_strdup_printf("%s %u %" PRIu64, cat, cpu, icount);
+	return (gint)GPOINTER_TO_UINT(g_hash_table_lookup(w->opened_at, k)) - 1;
 }
 
 /* the item to start a finding's flow from: what its other side opened at
@@ -302,6 +309,10 @@ static void finding(ptw_tl_writer *w, const ptw_tl_event *ev)
 		arg_str(a, "pc_sym", f->sym);
 	arg_hex(a, "pte_pa", f->pte_pa);
 	arg_hex(a, "va", f->va);
+	/* a repeat is drawn where it happened, lightly: a flood of them
+	 * (hostile guests) would otherwise make a file of gigabytes */
+	if (!ev->number)
+		return;
 	arg_str(a, "detail", f->detail);
 	if (!f->has_other)
 		return;
@@ -510,21 +521,59 @@ static void write_flow(GString *o, const tl_flow *fl, guint id, char ph,
 			       ph == 'f' ? ", \"bp\": \"e\"" : "");
 }
 
+/* a flow's end at an item: by item, so that writing is one pass */
+typedef struct {
+	guint item, flow;
+	char ph;
+} flow_end;
+
+static gint flow_end_cmp(gconstpointer pa, gconstpointer pb)
+{
+	const flow_end *a = pa, *b = pb;
+	if (a->item != b->item)
+		return a->item < b->item ? -1 : 1;
+	return a->flow < b->flow ? -1 : a->flow > b->flow;
+}
+
+/* the index of the first end at item i (ends sorted by item) */
+static guint flow_ends_at(const GArray *ends, guint i)
+{
+	guint lo = 0, hi = ends->len;
+	while (lo < hi) {
+		guint mid = (lo + hi) / 2;
+		if (g_array_index(ends, flow_end, mid).item < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static void write_events(ptw_tl_writer *w, GString *o, const guint *order,
 			 guint n)
 {
+	GArray *ends = g_array_new(FALSE, FALSE, sizeof(flow_end));
+	for (guint f = 0; f < w->flows->len; f++) {
+		const tl_flow *fl = &g_array_index(w->flows, tl_flow, f);
+		flow_end s = {fl->src, f, 's'}, d = {fl->dst, f, 'f'};
+		g_array_append_val(ends, s);
+		g_array_append_val(ends, d);
+	}
+	g_array_sort(ends, flow_end_cmp);
 	for (guint k = 0; k < n; k++) {
 		const tl_item *it = item(w, order[k]);
 		write_item(o, it);
-		for (guint f = 0; f < w->flows->len; f++) {
-			const tl_flow *fl =
-				&g_array_index(w->flows, tl_flow, f);
-			if (fl->src == order[k])
-				write_flow(o, fl, f + 1, 's', it);
-			if (fl->dst == order[k])
-				write_flow(o, fl, f + 1, 'f', it);
+		for (guint j = flow_ends_at(ends, order[k]);
+		     j < ends->len &&
+		     g_array_index(ends, flow_end, j).item == order[k];
+		     j++) {
+			const flow_end *fe = &g_array_index(ends, flow_end, j);
+			write_flow(o,
+				   &g_array_index(w->flows, tl_flow, fe->flow),
+				   fe->flow + 1, fe->ph, it);
 		}
 	}
+	g_array_free(ends, TRUE);
 }
 
 bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
