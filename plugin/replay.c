@@ -6,7 +6,10 @@
  * trace. docs/trace-format.md.
  *
  *   ptwatch-replay TRACE --out DIR [--symbols F] [--suppress F] [--known F]
- *                  [-v]   (-v: events by kind)
+ *                  [--timeline FILE] [-v]   (-v: events by kind)
+ *
+ * --timeline FILE: also write the run's timeline, Chrome trace-event JSON
+ * for Perfetto (plugin/timeline.c, docs/timeline.md).
  *
  * Symbols, suppressions and known issues default to the files the live run
  * named (its plugin arguments, kept in the trace's header).
@@ -22,6 +25,7 @@
 
 #include "engine/ptw.h"
 #include "engine/ptw_trace.h"
+#include "timeline.h"
 
 #define EX_USAGE 64
 
@@ -41,7 +45,7 @@ static int usage(const char *msg)
 	fprintf(stderr,
 		"ptwatch-replay: %s\n"
 		"usage: ptwatch-replay TRACE --out DIR [--symbols FILE] "
-		"[--suppress FILE] [--known FILE] [-v]\n",
+		"[--suppress FILE] [--known FILE] [--timeline FILE] [-v]\n",
 		msg);
 	return EX_USAGE;
 }
@@ -50,6 +54,7 @@ int main(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL;
 	const char *opt_sym = NULL, *opt_sup = NULL, *opt_known = NULL;
+	const char *timeline = NULL;
 	bool verbose = false;
 	for (int i = 1; i < argc; i++) {
 		const char **slot = NULL;
@@ -65,6 +70,8 @@ int main(int argc, char **argv)
 			slot = &opt_sup;
 		else if (!strcmp(argv[i], "--known"))
 			slot = &opt_known;
+		else if (!strcmp(argv[i], "--timeline"))
+			slot = &timeline;
 		else if (argv[i][0] == '-')
 			return usage("unknown option");
 		else if (!trace) {
@@ -112,6 +119,10 @@ int main(int argc, char **argv)
 		.sees_walks = ptw_qemu_mode_parse(h_qemu) != PTW_QEMU_STOCK,
 		.no_linux_mm = mm_off,
 	};
+	ptw_tl_writer *tl =
+		timeline ? ptw_tl_writer_new(m->arch, m->ncpus, trace) : NULL;
+	if (tl)
+		cfg.timeline = ptw_tl_writer_sink(tl);
 	ptw_engine *e = ptw_engine_new(&cfg, &err);
 	/* the line the live plugin logged about its QEMU, where it did:
 	 * before the symbols */
@@ -125,6 +136,7 @@ int main(int argc, char **argv)
 		g_free(err);
 		ptw_engine_free(e);
 		ptw_trace_reader_close(r);
+		ptw_tl_writer_free(tl);
 		return EX_USAGE;
 	}
 
@@ -153,6 +165,8 @@ int main(int argc, char **argv)
 		if (ev.kind == PTW_EV_FINISH)
 			finished = true;
 		by_kind[ev.kind]++;
+		if (tl)
+			ptw_tl_writer_clock(tl, ev.ctx.cpu, ev.ctx.icount);
 		ptw_engine_event(e, &ev);
 		if (ptw_trace_reader_error(r)) {
 			err = g_strdup(ptw_trace_reader_error(r));
@@ -185,5 +199,12 @@ int main(int argc, char **argv)
 				kind_names[i], by_kind[i]);
 	ptw_engine_free(e);
 	ptw_trace_reader_close(r);
+	/* after the engine is gone: whatever it told last is in */
+	if (tl && !ptw_tl_writer_write(tl, timeline, rc == 0, &err)) {
+		fprintf(stderr, "ptwatch-replay: %s\n", err);
+		g_free(err);
+		rc = 1;
+	}
+	ptw_tl_writer_free(tl);
 	return rc;
 }

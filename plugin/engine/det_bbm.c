@@ -231,6 +231,8 @@ static void break_drop(ptw_engine *e, bbm_state *s, ptw_break *b,
 	ptw_break_info bi;
 	break_info(b, &bi);
 	ptw_det_break_closed(e, s->id, &bi, c, made, new, dur);
+	PTW_TL(e, .kind = PTW_TL_BREAK_CLOSE, .cpu = b->cpu, .at = c,
+	       .id = b->seq, .made = made);
 	break_forget(s, b);
 }
 
@@ -303,6 +305,9 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		b->unclean_listed = true;
 	}
 	e->stats[ST_BREAKS]++;
+	PTW_TL(e, .kind = PTW_TL_BREAK_OPEN, .cpu = c->cpu, .at = c,
+	       .id = b->seq, .pte_pa = b->pte_pa, .va = b->va,
+	       .level = b->level);
 	ptw_request_stall(e, c->cpu);
 }
 
@@ -759,6 +764,8 @@ static void break_make(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		window_reads_close(e, s, b, transient, new, dur);
 	if (b->readers && transient)
 		e->stats[ST_BREAKS_OBSERVED]++;
+	PTW_TL(e, .kind = PTW_TL_BREAK_CLOSE, .cpu = b->cpu, .at = c,
+	       .id = b->seq, .made = transient);
 	break_forget(s, b);
 }
 

@@ -60,6 +60,7 @@ typedef struct ptw_pending {
 	uint64_t ot_lower; /* its returns to user at the read */
 	ptw_ctx ot_read;
 	bool changer_local_inval;
+	uint64_t serial; /* the timeline's id */
 	ptw_ctx when;
 	uint64_t pte_pa;
 	int level;
@@ -84,6 +85,7 @@ typedef struct {
 	/* by old page, the records not marked reused yet */
 	uint32_t *pend_unreused_filter;
 	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
+	uint64_t serial;     /* records made so far */
 } stale_state;
 
 static uint64_t stale_deferred_flush(ptw_engine *e, void *st, const ptw_ctx *c)
@@ -257,6 +259,9 @@ static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 	else
 		s->pend_tail = p->prev;
 	__atomic_store_n(&s->npending, s->npending - 1, __ATOMIC_RELAXED);
+	/* retired by the event being applied, usually another CPU's flush */
+	PTW_TL(e, .kind = PTW_TL_PENDING_CLOSE, .cpu = p->changer,
+	       .at = ptw_event_ctx(e), .id = p->serial);
 	g_free(p);
 }
 
@@ -346,6 +351,10 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	p->level = t->level;
 	p->old_desc = old;
 	p->new_desc = new;
+	p->serial = ++s->serial;
+	PTW_TL(e, .kind = PTW_TL_PENDING_OPEN, .cpu = c->cpu, .at = c,
+	       .id = p->serial, .pte_pa = p->pte_pa, .va = p->va,
+	       .level = p->level);
 	page_identity(e, p);
 	guint64 k = pend_key(p->space, p->va);
 	p->next_key = g_hash_table_lookup(s->pend_by_key, &k);

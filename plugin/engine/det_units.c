@@ -227,6 +227,8 @@ static void pass_end(ptw_engine *e, units_state *s, unsigned cpu,
 	if (!p->open)
 		return;
 	p->open = false;
+	PTW_TL(e, .kind = PTW_TL_PASS_CLOSE, .cpu = cpu, .at = c,
+	       .id = s->pass_id[cpu]);
 	s->pass_id[cpu]++;
 	unsigned idx0 = p->base;
 	ptw_table *t = ptw_table_of(e, p->tpa + idx0 * 8ULL, &idx0);
@@ -354,6 +356,10 @@ static void pass_track(ptw_engine *e, units_state *s, const ptw_ctx *c,
 		p->n = 1u << ord;
 		p->base = idx & ~(p->n - 1);
 		p->start = *c;
+		PTW_TL(e, .kind = PTW_TL_PASS_OPEN, .cpu = c->cpu, .at = c,
+		       .id = s->pass_id[c->cpu], .pte_pa = t->pa + idx * 8ULL,
+		       .va = ptw_entry_va(e, t, idx), .level = t->level,
+		       .n = p->n);
 		ptw_request_stall(e, c->cpu);
 	}
 	if (unmapped)
@@ -435,11 +441,14 @@ static void units_sync(ptw_engine *e, void *st, const ptw_ctx *c)
 
 static void units_table_dropped(ptw_engine *e, void *st, ptw_table *t)
 {
-	(void)e;
 	units_state *s = st;
 	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
-		if (s->pass[i].open && s->pass[i].tpa == t->pa)
+		if (s->pass[i].open && s->pass[i].tpa == t->pa) {
 			s->pass[i].open = false;
+			/* pass_id stays: it names the entries' pass */
+			PTW_TL(e, .kind = PTW_TL_PASS_CLOSE, .cpu = i,
+			       .id = s->pass_id[i]);
+		}
 }
 
 static void units_finish(ptw_engine *e, void *st)

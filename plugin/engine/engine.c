@@ -1273,6 +1273,8 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 				"phase: %s (vcpu %u pc 0x%" PRIx64
 				" icount %" PRIu64 ")",
 				label, c->cpu, c->pc, c->icount);
+		PTW_TL(e, .kind = PTW_TL_PHASE, .cpu = c->cpu, .at = c,
+		       .text = label);
 		break;
 	}
 	case CLIENT_PROGRAM: {
@@ -1287,6 +1289,8 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		uint64_t space = access_space(e, c->cpu, c->pc);
 		if (space)
 			ptw_symbols_program(e, space, name);
+		PTW_TL(e, .kind = PTW_TL_PROGRAM, .cpu = c->cpu, .at = c,
+		       .text = name);
 		break;
 	}
 	case CLIENT_DONE:

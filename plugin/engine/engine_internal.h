@@ -594,4 +594,14 @@ void ptw_report_line(ptw_engine *e, const char *fmt, ...)
 void ptw_report_summary(ptw_engine *e, bool final);
 void ptw_report_close(ptw_engine *e);
 
+/* Tell the timeline sink (ptw_tl_kind) of a moment, built from the
+ * designated initializers given: built and sent only when a sink is set
+ * (a replay's --timeline), so a live run pays one untaken branch. */
+#define PTW_TL(e, ...)                                                         \
+	do {                                                                   \
+		const ptw_timeline_sink *tl_ = (e)->cfg.timeline;              \
+		if (G_UNLIKELY(tl_))                                           \
+			tl_->event(tl_->opaque, &(ptw_tl_event){__VA_ARGS__}); \
+	} while (0)
+
 #endif

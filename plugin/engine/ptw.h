@@ -97,6 +97,49 @@ typedef struct {
 typedef bool (*ptw_read_phys_fn)(void *opaque, uint64_t pa, void *buf,
 				 size_t len);
 
+/* ---- the timeline (docs/timeline.md) ----
+ * What a replay draws: the moments the core and the detectors tell a sink
+ * (ptw_config.timeline), NULL in live runs, which then pay one untaken
+ * branch at each of those moments and nothing on the hot path. */
+typedef enum {
+	PTW_TL_BREAK_OPEN = 1, /* an entry broken (valid -> invalid) */
+	PTW_TL_BREAK_CLOSE,    /* ... made again, or forgotten (made: by its
+				  breaker, a transient window) */
+	PTW_TL_PASS_OPEN,      /* a CPU's pass over a multi-page unit */
+	PTW_TL_PASS_CLOSE,
+	PTW_TL_PENDING_OPEN, /* a stale-TLB record: a flush pending */
+	PTW_TL_PENDING_CLOSE,
+	PTW_TL_FINDING, /* reported (number 0: a repeat of its title) */
+	PTW_TL_TASK,	/* the vCPU switched to another guest task */
+	PTW_TL_PROGRAM, /* a guest program named itself (text) */
+	PTW_TL_PHASE,	/* a guest phase marker (text) */
+} ptw_tl_kind;
+
+typedef struct ptw_finding ptw_finding;
+
+typedef struct {
+	ptw_tl_kind kind;
+	unsigned cpu; /* whose track: the breaker, passer, changer, ... */
+	/* the event that caused it; NULL when none did (a break forgotten
+	 * when its table went), or on another vCPU than cpu: the sink then
+	 * takes cpu's clock as it is */
+	const ptw_ctx *at;
+	uint64_t id; /* pairs an OPEN with its CLOSE (per kind and cpu) */
+	uint64_t pte_pa, va;
+	int level;
+	unsigned n;    /* PASS_OPEN: the unit's entries */
+	bool made;     /* BREAK_CLOSE */
+	uint64_t task; /* TASK */
+	const char *text;
+	const ptw_finding *finding; /* FINDING */
+	unsigned number;	    /* FINDING: #N of findings.jsonl */
+} ptw_tl_event;
+
+typedef struct {
+	void (*event)(void *opaque, const ptw_tl_event *ev);
+	void *opaque;
+} ptw_timeline_sink;
+
 typedef struct {
 	ptw_arch arch;
 	unsigned ncpus;
@@ -128,9 +171,12 @@ typedef struct {
 	 * others as they are (the plugin's linux_mm=off; bench/modes'
 	 * measure of what those reads cost). */
 	bool no_linux_mm;
+	/* Tell the timeline's moments here (a replay's --timeline), NULL
+	 * for none. */
+	const ptw_timeline_sink *timeline;
 } ptw_config;
 
-typedef struct {
+struct ptw_finding {
 	ptw_kind kind;
 	ptw_severity severity;
 	const char *severity_why; /* static: why this severity */
@@ -154,7 +200,7 @@ typedef struct {
 	 * their offsets, sorted; a PC where a side has no symbol), filled by
 	 * the engine; with the severity, the key repeats are counted by */
 	char title[256];
-} ptw_finding;
+};
 
 typedef struct ptw_engine ptw_engine;
 

@@ -423,9 +423,16 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 {
 	ptw_finding f = *fin;
 	report_prepare(e, &f);
-	if (report_set_aside(e, &f) || report_repeat(e, &f))
+	if (report_set_aside(e, &f))
 		return;
+	if (report_repeat(e, &f)) {
+		PTW_TL(e, .kind = PTW_TL_FINDING, .cpu = f.ctx.cpu,
+		       .at = &f.ctx, .finding = &f);
+		return;
+	}
 	report_record(e, &f);
+	PTW_TL(e, .kind = PTW_TL_FINDING, .cpu = f.ctx.cpu, .at = &f.ctx,
+	       .finding = &f, .number = e->findings->len);
 	log_finding(e, &f);
 	jsonl_finding(e, &f);
 	echo_finding(e, &f);

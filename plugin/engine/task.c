@@ -75,6 +75,8 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 	}
 	e->tasks.task[cpu] = task;
 	e->tasks.task_lower_base[cpu] = e->lower_entries[cpu];
+	PTW_TL(e, .kind = PTW_TL_TASK, .cpu = cpu, .at = ptw_event_ctx(e),
+	       .task = task);
 }
 
 /* The reader's current operation: a serial given when its task starts one
