@@ -102,19 +102,13 @@ static bool swap_on(ptw_engine *e, swap_state *s)
 	return s->on;
 }
 
-/* a swap entry of a swap device (not present, not PROT_NONE, not a
- * migration, device or hwpoison entry, not a PTE marker) */
+/* a swap device's entry in a last-level table (guest_linux.c says which
+ * values are) */
 static bool swap_slot(ptw_engine *e, const ptw_table *t, uint64_t v,
 		      unsigned *type, uint64_t *off)
 {
-	uint64_t pfn;
-	if (!v || !ptw_is_last_level(e, t->level) ||
-	    ptw_decode_entry(e, v, t->level).type != PTW_DESC_INVALID ||
-	    ptw_linux_present_invalid(e->cfg.arch, v) ||
-	    ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
-		return false;
-	ptw_linux_swap_entry(e->cfg.arch, v, type, off);
-	return *type < 24;
+	return ptw_linux_swap_device_entry(e->cfg.arch, v, type, off) &&
+	       ptw_is_last_level(e, t->level);
 }
 
 static uint64_t slot_id(unsigned type, uint64_t off)
@@ -137,7 +131,7 @@ static void swap_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	swap_state *s = st;
 	unsigned type;
 	uint64_t off;
-	if (value & 1 || !swap_slot(e, t, value, &type, &off) || !swap_on(e, s))
+	if (!swap_slot(e, t, value, &type, &off) || !swap_on(e, s))
 		return;
 	uint64_t who = ptw_task_who(e, c->cpu), op = ptw_task_open_op(e, who);
 	if (!op)
@@ -197,7 +191,7 @@ static void swap_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 	unsigned type;
 	uint64_t off;
 	ptw_desc d;
-	if (old & 1 || !swap_slot(e, t, old, &type, &off) || s->on != 1 ||
+	if (!swap_slot(e, t, old, &type, &off) || s->on != 1 ||
 	    !ptw_user_leaf(e, t->level, new, &d))
 		return;
 	uint64_t pte_pa = t->pa + idx * 8ULL;

@@ -443,6 +443,8 @@ void ptw_linux_describe_swap(ptw_arch arch, uint64_t d, char *buf, size_t n);
 bool ptw_linux_fault_retried(bool upper_half);
 bool ptw_linux_rechecking_reader(const char *sym);
 bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn);
+bool ptw_linux_swap_device_entry(ptw_arch arch, uint64_t v, unsigned *type,
+				 uint64_t *off);
 bool ptw_linux_aba_walker(const char *sym);
 uint64_t ptw_linux_arm64_task(uint64_t sp_el0);
 bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,

@@ -169,6 +169,11 @@ static void swap_decode(ptw_arch arch, uint64_t v, unsigned *type,
 	}
 }
 
+/* 6.12's swap types: the swap devices' below SWAP_DEVICE_TYPES, PTE
+ * markers' the last (SWP_PTE_MARKER) */
+#define SWAP_DEVICE_TYPES 24
+#define SWP_PTE_MARKER	  31
+
 /* Linux's non-swap entries that name a page frame: migration and device
  * entries use the last swap types (5 type bits: MAX_SWAPFILES is 32 less
  * the migration, device, hwpoison and marker types, which count down from
@@ -182,10 +187,21 @@ bool ptw_linux_pfn_entry(ptw_arch arch, uint64_t v, uint64_t *pfn)
 	if (v == 0 || (v & 1) || ptw_linux_present_invalid(arch, v))
 		return false;
 	swap_decode(arch, v, &type, &off);
-	if (type < 24 || type == 31) /* swap devices; 31: PTE markers */
+	if (type < SWAP_DEVICE_TYPES || type == SWP_PTE_MARKER)
 		return false;
 	*pfn = off;
 	return true;
+}
+
+/* A swap device's entry (not present, not PROT_NONE, not a migration,
+ * device or hwpoison entry, not a PTE marker): its type and offset. */
+bool ptw_linux_swap_device_entry(ptw_arch arch, uint64_t v, unsigned *type,
+				 uint64_t *off)
+{
+	if (v == 0 || (v & 1) || ptw_linux_present_invalid(arch, v))
+		return false;
+	swap_decode(arch, v, type, off);
+	return *type < SWAP_DEVICE_TYPES;
 }
 
 /* Linux page-table walkers that read entries without the lock to harvest
