@@ -185,8 +185,7 @@ def checks_run(arch, kdir, test, cmdline, out, timeout):
             initrd=guest.initrd(arch, bins),
             append=qemu.kernel_append(arch, [os.path.basename(bins[0])],
                                       extra=cmdline, oops_panic=False),
-            disk=os.path.join(guest.BUILD, "guest-tests", "linux",
-                              "cow_gup-disk.img"))
+            disk=guest.test_disk())
         rc = qemu.run(cmd, timeout, con, os.path.join(out, "qemu.stderr"))
     c = logs.read_console(con)
     fired = next((l.strip() for l in c.splitlines()

@@ -51,6 +51,12 @@ def stock_kernel(arch):
     return _script("guest-image", "kernel", arch)
 
 
+def test_disk():
+    """The read-only disk every Linux guest gets (/dev/vda: cow_gup's
+    O_DIRECT reads), built by meson with the guest tests."""
+    return os.path.join(BUILD, "guest-tests", "linux", "cow_gup-disk.img")
+
+
 def initrd(arch, binaries=()):
     return _script("guest-image", "initrd", arch, *binaries)
 
