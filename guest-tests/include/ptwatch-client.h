@@ -35,6 +35,7 @@ enum ptw_kind_id {
 	PTW_K_COW_SHARED_WRITABLE = 12,
 	PTW_K_PINNED_PAGE_DIVERGED = 13,
 	PTW_K_SWAP_SLOT_UNCLAIMED = 14,
+	PTW_K_SWAP_ENTRY_LEAKED = 15,
 };
 
 /* Severities (same numbering as the engine's ptw_severity). An expectation

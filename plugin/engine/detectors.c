@@ -26,7 +26,9 @@
  *    PT_PAGE_MAPPED, and an anonymous page writable through one mapping while
  *    another maps it: COW_SHARED_WRITABLE (det_usermap.c);
  *  - a pinned page's mapping replaced: PINNED_PAGE_DIVERGED (det_pin.c);
- *  - a swap-in that never held its slot: SWAP_SLOT_UNCLAIMED (det_swap.c).
+ *  - a swap-in that never held its slot: SWAP_SLOT_UNCLAIMED (det_swap.c);
+ *  - a page table freed with swap entries in it: SWAP_ENTRY_LEAKED
+ *    (det_leak.c).
  *
  * This file holds the table (the only place that names the detectors),
  * the dispatch of the core's notifications and of what detectors publish
@@ -63,7 +65,8 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
 	X(stale)   /* STALE_TLB_ACCESS */                                      \
 	X(usermap) /* PT_PAGE_MAPPED, COW_SHARED_WRITABLE */                   \
 	X(pin)	   /* PINNED_PAGE_DIVERGED */                                  \
-	X(swap)	   /* SWAP_SLOT_UNCLAIMED */
+	X(swap)	   /* SWAP_SLOT_UNCLAIMED */                                   \
+	X(leak)	   /* SWAP_ENTRY_LEAKED */
 
 #define DECLARE(name) extern const ptw_detector ptw_det_##name;
 #define ENTRY(name)   &ptw_det_##name,

@@ -29,4 +29,5 @@ SELFTESTS = ("cow", "ksm_functional_tests", "madv_populate", "mkdirty")
 NEVER_ON_CORRECT = ("BBM_VALID_TO_VALID", "STALE_TLB_ACCESS",
                     "CONTIG_MISPROGRAMMED", "DATA_MISMATCH", "DIRTY_LOST",
                     "PT_PAGE_MAPPED", "COW_SHARED_WRITABLE",
-                    "PINNED_PAGE_DIVERGED", "SWAP_SLOT_UNCLAIMED")
+                    "PINNED_PAGE_DIVERGED", "SWAP_SLOT_UNCLAIMED",
+                    "SWAP_ENTRY_LEAKED")

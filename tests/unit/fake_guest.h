@@ -64,7 +64,7 @@ static inline void mem_w64(fake_guest *g, uint64_t pa, uint64_t v)
 	memcpy(g->mem + (pa - g->base), &v, 8);
 }
 
-static inline inline uint64_t mem_r64(fake_guest *g, uint64_t pa)
+static inline uint64_t mem_r64(fake_guest *g, uint64_t pa)
 {
 	uint64_t v;
 	memcpy(&v, g->mem + (pa - g->base), 8);
