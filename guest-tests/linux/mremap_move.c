@@ -30,6 +30,15 @@
  *    yet.
  * At the end every word of every page is checked at the final address.
  *
+ * mremap_move_swapped moves a page table whole instead: one table's span
+ * of private anonymous memory (2 MiB with 4 KiB pages), paged out to swap,
+ * moved between two table-aligned addresses, so that move_normal_pmd()
+ * takes the PTE table, swap entries and all, from one PMD entry to
+ * another. A table unlinked with swap entries and linked again intact is
+ * no leak: ptwatch must not report SWAP_ENTRY_LEAKED (its summary counts
+ * the table under swap_tables_moved). Every word is checked after the
+ * move (swapped in at the new address).
+ *
  * The range is not tracked with ptw_track(): it moves, and the program
  * checks what it reads itself. On a correct kernel ptwatch must report no
  * STALE_TLB_ACCESS here (issue 27: before it, every stale load of a moved
@@ -339,11 +348,62 @@ static int run(const void *arg)
 	return PTW_PASS;
 }
 
+/* mremap_move_swapped: a swapped-out table's span moved whole */
+static int run_swapped(const void *arg)
+{
+	(void)arg;
+	size_t span = ptw_pagesize / 8 * ptw_pagesize; /* one PTE table */
+	if (span > (64u << 20))
+		return ptw_skip("a PTE table spans %zu MiB with this page "
+				"size: too much memory to page out",
+				span >> 20);
+	char *res = ptw_map_aligned(2 * span, span, PROT_NONE);
+	if (!res)
+		return ptw_fail("mmap: %s", strerror(errno));
+	char *src = res, *dst = res + span;
+	if (mmap(src, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		return ptw_fail("mmap the range: %s", strerror(errno));
+	madvise(src, span, MADV_NOHUGEPAGE); /* a PTE table, not a THP */
+	uint64_t seed = 0x73776170ULL ^ (uint64_t)getpid() << 32;
+	ptw_phase("mremap:swapped:fill");
+	ptw_fill(src, span / 8, seed, 0);
+	ptw_phase("mremap:swapped:pageout");
+	madvise(src, span, MADV_PAGEOUT);
+	struct ptw_residency r = ptw_residency(src, span);
+	if (!r.swapped) {
+		munmap(res, 2 * span);
+		return ptw_skip(
+			"MADV_PAGEOUT swapped nothing out (%zu present): "
+			"no swap device?",
+			r.present);
+	}
+	ptw_phase("mremap:swapped:move");
+	void *to = mremap(src, span, span, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (to != dst)
+		return ptw_fail("mremap %p -> %p: %s", (void *)src, (void *)dst,
+				to == MAP_FAILED ? strerror(errno)
+						 : "moved elsewhere");
+	struct ptw_residency after = ptw_residency(dst, span);
+	ptw_phase("mremap:swapped:verify");
+	struct ptw_bad bad;
+	long at = ptw_check(dst, span / 8, seed, 0, &bad);
+	ptw_diag("%zu of %zu pages swapped before the move, %zu after it",
+		 r.swapped, span / ptw_pagesize, after.swapped);
+	munmap(res, 2 * span);
+	if (at >= 0)
+		return ptw_fail("after the move: word %zu reads 0x%016" PRIx64
+				", want 0x%016" PRIx64,
+				bad.word, bad.got, bad.want);
+	return PTW_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
 		{"mremap_move_reader", run, NULL},
 		{"mremap_move_truncate", run, (void *)1},
+		{"mremap_move_swapped", run_swapped, NULL},
 	};
 	return ptw_run("mremap_move", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));
