@@ -40,10 +40,13 @@ typedef struct {
 	 * inline; its first lower-half block after that is a return to user
 	 * mode */
 	uint64_t in_upper;
-	uint8_t pad[128 - 2 * sizeof(uint64_t)];
+	/* arm64: 1 while a DSB would matter to the engine
+	 * (ptw_barrier_due()): the DSBs' callbacks are conditional on it */
+	uint64_t barrier_due;
+	uint8_t pad[128 - 3 * sizeof(uint64_t)];
 } vcpu_counters;
 static struct qemu_plugin_scoreboard *counters_sb;
-qemu_plugin_u64 icount, in_upper;
+qemu_plugin_u64 icount, in_upper, barrier_due;
 
 /* At exit: the logs, then everything we hold. QEMU calls this from libc's
  * atexit. On a guest power-off, a shutdown request or a signal, the main
@@ -150,6 +153,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 						      vcpu_counters, icount);
 	in_upper = qemu_plugin_scoreboard_u64_in_struct(
 		counters_sb, vcpu_counters, in_upper);
+	barrier_due = qemu_plugin_scoreboard_u64_in_struct(
+		counters_sb, vcpu_counters, barrier_due);
 
 	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
 	qemu_plugin_register_vcpu_resume_cb(id, vcpu_resume);

@@ -33,7 +33,14 @@ extern ptw_arch arch;
 extern unsigned ncpus;
 /* the per-vCPU counters the blocks update inline: guest instructions
  * retired, and whether the vCPU runs upper-half code */
-extern qemu_plugin_u64 icount, in_upper;
+extern qemu_plugin_u64 icount, in_upper, barrier_due;
+
+/* after an event of vcpu's own: whether its next DSB is to be reported
+ * (ptw_barrier_due(); the DSBs' callbacks are conditional on it) */
+static inline void barrier_due_sync(unsigned vcpu)
+{
+	qemu_plugin_u64_set(barrier_due, vcpu, ptw_barrier_due(eng, vcpu));
+}
 
 static inline ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 {

@@ -146,8 +146,10 @@ void mem_access(unsigned vcpu, uint64_t pc, uint64_t vaddr, uint64_t pa,
 	uint64_t v64 = 0;
 	memcpy(&v64, bytes, size < 8 ? size : 8);
 	ptw_ev_access_checked(eng, &c, vaddr, pa, size, st, v64, want);
-	if (st)
+	if (st) {
+		barrier_due_sync(vcpu);
 		stall_vcpu(ptw_take_stall(eng, vcpu));
+	}
 	if ((want & PTW_INTEREST_DATA) && size <= 16)
 		ptw_ev_data(eng, &c, vaddr, size, st, bytes);
 }

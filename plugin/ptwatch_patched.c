@@ -98,6 +98,7 @@ static void vcpu_ptw(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 	ptw_ctx c = ctx_of(vcpu, 0);
 	ptw_ev_hw_update(eng, &c, i->desc_hwaddr, i->desc, i->new_desc,
 			 i->vaddr);
+	barrier_due_sync(vcpu);
 }
 
 /* A page-watch report (patched QEMU): an access to a page the engine
@@ -131,6 +132,7 @@ static void vcpu_tlbi(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 		return;
 	ptw_ctx c = ctx_of(vcpu, i->pc);
 	ptw_ev_qemu_tlbi(eng, &c, i->arch_op, i->arch_value);
+	barrier_due_sync(vcpu);
 }
 
 /* the engine's page watch, passed on to QEMU (under the engine lock):

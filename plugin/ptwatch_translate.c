@@ -41,6 +41,7 @@ static void cb_a64(unsigned int vcpu, void *udata)
 	ptw_reg_write w;
 	ptw_ev_arm64_insn(eng, &c, &ii->a64, &r, &w);
 	vcpu_note_write(vcpu, &w);
+	barrier_due_sync(vcpu);
 }
 
 static void cb_client(unsigned int vcpu, void *udata)
@@ -200,12 +201,17 @@ void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			t.pc = pc;
 			t.len = (unsigned)len;
 			t.a64 = d;
-			/* a DSB reads no register */
-			qemu_plugin_register_vcpu_insn_exec_cb(
-				insn, cb_a64,
-				d.op == PTW_A64_DSB ? QEMU_PLUGIN_CB_NO_REGS
-						    : QEMU_PLUGIN_CB_R_REGS,
-				intern_info(&t));
+			/* a DSB reads no register, and is reported only
+			 * while one would matter (bench/profile.md) */
+			if (d.op == PTW_A64_DSB)
+				qemu_plugin_register_vcpu_insn_exec_cond_cb(
+					insn, cb_a64, QEMU_PLUGIN_CB_NO_REGS,
+					QEMU_PLUGIN_COND_NE, barrier_due, 0,
+					intern_info(&t));
+			else
+				qemu_plugin_register_vcpu_insn_exec_cb(
+					insn, cb_a64, QEMU_PLUGIN_CB_R_REGS,
+					intern_info(&t));
 		} else {
 			uint8_t b[16] = {0};
 			ptw_x86_insn d;

@@ -343,6 +343,18 @@ void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu)
 	__atomic_fetch_add(&e->stats[ST_LOWER_ENTRIES], 1, __ATOMIC_RELAXED);
 }
 
+bool ptw_barrier_due(ptw_engine *e, unsigned cpu)
+{
+	return cpu < PTW_MAX_CPUS &&
+	       __atomic_load_n(&e->barrier_due[cpu], __ATOMIC_RELAXED);
+}
+
+static void barrier_due_set(ptw_engine *e, unsigned cpu, int due)
+{
+	if (cpu < PTW_MAX_CPUS)
+		__atomic_store_n(&e->barrier_due[cpu], due, __ATOMIC_RELAXED);
+}
+
 uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu)
 {
 	if (!e->cfg.widen_ns || cpu >= PTW_MAX_CPUS ||
@@ -945,6 +957,7 @@ static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
+	barrier_due_set(e, c->cpu, 1);
 	ptw_det_entry_written(e, c, t, idx, old, new);
 	uint64_t hw = e->ops->hw_managed(old, new);
 	if (((old ^ new) & ~hw) == 0) {
@@ -1176,6 +1189,7 @@ void ptw_apply_inval(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 	switch (ev->inval.origin) {
 	case PTW_INVAL_TLBI:
 		e->stats[ST_TLBI]++;
+		barrier_due_set(e, c->cpu, 1);
 		if (!ev->inval.modelled)
 			ptw_warn(e, "tlbi-unknown",
 				 "TLBI op1=%u CRm=%u op2=%u at pc 0x%" PRIx64
@@ -1203,9 +1217,12 @@ void ptw_apply_barrier(ptw_engine *e, const ptw_ctx *c, unsigned crm)
 		e->ops->barrier(crm, &b);
 	ptw_det_barrier(e, c, &b);
 	/* a barrier that completes the CPU's maintenance ends its run of
-	 * page-table writes */
-	if (b.completes_maintenance)
+	 * page-table writes: nothing of this CPU's waits for a barrier
+	 * after it */
+	if (b.completes_maintenance) {
 		ptw_det_sync(e, c);
+		barrier_due_set(e, c->cpu, 0);
+	}
 }
 
 void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)

@@ -320,6 +320,9 @@ struct ptw_engine {
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
+	/* per vCPU: an entry changed or TLB maintenance issued since its
+	 * last maintenance-completing barrier (ptw_barrier_due) */
+	int barrier_due[PTW_MAX_CPUS];
 	/* per vCPU: upper- to lower-half transitions (returns to user) so
 	 * far; written and read only on that vCPU's thread */
 	uint64_t lower_entries[PTW_MAX_CPUS];

@@ -322,6 +322,15 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
  * 0 if none; clears the request. Lock-free. */
 uint64_t ptw_take_stall(ptw_engine *e, unsigned cpu);
 
+/* Whether a barrier on this vCPU would matter to the engine now: it has
+ * changed a page-table entry or issued TLB maintenance since its last
+ * barrier that completes maintenance (arm64 DSB with a full option). A
+ * barrier with neither before it completes nothing the detectors track
+ * (each one's barrier and sync hooks act only on the issuing CPU's own
+ * stores and maintenance), so the adapter may leave it unreported.
+ * Lock-free: the vCPU's own thread. */
+bool ptw_barrier_due(ptw_engine *e, unsigned cpu);
+
 /* ---- the page watch (a patched QEMU) ----
  * What the hot-path filters below can pass, named to the adapter so that a
  * patched QEMU calls it only for those accesses: the physical pages of

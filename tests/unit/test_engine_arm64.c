@@ -506,8 +506,37 @@ static void reserved_tg1_warns_once(void)
 	fake_fini(&g);
 }
 
+/* ptw_barrier_due(): a vCPU's DSB matters after its own entry change or
+ * TLBI, until a DSB that completes maintenance (a DSB ST does not); the
+ * other vCPU's stay as they were */
+static void barrier_due_per_cpu(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	CHECK(!ptw_barrier_due(g.e, 0));
+	CHECK(!ptw_barrier_due(g.e, 1));
+	pt_store(&g, 0, L3, 0); /* the break */
+	CHECK(ptw_barrier_due(g.e, 0));
+	CHECK(!ptw_barrier_due(g.e, 1));
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_arm64_dsb(g.e, &c, 0xa); /* DSB ISHST: stores only */
+	CHECK(ptw_barrier_due(g.e, 0));
+	dsb_ish(&g, 0);
+	CHECK(!ptw_barrier_due(g.e, 0));
+	tlbi_vae1is(&g, 1, VA, ASID);
+	CHECK(ptw_barrier_due(g.e, 1));
+	CHECK(!ptw_barrier_due(g.e, 0));
+	dsb_ish(&g, 1);
+	CHECK(!ptw_barrier_due(g.e, 1));
+	/* a store of the value already there changes nothing */
+	pt_store(&g, 0, L3, 0);
+	CHECK(!ptw_barrier_due(g.e, 0));
+	fake_fini(&g);
+}
+
 int main(void)
 {
+	RUN(barrier_due_per_cpu);
 	RUN(discovers_tables_from_root);
 	RUN(mmu_off_releases_roots);
 	RUN(bbm_valid_to_valid_oa_change);
