@@ -92,10 +92,19 @@ typedef struct {
 	bool moved_on, in_cand;
 } ptw_break;
 
+/* What a window read will report: its finding and how it was decided.
+ * Apart from the read's own fields, which every page-table load of its
+ * reader looks at: those stay small and together. */
+typedef struct {
+	ptw_finding f; /* ctx: the read; other: the break */
+	char how[256];
+} window_story;
+
 /* A CPU's load of an entry inside another CPU's break. Its severity waits
  * for the reader's next moves and for the break to close (window_read_*). */
 typedef struct {
-	ptw_finding f; /* ctx: the read; other: the break */
+	window_story *story;  /* freed with the read (the array's clear) */
+	uint64_t read_icount; /* the read's (story->f.ctx.icount) */
 	uint64_t pte_pa, tpa;
 	unsigned gbase, gn;   /* the break's group in table tpa */
 	uint64_t seq;	      /* the break's serial */
@@ -105,8 +114,14 @@ typedef struct {
 	uint64_t after;	      /* the reader's icount at its first page-table
 				 load after the make (0: none yet) */
 	ptw_severity decided; /* known before the make, or PTW_SEV_NONE */
-	char how[256];
 } window_read;
+
+static void window_read_clear(void *p)
+{
+	window_read *w = p;
+	g_free(w->story);
+	w->story = NULL;
+}
 
 typedef struct {
 	unsigned id;	    /* in the detector table */
@@ -131,6 +146,7 @@ static void *bbm_init(ptw_engine *e, unsigned id)
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
 		s->cand[i] = g_ptr_array_new();
 		s->wr[i] = g_array_new(FALSE, FALSE, sizeof(window_read));
+		g_array_set_clear_func(s->wr[i], window_read_clear);
 	}
 	return s;
 }
@@ -326,13 +342,14 @@ static const char wr_note[] =
 
 static void window_read_report(ptw_engine *e, window_read *w)
 {
-	size_t n = strlen(w->f.detail);
-	snprintf(w->f.detail + n, sizeof(w->f.detail) - n, "; %s", w->how);
-	w->f.severity = w->decided;
-	w->f.severity_why = w->decided == PTW_SEV_NOTE ? wr_note : wr_error;
+	ptw_finding *f = &w->story->f;
+	size_t n = strlen(f->detail);
+	snprintf(f->detail + n, sizeof(f->detail) - n, "; %s", w->story->how);
+	f->severity = w->decided;
+	f->severity_why = w->decided == PTW_SEV_NOTE ? wr_note : wr_error;
 	e->stats[w->decided == PTW_SEV_NOTE ? ST_WINDOW_READS_REVALIDATED
 					    : ST_WINDOW_READS_UNCHECKED]++;
-	ptw_report_finding(e, &w->f);
+	ptw_report_finding(e, f);
 }
 
 /* decide w; reported (and to be removed: true) once the break was made */
@@ -341,7 +358,7 @@ static bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
 {
 	if (w->decided == PTW_SEV_NONE) {
 		w->decided = sev;
-		g_strlcpy(w->how, how, sizeof(w->how));
+		g_strlcpy(w->story->how, how, sizeof(w->story->how));
 	}
 	if (!w->made)
 		return false;
@@ -399,7 +416,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 				 "pc "
 				 "0x%" PRIx64 ", %" PRIu64
 				 " instructions after its read in the window",
-				 c->pc, c->icount - w->f.ctx.icount);
+				 c->pc, c->icount - w->read_icount);
 			done = window_read_decide(e, w, PTW_SEV_NOTE, how);
 		} else if (t->pa == w->tpa && idx >= w->gbase &&
 			   idx < w->gbase + w->gn && w->pte_pa != pte_pa) {
@@ -413,8 +430,8 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 			uint64_t ricount;
 			if (ptw_det_last_load(e, ptw_task_who(e, c->cpu),
 					      pte_pa, &rcpu, &ricount) &&
-			    rcpu == c->cpu && ricount < w->f.ctx.icount &&
-			    w->f.ctx.icount - ricount <= RESTART_WINDOW) {
+			    rcpu == c->cpu && ricount < w->read_icount &&
+			    w->read_icount - ricount <= RESTART_WINDOW) {
 				snprintf(how, sizeof(how),
 					 "re-validated: the reader restarted "
 					 "its "
@@ -444,7 +461,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		    !o->made)
 			g_array_remove_index(a, 0);
 	}
-	window_read w = {0};
+	window_read w = {.story = g_new0(window_story, 1)};
 	char sym[96];
 	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
 	if (sym[0] && ptw_linux_rechecking_reader(sym)) {
@@ -452,7 +469,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		 * lets the access retry (the walker reads the entry again):
 		 * decided now, reported when the break is made */
 		w.decided = PTW_SEV_NOTE;
-		snprintf(w.how, sizeof(w.how),
+		snprintf(w.story->how, sizeof(w.story->how),
 			 "re-validated: a fault-path reader (%s), which "
 			 "re-checks under the PTE lock or lets the access "
 			 "retry",
@@ -466,7 +483,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 				      sizeof(caller));
 		if (caller[0] && !ptw_linux_unmapping_walker(caller)) {
 			w.decided = PTW_SEV_NOTE;
-			snprintf(w.how, sizeof(w.how),
+			snprintf(w.story->how, sizeof(w.story->how),
 				 "benign: the walk was called from %.80s, "
 				 "which only reads what it finds (a skipped "
 				 "entry misses an access or dirty bit, not a "
@@ -475,7 +492,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		} else if (ptw_is_last_level(e, t->level) &&
 			   ptw_det_unit_order(e, t, idx) == 0) {
 			w.decided = PTW_SEV_NOTE;
-			snprintf(w.how, sizeof(w.how),
+			snprintf(w.story->how, sizeof(w.story->how),
 				 "benign for a single page (no multi-page "
 				 "unit): %.80s missing it makes try_to_unmap() "
 				 "fail and reclaim keep the page (Linux locks "
@@ -490,7 +507,8 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	w.seq = b->seq;
 	w.alive_at = s->breaks_gone;
 	w.lower = lower;
-	ptw_finding *f = &w.f;
+	w.read_icount = c->icount;
+	ptw_finding *f = &w.story->f;
 	f->kind = PTW_KIND_BBM_WINDOW_READ;
 	f->ctx = *c;
 	f->role = "reader in the window";
@@ -520,8 +538,9 @@ static void window_reads_close(ptw_engine *e, bbm_state *s, const ptw_break *b,
 			}
 			if (made) {
 				w->made = true;
-				w->f.new_desc = new;
-				snprintf(w->f.detail, sizeof(w->f.detail),
+				ptw_finding *f = &w->story->f;
+				f->new_desc = new;
+				snprintf(f->detail, sizeof(f->detail),
 					 "vcpu %u loaded this entry at pc "
 					 "0x%" PRIx64 " icount %" PRIu64
 					 " while it was transiently invalid "
@@ -530,9 +549,9 @@ static void window_reads_close(ptw_engine *e, bbm_state *s, const ptw_break *b,
 					 ", made again %" PRIu64
 					 " instructions later); readers "
 					 "0x%" PRIx64,
-					 cpu, w->f.ctx.pc, w->f.ctx.icount,
-					 b->cpu, b->when.pc, b->when.icount,
-					 dur, b->readers);
+					 cpu, f->ctx.pc, f->ctx.icount, b->cpu,
+					 b->when.pc, b->when.icount, dur,
+					 b->readers);
 				/* the entry came back mapping another page
 				 * (COW's clear-flush-set, a new fault): a
 				 * reader that skipped it missed nothing of the
@@ -547,12 +566,12 @@ static void window_reads_close(ptw_engine *e, bbm_state *s, const ptw_break *b,
 						    .oa) {
 					w->decided = PTW_SEV_NOTE;
 					g_strlcpy(
-						w->how,
+						w->story->how,
 						"the entry came back mapping "
 						"another page: a reader that "
 						"skipped it missed nothing of "
 						"the page it mapped before",
-						sizeof(w->how));
+						sizeof(w->story->how));
 				}
 				if (w->decided == PTW_SEV_NONE) {
 					i++;

@@ -3,6 +3,8 @@
  * Tracked guest data (client TRACK, UNTRACK, EXPECT_WRITE): a load that
  * returns something else than its address space stored is DATA_MISMATCH.
  */
+#include <stddef.h>
+
 #include "detectors.h"
 
 extern const ptw_detector ptw_det_data;
@@ -11,13 +13,24 @@ extern const ptw_detector ptw_det_data;
 #define CLIENT_UNTRACK	    0x50570005
 #define CLIENT_EXPECT_WRITE 0x50570006
 
+/* what an address space last stored at one 8-byte word */
 typedef struct {
-	uint64_t space, va8;
 	uint8_t val[8];
-	uint8_t known;
-	unsigned cpu;
+	uint8_t known; /* which bytes of val were stored */
+	uint8_t cpu;
 	uint64_t pc, icount; /* the last store */
-} data_slot;
+} data_cell;
+
+/* one page of tracked data of one address space: its words (a word's
+ * cell means something only while its bit in live is set: forgetting a
+ * range clears bits, not cells), and whether a mismatch in it was
+ * reported since its last store */
+typedef struct {
+	uint64_t space, page;
+	bool reported;
+	uint64_t live[8];
+	data_cell cell[512];
+} data_page;
 
 typedef struct {
 	uint64_t space, lo, hi; /* [lo, hi) */
@@ -27,21 +40,42 @@ typedef struct {
 	/* the lock-free filter, read on every access */
 	uint64_t track_lo PTW_LINE_ALONE, track_hi;
 	GArray *regions PTW_LINE_ALONE; /* tracked data regions */
-	GHashTable *slots;		/* (space, va/8) -> remembered bytes */
-	GHashTable *reported;		/* (space, page) already reported */
+	GHashTable *pages;		/* (space, page) -> data_page */
+	data_page *last;		/* the page the last access used */
 } data_state;
 
-static guint slot_hash(gconstpointer p)
+static guint page_hash(gconstpointer p)
 {
-	const data_slot *s = p;
-	uint64_t k = s->space * 0x9e3779b97f4a7c15ULL ^ s->va8;
+	const data_page *d = p;
+	uint64_t k = d->space * 0x9e3779b97f4a7c15ULL ^ d->page;
 	return u64_hash(&k);
 }
 
-static gboolean slot_eq(gconstpointer a, gconstpointer b)
+static gboolean page_eq(gconstpointer a, gconstpointer b)
 {
-	const data_slot *x = a, *y = b;
-	return x->space == y->space && x->va8 == y->va8;
+	const data_page *x = a, *y = b;
+	return x->space == y->space && x->page == y->page;
+}
+
+/* the page of (space, va), made when make (a store), else NULL */
+static data_page *page_of(data_state *s, uint64_t space, uint64_t va, bool make)
+{
+	uint64_t page = va & ~0xfffULL;
+	if (s->last && s->last->space == space && s->last->page == page)
+		return s->last;
+	data_page key = {.space = space, .page = page};
+	data_page *d = g_hash_table_lookup(s->pages, &key);
+	if (!d && make) {
+		/* the cells are not cleared: live says which mean something */
+		d = g_malloc(sizeof(*d));
+		memset(d, 0, offsetof(data_page, cell));
+		d->space = space;
+		d->page = page;
+		g_hash_table_add(s->pages, d);
+	}
+	if (d)
+		s->last = d;
+	return d;
 }
 
 static void *data_init(ptw_engine *e, unsigned id)
@@ -50,8 +84,7 @@ static void *data_init(ptw_engine *e, unsigned id)
 	(void)id;
 	data_state *s = g_aligned_alloc0(1, sizeof(data_state), PTW_CACHELINE);
 	s->regions = g_array_new(FALSE, TRUE, sizeof(region));
-	s->slots = g_hash_table_new_full(slot_hash, slot_eq, g_free, NULL);
-	s->reported = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	s->pages = g_hash_table_new_full(page_hash, page_eq, g_free, NULL);
 	return s;
 }
 
@@ -60,8 +93,7 @@ static void data_free(ptw_engine *e, void *st)
 	(void)e;
 	data_state *s = st;
 	g_array_free(s->regions, TRUE);
-	g_hash_table_destroy(s->slots);
-	g_hash_table_destroy(s->reported);
+	g_hash_table_destroy(s->pages);
 	g_aligned_free(s);
 }
 
@@ -107,11 +139,25 @@ static void forget(data_state *s, uint64_t space, uint64_t lo, uint64_t hi)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	g_hash_table_iter_init(&it, s->slots);
+	s->last = NULL;
+	g_hash_table_iter_init(&it, s->pages);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
-		data_slot *s = k;
-		if (s->space == space && s->va8 + 8 > lo && s->va8 < hi)
-			g_hash_table_iter_remove(&it);
+		data_page *d = k;
+		if (d->space != space || d->page + 4096 <= lo || d->page >= hi)
+			continue;
+		if (lo == 0 && hi == UINT64_MAX) {
+			g_hash_table_iter_remove(&it); /* the space ended */
+			continue;
+		}
+		if (d->page >= lo && d->page + 4096 <= hi) {
+			memset(d->live, 0, sizeof(d->live));
+			continue;
+		}
+		for (unsigned w = 0; w < 512; w++) {
+			uint64_t a = d->page + w * 8ULL;
+			if (a + 8 > lo && a < hi)
+				d->live[w / 64] &= ~(1ULL << (w % 64));
+		}
 	}
 }
 
@@ -206,32 +252,37 @@ static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 	uint64_t bad_va = 0, got = 0, want = 0;
 	unsigned who = 0;
 	uint64_t who_pc = 0, who_icount = 0;
+	data_page *first = NULL, *bad_page = NULL;
 	for (unsigned i = 0; i < size;) {
 		uint64_t a = va + i;
-		data_slot key = {.space = space, .va8 = a & ~7ULL};
-		data_slot *sl = g_hash_table_lookup(s->slots, &key);
+		data_page *d = page_of(s, space, a, is_store);
+		unsigned w = (a & 0xfff) >> 3;
+		bool live = d && (d->live[w / 64] >> (w % 64) & 1);
+		data_cell *sl = d ? &d->cell[w] : NULL;
+		if (i == 0)
+			first = d;
 		unsigned off = a & 7, n = 8 - off;
 		if (n > size - i)
 			n = size - i;
 		if (is_store) {
-			if (!sl) {
-				sl = g_new0(data_slot, 1);
-				*sl = key;
-				g_hash_table_add(s->slots, sl);
+			if (!live) {
+				sl->known = 0;
+				d->live[w / 64] |= 1ULL << (w % 64);
 			}
 			for (unsigned j = 0; j < n; j++) {
 				sl->val[off + j] = bytes[i + j];
 				sl->known |= 1u << (off + j);
 			}
-			sl->cpu = c->cpu;
+			sl->cpu = (uint8_t)c->cpu;
 			sl->pc = c->pc;
 			sl->icount = c->icount;
-		} else if (sl && !mismatch) {
+		} else if (live && !mismatch) {
 			for (unsigned j = 0; j < n; j++)
 				if ((sl->known >> (off + j) & 1) &&
 				    sl->val[off + j] != bytes[i + j]) {
 					mismatch = true;
-					bad_va = key.va8;
+					bad_page = d;
+					bad_va = a & ~7ULL;
 					memcpy(&want, sl->val, 8);
 					got = 0;
 					who = sl->cpu;
@@ -245,14 +296,16 @@ static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 		}
 		i += n;
 	}
-	uint64_t pkey = space * 0x9e3779b97f4a7c15ULL ^ (va & ~0xfffULL);
+	/* the page of the access's first byte (a load's, else the page of
+	 * the mismatch) says whether it was reported; a store to it re-arms
+	 * it */
+	data_page *rep = first ? first : bad_page;
 	if (is_store) {
-		g_hash_table_remove(s->reported, &pkey);
+		first->reported = false;
 	} else {
 		e->stats[ST_DATA_LOADS_CHECKED]++;
-		if (mismatch && !g_hash_table_contains(s->reported, &pkey)) {
-			g_hash_table_add(s->reported,
-					 g_memdup2(&pkey, sizeof(pkey)));
+		if (mismatch && !rep->reported) {
+			rep->reported = true;
 			uint64_t pa = 0, pte_pa = 0;
 			int level = 0;
 			ptw_translate(e, c->cpu, va, &pa, &pte_pa, &level);
