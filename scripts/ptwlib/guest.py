@@ -46,9 +46,14 @@ def ensure_built():
         raise Failed("build failed")
 
 
-def stock_kernel(arch):
-    """Debian's 6.12 kernel image for arch (fetched and cached)."""
-    return _script("guest-image", "kernel", arch)
+# Debian's kernels scripts/guest-image fetches (--stock)
+STOCK_KERNELS = ("bookworm", "unstable", "unstable-16k")
+
+
+def stock_kernel(arch, stock="bookworm"):
+    """Debian's kernel image for arch (fetched and cached): bookworm's
+    6.12, or unstable's newest (docs/linux-7.md)."""
+    return _script("guest-image", "--stock", stock, "kernel", arch)
 
 
 def test_disk():
@@ -57,8 +62,11 @@ def test_disk():
     return os.path.join(BUILD, "guest-tests", "linux", "cow_gup-disk.img")
 
 
-def initrd(arch, binaries=()):
-    return _script("guest-image", "initrd", arch, *binaries)
+def initrd(arch, binaries=(), stock="bookworm"):
+    """The initramfs with the tests and the zram modules of that stock
+    kernel (ours have them built in)."""
+    return _script("guest-image", "--stock", stock, "initrd", arch,
+                   *binaries)
 
 
 def kallsyms(arch, kernel):

@@ -68,6 +68,23 @@ def verdict(s, fail_on):
     return failing, text
 
 
+def nothing_tracked(s, out):
+    """Why a run checked nothing (no page table tracked: a granule or
+    paging mode ptwatch does not follow), from ptwatch.log's warnings;
+    None when it tracked tables."""
+    if (s.get("stats") or {}).get("tables_registered", 1):
+        return None
+    why = []
+    try:
+        with open(os.path.join(out, "ptwatch.log"), encoding="utf-8",
+                  errors="replace") as f:
+            why = [l.strip() for l in f if "not tracked" in l]
+    except OSError:
+        pass
+    return ("ptwatch tracked no page table, so it checked nothing"
+            + (": " + why[0] if why else ""))
+
+
 def counts(s, section):
     """{kind: n} of a summary section ("findings", "expected"), n > 0."""
     return {k: v for k, v in (s.get(section) or {}).items() if v}
