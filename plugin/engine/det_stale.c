@@ -37,11 +37,12 @@ typedef struct ptw_pending {
 	uint16_t asid;
 	bool global;
 	unsigned changer;
-	uint64_t need;	   /* CPUs that have not invalidated since */
-	uint64_t reported; /* CPUs already reported */
-	uint64_t deferred; /* CPUs counted in a deferred-flush window */
-	bool reused;	   /* old page freed and given to other data since */
-	ptw_ctx reuse;	   /* ... by this access or entry change */
+	uint64_t changer_who; /* the changing task (task.c) */
+	uint64_t need;	      /* CPUs that have not invalidated since */
+	uint64_t reported;    /* CPUs already reported */
+	uint64_t deferred;    /* CPUs counted in a deferred-flush window */
+	bool reused;	      /* old page freed and given to other data since */
+	ptw_ctx reuse;	      /* ... by this access or entry change */
 	/* leaf entries (their PAs) made since that map the old page at
 	 * another VA: a move's new mapping; overflow: more, not followed */
 	uint64_t elsewhere[MAX_ELSEWHERE];
@@ -307,6 +308,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 				q->reported &= ~again;
 				q->deferred &= ~again;
 				q->when = *c;
+				q->changer_who = ptw_task_who(e, c->cpu);
 			}
 			q->need |= need;
 			q->new_desc = new;
@@ -345,6 +347,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	p->asid = ptw_space_asid(e, view->space);
 	p->global = e->ops->global(e, c->cpu, old);
 	p->changer = c->cpu;
+	p->changer_who = ptw_task_who(e, c->cpu);
 	p->need = need;
 	p->when = *c;
 	p->pte_pa = t->pa + idx * 8;
@@ -594,12 +597,17 @@ static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 			}
 			if (p->reported & bit)
 				continue;
-			/* the changer's own CPU, in the changer's own context:
-			 * a user-mode access after a kernel-mode change may
-			 * follow a switch to another task of the same mm while
-			 * the changer's batched flush (TTU_BATCH_FLUSH) is
-			 * pending, which is a deferred-flush window */
+			/* the changer's own CPU, in the changer's own context
+			 * (its task, its mode): another task on that CPU, or a
+			 * user-mode access after a kernel-mode change, may
+			 * follow a switch while the changer's batched flush
+			 * (TTU_BATCH_FLUSH) is pending, which is a
+			 * deferred-flush window (a migration that sleeps on a
+			 * folio lock between its unmap and its flush, and a
+			 * thread of the same mm reads the page in a system
+			 * call meanwhile) */
 			bool own = c->cpu == p->changer &&
+				   ptw_task_who(e, c->cpu) == p->changer_who &&
 				   pc_is_kernel(e, c->pc) ==
 					   pc_is_kernel(e, p->when.pc);
 			/* an operation that depended on the entry's removal

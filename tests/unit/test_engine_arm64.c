@@ -223,6 +223,32 @@ static void stale_own_cpu_other_mode(void)
 	fake_fini(&g);
 }
 
+/* A kernel-mode change by one task, then a kernel-mode access on the same
+ * CPU by another task (switched in while the changer's batched flush is
+ * pending: a migration sleeping on a folio lock, a thread of the mm
+ * reading the page in a system call): a window; the changing task itself
+ * using the old translation: an error */
+static void stale_own_cpu_other_task(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	const uint64_t A = 0xffff000012340000ULL, B = 0xffff000056780000ULL;
+	ptw_ctx k = {0, 0xffff800080001000ULL, 5};
+	ptw_ev_task(g.e, &k, A);
+	mem_w64(&g, L3, 0);
+	ptw_ev_access(g.e, &k, L3, L3, 8, true, 0);
+	ptw_ctx k2 = {0, 0xffff800080002000ULL, 9};
+	ptw_ev_task(g.e, &k2, B);
+	ptw_ev_access(g.e, &k2, VA, PAGE_A, 8, false, 0); /* uaccess */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
+	ptw_ctx k3 = {0, 0xffff800080003000ULL, 12};
+	ptw_ev_task(g.e, &k3, A);
+	ptw_ev_access(g.e, &k3, VA, PAGE_A, 8, false, 0);
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);
+	fake_fini(&g);
+}
+
 static void stale_other_cpu_is_deferred_flush(void)
 {
 	fake_guest g;
@@ -549,6 +575,7 @@ int main(void)
 	RUN(stale_own_cpu);
 	RUN(old_page_through_another_address);
 	RUN(stale_own_cpu_other_mode);
+	RUN(stale_own_cpu_other_task);
 	RUN(stale_other_cpu_is_deferred_flush);
 	RUN(stale_after_tlbi_wrong_asid);
 	RUN(stale_after_local_tlbi);
