@@ -31,10 +31,22 @@ class Run:
         self.findings = findings
         self.meta = meta
         self.arch = meta.get("arch") or summary.get("arch") or "?"
-        self.kernel = meta.get("kernel") or regress_kernel(path) or \
+        self.kernel = kernel_name(meta) or regress_kernel(path) or \
             "unknown kernel"
         st = os.path.join(path, "summary.json")
         self.when = meta.get("started") or os.path.getmtime(st)
+
+
+GENERIC = ("Image", "Image.gz", "bzImage", "vmlinuz", "vmlinux")
+
+
+def kernel_name(meta):
+    """run.json's kernel; for a file name that says nothing (Image,
+    bzImage, vmlinuz), the directory it is in."""
+    k = meta.get("kernel")
+    if k in GENERIC and meta.get("kernel_path"):
+        k = os.path.basename(os.path.dirname(meta["kernel_path"]))
+    return k
 
 
 def regress_kernel(path):
