@@ -13,8 +13,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 n = 0
 failed = 0
 
@@ -140,6 +142,44 @@ def story(doc):
     return lines
 
 
+def svg_checks(doc, tmp):
+    """The timeline drawn by the project (timeline --svg): well-formed
+    SVG, a row per vCPU, the break window as a bar, the finding by its
+    title, the flow as an arrow; --around on a finding that is not
+    there: a clear error."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from ptwlib import timeline_svg
+    text, drawn = timeline_svg.render(doc["traceEvents"], "window_read")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as ex:
+        ok(False, f"the SVG is well-formed XML: {ex}")
+        return
+    ns = "{http://www.w3.org/2000/svg}"
+    tracks = [t.text for t in root.iter(ns + "text")
+              if t.get("class") == "track"]
+    findings = [t.text for t in root.iter(ns + "text")
+                if t.get("class") == "finding"]
+    bars = [r for r in root.iter(ns + "rect") if r.get("class") == "slice"]
+    flows = [l for l in root.iter(ns + "line") if l.get("class") == "flow"]
+    ok(tracks == ["vCPU 0", "vCPU 1"] and len(bars) >= 1 and
+       len(flows) == 1 and
+       findings == ["BBM_WINDOW_READ in 0x4020276c / 0x40201a30"],
+       f"the SVG: rows {tracks}, {len(bars)} bars, {len(flows)} flow "
+       f"arrow(s), findings {findings}")
+    # the arrow goes from the break (vCPU 0's row) down to the reader
+    f = flows[0] if flows else None
+    ok(f is not None and float(f.get("y1")) < float(f.get("y2")),
+       "the flow arrow runs from the breaker's row to the reader's")
+    _, n2 = timeline_svg.render(doc["traceEvents"], "w", around="error")
+    ok(n2 >= 2, f"--around error draws the span of the first error ({n2})")
+    try:
+        timeline_svg.render(doc["traceEvents"], "w", around=3)
+        ok(False, "--around 3 of one finding: an error")
+    except ValueError as ex:
+        ok("1 finding" in str(ex), f"--around 3 of one finding: {ex}")
+
+
 def main():
     replay = os.path.join(sys.argv[1], "ptwatch-replay")
     trace = os.path.join(HERE, "window_read.arm64.ptw")
@@ -179,6 +219,8 @@ def main():
         evs.insert(k + 1, dict(evs[k], ts=evs[k]["ts"] + 1))
         ok(any("without nesting" in e for e in rule_errors(bad)),
            "the rules catch slices that overlap without nesting")
+
+        svg_checks(doc, tmp)
 
         # bad input: a missing trace, a damaged one
         r = subprocess.run([replay, os.path.join(tmp, "none.ptw"), "--out",
