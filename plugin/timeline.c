@@ -116,16 +116,7 @@ void ptw_tl_writer_free(ptw_tl_writer *w)
 
 static void json_str(GString *s, const char *v)
 {
-	g_string_append_c(s, '"');
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			g_string_append_printf(s, "\\%c", *p);
-		else if (*p < 0x20 || *p > 0x7e)
-			g_string_append_printf(s, "\\u%04x", *p);
-		else
-			g_string_append_c(s, (char)*p);
-	}
-	g_string_append_c(s, '"');
+	ptw_json_string(s, v);
 }
 
 /* ", \"key\": " before a member (no comma before the first) */

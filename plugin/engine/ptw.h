@@ -51,6 +51,12 @@ typedef enum {
 } ptw_kind;
 
 const char *ptw_kind_name(ptw_kind k);
+
+/* s as a quoted JSON string appended to out (valid JSON for any bytes:
+ * UTF-8 kept, invalid bytes as U+FFFD); the engine's logs and the
+ * timeline share it */
+struct _GString;
+void ptw_json_string(struct _GString *out, const char *s);
 ptw_kind ptw_kind_from_name(const char *name);
 
 /* How much a finding matters (docs/findings.md, "Severity"). Numbering

@@ -119,19 +119,49 @@ void ptw_report_line(ptw_engine *e, const char *fmt, ...)
 	}
 }
 
+/* s as a JSON string, quoted: '"' and '\\' escaped, control characters
+ * as \\u00XX, UTF-8 passed through, a byte that is not valid UTF-8 (a
+ * guest's program name, a corrupt symbol) as U+FFFD: always valid JSON,
+ * which a byte-per-code-point escape of UTF-8 is not (it would turn "é"
+ * into "Ã©"). The one escaper of findings.jsonl, summary.json and the
+ * timeline. */
+void ptw_json_string(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	const char *p = s, *end = s + strlen(s);
+	while (p < end) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, (char)ch);
+			p++;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			g_string_append_printf(out, "\\u%04x", ch);
+			p++;
+		} else if (ch < 0x80) {
+			g_string_append_c(out, (char)ch);
+			p++;
+		} else {
+			gunichar u = g_utf8_get_char_validated(p, end - p);
+			if (u == (gunichar)-1 || u == (gunichar)-2) {
+				g_string_append(out, "\\ufffd");
+				p++;
+			} else {
+				const char *next = g_utf8_next_char(p);
+				g_string_append_len(out, p, next - p);
+				p = next;
+			}
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
 static void json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	GString *g = g_string_sized_new(strlen(s) + 8);
+	ptw_json_string(g, s);
+	fwrite(g->str, 1, g->len, f);
+	g_string_free(g, TRUE);
 }
 
 /* ---- the title ---- */

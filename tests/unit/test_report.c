@@ -667,9 +667,26 @@ static void batched_flush_overtaking_linux(void)
 	CHECK_EQ(batched_flush_overtaken(zap, mprot), 0);
 }
 
+/* ptw_json_string(): quotes, backslashes and control characters escaped,
+ * UTF-8 kept as it is, a byte that is not UTF-8 as U+FFFD (valid JSON for
+ * any program name or symbol) */
+static void json_strings(void)
+{
+	GString *g = g_string_new(NULL);
+	ptw_json_string(g, "a\"b\\c\n\x01 caf\xc3\xa9 \xff!");
+	CHECK(strcmp(g->str,
+		     "\"a\\\"b\\\\c\\u000a\\u0001 caf\xc3\xa9 \\ufffd!\"") ==
+	      0);
+	g_string_truncate(g, 0);
+	ptw_json_string(g, "\xe2\x82"); /* a cut sequence */
+	CHECK(strcmp(g->str, "\"\\ufffd\\ufffd\"") == 0);
+	g_string_free(g, TRUE);
+}
+
 int main(void)
 {
 	tmpdir = g_dir_make_tmp("ptwatch-test-XXXXXX", NULL);
+	RUN(json_strings);
 	RUN(logs_and_symbols);
 	RUN(suppressions);
 	RUN(known_issues);
