@@ -212,6 +212,26 @@ static void cand_drop(bbm_state *s, ptw_break *b)
 	}
 }
 
+/* b can no longer close as a transient window (its breaker moved on):
+ * its window reads would only be dropped when it closes, so they go now
+ * rather than be scanned at every page-table load of their readers until
+ * then (an unmapped entry's break stays open until a fault maps the VA
+ * again, or its table goes) */
+static void window_reads_drop(bbm_state *s, const ptw_break *b)
+{
+	for (unsigned cpu = 0; b->readers >> cpu; cpu++) {
+		if (!(b->readers >> cpu & 1))
+			continue;
+		GArray *a = s->wr[cpu];
+		for (guint i = 0; i < a->len;) {
+			if (g_array_index(a, window_read, i).seq == b->seq)
+				g_array_remove_index(a, i);
+			else
+				i++;
+		}
+	}
+}
+
 /* cpu wrote entry idx of t: its breaks outside that group are not
  * transient any more. */
 static void cand_moved(bbm_state *s, unsigned cpu, ptw_table *t, unsigned idx)
@@ -226,6 +246,7 @@ static void cand_moved(bbm_state *s, unsigned cpu, ptw_table *t, unsigned idx)
 		}
 		b->moved_on = true;
 		b->in_cand = false;
+		window_reads_drop(s, b);
 		g_ptr_array_remove_index(a, i);
 	}
 }
@@ -311,6 +332,7 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 		ptw_break *o = g_ptr_array_index(ca, 0);
 		o->moved_on = true;
 		o->in_cand = false;
+		window_reads_drop(s, o);
 		g_ptr_array_remove_index(ca, 0);
 	}
 	g_ptr_array_add(ca, b);
@@ -450,7 +472,9 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 			i++;
 		}
 	}
-	if (!b || have)
+	/* a break whose breaker moved on cannot close as a transient
+	 * window: a read in it is no window read (window_reads_drop) */
+	if (!b || have || b->moved_on)
 		return;
 	if (a->len >= MAX_WR) {
 		/* the oldest undecided read: decided as not re-validated */
@@ -812,6 +836,7 @@ static void bbm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 		if (b) {
 			b->moved_on = true;
 			cand_drop(s, b);
+			window_reads_drop(s, b);
 		}
 	} else if (e->ops->bbm_reason) {
 		/* valid -> valid (Arm ARM DDI 0487J.a D8.14.1): what needs a
