@@ -180,6 +180,12 @@ static bool title_side(const char *sym, uint64_t pc, char *buf, size_t n)
 	char *off = strstr(buf, "+0x");
 	if (off)
 		*off = 0;
+	/* a compiler's copy of a function (.isra.0, .constprop.0, .part.0,
+	 * .cold) is that function: one kernel build clones it, another does
+	 * not (contpte_convert is contpte_convert.isra.0 in one of ours) */
+	char *dot = buf[0] != '[' ? strchr(buf + 1, '.') : NULL;
+	if (dot)
+		*dot = 0;
 	return true;
 }
 

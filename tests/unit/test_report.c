@@ -275,6 +275,13 @@ static void titles(void)
 		    "page_vma_mapped_walk",
 		    R, "contpte_convert+0x10", 0xffff800080022000ULL,
 		    "page_vma_mapped_walk+0x5c1", 0xffff800080118f00ULL);
+	/* a compiler's clone is its function: the same title whether one
+	 * build made contpte_convert.isra.0 or not */
+	CHECK_TITLE("BBM_MAKE_BEFORE_INVALIDATE in __set_ptes / "
+		    "contpte_convert",
+		    PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
+		    "contpte_convert.isra.0+0xc0", 0xffff8000800229a4ULL,
+		    "__set_ptes.constprop.0+0x40", 0xffff800080377200ULL);
 	/* arm64's ID map: the function, not where it ran */
 	CHECK_TITLE("BBM_MAKE_BEFORE_INVALIDATE in __pi_map_range",
 		    PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE,
