@@ -114,24 +114,19 @@ void ptw_tl_writer_free(ptw_tl_writer *w)
 
 /* ---- JSON ---- */
 
-static void json_str(GString *s, const char *v)
-{
-	ptw_json_string(s, v);
-}
-
 /* ", \"key\": " before a member (no comma before the first) */
 static void arg_key(GString *a, const char *key)
 {
 	if (a->len)
 		g_string_append(a, ", ");
-	json_str(a, key);
+	ptw_json_string(a, key);
 	g_string_append(a, ": ");
 }
 
 static void arg_str(GString *a, const char *key, const char *v)
 {
 	arg_key(a, key);
-	json_str(a, v);
+	ptw_json_string(a, v);
 }
 
 static void arg_hex(GString *a, const char *key, uint64_t v)
@@ -465,7 +460,7 @@ static void write_metadata(ptw_tl_writer *w, GString *o,
 				"\"pid\": 1, \"tid\": %u, \"args\": "
 				"{\"name\": ",
 				tid_of(c, l));
-			json_str(o, name->str);
+			ptw_json_string(o, name->str);
 			g_string_append_printf(
 				o,
 				"}},\n{\"ph\": \"M\", \"name\": "
@@ -481,7 +476,7 @@ static void write_item(GString *o, const tl_item *it)
 {
 	g_string_append(o, ",\n{\"ph\": ");
 	g_string_append_printf(o, "\"%c\", \"name\": ", it->ph);
-	json_str(o, it->name);
+	ptw_json_string(o, it->name);
 	g_string_append_printf(o,
 			       ", \"cat\": \"%s\", \"pid\": 1, \"tid\": %u, "
 			       "\"ts\": %" PRIu64,
@@ -504,7 +499,7 @@ static void write_flow(GString *o, const tl_flow *fl, guint id, char ph,
 {
 	g_string_append_printf(
 		o, ",\n{\"ph\": \"%c\", \"id\": %u, \"name\": ", ph, id);
-	json_str(o, fl->name);
+	ptw_json_string(o, fl->name);
 	g_string_append_printf(o,
 			       ", \"cat\": \"flow\", \"pid\": 1, \"tid\": %u, "
 			       "\"ts\": %" PRIu64 "%s}",
@@ -595,7 +590,7 @@ bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
 				  "instructions: each vCPU's own instruction "
 				  "count (icount), not a shared clock\", "
 				  "\"source\": ");
-	json_str(o, w->source ? w->source : "");
+	ptw_json_string(o, w->source ? w->source : "");
 	g_string_append_printf(o,
 			       ", \"complete\": %s, \"trace_events\": %" PRIu64
 			       "},\n\"traceEvents\": [\n",

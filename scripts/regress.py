@@ -133,15 +133,7 @@ def one_run(arch, kdir, test, cmdline, widen, out, timeout, trace=False):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     secs = time.time() - t0
-    findings = []
-    try:
-        with open(os.path.join(out, "findings.jsonl"), encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    findings.append(json.loads(line))
-    except (OSError, ValueError):
-        pass
+    findings = logs.load_findings(os.path.join(out, "findings.jsonl"))
     last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     # scenarios that ran (a Cmdline naming no scenario skips them all: a
     # quiet run that tested nothing)

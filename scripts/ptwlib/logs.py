@@ -7,13 +7,17 @@ import re
 SEVERITIES = ("error", "warning", "note")
 
 
-def load_summary(path):
-    """summary.json as a dict, or None when missing or unreadable."""
+def load_json(path):
+    """A JSON file (summary.json, run.json, regress.json) as parsed, or
+    None when missing or unreadable."""
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+load_summary = load_json
 
 
 def disk_full(path):
@@ -31,6 +35,8 @@ def disk_full(path):
 
 
 def load_findings(path):
+    """findings.jsonl's records, up to the first line that does not parse
+    (a run cut short), [] when missing."""
     out = []
     try:
         with open(path, encoding="utf-8") as f:

@@ -12,9 +12,10 @@ bug and mode, seconds to detect), drawn as inline SVG. No script, no
 external file: the page opens anywhere, offline.
 """
 import html
-import json
 import os
 import time
+
+from . import logs
 
 SEV_ORDER = {"error": 0, "warning": 1, "note": 2}
 MODES = ("injected", "widened", "baseline")
@@ -37,15 +38,27 @@ class Run:
         self.when = meta.get("started") or os.path.getmtime(st)
 
 
+# kernel file names that say nothing: our builds' Image and bzImage,
+# unstable's vmlinuz
 GENERIC = ("Image", "Image.gz", "bzImage", "vmlinuz", "vmlinux")
 
 
+def kernel_label(path):
+    """How a run names its kernel: the file name, or for one that says
+    nothing the directory it is in (our builds' names carry version,
+    config and bugs; unstable's carry the version)."""
+    name = os.path.basename(path)
+    if name in GENERIC:
+        name = os.path.basename(os.path.dirname(os.path.realpath(path)))
+    return name
+
+
 def kernel_name(meta):
-    """run.json's kernel; for a file name that says nothing (Image,
-    bzImage, vmlinuz), the directory it is in."""
+    """run.json's kernel (runs written before kernel_label() named a
+    generic file name: from its path)."""
     k = meta.get("kernel")
     if k in GENERIC and meta.get("kernel_path"):
-        k = os.path.basename(os.path.dirname(meta["kernel_path"]))
+        k = kernel_label(meta["kernel_path"])
     return k
 
 
@@ -59,30 +72,6 @@ def regress_kernel(path):
     return None
 
 
-def load_jsonl(path):
-    out = []
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass  # a line cut by a run that ended badly
-    except OSError:
-        pass
-    return out
-
-
-def load_json(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def find_runs(roots):
     """Every run directory under roots (sorted), and the regress.json
     files found on the way."""
@@ -91,17 +80,17 @@ def find_runs(roots):
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
             if "regress.json" in filenames:
-                d = load_json(os.path.join(dirpath, "regress.json"))
+                d = logs.load_json(os.path.join(dirpath, "regress.json"))
                 if isinstance(d, dict) and "records" in d:
                     regress.append((dirpath, d))
             if "summary.json" not in filenames:
                 continue
-            s = load_json(os.path.join(dirpath, "summary.json"))
+            s = logs.load_json(os.path.join(dirpath, "summary.json"))
             if not isinstance(s, dict) or s.get("tool") != "ptwatch":
                 continue
-            meta = load_json(os.path.join(dirpath, "run.json")) or {}
+            meta = logs.load_json(os.path.join(dirpath, "run.json")) or {}
             runs.append(Run(dirpath, s,
-                            load_jsonl(os.path.join(dirpath,
+                            logs.load_findings(os.path.join(dirpath,
                                                     "findings.jsonl")),
                             meta))
     return runs, regress

@@ -23,17 +23,11 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PTWATCH = os.path.join(ROOT, "scripts", "ptwatch")
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from ptwlib.tap import Tap  # noqa: E402
 
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    print(f"{'ok' if cond else 'not ok'} {n} - {what}")
-    if not cond:
-        failed += 1
-    return cond
+TAP = Tap()
+ok = TAP.ok
 
 
 LEAK = "SWAP_ENTRY_LEAKED in free_pgd_range / unmap_page_range"
@@ -338,8 +332,7 @@ def main():
         parsed_checks(want, page)
         browser_checks(want, page)
     bad_input(top)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return TAP.done()
 
 
 if __name__ == "__main__":

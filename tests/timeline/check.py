@@ -17,17 +17,11 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from ptwlib.tap import Tap  # noqa: E402
 
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    print(f"{'ok' if cond else 'not ok'} {n} - {what}")
-    if not cond:
-        failed += 1
-    return cond
+TAP = Tap()
+ok = TAP.ok
 
 
 # The rules (Chrome trace-event format, as Perfetto imports it):
@@ -147,7 +141,6 @@ def svg_checks(doc, tmp):
     SVG, a row per vCPU, the break window as a bar, the finding by its
     title, the flow as an arrow; --around on a finding that is not
     there: a clear error."""
-    sys.path.insert(0, os.path.join(ROOT, "scripts"))
     from ptwlib import timeline_svg
     text, drawn = timeline_svg.render(doc["traceEvents"], "window_read")
     try:
@@ -245,5 +238,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    print(f"1..{n}")
-    sys.exit(1 if failed else 0)
+    sys.exit(TAP.done())

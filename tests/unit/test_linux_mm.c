@@ -684,14 +684,21 @@ static void map_user(env *v, uint64_t va, uint64_t pa, bool rw)
 	map_with(v, va, pa, rw ? 0x67 : 0x65, true);
 }
 
-/* the leaf entry of va in the tree at TABLES */
-static uint64_t leaf_of(env *v, uint64_t va)
+/* the entry of va at level 'level' (0: the root's, 3: the leaf) in the
+ * tree at TABLES */
+static uint64_t entry_of(env *v, uint64_t va, int level)
 {
 	uint64_t t = TABLES;
-	for (int l = 0; l < 3; l++)
+	for (int l = 0; l < level; l++)
 		t = mem_r64(&v->g, t + ((va >> (39 - 9 * l)) & 511) * 8) &
 		    ~0xfffULL;
-	return t + ((va >> 12) & 511) * 8;
+	return t + ((va >> (39 - 9 * level)) & 511) * 8;
+}
+
+/* the leaf entry of va */
+static uint64_t leaf_of(env *v, uint64_t va)
+{
+	return entry_of(v, va, 3);
 }
 
 /* COW_SHARED_WRITABLE (det_usermap.c): an anonymous page mapped by two
@@ -856,14 +863,10 @@ static void swap_slot_unclaimed(void)
 	teardown(&v);
 }
 
-/* the PMD entry of va in the tree at TABLES */
+/* the PMD entry of va */
 static uint64_t pmd_of(env *v, uint64_t va)
 {
-	uint64_t t = TABLES;
-	for (int l = 0; l < 2; l++)
-		t = mem_r64(&v->g, t + ((va >> (39 - 9 * l)) & 511) * 8) &
-		    ~0xfffULL;
-	return t + ((va >> 21) & 511) * 8;
+	return entry_of(v, va, 2);
 }
 
 /* SWAP_ENTRY_LEAKED (det_leak.c), on symbols alone (no BTF): a PTE table
