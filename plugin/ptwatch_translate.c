@@ -66,15 +66,19 @@ static void cb_x86(unsigned int vcpu, void *udata)
 }
 
 /* a direct call to a function the engine watches (ii->callee): the rmap
- * walker, the fault handler, or where reclaim completes a deferred flush
- * (the engine asks for a stall there only with widen=) */
+ * walker, the fault handler, where reclaim completes a deferred flush
+ * (the engine asks for a stall there only with widen=), or a zap (whose
+ * arguments the engine reads from the registers) */
 static void cb_call(unsigned int vcpu, void *udata)
 {
 	insn_info *ii = udata;
 	if (vcpu >= ncpus)
 		return;
 	ptw_ctx c = ctx_of(vcpu, ii->pc);
-	stall_vcpu(ptw_ev_watched_call(eng, &c, ii->callee));
+	ptw_vcpu_regs r = vcpu_regs(vcpu);
+	stall_vcpu(ptw_ev_watched_call(
+		eng, &c, ii->callee,
+		ptw_linux_callee_args(ii->callee) ? &r : NULL));
 }
 
 static insn_info *intern_info(const insn_info *tmpl);
@@ -89,8 +93,11 @@ static void watch_call(struct qemu_plugin_insn *insn, uint64_t pc, uint64_t to)
 	memset(&t, 0, sizeof(t));
 	t.pc = pc;
 	t.callee = callee;
-	qemu_plugin_register_vcpu_insn_exec_cb(
-		insn, cb_call, QEMU_PLUGIN_CB_NO_REGS, intern_info(&t));
+	qemu_plugin_register_vcpu_insn_exec_cb(insn, cb_call,
+					       ptw_linux_callee_args(callee)
+						       ? QEMU_PLUGIN_CB_R_REGS
+						       : QEMU_PLUGIN_CB_NO_REGS,
+					       intern_info(&t));
 }
 
 static guint info_hash(gconstpointer p)

@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 		[PTW_EV_FINISH] = "finish",
 		[PTW_EV_FAULT] = "fault",
 		[PTW_EV_HW_UPDATE] = "hw_update",
+		[PTW_EV_ZAP] = "zap",
 	};
 	uint64_t by_kind[PTW_EV_COUNT] = {0};
 	ptw_event ev;

@@ -36,6 +36,7 @@ enum ptw_kind_id {
 	PTW_K_PINNED_PAGE_DIVERGED = 13,
 	PTW_K_SWAP_SLOT_UNCLAIMED = 14,
 	PTW_K_SWAP_ENTRY_LEAKED = 15,
+	PTW_K_ZAP_LEFT_ENTRY = 16,
 };
 
 /* Severities (same numbering as the engine's ptw_severity). An expectation

@@ -600,6 +600,8 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.init = a64_init,
 	.bbm_level = a64_bbm_level,
 	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
+	/* AAPCS64 (IHI 0055) 6.8.2: x0..x7 carry the integer arguments */
+	.call_arg_gpr = {0, 1, 2, 3},
 	.barrier = a64_barrier,
 	.user_ok = a64_user_ok,
 	.writable = a64_writable,

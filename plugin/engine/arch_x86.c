@@ -452,6 +452,8 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.init = x86_init,
 	.bbm_level = NULL,
 	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
+	/* System V AMD64 ABI 3.2.3: rdi, rsi, rdx, rcx, r8, r9 */
+	.call_arg_gpr = {7, 6, 2, 1},
 	.user_ok = x86_user_ok,
 	.writable = x86_writable,
 };

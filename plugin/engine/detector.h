@@ -92,6 +92,10 @@ typedef struct ptw_detector {
 	/* a translation fault (a patched QEMU) */
 	void (*fault)(ptw_engine *e, void *st, const ptw_ctx *c,
 		      const ptw_event *ev);
+	/* Linux: the vCPU's task zaps a VMA's range (zap_page_range_single())
+	 */
+	void (*zap)(ptw_engine *e, void *st, const ptw_ctx *c,
+		    const ptw_linux_zap *z);
 	/* a changer is about to complete a deferred flush: nanoseconds to
 	 * hold it there (widening), 0 for none */
 	uint64_t (*deferred_flush)(ptw_engine *e, void *st, const ptw_ctx *c);

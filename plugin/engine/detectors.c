@@ -28,7 +28,8 @@
  *  - a pinned page's mapping replaced: PINNED_PAGE_DIVERGED (det_pin.c);
  *  - a swap-in that never held its slot: SWAP_SLOT_UNCLAIMED (det_swap.c);
  *  - a page table freed with swap entries in it: SWAP_ENTRY_LEAKED
- *    (det_leak.c).
+ *    (det_leak.c);
+ *  - an entry a zap had to remove, left: ZAP_LEFT_ENTRY (det_zap.c).
  *
  * This file holds the table (the only place that names the detectors),
  * the dispatch of the core's notifications and of what detectors publish
@@ -66,7 +67,8 @@ gboolean u64_eq(gconstpointer a, gconstpointer b)
 	X(usermap) /* PT_PAGE_MAPPED, COW_SHARED_WRITABLE */                   \
 	X(pin)	   /* PINNED_PAGE_DIVERGED */                                  \
 	X(swap)	   /* SWAP_SLOT_UNCLAIMED */                                   \
-	X(leak)	   /* SWAP_ENTRY_LEAKED */
+	X(leak)	   /* SWAP_ENTRY_LEAKED */                                     \
+	X(zap)	   /* ZAP_LEFT_ENTRY */
 
 #define DECLARE(name) extern const ptw_detector ptw_det_##name;
 #define ENTRY(name)   &ptw_det_##name,
@@ -240,6 +242,11 @@ bool ptw_det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 void ptw_det_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev)
 {
 	NOTIFY(fault, c, ev);
+}
+
+void ptw_det_linux_zap(ptw_engine *e, const ptw_ctx *c, const ptw_linux_zap *z)
+{
+	NOTIFY(zap, c, z);
 }
 
 uint64_t ptw_det_deferred_flush(ptw_engine *e, const ptw_ctx *c)

@@ -80,6 +80,7 @@ static const char *const kind_names[PTW_KIND_COUNT] = {
 	[PTW_KIND_PINNED_PAGE_DIVERGED] = "PINNED_PAGE_DIVERGED",
 	[PTW_KIND_SWAP_SLOT_UNCLAIMED] = "SWAP_SLOT_UNCLAIMED",
 	[PTW_KIND_SWAP_ENTRY_LEAKED] = "SWAP_ENTRY_LEAKED",
+	[PTW_KIND_ZAP_LEFT_ENTRY] = "ZAP_LEFT_ENTRY",
 };
 
 const char *ptw_kind_name(ptw_kind k)
@@ -334,6 +335,14 @@ void ptw_request_stall(ptw_engine *e, unsigned cpu)
 void ptw_apply_call(ptw_engine *e, const ptw_ctx *c)
 {
 	e->call_site[c->cpu] = c->pc;
+}
+
+void ptw_apply_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start,
+		   uint64_t size, uint64_t details)
+{
+	ptw_linux_zap z = {.start = start, .end = start + size};
+	z.cows_known = ptw_linux_zap_even_cows(e, details, &z.cows);
+	ptw_det_linux_zap(e, c, &z);
 }
 
 void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu)

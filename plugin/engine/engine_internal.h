@@ -23,7 +23,7 @@ typedef struct {
 #define PTW_MAX_ALIASES 4095
 
 /* detectors in the table (detectors.c), at most */
-#define PTW_MAX_DETECTORS 12
+#define PTW_MAX_DETECTORS 16
 
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
@@ -235,6 +235,9 @@ typedef struct ptw_arch_ops {
 	/* the registers a client request is made in: the request, then its
 	 * four arguments (guest-tests/include/ptwatch-client.h) */
 	unsigned client_gpr[5];
+	/* the registers a function's first four integer arguments are
+	 * passed in (the procedure-call standard) */
+	unsigned call_arg_gpr[4];
 	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
 	void (*barrier)(unsigned operand, ptw_barrier *out);
 	/* user code may pass this entry of a walk: a leaf that grants it
@@ -317,6 +320,7 @@ struct ptw_engine {
 	uint64_t fault_addr;   /* Linux: handle_mm_fault() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
+	uint64_t zap_addr; /* Linux: zap_page_range_single() */
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
@@ -375,6 +379,15 @@ void ptw_apply_barrier(ptw_engine *e, const ptw_ctx *c, unsigned crm);
 void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		      uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4);
 void ptw_apply_call(ptw_engine *e, const ptw_ctx *c);
+/* Linux: a task zaps [start, end) of one VMA (zap_page_range_single());
+ * cows: it must remove private COW pages too (cows_known false: its
+ * zap_details could not be read) */
+typedef struct {
+	uint64_t start, end;
+	bool cows, cows_known;
+} ptw_linux_zap;
+void ptw_apply_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start,
+		   uint64_t size, uint64_t details);
 void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_finish(ptw_engine *e);
@@ -456,6 +469,7 @@ bool ptw_linux_single_page_benign_reader(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
+bool ptw_linux_zapper(const char *sym);
 const char *ptw_linux_overtaken_why(void);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 /* a kernel symbol as symbols.c reads it: the ones Linux's conventions
@@ -489,6 +503,9 @@ typedef struct {
 	/* struct swap_cluster_info's table: the swap cache kept in swap
 	 * tables (newer kernels), no longer in swap_map's SWAP_HAS_CACHE */
 	ptw_linux_field cluster_table;
+	/* struct zap_details's even_cows: the zap removes private COW
+	 * (anonymous) pages of a file mapping too */
+	ptw_linux_field zap_even_cows;
 	/* enum pageflags: bit numbers in page->flags, -1: absent */
 	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
 } ptw_linux_mm_layout;
@@ -536,6 +553,10 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
  * sizeof(struct page) and memstart_addr (a pure function) */
 uint64_t ptw_linux_arm64_vmemmap(unsigned va_bits, unsigned page_shift,
 				 uint64_t page_size, int64_t memstart_addr);
+/* whether a zap given details (a struct zap_details *, 0 for none) removes
+ * private COW pages too (should_zap_cows(), mm/memory.c); false: unknown
+ * (no BTF, or the struct unreadable) */
+bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows);
 /* drop what this event has read (the next question reads again) */
 void ptw_linux_mm_forget(ptw_engine *e);
 void ptw_linux_mm_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
@@ -585,6 +606,7 @@ bool ptw_det_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 		    const uint64_t a[4]);
 void ptw_det_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);
 uint64_t ptw_det_deferred_flush(ptw_engine *e, const ptw_ctx *c);
+void ptw_det_linux_zap(ptw_engine *e, const ptw_ctx *c, const ptw_linux_zap *z);
 void ptw_det_finish(ptw_engine *e);
 void ptw_det_summary_stats(ptw_engine *e, FILE *f);
 int ptw_det_pending(ptw_engine *e);

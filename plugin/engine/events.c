@@ -71,6 +71,10 @@ static uint64_t apply_one(ptw_engine *e, const ptw_event *ev)
 	case PTW_EV_HW_UPDATE:
 		ptw_apply_hw_update(e, c, ev);
 		break;
+	case PTW_EV_ZAP:
+		ptw_apply_zap(e, c, ev->zap.start, ev->zap.size,
+			      ev->zap.details);
+		break;
 	default:
 		break;
 	}
@@ -298,8 +302,20 @@ uint64_t ptw_ev_deferred_flush_call(ptw_engine *e, const ptw_ctx *c)
 	return ptw_engine_event(e, &ev);
 }
 
-uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee)
+void ptw_ev_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start, uint64_t size,
+		uint64_t details)
 {
+	ptw_event ev = event(PTW_EV_ZAP, c);
+	ev.zap.start = start;
+	ev.zap.size = size;
+	ev.zap.details = details;
+	ptw_engine_event(e, &ev);
+}
+
+uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee,
+			     const ptw_vcpu_regs *r)
+{
+	const unsigned *arg = e->ops->call_arg_gpr;
 	switch (callee) {
 	case PTW_CALLEE_RMAP_WALK:
 		ptw_ev_call(e, c);
@@ -309,6 +325,13 @@ uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee)
 		return 0;
 	case PTW_CALLEE_DEFERRED_FLUSH:
 		return ptw_ev_deferred_flush_call(e, c);
+	case PTW_CALLEE_ZAP:
+		/* zap_page_range_single(vma, address, size, details) */
+		if (r)
+			ptw_ev_zap(e, c, r->gpr(r->opaque, arg[1]),
+				   r->gpr(r->opaque, arg[2]),
+				   r->gpr(r->opaque, arg[3]));
+		return 0;
 	default:
 		return 0;
 	}

@@ -248,7 +248,30 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 	if (target == e->deferred_flush_addr[0] ||
 	    target == e->deferred_flush_addr[1])
 		return PTW_CALLEE_DEFERRED_FLUSH;
+	if (target == e->zap_addr)
+		return PTW_CALLEE_ZAP;
 	return PTW_CALLEE_NONE;
+}
+
+bool ptw_linux_callee_args(ptw_callee callee)
+{
+	return callee == PTW_CALLEE_ZAP;
+}
+
+/* Linux's functions that walk a range's entries to zap them, under the
+ * PTE lock (mm/memory.c: unmap_page_range() down to zap_pte_range(), its
+ * static helpers usually inlined into it): a read of an entry by one of
+ * them is followed, in the same pass under the lock, by the entry's clear
+ * or by the decision to keep it (zap_details). */
+bool ptw_linux_zapper(const char *sym)
+{
+	static const char *const zappers[] = {
+		"unmap_page_range",	 "zap_p4d_range",  "zap_pud_range",
+		"zap_pmd_range",	 "zap_pte_range",  "zap_present_ptes",
+		"zap_nonpresent_ptes",	 "swap_pte_batch", "unmap_single_vma",
+		"zap_page_range_single",
+	};
+	return sym_in(sym, zappers, G_N_ELEMENTS(zappers));
 }
 
 /* Linux runs its kernel in the upper half of the address space, user
@@ -351,6 +374,8 @@ void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 		e->deferred_flush_addr[0] = addr;
 	if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
 		e->deferred_flush_addr[1] = addr;
+	if (strcmp(name, "zap_page_range_single") == 0)
+		e->zap_addr = addr;
 	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */
 	ptw_linux_mm_note_symbol(e, name, addr);
 }

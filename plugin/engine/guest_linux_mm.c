@@ -305,6 +305,10 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 		      btf__find_by_name_kind(btf, "swap_cluster_info",
 					     BTF_KIND_STRUCT),
 		      "table");
+	l->zap_even_cows = field(
+		btf,
+		btf__find_by_name_kind(btf, "zap_details", BTF_KIND_STRUCT),
+		"even_cows");
 	l->pg_locked = enum_value(btf, pf, "PG_locked");
 	l->pg_head = enum_value(btf, pf, "PG_head");
 	l->pg_swapbacked = enum_value(btf, pf, "PG_swapbacked");
@@ -695,5 +699,26 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 	out->bad = raw == SWAP_MAP_BAD;
 	out->continued = !out->shmem && (raw & COUNT_CONTINUED);
 	out->count = out->shmem ? 0 : raw & (uint8_t)~COUNT_CONTINUED;
+	return true;
+}
+
+/* mm/memory.c should_zap_cows(): no details zaps everything; else the
+ * caller's even_cows (truncation: true; a hole punch or an invalidation of
+ * the page cache: false) */
+bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows)
+{
+	if (!details) {
+		*cows = true;
+		return true;
+	}
+	struct ptw_linux_mm *m = ready(e);
+	uint8_t b = 0;
+	uint64_t bad;
+	if (!m || m->lay.zap_even_cows.off < 0 ||
+	    m->lay.zap_even_cows.size != 1 ||
+	    !kread(e, details + (uint64_t)m->lay.zap_even_cows.off, &b, 1,
+		   &bad))
+		return false;
+	*cows = b != 0;
 	return true;
 }

@@ -47,6 +47,7 @@ typedef enum {
 	PTW_KIND_PINNED_PAGE_DIVERGED = 13,
 	PTW_KIND_SWAP_SLOT_UNCLAIMED = 14,
 	PTW_KIND_SWAP_ENTRY_LEAKED = 15,
+	PTW_KIND_ZAP_LEFT_ENTRY = 16,
 	PTW_KIND_COUNT
 } ptw_kind;
 
@@ -272,13 +273,26 @@ typedef enum {
 	PTW_CALLEE_FAULT,	   /* handle_mm_fault(): ptw_ev_op_start */
 	PTW_CALLEE_DEFERRED_FLUSH, /* try_to_unmap_flush*():
 				      ptw_ev_deferred_flush_call */
+	PTW_CALLEE_ZAP,		   /* zap_page_range_single(): ptw_ev_zap,
+				      from its arguments */
 } ptw_callee;
 ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target);
+/* Whether the adapter must give ptw_ev_watched_call the registers (the
+ * callee's arguments matter) */
+bool ptw_linux_callee_args(ptw_callee callee);
 /* A direct call to a watched callee (c->pc: the call site): the event its
  * kind stands for (ptw_ev_call, ptw_ev_op_start,
- * ptw_ev_deferred_flush_call). Returns how long to stall the vCPU. */
-uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c,
-			     ptw_callee callee);
+ * ptw_ev_deferred_flush_call, ptw_ev_zap); r: the vCPU's registers at the
+ * call, for a callee whose arguments matter (else NULL). Returns how long
+ * to stall the vCPU. */
+struct ptw_vcpu_regs;
+uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee,
+			     const struct ptw_vcpu_regs *r);
+/* Linux: a call to zap_page_range_single(vma, start, size, details): the
+ * calling task removes the entries of [start, start + size) of one VMA
+ * (details: the struct zap_details pointer, 0 for none) */
+void ptw_ev_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start, uint64_t size,
+		uint64_t details);
 void ptw_ev_call(ptw_engine *e, const ptw_ctx *c);
 /* Linux: a direct call to try_to_unmap_flush() or _dirty(): reclaim
  * completes the TLB flush it deferred (TTU_BATCH_FLUSH). Returns how long
@@ -544,7 +558,7 @@ uint64_t ptw_x86_msr_value(uint64_t rax, uint64_t rdx);
  * the architecture's number (arm64 X0-X30, never 31; x86-64 RAX, RCX, ...
  * R15 in encoding order, ptw_x86_gpr_names); and, arm64, the bytes DC ZVA
  * zeroes (ptw_arm64_dczva_block of DCZID_EL0). */
-typedef struct {
+typedef struct ptw_vcpu_regs {
 	uint64_t (*gpr)(void *opaque, unsigned n);
 	void *opaque;
 	unsigned dczva_block;

@@ -47,6 +47,7 @@ typedef enum {
 	/* from a patched QEMU's fault callback (qemu-patches/) only: */
 	PTW_EV_FAULT, /* fault: a translation fault delivered to the guest */
 	PTW_EV_HW_UPDATE, /* the MMU set an entry's access or dirty flag */
+	PTW_EV_ZAP,	  /* Linux: a call to zap_page_range_single() */
 	PTW_EV_COUNT
 } ptw_ev_kind;
 
@@ -110,6 +111,10 @@ typedef struct {
 			uint64_t old, new; /* its value before and after */
 			uint64_t va;	   /* the access being translated */
 		} hw_update;
+		struct {
+			uint64_t start, size; /* the VA range it zaps */
+			uint64_t details;     /* struct zap_details *, or 0 */
+		} zap;
 	};
 } ptw_event;
 

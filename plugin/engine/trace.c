@@ -265,6 +265,11 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev)
 		putv(b, ev->hw_update.new);
 		putv(b, ev->hw_update.va);
 		break;
+	case PTW_EV_ZAP:
+		putv(b, ev->zap.start);
+		putv(b, ev->zap.size);
+		putv(b, ev->zap.details);
+		break;
 	default:
 		break;
 	}
@@ -612,6 +617,10 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 		ok = getv(r, &ev->hw_update.pte_pa) &&
 		     getv(r, &ev->hw_update.old) &&
 		     getv(r, &ev->hw_update.new) && getv(r, &ev->hw_update.va);
+		break;
+	case PTW_EV_ZAP:
+		ok = getv(r, &ev->zap.start) && getv(r, &ev->zap.size) &&
+		     getv(r, &ev->zap.details);
 		break;
 	default:
 		break;

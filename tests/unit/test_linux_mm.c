@@ -44,6 +44,8 @@
 #define OFF_EMAPC  (PAGE_SZ + 20)
 #define OFF_PINC   (PAGE_SZ + 28)
 #define OFF_NRP	   (PAGE_SZ + 32)
+/* struct zap_details: even_cows at 16 (6.12: 8) */
+#define OFF_EVEN_COWS 16
 /* enum pageflags: PG_swapbacked moved to 19 */
 #define PG_LOCKED     0
 #define PG_HEAD	      6
@@ -174,6 +176,12 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, "max", ui, 96, 0);
 	btf__add_field(b, "swap_map", ptr, 128, 0);
 	btf__add_field(b, "lowest_bit", ui, 192, 0);
+	/* struct zap_details, even_cows moved past a padding word */
+	int bo = btf__add_int(b, "_Bool", 1, BTF_INT_BOOL);
+	btf__add_struct(b, "zap_details", 24);
+	btf__add_field(b, "single_folio", ptr, 0, 0);
+	btf__add_field(b, "zap_flags", ui, 64, 0);
+	btf__add_field(b, "even_cows", bo, OFF_EVEN_COWS * 8, 0);
 	const void *raw = btf__raw_data(b, size);
 	void *copy = g_memdup2(raw, *size);
 	btf__free(b);
@@ -183,8 +191,15 @@ static void *make_btf(uint32_t *size)
 /* the next setup() turns the facts off (the plugin's linux_mm=off) */
 static bool next_no_linux_mm;
 
-static const char *const SYMS_HEAD = "ffffffff81000000 T _text\n"
-				     "ffffffff81000100 T handle_mm_fault\n";
+static const char *const SYMS_HEAD =
+	"ffffffff81000000 T _text\n"
+	"ffffffff81000100 T handle_mm_fault\n"
+	"ffffffff81000200 T zap_pte_range\n"
+	"ffffffff81000300 T unmap_mapping_range\n"
+	"ffffffff81000400 T zap_page_range_single\n"
+	"ffffffff81000500 T do_swap_page\n"
+	"ffffffff81000600 T madvise_dontneed_single_vma\n"
+	"ffffffff81000700 T shmem_fallocate\n";
 
 /* an engine on a fake x86-64 guest, its log lines captured, with the
  * symbols syms (NULL: none); btf: the blob to place at BTF_PA (NULL:
@@ -943,6 +958,167 @@ static void swap_entry_leaked(void)
 	teardown(&v);
 }
 
+/* the kernel PCs of the zap test */
+#define PC_ZAP_PTE  0xffffffff81000210ULL /* zap_pte_range+0x10 */
+#define PC_TRUNCATE 0xffffffff81000320ULL /* unmap_mapping_range+0x20 */
+#define PC_SWAPIN   0xffffffff81000510ULL /* do_swap_page+0x10 */
+#define PC_DONTNEED 0xffffffff81000620ULL
+#define PC_PUNCH    0xffffffff81000720ULL /* shmem_fallocate+0x20 */
+#define DETAILS_VA  (VARS_VA + 0x200)	  /* a struct zap_details */
+#define DETAILS_PA  (VARS_PA + 0x200)
+
+static ptw_ctx ctx_at(env *v, unsigned cpu, uint64_t pc)
+{
+	ptw_ctx c = fake_ctx(&v->g, cpu);
+	c.pc = pc;
+	return c;
+}
+
+static void load_at(env *v, unsigned cpu, uint64_t pa, uint64_t pc)
+{
+	ptw_ctx c = ctx_at(v, cpu, pc);
+	ptw_ev_access(v->g.e, &c, pa, pa, 8, false, mem_r64(&v->g, pa));
+}
+
+static void store_at(env *v, unsigned cpu, uint64_t pa, uint64_t val,
+		     uint64_t pc)
+{
+	mem_w64(&v->g, pa, val);
+	ptw_ctx c = ctx_at(v, cpu, pc);
+	ptw_ev_access(v->g.e, &c, pa, pa, 8, true, val);
+}
+
+/* cpu's task calls zap_page_range_single(vma, start, size, details) from
+ * pc; details: 0, or a struct zap_details at DETAILS_VA with even_cows */
+static void zap(env *v, unsigned cpu, uint64_t pc, uint64_t start,
+		uint64_t size, int even_cows)
+{
+	if (even_cows >= 0)
+		v->g.mem[DETAILS_PA + OFF_EVEN_COWS] = (uint8_t)even_cows;
+	ptw_ctx c = ctx_at(v, cpu, pc);
+	ptw_ev_zap(v->g.e, &c, start, size, even_cows >= 0 ? DETAILS_VA : 0);
+}
+
+/* an x86-64 migration entry (type 27) of pfn */
+static uint64_t migration_pte(uint64_t pfn)
+{
+	return (27ULL << 59) | ((~pfn << 9) & ((1ULL << 59) - 1) & ~0x1ffULL);
+}
+
+/* ZAP_LEFT_ENTRY (det_zap.c): a truncation's zap (even_cows, read from
+ * the test's BTF at its own offset) reads a swap entry and leaves it
+ * (seed 004): an error once the task returns to user mode, before its
+ * fault on the entry, the read and the call as its sides; the correct
+ * zap clears what it reads: nothing; a hole punch (no even_cows) leaves a
+ * swap entry (a private COW page: kept by design) and a migration entry
+ * of an anonymous page: nothing, but a migration entry of a page-cache
+ * page: an error; a zap with no details leaves a swap entry: an error at
+ * the task's next zap; reads by another function or another task, or
+ * outside the range: not the zap's; without BTF a zap with details is
+ * counted unknown and judged not */
+static void zap_left_entry(void)
+{
+	env v;
+	setup_btf_mmu_off(&v);
+	const uint64_t R = 0x20000000ULL; /* the truncated range */
+	for (unsigned i = 0; i < 8; i++)
+		map_user(&v, R + i * 0x1000ULL, 0x320000 + i * 0x1000ULL, true);
+	map_user(&v, R + 0x10000, 0x330000, true); /* outside */
+	/* pfn 0x334: a page-cache page; 0x335: anonymous */
+	put_page(&v, 0x334, 0, 0, PAGE_OFF + 0x800000, 3, 2, 0);
+	put_page(&v, 0x335, 0, 0, PAGE_OFF + 0x700001, 0, 2, 0);
+	for (unsigned i = 0; i < 8; i++)
+		mem_w64(&v.g, leaf_of(&v, R + i * 0x1000ULL), swap_pte(20 + i));
+	mem_w64(&v.g, leaf_of(&v, R + 0x10000), swap_pte(40));
+	mmu_on(&v);
+	unsigned k = PTW_KIND_ZAP_LEFT_ENTRY;
+	const uint64_t e0 = leaf_of(&v, R), e1 = leaf_of(&v, R + 0x1000),
+		       e2 = leaf_of(&v, R + 0x2000),
+		       e3 = leaf_of(&v, R + 0x3000),
+		       e4 = leaf_of(&v, R + 0x4000),
+		       out = leaf_of(&v, R + 0x10000);
+
+	/* the correct truncation: read, cleared */
+	zap(&v, 0, PC_TRUNCATE, R, 0x2000, 1);
+	load_at(&v, 0, e0, PC_ZAP_PTE);
+	store_at(&v, 0, e0, 0, PC_ZAP_PTE);
+	/* reads that are not the zap's: a fault's, another task's, one
+	 * outside the range */
+	load_at(&v, 0, e1, PC_SWAPIN);
+	load_at(&v, 1, e1, PC_ZAP_PTE);
+	load_at(&v, 0, out, PC_ZAP_PTE);
+	ptw_ev_lower_half_entry(v.g.e, 0);
+	load_at(&v, 1, e2, PC_SWAPIN);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+
+	/* a hole punch leaves a private COW page's swap entry (by design)
+	 * and an anonymous page's migration entry: nothing */
+	store_at(&v, 1, e3, migration_pte(0x335), PC_SWAPIN);
+	zap(&v, 0, PC_TRUNCATE, R, 0x8000, 0);
+	load_at(&v, 0, e2, PC_ZAP_PTE);
+	load_at(&v, 0, e3, PC_ZAP_PTE);
+	ptw_ev_lower_half_entry(v.g.e, 0);
+	load_at(&v, 1, e2, PC_SWAPIN);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+
+	/* seed 004's truncation: the swap entry read and left; found when
+	 * the task is back in user mode, at the next load (its own fault
+	 * on the entry) */
+	zap(&v, 0, PC_TRUNCATE, R, 0x8000, 1);
+	load_at(&v, 0, e1, PC_ZAP_PTE);
+	load_at(&v, 0, e2, PC_ZAP_PTE);
+	store_at(&v, 0, e2, 0, PC_ZAP_PTE);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	ptw_ev_lower_half_entry(v.g.e, 0);
+	load_at(&v, 0, e1, PC_SWAPIN);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+	if (f) {
+		CHECK_EQ(f->kind, k);
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->va, R + 0x1000);
+		CHECK_EQ(f->ctx.pc, PC_ZAP_PTE);
+		CHECK(f->has_other);
+		CHECK_EQ(f->other.pc, PC_TRUNCATE);
+		CHECK(strstr(f->detail, "left 1 entry") != NULL);
+		CHECK(strstr(f->detail, "past EOF") != NULL);
+	}
+
+	/* a hole punch leaves a page-cache page's migration entry: an
+	 * error (found at the task's next zap) */
+	store_at(&v, 1, e4, migration_pte(0x334), PC_SWAPIN);
+	zap(&v, 0, PC_PUNCH, R, 0x8000, 0);
+	load_at(&v, 0, e4, PC_ZAP_PTE);
+	zap(&v, 0, PC_PUNCH, R + 0x10000, 0x1000, 0);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 2);
+	f = ptw_finding_get(v.g.e, 1);
+	if (f) {
+		CHECK_EQ(f->va, R + 0x4000);
+		CHECK(strstr(f->detail, "every page of the file") != NULL);
+		CHECK(strstr(f->detail, "remove_migration_ptes") != NULL);
+	}
+
+	/* MADV_DONTNEED (no details) leaves a swap entry: an error at the
+	 * end of the run */
+	zap(&v, 1, PC_DONTNEED, R, 0x8000, -1);
+	load_at(&v, 1, e1, PC_ZAP_PTE);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 2);
+	ptw_engine_finish(v.g.e);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 3);
+	teardown(&v);
+
+	/* no BTF: a zap with details is not judged */
+	setup(&v, SYMS_HEAD, NULL, 0, false);
+	map_user(&v, R, 0x320000, true);
+	mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
+	mmu_on(&v);
+	zap(&v, 0, PC_TRUNCATE, R, 0x1000, 1);
+	load_at(&v, 0, leaf_of(&v, R), PC_ZAP_PTE);
+	ptw_engine_finish(v.g.e);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	teardown(&v);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -957,5 +1133,6 @@ int main(void)
 	RUN(pinned_page_diverged);
 	RUN(swap_slot_unclaimed);
 	RUN(swap_entry_leaked);
+	RUN(zap_left_entry);
 	TAP_DONE();
 }
