@@ -112,10 +112,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 	ptw_qemu_mode mode = patched_probe(&a);
 	cfg.sees_walks = mode != PTW_QEMU_STOCK;
 	cfg.no_linux_mm = !a.linux_mm;
+	cfg.read_gpr = a.stacks ? vcpu_read_gpr : NULL;
 	g_autoptr(GString) args = g_string_new(NULL);
 	for (int i = 0; i < argc; i++)
 		g_string_append_printf(args, "%s\n", argv[i]);
 	g_string_append_printf(args, "qemu=%s\n", ptw_qemu_mode_name(mode));
+	/* whether the trace holds the registers stacks start from (a trace
+	 * without this line has none) */
+	g_string_append_printf(args, "stacks=%s\n", a.stacks ? "on" : "off");
 	/* the RAM layout the live run read guest memory through */
 	uint64_t ram_base, ram_size, ram_below_4g;
 	ram_layout(&ram_base, &ram_size, &ram_below_4g);

@@ -44,14 +44,16 @@ static inline void barrier_due_sync(unsigned vcpu)
 
 static inline ptw_ctx ctx_of(unsigned vcpu, uint64_t pc)
 {
-	ptw_ctx c = {vcpu, pc, qemu_plugin_u64_get(icount, vcpu)};
+	ptw_ctx c = {.cpu = vcpu,
+		     .pc = pc,
+		     .icount = qemu_plugin_u64_get(icount, vcpu)};
 	return c;
 }
 
 /* ptwatch_args.c */
 typedef struct {
 	const char *ram_path, *out, *symbols, *suppress, *known, *trace;
-	bool echo, page_watch, tlbi_cb, vpage_watch, linux_mm;
+	bool echo, page_watch, tlbi_cb, vpage_watch, linux_mm, stacks;
 	bool have_base, have_below; /* ram_base=, ram_below_4g= given */
 	uint64_t ram_base, ram_below_4g, max_pending, widen_ns;
 } plugin_args;
@@ -90,6 +92,8 @@ void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu);
 void vcpu_resume(qemu_plugin_id_t id, unsigned int vcpu);
 /* the front ends' reader of a vCPU's registers */
 ptw_vcpu_regs vcpu_regs(unsigned vcpu);
+/* ptw_config.read_gpr: a register of the vCPU whose callback runs now */
+bool vcpu_read_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *value);
 /* a register an instruction wrote (ptw_ev_*_insn) */
 void vcpu_note_write(unsigned vcpu, const ptw_reg_write *w);
 void vcpu_free(void);

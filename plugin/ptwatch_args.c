@@ -88,6 +88,7 @@ bool args_parse(int argc, char **argv, plugin_args *a)
 	memset(a, 0, sizeof(*a));
 	a->out = "ptwatch-out";
 	a->page_watch = a->tlbi_cb = a->vpage_watch = a->linux_mm = true;
+	a->stacks = true;
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		if (!eq)
@@ -141,11 +142,14 @@ bool args_parse(int argc, char **argv, plugin_args *a)
 		} else if (strcmp(key, "linux_mm") == 0) {
 			if (!qemu_plugin_bool_parse(key, val, &a->linux_mm))
 				FAIL("bad boolean for linux_mm: '%s'", val);
+		} else if (strcmp(key, "stacks") == 0) {
+			if (!qemu_plugin_bool_parse(key, val, &a->stacks))
+				FAIL("bad boolean for stacks: '%s'", val);
 		} else
 			FAIL("unknown argument '%s' (known: ram, ram_base, "
 			     "ram_below_4g, out, echo, max_pending, symbols, "
 			     "suppress, known, widen, trace, page_watch, "
-			     "tlbi_cb, vpage_watch, linux_mm)",
+			     "tlbi_cb, vpage_watch, linux_mm, stacks)",
 			     key);
 	}
 	if (!a->ram_path)

@@ -159,6 +159,20 @@ static uint64_t read_gpr(void *opaque, unsigned n)
 	return read_reg(vcpu, vcpus[vcpu].gpr[n]);
 }
 
+/* Registers are read from QEMU's CPU state: in a memory callback (and the
+ * patched QEMU's page watch) it holds every register as of the access,
+ * since TCG writes its registers back before an access that may fault;
+ * the access's own destination register aside (never a frame pointer
+ * where page tables are touched). */
+bool vcpu_read_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *value)
+{
+	(void)opaque;
+	if (cpu >= ncpus || n >= 32 || !vcpus[cpu].gpr[n])
+		return false;
+	*value = read_reg(cpu, vcpus[cpu].gpr[n]);
+	return true;
+}
+
 ptw_vcpu_regs vcpu_regs(unsigned vcpu)
 {
 	ptw_vcpu_regs r = {.gpr = read_gpr,

@@ -107,10 +107,14 @@ int main(int argc, char **argv)
 	g_autofree char *h_mm = header_arg(m->args, "linux_mm");
 	bool mm_off = h_mm && (!strcmp(h_mm, "off") || !strcmp(h_mm, "false") ||
 			       !strcmp(h_mm, "no"));
+	/* call stacks when the live run recorded their registers */
+	g_autofree char *h_stacks = header_arg(m->args, "stacks");
+	bool stacks = h_stacks && !strcmp(h_stacks, "on");
 	ptw_config cfg = {
 		.arch = m->arch,
 		.ncpus = m->ncpus,
 		.read_phys = ptw_trace_read_phys,
+		.read_gpr = stacks ? ptw_trace_read_gpr : NULL,
 		.read_opaque = r,
 		.out_dir = out,
 		.max_pending = m->max_pending,

@@ -6,7 +6,10 @@
 Reads OUTDIR/findings.jsonl, asks addr2line (the cross one for a foreign
 ARCH) for the file:line of each finding's PC and of its other side (the
 writer, breaker or first reader), with the chain of inlined functions, and
-  - rewrites findings.jsonl with "pc_line" (and "other"."pc_line"),
+of each frame of their call stacks (a return address is looked up one byte
+back, inside its call), and
+  - rewrites findings.jsonl with "pc_line" (and "other"."pc_line"), and
+    "line" in each frame of a side's "stack",
   - appends a "source lines" section to OUTDIR/ptwatch.log.
 PCs that the ELF file does not cover (user programs) are left alone.
 Exit 0 when done (also with nothing to resolve), 1 with a reason on stderr.
@@ -100,6 +103,8 @@ def main(argv):
         for side in (fd, fd.get("other") or {}):
             if "pc" in side:
                 pcs.add(int(side["pc"], 16))
+            for fr in side.get("stack", []):
+                pcs.add(int(fr["pc"], 16) - 1)
     try:
         lines = resolve(tool, elf, sorted(pcs))
     except (RuntimeError, OSError) as e:
@@ -114,9 +119,21 @@ def main(argv):
                 side["pc_line"] = text(frames)
                 got.append(f"{name}{side.get('role', '')}: "
                            f"{side['pc_line']}")
-        if got:
+        calls = []
+        for side in (fd, fd.get("other") or {}):
+            stack = side.get("stack", [])
+            for fr in stack:
+                frames = lines.get(int(fr["pc"], 16) - 1)
+                if frames:
+                    fr["line"] = text(frames)
+            if stack:
+                calls.append(f"  {side.get('role', '')}, called from:")
+                calls += [f"    {fr.get('sym', fr['pc'])} "
+                          f"{fr.get('line', '')}".rstrip() for fr in stack]
+        if got or calls:
             report.append(f"#{i} {fd.get('kind', '?')} "
                           f"{fd.get('severity', '')}: " + "; ".join(got))
+            report += calls
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         for fd in findings:

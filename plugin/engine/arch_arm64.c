@@ -401,6 +401,17 @@ static bool a64_upper_half(uint64_t va)
 	return (va >> 55) & 1;
 }
 
+/* A return address saved by a function built with pointer
+ * authentication (PACIASP signs x30 before it is stored) carries its code
+ * in the bits above the VA; XPACI strips them, which for code below 2^48
+ * (the kernel image, modules and user programs) is bits 63:48 set to bit
+ * 55 (Arm ARM D8.10 "Pointer authentication"). */
+static uint64_t a64_code_address(uint64_t saved)
+{
+	const uint64_t top = 0xffff000000000000ULL;
+	return (saved >> 55) & 1 ? saved | top : saved & ~top;
+}
+
 static unsigned a64_root_index(uint64_t va)
 {
 	return (va >> 55) & 1;
@@ -602,6 +613,8 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
 	/* AAPCS64 (IHI 0055) 6.8.2: x0..x7 carry the integer arguments */
 	.call_arg_gpr = {0, 1, 2, 3},
+	.frame_gpr = 29, /* AAPCS64 6.2.3: x29 heads the frame records */
+	.code_address = a64_code_address,
 	.barrier = a64_barrier,
 	.user_ok = a64_user_ok,
 	.writable = a64_writable,

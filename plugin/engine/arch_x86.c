@@ -304,6 +304,11 @@ static uint64_t x86_canonical(const ptw_engine *e, uint64_t va)
 	return va;
 }
 
+static uint64_t x86_code_address(uint64_t saved)
+{
+	return saved;
+}
+
 static bool x86_upper_half(uint64_t va)
 {
 	return (va >> 63) & 1;
@@ -454,6 +459,8 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
 	/* System V AMD64 ABI 3.2.3: rdi, rsi, rdx, rcx, r8, r9 */
 	.call_arg_gpr = {7, 6, 2, 1},
+	.frame_gpr = 5, /* rbp, with frame pointers */
+	.code_address = x86_code_address,
 	.user_ok = x86_user_ok,
 	.writable = x86_writable,
 };

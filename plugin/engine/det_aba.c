@@ -294,7 +294,8 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 					  "pte_same() check here passes on a "
 					  "changed entry");
 			history(e, a->hist[idx], ver - r->ver, d, sizeof(d), o);
-			ptw_ctx first = {r->cpu, 0, r->icount};
+			ptw_ctx first = {
+				.cpu = r->cpu, .pc = 0, .icount = r->icount};
 			first.pc = r->pc;
 			report2(e, PTW_KIND_PTE_ABA,
 				round_trip ? PTW_SEV_WARNING : PTW_SEV_ERROR,

@@ -323,7 +323,8 @@ static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 			ptw_table *t = ptw_table_of(e, pte_pa, &ti);
 			if (t)
 				desc = t->shadow[ti];
-			ptw_ctx st = {who, who_pc, who_icount};
+			ptw_ctx st = {
+				.cpu = who, .pc = who_pc, .icount = who_icount};
 			report2(e, PTW_KIND_DATA_MISMATCH, PTW_SEV_ERROR,
 				"data lost or corrupted", c, "load", &st,
 				"last stored by", pte_pa, va, level, desc, desc,

@@ -224,6 +224,7 @@ static void leak_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	}
 	r->who = ptw_task_who(e, c->cpu);
 	r->c = *c;
+	ptw_stack_capture(e, &r->c);
 }
 
 static void leak_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,

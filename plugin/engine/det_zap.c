@@ -178,6 +178,7 @@ static void zap_zap(ptw_engine *e, void *st, const ptw_ctx *c,
 	o->cows = z->cows;
 	o->returns = ptw_task_returns(e, who);
 	o->call = *c;
+	ptw_stack_capture(e, &o->call);
 }
 
 /* the zap of o had to remove value (a non-present entry of a user
@@ -225,6 +226,7 @@ static void zap_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 			.value = value,
 			.level = t->level,
 			.read = *c};
+	ptw_stack_capture(e, &l.read);
 	g_array_append_val(o->left, l);
 }
 

@@ -959,13 +959,19 @@ static void invalidate(ptw_engine *e, const ptw_ctx *c, const inval_scope *s,
 /* ------------------------------------------------------------------ */
 /* entry transitions */
 
-static void entry_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
+static void entry_update(ptw_engine *e, const ptw_ctx *ev_ctx, ptw_table *t,
 			 unsigned idx, uint64_t new)
 {
 	uint64_t old = t->shadow[idx];
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
+	/* the changer of a live entry (a break, a change of a translation
+	 * some TLB may hold) is a side findings name later: its stack now */
+	ptw_ctx cc = *ev_ctx;
+	const ptw_ctx *c = &cc;
+	if (decode(e, old, t->level).type != PTW_DESC_INVALID)
+		ptw_stack_capture(e, &cc);
 	barrier_due_set(e, c->cpu, 1);
 	ptw_det_entry_written(e, c, t, idx, old, new);
 	uint64_t hw = e->ops->hw_managed(old, new);
@@ -1468,6 +1474,7 @@ void ptw_engine_free(ptw_engine *e)
 	ptw_tasks_free(e);
 	g_free(e->arch);
 	ptw_symbols_free(e);
+	ptw_stacks_free(e);
 	ptw_suppressions_free(e);
 	if (e->seen)
 		g_hash_table_destroy(e->seen);

@@ -238,6 +238,12 @@ typedef struct ptw_arch_ops {
 	/* the registers a function's first four integer arguments are
 	 * passed in (the procedure-call standard) */
 	unsigned call_arg_gpr[4];
+	/* the frame pointer's register (the head of the chain of frame
+	 * records), -1: none */
+	int frame_gpr;
+	/* a return address as saved in a frame record -> the code address
+	 * (arm64: without its pointer-authentication code) */
+	uint64_t (*code_address)(uint64_t saved);
 	/* a barrier instruction's operand (arm64 DSB CRm) -> its kind */
 	void (*barrier)(unsigned operand, ptw_barrier *out);
 	/* user code may pass this entry of a walk: a leaf that grants it
@@ -320,7 +326,9 @@ struct ptw_engine {
 	uint64_t fault_addr;   /* Linux: handle_mm_fault() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
-	uint64_t zap_addr; /* Linux: zap_page_range_single() */
+	uint64_t zap_addr;	   /* Linux: zap_page_range_single() */
+	bool linux_orc;		   /* Linux: the kernel unwinds with ORC */
+	struct ptw_stacks *stacks; /* stack.c */
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
@@ -470,6 +478,7 @@ bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
 bool ptw_linux_zapper(const char *sym);
+bool ptw_linux_unwinds_without_fp(const ptw_engine *e);
 const char *ptw_linux_overtaken_why(void);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 /* a kernel symbol as symbols.c reads it: the ones Linux's conventions
@@ -561,6 +570,24 @@ bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows);
 void ptw_linux_mm_forget(ptw_engine *e);
 void ptw_linux_mm_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
 void ptw_linux_mm_free(ptw_engine *e);
+
+/* stack.c: guest call stacks, taken while their event is applied */
+#define PTW_STACK_MAX 24
+typedef struct {
+	unsigned n;
+	uint64_t pc[PTW_STACK_MAX]; /* the PC, then return addresses */
+} ptw_stack;
+/* c (the event being applied) gets its stack, if it has none yet and the
+ * kernel keeps frame records; otherwise nothing changes */
+void ptw_stack_capture(ptw_engine *e, ptw_ctx *c);
+const ptw_stack *ptw_stack_get(ptw_engine *e, uint32_t id);
+/* a return address's symbol+offset (looked up inside its call) */
+void ptw_stack_symbolize(ptw_engine *e, unsigned cpu, uint64_t ret, char *buf,
+			 size_t n);
+/* "caller+off <- its caller+off <- ...", "" for none */
+void ptw_stack_format(ptw_engine *e, const ptw_ctx *c, char *buf, size_t n);
+void ptw_stacks_summary(ptw_engine *e, FILE *f);
+void ptw_stacks_free(ptw_engine *e);
 
 /* symbols.c */
 void ptw_symbols_free(ptw_engine *e);

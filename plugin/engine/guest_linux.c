@@ -253,6 +253,15 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
 	return PTW_CALLEE_NONE;
 }
 
+/* Linux on x86-64 keeps frame pointers only with
+ * CONFIG_UNWINDER_FRAME_POINTER; with ORC (Debian's) rbp is an ordinary
+ * register and no chain of frame records exists. arm64 Linux always has
+ * them (FRAME_POINTER is def_bool y there). */
+bool ptw_linux_unwinds_without_fp(const ptw_engine *e)
+{
+	return e->linux_orc;
+}
+
 bool ptw_linux_callee_args(ptw_callee callee)
 {
 	return callee == PTW_CALLEE_ZAP;
@@ -376,6 +385,9 @@ void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 		e->deferred_flush_addr[1] = addr;
 	if (strcmp(name, "zap_page_range_single") == 0)
 		e->zap_addr = addr;
+	/* CONFIG_UNWINDER_ORC: the ORC tables' bounds (vmlinux.lds.h) */
+	if (strcmp(name, "__start_orc_unwind_ip") == 0)
+		e->linux_orc = true;
 	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */
 	ptw_linux_mm_note_symbol(e, name, addr);
 }

@@ -99,11 +99,19 @@ typedef struct {
 	unsigned cpu;
 	uint64_t pc;
 	uint64_t icount; /* guest instructions retired by this vCPU */
+	/* the guest call stack there, when the engine took it
+	 * (ptw_stack_capture): an id of the engine's, 0 for none */
+	uint32_t stack;
 } ptw_ctx;
 
 /* Guest physical memory reader (e.g. a mapping of the RAM backend). */
 typedef bool (*ptw_read_phys_fn)(void *opaque, uint64_t pa, void *buf,
 				 size_t len);
+/* A general-purpose register of the vCPU whose event is being applied, by
+ * the architecture's number (ptw_vcpu_regs.gpr), called on that vCPU's
+ * thread; false if it cannot be read. */
+typedef bool (*ptw_read_gpr_fn)(void *opaque, unsigned cpu, unsigned n,
+				uint64_t *value);
 
 /* ---- the timeline (docs/timeline.md) ----
  * What a replay draws: the moments the core and the detectors tell a sink
@@ -153,6 +161,9 @@ typedef struct {
 	unsigned ncpus;
 	ptw_read_phys_fn read_phys;
 	void *read_opaque;
+	/* the registers call stacks start from (with read_opaque); NULL:
+	 * findings carry no call stacks */
+	ptw_read_gpr_fn read_gpr;
 	/* Output directory for ptwatch.log, findings.jsonl, summary.json;
 	 * NULL for none (unit tests). */
 	const char *out_dir;

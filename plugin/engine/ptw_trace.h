@@ -33,6 +33,9 @@ void ptw_trace_write_event(ptw_trace_writer *w, const ptw_event *ev);
 /* buf NULL: the read failed (not RAM) */
 void ptw_trace_write_read(ptw_trace_writer *w, uint64_t pa, size_t len,
 			  const void *buf);
+/* a register the engine read (ok false: it could not) */
+void ptw_trace_write_gpr(ptw_trace_writer *w, unsigned cpu, unsigned n, bool ok,
+			 uint64_t value);
 /* flush, wait for the compressor, close; false and *err on a write error
  * seen at any time (a full disk) */
 bool ptw_trace_writer_close(ptw_trace_writer *w, char **err);
@@ -53,6 +56,9 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err);
 /* for ptw_config.read_phys while an event is applied: the next record
  * must be that read; false (and the reader remembers why) otherwise */
 bool ptw_trace_read_phys(void *reader, uint64_t pa, void *buf, size_t len);
+/* for ptw_config.read_gpr while an event is applied: the next record */
+bool ptw_trace_read_gpr(void *reader, unsigned cpu, unsigned n,
+			uint64_t *value);
 /* why the last ptw_trace_read_phys failed on a mismatch, or NULL */
 const char *ptw_trace_reader_error(ptw_trace_reader *r);
 /* events read, compressed and raw bytes consumed */

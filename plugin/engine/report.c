@@ -362,12 +362,20 @@ static void log_finding(ptw_engine *e, const ptw_finding *f)
 		f->role ? " (" : "", f->role ? f->role : "");
 	if (f->role)
 		fputc(')', e->log);
-	if (f->has_other)
+	char stack[1024];
+	ptw_stack_format(e, &f->ctx, stack, sizeof(stack));
+	if (stack[0])
+		fprintf(e->log, "\n    called from %s", stack);
+	if (f->has_other) {
 		fprintf(e->log,
 			"\n  %s: vcpu %u pc 0x%" PRIx64 "%s%s icount %" PRIu64,
 			f->other_role ? f->other_role : "other", f->other.cpu,
 			f->other.pc, f->other_sym[0] ? " " : "", f->other_sym,
 			f->other.icount);
+		ptw_stack_format(e, &f->other, stack, sizeof(stack));
+		if (stack[0])
+			fprintf(e->log, "\n    called from %s", stack);
+	}
 	fprintf(e->log,
 		"\n  title: %s"
 		"\n  entry PA 0x%" PRIx64 " level %d maps VA 0x%" PRIx64
@@ -378,6 +386,25 @@ static void log_finding(ptw_engine *e, const ptw_finding *f)
 		fprintf(e->log, "  %s: %s\n", sev, f->severity_why);
 	fflush(e->log);
 	io_check(e, e->log, "ptwatch.log");
+}
+
+/* findings.jsonl: a side's "stack", its callers innermost first (return
+ * addresses and their symbols), when it has one */
+static void json_stack(ptw_engine *e, FILE *j, const ptw_ctx *c)
+{
+	const ptw_stack *s = ptw_stack_get(e, c->stack);
+	if (!s || s->n < 2)
+		return;
+	fputs(",\"stack\":[", j);
+	for (unsigned i = 1; i < s->n; i++) {
+		char sym[96];
+		ptw_stack_symbolize(e, c->cpu, s->pc[i], sym, sizeof(sym));
+		fprintf(j, "%s{\"pc\":\"0x%" PRIx64 "\",\"sym\":",
+			i > 1 ? "," : "", s->pc[i]);
+		json_str(j, sym);
+		fputc('}', j);
+	}
+	fputc(']', j);
 }
 
 /* findings.jsonl: the finding's line; a line cut short (a full disk) is
@@ -410,6 +437,7 @@ static void jsonl_finding(ptw_engine *e, const ptw_finding *f)
 	json_str(j, f->sym);
 	fputs(",\"role\":", j);
 	json_str(j, f->role ? f->role : "");
+	json_stack(e, j, &f->ctx);
 	if (f->has_other) {
 		fprintf(j,
 			",\"other\":{\"role\":\"%s\",\"vcpu\":%u,"
@@ -418,6 +446,7 @@ static void jsonl_finding(ptw_engine *e, const ptw_finding *f)
 			f->other_role ? f->other_role : "other", f->other.cpu,
 			f->other.pc, f->other.icount);
 		json_str(j, f->other_sym);
+		json_stack(e, j, &f->other);
 		fputc('}', j);
 	}
 	fputs("}\n", j);
@@ -466,6 +495,11 @@ void ptw_report_finding(ptw_engine *e, const ptw_finding *fin)
 		       .at = &f.ctx, .finding = &f);
 		return;
 	}
+	/* the sides that are the event being applied get their stacks now
+	 * (the others got theirs when they happened, or have none) */
+	ptw_stack_capture(e, &f.ctx);
+	if (f.has_other)
+		ptw_stack_capture(e, &f.other);
 	report_record(e, &f);
 	PTW_TL(e, .kind = PTW_TL_FINDING, .cpu = f.ctx.cpu, .at = &f.ctx,
 	       .finding = &f, .number = e->findings->len);
@@ -662,6 +696,7 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "",
 			ptw_stat_names[i], e->stats[i]);
 	ptw_det_summary_stats(e, f);
+	ptw_stacks_summary(e, f);
 	fprintf(f,
 		",\n    \"pending_records_at_exit\": %d,\n"
 		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",

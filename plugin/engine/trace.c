@@ -21,8 +21,10 @@
 #define BLOCK_RAW (1u << 20)
 #define BLOCK_HDR 16
 #define BLOCK_MAX (64u << 20) /* larger raw or compressed length: corrupt */
-/* a record starts with its event kind (1 .. PTW_EV_COUNT - 1) or REC_READ */
+/* a record starts with its event kind (1 .. PTW_EV_COUNT - 1), REC_READ
+ * or REC_GPR */
 #define REC_READ 0x80
+#define REC_GPR	 0x81
 #define READ_MAX (1u << 16) /* the engine reads at most a table page */
 
 /* ------------------------------------------------------------------ */
@@ -291,6 +293,20 @@ void ptw_trace_write_read(ptw_trace_writer *w, uint64_t pa, size_t len,
 		put(b, buf, len);
 }
 
+void ptw_trace_write_gpr(ptw_trace_writer *w, unsigned cpu, unsigned n, bool ok,
+			 uint64_t value)
+{
+	if (w->cur->len >= BLOCK_RAW)
+		hand_off(w);
+	GByteArray *b = w->cur;
+	put8(b, REC_GPR);
+	put8(b, (uint8_t)cpu);
+	put8(b, (uint8_t)n);
+	put8(b, ok);
+	if (ok)
+		putv(b, value);
+}
+
 uint64_t ptw_trace_writer_events(ptw_trace_writer *w)
 {
 	return w->events;
@@ -523,7 +539,7 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 	uint64_t dpc, dic;
 	if (!get(r, &kind, 1))
 		return bad_record(r, err, "short event");
-	if (kind == REC_READ)
+	if (kind == REC_READ || kind == REC_GPR)
 		return bad_record(r, err, "a read no event made");
 	if (kind == 0 || kind >= PTW_EV_COUNT)
 		return bad_record(r, err, "unknown record type");
@@ -668,6 +684,35 @@ bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 						    type == REC_READ
 							    ? "another read"
 							    : "no read there");
+		else
+			g_free(err);
+		return false;
+	}
+	return ok != 0;
+}
+
+bool ptw_trace_read_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *value)
+{
+	ptw_trace_reader *r = opaque;
+	char *err = NULL;
+	int k = need_record(r, &err);
+	uint8_t type = 0, rcpu = 0, rn = 0, ok = 0;
+	*value = 0;
+	if (k <= 0 || !get(r, &type, 1) || type != REC_GPR ||
+	    !get(r, &rcpu, 1) || !get(r, &rn, 1) || !get(r, &ok, 1) ||
+	    rcpu != cpu || rn != n || (ok && !getv(r, value))) {
+		if (!r->mismatch)
+			r->mismatch =
+				err ? err
+				    : g_strdup_printf(
+					      "replay diverged in the block at "
+					      "byte offset %" PRIu64
+					      ": the engine read vCPU %u's "
+					      "register %u, the trace has %s",
+					      r->block_off, cpu, n,
+					      type == REC_GPR ? "another"
+							      : "no register "
+								"read there");
 		else
 			g_free(err);
 		return false;

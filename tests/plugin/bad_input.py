@@ -39,6 +39,8 @@ def main(argv):
              f"ram={ram},out={tmp}/o3c,vpage_watch=maybe"),
             ("bad boolean for linux_mm", "bad boolean for linux_mm",
              f"ram={ram},out={tmp}/o3d,linux_mm=maybe"),
+            ("bad boolean for stacks", "bad boolean for stacks",
+             f"ram={ram},out={tmp}/o3e,stacks=maybe"),
             ("missing RAM backend argument", "missing ram=PATH",
              f"out={tmp}/o4"),
             ("RAM backend file missing", "cannot open RAM backend",

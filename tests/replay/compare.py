@@ -42,9 +42,34 @@ def drop_new_lines(lines):
             if not x.startswith(("  title: ", "linux mm: "))]
 
 
+# what scripts/ptw_lines.py adds to a live run afterwards (source lines from
+# the kernel's vmlinux, when it has one): not the engine's, not replayed
+LINES_KEYS = ("pc_line", "line")
+
+
+def drop_lines(obj):
+    if isinstance(obj, dict):
+        return {k: drop_lines(v) for k, v in obj.items()
+                if k not in LINES_KEYS}
+    if isinstance(obj, list):
+        return [drop_lines(v) for v in obj]
+    return obj
+
+
+def engine_log(lines):
+    """ptwatch.log up to the source-lines section ptw_lines.py appends"""
+    for i, x in enumerate(lines):
+        if x.startswith("source lines ("):
+            lines = lines[:i]
+            break
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
 def load_jsonl(path):
     with open(path) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
+        rows = drop_lines([json.loads(line) for line in f if line.strip()])
     return drop_new(rows) if NEW_FIELDS else rows
 
 
@@ -69,9 +94,9 @@ def compare(build, trace):
                 return f"finding {i} differs: live {x} replay {y}", ""
         return f"live has {len(a)} findings, replay {len(b)}", ""
     with open(os.path.join(live, "ptwatch.log")) as f:
-        la = f.read().splitlines()
+        la = engine_log(f.read().splitlines())
     with open(os.path.join(out, "ptwatch.log")) as f:
-        lb = f.read().splitlines()
+        lb = engine_log(f.read().splitlines())
     if NEW_FIELDS:
         la, lb = drop_new_lines(la), drop_new_lines(lb)
     if la != lb:

@@ -54,7 +54,9 @@ static inline void fake_fini(fake_guest *g)
 
 static inline ptw_ctx fake_ctx(fake_guest *g, unsigned cpu)
 {
-	ptw_ctx c = {cpu, 0x1000 + g->icount * 4, ++g->icount};
+	ptw_ctx c = {.cpu = cpu,
+		     .pc = 0x1000 + g->icount * 4,
+		     .icount = ++g->icount};
 	return c;
 }
 

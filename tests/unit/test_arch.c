@@ -305,6 +305,21 @@ static void kind_names(void)
 }
 
 /* TLBI encodings -> scopes, as pure functions (Casemate's decode_tlbi) */
+/* return addresses saved by PACIASP-signed functions: the code address
+ * without the pointer-authentication code (kernel: bits 63:48 set; user:
+ * cleared); x86-64 saves them as they are; the frame pointers */
+static void return_addresses(void)
+{
+	const ptw_arch_ops *a = &ptw_arch_arm64_ops, *x = &ptw_arch_x86_ops;
+	CHECK_EQ(a->code_address(0xffff8000801234a0ULL), 0xffff8000801234a0ULL);
+	CHECK_EQ(a->code_address(0x00a5800080123400ULL | (1ULL << 55)),
+		 0xffff800080123400ULL);
+	CHECK_EQ(a->code_address(0x003a000000401b44ULL), 0x401b44ULL);
+	CHECK_EQ(x->code_address(0xffffffff811ab271ULL), 0xffffffff811ab271ULL);
+	CHECK_EQ(a->frame_gpr, 29);
+	CHECK_EQ(x->frame_gpr, 5);
+}
+
 static void arm64_tlbi_scopes(void)
 {
 	inval_scope s;
@@ -369,5 +384,6 @@ int main(void)
 	RUN(x86_insns);
 	RUN(kind_names);
 	RUN(arm64_tlbi_scopes);
+	RUN(return_addresses);
 	TAP_DONE();
 }

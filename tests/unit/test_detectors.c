@@ -211,7 +211,8 @@ static void mbi_wrong_asid_and_local(void)
 	CHECK_EQ(n(&g, PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE), 4);
 	/* the same code path again is a repeat, not a new finding */
 	for (int i = 0; i < 2; i++) {
-		ptw_ctx b = {0, 0x6000, 1}, m = {0, 0x7000, 2};
+		ptw_ctx b = {.cpu = 0, .pc = 0x6000, .icount = 1},
+			m = {.cpu = 0, .pc = 0x7000, .icount = 2};
 		mem_w64(&g, L3, 0);
 		ptw_ev_access(g.e, &b, L3, L3, 8, true, 0);
 		mem_w64(&g, L3, PAGE(i ? PAGE_A : PAGE_B));
@@ -927,7 +928,7 @@ static void bad_client_ranges(void)
 	CHECK_EQ(lo, hi);
 	/* from kernel mode an unmapped start is refused; from user mode it is
 	 * taken (Linux populates memory on first touch) */
-	ptw_ctx k = {0, 0xffff800080001000ULL, 1};
+	ptw_ctx k = {.cpu = 0, .pc = 0xffff800080001000ULL, .icount = 1};
 	ptw_ev_client(g.e, &k, 0x50570004, 0x200000000ULL, 64, 0, 0);
 	CHECK_EQ(ptw_stat(g.e, "warnings"), 4);
 	ptw_ev_client(g.e, &c, 0x50570004, 0x200000000ULL, 64, 0, 0);

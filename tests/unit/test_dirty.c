@@ -44,7 +44,7 @@ static void mmu_update(fake_guest *g, unsigned cpu, uint64_t pa, uint64_t va,
 {
 	uint64_t old = mem_r64(g, pa);
 	mem_w64(g, pa, new);
-	ptw_ctx c = {cpu, 0, ++g->icount};
+	ptw_ctx c = {.cpu = cpu, .pc = 0, .icount = ++g->icount};
 	ptw_ev_hw_update(g->e, &c, pa, old, new, va);
 }
 
@@ -100,7 +100,7 @@ static void x86_load_before_the_report(void)
 	x86_setup(&g);
 	mem_w64(&g, PT, X_DIRTY);
 	pt_load(&g, 0, PT);
-	ptw_ctx c = {1, 0, ++g.icount};
+	ptw_ctx c = {.cpu = 1, .pc = 0, .icount = ++g.icount};
 	ptw_ev_hw_update(g.e, &c, PT, X_CLEAN, X_DIRTY, VA);
 	pt_store(&g, 0, PT, X_WRPROT);
 	CHECK_EQ(lost(&g), 0);
@@ -127,7 +127,7 @@ static void x86_update_of_unseen_value(void)
 {
 	fake_guest g;
 	x86_setup(&g);
-	ptw_ctx c = {1, 0, ++g.icount};
+	ptw_ctx c = {.cpu = 1, .pc = 0, .icount = ++g.icount};
 	ptw_ev_hw_update(g.e, &c, PT, X_WRPROT, X_WRPROT | 0x40, VA);
 	uint64_t sh = 0;
 	CHECK(ptw_shadow_get(g.e, PT, &sh));

@@ -214,7 +214,7 @@ static void stale_own_cpu_other_mode(void)
 {
 	fake_guest g;
 	setup(&g, 2);
-	ptw_ctx k = {0, 0xffff800080001000ULL, 5};
+	ptw_ctx k = {.cpu = 0, .pc = 0xffff800080001000ULL, .icount = 5};
 	mem_w64(&g, L3, 0);
 	ptw_ev_access(g.e, &k, L3, L3, 8, true, 0);
 	guest_load(&g, 0, VA, PAGE_A); /* user pc */
@@ -233,16 +233,16 @@ static void stale_own_cpu_other_task(void)
 	fake_guest g;
 	setup(&g, 2);
 	const uint64_t A = 0xffff000012340000ULL, B = 0xffff000056780000ULL;
-	ptw_ctx k = {0, 0xffff800080001000ULL, 5};
+	ptw_ctx k = {.cpu = 0, .pc = 0xffff800080001000ULL, .icount = 5};
 	ptw_ev_task(g.e, &k, A);
 	mem_w64(&g, L3, 0);
 	ptw_ev_access(g.e, &k, L3, L3, 8, true, 0);
-	ptw_ctx k2 = {0, 0xffff800080002000ULL, 9};
+	ptw_ctx k2 = {.cpu = 0, .pc = 0xffff800080002000ULL, .icount = 9};
 	ptw_ev_task(g.e, &k2, B);
 	ptw_ev_access(g.e, &k2, VA, PAGE_A, 8, false, 0); /* uaccess */
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	CHECK_EQ(ptw_stat(g.e, "stale_deferred_flush_windows"), 1);
-	ptw_ctx k3 = {0, 0xffff800080003000ULL, 12};
+	ptw_ctx k3 = {.cpu = 0, .pc = 0xffff800080003000ULL, .icount = 12};
 	ptw_ev_task(g.e, &k3, A);
 	ptw_ev_access(g.e, &k3, VA, PAGE_A, 8, false, 0);
 	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS), 1);

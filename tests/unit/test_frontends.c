@@ -137,7 +137,7 @@ static const ptw_event *ev_at(GArray *evs, unsigned i)
 static void arm64_events(void)
 {
 	ptw_engine *e = recording(PTW_ARCH_ARM64);
-	ptw_ctx c = {1, 0x1000, 10};
+	ptw_ctx c = {.cpu = 1, .pc = 0x1000, .icount = 10};
 	ptw_reg_write w;
 	ptw_a64_insn d;
 	memset(fake_regs, 0, sizeof(fake_regs));
@@ -194,7 +194,7 @@ static void arm64_events(void)
 static void x86_events(void)
 {
 	ptw_engine *e = recording(PTW_ARCH_X86_64);
-	ptw_ctx c = {0, 0x400000, 10};
+	ptw_ctx c = {.cpu = 0, .pc = 0x400000, .icount = 10};
 	ptw_reg_write w;
 	ptw_x86_insn d;
 	memset(fake_regs, 0, sizeof(fake_regs));

@@ -61,7 +61,18 @@ typedef struct {
 	size_t log_len;
 	FILE *echo;
 	char *dir;
+	uint64_t fp[2]; /* each vCPU's frame pointer (rbp) */
 } env;
+
+static bool env_read_gpr(void *opaque, unsigned cpu, unsigned n,
+			 uint64_t *value)
+{
+	env *v = opaque;
+	if (n != 5 || cpu >= 2) /* rbp */
+		return false;
+	*value = v->fp[cpu];
+	return true;
+}
 
 static bool counting_read(void *opaque, uint64_t pa, void *buf, size_t len)
 {
@@ -199,7 +210,8 @@ static const char *const SYMS_HEAD =
 	"ffffffff81000400 T zap_page_range_single\n"
 	"ffffffff81000500 T do_swap_page\n"
 	"ffffffff81000600 T madvise_dontneed_single_vma\n"
-	"ffffffff81000700 T shmem_fallocate\n";
+	"ffffffff81000700 T shmem_fallocate\n"
+	"ffffffff81000800 T shmem_next\n";
 
 /* an engine on a fake x86-64 guest, its log lines captured, with the
  * symbols syms (NULL: none); btf: the blob to place at BTF_PA (NULL:
@@ -216,6 +228,7 @@ static void setup(env *v, const char *syms, const void *btf, uint32_t nbtf,
 	ptw_config cfg = {.arch = PTW_ARCH_X86_64,
 			  .ncpus = 2,
 			  .read_phys = counting_read,
+			  .read_gpr = env_read_gpr,
 			  .read_opaque = v,
 			  .echo = v->echo,
 			  .no_linux_mm = next_no_linux_mm};
@@ -514,7 +527,8 @@ static void cached_per_event(void)
 	ptw_linux_page_info p;
 	put_page(&v, 0x301, 0, 0, 0, 0, 3, 0);
 	CHECK(ptw_linux_page(v.g.e, 0x301, &p)); /* loads the BTF */
-	ptw_ctx c1 = {0, 0x1000, 100}, c2 = {0, 0x1004, 101};
+	ptw_ctx c1 = {.cpu = 0, .pc = 0x1000, .icount = 100},
+		c2 = {.cpu = 0, .pc = 0x1004, .icount = 101};
 	v.g.e->event_ctx = &c1;
 	unsigned r0 = v.reads;
 	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
@@ -1119,6 +1133,86 @@ static void zap_left_entry(void)
 	teardown(&v);
 }
 
+/* a kernel stack page: frame records at STACK_VA + 0x100 * k */
+#define STACK_VA 0xffffc90000010000ULL
+#define STACK_PA 0x610000ULL
+
+static void frame(env *v, unsigned k, uint64_t next_fp, uint64_t ret)
+{
+	mem_w64(&v->g, STACK_PA + 0x100 * k, next_fp);
+	mem_w64(&v->g, STACK_PA + 0x100 * k + 8, ret);
+}
+
+/* Call stacks (stack.c) on an x86-64 kernel with frame pointers: the zap
+ * test's finding (ZAP_LEFT_ENTRY) carries the chain of frame records rbp
+ * heads at each side, each return address named inside its call (a call
+ * at a function's end names that function, not the next); a chain that
+ * goes back is cut there; an ORC kernel gets none and says why once */
+static void call_stacks(void)
+{
+	for (int orc = 0; orc < 2; orc++) {
+		env v;
+		uint32_t n;
+		void *btf = make_btf(&n);
+		char *syms = symbols_with_btf(n);
+		char *all = g_strdup_printf(
+			"%s%s", syms,
+			orc ? "ffffffff82200000 R __start_orc_unwind_ip\n"
+			    : "");
+		setup(&v, all, btf, n, false);
+		g_free(all);
+		g_free(syms);
+		g_free(btf);
+		const uint64_t R = 0x20000000ULL;
+		map_user(&v, R, 0x320000, true);
+		mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
+		map(&v, STACK_VA, STACK_PA);
+		mmu_on(&v);
+		/* zap_pte_range <- zap_page_range_single+0x20 <-
+		 * unmap_mapping_range+0x40 <- shmem_fallocate+0x100 (the
+		 * first byte past its end: a call that does not return) */
+		frame(&v, 0, STACK_VA + 0x100, 0xffffffff81000420ULL);
+		frame(&v, 1, STACK_VA + 0x200, 0xffffffff81000340ULL);
+		frame(&v, 2, STACK_VA + 0x100, 0xffffffff81000800ULL);
+		v.fp[0] = STACK_VA + 0x100; /* at the call: from frame 1 */
+		zap(&v, 0, PC_TRUNCATE, R, 0x1000, 1);
+		v.fp[0] = STACK_VA; /* in zap_pte_range */
+		load_at(&v, 0, leaf_of(&v, R), PC_ZAP_PTE);
+		ptw_engine_finish(v.g.e);
+		CHECK_EQ(ptw_finding_count(v.g.e, PTW_KIND_ZAP_LEFT_ENTRY), 1);
+		const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+		const ptw_stack *s =
+			f ? ptw_stack_get(v.g.e, f->ctx.stack) : NULL;
+		char buf[512];
+		if (orc) {
+			CHECK(s == NULL);
+			CHECK(log_has(&v, "stacks: none: the guest kernel "
+					  "unwinds with ORC"));
+			CHECK_EQ(log_lines(&v, "stacks: none"), 1);
+			teardown(&v);
+			continue;
+		}
+		CHECK(s != NULL);
+		if (s) {
+			CHECK_EQ(s->n, 4);
+			CHECK_EQ(s->pc[0], PC_ZAP_PTE);
+			CHECK_EQ(s->pc[1], 0xffffffff81000420ULL);
+			CHECK_EQ(s->pc[3], 0xffffffff81000800ULL);
+		}
+		if (f) {
+			ptw_stack_format(v.g.e, &f->ctx, buf, sizeof(buf));
+			CHECK(strcmp(buf, "zap_page_range_single+0x20 <- "
+					  "unmap_mapping_range+0x40 <- "
+					  "shmem_fallocate+0x100") == 0);
+			CHECK(f->has_other);
+			ptw_stack_format(v.g.e, &f->other, buf, sizeof(buf));
+			CHECK(strcmp(buf, "unmap_mapping_range+0x40 <- "
+					  "shmem_fallocate+0x100") == 0);
+		}
+		teardown(&v);
+	}
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -1134,5 +1228,6 @@ int main(void)
 	RUN(swap_slot_unclaimed);
 	RUN(swap_entry_leaked);
 	RUN(zap_left_entry);
+	RUN(call_stacks);
 	TAP_DONE();
 }

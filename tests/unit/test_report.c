@@ -77,7 +77,7 @@ static void finding_with_symbols(fake_guest *g, uint64_t pc)
 	mem_w64(g, L3, (RAM + 0x10000) | 0x703);
 	tables_at_ram(g, 1);
 	mem_w64(g, L3, (RAM + 0x11000) | 0x703);
-	ptw_ctx c = {0, pc, 100};
+	ptw_ctx c = {.cpu = 0, .pc = pc, .icount = 100};
 	ptw_ev_access(g->e, &c, L3, L3, 8, true, 0);
 }
 
@@ -246,7 +246,7 @@ static const char *title_of(ptw_kind k, const char *sym, uint64_t pc,
 	g_strlcpy(f.sym, sym, sizeof(f.sym));
 	if (other_sym) {
 		f.has_other = true;
-		f.other = (ptw_ctx){1, other_pc, 2};
+		f.other = (ptw_ctx){.cpu = 1, .pc = other_pc, .icount = 2};
 		g_strlcpy(f.other_sym, other_sym, sizeof(f.other_sym));
 	}
 	ptw_report_title(&f, buf, sizeof(buf));
@@ -337,7 +337,7 @@ static void remap_at(fake_guest *g, uint64_t pc, unsigned n)
 {
 	const uint64_t L3 = RAM + 0x3000;
 	mem_w64(g, L3, (RAM + 0x10000 + n * 0x1000ULL) | 0x703);
-	ptw_ctx c = {0, pc, 200 + n};
+	ptw_ctx c = {.cpu = 0, .pc = pc, .icount = 200 + n};
 	ptw_ev_access(g->e, &c, L3, L3, 8, true, 0);
 }
 
@@ -471,10 +471,10 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
 {
 	const uint64_t L3 = RAM + 0x3000, A = (RAM + 0x10000) | 0x703,
 		       B = (RAM + 0x11000) | 0x703;
-	ptw_ctx r1 = {1, pc1, ++*icount};
+	ptw_ctx r1 = {.cpu = 1, .pc = pc1, .icount = ++*icount};
 	ptw_ev_access(g->e, &r1, L3, L3, 8, false, A);
 	mem_w64(g, L3, 0);
-	ptw_ctx w = {0, 0x4000, ++*icount};
+	ptw_ctx w = {.cpu = 0, .pc = 0x4000, .icount = ++*icount};
 	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
 	mem_w64(g, L3, B);
 	w.icount = ++*icount;
@@ -485,7 +485,7 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
 	mem_w64(g, L3, A);
 	w.icount = ++*icount;
 	ptw_ev_access(g->e, &w, L3, L3, 8, true, 0);
-	ptw_ctx r2 = {1, pc2, ++*icount};
+	ptw_ctx r2 = {.cpu = 1, .pc = pc2, .icount = ++*icount};
 	ptw_ev_access(g->e, &r2, L3, L3, 8, false, A);
 	return ptw_finding_count(g->e, PTW_KIND_PTE_ABA);
 }
@@ -511,7 +511,7 @@ static void aba_walkers_not_paired(void)
 	 * what the shadow holds */
 	const uint64_t L3 = RAM + 0x3000;
 	mem_w64(&g, L3, (RAM + 0x10000) | 0x703);
-	ptw_ctx w = {0, 0x4000, ++ic};
+	ptw_ctx w = {.cpu = 0, .pc = 0x4000, .icount = ++ic};
 	ptw_ev_access(g.e, &w, L3, L3, 8, true, 0);
 	CHECK_EQ(aba_between(&g, 0xffff800080040010ULL, 0xffff800080030040ULL,
 			     &ic),
@@ -575,10 +575,12 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit, uint64_t call_site)
 	CHECK(ptw_linux_watched_callee(g.e, 0xffff800080020000ULL) ==
 	      PTW_CALLEE_RMAP_WALK);
 	if (call_site) {
-		ptw_ctx call = {1, call_site, ++g.icount};
+		ptw_ctx call = {
+			.cpu = 1, .pc = call_site, .icount = ++g.icount};
 		ptw_ev_call(g.e, &call);
 	}
-	ptw_ctx r = {1, 0xffff800080020040ULL, ++g.icount};
+	ptw_ctx r = {
+		.cpu = 1, .pc = 0xffff800080020040ULL, .icount = ++g.icount};
 	ptw_ev_access(g.e, &r, pte_pa, pte_pa, 8, false, 0);
 	pt_store(&g, 0, pte_pa, v);
 	ptw_ev_lower_half_entry(g.e, 1);
@@ -646,12 +648,12 @@ static unsigned batched_flush_overtaken(uint64_t changer_pc, uint64_t reader_pc)
 	ptw_ctx a = fake_ctx(&g, 1);
 	ptw_ev_access(g.e, &a, 0, PAGE, 8, false, 0); /* cpu1 holds VA 0 */
 	mem_w64(&g, L3, 0);
-	ptw_ctx c = {0, changer_pc, ++g.icount};
+	ptw_ctx c = {.cpu = 0, .pc = changer_pc, .icount = ++g.icount};
 	ptw_ev_access(g.e, &c, L3, L3, 8, true, 0); /* no TLBI: deferred */
-	ptw_ctx r = {1, reader_pc, ++g.icount};
+	ptw_ctx r = {.cpu = 1, .pc = reader_pc, .icount = ++g.icount};
 	ptw_ev_access(g.e, &r, L3, L3, 8, false, 0);
 	ptw_ev_lower_half_entry(g.e, 1);
-	ptw_ctx w = {1, 0x400000, ++g.icount};
+	ptw_ctx w = {.cpu = 1, .pc = 0x400000, .icount = ++g.icount};
 	ptw_ev_access(g.e, &w, 0, PAGE, 8, true, 1);
 	unsigned n = ptw_finding_count(g.e, PTW_KIND_STALE_TLB_ACCESS);
 	const ptw_finding *f = ptw_finding_get(g.e, 0);
