@@ -102,15 +102,26 @@ def frames(line):
     return [f.strip() for f in (line or "").split(" <- ") if f.strip()]
 
 
+def calls(side):
+    """A side's call stack (findings.jsonl "stack"), innermost first:
+    [(symbol, source line or "")]"""
+    stack = side.get("stack")
+    if not isinstance(stack, list):
+        return []
+    return [(fr.get("sym") or fr.get("pc", "?"), fr.get("line", ""))
+            for fr in stack if isinstance(fr, dict)]
+
+
 def sides(f):
-    """The finding's sides: (role, vcpu, symbol, frames)."""
+    """The finding's sides: (role, vcpu, symbol, frames, calls)."""
     out = [(f.get("role") or "observer", f.get("vcpu"),
-            f.get("pc_sym") or f.get("pc", "?"), frames(f.get("pc_line")))]
+            f.get("pc_sym") or f.get("pc", "?"), frames(f.get("pc_line")),
+            calls(f))]
     o = f.get("other")
     if isinstance(o, dict):
         out.append((o.get("role") or "other side", o.get("vcpu"),
                     o.get("pc_sym") or o.get("pc", "?"),
-                    frames(o.get("pc_line"))))
+                    frames(o.get("pc_line")), calls(o)))
     return out
 
 
@@ -175,13 +186,20 @@ def run_links(r, out_dir):
 def finding_section(i, g, out_dir):
     ex = g["example"]
     rows = []
-    for role, vcpu, sym, fr in sides(ex):
+    for role, vcpu, sym, fr, cs in sides(ex):
         stack = "".join(f"<li>{esc(x)}</li>" for x in fr) or \
             '<li class="hint">no source lines (no vmlinux with line ' \
             "tables beside the kernel)</li>"
+        called = "".join(
+            f"<li><code>{esc(s)}</code> {esc(line)}</li>" for s, line in cs)
+        called = (f'<p class="hint">called from</p>'
+                  f'<ol class="calls">{called}</ol>' if called else
+                  '<p class="hint">no call stack (user code, a side taken '
+                  'before its stack could be, or a kernel without frame '
+                  'pointers or ORC tables)</p>')
         rows.append(f'<div class="side"><h4>{esc(role)}: vCPU {esc(vcpu)} '
                     f'at <code>{esc(sym)}</code></h4>'
-                    f'<ol class="stack">{stack}</ol></div>')
+                    f'<ol class="stack">{stack}</ol>{called}</div>')
     runs = "".join(f"<li>{run_links(r, out_dir)}</li>" for r in g["runs"])
     return (f'<section class="finding" id="f{i}">'
             f'<h3><span class="sev {esc(g["severity"])}">'

@@ -42,10 +42,15 @@ def finding(title, sev, line_a, line_b):
             "pc_sym": title.split(" in ")[1].split(" / ")[0] + "+0x10",
             "role": "observer", "pc_line": line_a,
             "detail": f"the story of {kind} <b>escaped</b>",
+            "stack": [{"pc": "0xffff800080003000",
+                       "sym": "caller_of_" + kind.lower() + "+0x48",
+                       "line": "mm/caller.c:12 (caller_of)"}],
             "other": {"role": "other side", "vcpu": 0,
                       "pc": "0xffff800080002000",
                       "pc_sym": title.split(" / ")[1] + "+0x20",
-                      "pc_line": line_b}}
+                      "pc_line": line_b,
+                      "stack": [{"pc": "0xffff800080004000",
+                                 "sym": "do_syscall+0x10"}]}}
 
 
 def write_run(d, arch, kernel, started, findings, repeats=(),
@@ -121,7 +126,9 @@ def fixture(top):
     return {"titles": {LEAK, PIN, NOTE},
             "frames": ["free_pgd_range mm/memory.c:361",
                        "zap_pte_range mm/memory.c:1605",
-                       "mm/rmap.c:1780 (try_to_unmap_one)"],
+                       "mm/rmap.c:1780 (try_to_unmap_one)",
+                       "caller_of_swap_entry_leaked+0x48 mm/caller.c:12",
+                       "do_syscall+0x10"],
             "bugs": ["seed004_zap_skip_swap", "seed003_fork_pinned_share"],
             "dirs": [camp, plain]}
 
@@ -215,7 +222,7 @@ def parsed_checks(want, page_path):
     ok(p.rows and p.rows[0][0] in (LEAK, PIN) and p.rows[-1][0] == NOTE,
        "errors first, the note last")
     ok(all(any(fr in x for x in p.frames) for fr in want["frames"]),
-       f"both sides' source lines are listed as frames "
+       f"both sides' source lines and call stacks are listed "
        f"({len(p.frames)} frames)")
     base = os.path.dirname(page_path)
     missing = [h for h in p.links
@@ -263,9 +270,9 @@ def browser_checks(want, page_path):
         ok(set(cells) == set(want["titles"]),
            f"the browser shows the three titles in the table ({cells})")
         frames = [li.text for li in driver.find_elements(
-            By.CSS_SELECTOR, "ol.stack li")]
+            By.CSS_SELECTOR, "ol.stack li, ol.calls li")]
         ok(all(any(fr in x for x in frames) for fr in want["frames"]),
-           "the browser shows both sides' frames (stacks in <details> "
+           "the browser shows both sides' frames and callers (in <details> "
            "and sections render)")
         links = [a.get_attribute("href") for a in driver.find_elements(
             By.CSS_SELECTOR, "a.run, a.timeline")]
