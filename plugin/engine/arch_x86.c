@@ -460,6 +460,7 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	/* System V AMD64 ABI 3.2.3: rdi, rsi, rdx, rcx, r8, r9 */
 	.call_arg_gpr = {7, 6, 2, 1},
 	.frame_gpr = 5, /* rbp, with frame pointers */
+	.sp_gpr = 4,	/* rsp */
 	.code_address = x86_code_address,
 	.user_ok = x86_user_ok,
 	.writable = x86_writable,

@@ -550,6 +550,38 @@ bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 	return false;
 }
 
+/* A kernel (upper-half) VA through the first vCPU whose MMU is on: the
+ * tables every CPU shares there */
+bool ptw_kernel_xlate(ptw_engine *e, uint64_t va, uint64_t *pa)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++)
+		if (e->cpu[i].mmu_on && ptw_translate(e, i, va, pa, NULL, NULL))
+			return true;
+	return false;
+}
+
+bool ptw_read_kernel(ptw_engine *e, uint64_t va, void *buf, size_t len,
+		     uint64_t *bad_va)
+{
+	uint8_t *p = buf;
+	while (len) {
+		size_t n = 4096 - (va & 4095);
+		if (n > len)
+			n = len;
+		uint64_t pa;
+		if (!ptw_kernel_xlate(e, va, &pa) ||
+		    !ptw_read_phys(e, pa, p, n)) {
+			if (bad_va)
+				*bad_va = va;
+			return false;
+		}
+		p += n;
+		va += n;
+		len -= n;
+	}
+	return true;
+}
+
 /* CPUs whose TLB may hold a translation of va through a table of the
  * address space 'space' (a table's view). */
 uint64_t ptw_may_hold_in(ptw_engine *e, uint64_t space, uint64_t va)

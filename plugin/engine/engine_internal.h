@@ -241,6 +241,7 @@ typedef struct ptw_arch_ops {
 	/* the frame pointer's register (the head of the chain of frame
 	 * records), -1: none */
 	int frame_gpr;
+	int sp_gpr; /* the stack pointer's, -1: not a general register */
 	/* a return address as saved in a frame record -> the code address
 	 * (arm64: without its pointer-authentication code) */
 	uint64_t (*code_address)(uint64_t saved);
@@ -327,7 +328,7 @@ struct ptw_engine {
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
 	uint64_t zap_addr;	   /* Linux: zap_page_range_single() */
-	bool linux_orc;		   /* Linux: the kernel unwinds with ORC */
+	struct ptw_linux_orc *linux_orc_tables; /* guest_linux_orc.c */
 	struct ptw_stacks *stacks; /* stack.c */
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
@@ -413,6 +414,11 @@ uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);
 ptw_desc ptw_decode_entry(ptw_engine *e, uint64_t d, int level);
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx);
+/* len bytes at kernel VA va (a page at a time, through the shadowed
+ * tables and ptw_read_phys()); *bad_va (may be NULL): where it failed */
+bool ptw_read_kernel(ptw_engine *e, uint64_t va, void *buf, size_t len,
+		     uint64_t *bad_va);
+bool ptw_kernel_xlate(ptw_engine *e, uint64_t va, uint64_t *pa);
 bool ptw_translate(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t *pa,
 		   uint64_t *pte_pa, int *level);
 /* CPUs whose TLB may hold a translation of va through table t (its first
@@ -479,6 +485,14 @@ bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
 bool ptw_linux_zapper(const char *sym);
 bool ptw_linux_unwinds_without_fp(const ptw_engine *e);
+/* guest_linux_orc.c: Linux x86-64's ORC unwind tables */
+void ptw_linux_orc_note_symbol(ptw_engine *e, const char *name, uint64_t addr);
+bool ptw_linux_orc_kernel(const ptw_engine *e);
+/* the return addresses of the frames above the one at ip (its sp, bp),
+ * innermost first, at most max; 0: none (tables unreadable: said once) */
+unsigned ptw_linux_orc_unwind(ptw_engine *e, uint64_t ip, uint64_t sp,
+			      uint64_t bp, uint64_t *ret, unsigned max);
+void ptw_linux_orc_free(ptw_engine *e);
 const char *ptw_linux_overtaken_why(void);
 uint64_t ptw_linux_revalidate(ptw_arch arch, uint64_t v);
 /* a kernel symbol as symbols.c reads it: the ones Linux's conventions

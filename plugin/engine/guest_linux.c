@@ -259,7 +259,7 @@ ptw_callee ptw_linux_watched_callee(ptw_engine *e, uint64_t target)
  * them (FRAME_POINTER is def_bool y there). */
 bool ptw_linux_unwinds_without_fp(const ptw_engine *e)
 {
-	return e->linux_orc;
+	return ptw_linux_orc_kernel(e);
 }
 
 bool ptw_linux_callee_args(ptw_callee callee)
@@ -386,8 +386,7 @@ void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 	if (strcmp(name, "zap_page_range_single") == 0)
 		e->zap_addr = addr;
 	/* CONFIG_UNWINDER_ORC: the ORC tables' bounds (vmlinux.lds.h) */
-	if (strcmp(name, "__start_orc_unwind_ip") == 0)
-		e->linux_orc = true;
+	ptw_linux_orc_note_symbol(e, name, addr);
 	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */
 	ptw_linux_mm_note_symbol(e, name, addr);
 }

@@ -147,39 +147,9 @@ void ptw_linux_mm_forget(ptw_engine *e)
 /* kernel virtual memory, through the engine's shadow of the kernel's
  * tables */
 
-static bool kxlate(ptw_engine *e, uint64_t va, uint64_t *pa)
-{
-	for (unsigned i = 0; i < e->cfg.ncpus; i++)
-		if (e->cpu[i].mmu_on && ptw_translate(e, i, va, pa, NULL, NULL))
-			return true;
-	return false;
-}
-
-/* len bytes at kernel VA va, a page at a time; *bad_va: where it failed */
-static bool kread(ptw_engine *e, uint64_t va, void *buf, size_t len,
-		  uint64_t *bad_va)
-{
-	uint8_t *p = buf;
-	while (len) {
-		size_t n = KPAGE - (va & (KPAGE - 1));
-		if (n > len)
-			n = len;
-		uint64_t pa;
-		if (!kxlate(e, va, &pa) || !ptw_read_phys(e, pa, p, n)) {
-			if (bad_va)
-				*bad_va = va;
-			return false;
-		}
-		p += n;
-		va += n;
-		len -= n;
-	}
-	return true;
-}
-
 static bool kread64(ptw_engine *e, uint64_t va, uint64_t *v)
 {
-	return kread(e, va, v, 8, NULL);
+	return ptw_read_kernel(e, va, v, 8, NULL);
 }
 
 static bool any_mmu_on(const ptw_engine *e)
@@ -370,10 +340,10 @@ static bool load(ptw_engine *e, struct ptw_linux_mm *m)
 		 (!m->memstart_addr || m->memstart_addr == AMBIGUOUS))
 		why = "no memstart_addr among the kernel symbols";
 	if (!why) {
-		if (!any_mmu_on(e) || !kxlate(e, m->start_btf, &pa))
+		if (!any_mmu_on(e) || !ptw_kernel_xlate(e, m->start_btf, &pa))
 			return false; /* not mapped yet: ask again later */
 		uint8_t *raw = g_malloc(size);
-		if (!kread(e, m->start_btf, raw, size, &bad)) {
+		if (!ptw_read_kernel(e, m->start_btf, raw, size, &bad)) {
 			snprintf(buf, sizeof(buf),
 				 "unreadable at __start_BTF+0x%" PRIx64
 				 " (VA 0x%" PRIx64 " not mapped or not RAM)",
@@ -566,7 +536,7 @@ static bool page_read(ptw_engine *e, struct ptw_linux_mm *m, uint64_t pfn,
 		return false;
 	o->pfn = pfn;
 	o->page_va = k.vmemmap + pfn * l->page_size;
-	if (!kread(e, o->page_va, pg, l->page_size, NULL))
+	if (!ptw_read_kernel(e, o->page_va, pg, l->page_size, NULL))
 		return false;
 	o->flags = get(pg, l->page_flags);
 	o->anon_exclusive = bit(o->flags, l->pg_anon_exclusive);
@@ -593,14 +563,14 @@ static bool page_read(ptw_engine *e, struct ptw_linux_mm *m, uint64_t pfn,
 	memset(fo, 0, sizeof(fo));
 	if (!o->tail)
 		memcpy(fo, pg, flen);
-	else if (!kread(e, head_va, fo, flen, NULL))
+	else if (!ptw_read_kernel(e, head_va, fo, flen, NULL))
 		return false;
 	uint64_t hflags = get(fo, l->page_flags);
 	o->large = bit(hflags, l->pg_head);
 	if (o->tail && !o->large)
 		return false; /* its head is no head (changing under us) */
 	if (o->large && l->folio_size > flen &&
-	    !kread(e, head_va + flen, fo + flen, l->folio_size - flen, NULL))
+	    !ptw_read_kernel(e, head_va + flen, fo + flen, l->folio_size - flen, NULL))
 		return false;
 	o->locked = bit(hflags, l->pg_locked);
 	/* folio_test_swapcache(): PG_swapcache (an alias of
@@ -683,14 +653,14 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 	 * kernel's MAX_SWAPFILES reads beyond swap_info[] */
 	if (!kread64(e, m->swap_info + type * 8ULL, &si) || !si ||
 	    (l->swap_type.off >= 0 && l->swap_type.size == 1 &&
-	     (!kread(e, si + (uint64_t)l->swap_type.off, &stype, 1, NULL) ||
+	     (!ptw_read_kernel(e, si + (uint64_t)l->swap_type.off, &stype, 1, NULL) ||
 	      stype != (int8_t)type)) ||
 	    !kread64(e, si + (uint64_t)l->swap_map.off, &map) || !map ||
-	    !kread(e, si + (uint64_t)l->swap_max.off, buf, l->swap_max.size,
+	    !ptw_read_kernel(e, si + (uint64_t)l->swap_max.off, buf, l->swap_max.size,
 		   NULL))
 		return false;
 	ptw_linux_field at0 = {0, l->swap_max.size};
-	if (offset >= get(buf, at0) || !kread(e, map + offset, &raw, 1, NULL))
+	if (offset >= get(buf, at0) || !ptw_read_kernel(e, map + offset, &raw, 1, NULL))
 		return false;
 	out->raw = raw;
 	out->has_cache = raw & SWAP_HAS_CACHE;
@@ -716,7 +686,7 @@ bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows)
 	uint64_t bad;
 	if (!m || m->lay.zap_even_cows.off < 0 ||
 	    m->lay.zap_even_cows.size != 1 ||
-	    !kread(e, details + (uint64_t)m->lay.zap_even_cows.off, &b, 1,
+	    !ptw_read_kernel(e, details + (uint64_t)m->lay.zap_even_cows.off, &b, 1,
 		   &bad))
 		return false;
 	*cows = b != 0;

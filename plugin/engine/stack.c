@@ -100,7 +100,8 @@ const ptw_stack *ptw_stack_get(ptw_engine *e, uint32_t id)
 	return g_ptr_array_index(e->stacks->list, id - 1);
 }
 
-/* whether frames can be walked from this kernel's frame pointer */
+/* whether frames can be walked: from this kernel's frame pointer, or
+ * through its ORC tables */
 static bool walkable(ptw_engine *e)
 {
 	const char *why = NULL;
@@ -108,10 +109,8 @@ static bool walkable(ptw_engine *e)
 		return false;
 	if (e->ops->frame_gpr < 0)
 		why = "this architecture keeps no frame records";
-	else if (ptw_linux_unwinds_without_fp(e))
-		why = "the guest kernel unwinds with ORC, not frame pointers "
-		      "(CONFIG_UNWINDER_ORC): findings give their PCs and "
-		      "source lines, not their callers";
+	else if (ptw_linux_unwinds_without_fp(e) && e->ops->sp_gpr < 0)
+		why = "the guest kernel keeps no frame pointers";
 	if (why) {
 		struct ptw_stacks *st = stacks_of(e);
 		if (!st->told_off) {
@@ -123,6 +122,16 @@ static bool walkable(ptw_engine *e)
 	return true;
 }
 
+/* a register of the vCPU whose event is applied (recorded in a trace) */
+static bool read_gpr(ptw_engine *e, unsigned cpu, int n, uint64_t *v)
+{
+	*v = 0;
+	bool ok = e->cfg.read_gpr(e->cfg.read_opaque, cpu, (unsigned)n, v);
+	if (e->trace)
+		ptw_trace_write_gpr(e->trace, cpu, (unsigned)n, ok, *v);
+	return ok;
+}
+
 void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 {
 	const ptw_ctx *now = e->event_ctx;
@@ -130,17 +139,19 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 	    now->icount != c->icount || now->pc != c->pc ||
 	    !e->ops->upper_half(c->pc) || !walkable(e))
 		return;
-	uint64_t fp;
-	bool ok = e->cfg.read_gpr(e->cfg.read_opaque, c->cpu,
-				  (unsigned)e->ops->frame_gpr, &fp);
-	if (e->trace)
-		ptw_trace_write_gpr(e->trace, c->cpu,
-				    (unsigned)e->ops->frame_gpr, ok, fp);
-	if (!ok)
+	uint64_t fp, sp = 0;
+	bool orc = ptw_linux_unwinds_without_fp(e);
+	if (!read_gpr(e, c->cpu, e->ops->frame_gpr, &fp) ||
+	    (orc && !read_gpr(e, c->cpu, e->ops->sp_gpr, &sp)))
 		return;
 	ptw_stack s;
 	memset(&s, 0, sizeof(s));
 	s.pc[s.n++] = c->pc;
+	if (orc) {
+		s.n += ptw_linux_orc_unwind(e, c->pc, sp, fp, s.pc + 1,
+					    PTW_STACK_MAX - 1);
+		fp = 0; /* the frame-record walk below does nothing */
+	}
 	while (s.n < PTW_STACK_MAX) {
 		uint64_t rec[2], pa;
 		if (!fp || (fp & 7) || !e->ops->upper_half(fp))
@@ -160,7 +171,8 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 		fp = rec[0];
 	}
 	stacks_of(e)->taken++;
-	c->stack = intern(e, &s);
+	if (s.n > 1) /* callers known */
+		c->stack = intern(e, &s);
 }
 
 /* A return address named as Linux's %pB names it (sprint_backtrace()):

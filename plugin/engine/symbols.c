@@ -80,6 +80,7 @@ void ptw_symbols_free(ptw_engine *e)
 		g_hash_table_destroy(e->progs);
 	/* the kernel's types came with its symbols */
 	ptw_linux_mm_free(e);
+	ptw_linux_orc_free(e);
 }
 
 /* A program announced itself (phase "prog:NAME") in this address space. */

@@ -61,16 +61,16 @@ typedef struct {
 	size_t log_len;
 	FILE *echo;
 	char *dir;
-	uint64_t fp[2]; /* each vCPU's frame pointer (rbp) */
+	uint64_t fp[2], sp[2]; /* each vCPU's rbp, rsp */
 } env;
 
 static bool env_read_gpr(void *opaque, unsigned cpu, unsigned n,
 			 uint64_t *value)
 {
 	env *v = opaque;
-	if (n != 5 || cpu >= 2) /* rbp */
+	if ((n != 5 && n != 4) || cpu >= 2) /* rbp, rsp */
 		return false;
-	*value = v->fp[cpu];
+	*value = n == 5 ? v->fp[cpu] : v->sp[cpu];
 	return true;
 }
 
@@ -1143,11 +1143,35 @@ static void frame(env *v, unsigned k, uint64_t next_fp, uint64_t ret)
 	mem_w64(&v->g, STACK_PA + 0x100 * k + 8, ret);
 }
 
-/* Call stacks (stack.c) on an x86-64 kernel with frame pointers: the zap
- * test's finding (ZAP_LEFT_ENTRY) carries the chain of frame records rbp
- * heads at each side, each return address named inside its call (a call
- * at a function's end names that function, not the next); a chain that
- * goes back is cut there; an ORC kernel gets none and says why once */
+/* Linux x86-64's ORC tables (guest_linux_orc.c) at ORC_IP_VA and ORC_VA:
+ * three ranges, each one struct orc_entry {sp_offset, bp_offset, sp_reg |
+ * bp_reg << 4, type} */
+#define ORC_IP_VA 0xffffffff82300000ULL
+#define ORC_IP_PA 0x620000ULL
+#define ORC_VA	  0xffffffff82301000ULL
+#define ORC_PA	  0x621000ULL
+
+static void orc_range(env *v, unsigned i, uint64_t start, int16_t sp_off,
+		      int16_t bp_off, unsigned sp_reg, unsigned bp_reg,
+		      unsigned type)
+{
+	int32_t rel = (int32_t)(start - (ORC_IP_VA + 4 * i));
+	memcpy(v->g.mem + ORC_IP_PA + 4 * i, &rel, 4);
+	uint8_t *en = v->g.mem + ORC_PA + 6 * i;
+	memcpy(en, &sp_off, 2);
+	memcpy(en + 2, &bp_off, 2);
+	en[4] = (uint8_t)(sp_reg | bp_reg << 4);
+	en[5] = (uint8_t)type;
+}
+
+/* Call stacks (stack.c) of the zap test's finding (ZAP_LEFT_ENTRY), on an
+ * x86-64 kernel with frame pointers: the chain of frame records rbp heads
+ * at each side, each return address named inside its call (a call at a
+ * function's end names that function, not the next); a chain that goes
+ * back is cut there. On a kernel with ORC tables: the zap's read unwinds
+ * through them (CFA from rsp, then from rbp with rbp restored from the
+ * stack) and stops at the end of the stack; the call, whose range is that
+ * end, has no callers and so no stack. */
 static void call_stacks(void)
 {
 	for (int orc = 0; orc < 2; orc++) {
@@ -1157,7 +1181,9 @@ static void call_stacks(void)
 		char *syms = symbols_with_btf(n);
 		char *all = g_strdup_printf(
 			"%s%s", syms,
-			orc ? "ffffffff82200000 R __start_orc_unwind_ip\n"
+			orc ? "ffffffff82300000 R __start_orc_unwind_ip\n"
+			      "ffffffff82300010 R __stop_orc_unwind_ip\n"
+			      "ffffffff82301000 R __start_orc_unwind\n"
 			    : "");
 		setup(&v, all, btf, n, false);
 		g_free(all);
@@ -1167,16 +1193,36 @@ static void call_stacks(void)
 		map_user(&v, R, 0x320000, true);
 		mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
 		map(&v, STACK_VA, STACK_PA);
+		map(&v, ORC_IP_VA, ORC_IP_PA);
+		map(&v, ORC_VA, ORC_PA);
 		mmu_on(&v);
-		/* zap_pte_range <- zap_page_range_single+0x20 <-
-		 * unmap_mapping_range+0x40 <- shmem_fallocate+0x100 (the
-		 * first byte past its end: a call that does not return) */
-		frame(&v, 0, STACK_VA + 0x100, 0xffffffff81000420ULL);
-		frame(&v, 1, STACK_VA + 0x200, 0xffffffff81000340ULL);
-		frame(&v, 2, STACK_VA + 0x100, 0xffffffff81000800ULL);
+		if (orc) {
+			/* zap_pte_range: CFA rsp + 0x18; unmap_mapping_range:
+			 * the end of the stack; zap_page_range_single: CFA
+			 * rbp + 16, rbp from CFA - 16 */
+			orc_range(&v, 0, 0xffffffff81000200ULL, 0x18, 0, 5, 0,
+				  2);
+			orc_range(&v, 1, 0xffffffff81000300ULL, 0, 0, 0, 0, 1);
+			orc_range(&v, 2, 0xffffffff81000400ULL, 16, -16, 4, 1,
+				  2);
+			orc_range(&v, 3, 0xffffffff81000500ULL, 0, 0, 0, 0, 0);
+			mem_w64(&v.g, STACK_PA + 0x810, 0xffffffff81000420ULL);
+			mem_w64(&v.g, STACK_PA + 0x838, 0xffffffff81000340ULL);
+			mem_w64(&v.g, STACK_PA + 0x830, STACK_VA + 0x900);
+		} else {
+			/* zap_pte_range <- zap_page_range_single+0x20 <-
+			 * unmap_mapping_range+0x40 <- shmem_fallocate+0x100
+			 * (the first byte past its end: a call that does not
+			 * return) */
+			frame(&v, 0, STACK_VA + 0x100, 0xffffffff81000420ULL);
+			frame(&v, 1, STACK_VA + 0x200, 0xffffffff81000340ULL);
+			frame(&v, 2, STACK_VA + 0x100, 0xffffffff81000800ULL);
+		}
 		v.fp[0] = STACK_VA + 0x100; /* at the call: from frame 1 */
+		v.sp[0] = STACK_VA + 0x700;
 		zap(&v, 0, PC_TRUNCATE, R, 0x1000, 1);
-		v.fp[0] = STACK_VA; /* in zap_pte_range */
+		v.fp[0] = orc ? STACK_VA + 0x830 : STACK_VA; /* zap_pte_range */
+		v.sp[0] = STACK_VA + 0x800;
 		load_at(&v, 0, leaf_of(&v, R), PC_ZAP_PTE);
 		ptw_engine_finish(v.g.e);
 		CHECK_EQ(ptw_finding_count(v.g.e, PTW_KIND_ZAP_LEFT_ENTRY), 1);
@@ -1184,31 +1230,30 @@ static void call_stacks(void)
 		const ptw_stack *s =
 			f ? ptw_stack_get(v.g.e, f->ctx.stack) : NULL;
 		char buf[512];
-		if (orc) {
-			CHECK(s == NULL);
-			CHECK(log_has(&v, "stacks: none: the guest kernel "
-					  "unwinds with ORC"));
-			CHECK_EQ(log_lines(&v, "stacks: none"), 1);
-			teardown(&v);
-			continue;
-		}
 		CHECK(s != NULL);
 		if (s) {
-			CHECK_EQ(s->n, 4);
+			CHECK_EQ(s->n, orc ? 3 : 4);
 			CHECK_EQ(s->pc[0], PC_ZAP_PTE);
 			CHECK_EQ(s->pc[1], 0xffffffff81000420ULL);
-			CHECK_EQ(s->pc[3], 0xffffffff81000800ULL);
+			CHECK_EQ(s->pc[2], 0xffffffff81000340ULL);
 		}
 		if (f) {
 			ptw_stack_format(v.g.e, &f->ctx, buf, sizeof(buf));
-			CHECK(strcmp(buf, "zap_page_range_single+0x20 <- "
-					  "unmap_mapping_range+0x40 <- "
-					  "shmem_fallocate+0x100") == 0);
+			CHECK(strcmp(buf,
+				     orc ? "zap_page_range_single+0x20 <- "
+					   "unmap_mapping_range+0x40"
+					 : "zap_page_range_single+0x20 <- "
+					   "unmap_mapping_range+0x40 <- "
+					   "shmem_fallocate+0x100") == 0);
 			CHECK(f->has_other);
 			ptw_stack_format(v.g.e, &f->other, buf, sizeof(buf));
-			CHECK(strcmp(buf, "unmap_mapping_range+0x40 <- "
-					  "shmem_fallocate+0x100") == 0);
+			CHECK(strcmp(buf, orc ? ""
+					      : "unmap_mapping_range+0x40 <- "
+						"shmem_fallocate+0x100") == 0);
 		}
+		CHECK_EQ(log_lines(&v, "stacks: from the kernel's ORC tables, "
+				       "4 entries"),
+			 (unsigned)orc);
 		teardown(&v);
 	}
 }
