@@ -44,6 +44,7 @@ typedef enum { ORC_UNTRIED, ORC_ON, ORC_OFF } orc_state;
 
 struct ptw_linux_orc {
 	uint64_t start_ip, stop_ip, start_unwind; /* symbols */
+	bool orc_unwinder; /* its unwinder's code is among them */
 	orc_state state;
 	unsigned n;
 	uint64_t *ip;	/* absolute range starts, sorted */
@@ -59,6 +60,9 @@ static struct ptw_linux_orc *orc_of(ptw_engine *e)
 
 void ptw_linux_orc_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 {
+	/* arch/x86/kernel/unwind_orc.c, in a kernel built with it */
+	if (strcmp(name, "__orc_find") == 0)
+		orc_of(e)->orc_unwinder = true;
 	if (strncmp(name, "__st", 4) != 0)
 		return;
 	if (strcmp(name, "__start_orc_unwind_ip") == 0)
@@ -71,7 +75,8 @@ void ptw_linux_orc_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 
 bool ptw_linux_orc_kernel(const ptw_engine *e)
 {
-	return e->linux_orc_tables && e->linux_orc_tables->start_ip;
+	return e->linux_orc_tables && (e->linux_orc_tables->start_ip ||
+				       e->linux_orc_tables->orc_unwinder);
 }
 
 void ptw_linux_orc_free(ptw_engine *e)
@@ -93,8 +98,9 @@ static bool load(ptw_engine *e, struct ptw_linux_orc *o)
 	const char *why = NULL;
 	uint64_t bytes = o->stop_ip - o->start_ip, bad = 0;
 	if (!o->start_ip || !o->stop_ip || !o->start_unwind)
-		why = "the symbols lack __stop_orc_unwind_ip or "
-		      "__start_orc_unwind";
+		why = "the symbols lack __start_orc_unwind_ip, "
+		      "__stop_orc_unwind_ip or __start_orc_unwind (a symbols "
+		      "file of text symbols only?)";
 	else if (o->stop_ip <= o->start_ip || bytes % 4 ||
 		 bytes / 4 > ORC_MAX)
 		why = "__stop_orc_unwind_ip - __start_orc_unwind_ip is not a "
