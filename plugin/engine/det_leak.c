@@ -224,7 +224,13 @@ static void leak_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	}
 	r->who = ptw_task_who(e, c->cpu);
 	r->c = *c;
-	ptw_stack_capture(e, &r->c);
+	/* the read a leak names is the unmap's (zap_pte_range()): its stack
+	 * is taken, not those of the many other readers of swap entries
+	 * (faults, reclaim's and readahead's walks) */
+	char sym[96];
+	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
+	if (sym[0] && ptw_linux_zapper(sym))
+		ptw_stack_capture(e, &r->c);
 }
 
 static void leak_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,

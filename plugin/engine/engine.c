@@ -998,16 +998,18 @@ static void entry_update(ptw_engine *e, const ptw_ctx *ev_ctx, ptw_table *t,
 	if (old == new)
 		return;
 	t->shadow[idx] = new;
+	uint64_t hw = e->ops->hw_managed(old, new);
+	bool changed = ((old ^ new) & ~hw) != 0;
 	/* the changer of a live entry (a break, a change of a translation
-	 * some TLB may hold) is a side findings name later: its stack now */
+	 * some TLB may hold; not of its access or dirty state alone) is a
+	 * side findings name later: its stack now */
 	ptw_ctx cc = *ev_ctx;
 	const ptw_ctx *c = &cc;
-	if (decode(e, old, t->level).type != PTW_DESC_INVALID)
+	if (changed && decode(e, old, t->level).type != PTW_DESC_INVALID)
 		ptw_stack_capture(e, &cc);
 	barrier_due_set(e, c->cpu, 1);
 	ptw_det_entry_written(e, c, t, idx, old, new);
-	uint64_t hw = e->ops->hw_managed(old, new);
-	if (((old ^ new) & ~hw) == 0) {
+	if (!changed) {
 		e->stats[ST_HW_AD_ONLY]++;
 		return;
 	}
