@@ -21,12 +21,18 @@
 #include "timeline.h"
 
 #define MAX_LANES 99 /* lanes per vCPU (tid = 1 + cpu * 100 + lane) */
+#define CP_MAX	  (1u << 21) /* clock checkpoints kept per vCPU */
+
+typedef struct {
+	uint64_t icount, seq;
+} tl_checkpoint;
 
 typedef struct {
 	char ph; /* 'X' complete slice, 'i' instant */
 	unsigned cpu, lane;
 	uint64_t ts, dur;
 	uint64_t seq;	/* the trace event during which it was told */
+	uint64_t icount; /* its vCPU's instruction count there */
 	uint64_t order; /* the order it was told in: ties keep it */
 	bool open;	/* a slice whose end is not told yet */
 	char *name, *cat;
@@ -53,6 +59,13 @@ struct ptw_tl_writer {
 	GHashTable *opened_at;
 	uint64_t now[PTW_MAX_CPUS];
 	uint64_t seq; /* trace events so far */
+	/* the shared clock (docs/timeline.md "Time"): per vCPU, the last
+	 * trace event on it, and checkpoints (icount, seq) of when its
+	 * icount advanced, every stride-th kept (the stride doubles when
+	 * they grow past CP_MAX, so a long trace costs bounded memory) */
+	uint64_t last_seq[PTW_MAX_CPUS];
+	GArray *cps[PTW_MAX_CPUS];
+	unsigned stride[PTW_MAX_CPUS], skipped[PTW_MAX_CPUS];
 	GString *progs[PTW_MAX_CPUS];
 };
 
@@ -73,6 +86,10 @@ ptw_tl_writer *ptw_tl_writer_new(ptw_arch arch, unsigned ncpus,
 					NULL);
 	w->opened_at =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (unsigned c = 0; c < PTW_MAX_CPUS; c++) {
+		w->cps[c] = g_array_new(FALSE, FALSE, sizeof(tl_checkpoint));
+		w->stride[c] = 1;
+	}
 	return w;
 }
 
@@ -81,13 +98,36 @@ const ptw_timeline_sink *ptw_tl_writer_sink(ptw_tl_writer *w)
 	return &w->sink;
 }
 
+/* every other checkpoint of cpu dropped, the stride doubled */
+static void thin(ptw_tl_writer *w, unsigned cpu)
+{
+	GArray *a = w->cps[cpu];
+	guint k = 0;
+	for (guint i = 0; i < a->len; i += 2)
+		g_array_index(a, tl_checkpoint, k++) =
+			g_array_index(a, tl_checkpoint, i);
+	g_array_set_size(a, k);
+	w->stride[cpu] *= 2;
+}
+
 void ptw_tl_writer_clock(ptw_tl_writer *w, unsigned cpu, uint64_t icount)
 {
 	w->seq++;
+	if (cpu >= w->ncpus)
+		return;
+	w->last_seq[cpu] = w->seq;
 	/* a vCPU's clock only goes forward (an event without an icount of
 	 * its own does not set it back) */
-	if (cpu < w->ncpus && icount > w->now[cpu])
-		w->now[cpu] = icount;
+	if (icount <= w->now[cpu])
+		return;
+	w->now[cpu] = icount;
+	if (++w->skipped[cpu] < w->stride[cpu])
+		return;
+	w->skipped[cpu] = 0;
+	tl_checkpoint cp = {icount, w->seq};
+	g_array_append_val(w->cps[cpu], cp);
+	if (w->cps[cpu]->len >= CP_MAX)
+		thin(w, cpu);
 }
 
 void ptw_tl_writer_free(ptw_tl_writer *w)
@@ -108,6 +148,8 @@ void ptw_tl_writer_free(ptw_tl_writer *w)
 	g_array_free(w->flows, TRUE);
 	g_hash_table_destroy(w->open);
 	g_hash_table_destroy(w->opened_at);
+	for (unsigned c = 0; c < PTW_MAX_CPUS; c++)
+		g_array_free(w->cps[c], TRUE);
 	g_free(w->source);
 	g_free(w);
 }
@@ -143,13 +185,44 @@ static void arg_u64(GString *a, const char *key, uint64_t v)
 
 /* ---- what the engine tells ---- */
 
-/* the moment ev happened on its track's clock: its own event's icount
- * when that event is the track's vCPU's, else the vCPU's clock now */
-static uint64_t tl_when(const ptw_tl_writer *w, const ptw_tl_event *ev)
+/* the instruction ev happened at on its track's vCPU: its own event's
+ * icount when that event is the track's vCPU's, else the vCPU's clock now
+ * (what a finding's other side names, to find its slice) */
+static uint64_t tl_icount(const ptw_tl_writer *w, const ptw_tl_event *ev)
 {
 	if (ev->at && ev->at->cpu == ev->cpu)
 		return ev->at->icount;
 	return ev->cpu < w->ncpus ? w->now[ev->cpu] : 0;
+}
+
+/* cpu's instruction icount on the shared clock: the trace event during
+ * which cpu reached it (its latest checkpoint at or below it: exact while
+ * every advance is kept, within the stride after) */
+static uint64_t tl_ts(const ptw_tl_writer *w, unsigned cpu, uint64_t icount)
+{
+	if (cpu >= w->ncpus)
+		return w->seq;
+	if (icount >= w->now[cpu])
+		return w->last_seq[cpu];
+	const GArray *a = w->cps[cpu];
+	if (!a->len || g_array_index(a, tl_checkpoint, 0).icount > icount)
+		return 0;
+	guint lo = 0, hi = a->len - 1;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo + 1) / 2;
+		if (g_array_index(a, tl_checkpoint, mid).icount <= icount)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return g_array_index(a, tl_checkpoint, lo).seq;
+}
+
+/* when ev happened on the shared clock: the event that caused it, or the
+ * trace event being applied */
+static uint64_t tl_when(const ptw_tl_writer *w, const ptw_tl_event *ev)
+{
+	return ev->at ? tl_ts(w, ev->at->cpu, ev->at->icount) : w->seq;
 }
 
 static guint item_add(ptw_tl_writer *w, char ph, unsigned cpu, uint64_t ts,
@@ -184,13 +257,14 @@ static guint slice_open(ptw_tl_writer *w, const ptw_tl_event *ev,
 			const char *name, const char *cat)
 {
 	guint i = item_add(w, 'X', ev->cpu, tl_when(w, ev), name, cat);
+	item(w, i)->icount = tl_icount(w, ev);
 	item(w, i)->open = true;
 	gint64 k = open_key(ev->kind, ev->cpu, ev->id);
 	g_hash_table_replace(w->open, g_memdup2(&k, sizeof(k)),
 			     GUINT_TO_POINTER(i + 1));
 	g_hash_table_replace(
 		w->opened_at,
-		g_strdup_printf("%s %u %" PRIu64, cat, ev->cpu, item(w, i)->ts),
+		g_strdup_printf("%s %u %" PRIu64, cat, ev->cpu, tl_icount(w, ev)),
 		GUINT_TO_POINTER(i + 1));
 	return i;
 }
@@ -268,9 +342,11 @@ static guint flow_source(ptw_tl_writer *w, const ptw_finding *f)
 		s = slice_at(w, second, f->other.cpu, f->other.icount);
 	if (s >= 0)
 		return (guint)s;
-	guint i = item_add(w, 'i', f->other.cpu, f->other.icount,
+	guint i = item_add(w, 'i', f->other.cpu,
+			   tl_ts(w, f->other.cpu, f->other.icount),
 			   f->other_role ? f->other_role : "other side",
 			   "other side");
+	item(w, i)->icount = f->other.icount;
 	arg_hex(item(w, i)->args, "pc", f->other.pc);
 	if (f->other_sym[0])
 		arg_str(item(w, i)->args, "pc_sym", f->other_sym);
@@ -280,7 +356,9 @@ static guint flow_source(ptw_tl_writer *w, const ptw_finding *f)
 static void finding(ptw_tl_writer *w, const ptw_tl_event *ev)
 {
 	const ptw_finding *f = ev->finding;
-	guint i = item_add(w, 'i', ev->cpu, f->ctx.icount, f->title, "finding");
+	guint i = item_add(w, 'i', ev->cpu, tl_ts(w, f->ctx.cpu, f->ctx.icount),
+			   f->title, "finding");
+	item(w, i)->icount = f->ctx.icount;
 	GString *a = item(w, i)->args;
 	if (ev->number)
 		arg_u64(a, "number", ev->number);
@@ -312,7 +390,8 @@ static void finding(ptw_tl_writer *w, const ptw_tl_event *ev)
 static void instant(ptw_tl_writer *w, const ptw_tl_event *ev, const char *name,
 		    const char *cat)
 {
-	item_add(w, 'i', ev->cpu, tl_when(w, ev), name, cat);
+	guint i = item_add(w, 'i', ev->cpu, tl_when(w, ev), name, cat);
+	item(w, i)->icount = tl_icount(w, ev);
 }
 
 static void tl_event(void *opaque, const ptw_tl_event *ev)
@@ -443,7 +522,7 @@ static void write_metadata(ptw_tl_writer *w, GString *o,
 	g_string_append_printf(o,
 			       "{\"ph\": \"M\", \"name\": \"process_name\", "
 			       "\"pid\": 1, \"args\": {\"name\": \"ptwatch "
-			       "%s, %u vCPUs (ts: guest instructions)\"}}",
+			       "%s, %u vCPUs (ts: trace events, one clock)\"}}",
 			       arch, w->ncpus);
 	for (unsigned c = 0; c < w->ncpus; c++)
 		for (unsigned l = 0; l < MAX_LANES && l < lanes_used[c]; l++) {
@@ -485,7 +564,10 @@ static void write_item(GString *o, const tl_item *it)
 		g_string_append_printf(o, ", \"dur\": %" PRIu64, it->dur);
 	else
 		g_string_append(o, ", \"s\": \"t\"");
-	g_string_append_printf(o, ", \"args\": {\"seq\": %" PRIu64, it->seq);
+	g_string_append_printf(o,
+			       ", \"args\": {\"seq\": %" PRIu64
+			       ", \"icount\": %" PRIu64,
+			       it->seq, it->icount);
 	if (it->args->len)
 		g_string_append_printf(o, ", %s", it->args->str);
 	g_string_append(o, "}}");
@@ -571,7 +653,7 @@ bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
 		if (!it->open)
 			continue;
 		it->dur =
-			w->now[it->cpu] > it->ts ? w->now[it->cpu] - it->ts : 0;
+			w->seq > it->ts ? w->seq - it->ts : 0;
 		it->open = false;
 		arg_str(it->args, "end", "still open when the trace ended");
 	}
@@ -586,9 +668,10 @@ bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
 	assign_lanes(w, order, n, lanes_used);
 
 	GString *o = g_string_new("{\"displayTimeUnit\": \"ns\",\n"
-				  "\"otherData\": {\"ts_unit\": \"guest "
-				  "instructions: each vCPU's own instruction "
-				  "count (icount), not a shared clock\", "
+				  "\"otherData\": {\"ts_unit\": \"trace "
+				  "events: the order in which the engine saw "
+				  "them, one clock for every vCPU (args.icount: "
+				  "the vCPU's own instruction count)\", "
 				  "\"source\": ");
 	ptw_json_string(o, w->source ? w->source : "");
 	g_string_append_printf(o,

@@ -173,7 +173,7 @@ def render(events, title, around=None):
                    f'<title>{esc(s.get("name"))}</title></line>')
     out.append(f'<text x="{LEFT}" y="{height - 10}" fill="#555">'
                f'{lo:.0f}</text><text x="{LEFT + WIDTH}" y="{height - 10}" '
-               f'text-anchor="end" fill="#555">{hi:.0f} (guest instructions'
-               ', each vCPU its own count)</text>')
+               f'text-anchor="end" fill="#555">{hi:.0f} (trace events: '
+               'one clock for every vCPU)</text>')
     out.append("</svg>\n")
     return "".join(out), n
