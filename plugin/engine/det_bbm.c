@@ -535,6 +535,9 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	ptw_finding *f = &w.story->f;
 	f->kind = PTW_KIND_BBM_WINDOW_READ;
 	f->ctx = *c;
+	/* a read not known benign may be reported later: its stack now */
+	if (w.decided == PTW_SEV_NONE)
+		ptw_stack_capture(e, &f->ctx);
 	f->role = "reader in the window";
 	f->has_other = true;
 	f->other = b->when;

@@ -28,6 +28,12 @@
  * The zap's end is the task's next zap or its return to user mode (or the
  * end of the run): the task's reads of the range between its call and
  * then, by the zap's own functions (ptw_linux_zapper()), are the zap's.
+ * An entry another task changes after the zap read it is no longer what
+ * the zap left: zap_pte_range() may stop after a read when it should
+ * reschedule (need_resched()), drop the lock, and read the range again
+ * after cond_resched(), by when a fault may have swapped the page in or
+ * another zap cleared it. So a read counts only while its entry still
+ * holds what was read.
  * Found when the truncating call returns, before the program can touch
  * the range again. Needs the kernel's symbols, and its BTF for
  * details->even_cows (a zap with details is skipped, and counted, without
@@ -230,24 +236,30 @@ static void zap_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	g_array_append_val(o->left, l);
 }
 
+/* a store to an entry a zap read: by the zapping task, the zap removed
+ * (or kept) it; by another, the entry is no longer what the zap read
+ * (it stopped to reschedule and will read it again). Zaps that ended
+ * before the store are judged first. */
 static void zap_entry_written(ptw_engine *e, void *st, const ptw_ctx *c,
 			      ptw_table *t, unsigned idx, uint64_t old,
 			      uint64_t new)
 {
+	(void)c;
 	(void)old;
 	(void)new;
 	zap_state *s = st;
 	if (!s->nopen)
 		return;
-	zap_op *o = op_of(s, ptw_task_who(e, c->cpu));
-	if (!o || !o->left->len)
-		return;
+	end_returned(e, s);
 	uint64_t pte_pa = t->pa + idx * 8ULL;
-	for (unsigned i = 0; i < o->left->len; i++)
-		if (g_array_index(o->left, left_entry, i).pte_pa == pte_pa) {
-			g_array_remove_index(o->left, i);
-			return;
-		}
+	for (unsigned k = 0; k < MAX_OPS && s->nopen; k++) {
+		GArray *a = s->op[k].left;
+		for (unsigned i = 0; s->op[k].who && i < a->len; i++)
+			if (g_array_index(a, left_entry, i).pte_pa == pte_pa) {
+				g_array_remove_index(a, i);
+				break;
+			}
+	}
 }
 
 static void zap_finish(ptw_engine *e, void *st)

@@ -1028,8 +1028,10 @@ static uint64_t migration_pte(uint64_t pfn)
  * of an anonymous page: nothing, but a migration entry of a page-cache
  * page: an error; a zap with no details leaves a swap entry: an error at
  * the task's next zap; reads by another function or another task, or
- * outside the range: not the zap's; without BTF a zap with details is
- * counted unknown and judged not */
+ * outside the range: not the zap's; a zap that stops after a read to
+ * reschedule (need_resched()), while another task swaps the page in: not
+ * left; without BTF a zap with details is counted unknown and judged
+ * not */
 static void zap_left_entry(void)
 {
 	env v;
@@ -1074,6 +1076,17 @@ static void zap_left_entry(void)
 	ptw_ev_lower_half_entry(v.g.e, 0);
 	load_at(&v, 1, e2, PC_SWAPIN);
 	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+
+	/* a zap that stops after its read to reschedule: a fault on the
+	 * other vCPU swaps the page in meanwhile; the zap's second pass
+	 * finds the entry present and clears it */
+	zap(&v, 0, PC_TRUNCATE, R, 0x8000, 1);
+	load_at(&v, 0, e1, PC_ZAP_PTE);
+	store_at(&v, 1, e1, 0x321867, PC_SWAPIN);
+	ptw_ev_lower_half_entry(v.g.e, 0);
+	load_at(&v, 1, e2, PC_SWAPIN);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	store_at(&v, 1, e1, swap_pte(21), PC_SWAPIN); /* swapped out again */
 
 	/* seed 004's truncation: the swap entry read and left; found when
 	 * the task is back in user mode, at the next load (its own fault
