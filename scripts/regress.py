@@ -29,7 +29,8 @@ run_failed, not as a quiet run; so is a run whose test ran no scenario
 (all skipped: a Cmdline naming a scenario that does not exist). Prints a table and writes DIR/regress.json
 (rewritten after every bug, so an interrupted table keeps what it has).
 Exit 0 when every bug met its target (detected in at least 9 of 10 widened
-runs, scaled to N, and no baseline detection), 1 otherwise, 64 bad usage.
+runs, scaled to N, no baseline detection and no baseline error of any
+kind: a correct kernel must stay quiet), 1 otherwise, 64 bad usage.
 """
 import argparse
 import json
@@ -429,6 +430,7 @@ def main():
             need = -(-9 * a.runs // 10)  # 9 of 10, rounded up
             rec["target_met"] = (rec["detected_widened"] >= need and
                                  rec["baseline_detected"] == 0 and
+                                 rec["baseline_errors"] == 0 and
                                  rec["baseline_runs"] == a.runs)
             records.append(rec)
             write_doc(a, records, builds, time.time() - t_start)
