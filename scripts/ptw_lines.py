@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Source lines for a run's findings, from the kernel's vmlinux.
+"""Source lines for a run's findings, from the kernel's vmlinux and the
+test programs' own ELF files.
 
-  scripts/ptw_lines.py OUTDIR VMLINUX ARCH
+  scripts/ptw_lines.py OUTDIR VMLINUX|- ARCH [PROGRAMS]
 
 Reads OUTDIR/findings.jsonl, asks addr2line (the cross one for a foreign
 ARCH) for the file:line of each finding's PC and of its other side (the
 writer, breaker or first reader), with the chain of inlined functions, and
 of each frame of their call stacks (a return address is looked up one byte
-back, inside its call), and
+back, inside its call): kernel addresses in VMLINUX ("-": none, such as a
+stock kernel's), a test program's (a side named "[prog]") in
+PROGRAMS/prog-ARCH when that static binary is there. It
   - rewrites findings.jsonl with "pc_line" (and "other"."pc_line"), and
     "line" in each frame of a side's "stack",
   - appends a "source lines" section to OUTDIR/ptwatch.log.
-PCs that the ELF file does not cover (user programs) are left alone.
+Addresses no ELF file covers are left alone.
 Exit 0 when done (also with nothing to resolve), 1 with a reason on stderr.
 """
 import json
@@ -35,11 +38,18 @@ def addr2line_for(arch):
     return None
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def short(path):
-    """A source path relative to the kernel tree, when it is one."""
+    """A source path relative to the kernel tree or to this project, when
+    it is in one."""
     path = os.path.normpath(path)
     m = re.search(r"/work-[^/]+/(.*)$", path)
-    return m.group(1) if m else path
+    if m:
+        return m.group(1)
+    return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) \
+        else path
 
 
 def resolve(tool, elf, pcs):
@@ -78,19 +88,26 @@ def text(frames):
     return s
 
 
+def program_of(side):
+    """The test program a user-space side ran ("[prog]..."), or None."""
+    m = re.match(r"^\[([A-Za-z0-9_.-]+)\]", side.get("pc_sym") or "")
+    return m.group(1) if m else None
+
+
 def main(argv):
-    if len(argv) != 4 or argv[3] not in TOOLS:
-        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+    if len(argv) not in (4, 5) or argv[3] not in TOOLS:
+        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
         return 1
-    out, elf, arch = argv[1:]
+    out, vmlinux, arch = argv[1:4]
+    programs = argv[4] if len(argv) == 5 else None
     path = os.path.join(out, "findings.jsonl")
     tool = addr2line_for(arch)
     if not tool:
         print(f"ptw_lines: no addr2line for {arch} (binutils, or "
               f"{TOOLS[arch][1]})", file=sys.stderr)
         return 1
-    if not os.path.isfile(elf):
-        print(f"ptw_lines: no such file {elf}", file=sys.stderr)
+    if vmlinux != "-" and not os.path.isfile(vmlinux):
+        print(f"ptw_lines: no such file {vmlinux}", file=sys.stderr)
         return 1
     try:
         with open(path, encoding="utf-8") as f:
@@ -98,23 +115,47 @@ def main(argv):
     except (OSError, ValueError) as e:
         print(f"ptw_lines: {path}: {e}", file=sys.stderr)
         return 1
-    pcs = set()
+
+    def elf_of(side, addr):
+        """the ELF that covers addr as this side saw it, or None"""
+        if addr >> 63:
+            return None if vmlinux == "-" else vmlinux
+        prog = program_of(side)
+        f = os.path.join(programs, f"{prog}-{arch}") if prog and \
+            programs else None
+        return f if f and os.path.isfile(f) else None
+
+    want = {}  # ELF -> addresses
     for fd in findings:
         for side in (fd, fd.get("other") or {}):
             if "pc" in side:
-                pcs.add(int(side["pc"], 16))
+                pc = int(side["pc"], 16)
+                e = elf_of(side, pc)
+                if e:
+                    want.setdefault(e, set()).add(pc)
             for fr in side.get("stack", []):
-                pcs.add(int(fr["pc"], 16) - 1)
+                a = int(fr["pc"], 16)
+                e = elf_of(side, a)
+                if e:
+                    want.setdefault(e, set()).add(a - 1)
+    lines = {}
     try:
-        lines = resolve(tool, elf, sorted(pcs))
+        for e, pcs in want.items():
+            lines[e] = resolve(tool, e, sorted(pcs))
     except (RuntimeError, OSError) as e:
         print(f"ptw_lines: {e}", file=sys.stderr)
         return 1
+
+    def line_of(side, addr):
+        e = elf_of(side, addr)
+        return lines.get(e, {}).get(addr) if e else None
+
     report = []
     for i, fd in enumerate(findings, 1):
         got = []
         for name, side in (("", fd), ("other ", fd.get("other") or {})):
-            frames = lines.get(int(side["pc"], 16)) if "pc" in side else None
+            frames = line_of(side, int(side["pc"], 16)) \
+                if "pc" in side else None
             if frames:
                 side["pc_line"] = text(frames)
                 got.append(f"{name}{side.get('role', '')}: "
@@ -123,7 +164,7 @@ def main(argv):
         for side in (fd, fd.get("other") or {}):
             stack = side.get("stack", [])
             for fr in stack:
-                frames = lines.get(int(fr["pc"], 16) - 1)
+                frames = line_of(side, int(fr["pc"], 16) - 1)
                 if frames:
                     fr["line"] = text(frames)
             if stack:
@@ -142,8 +183,9 @@ def main(argv):
     if report:
         with open(os.path.join(out, "ptwatch.log"), "a",
                   encoding="utf-8") as f:
-            f.write(f"\nsource lines ({tool} on {elf}; innermost first, "
-                    "'<-' the functions it is inlined in):\n")
+            f.write(f"\nsource lines ({tool} on "
+                    f"{', '.join(sorted(want)) or 'nothing'}; innermost "
+                    "first, '<-' the functions it is inlined in):\n")
             for r in report:
                 f.write(r + "\n")
     return 0

@@ -751,6 +751,7 @@ static void pend_overtake(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 			p->ot_who = ptw_task_who(e, c->cpu);
 			p->ot_lower = ptw_task_returns(e, p->ot_who);
 			p->ot_read = *c;
+			ptw_stack_capture(e, &p->ot_read);
 		}
 	}
 }

@@ -20,10 +20,11 @@
  * Taken only where the engine asks (ptw_stack_capture): the changer of a
  * valid entry (a break, a change of a live translation), a side a detector
  * keeps to report later, and both sides of a finding when it is reported
- * (those that are the event being applied). Kernel code only: a user
- * program's side is its PC. On Linux x86-64 kernels built with ORC
- * instead of frame pointers (Debian's), rbp is an ordinary register and
- * no stack is taken; the log says so once.
+ * (those that are the event being applied). A side in user code walks the
+ * program's own frame records through its address space (our guest tests
+ * keep frame pointers), staying in the lower half. On Linux x86-64
+ * kernels built with ORC instead of frame pointers (Debian's) a kernel
+ * side is unwound through the kernel's ORC tables (guest_linux_orc.c).
  *
  * Stacks are interned: one copy of each distinct chain, its id in
  * ptw_ctx.stack (1-based; 0 none), at most PTW_STACKS_KEPT of them.
@@ -136,11 +137,12 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 {
 	const ptw_ctx *now = e->event_ctx;
 	if (c->stack || !now || now->cpu != c->cpu ||
-	    now->icount != c->icount || now->pc != c->pc ||
-	    !e->ops->upper_half(c->pc) || !walkable(e))
+	    now->icount != c->icount || now->pc != c->pc || !walkable(e))
 		return;
+	/* the half the chain stays in: the kernel's, or the program's */
+	bool kernel = e->ops->upper_half(c->pc);
 	uint64_t fp, sp = 0;
-	bool orc = ptw_linux_unwinds_without_fp(e);
+	bool orc = kernel && ptw_linux_unwinds_without_fp(e);
 	if (!read_gpr(e, c->cpu, e->ops->frame_gpr, &fp) ||
 	    (orc && !read_gpr(e, c->cpu, e->ops->sp_gpr, &sp)))
 		return;
@@ -154,7 +156,7 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 	}
 	while (s.n < PTW_STACK_MAX) {
 		uint64_t rec[2], pa;
-		if (!fp || (fp & 7) || !e->ops->upper_half(fp))
+		if (!fp || (fp & 7) || e->ops->upper_half(fp) != kernel)
 			break;
 		/* a record lies within one page (16-byte aligned) */
 		if (!ptw_translate(e, c->cpu, fp, &pa, NULL, NULL) ||
@@ -163,7 +165,7 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 			break;
 		}
 		uint64_t ret = e->ops->code_address(rec[1]);
-		if (!ret || !e->ops->upper_half(ret))
+		if (!ret || e->ops->upper_half(ret) != kernel)
 			break;
 		s.pc[s.n++] = ret;
 		if (rec[0] <= fp)
@@ -183,6 +185,14 @@ void ptw_stack_symbolize(ptw_engine *e, unsigned cpu, uint64_t ret, char *buf,
 			 size_t n)
 {
 	ptw_symbolize(e, cpu, ret - 1, buf, n);
+	if (!e->ops->upper_half(ret)) {
+		/* a program's: "[name] 0xaddr" (its own symbols are not
+		 * the engine's; scripts/ptw_lines.py resolves them) */
+		char prog[64];
+		g_strlcpy(prog, buf[0] ? buf : "[user]", sizeof(prog));
+		snprintf(buf, n, "%s 0x%" PRIx64, prog, ret);
+		return;
+	}
 	char *plus = strstr(buf, "+0x");
 	if (!plus)
 		return;

@@ -212,7 +212,9 @@ def main():
         evs.insert(k + 1, dict(evs[k], ts=evs[k]["ts"] + 1))
         ok(any("without nesting" in e for e in rule_errors(bad)),
            "the rules catch slices that overlap without nesting")
-        # x86-64's window_read: its vCPUs' instruction counts drift apart
+        # x86-64's window_read (recorded with stacks=off, so that no
+        # change to where stacks are taken changes its replay): its vCPUs'
+        # instruction counts drift apart
         # (the reader's is lower than the breaker's), so on per-vCPU
         # clocks its arrow ran backwards; on the shared clock it runs
         # forward, from inside the break window
