@@ -312,7 +312,7 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	b->cpu = c->cpu;
 	b->when = *c;
 	b->seq = ++s->break_seq;
-	b->breaker_lower = e->lower_entries[c->cpu];
+	b->breaker_lower = ptw_lower_entries(e, c->cpu);
 	b->global = e->ops->global(e, c->cpu, old);
 	b->asid = ptw_space_asid(e, t->space);
 	/* x86 has no break-before-make rule: only arm64 tracks who may
@@ -395,7 +395,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 {
 	GArray *a = s->wr[c->cpu];
 	uint64_t pte_pa = t->pa + idx * 8ULL;
-	uint64_t lower = e->lower_entries[c->cpu];
+	uint64_t lower = ptw_lower_entries(e, c->cpu);
 	bool have = false;
 	for (guint i = 0; i < a->len;) {
 		window_read *w = &g_array_index(a, window_read, i);
@@ -795,7 +795,7 @@ static void break_make(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	 * by the breaking task: a break left that way is an unmap (a zap,
 	 * then a new fault maps the VA again) */
 	bool transient = b->cpu == c->cpu && !b->moved_on &&
-			 e->lower_entries[c->cpu] == b->breaker_lower;
+			 ptw_lower_entries(e, c->cpu) == b->breaker_lower;
 	if (transient) {
 		e->stats[ST_WINDOWS]++;
 		if (dur > e->stats[ST_BREAK_LONGEST])

@@ -401,7 +401,7 @@ static void units_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 		 * pages, one after another, are no unit) */
 		u->made[idx] =
 			(c->cpu << 24) |
-			((s->pass_id[c->cpu] + e->lower_entries[c->cpu]) &
+			((s->pass_id[c->cpu] + ptw_lower_entries(e, c->cpu)) &
 			 0xffffff);
 		/* a make ends no pass, but one pass makes a unit */
 		ptw_pass *p = &s->pass[c->cpu];

@@ -327,9 +327,9 @@ struct ptw_engine {
 	uint64_t fault_addr;   /* Linux: handle_mm_fault() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
-	uint64_t zap_addr;	   /* Linux: zap_page_range_single() */
+	uint64_t zap_addr; /* Linux: zap_page_range_single() */
 	struct ptw_linux_orc *linux_orc_tables; /* guest_linux_orc.c */
-	struct ptw_stacks *stacks; /* stack.c */
+	struct ptw_stacks *stacks;		/* stack.c */
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
 	uint64_t call_site[PTW_MAX_CPUS];
 	int stall[PTW_MAX_CPUS]; /* widen requested (lock-free read) */
@@ -460,6 +460,12 @@ void ptw_tasks_init(ptw_engine *e);
 void ptw_tasks_free(ptw_engine *e);
 uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu);
 uint64_t ptw_task_returns(ptw_engine *e, uint64_t who);
+/* vCPU cpu's returns to user so far, read from any thread (its own writes
+ * them without the engine lock: ptw_ev_lower_half_entry()) */
+static inline uint64_t ptw_lower_entries(const ptw_engine *e, unsigned cpu)
+{
+	return __atomic_load_n(&e->lower_entries[cpu], __ATOMIC_RELAXED);
+}
 uint64_t ptw_task_op(ptw_engine *e, uint64_t who);
 uint64_t ptw_task_open_op(ptw_engine *e, uint64_t who);
 void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task);

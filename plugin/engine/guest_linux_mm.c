@@ -570,7 +570,8 @@ static bool page_read(ptw_engine *e, struct ptw_linux_mm *m, uint64_t pfn,
 	if (o->tail && !o->large)
 		return false; /* its head is no head (changing under us) */
 	if (o->large && l->folio_size > flen &&
-	    !ptw_read_kernel(e, head_va + flen, fo + flen, l->folio_size - flen, NULL))
+	    !ptw_read_kernel(e, head_va + flen, fo + flen, l->folio_size - flen,
+			     NULL))
 		return false;
 	o->locked = bit(hflags, l->pg_locked);
 	/* folio_test_swapcache(): PG_swapcache (an alias of
@@ -653,14 +654,16 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 	 * kernel's MAX_SWAPFILES reads beyond swap_info[] */
 	if (!kread64(e, m->swap_info + type * 8ULL, &si) || !si ||
 	    (l->swap_type.off >= 0 && l->swap_type.size == 1 &&
-	     (!ptw_read_kernel(e, si + (uint64_t)l->swap_type.off, &stype, 1, NULL) ||
+	     (!ptw_read_kernel(e, si + (uint64_t)l->swap_type.off, &stype, 1,
+			       NULL) ||
 	      stype != (int8_t)type)) ||
 	    !kread64(e, si + (uint64_t)l->swap_map.off, &map) || !map ||
-	    !ptw_read_kernel(e, si + (uint64_t)l->swap_max.off, buf, l->swap_max.size,
-		   NULL))
+	    !ptw_read_kernel(e, si + (uint64_t)l->swap_max.off, buf,
+			     l->swap_max.size, NULL))
 		return false;
 	ptw_linux_field at0 = {0, l->swap_max.size};
-	if (offset >= get(buf, at0) || !ptw_read_kernel(e, map + offset, &raw, 1, NULL))
+	if (offset >= get(buf, at0) ||
+	    !ptw_read_kernel(e, map + offset, &raw, 1, NULL))
 		return false;
 	out->raw = raw;
 	out->has_cache = raw & SWAP_HAS_CACHE;
@@ -686,8 +689,8 @@ bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows)
 	uint64_t bad;
 	if (!m || m->lay.zap_even_cows.off < 0 ||
 	    m->lay.zap_even_cows.size != 1 ||
-	    !ptw_read_kernel(e, details + (uint64_t)m->lay.zap_even_cows.off, &b, 1,
-		   &bad))
+	    !ptw_read_kernel(e, details + (uint64_t)m->lay.zap_even_cows.off,
+			     &b, 1, &bad))
 		return false;
 	*cows = b != 0;
 	return true;

@@ -101,8 +101,7 @@ static bool load(ptw_engine *e, struct ptw_linux_orc *o)
 		why = "the symbols lack __start_orc_unwind_ip, "
 		      "__stop_orc_unwind_ip or __start_orc_unwind (a symbols "
 		      "file of text symbols only?)";
-	else if (o->stop_ip <= o->start_ip || bytes % 4 ||
-		 bytes / 4 > ORC_MAX)
+	else if (o->stop_ip <= o->start_ip || bytes % 4 || bytes / 4 > ORC_MAX)
 		why = "__stop_orc_unwind_ip - __start_orc_unwind_ip is not a "
 		      "plausible size";
 	if (!why) {

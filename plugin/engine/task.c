@@ -44,12 +44,12 @@ uint64_t ptw_task_who(const ptw_engine *e, unsigned cpu)
 uint64_t ptw_task_returns(ptw_engine *e, uint64_t who)
 {
 	if (who <= PTW_MAX_CPUS)
-		return e->lower_entries[who - 1];
+		return ptw_lower_entries(e, who - 1);
 	uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &who);
 	uint64_t sum = n ? *n : 0;
 	for (unsigned k = 0; k < e->cfg.ncpus; k++)
 		if (e->tasks.task[k] == who)
-			sum += e->lower_entries[k] -
+			sum += ptw_lower_entries(e, k) -
 			       e->tasks.task_lower_base[k];
 	return sum;
 }
@@ -61,8 +61,8 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 		return;
 	e->stats[ST_TASK_SWITCHES]++;
 	if (old) {
-		uint64_t ran =
-			e->lower_entries[cpu] - e->tasks.task_lower_base[cpu];
+		uint64_t ran = ptw_lower_entries(e, cpu) -
+			       e->tasks.task_lower_base[cpu];
 		uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &old);
 		if (!n) {
 			if (g_hash_table_size(e->tasks.task_lower) >= MAX_TASKS)
@@ -74,7 +74,7 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 		*n += ran;
 	}
 	e->tasks.task[cpu] = task;
-	e->tasks.task_lower_base[cpu] = e->lower_entries[cpu];
+	e->tasks.task_lower_base[cpu] = ptw_lower_entries(e, cpu);
 	PTW_TL(e, .kind = PTW_TL_TASK, .cpu = cpu, .at = ptw_event_ctx(e),
 	       .task = task);
 }
