@@ -20,7 +20,7 @@
 
 #include "timeline.h"
 
-#define MAX_LANES 99 /* lanes per vCPU (tid = 1 + cpu * 100 + lane) */
+#define MAX_LANES 99	     /* lanes per vCPU (tid = 1 + cpu * 100 + lane) */
 #define CP_MAX	  (1u << 21) /* clock checkpoints kept per vCPU */
 
 typedef struct {
@@ -31,10 +31,10 @@ typedef struct {
 	char ph; /* 'X' complete slice, 'i' instant */
 	unsigned cpu, lane;
 	uint64_t ts, dur;
-	uint64_t seq;	/* the trace event during which it was told */
+	uint64_t seq;	 /* the trace event during which it was told */
 	uint64_t icount; /* its vCPU's instruction count there */
-	uint64_t order; /* the order it was told in: ties keep it */
-	bool open;	/* a slice whose end is not told yet */
+	uint64_t order;	 /* the order it was told in: ties keep it */
+	bool open;	 /* a slice whose end is not told yet */
 	char *name, *cat;
 	GString *args; /* JSON members, without the braces */
 } tl_item;
@@ -262,10 +262,10 @@ static guint slice_open(ptw_tl_writer *w, const ptw_tl_event *ev,
 	gint64 k = open_key(ev->kind, ev->cpu, ev->id);
 	g_hash_table_replace(w->open, g_memdup2(&k, sizeof(k)),
 			     GUINT_TO_POINTER(i + 1));
-	g_hash_table_replace(
-		w->opened_at,
-		g_strdup_printf("%s %u %" PRIu64, cat, ev->cpu, tl_icount(w, ev)),
-		GUINT_TO_POINTER(i + 1));
+	g_hash_table_replace(w->opened_at,
+			     g_strdup_printf("%s %u %" PRIu64, cat, ev->cpu,
+					     tl_icount(w, ev)),
+			     GUINT_TO_POINTER(i + 1));
 	return i;
 }
 
@@ -342,10 +342,9 @@ static guint flow_source(ptw_tl_writer *w, const ptw_finding *f)
 		s = slice_at(w, second, f->other.cpu, f->other.icount);
 	if (s >= 0)
 		return (guint)s;
-	guint i = item_add(w, 'i', f->other.cpu,
-			   tl_ts(w, f->other.cpu, f->other.icount),
-			   f->other_role ? f->other_role : "other side",
-			   "other side");
+	guint i = item_add(
+		w, 'i', f->other.cpu, tl_ts(w, f->other.cpu, f->other.icount),
+		f->other_role ? f->other_role : "other side", "other side");
 	item(w, i)->icount = f->other.icount;
 	arg_hex(item(w, i)->args, "pc", f->other.pc);
 	if (f->other_sym[0])
@@ -564,10 +563,9 @@ static void write_item(GString *o, const tl_item *it)
 		g_string_append_printf(o, ", \"dur\": %" PRIu64, it->dur);
 	else
 		g_string_append(o, ", \"s\": \"t\"");
-	g_string_append_printf(o,
-			       ", \"args\": {\"seq\": %" PRIu64
-			       ", \"icount\": %" PRIu64,
-			       it->seq, it->icount);
+	g_string_append_printf(
+		o, ", \"args\": {\"seq\": %" PRIu64 ", \"icount\": %" PRIu64,
+		it->seq, it->icount);
 	if (it->args->len)
 		g_string_append_printf(o, ", %s", it->args->str);
 	g_string_append(o, "}}");
@@ -652,8 +650,7 @@ bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
 		tl_item *it = item(w, i);
 		if (!it->open)
 			continue;
-		it->dur =
-			w->seq > it->ts ? w->seq - it->ts : 0;
+		it->dur = w->seq > it->ts ? w->seq - it->ts : 0;
 		it->open = false;
 		arg_str(it->args, "end", "still open when the trace ended");
 	}
@@ -667,12 +664,13 @@ bool ptw_tl_writer_write(ptw_tl_writer *w, const char *path, bool complete,
 		lanes_used[c] = 1;
 	assign_lanes(w, order, n, lanes_used);
 
-	GString *o = g_string_new("{\"displayTimeUnit\": \"ns\",\n"
-				  "\"otherData\": {\"ts_unit\": \"trace "
-				  "events: the order in which the engine saw "
-				  "them, one clock for every vCPU (args.icount: "
-				  "the vCPU's own instruction count)\", "
-				  "\"source\": ");
+	GString *o =
+		g_string_new("{\"displayTimeUnit\": \"ns\",\n"
+			     "\"otherData\": {\"ts_unit\": \"trace "
+			     "events: the order in which the engine saw "
+			     "them, one clock for every vCPU (args.icount: "
+			     "the vCPU's own instruction count)\", "
+			     "\"source\": ");
 	ptw_json_string(o, w->source ? w->source : "");
 	g_string_append_printf(o,
 			       ", \"complete\": %s, \"trace_events\": %" PRIu64

@@ -1252,12 +1252,11 @@ static void call_stacks(void)
 		}
 		if (f) {
 			ptw_stack_format(v.g.e, &f->ctx, buf, sizeof(buf));
-			CHECK(strcmp(buf,
-				     orc ? "zap_page_range_single+0x20 <- "
-					   "unmap_mapping_range+0x40"
-					 : "zap_page_range_single+0x20 <- "
-					   "unmap_mapping_range+0x40 <- "
-					   "shmem_fallocate+0x100") == 0);
+			CHECK(strcmp(buf, orc ? "zap_page_range_single+0x20 <- "
+						"unmap_mapping_range+0x40"
+					      : "zap_page_range_single+0x20 <- "
+						"unmap_mapping_range+0x40 <- "
+						"shmem_fallocate+0x100") == 0);
 			CHECK(f->has_other);
 			ptw_stack_format(v.g.e, &f->other, buf, sizeof(buf));
 			CHECK(strcmp(buf, orc ? ""
