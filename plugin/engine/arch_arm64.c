@@ -612,7 +612,7 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.bbm_level = a64_bbm_level,
 	.client_gpr = {0, 1, 2, 3, 4}, /* x0; x1..x4 */
 	/* AAPCS64 (IHI 0055) 6.8.2: x0..x7 carry the integer arguments */
-	.call_arg_gpr = {0, 1, 2, 3},
+	.call_arg_gpr = {0, 1, 2, 3, 4, 5},
 	.frame_gpr = 29, /* AAPCS64 6.2.3: x29 heads the frame records */
 	.sp_gpr = -1,
 	.code_address = a64_code_address,

@@ -458,7 +458,7 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.bbm_level = NULL,
 	.client_gpr = {0, 1, 2, 6, 8}, /* rax; rcx, rdx, rsi, r8 */
 	/* System V AMD64 ABI 3.2.3: rdi, rsi, rdx, rcx, r8, r9 */
-	.call_arg_gpr = {7, 6, 2, 1},
+	.call_arg_gpr = {7, 6, 2, 1, 8, 9},
 	.frame_gpr = 5, /* rbp, with frame pointers */
 	.sp_gpr = 4,	/* rsp */
 	.code_address = x86_code_address,

@@ -235,9 +235,9 @@ typedef struct ptw_arch_ops {
 	/* the registers a client request is made in: the request, then its
 	 * four arguments (guest-tests/include/ptwatch-client.h) */
 	unsigned client_gpr[5];
-	/* the registers a function's first four integer arguments are
+	/* the registers a function's first six integer arguments are
 	 * passed in (the procedure-call standard) */
-	unsigned call_arg_gpr[4];
+	unsigned call_arg_gpr[6];
 	/* the frame pointer's register (the head of the chain of frame
 	 * records), -1: none */
 	int frame_gpr;
@@ -327,7 +327,10 @@ struct ptw_engine {
 	uint64_t fault_addr;   /* Linux: handle_mm_fault() */
 	/* Linux: try_to_unmap_flush(), try_to_unmap_flush_dirty() */
 	uint64_t deferred_flush_addr[2];
-	uint64_t zap_addr; /* Linux: zap_page_range_single() */
+	/* Linux: the zap with zap_details (6.12 zap_page_range_single(), 7.x
+	 * zap_vma_range_batched()) and its start argument's index */
+	uint64_t zap_addr;
+	unsigned zap_start_arg;
 	struct ptw_linux_orc *linux_orc_tables; /* guest_linux_orc.c */
 	struct ptw_stacks *stacks;		/* stack.c */
 	/* per vCPU: the site of its last call to pvmw_addr (its thread) */
@@ -532,9 +535,10 @@ typedef struct {
 	/* struct swap_cluster_info's table: the swap cache kept in swap
 	 * tables (newer kernels), no longer in swap_map's SWAP_HAS_CACHE */
 	ptw_linux_field cluster_table;
-	/* struct zap_details's even_cows: the zap removes private COW
-	 * (anonymous) pages of a file mapping too */
-	ptw_linux_field zap_even_cows;
+	/* struct zap_details's even_cows (6.12: the zap removes private COW
+	 * (anonymous) pages of a file mapping too), or skip_cows (7.x: the
+	 * opposite) */
+	ptw_linux_field zap_even_cows, zap_skip_cows;
 	/* enum pageflags: bit numbers in page->flags, -1: absent */
 	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
 } ptw_linux_mm_layout;

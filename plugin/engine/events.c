@@ -325,13 +325,17 @@ uint64_t ptw_ev_watched_call(ptw_engine *e, const ptw_ctx *c, ptw_callee callee,
 		return 0;
 	case PTW_CALLEE_DEFERRED_FLUSH:
 		return ptw_ev_deferred_flush_call(e, c);
-	case PTW_CALLEE_ZAP:
-		/* zap_page_range_single(vma, address, size, details) */
-		if (r)
-			ptw_ev_zap(e, c, r->gpr(r->opaque, arg[1]),
-				   r->gpr(r->opaque, arg[2]),
-				   r->gpr(r->opaque, arg[3]));
+	case PTW_CALLEE_ZAP: {
+		/* 6.12 zap_page_range_single(vma, address, size, details),
+		 * 7.x zap_vma_range_batched(tlb, vma, address, size,
+		 * details) */
+		unsigned a = e->zap_start_arg;
+		if (r && a + 2 < G_N_ELEMENTS(e->ops->call_arg_gpr))
+			ptw_ev_zap(e, c, r->gpr(r->opaque, arg[a]),
+				   r->gpr(r->opaque, arg[a + 1]),
+				   r->gpr(r->opaque, arg[a + 2]));
 		return 0;
+	}
 	default:
 		return 0;
 	}

@@ -269,16 +269,18 @@ bool ptw_linux_callee_args(ptw_callee callee)
 
 /* Linux's functions that walk a range's entries to zap them, under the
  * PTE lock (mm/memory.c: unmap_page_range() down to zap_pte_range(), its
- * static helpers usually inlined into it): a read of an entry by one of
+ * static helpers usually inlined into it; 7.x __zap_vma_range() and its
+ * callers): a read of an entry by one of
  * them is followed, in the same pass under the lock, by the entry's clear
  * or by the decision to keep it (zap_details). */
 bool ptw_linux_zapper(const char *sym)
 {
 	static const char *const zappers[] = {
-		"unmap_page_range",	 "zap_p4d_range",  "zap_pud_range",
-		"zap_pmd_range",	 "zap_pte_range",  "zap_present_ptes",
-		"zap_nonpresent_ptes",	 "swap_pte_batch", "unmap_single_vma",
-		"zap_page_range_single",
+		"unmap_page_range",	 "zap_p4d_range",   "zap_pud_range",
+		"zap_pmd_range",	 "zap_pte_range",   "zap_present_ptes",
+		"zap_nonpresent_ptes",	 "swap_pte_batch",  "unmap_single_vma",
+		"zap_page_range_single", "__zap_vma_range", "zap_vma_range",
+		"zap_vma_range_batched",
 	};
 	return sym_in(sym, zappers, G_N_ELEMENTS(zappers));
 }
@@ -383,8 +385,14 @@ void ptw_linux_note_symbol(ptw_engine *e, const char *name, uint64_t addr)
 		e->deferred_flush_addr[0] = addr;
 	if (strcmp(name, "try_to_unmap_flush_dirty") == 0)
 		e->deferred_flush_addr[1] = addr;
-	if (strcmp(name, "zap_page_range_single") == 0)
+	if (strcmp(name, "zap_page_range_single") == 0) {
 		e->zap_addr = addr;
+		e->zap_start_arg = 1;
+	}
+	if (strcmp(name, "zap_vma_range_batched") == 0) {
+		e->zap_addr = addr;
+		e->zap_start_arg = 2;
+	}
 	/* CONFIG_UNWINDER_ORC: the ORC tables' bounds (vmlinux.lds.h) */
 	ptw_linux_orc_note_symbol(e, name, addr);
 	/* the BTF's bounds and the mm variables (guest_linux_mm.c) */

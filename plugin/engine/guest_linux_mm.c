@@ -275,10 +275,10 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 		      btf__find_by_name_kind(btf, "swap_cluster_info",
 					     BTF_KIND_STRUCT),
 		      "table");
-	l->zap_even_cows = field(
-		btf,
-		btf__find_by_name_kind(btf, "zap_details", BTF_KIND_STRUCT),
-		"even_cows");
+	int32_t zd =
+		btf__find_by_name_kind(btf, "zap_details", BTF_KIND_STRUCT);
+	l->zap_even_cows = field(btf, zd, "even_cows");
+	l->zap_skip_cows = field(btf, zd, "skip_cows");
 	l->pg_locked = enum_value(btf, pf, "PG_locked");
 	l->pg_head = enum_value(btf, pf, "PG_head");
 	l->pg_swapbacked = enum_value(btf, pf, "PG_swapbacked");
@@ -676,8 +676,8 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 }
 
 /* mm/memory.c should_zap_cows(): no details zaps everything; else the
- * caller's even_cows (truncation: true; a hole punch or an invalidation of
- * the page cache: false) */
+ * caller's even_cows (6.12; truncation: true; a hole punch or an
+ * invalidation of the page cache: false), or not its skip_cows (7.x) */
 bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows)
 {
 	if (!details) {
@@ -685,13 +685,14 @@ bool ptw_linux_zap_even_cows(ptw_engine *e, uint64_t details, bool *cows)
 		return true;
 	}
 	struct ptw_linux_mm *m = ready(e);
-	uint8_t b = 0;
-	uint64_t bad;
-	if (!m || m->lay.zap_even_cows.off < 0 ||
-	    m->lay.zap_even_cows.size != 1 ||
-	    !ptw_read_kernel(e, details + (uint64_t)m->lay.zap_even_cows.off,
-			     &b, 1, &bad))
+	if (!m)
 		return false;
-	*cows = b != 0;
+	bool skip = m->lay.zap_even_cows.off < 0;
+	ptw_linux_field f = skip ? m->lay.zap_skip_cows : m->lay.zap_even_cows;
+	uint8_t b = 0;
+	if (f.off < 0 || f.size != 1 ||
+	    !ptw_read_kernel(e, details + (uint64_t)f.off, &b, 1, NULL))
+		return false;
+	*cows = skip ? b == 0 : b != 0;
 	return true;
 }

@@ -113,6 +113,10 @@ static void mmu_on(env *v)
 	sysreg(&v->g, 0, PTW_REG_X86_CR0, (1ULL << 31) | 1);
 }
 
+/* struct zap_details's flag in the next make_btf(): 6.12's even_cows, or
+ * 7.x's skip_cows */
+static const char *btf_zap_flag = "even_cows";
+
 /* the test kernel's BTF; its raw bytes (caller frees) */
 static void *make_btf(uint32_t *size)
 {
@@ -192,7 +196,7 @@ static void *make_btf(uint32_t *size)
 	btf__add_struct(b, "zap_details", 24);
 	btf__add_field(b, "single_folio", ptr, 0, 0);
 	btf__add_field(b, "zap_flags", ui, 64, 0);
-	btf__add_field(b, "even_cows", bo, OFF_EVEN_COWS * 8, 0);
+	btf__add_field(b, btf_zap_flag, bo, OFF_EVEN_COWS * 8, 0);
 	const void *raw = btf__raw_data(b, size);
 	void *copy = g_memdup2(raw, *size);
 	btf__free(b);
@@ -1146,6 +1150,63 @@ static void zap_left_entry(void)
 	teardown(&v);
 }
 
+/* 7.x's zap: zap_vma_range_batched(tlb, vma, address, size, details),
+ * called with its arguments in the registers (x86-64: rdi, rsi, rdx, rcx,
+ * r8), and struct zap_details's skip_cows (the opposite of 6.12's
+ * even_cows): a truncation (skip_cows clear) that leaves a swap entry is
+ * found; a hole punch (skip_cows set) that leaves one is not */
+static uint64_t call_regs[16];
+
+static uint64_t regs_gpr(void *opaque, unsigned n)
+{
+	(void)opaque;
+	return n < 16 ? call_regs[n] : 0;
+}
+
+static void zap_7x_arguments(void)
+{
+	env v;
+	uint32_t n;
+	btf_zap_flag = "skip_cows";
+	void *btf = make_btf(&n);
+	btf_zap_flag = "even_cows";
+	char *syms = symbols_with_btf(n);
+	char *all = g_strdup_printf(
+		"%sffffffff81000a00 T zap_vma_range_batched\n", syms);
+	setup(&v, all, btf, n, false);
+	g_free(all);
+	g_free(syms);
+	g_free(btf);
+	const uint64_t R = 0x20000000ULL;
+	map_user(&v, R, 0x320000, true);
+	mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
+	mmu_on(&v);
+	CHECK(ptw_linux_watched_callee(v.g.e, 0xffffffff81000a00ULL) ==
+	      PTW_CALLEE_ZAP);
+	CHECK(ptw_linux_callee_args(PTW_CALLEE_ZAP));
+	ptw_vcpu_regs r = {.gpr = regs_gpr};
+	for (int skip = 1; skip >= 0; skip--) {
+		v.g.mem[DETAILS_PA + OFF_EVEN_COWS] = (uint8_t)skip;
+		memset(call_regs, 0, sizeof(call_regs));
+		call_regs[7] = 0xffff888000123000ULL; /* rdi: the tlb */
+		call_regs[6] = 0xffff888000456000ULL; /* rsi: the vma */
+		call_regs[2] = R;		      /* rdx: address */
+		call_regs[1] = 0x1000;		      /* rcx: size */
+		call_regs[8] = DETAILS_VA;	      /* r8: details */
+		ptw_ctx c = ctx_at(&v, 0, skip ? PC_PUNCH : PC_TRUNCATE);
+		ptw_ev_watched_call(v.g.e, &c, PTW_CALLEE_ZAP, &r);
+		load_at(&v, 0, leaf_of(&v, R), PC_ZAP_PTE);
+		ptw_ev_lower_half_entry(v.g.e, 0);
+		load_at(&v, 1, leaf_of(&v, R), PC_SWAPIN);
+		CHECK_EQ(ptw_finding_count(v.g.e, PTW_KIND_ZAP_LEFT_ENTRY),
+			 skip ? 0u : 1u);
+	}
+	const ptw_finding *f = ptw_finding_get(v.g.e, 0);
+	if (f)
+		CHECK(strstr(f->detail, "of [0x20000000, 0x20001000)") != NULL);
+	teardown(&v);
+}
+
 /* a kernel stack page: frame records at STACK_VA + 0x100 * k */
 #define STACK_VA 0xffffc90000010000ULL
 #define STACK_PA 0x610000ULL
@@ -1286,5 +1347,6 @@ int main(void)
 	RUN(swap_entry_leaked);
 	RUN(zap_left_entry);
 	RUN(call_stacks);
+	RUN(zap_7x_arguments);
 	TAP_DONE();
 }
