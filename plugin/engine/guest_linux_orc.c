@@ -28,15 +28,21 @@
 
 #include "engine_internal.h"
 
-/* orc_types.h (6.12) */
-#define ORC_REG_UNDEFINED   0
-#define ORC_REG_PREV_SP	    1
-#define ORC_REG_BP	    4
-#define ORC_REG_SP	    5
-#define ORC_REG_BP_INDIRECT 8
-#define ORC_REG_SP_INDIRECT 9
-#define ORC_TYPE_CALL	    2
-#define ORC_ENTRY_BYTES	    6
+/* orc_types.h's register numbers, #defines (not in BTF) that Linux
+ * renumbered: 6.12 has PREV_SP 1, DX 2, DI 3, BP 4, SP 5, R10 6, R13 7,
+ * BP_INDIRECT 8, SP_INDIRECT 9; 7.x AX 1, DX 2, SP 3, BP 4, DI 5, R10 6,
+ * R13 7, PREV_SP 8, SP_INDIRECT 9, BP_INDIRECT 10. Which one a kernel
+ * has is read from its table (load(): a call frame's CFA is almost always
+ * SP-based, so the most frequent base register of call entries is SP). */
+typedef struct {
+	unsigned prev_sp, bp, sp, bp_indirect, sp_indirect;
+	const char *name;
+} orc_regs;
+static const orc_regs ORC_REGS_612 = {1, 4, 5, 8, 9, "6.12"};
+static const orc_regs ORC_REGS_7 = {8, 4, 3, 10, 9, "7.x"};
+#define ORC_REG_UNDEFINED 0
+#define ORC_TYPE_CALL	  2
+#define ORC_ENTRY_BYTES	  6
 /* more entries than this are not a kernel's (6.12 x86-64: ~0.5 M) */
 #define ORC_MAX (8u << 20)
 
@@ -49,6 +55,7 @@ struct ptw_linux_orc {
 	unsigned n;
 	uint64_t *ip;	/* absolute range starts, sorted */
 	uint8_t *entry; /* n * ORC_ENTRY_BYTES */
+	const orc_regs *regs;
 };
 
 static struct ptw_linux_orc *orc_of(ptw_engine *e)
@@ -130,11 +137,17 @@ static bool load(ptw_engine *e, struct ptw_linux_orc *o)
 				why);
 		return false;
 	}
+	unsigned base[16] = {0};
+	for (unsigned i = 0; i < o->n; i++)
+		if ((o->entry[i * ORC_ENTRY_BYTES + 5] & 7) == ORC_TYPE_CALL)
+			base[o->entry[i * ORC_ENTRY_BYTES + 4] & 15]++;
+	o->regs = base[ORC_REGS_7.sp] > base[ORC_REGS_612.sp] ? &ORC_REGS_7
+							      : &ORC_REGS_612;
 	o->state = ORC_ON;
 	ptw_report_line(e,
 			"stacks: from the kernel's ORC tables, %u entries at "
-			"0x%" PRIx64,
-			o->n, o->start_ip);
+			"0x%" PRIx64 " (register numbers as in %s)",
+			o->n, o->start_ip, o->regs->name);
 	return true;
 }
 
@@ -177,41 +190,32 @@ unsigned ptw_linux_orc_unwind(ptw_engine *e, uint64_t ip, uint64_t sp,
 			 type = en[5] & 7;
 		if (type != ORC_TYPE_CALL)
 			break;
+		const orc_regs *R = o->regs;
 		uint64_t cfa;
-		switch (sp_reg) {
-		case ORC_REG_SP:
+		if (sp_reg == R->sp) {
 			cfa = sp + (uint64_t)(int64_t)sp_off;
-			break;
-		case ORC_REG_BP:
+		} else if (sp_reg == R->bp) {
 			cfa = bp + (uint64_t)(int64_t)sp_off;
-			break;
-		case ORC_REG_SP_INDIRECT:
+		} else if (sp_reg == R->sp_indirect) {
 			if (!read64(e, sp, &cfa))
 				return n;
 			cfa += (uint64_t)(int64_t)sp_off;
-			break;
-		case ORC_REG_BP_INDIRECT:
+		} else if (sp_reg == R->bp_indirect) {
 			if (!read64(e, bp + (uint64_t)(int64_t)sp_off, &cfa))
 				return n;
-			break;
-		default: /* R10, R13, DI, DX: only at entry code */
+		} else { /* AX, R10, R13, DI, DX: only at entry code */
 			return n;
 		}
 		uint64_t r;
 		if (!read64(e, cfa - 8, &r) || !e->ops->upper_half(r))
 			break;
-		switch (bp_reg) {
-		case ORC_REG_UNDEFINED:
-			break;
-		case ORC_REG_PREV_SP:
+		if (bp_reg == R->prev_sp) {
 			if (!read64(e, cfa + (uint64_t)(int64_t)bp_off, &bp))
 				return n;
-			break;
-		case ORC_REG_BP:
+		} else if (bp_reg == R->bp) {
 			if (!read64(e, bp + (uint64_t)(int64_t)bp_off, &bp))
 				return n;
-			break;
-		default:
+		} else if (bp_reg != ORC_REG_UNDEFINED) {
 			return n;
 		}
 		if (cfa <= sp)

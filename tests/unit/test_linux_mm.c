@@ -1245,10 +1245,11 @@ static void orc_range(env *v, unsigned i, uint64_t start, int16_t sp_off,
  * back is cut there. On a kernel with ORC tables: the zap's read unwinds
  * through them (CFA from rsp, then from rbp with rbp restored from the
  * stack) and stops at the end of the stack; the call, whose range is that
- * end, has no callers and so no stack. */
+ * end, has no callers and so no stack. The same tables with 7.x's register
+ * numbers (SP 3, PREV_SP 8 instead of 5 and 1) unwind the same. */
 static void call_stacks(void)
 {
-	for (int orc = 0; orc < 2; orc++) {
+	for (int orc = 0; orc < 3; orc++) {
 		env v;
 		uint32_t n;
 		void *btf = make_btf(&n);
@@ -1274,11 +1275,14 @@ static void call_stacks(void)
 			/* zap_pte_range: CFA rsp + 0x18; unmap_mapping_range:
 			 * the end of the stack; zap_page_range_single: CFA
 			 * rbp + 16, rbp from CFA - 16 */
-			orc_range(&v, 0, 0xffffffff81000200ULL, 0x18, 0, 5, 0,
+			/* 6.12's register numbers (SP 5, PREV_SP 1), or
+			 * 7.x's (SP 3, PREV_SP 8) */
+			unsigned sp = orc == 1 ? 5 : 3, prev = orc == 1 ? 1 : 8;
+			orc_range(&v, 0, 0xffffffff81000200ULL, 0x18, 0, sp, 0,
 				  2);
 			orc_range(&v, 1, 0xffffffff81000300ULL, 0, 0, 0, 0, 1);
-			orc_range(&v, 2, 0xffffffff81000400ULL, 16, -16, 4, 1,
-				  2);
+			orc_range(&v, 2, 0xffffffff81000400ULL, 16, -16, 4,
+				  prev, 2);
 			orc_range(&v, 3, 0xffffffff81000500ULL, 0, 0, 0, 0, 0);
 			mem_w64(&v.g, STACK_PA + 0x810, 0xffffffff81000420ULL);
 			mem_w64(&v.g, STACK_PA + 0x838, 0xffffffff81000340ULL);
@@ -1324,9 +1328,16 @@ static void call_stacks(void)
 					      : "unmap_mapping_range+0x40 <- "
 						"shmem_fallocate+0x100") == 0);
 		}
-		CHECK_EQ(log_lines(&v, "stacks: from the kernel's ORC tables, "
-				       "4 entries"),
-			 (unsigned)orc);
+		CHECK_EQ(log_lines(&v,
+				   orc == 2 ? "stacks: from the kernel's ORC "
+					      "tables, 4 entries at "
+					      "0xffffffff82300000 (register "
+					      "numbers as in 7.x)"
+					    : "stacks: from the kernel's ORC "
+					      "tables, 4 entries at "
+					      "0xffffffff82300000 (register "
+					      "numbers as in 6.12)"),
+			 orc ? 1u : 0u);
 		teardown(&v);
 	}
 }
