@@ -136,7 +136,9 @@ static bool read_gpr(ptw_engine *e, unsigned cpu, int n, uint64_t *v)
 void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 {
 	const ptw_ctx *now = e->event_ctx;
-	if (c->stack || !now || now->cpu != c->cpu ||
+	/* the end of the run is applied on no vCPU's thread: no registers
+	 * are this event's (QEMU reads only the calling vCPU's) */
+	if (e->finished || c->stack || !now || now->cpu != c->cpu ||
 	    now->icount != c->icount || now->pc != c->pc || !walkable(e))
 		return;
 	/* the half the chain stays in: the kernel's, or the program's */
