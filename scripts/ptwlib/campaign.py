@@ -1,0 +1,264 @@
+"""Campaigns (docs/campaign.md): a matrix of runs (arches x kernels x tests
+x widen settings x N runs) described in one JSON file, expanded into tasks
+with stable ids, each task one `ptwatch run` (or one litmus scenario) into
+its own directory, run here with --jobs N or as one Slurm job array; the
+campaign is resumable (a task whose task.json exists is done and not run
+again) and its results are plain files (`ptwatch report DIR` summarizes
+them).
+
+A spec:
+
+    {"name": "hunt-7.2",
+     "runs": 20,
+     "timeout": 900,
+     "matrix": {"arch": ["arm64", "x86_64"],
+                "kernel": ["bookworm", "unstable", "build:none"],
+                "tests": ["mthp_swap", "cow"],
+                "widen": [null, "200us"],
+                "cmdline": [null]}}
+
+kernel: a Debian kernel (`--stock NAME`: bookworm, unstable, unstable-16k),
+`build:BUGS` (our build, `--kernel-build BUGS`; build:none without bugs),
+or `litmus` (tests are then litmus scenarios). tests: one entry per task
+(a comma-separated entry runs those tests in one boot).
+"""
+import itertools
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from . import ARCHES, ROOT
+
+KEYS = ("arch", "kernel", "tests", "widen", "cmdline")
+STOCK = ("bookworm", "unstable", "unstable-16k")
+# what a task's exit status means: the command ran (findings and failed
+# guest tests are results), or the run itself failed (a timeout, a panic,
+# a QEMU error: a task a cluster would requeue)
+RAN = {"run": (0, 1, 2), "litmus": (0, 1)}
+
+
+class SpecError(Exception):
+    pass
+
+
+def load(path):
+    """The spec, checked; SpecError says what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            spec = json.load(f)
+    except OSError as e:
+        raise SpecError(f"{path}: {e.strerror}")
+    except ValueError as e:
+        raise SpecError(f"{path}: not JSON: {e}")
+    if not isinstance(spec, dict) or not isinstance(spec.get("matrix"),
+                                                    dict):
+        raise SpecError(f"{path}: no \"matrix\" object")
+    m = spec["matrix"]
+    unknown = set(m) - set(KEYS)
+    if unknown:
+        raise SpecError(f"{path}: unknown matrix keys {sorted(unknown)} "
+                        f"(known: {', '.join(KEYS)})")
+    for k in ("arch", "kernel", "tests"):
+        if not isinstance(m.get(k), list) or not m[k]:
+            raise SpecError(f"{path}: matrix.{k} must be a non-empty list")
+    for a in m["arch"]:
+        if a not in ARCHES:
+            raise SpecError(f"{path}: unknown arch {a!r}")
+    for k in m["kernel"]:
+        if k not in STOCK and k != "litmus" and \
+                not (isinstance(k, str) and k.startswith("build:")):
+            raise SpecError(f"{path}: unknown kernel {k!r} ({', '.join(STOCK)}"
+                            ", build:BUGS or litmus)")
+    runs = spec.get("runs", 1)
+    if not isinstance(runs, int) or runs < 1:
+        raise SpecError(f"{path}: runs must be a positive integer")
+    return spec
+
+
+def slug(v):
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(v)) if v else "none"
+
+
+def expand(spec):
+    """The tasks, in a fixed order: a list of dicts with a stable id."""
+    m = spec["matrix"]
+    tasks = []
+    for arch, kernel, tests, widen, cmdline in itertools.product(
+            m["arch"], m["kernel"], m["tests"], m.get("widen") or [None],
+            m.get("cmdline") or [None]):
+        for run in range(1, spec.get("runs", 1) + 1):
+            tid = "-".join([arch, slug(kernel), slug(tests), slug(widen)] +
+                           ([slug(cmdline)] if cmdline else []) +
+                           [f"run{run}"])
+            tasks.append({"id": tid, "arch": arch, "kernel": kernel,
+                          "tests": tests, "widen": widen, "cmdline": cmdline,
+                          "run": run})
+    return tasks
+
+
+def check_litmus(tasks, build):
+    """SpecError when a litmus task names a scenario not built for its
+    arch (the catalogues differ: arm64 has the BBM and contiguous ones)."""
+    for t in tasks:
+        if t["kernel"] != "litmus":
+            continue
+        elf = os.path.join(build, "guest-tests", "litmus", t["arch"],
+                           f"litmus-{t['arch']}-{t['tests']}.elf")
+        if not os.path.isfile(elf):
+            raise SpecError(f"no litmus scenario {t['tests']!r} for "
+                            f"{t['arch']} (guest-tests/litmus)")
+
+
+def task_dir(out, task):
+    return os.path.join(out, "runs", task["id"])
+
+
+def command(task, out, timeout):
+    """The ptwatch command line of a task."""
+    prog = [sys.executable, os.path.join(ROOT, "scripts", "ptwatch")]
+    d = task_dir(out, task)
+    if task["kernel"] == "litmus":
+        return prog + ["litmus", "--arch", task["arch"], "--only",
+                       task["tests"], "--out", d]
+    cmd = prog + ["run", "--arch", task["arch"], "--tests", task["tests"],
+                  "--out", d, "--timeout", str(timeout)]
+    if task["kernel"].startswith("build:"):
+        cmd += ["--kernel-build", task["kernel"][len("build:"):]]
+    else:
+        cmd += ["--stock", task["kernel"]]
+    if task["widen"]:
+        cmd += ["--widen", task["widen"]]
+    if task["cmdline"]:
+        cmd += ["--cmdline", task["cmdline"]]
+    return cmd
+
+
+def done(out, task):
+    """The task's record when it ran to an end (task.json), else None."""
+    try:
+        with open(os.path.join(task_dir(out, task), "task.json")) as f:
+            rec = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return rec if rec.get("ran") else None
+
+
+def run_task(out, task, timeout):
+    """Run one task (again from scratch if it had started); its record."""
+    d = task_dir(out, task)
+    if os.path.isdir(d):
+        subprocess.run(["rm", "-rf", d], check=False)
+    os.makedirs(d)
+    cmd = command(task, out, timeout)
+    t0 = time.time()
+    with open(os.path.join(d, "ptwatch.out"), "w") as log:
+        rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT).returncode
+    kind = "litmus" if task["kernel"] == "litmus" else "run"
+    rec = dict(task, cmd=" ".join(shlex.quote(c) for c in cmd), rc=rc,
+               ran=rc in RAN[kind], started=round(t0, 1),
+               seconds=round(time.time() - t0, 1), host=socket.gethostname())
+    tmp = os.path.join(d, "task.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(rec, f, indent=1)
+    os.replace(tmp, os.path.join(d, "task.json"))
+    return rec
+
+
+def write_plan(spec, spec_path, out, tasks):
+    os.makedirs(out, exist_ok=True)
+    plan = {"spec": spec, "spec_path": os.path.abspath(spec_path),
+            "tasks": [t["id"] for t in tasks]}
+    with open(os.path.join(out, "campaign.json"), "w") as f:
+        json.dump(plan, f, indent=1)
+
+
+def run_local(spec, out, jobs, only=None, say=print):
+    """Run the tasks not done yet (only: those indices), jobs at once;
+    returns (ran now, already done, failed to run)."""
+    tasks = expand(spec)
+    timeout = int(spec.get("timeout", 900))
+    todo, skipped = [], 0
+    for i, t in enumerate(tasks):
+        if only is not None and i not in only:
+            continue
+        if done(out, t):
+            skipped += 1
+        else:
+            todo.append(t)
+    failed = []
+
+    def one(t):
+        rec = run_task(out, t, timeout)
+        say(f"  {t['id']:<60} exit {rec['rc']:<3} {rec['seconds']:7.1f}s"
+            f"{'' if rec['ran'] else '  FAILED TO RUN'}")
+        if not rec["ran"]:
+            failed.append(t["id"])
+        return rec
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(one, todo))
+    return len(todo), skipped, failed
+
+
+SBATCH = """#!/bin/bash
+# {name}: one Slurm array task per campaign task (ptwatch campaign --task);
+# a task already done is not run again, a failed one exits non-zero and is
+# requeued (--requeue); written by `ptwatch campaign --slurm`
+#SBATCH --job-name=ptwatch-{name}
+#SBATCH --array=0-{last}
+#SBATCH --requeue
+#SBATCH --cpus-per-task={cpus}
+#SBATCH --output={out}/slurm/%A_%a.out
+exec {python} {ptwatch} campaign {spec} --out {out} --task "$SLURM_ARRAY_TASK_ID"
+"""
+
+
+def write_sbatch(spec, spec_path, out, cpus=2):
+    tasks = expand(spec)
+    os.makedirs(os.path.join(out, "slurm"), exist_ok=True)
+    path = os.path.join(out, "campaign.sbatch")
+    with open(path, "w") as f:
+        f.write(SBATCH.format(
+            name=slug(spec.get("name", "campaign")), last=len(tasks) - 1,
+            cpus=cpus, out=shlex.quote(os.path.abspath(out)),
+            python=shlex.quote(sys.executable),
+            ptwatch=shlex.quote(os.path.join(ROOT, "scripts", "ptwatch")),
+            spec=shlex.quote(os.path.abspath(spec_path))))
+    os.chmod(path, 0o755)
+    return path
+
+
+def status(spec, out):
+    """(done, failed, pending) task ids, and findings by title over the
+    done tasks: {title: [severity, findings, tasks]}"""
+    from . import logs
+    ok, bad, pending, titles = [], [], [], {}
+    for t in expand(spec):
+        d = task_dir(out, t)
+        try:
+            with open(os.path.join(d, "task.json")) as f:
+                rec = json.load(f)
+        except (OSError, ValueError):
+            pending.append(t["id"])
+            continue
+        (ok if rec.get("ran") else bad).append(t["id"])
+        seen = set()
+        for root, _, files in os.walk(d):
+            if "findings.jsonl" not in files:
+                continue
+            for fd in logs.load_findings(os.path.join(root,
+                                                      "findings.jsonl")):
+                key = fd.get("title") or fd.get("kind", "?")
+                e = titles.setdefault(key, [fd.get("severity", "?"), 0, 0])
+                e[1] += 1
+                if key not in seen:
+                    seen.add(key)
+                    e[2] += 1
+    return ok, bad, pending, titles
