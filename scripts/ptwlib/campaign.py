@@ -209,14 +209,19 @@ def run_local(spec, out, jobs, only=None, say=print):
 
 SBATCH = """#!/bin/bash
 # {name}: one Slurm array task per campaign task (ptwatch campaign --task);
-# a task already done is not run again, a failed one exits non-zero and is
-# requeued (--requeue); written by `ptwatch campaign --slurm`
+# a task already done is not run again; one lost with its node is requeued
+# (--requeue), one that failed to run requeues itself, twice at most;
+# written by `ptwatch campaign --slurm`
 #SBATCH --job-name=ptwatch-{name}
 #SBATCH --array=0-{last}
 #SBATCH --requeue
 #SBATCH --cpus-per-task={cpus}
 #SBATCH --output={out}/slurm/%A_%a.out
-exec {python} {ptwatch} campaign {spec} --out {out} --task "$SLURM_ARRAY_TASK_ID"
+{python} {ptwatch} campaign {spec} --out {out} --task "$SLURM_ARRAY_TASK_ID" && exit 0
+if [ "${{SLURM_RESTART_COUNT:-0}}" -lt 2 ]; then
+	scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+fi
+exit 1
 """
 
 
