@@ -6,6 +6,7 @@
  * an entry (last_load), which the break-window detector asks.
  */
 #include "detectors.h"
+#include "u64map.h"
 
 #define ABA_WINDOW 2000000ULL /* guest instructions between the two reads */
 #define MAX_ABA	   262144     /* reads remembered (cleared past) */
@@ -46,7 +47,8 @@ typedef struct {
 
 typedef struct {
 	unsigned id;
-	GHashTable *reads; /* (task or vCPU, pte_pa) -> last read */
+	u64map reads; /* aba_key(task or vCPU, pte_pa) -> last read
+			 (aba_read, inline) */
 	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
 } aba_state;
 
@@ -55,7 +57,7 @@ static void *aba_init(ptw_engine *e, unsigned id)
 	(void)e;
 	aba_state *s = g_new0(aba_state, 1);
 	s->id = id;
-	s->reads = g_hash_table_new_full(u64_hash, u64_eq, g_free, g_free);
+	u64map_init(&s->reads, sizeof(aba_read));
 	return s;
 }
 
@@ -63,7 +65,7 @@ static void aba_free(ptw_engine *e, void *st)
 {
 	(void)e;
 	aba_state *s = st;
-	g_hash_table_destroy(s->reads);
+	u64map_free(&s->reads);
 	g_free(s);
 }
 
@@ -164,7 +166,7 @@ static uint64_t aba_key(uint64_t who, uint64_t pte_pa)
 static aba_read *aba_lookup(aba_state *s, uint64_t who, uint64_t pte_pa)
 {
 	uint64_t key = aba_key(who, pte_pa);
-	aba_read *r = g_hash_table_lookup(s->reads, &key);
+	aba_read *r = u64map_get(&s->reads, key);
 	return r && r->who == who && r->pte_pa == pte_pa ? r : NULL;
 }
 
@@ -308,11 +310,11 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 				d);
 		}
 	} else {
-		if (g_hash_table_size(s->reads) >= MAX_ABA)
-			g_hash_table_remove_all(s->reads);
-		r = g_new0(aba_read, 1);
-		uint64_t key = aba_key(who, pte_pa);
-		g_hash_table_replace(s->reads, g_memdup2(&key, sizeof(key)), r);
+		if (s->reads.len >= MAX_ABA)
+			u64map_clear(&s->reads);
+		/* a new read, or another reader's whose key collided with
+		 * this one's: its record, overwritten below */
+		r = u64map_put(&s->reads, aba_key(who, pte_pa), NULL);
 	}
 	r->who = who;
 	r->pte_pa = pte_pa;
