@@ -11,6 +11,7 @@
 #define PTW_U64MAP_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
