@@ -213,8 +213,7 @@ static void zap_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 		return;
 	end_returned(e, s);
 	zap_op *o = s->nopen ? op_of(s, ptw_task_who(e, c->cpu)) : NULL;
-	if (!o || (value & 1) || !ptw_is_last_level(e, t->level) ||
-	    t->space == PTW_KSPACE)
+	if (!o || !ptw_is_last_level(e, t->level) || t->space == PTW_KSPACE)
 		return;
 	uint64_t va = ptw_entry_va(e, t, idx);
 	if (va < o->start || va >= o->end || !must_go(e, o, value))
