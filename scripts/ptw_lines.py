@@ -117,13 +117,17 @@ def main(argv):
         return 1
 
     def elf_of(side, addr):
-        """the ELF that covers addr as this side saw it, or None"""
-        if addr >> 63:
-            return None if vmlinux == "-" else vmlinux
-        prog = program_of(side)
-        f = os.path.join(programs, f"{prog}-{arch}") if prog and \
-            programs else None
-        return f if f and os.path.isfile(f) else None
+        """the ELF that covers addr as this side saw it, or None: a test
+        program's own for a side named "[prog]" in the lower half, else
+        the kernel's (a bare-metal guest, whose code is low, is its own
+        "kernel")"""
+        if not addr >> 63:
+            prog = program_of(side)
+            f = os.path.join(programs, f"{prog}-{arch}") if prog and \
+                programs else None
+            if prog:
+                return f if f and os.path.isfile(f) else None
+        return None if vmlinux == "-" else vmlinux
 
     want = {}  # ELF -> addresses
     for fd in findings:

@@ -44,5 +44,23 @@ if python3 "$ROOT/scripts/ptw_lines.py" "$OUT" /nonexistent/vmlinux mips 2>/dev/
 else
 	ok "an unknown arch: exit 1"
 fi
+# a test program's side, on a kernel without a vmlinux ("-"): its PC and
+# a frame of its stack from the program's own static binary
+prog="$BUILD/guest-tests/linux/mremap_move-x86_64"
+main=$(nm "$prog" 2>/dev/null | awk '$3 == "main" { print $1 }')
+dir="$OUT/program"
+mkdir -p "$dir"
+printf '{"kind":"DATA_MISMATCH","severity":"error","pc":"0x%s","pc_sym":"[mremap_move]","stack":[{"pc":"0x%x","sym":"[mremap_move] 0x%x"}]}\n' \
+	"$main" $((0x$main + 9)) $((0x$main + 9)) >"$dir/findings.jsonl"
+: >"$dir/ptwatch.log"
+if [ -n "$main" ] && python3 "$ROOT/scripts/ptw_lines.py" "$dir" - x86_64 \
+	"$BUILD/guest-tests/linux" 2>"$OUT/program.err" &&
+	grep -q '"pc_line":"guest-tests/linux/mremap_move.c:[0-9]*' "$dir/findings.jsonl" &&
+	grep -q '"line":"[^"]*mremap_move.c:[0-9]' "$dir/findings.jsonl"; then
+	ok "a test program's PC and stack frame: guest-tests/linux/mremap_move.c, without a vmlinux"
+else
+	notok "a test program's side: no mremap_move.c line"
+	sed 's/^/# /' "$OUT/program.err"
+fi
 echo "1..$n"
 [ "$failed" = 0 ]
