@@ -461,6 +461,7 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.call_arg_gpr = {7, 6, 2, 1, 8, 9},
 	.frame_gpr = 5, /* rbp, with frame pointers */
 	.sp_gpr = 4,	/* rsp */
+	.link_gpr = -1, /* the return address is on the stack */
 	.code_address = x86_code_address,
 	.user_ok = x86_user_ok,
 	.writable = x86_writable,

@@ -242,6 +242,11 @@ typedef struct ptw_arch_ops {
 	 * records), -1: none */
 	int frame_gpr;
 	int sp_gpr; /* the stack pointer's, -1: not a general register */
+	/* the link register (a call's return address while the callee keeps
+	 * it there), -1: none; and whether the 4-byte instruction w at pc is
+	 * a direct call, to *target */
+	int link_gpr;
+	bool (*direct_call4)(uint32_t w, uint64_t pc, uint64_t *target);
 	/* a return address as saved in a frame record -> the code address
 	 * (arm64: without its pointer-authentication code) */
 	uint64_t (*code_address)(uint64_t saved);

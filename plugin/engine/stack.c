@@ -133,6 +133,33 @@ static bool read_gpr(ptw_engine *e, unsigned cpu, int n, uint64_t *v)
 	return ok;
 }
 
+/* A function that keeps no frame record of its own (a leaf, such as
+ * arm64's contpte_ptep_get() under page_vma_mapped_walk()) has its
+ * caller's return address only in the link register: the frame records
+ * start at its caller's caller. The link register is that return address
+ * when the instruction before it is a direct call to the function the PC
+ * is in; then it is the first caller. */
+static void leaf_caller(ptw_engine *e, const ptw_ctx *c, ptw_stack *s,
+			bool kernel)
+{
+	uint64_t lr, pa, to;
+	uint32_t w;
+	char sym[96];
+	if (e->ops->link_gpr < 0 || !e->ops->direct_call4 ||
+	    !read_gpr(e, c->cpu, e->ops->link_gpr, &lr))
+		return;
+	lr = e->ops->code_address(lr);
+	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
+	const char *plus = strstr(sym, "+0x");
+	if (lr < 4 || e->ops->upper_half(lr) != kernel || !plus ||
+	    !ptw_translate(e, c->cpu, lr - 4, &pa, NULL, NULL) ||
+	    !ptw_read_phys(e, pa, &w, sizeof(w)) ||
+	    !e->ops->direct_call4(w, lr - 4, &to) ||
+	    to != c->pc - g_ascii_strtoull(plus + 3, NULL, 16))
+		return;
+	s->pc[s->n++] = lr;
+}
+
 void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 {
 	const ptw_ctx *now = e->event_ctx;
@@ -155,6 +182,8 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 		s.n += ptw_linux_orc_unwind(e, c->pc, sp, fp, s.pc + 1,
 					    PTW_STACK_MAX - 1);
 		fp = 0; /* the frame-record walk below does nothing */
+	} else {
+		leaf_caller(e, c, &s, kernel);
 	}
 	while (s.n < PTW_STACK_MAX) {
 		uint64_t rec[2], pa;
@@ -169,7 +198,10 @@ void ptw_stack_capture(ptw_engine *e, ptw_ctx *c)
 		uint64_t ret = e->ops->code_address(rec[1]);
 		if (!ret || e->ops->upper_half(ret) != kernel)
 			break;
-		s.pc[s.n++] = ret;
+		/* a function with a record of its own, the link register
+		 * still its return address: taken once */
+		if (!(s.n == 2 && s.pc[1] == ret))
+			s.pc[s.n++] = ret;
 		if (rec[0] <= fp)
 			break;
 		fp = rec[0];

@@ -2,6 +2,11 @@
 /* Engine on synthetic arm64 event streams: shadow, BBM, stale TLB. */
 #include <string.h>
 
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+
+#include "engine_internal.h"
 #include "fake_guest.h"
 #include "tap.h"
 
@@ -560,6 +565,109 @@ static void barrier_due_per_cpu(void)
 	fake_fini(&g);
 }
 
+/* arm64 call stacks (stack.c) in the kernel half (TTBR1): a function
+ * that keeps no frame record of its own (a leaf) is entered by a BL from
+ * its caller, whose return address is only in x30: the stack names the
+ * caller from the link register, then the frame records (x29); a link
+ * register that follows a BL to another function (the caller's own call
+ * made earlier) is not taken; a return address signed by PACIASP is
+ * stripped */
+#define K_VA	 0xffff800000000000ULL
+#define K_TEXT	 (K_VA + 0x1000) /* caller, leaf, top */
+#define K_STACK	 (K_VA + 0x10000)
+#define PA_TEXT	 (RAM + 0x300000)
+#define PA_STACK (RAM + 0x301000)
+#define PA_OTHER (RAM + 0x302000)
+static uint64_t k_regs[32];
+
+static bool k_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *v)
+{
+	(void)opaque;
+	(void)cpu;
+	*v = n < 32 ? k_regs[n] : 0;
+	return n < 32;
+}
+
+static void leaf_frames(void)
+{
+	fake_guest g;
+	g.base = RAM;
+	g.size = 4u << 20;
+	g.mem = calloc(1, g.size);
+	g.icount = 0;
+	ptw_config cfg = {.arch = PTW_ARCH_ARM64,
+			  .ncpus = 1,
+			  .read_phys = fake_read,
+			  .read_gpr = k_gpr,
+			  .read_opaque = &g};
+	char *err = NULL;
+	g.e = ptw_engine_new(&cfg, &err);
+	g_free(err);
+	char *dir = g_dir_make_tmp("ptw-a64-XXXXXX", NULL);
+	char *map = g_build_filename(dir, "System.map", NULL);
+	g_file_set_contents(map,
+			    "ffff800000001000 T caller\n"
+			    "ffff800000001100 T leaf\n"
+			    "ffff800000001180 T leaf2\n"
+			    "ffff800000001200 T top\n"
+			    "ffff800000001300 T other\n",
+			    -1, NULL);
+	CHECK(ptw_symbols_load(g.e, map, &err));
+	g_free(err);
+	/* TTBR1 tables: the text page and the stack page */
+	const uint64_t t[4] = {L0, L1, L2, L3};
+	for (int l = 0; l < 3; l++)
+		mem_w64(&g, t[l] + ((K_TEXT >> (39 - 9 * l)) & 511) * 8,
+			t[l + 1] | 3ULL);
+	mem_w64(&g, L3 + ((K_TEXT >> 12) & 511) * 8, PAGE(PA_TEXT));
+	mem_w64(&g, L3 + ((K_STACK >> 12) & 511) * 8, PAGE(PA_STACK));
+	mem_w64(&g, L3 + (((K_VA + 0x3000) >> 12) & 511) * 8, PAGE(PA_OTHER));
+	/* caller+0x20: BL leaf; caller+0x40: BL other */
+	uint32_t bl_leaf = 0x94000000u | ((0x1100 - 0x1020) / 4);
+	uint32_t bl_other = 0x94000000u | ((0x1300 - 0x1040) / 4);
+	memcpy(g.mem + (PA_TEXT - RAM) + 0x20, &bl_leaf, 4);
+	memcpy(g.mem + (PA_TEXT - RAM) + 0x40, &bl_other, 4);
+	/* the caller's frame record: {no older frame, top+0x10}, the return
+	 * address signed (bits 54:48 a PAC) */
+	mem_w64(&g, PA_STACK + 0x100, 0);
+	mem_w64(&g, PA_STACK + 0x108, (K_TEXT + 0x210) & ~(0x7fULL << 48));
+	ptw_ctx c = fake_ctx(&g, 0);
+	sysreg(&g, 0, PTW_REG_ARM_MAIR, 0xff);
+	sysreg(&g, 0, PTW_REG_ARM_TCR,
+	       (16ULL << 16) | (2ULL << 30) | (1ULL << 7) | (1ULL << 36));
+	sysreg(&g, 0, PTW_REG_ARM_TTBR1, L0);
+	sysreg(&g, 0, PTW_REG_ARM_SCTLR, 1);
+	for (int other = 0; other < 2; other++) {
+		/* the leaf changes a live mapping without break-before-make:
+		 * a finding at the leaf's PC, its stack taken at the store */
+		k_regs[29] = K_STACK + 0x100;
+		/* the second: leaf2, the link register after caller's BL to
+		 * leaf (not a call to leaf2) */
+		k_regs[30] = K_TEXT + 0x24;
+		c = fake_ctx(&g, 0);
+		c.pc = K_TEXT + (other ? 0x184 : 0x104);
+		uint64_t pte = L3 + (((K_VA + 0x3000) >> 12) & 511) * 8;
+		uint64_t v = PAGE(PA_OTHER + (other ? 0 : 0x1000));
+		mem_w64(&g, pte, v);
+		ptw_ev_access(g.e, &c, K_VA + 0x3000, pte, 8, true, v);
+		const ptw_finding *f = ptw_finding_get(g.e, (unsigned)other);
+		const ptw_stack *s =
+			f ? ptw_stack_get(g.e, f->ctx.stack) : NULL;
+		char buf[256] = "";
+		if (f)
+			ptw_stack_format(g.e, &f->ctx, buf, sizeof(buf));
+		CHECK(s != NULL);
+		CHECK(strcmp(buf, other ? "top+0x10"
+					: "caller+0x24 <- top+0x10") == 0);
+	}
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_unlink(map);
+	g_rmdir(dir);
+	g_free(map);
+	g_free(dir);
+}
+
 int main(void)
 {
 	RUN(barrier_due_per_cpu);
@@ -587,5 +695,6 @@ int main(void)
 	RUN(cold_root_rewritten_unseen);
 	RUN(client_expectations);
 	RUN(reserved_tg1_warns_once);
+	RUN(leaf_frames);
 	TAP_DONE();
 }
