@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -152,8 +153,7 @@ def done(out, task):
 def run_task(out, task, timeout):
     """Run one task (again from scratch if it had started); its record."""
     d = task_dir(out, task)
-    if os.path.isdir(d):
-        subprocess.run(["rm", "-rf", d], check=False)
+    shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     cmd = command(task, out, timeout)
     t0 = time.time()
