@@ -118,8 +118,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		g_string_append_printf(args, "%s\n", argv[i]);
 	g_string_append_printf(args, "qemu=%s\n", ptw_qemu_mode_name(mode));
 	/* whether the trace holds the registers stacks start from (a trace
-	 * without this line has none) */
-	g_string_append_printf(args, "stacks=%s\n", a.stacks ? "on" : "off");
+	 * without this line has none; not "stacks=", which a user's own
+	 * argument line would come before) */
+	g_string_append_printf(args, "trace_stacks=%s\n",
+			       a.stacks ? "on" : "off");
 	/* the RAM layout the live run read guest memory through */
 	uint64_t ram_base, ram_size, ram_below_4g;
 	ram_layout(&ram_base, &ram_size, &ram_below_4g);

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 	bool mm_off = h_mm && (!strcmp(h_mm, "off") || !strcmp(h_mm, "false") ||
 			       !strcmp(h_mm, "no"));
 	/* call stacks when the live run recorded their registers */
-	g_autofree char *h_stacks = header_arg(m->args, "stacks");
+	g_autofree char *h_stacks = header_arg(m->args, "trace_stacks");
 	bool stacks = h_stacks && !strcmp(h_stacks, "on");
 	ptw_config cfg = {
 		.arch = m->arch,
