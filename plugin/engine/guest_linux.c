@@ -130,11 +130,22 @@ bool ptw_linux_unmapping_walker(const char *sym)
 bool ptw_linux_batched_flush_obliged(const char *sym)
 {
 	static const char *const ops[] = {
-		"change_protection",	  "change_pte_range",
-		"change_pmd_range",	  "unmap_page_range",
-		"zap_pte_range",	  "zap_pmd_range",
-		"move_page_tables",	  "move_ptes",
-		"madvise_free_pte_range", "madvise_cold_or_pageout_pte_range",
+		"change_protection",
+		"change_pte_range",
+		"change_pmd_range",
+		"unmap_page_range",
+		"zap_pte_range",
+		"zap_pmd_range",
+		"move_page_tables",
+		"move_ptes",
+		"madvise_free_pte_range",
+		"madvise_cold_or_pageout_pte_range",
+		/* 7.x: unmap_page_range() became __zap_vma_range(), inlined
+		 * into its callers */
+		"__zap_vma_range",
+		"zap_vma_range_batched",
+		"zap_vma_range",
+		"unmap_vmas",
 	};
 	return sym_in(sym, ops, G_N_ELEMENTS(ops));
 }
