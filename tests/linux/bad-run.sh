@@ -10,6 +10,7 @@
 #   4. a test binary that crashes (SIGSEGV)     -> 2, which test and signal
 #   5. a guest kernel that panics (sysrq c)     -> 3, the panic line
 #   6. a guest test that hangs                  -> 3, timeout in that test
+#   7. --vmlinux FILE that is not there          -> 64, at once
 # Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -61,6 +62,9 @@ initrd_pack() { # DIR -> DIR.cpio.gz
 }
 
 check wrong-arch 3 "not an arm64 kernel" --kernel "$x86kernel" --symbols "$syms"
+# a vmlinux for the source lines that is not there: refused before the boot
+check no-vmlinux 64 "run: --vmlinux /nonexistent/vmlinux: not readable" \
+	--vmlinux /nonexistent/vmlinux --tests cow
 
 head -c 65536 "$kernel" >"$OUT/truncated-Image"
 check no-boot 3 "timeout after 20s, no console output" \
