@@ -240,10 +240,29 @@ def write_sbatch(spec, spec_path, out, cpus=2):
     return path
 
 
+def task_findings(d):
+    """The findings of a task's runs (its directory d, searched down)."""
+    from . import logs
+    found = []
+    for root, _, files in os.walk(d):
+        if "findings.jsonl" in files:
+            found += logs.load_findings(os.path.join(root, "findings.jsonl"))
+    return found
+
+
+def titles_by_task(out):
+    """task id -> the sorted titles of its findings, for the tasks that
+    have a directory under out"""
+    runs = os.path.join(out, "runs")
+    ids = sorted(os.listdir(runs)) if os.path.isdir(runs) else []
+    return {tid: sorted(f.get("title") for f in
+                        task_findings(os.path.join(runs, tid)))
+            for tid in ids}
+
+
 def status(spec, out):
     """(done, failed, pending) task ids, and findings by title over the
     done tasks: {title: [severity, findings, tasks]}"""
-    from . import logs
     ok, bad, pending, titles = [], [], [], {}
     for t in expand(spec):
         d = task_dir(out, t)
@@ -255,15 +274,11 @@ def status(spec, out):
             continue
         (ok if rec.get("ran") else bad).append(t["id"])
         seen = set()
-        for root, _, files in os.walk(d):
-            if "findings.jsonl" not in files:
-                continue
-            for fd in logs.load_findings(os.path.join(root,
-                                                      "findings.jsonl")):
-                key = fd.get("title") or fd.get("kind", "?")
-                e = titles.setdefault(key, [fd.get("severity", "?"), 0, 0])
-                e[1] += 1
-                if key not in seen:
-                    seen.add(key)
-                    e[2] += 1
+        for fd in task_findings(d):
+            key = fd.get("title") or fd.get("kind", "?")
+            e = titles.setdefault(key, [fd.get("severity", "?"), 0, 0])
+            e[1] += 1
+            if key not in seen:
+                seen.add(key)
+                e[2] += 1
     return ok, bad, pending, titles

@@ -20,6 +20,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from ptwlib.campaign import titles_by_task as titles  # noqa: E402
 from ptwlib.tap import Tap  # noqa: E402
 
 TAP = Tap()
@@ -38,21 +39,6 @@ def campaign(*args):
 def counts(text):
     m = re.search(r"(\d+) run now, (\d+) already done, (\d+) failed", text)
     return tuple(int(x) for x in m.groups()) if m else None
-
-
-def titles(out):
-    """task id -> the sorted titles of its findings"""
-    res = {}
-    runs = os.path.join(out, "runs")
-    for tid in sorted(os.listdir(runs)):
-        got = []
-        for root, _, files in os.walk(os.path.join(runs, tid)):
-            if "findings.jsonl" in files:
-                with open(os.path.join(root, "findings.jsonl")) as f:
-                    got += [json.loads(x).get("title") for x in f
-                            if x.strip()]
-        res[tid] = sorted(got)
-    return res
 
 
 def main():

@@ -25,6 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from ptwlib.campaign import titles_by_task as titles  # noqa: E402
 from ptwlib.tap import Tap  # noqa: E402
 
 TAP = Tap()
@@ -81,20 +82,6 @@ def wait(pred, secs, step=1.0):
     return False
 
 
-def titles(out):
-    res = {}
-    runs = os.path.join(out, "runs")
-    for tid in sorted(os.listdir(runs)) if os.path.isdir(runs) else []:
-        got = []
-        for root, _, files in os.walk(os.path.join(runs, tid)):
-            if "findings.jsonl" in files:
-                with open(os.path.join(root, "findings.jsonl")) as f:
-                    got += [json.loads(x).get("title") for x in f
-                            if x.strip()]
-        res[tid] = sorted(got)
-    return res
-
-
 def main():
     for tool in ("munged", "slurmctld", "slurmd", "sbatch", "squeue",
                  "sinfo", "scontrol"):
@@ -143,12 +130,16 @@ def main():
             with open(p, "w") as f:
                 json.dump(s, f)
             specs.append(p)
+        def submit(spec, out):
+            """(exit status, job id) of the campaign's array submitted"""
+            r = sh(sys.executable, PTWATCH, "campaign", spec, "--out", out,
+                   "--slurm", "--slurm-cpus", "1", "--submit", env=env)
+            return r.returncode, r.stdout.strip().rsplit(" ", 1)[-1]
+
         # the long task first: requeued while it runs
         out_l = os.path.join(d, "out-linux")
-        r = sh(sys.executable, PTWATCH, "campaign", specs[1], "--out", out_l,
-               "--slurm", "--slurm-cpus", "1", "--submit", env=env)
-        job = r.stdout.strip().rsplit(" ", 1)[-1]
-        ok(r.returncode == 0 and job.isdigit(),
+        rc, job = submit(specs[1], out_l)
+        ok(rc == 0 and job.isdigit(),
            f"the Linux campaign's array submitted (job {job})")
         running = wait(lambda: "R" in sh("squeue", "-h", "-j", job, "-o",
                                          "%t", env=env).stdout, 120)
@@ -158,17 +149,12 @@ def main():
            f"its task requeued while it ran (scontrol requeue: "
            f"{r.stderr.strip() or 'done'})")
         out_a = os.path.join(d, "out-litmus")
-        r = sh(sys.executable, PTWATCH, "campaign", specs[0], "--out", out_a,
-               "--slurm", "--slurm-cpus", "1", "--submit", env=env)
-        job2 = r.stdout.strip().rsplit(" ", 1)[-1]
-        ok(r.returncode == 0 and job2.isdigit(),
+        rc, job2 = submit(specs[0], out_a)
+        ok(rc == 0 and job2.isdigit(),
            f"the litmus campaign's array of 4 submitted (job {job2})")
         drained = wait(lambda: not sh("squeue", "-h", env=env).stdout.strip(),
                        900, 3)
         ok(drained, "every array task ended")
-        acct = ""
-        for n in sorted(os.listdir(os.path.join(out_l, "slurm"))):
-            acct += open(os.path.join(out_l, "slurm", n)).read()
         rec = {}
         try:
             with open(os.path.join(out_l, "runs", os.listdir(

@@ -1150,6 +1150,27 @@ static void zap_left_entry(void)
 	teardown(&v);
 }
 
+/* the stack and 7.x zap tests' guest: the test's BTF with zap_details's
+ * flag named zap_flag, its symbols and more_syms, one user page at ZAP_R
+ * holding a swap entry; the MMU still off */
+#define ZAP_R 0x20000000ULL
+static void setup_swapped_page(env *v, const char *zap_flag,
+			       const char *more_syms)
+{
+	uint32_t n;
+	btf_zap_flag = zap_flag;
+	void *btf = make_btf(&n);
+	btf_zap_flag = "even_cows";
+	char *syms = symbols_with_btf(n);
+	char *all = g_strdup_printf("%s%s", syms, more_syms);
+	setup(v, all, btf, n, false);
+	g_free(all);
+	g_free(syms);
+	g_free(btf);
+	map_user(v, ZAP_R, 0x320000, true);
+	mem_w64(&v->g, leaf_of(v, ZAP_R), swap_pte(20));
+}
+
 /* 7.x's zap: zap_vma_range_batched(tlb, vma, address, size, details),
  * called with its arguments in the registers (x86-64: rdi, rsi, rdx, rcx,
  * r8), and struct zap_details's skip_cows (the opposite of 6.12's
@@ -1166,20 +1187,9 @@ static uint64_t regs_gpr(void *opaque, unsigned n)
 static void zap_7x_arguments(void)
 {
 	env v;
-	uint32_t n;
-	btf_zap_flag = "skip_cows";
-	void *btf = make_btf(&n);
-	btf_zap_flag = "even_cows";
-	char *syms = symbols_with_btf(n);
-	char *all = g_strdup_printf(
-		"%sffffffff81000a00 T zap_vma_range_batched\n", syms);
-	setup(&v, all, btf, n, false);
-	g_free(all);
-	g_free(syms);
-	g_free(btf);
-	const uint64_t R = 0x20000000ULL;
-	map_user(&v, R, 0x320000, true);
-	mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
+	setup_swapped_page(&v, "skip_cows",
+			   "ffffffff81000a00 T zap_vma_range_batched\n");
+	const uint64_t R = ZAP_R;
 	mmu_on(&v);
 	CHECK(ptw_linux_watched_callee(v.g.e, 0xffffffff81000a00ULL) ==
 	      PTW_CALLEE_ZAP);
@@ -1251,22 +1261,13 @@ static void call_stacks(void)
 {
 	for (int orc = 0; orc < 3; orc++) {
 		env v;
-		uint32_t n;
-		void *btf = make_btf(&n);
-		char *syms = symbols_with_btf(n);
-		char *all = g_strdup_printf(
-			"%s%s", syms,
+		setup_swapped_page(
+			&v, "even_cows",
 			orc ? "ffffffff82300000 R __start_orc_unwind_ip\n"
 			      "ffffffff82300010 R __stop_orc_unwind_ip\n"
 			      "ffffffff82301000 R __start_orc_unwind\n"
 			    : "");
-		setup(&v, all, btf, n, false);
-		g_free(all);
-		g_free(syms);
-		g_free(btf);
-		const uint64_t R = 0x20000000ULL;
-		map_user(&v, R, 0x320000, true);
-		mem_w64(&v.g, leaf_of(&v, R), swap_pte(20));
+		const uint64_t R = ZAP_R;
 		map(&v, STACK_VA, STACK_PA);
 		map(&v, ORC_IP_VA, ORC_IP_PA);
 		map(&v, ORC_VA, ORC_PA);
