@@ -15,12 +15,17 @@ A spec:
                 "kernel": ["bookworm", "unstable", "build:none"],
                 "tests": ["mthp_swap", "cow"],
                 "widen": [null, "200us"],
-                "cmdline": [null]}}
+                "cmdline": [null],
+                "qemu": ["patched"]}}
 
 kernel: a Debian kernel (`--stock NAME`: bookworm, unstable, unstable-16k),
 `build:BUGS` (our build, `--kernel-build BUGS`; build:none without bugs),
 or `litmus` (tests are then litmus scenarios). tests: one entry per task
-(a comma-separated entry runs those tests in one boot).
+(a comma-separated entry runs those tests in one boot). qemu: which
+QEMU runs the task (`--qemu`: stock, patched, auto or a build directory);
+without it, the default of `ptwatch run` ($PTWATCH_QEMU, else auto).
+Here (--jobs) the tasks run round by round: every configuration's run 1,
+then every run 2, so a campaign stopped early has an even spread.
 """
 import itertools
 import json
@@ -36,8 +41,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import ARCHES, ROOT
 
-KEYS = ("arch", "kernel", "tests", "widen", "cmdline")
+KEYS = ("arch", "kernel", "tests", "widen", "cmdline", "qemu")
 STOCK = ("bookworm", "unstable", "unstable-16k")
+QEMUS = ("auto", "stock", "patched")
 # what a task's exit status means: the command ran (findings and failed
 # guest tests are results), or the run itself failed (a timeout, a panic,
 # a QEMU error: a task a cluster would requeue)
@@ -76,6 +82,11 @@ def load(path):
                 not (isinstance(k, str) and k.startswith("build:")):
             raise SpecError(f"{path}: unknown kernel {k!r} ({', '.join(STOCK)}"
                             ", build:BUGS or litmus)")
+    for q in m.get("qemu") or []:
+        if q is not None and (not isinstance(q, str) or not q or
+                              (q not in QEMUS and not os.path.isdir(q))):
+            raise SpecError(f"{path}: unknown qemu {q!r} "
+                            f"({', '.join(QEMUS)} or a build directory)")
     runs = spec.get("runs", 1)
     if not isinstance(runs, int) or runs < 1:
         raise SpecError(f"{path}: runs must be a positive integer")
@@ -90,16 +101,17 @@ def expand(spec):
     """The tasks, in a fixed order: a list of dicts with a stable id."""
     m = spec["matrix"]
     tasks = []
-    for arch, kernel, tests, widen, cmdline in itertools.product(
+    for arch, kernel, tests, widen, cmdline, qemu in itertools.product(
             m["arch"], m["kernel"], m["tests"], m.get("widen") or [None],
-            m.get("cmdline") or [None]):
+            m.get("cmdline") or [None], m.get("qemu") or [None]):
         for run in range(1, spec.get("runs", 1) + 1):
             tid = "-".join([arch, slug(kernel), slug(tests), slug(widen)] +
                            ([slug(cmdline)] if cmdline else []) +
-                           [f"run{run}"])
+                           ([slug(os.path.basename(qemu.rstrip("/")))]
+                            if qemu else []) + [f"run{run}"])
             tasks.append({"id": tid, "arch": arch, "kernel": kernel,
                           "tests": tests, "widen": widen, "cmdline": cmdline,
-                          "run": run})
+                          "qemu": qemu, "run": run})
     return tasks
 
 
@@ -124,9 +136,10 @@ def command(task, out, timeout):
     """The ptwatch command line of a task."""
     prog = [sys.executable, os.path.join(ROOT, "scripts", "ptwatch")]
     d = task_dir(out, task)
+    qemu = ["--qemu", task["qemu"]] if task.get("qemu") else []
     if task["kernel"] == "litmus":
         return prog + ["litmus", "--arch", task["arch"], "--only",
-                       task["tests"], "--out", d]
+                       task["tests"], "--out", d] + qemu
     cmd = prog + ["run", "--arch", task["arch"], "--tests", task["tests"],
                   "--out", d, "--timeout", str(timeout)]
     if task["kernel"].startswith("build:"):
@@ -137,7 +150,7 @@ def command(task, out, timeout):
         cmd += ["--widen", task["widen"]]
     if task["cmdline"]:
         cmd += ["--cmdline", task["cmdline"]]
-    return cmd
+    return cmd + qemu
 
 
 def done(out, task):
@@ -192,6 +205,8 @@ def run_local(spec, out, jobs, only=None, say=print):
             skipped += 1
         else:
             todo.append(t)
+    # round by round: every configuration's run 1 before any run 2
+    todo.sort(key=lambda t: t["run"])
     failed = []
 
     def one(t):

@@ -6,7 +6,8 @@ with --jobs 2; run again: nothing redone; a task cut short (its task.json
 gone) is the only one run again; the same spec with --jobs 1, and task by
 task with --task as Slurm's array tasks run it, give the same findings per
 task; --slurm writes one job array of all tasks, requeued on failure;
---status and `ptwatch report` summarize it; bad specs exit 64.
+--status and `ptwatch report` summarize it; tasks run round by round;
+matrix.qemu gives a task per QEMU; bad specs exit 64.
 
     check.py   (TAP)
 """
@@ -73,6 +74,9 @@ def main():
         r = campaign(spec, "--out", b, "--jobs", "1")
         ok(r.returncode == 0 and titles(b) == want,
            "the same spec with --jobs 1 gives the same findings per task")
+        order = re.findall(r"-run(\d+) ", r.stdout)
+        ok(order == sorted(order) and len(order) == 8,
+           f"round by round: every run 1 before any run 2 ({order})")
         for i in range(8):
             r = campaign(spec, "--out", c, "--task", str(i))
             if r.returncode != 0 or counts(r.stdout) != (1, 0, 0):
@@ -100,6 +104,27 @@ def main():
         ok(r.returncode == 0 and all(t in html for v in want.values()
                                      for t in v),
            "ptwatch report over the campaign lists its titles")
+        qspec = os.path.join(tmp, "qspec.json")
+        with open(qspec, "w") as f:
+            json.dump({"name": "qemu-check", "matrix": {
+                "arch": ["x86_64"], "kernel": ["litmus"],
+                "tests": ["window_read"], "qemu": ["stock", "auto"]}}, f)
+        q = os.path.join(tmp, "q")
+        r = campaign(qspec, "--out", q, "--jobs", "1")
+        recs = {}
+        for tid in (os.listdir(os.path.join(q, "runs"))
+                    if os.path.isdir(os.path.join(q, "runs")) else []):
+            with open(os.path.join(q, "runs", tid, "task.json")) as f:
+                recs[tid] = json.load(f)
+        log = ""
+        for root, _, files in os.walk(os.path.join(q, "runs")):
+            if "ptwatch.log" in files and "-stock-" in root:
+                log = open(os.path.join(root, "ptwatch.log")).read()
+        ok(r.returncode == 0 and len(recs) == 2 and
+           all(f"--qemu {v['qemu']}" in v["cmd"] and f"-{v['qemu']}-" in k
+               for k, v in recs.items()) and "qemu: stock" in log,
+           "matrix.qemu: a task per QEMU, named by it, run with --qemu "
+           f"({sorted(recs)})")
         bad = os.path.join(tmp, "bad.json")
         for body, why in ((json.dumps({"matrix": {"arch": ["arm64"],
                                                   "kernel": ["litmus"],
@@ -107,6 +132,9 @@ def main():
                            "no litmus scenario"),
                           ('{"matrix": {"arch": ["sparc"], "kernel": '
                            '["litmus"], "tests": ["x"]}}', "unknown arch"),
+                          ('{"matrix": {"arch": ["arm64"], "kernel": '
+                           '["litmus"], "tests": ["window_read"], '
+                           '"qemu": ["nope"]}}', "unknown qemu"),
                           ("{not json", "not JSON")):
             with open(bad, "w") as f:
                 f.write(body)
