@@ -544,6 +544,9 @@ typedef struct {
 	 * (anonymous) pages of a file mapping too), or skip_cows (7.x: the
 	 * opposite) */
 	ptw_linux_field zap_even_cows, zap_skip_cows;
+	/* page_compound_head is 7.x's compound_info (which may hold a
+	 * mask, ptw_linux_compound_head()) */
+	bool compound_info;
 	/* enum pageflags: bit numbers in page->flags, -1: absent */
 	int pg_locked, pg_head, pg_swapbacked, pg_swapcache, pg_anon_exclusive;
 } ptw_linux_mm_layout;
@@ -585,6 +588,10 @@ typedef struct {
 const ptw_linux_mm_layout *ptw_linux_mm_layout_get(ptw_engine *e);
 bool ptw_linux_kmap_get(ptw_engine *e, ptw_linux_kmap *out);
 bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out);
+/* a tail page's head struct page from its compound_head/compound_info
+ * value (guest_linux_mm.c says how) */
+uint64_t ptw_linux_compound_head(uint64_t page_va, uint64_t info,
+				 uint32_t page_size, bool compound_info);
 bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 			  ptw_linux_swap_slot *out);
 /* arm64 6.12's vmemmap from VA_BITS (the kernel's configured), PAGE_SHIFT,

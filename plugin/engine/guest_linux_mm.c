@@ -259,14 +259,24 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 	l->page_refcount = field(btf, page, "_refcount");
 	l->page_mapcount = field(btf, page, "_mapcount");
 	l->page_mapping = field(btf, page, "mapping");
+	/* 7.x names (mm_types.h): __folio_index, compound_info (a tail's
+	 * head pointer | 1, or a mask | 1: ptw_linux_compound_head()),
+	 * struct folio's _nr_pages */
 	l->page_index = field(btf, page, "index");
+	if (l->page_index.off < 0)
+		l->page_index = field(btf, page, "__folio_index");
 	l->page_compound_head = field(btf, page, "compound_head");
+	l->compound_info = l->page_compound_head.off < 0;
+	if (l->compound_info)
+		l->page_compound_head = field(btf, page, "compound_info");
 	l->folio_flags_1 = field(btf, folio, "_flags_1");
 	l->folio_large_mapcount = field(btf, folio, "_large_mapcount");
 	l->folio_entire_mapcount = field(btf, folio, "_entire_mapcount");
 	l->folio_nr_pages_mapped = field(btf, folio, "_nr_pages_mapped");
 	l->folio_pincount = field(btf, folio, "_pincount");
 	l->folio_nr_pages = field(btf, folio, "_folio_nr_pages");
+	if (l->folio_nr_pages.off < 0)
+		l->folio_nr_pages = field(btf, folio, "_nr_pages");
 	l->swap_map = field(btf, swap, "swap_map");
 	l->swap_max = field(btf, swap, "max");
 	l->swap_type = field(btf, swap, "type");
@@ -292,8 +302,9 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 		{"_refcount", offsetof(ptw_linux_mm_layout, page_refcount)},
 		{"_mapcount", offsetof(ptw_linux_mm_layout, page_mapcount)},
 		{"mapping", offsetof(ptw_linux_mm_layout, page_mapping)},
-		{"index", offsetof(ptw_linux_mm_layout, page_index)},
-		{"compound_head",
+		{"index (or __folio_index)",
+		 offsetof(ptw_linux_mm_layout, page_index)},
+		{"compound_head (or compound_info)",
 		 offsetof(ptw_linux_mm_layout, page_compound_head)},
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(need); i++) {
@@ -526,6 +537,25 @@ static bool bit(uint64_t flags, int nr)
 	return nr >= 0 && ((flags >> nr) & 1);
 }
 
+/* include/linux/page-flags.h _compound_head(): a tail page's head from
+ * its compound_head (6.x: the head's address | 1) or compound_info (7.x:
+ * the same, or, when the kernel has HugeTLB's vmemmap optimization and
+ * sizeof(struct page) is a power of two, compound_info_has_mask(), a
+ * mask | 1 that the tail's own address ANDed with gives the head). The
+ * config is not in BTF; the value tells: a mask is ones from bit 63 down,
+ * then zeros (~mask + 1 a power of two), which no struct page address
+ * is (vmemmap lies below -1G, and a struct page's address has set bits
+ * below any such run). */
+uint64_t ptw_linux_compound_head(uint64_t page_va, uint64_t info,
+				 uint32_t page_size, bool compound_info)
+{
+	uint64_t m = info & ~1ULL;
+	bool pow2 = page_size && !(page_size & (page_size - 1));
+	if (compound_info && pow2 && (m >> 63) && !((~m + 1) & ~m))
+		return page_va & m;
+	return info - 1;
+}
+
 static bool page_read(ptw_engine *e, struct ptw_linux_mm *m, uint64_t pfn,
 		      ptw_linux_page_info *o)
 {
@@ -543,14 +573,16 @@ static bool page_read(ptw_engine *e, struct ptw_linux_mm *m, uint64_t pfn,
 	o->page_mapcount = get32(pg, l->page_mapcount) + 1;
 	if (get32(pg, l->page_mapcount) < PAGE_TYPE_BELOW)
 		o->page_mapcount = 0;
-	/* include/linux/page-flags.h: a tail page's compound_head is its
-	 * head's struct page | 1; a head page has PG_head. (HVO's fake
-	 * heads, page_fixed_fake_head(), are hugetlb's: not followed.) */
+	/* include/linux/page-flags.h: a tail page's compound_head (7.x:
+	 * compound_info) holds its head; a head page has PG_head. (HVO's
+	 * fake heads, page_fixed_fake_head(), are hugetlb's: not
+	 * followed.) */
 	uint64_t ch = get(pg, l->page_compound_head);
 	uint64_t head_va = o->page_va;
 	o->tail = ch & 1;
 	if (o->tail) {
-		head_va = ch - 1;
+		head_va = ptw_linux_compound_head(o->page_va, ch, l->page_size,
+						  l->compound_info);
 		if (head_va < k.vmemmap ||
 		    (head_va - k.vmemmap) % l->page_size ||
 		    head_va >= o->page_va)

@@ -571,6 +571,58 @@ static void contig_groups(void)
 	fake_fini(&g);
 }
 
+/* On Linux, a group whose valid entries agree but which still has
+ * invalid ones at its writer's DSB is being made or broken (7.x's lazy
+ * MMU mode defers the barriers; a preempted vmap_pte_range() reaches
+ * __switch_to()'s DSB half way): judged when the writing task returns to
+ * user mode, or at the end of the run */
+static void as_linux(fake_guest *g);
+static void contig_transitional_linux(void)
+{
+	fake_guest g;
+	setup(&g);
+	as_linux(&g);
+	/* two entries of the group written, a DSB, then the rest */
+	for (unsigned i = 0; i < 2; i++)
+		pt_store(&g, 0, L3 + (80 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	dsb(&g, 0, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 0);
+	for (unsigned i = 2; i < 16; i++)
+		pt_store(&g, 0, L3 + (80 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	dsb(&g, 0, 0xb);
+	ptw_ev_lower_half_entry(g.e, 0);
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 0);
+	/* left half made when its writer returns to user mode: found at
+	 * the next DSB */
+	for (unsigned i = 0; i < 2; i++)
+		pt_store(&g, 0, L3 + (96 + i) * 8,
+			 PAGE(UNIT_PA + i * 4096ULL) | CONT);
+	dsb(&g, 0, 0xb);
+	dsb(&g, 1, 0xb); /* another CPU's DSB: still the writer's */
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 0);
+	ptw_ev_lower_half_entry(g.e, 0);
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 1);
+	/* valid entries that disagree are found at the DSB, invalid ones
+	 * beside them or not */
+	pt_store(&g, 0, L3 + 112 * 8, PAGE(UNIT_PA) | CONT);
+	pt_store(&g, 0, L3 + 113 * 8, PAGE(UNIT_PA) | CONT);
+	dsb(&g, 0, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
+	/* a group half broken at the end of the run */
+	map_block(&g, 0, 128, CONT);
+	dsb(&g, 0, 0xb);
+	pt_store(&g, 1, L3 + 128 * 8, 0);
+	dsb(&g, 1, 0xb);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 2);
+	ptw_engine_finish(g.e);
+	CHECK_EQ(n(&g, PTW_KIND_CONTIG_MISPROGRAMMED), 3);
+	fake_fini(&g);
+}
+
 /* ---- PTE ABA ---- */
 
 /* cpu 0 maps L3[0] to page B and back to A, each with a full BBM */
@@ -1014,6 +1066,7 @@ int main(void)
 	RUN(partial_unit_unmap);
 	RUN(unit_negatives);
 	RUN(contig_groups);
+	RUN(contig_transitional_linux);
 	RUN(faults_on_contiguous_pages_no_unit);
 	RUN(pte_aba);
 	RUN(pte_aba_per_task);

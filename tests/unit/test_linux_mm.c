@@ -116,6 +116,10 @@ static void mmu_on(env *v)
 /* struct zap_details's flag in the next make_btf(): 6.12's even_cows, or
  * 7.x's skip_cows */
 static const char *btf_zap_flag = "even_cows";
+/* the next make_btf() names struct page's and folio's members as 7.x
+ * does (__folio_index, compound_info, _nr_pages, flags a
+ * memdesc_flags_t) */
+static bool btf_7x;
 
 /* the test kernel's BTF; its raw bytes (caller frees) */
 static void *make_btf(uint32_t *size)
@@ -135,7 +139,7 @@ static void *make_btf(uint32_t *size)
 	/* struct page's members, anonymous unions and structs as Linux
 	 * nests them (mm_types.h), other offsets */
 	int idx_u = btf__add_union(b, NULL, 8);
-	btf__add_field(b, "index", ul, 0, 0);
+	btf__add_field(b, btf_7x ? "__folio_index" : "index", ul, 0, 0);
 	btf__add_field(b, "share", ul, 0, 0);
 	int s1 = btf__add_struct(b, NULL, 40);
 	btf__add_field(b, "lru", lh, 0, 0);
@@ -143,15 +147,19 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, NULL, idx_u, 192, 0);
 	btf__add_field(b, "private", ul, 256, 0);
 	int s2 = btf__add_struct(b, NULL, 8);
-	btf__add_field(b, "compound_head", ul, 0, 0);
+	btf__add_field(b, btf_7x ? "compound_info" : "compound_head", ul, 0,
+		       0);
 	int u1 = btf__add_union(b, NULL, 40);
 	btf__add_field(b, NULL, s1, 0, 0);
 	btf__add_field(b, NULL, s2, 0, 0);
 	int u2 = btf__add_union(b, NULL, 4);
 	btf__add_field(b, "page_type", ui, 0, 0);
 	btf__add_field(b, "_mapcount", atomic, 0, 0);
+	int mdf = btf__add_struct(b, NULL, 8);
+	btf__add_field(b, "f", ul, 0, 0);
+	int flags_t = btf_7x ? btf__add_typedef(b, "memdesc_flags_t", mdf) : ul;
 	int page = btf__add_struct(b, "page", PAGE_SZ);
-	btf__add_field(b, "flags", ul, 0, 0);
+	btf__add_field(b, "flags", flags_t, 0, 0);
 	btf__add_field(b, NULL, u1, 64, 0);
 	btf__add_field(b, "_refcount", atomic, OFF_REF * 8, 0);
 	btf__add_field(b, NULL, u2, OFF_MAPC * 8, 0);
@@ -165,7 +173,8 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, "_entire_mapcount", atomic, 160, 0);
 	btf__add_field(b, "_nr_pages_mapped", atomic, 192, 0);
 	btf__add_field(b, "_pincount", atomic, 224, 0);
-	btf__add_field(b, "_folio_nr_pages", ui, 256, 0);
+	btf__add_field(b, btf_7x ? "_nr_pages" : "_folio_nr_pages", ui, 256,
+		       0);
 	int fu1 = btf__add_union(b, NULL, PAGE_SZ);
 	btf__add_field(b, NULL, f1, 0, 0);
 	btf__add_field(b, "__page_1", page, 0, 0);
@@ -1343,6 +1352,70 @@ static void call_stacks(void)
 	}
 }
 
+/* 7.x's names (struct page's __folio_index and compound_info, struct
+ * folio's _nr_pages, flags a memdesc_flags_t): the same facts */
+static void layout_7x(void)
+{
+	env v;
+	btf_7x = true;
+	setup_on(&v);
+	btf_7x = false;
+	const ptw_linux_mm_layout *l = ptw_linux_mm_layout_get(v.g.e);
+	CHECK(l != NULL);
+	if (!l) {
+		teardown(&v);
+		return;
+	}
+	CHECK(l->compound_info);
+	CHECK_EQ(l->page_compound_head.off, OFF_CHEAD);
+	CHECK_EQ(l->page_index.off, OFF_INDEX);
+	CHECK_EQ(l->page_flags.off, OFF_FLAGS);
+	CHECK_EQ(l->page_flags.size, 8);
+	CHECK_EQ(l->folio_nr_pages.off, OFF_NRP);
+	uint64_t head_va = VMEMMAP + 0x310 * PAGE_SZ, h = page_pa(0x310);
+	put_page(&v, 0x310, 1ULL << PG_HEAD | 1ULL << PG_SWAPBACKED, 0,
+		 PAGE_OFF + 0x700001, 0x40, 5, 0);
+	mem_w64(&v.g, h + OFF_FLAGS1, 2);
+	w32(&v, h + OFF_LMAPC, 0);
+	w32(&v, h + OFF_PINC, 0);
+	w32(&v, h + OFF_NRP, 4);
+	put_page(&v, 0x312, 0, head_va | 1, 0, 0, 0, 0);
+	ptw_linux_page_info p;
+	CHECK(ptw_linux_page(v.g.e, 0x312, &p));
+	CHECK(p.valid && p.large && p.tail && p.anon);
+	CHECK_EQ(p.head_pfn, 0x310);
+	CHECK_EQ(p.nr_pages, 4);
+	CHECK_EQ(p.index, 0x40);
+	CHECK_EQ(p.mapcount, 1);
+	put_page(&v, 0x301, 0, 0, 0x7000, 9, 1, -1); /* a page-cache page */
+	CHECK(ptw_linux_page(v.g.e, 0x301, &p));
+	CHECK(!p.anon && p.mapping == 0x7000 && p.index == 9 && !p.large);
+	CHECK(log_has(&v, "linux mm: the guest kernel's BTF"));
+	teardown(&v);
+}
+
+/* 7.x's compound_info: a head pointer | 1, or, with HugeTLB's vmemmap
+ * optimization and a power-of-two struct page, a mask | 1 */
+static void compound_info_mask(void)
+{
+	/* arm64 6.12/7.2 Debian: vmemmap near 0xfffffdffc0000000, struct
+	 * page 64 bytes; an order-9 folio's struct pages span 32 KiB */
+	uint64_t head = 0xfffffdffc0010000ULL, tail = head + 5 * 64;
+	uint64_t mask = ~(uint64_t)(512 * 64 - 1);
+	CHECK_EQ(ptw_linux_compound_head(tail, mask | 1, 64, true), head);
+	CHECK_EQ(ptw_linux_compound_head(tail, head | 1, 64, true), head);
+	CHECK_EQ(ptw_linux_compound_head(tail, head | 1, 64, false), head);
+	/* x86-64's vmemmap_base (0xffffea0000000000): also a pointer */
+	uint64_t xh = 0xffffea0000408000ULL;
+	CHECK_EQ(ptw_linux_compound_head(xh + 64, xh | 1, 64, true), xh);
+	/* a mask only where the kernel could have one: a struct page of a
+	 * size not a power of two holds pointers (returned as they are,
+	 * for the caller's checks to refuse) */
+	CHECK_EQ(ptw_linux_compound_head(tail, mask | 1, 80, true), mask);
+	/* 6.x's compound_head is always a pointer */
+	CHECK_EQ(ptw_linux_compound_head(tail, mask | 1, 64, false), mask);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -1360,5 +1433,7 @@ int main(void)
 	RUN(zap_left_entry);
 	RUN(call_stacks);
 	RUN(zap_7x_arguments);
+	RUN(layout_7x);
+	RUN(compound_info_mask);
 	TAP_DONE();
 }
