@@ -61,6 +61,8 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_HW_DIRTIED] = "hw_dirtied_entries",
 	[ST_HW_DIRTY_UNTRACKED] = "hw_dirty_untracked",
 	[ST_PENDING_CHECKS] = "pending_page_accesses",
+	[ST_LINUX_PAGES_READ] = "linux_pages_read",
+	[ST_LINUX_PAGES_UNKNOWN] = "linux_pages_unknown",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {

@@ -143,6 +143,10 @@ enum {
 	/* accesses checked against pending stale-TLB records (their PA in
 	 * the old page of one) */
 	ST_PENDING_CHECKS,
+	/* Linux: struct pages read through BTF (ptw_linux_page()), and of
+	 * those the ones that made no sense (a tail whose head is none) */
+	ST_LINUX_PAGES_READ,
+	ST_LINUX_PAGES_UNKNOWN,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];

@@ -656,8 +656,11 @@ bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out)
 			return m->page[i].ok;
 		}
 	bool ok = page_read(e, m, pfn, out);
-	if (!ok)
+	e->stats[ST_LINUX_PAGES_READ]++;
+	if (!ok) {
+		e->stats[ST_LINUX_PAGES_UNKNOWN]++;
 		memset(out, 0, sizeof(*out));
+	}
 	unsigned slot = m->npage < PAGE_CACHE ? m->npage++ : m->next++;
 	m->next %= PAGE_CACHE;
 	m->page[slot].pfn = pfn;
