@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * arm64 specifics: VMSAv8-64 descriptors (4K granule, 48-bit and 52-bit
- * LPA2), the break-before-make rule, TTBR/TCR decoding and instruction
+ * arm64 specifics: VMSAv8-64 descriptors (4K and 16K granules, 48-bit and
+ * 52-bit LPA2), the break-before-make rule, TTBR/TCR decoding and instruction
  * decoding (MSR to translation registers, TLBI, DSB, client requests).
  */
 #include <inttypes.h>
@@ -36,16 +36,21 @@ static uint64_t oa_bits(uint64_t d, unsigned lo, bool lpa2)
 	return oa;
 }
 
-static unsigned level_shift(int level)
+/* log2 of the bytes an entry at level maps: the page, then (ps - 3) index
+ * bits a level (Arm ARM DDI 0487 D8.2 "Translation table walk": 4K
+ * granule 12/21/30/39, 16K granule 14/25/36/47) */
+static unsigned level_shift(unsigned ps, int level)
 {
-	return 12 + 9 * (3 - level);
+	return ps + (ps - 3) * (unsigned)(3 - level);
 }
 
-/* A VMSAv8-64 stage-1 descriptor, 4K granule (Arm ARM DDI 0487J.a chapter D8,
- * "Translation table descriptor formats": bit 0 valid, bit 1 table (levels 0-2)
- * or page (level 3), block at levels 1-2; with FEAT_LPA2 (TCR_EL1.DS) level -1
- * tables and OA[51:50] in bits 9:8). */
-ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
+/* A VMSAv8-64 stage-1 descriptor, 4K (ps 12) or 16K (ps 14) granule (Arm
+ * ARM DDI 0487J.a chapter D8, "Translation table descriptor formats": bit
+ * 0 valid, bit 1 table (levels 0-2) or page (level 3); blocks at levels
+ * 1-2 with 4K (level 0 too with FEAT_LPA2), at level 2 with 16K (level 1
+ * too with LPA2); with LPA2 (TCR_EL1.DS) level -1 tables (4K) and
+ * OA[51:50] in bits 9:8). */
+ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2, unsigned ps)
 {
 	ptw_desc r = {PTW_DESC_INVALID, 0, 0};
 	if (!(d & A64_VALID))
@@ -54,18 +59,20 @@ ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
 		if (!(d & A64_TABLE))
 			return r; /* reserved encoding: invalid */
 		r.type = PTW_DESC_PAGE;
-		r.size = 4096;
-		r.oa = oa_bits(d, 12, lpa2);
+		r.size = 1ULL << ps;
+		r.oa = oa_bits(d, ps, lpa2);
 		return r;
 	}
 	if (d & A64_TABLE) {
 		r.type = PTW_DESC_TABLE;
-		r.oa = oa_bits(d, 12, lpa2);
+		r.oa = oa_bits(d, ps, lpa2);
 		return r;
 	}
-	/* Block: level 1 and 2 always; level 0 only with LPA2 (4K). */
-	if (level == 1 || level == 2 || (level == 0 && lpa2)) {
-		unsigned sh = level_shift(level);
+	bool block = ps == 14
+			     ? level == 2 || (level == 1 && lpa2)
+			     : level == 1 || level == 2 || (level == 0 && lpa2);
+	if (block) {
+		unsigned sh = level_shift(ps, level);
 		r.type = PTW_DESC_BLOCK;
 		r.size = 1ULL << sh;
 		r.oa = oa_bits(d, sh, lpa2);
@@ -73,14 +80,17 @@ ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2)
 	return r;
 }
 
-bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent)
+bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent,
+			unsigned ps)
 {
-	if (tsz < 12 || tsz > 48)
+	if (tsz < 12 || tsz > 48 || (ps != 12 && ps != 14))
 		return false;
-	unsigned vabits = 64 - tsz;
-	unsigned levels = (vabits - 12 + 8) / 9;
+	unsigned vabits = 64 - tsz, bits = ps - 3;
+	if (vabits <= ps)
+		return false;
+	unsigned levels = (vabits - ps + bits - 1) / bits;
 	int start = 4 - (int)levels;
-	unsigned idx_bits = vabits - level_shift(start);
+	unsigned idx_bits = vabits - level_shift(ps, start);
 	*start_level = start;
 	*nent = 1u << idx_bits;
 	return true;
@@ -109,10 +119,10 @@ static bool mair_normal_or_tagged(uint64_t mair, unsigned idx)
  * pgattr_change_is_safe() (arch/arm64/mm/mmu.c), which this follows at
  * every level (docs/findings.md says where it differs and why). */
 const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
-				 bool lpa2, uint64_t mair)
+				 bool lpa2, uint64_t mair, unsigned ps)
 {
-	ptw_desc o = ptw_arm64_decode(old, level, lpa2);
-	ptw_desc n = ptw_arm64_decode(new, level, lpa2);
+	ptw_desc o = ptw_arm64_decode(old, level, lpa2, ps);
+	ptw_desc n = ptw_arm64_decode(new, level, lpa2, ps);
 	if (o.type == PTW_DESC_INVALID || n.type == PTW_DESC_INVALID)
 		return NULL; /* creating or taking down a mapping */
 	if (o.type != n.type) {
@@ -293,8 +303,9 @@ static uint64_t sext(uint64_t v, unsigned bit)
  * issuing PE only. */
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
-			   bool *broadcast)
+			   bool *broadcast, unsigned ps)
 {
+	uint64_t page = (1ULL << ps) - 1;
 	memset(s, 0, sizeof(*s));
 	*broadcast = crm == 1 || crm == 2 || crm == 3 || crm == 5;
 	bool range = crm == 2 || crm == 5 || crm == 6;
@@ -325,10 +336,12 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 		case 7: /* VAALE1 */
 			s->by_va = true;
 			s->scoped = true;
+			/* VA[55:12] whatever the granule; the entry it
+			 * invalidates maps the whole page around it */
 			s->va_lo = s->va_hi =
 				sext((xt & ((1ULL << 44) - 1)) << 12, 55) &
-				~0xfffULL;
-			s->va_hi |= 0xfff;
+				~page;
+			s->va_hi |= page;
 			if (op1 == 0 && (op2 == 1 || op2 == 5)) {
 				s->by_asid = true;
 				s->asid = asid;
@@ -341,10 +354,13 @@ bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 		unsigned scale = (xt >> 44) & 3, num = (xt >> 39) & 31;
 		uint64_t pages = (uint64_t)(num + 1) << (5 * scale + 1);
 		uint64_t base = xt & ((1ULL << 37) - 1);
-		uint64_t va =
-			lpa2 ? sext(base << 16, 52) : sext(base << 12, 48);
 		unsigned tg = (xt >> 46) & 3;
 		uint64_t gran = tg == 2 ? 16384 : tg == 3 ? 65536 : 4096;
+		/* BaseADDR is in units of the granule TG names (of 64 KiB
+		 * with LPA2): Linux's __TLBI_VADDR_RANGE() shifts by
+		 * PAGE_SHIFT, or 16 */
+		uint64_t va = lpa2 ? sext(base << 16, 52)
+				   : sext(base << __builtin_ctzll(gran), 48);
 		s->by_va = true;
 		s->scoped = true;
 		s->va_lo = va;
@@ -373,21 +389,32 @@ bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
 {
 	uint64_t tcr = __atomic_load_n(&a64(e)->cpu[cpu].tcr, __ATOMIC_RELAXED);
 	bool lpa2 = __atomic_load_n(&e->lpa2, __ATOMIC_RELAXED);
+	unsigned ps = __atomic_load_n(&e->page_shift, __ATOMIC_RELAXED);
 	return ptw_arm64_decode_tlbi(op1, crm, op2, xt, (tcr >> 36) & 1, lpa2,
-				     s, broadcast);
+				     s, broadcast, ps);
 }
 
 /* ------------------------------------------------------------------ */
 /* the architecture interface */
 
-static unsigned a64_entry_shift(int level)
+static unsigned a64_entry_shift(const ptw_engine *e, int level)
 {
-	return 12 + 9 * (3 - level);
+	return level_shift(e->page_shift, level);
+}
+
+/* the contiguous bit's group (Arm ARM DDI 0487 D8.6.1 "The Contiguous
+ * bit"): 16 entries at levels 2 and 3 with the 4K granule; 128 at level
+ * 3 and 32 at level 2 with 16K */
+static unsigned a64_cont_entries(const ptw_engine *e, int level)
+{
+	if (e->page_shift == 14)
+		return level == 3 ? 128 : 32;
+	return 16;
 }
 
 static ptw_desc a64_decode(const ptw_engine *e, uint64_t d, int level)
 {
-	return ptw_arm64_decode(d, level, e->lpa2);
+	return ptw_arm64_decode(d, level, e->lpa2, e->page_shift);
 }
 
 static uint64_t a64_canonical(const ptw_engine *e, uint64_t va)
@@ -444,7 +471,8 @@ static bool a64_hw_dirty(uint64_t desc)
 static const char *a64_bbm_reason(const ptw_engine *e, uint64_t old,
 				  uint64_t new, int level)
 {
-	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, a64(e)->mair);
+	return ptw_arm64_bbm_reason(old, new, level, e->lpa2, a64(e)->mair,
+				    e->page_shift);
 }
 
 static uint64_t a64_unit_attr_mask(const ptw_engine *e)
@@ -472,14 +500,23 @@ static void a64_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 	uint16_t asid = (uint16_t)(cs->ttbr[a1] >> 48);
 	if (!as16)
 		asid &= 0xff;
+	/* the granule: TG1 (the kernel's half) decides, TTBR0 must agree
+	 * (Linux gives both halves its PAGE_SIZE); TG0 4K 0, 16K 2, 64K 1;
+	 * TG1 4K 2, 16K 1, 64K 3 */
+	unsigned tg1 = (tcr >> 30) & 3, tg0 = (tcr >> 14) & 3;
+	unsigned ps1 = tg1 == 2 ? 12 : tg1 == 1 ? 14 : 0;
+	unsigned ps0 = tg0 == 0 ? 12 : tg0 == 2 ? 14 : 0;
+	bool epd1 = (tcr >> 23) & 1;
+	out->page_shift = !epd1 && ps1 ? ps1 : ps0;
 	for (int i = 0; i < 2; i++) {
 		unsigned tsz = i ? (tcr >> 16) & 63 : tcr & 63;
 		bool epd = i ? (tcr >> 23) & 1 : (tcr >> 7) & 1;
-		unsigned tg = i ? (tcr >> 30) & 3 : (tcr >> 14) & 3;
-		bool g4k = i ? tg == 2 : tg == 0;
+		unsigned tg = i ? tg1 : tg0;
+		unsigned ps = i ? ps1 : ps0;
+		bool ok = ps && ps == out->page_shift;
 		int start;
 		unsigned nent;
-		if (!epd && !g4k) {
+		if (!epd && !ok) {
 			/* once per half and TG value, and only for a half in
 			 * use: a guest that never loads TTBR1 may leave TG1 at
 			 * a reserved value */
@@ -493,10 +530,12 @@ static void a64_roots(const ptw_engine *e, unsigned cpu, ptw_root_spec *out)
 					 "tables are not tracked",
 					 cpu, i, cs->ttbr[i],
 					 reserved ? "a reserved granule"
-						  : "a granule other than 4K",
+					 : ps	  ? "a granule other than the "
+						    "other half's"
+						  : "the 64K granule",
 					 i, tg);
 			}
-		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent)) {
+		} else if (!epd && ptw_arm64_geometry(tsz, &start, &nent, ps)) {
 			out->root[i].valid = true;
 			out->root[i].pa =
 				ptw_arm64_ttbr_baddr(cs->ttbr[i], out->lpa2);
@@ -595,6 +634,7 @@ const ptw_arch_ops ptw_arch_arm64_ops = {
 	.last_level = 3,
 	.level_step = 1,
 	.entry_shift = a64_entry_shift,
+	.cont_entries = a64_cont_entries,
 	.decode = a64_decode,
 	.canonical = a64_canonical,
 	.upper_half = a64_upper_half,

@@ -274,9 +274,18 @@ static void *x86_init(const ptw_engine *e)
 /* ------------------------------------------------------------------ */
 /* the architecture interface */
 
-static unsigned x86_entry_shift(int level)
+static unsigned x86_entry_shift(const ptw_engine *e, int level)
 {
+	(void)e;
 	return 12 + 9 * (level - 1);
+}
+
+/* no contiguous bit; 16 entries is det_bbm's guess at a group */
+static unsigned x86_cont_entries(const ptw_engine *e, int level)
+{
+	(void)e;
+	(void)level;
+	return 16;
 }
 
 static ptw_desc x86_decode(const ptw_engine *e, uint64_t d, int level)
@@ -441,6 +450,7 @@ const ptw_arch_ops ptw_arch_x86_ops = {
 	.last_level = 1,
 	.level_step = -1,
 	.entry_shift = x86_entry_shift,
+	.cont_entries = x86_cont_entries,
 	.decode = x86_decode,
 	.canonical = x86_canonical,
 	.upper_half = x86_upper_half,

@@ -84,7 +84,7 @@ static uint64_t entry_identity(ptw_engine *e, uint64_t v, int level)
 		       1;
 	uint64_t pfn;
 	if (ptw_linux_pfn_entry(e->cfg.arch, v, &pfn))
-		return pfn << 12 | 1; /* migration: still that page */
+		return pfn << e->page_shift | 1; /* migration: that page */
 	if (ptw_guest_is_linux(e)) {
 		/* a swap entry refers to its slot: its software bits
 		 * (arm64 PTE_SWP_EXCLUSIVE and PTE_SWP_UFFD_WP, x86

@@ -322,7 +322,7 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	unsigned ord = ptw_is_last_level(e, t->level)
 			       ? ptw_det_unit_order(e, t, idx)
 			       : 0;
-	unsigned gn = ord ? 1u << ord : 16;
+	unsigned gn = ord ? 1u << ord : ptw_cont_entries(e, t->level);
 	if (gn > t->nent)
 		gn = t->nent;
 	b->group_n = gn;

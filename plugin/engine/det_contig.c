@@ -64,26 +64,28 @@ static void contig_free(ptw_engine *e, void *st)
 	g_free(s);
 }
 
-/* per last-level table, per 16 entries: 1 + the CPU that last wrote a
+/* per last-level table, per group of entries: 1 + the CPU that last wrote a
  * contiguous entry there */
 static void contig_table_added(ptw_engine *e, void *st, ptw_table *t)
 {
 	contig_state *s = st;
 	if (e->ops->cont_bit && ptw_is_last_level(e, t->level))
-		*ptw_table_slot(t, s->id) =
-			g_new0(uint8_t, (t->nent + 15) / 16);
+		*ptw_table_slot(t, s->id) = g_new0(
+			uint8_t, t->nent / ptw_cont_entries(e, t->level) + 1);
 }
 
 /* ------------------------------------------------------------------ */
 /* contiguous groups (arm64) */
 
-static void cont_mark(contig_state *s, unsigned cpu, ptw_table *t, unsigned idx)
+static void cont_mark(ptw_engine *e, contig_state *s, unsigned cpu,
+		      ptw_table *t, unsigned idx)
 {
 	GArray *a = s->dirty[cpu];
-	cont_group g = {t->pa, idx / 16};
+	unsigned n = ptw_cont_entries(e, t->level);
+	cont_group g = {t->pa, idx / n};
 	uint8_t *writer = *ptw_table_slot(t, s->id);
 	if (writer)
-		writer[idx / 16] = (uint8_t)(cpu + 1);
+		writer[idx / n] = (uint8_t)(cpu + 1);
 	for (guint i = 0; i < a->len; i++) {
 		cont_group *x = &g_array_index(a, cont_group, i);
 		if (x->tpa == g.tpa && x->group == g.group)
@@ -99,14 +101,15 @@ static void cont_mark(contig_state *s, unsigned cpu, ptw_table *t, unsigned idx)
 static const char *cont_judge(ptw_engine *e, ptw_table *t, unsigned group,
 			      unsigned *bad, bool *transitional)
 {
-	unsigned base = group * 16;
+	unsigned n = ptw_cont_entries(e, t->level), base = group * n;
+	uint64_t page = 1ULL << ptw_entry_shift(e, t->level);
 	*transitional = false;
-	if (base + 16 > t->nent)
+	if (base + n > t->nent)
 		return NULL;
 	uint64_t amask = e->ops->unit_attr_mask(e);
 	int first = -1;
 	unsigned invalid = 0;
-	for (unsigned i = base; i < base + 16; i++) {
+	for (unsigned i = base; i < base + n; i++) {
 		uint64_t v = t->shadow[i];
 		ptw_desc d = ptw_decode_entry(e, v, t->level);
 		if (d.type != PTW_DESC_PAGE) {
@@ -121,11 +124,11 @@ static const char *cont_judge(ptw_engine *e, ptw_table *t, unsigned group,
 		return NULL;
 	/* the valid entries must agree: with the first valid contiguous
 	 * one, as to the bit, the output address at their offset within
-	 * one aligned 64 KiB range, and attributes */
+	 * one aligned range (64 KiB; 2 MiB with 16K pages), and attributes */
 	uint64_t v0 = t->shadow[first];
 	ptw_desc d0 = ptw_decode_entry(e, v0, t->level);
-	uint64_t oa0 = d0.oa - (uint64_t)(first - (int)base) * 4096ULL;
-	for (unsigned i = base; i < base + 16; i++) {
+	uint64_t oa0 = d0.oa - (uint64_t)(first - (int)base) * page;
+	for (unsigned i = base; i < base + n; i++) {
 		uint64_t v = t->shadow[i];
 		ptw_desc d = ptw_decode_entry(e, v, t->level);
 		if (d.type != PTW_DESC_PAGE)
@@ -133,9 +136,12 @@ static const char *cont_judge(ptw_engine *e, ptw_table *t, unsigned group,
 		*bad = i;
 		if (!(v & e->ops->cont_bit))
 			return "an entry of the group lacks the contiguous bit";
-		if ((oa0 & 0xffffULL) || d.oa != oa0 + (i - base) * 4096ULL)
-			return "output addresses are not one aligned 64 KiB "
-			       "range";
+		if ((oa0 & (n * page - 1)) || d.oa != oa0 + (i - base) * page)
+			return n * page == 65536
+				       ? "output addresses are not one aligned "
+					 "64 KiB range"
+				       : "output addresses are not one aligned "
+					 "range of the group's size";
 		if ((v ^ v0) & amask)
 			return "attributes differ within the group";
 	}
@@ -149,13 +155,13 @@ static void cont_report(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 			unsigned group, unsigned bad, const char *why,
 			const char *when)
 {
-	unsigned base = group * 16;
+	unsigned n = ptw_cont_entries(e, t->level), base = group * n;
 	char d[320];
 	snprintf(d, sizeof(d),
-		 "contiguous group of 16 at VA 0x%" PRIx64
+		 "contiguous group of %u at VA 0x%" PRIx64
 		 " is inconsistent when vcpu %u completes its writes (DSB)%s: "
 		 "%s (entry %u)",
-		 ptw_entry_va(e, t, base), c->cpu, when, why, bad - base);
+		 n, ptw_entry_va(e, t, base), c->cpu, when, why, bad - base);
 	report(e, PTW_KIND_CONTIG_MISPROGRAMMED, PTW_SEV_ERROR,
 	       "a walker may use an inconsistent contiguous group", c,
 	       t->pa + bad * 8ULL, ptw_entry_va(e, t, bad), t->level,
@@ -176,7 +182,7 @@ static void pending_drop(contig_state *s, cont_group g)
 static void cont_check(ptw_engine *e, contig_state *s, const ptw_ctx *c,
 		       ptw_table *t, unsigned group)
 {
-	unsigned bad = group * 16;
+	unsigned bad = group * ptw_cont_entries(e, t->level);
 	bool transitional;
 	cont_group g = {t->pa, group};
 	pending_drop(s, g);
@@ -207,14 +213,13 @@ static void pending_judge(ptw_engine *e, contig_state *s, bool all)
 		}
 		cont_pending x = *p;
 		g_array_remove_index_fast(s->pending, i);
-		unsigned idx, bad = x.g.group * 16;
+		unsigned idx, bad = 0;
 		bool transitional;
 		ptw_table *t = ptw_table_of(e, x.g.tpa, &idx);
-		const char *why =
-			t && t->pa == x.g.tpa
-				? cont_judge(e, t, x.g.group, &bad,
-					     &transitional)
-				: NULL;
+		const char *why = t && t->pa == x.g.tpa
+					  ? cont_judge(e, t, x.g.group, &bad,
+						       &transitional)
+					  : NULL;
 		if (why)
 			cont_report(e, &x.c, t, x.g.group, bad, why,
 				    all ? ", and still at the end of the run"
@@ -257,8 +262,7 @@ static void contig_summary_stats(ptw_engine *e, void *st, FILE *f)
 {
 	(void)e;
 	contig_state *s = st;
-	fprintf(f, ",\n    \"contig_transitional\": %" PRIu64,
-		s->transitional);
+	fprintf(f, ",\n    \"contig_transitional\": %" PRIu64, s->transitional);
 }
 
 static void contig_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
@@ -266,7 +270,7 @@ static void contig_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 				 uint64_t new)
 {
 	if (ptw_is_last_level(e, t->level) && ((old | new) & e->ops->cont_bit))
-		cont_mark(st, c->cpu, t, idx);
+		cont_mark(e, st, c->cpu, t, idx);
 }
 
 const ptw_detector ptw_det_contig = {

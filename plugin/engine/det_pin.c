@@ -41,7 +41,8 @@ static void diverged(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 	    !ptw_table_user_path(e, t))
 		return;
 	ptw_linux_page_info pi;
-	if (!ptw_linux_page(e, dold.oa >> 12, &pi) || !pi.valid || !pi.anon)
+	if (!ptw_linux_page(e, dold.oa >> e->page_shift, &pi) || !pi.valid ||
+	    !pi.anon)
 		return;
 	bool pinned = pi.large ? pi.pincount > 0
 			       : pi.refcount - pi.mapcount >= PIN_BIAS;

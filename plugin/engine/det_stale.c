@@ -85,7 +85,7 @@ typedef struct {
 	uint32_t *pend_va_filter; /* the same, by the records' VAs */
 	/* by old page, the records not marked reused yet */
 	uint32_t *pend_unreused_filter;
-	int pend_by_size[4]; /* records per leaf size (4K, 2M, 1G, 512G) */
+	int pend_by_size[7]; /* records per leaf size (leaf_sizes[]) */
 	uint64_t serial;     /* records made so far */
 } stale_state;
 
@@ -109,8 +109,11 @@ static bool has_pending(const stale_state *s)
 }
 
 #define PEND_FILTER_BITS 20
-static const uint64_t leaf_sizes[] = {4096ULL, 2ULL << 20, 1ULL << 30,
-				      512ULL << 30};
+/* the leaves of the 4K granule (both arches), then arm64's 16K granule's
+ * (16K, 32M, 64G) */
+static const uint64_t leaf_sizes[] = {4096ULL,	    2ULL << 20, 1ULL << 30,
+				      512ULL << 30, 16384ULL,	32ULL << 20,
+				      64ULL << 30};
 
 static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 {
@@ -410,8 +413,8 @@ static bool folio_id(ptw_engine *e, uint64_t pa, uint64_t *mapping,
 		     uint64_t *index, bool *freed)
 {
 	ptw_linux_page_info pi;
-	if (!ptw_guest_is_linux(e) || !ptw_linux_page(e, pa >> 12, &pi) ||
-	    !pi.valid)
+	if (!ptw_guest_is_linux(e) ||
+	    !ptw_linux_page(e, pa >> e->page_shift, &pi) || !pi.valid)
 		return false;
 	*mapping = pi.mapping;
 	*index = pi.index;

@@ -7,14 +7,19 @@
 #include "detectors.h"
 
 #define MAX_SUSPECTS 65536
+/* 64-bit words of a bitmap over a table's entries (2048 with 16K pages) */
+#define ENTRY_WORDS 32
+/* log2 of the largest unit: a whole table of 2048 entries */
+#define UNIT_ORDERS 12
 
 /* One CPU's run of writes to one large mapping unit. */
 typedef struct {
 	bool open;
-	uint64_t tpa;	      /* leaf table */
-	unsigned base, n;     /* unit entries [base, base + n) */
-	uint64_t unmapped[8]; /* entries this pass took down */
-	uint64_t windowed[8]; /* entries in another CPU's open break */
+	uint64_t tpa;			/* leaf table */
+	unsigned base, n;		/* unit entries [base, base + n) */
+	uint64_t unmapped[ENTRY_WORDS]; /* entries this pass took down */
+	uint64_t windowed[ENTRY_WORDS]; /* entries in another CPU's open
+					   break */
 	unsigned window_cpu;
 	ptw_ctx start;
 } ptw_pass;
@@ -55,7 +60,7 @@ typedef struct {
 	ptw_pass pass[PTW_MAX_CPUS];
 	uint32_t pass_id[PTW_MAX_CPUS];
 	GArray *new_units[PTW_MAX_CPUS]; /* units made in the current run */
-	uint64_t by_size[10];
+	uint64_t by_size[UNIT_ORDERS];
 	unsigned id;
 	/* the break the CPU's current store closed, and whether it was its
 	 * breaker's transient window that came back with the same page
@@ -159,20 +164,21 @@ static void unit_detect(ptw_engine *e, units_state *s, const ptw_ctx *c,
 	 * state): the architecture's */
 	uint64_t amask = e->ops->unit_attr_mask(e);
 	int best = 0;
-	for (int k = 1; k <= 9; k++) {
+	uint64_t page = 1ULL << ptw_entry_shift(e, t->level);
+	for (int k = 1; k < UNIT_ORDERS && (1u << k) <= t->nent; k++) {
 		unsigned n = 1u << k;
 		if ((idx + 1) % n)
 			break;
 		unsigned base = idx + 1 - n;
 		ptw_desc d0 = ptw_decode_entry(e, t->shadow[base], t->level);
-		if (d0.type != PTW_DESC_PAGE || (d0.oa & (n * 4096ULL - 1)))
+		if (d0.type != PTW_DESC_PAGE || (d0.oa & (n * page - 1)))
 			break;
 		bool ok = true;
 		for (unsigned i = base; i <= idx && ok; i++) {
 			ptw_desc d =
 				ptw_decode_entry(e, t->shadow[i], t->level);
 			ok = d.type == PTW_DESC_PAGE && u->made[i] == pass &&
-			     d.oa == d0.oa + (i - base) * 4096ULL &&
+			     d.oa == d0.oa + (i - base) * page &&
 			     ((t->shadow[i] ^ t->shadow[base]) & amask) == 0;
 		}
 		if (!ok)
@@ -246,8 +252,8 @@ static void pass_end(ptw_engine *e, units_state *s, unsigned cpu,
 		return;
 	char un[96], win[96], first[96] = "";
 	fmt_bits(p->unmapped, p->base, p->n, un, sizeof(un));
-	uint64_t rest[8];
-	for (int w = 0; w < 8; w++)
+	uint64_t rest[ENTRY_WORDS];
+	for (int w = 0; w < ENTRY_WORDS; w++)
 		rest[w] = p->windowed[w] & ~p->unmapped[w];
 	fmt_bits(rest, p->base, p->n, win, sizeof(win));
 	for (unsigned i = p->base; i < p->base + p->n; i++)
@@ -270,8 +276,10 @@ static void pass_end(ptw_engine *e, units_state *s, unsigned cpu,
 		 "): entries %.60s taken down (first now "
 		 "%s) while entries %.60s were in vcpu %u's break window and "
 		 "have come back mapped: the unit is left mixed",
-		 p->n, p->n * 4, cpu, sp->pass_ctx.pc, c->pc, un, first, win,
-		 p->window_cpu);
+		 p->n,
+		 (unsigned)(((uint64_t)p->n << ptw_entry_shift(e, t->level)) >>
+			    10),
+		 cpu, sp->pass_ctx.pc, c->pc, un, first, win, p->window_cpu);
 	for (unsigned i = p->base; i < p->base + p->n; i++) {
 		if (!bit_get(rest, i))
 			continue;
@@ -457,7 +465,7 @@ static void units_finish(ptw_engine *e, void *st)
 	for (unsigned i = 0; i < e->cfg.ncpus; i++)
 		units_count(e, s, i);
 	uint64_t units = 0;
-	for (int k = 1; k < 10; k++)
+	for (int k = 1; k < UNIT_ORDERS; k++)
 		units += s->by_size[k];
 	e->stats[ST_UNITS] = units;
 }
@@ -475,7 +483,7 @@ static void units_summary_stats(ptw_engine *e, void *st, FILE *f)
 	(void)e;
 	units_state *s = st;
 	fprintf(f, ",\n    \"units_by_entries\": {");
-	for (int k = 1, first = 1; k < 10; k++)
+	for (int k = 1, first = 1; k < UNIT_ORDERS; k++)
 		if (s->by_size[k]) {
 			fprintf(f, "%s\"%d\": %" PRIu64, first ? "" : ", ",
 				1 << k, s->by_size[k]);

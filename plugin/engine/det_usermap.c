@@ -34,9 +34,12 @@
  */
 #include "detectors.h"
 
-#define NSIZES 4
-static const uint64_t sizes[NSIZES] = {4096ULL, 2ULL << 20, 1ULL << 30,
-				       512ULL << 30};
+/* leaf sizes: the 4K granule's (both arches), then arm64's 16K
+ * granule's; a map key carries the index in its low bits */
+#define NSIZES 7
+static const uint64_t sizes[NSIZES] = {4096ULL,	     2ULL << 20, 1ULL << 30,
+				       512ULL << 30, 16384ULL,	 32ULL << 20,
+				       64ULL << 30};
 #define MAX_REPORTED 65536
 
 /* the user-reachable leaves mapping one (base, size) */
@@ -201,8 +204,12 @@ static void count_leaf(ptw_engine *e, ptmapped_state *s, const ptw_ctx *c,
 	m->made = c ? *c : (ptw_ctx){0};
 	if (!c)
 		return;
+	/* each page-table page in it (a table spans one page of its
+	 * granule: reported once, at its first 4 KiB) */
+	uint64_t tsize = 8ULL << (e->page_shift - 3);
 	for (uint64_t p = d->oa; p < d->oa + d->size; p += 4096)
-		if (ptw_is_table_page(e, p))
+		if (ptw_is_table_page(e, p) &&
+		    (!(p & (tsize - 1)) || !ptw_is_table_page(e, p - 4096)))
 			report_pair(e, s, c, p, m, false);
 	/* another user entry maps the page, and one of them is writable */
 	if (m->count > 1 && m->writable)
@@ -219,7 +226,8 @@ static void cow_check(ptw_engine *e, ptmapped_state *s, const ptw_ctx *c,
 	if (!ptw_guest_is_linux(e))
 		return;
 	ptw_linux_page_info pi;
-	if (!ptw_linux_page(e, pa >> 12, &pi) || !pi.valid || !pi.anon)
+	if (!ptw_linux_page(e, pa >> e->page_shift, &pi) || !pi.valid ||
+	    !pi.anon)
 		return;
 	if (!first_report(s, pa, m->pte_pa, PTW_KIND_COW_SHARED_WRITABLE))
 		return;
@@ -287,9 +295,10 @@ static void ptm_table_added(ptw_engine *e, void *st, ptw_table *t)
 		if (t->shadow[i] && user_leaf(e, t, path, t->shadow[i], &d))
 			count_leaf(e, s, c, t, i, t->shadow[i], &d, +1);
 	/* its own page, mapped for user code already */
-	user_map *m = user_map_of(s, t->pa & ~0xfffULL);
+	uint64_t tpage = t->pa & ~((8ULL << (e->page_shift - 3)) - 1);
+	user_map *m = user_map_of(s, tpage);
 	if (m && c)
-		report_pair(e, s, c, t->pa & ~0xfffULL, m, true);
+		report_pair(e, s, c, tpage, m, true);
 }
 
 static void ptm_table_dropped(ptw_engine *e, void *st, ptw_table *t)

@@ -139,7 +139,7 @@ static int next_level(ptw_engine *e, int level)
 
 static unsigned entry_shift(ptw_engine *e, int level)
 {
-	return e->ops->entry_shift(level);
+	return e->ops->entry_shift(e, level);
 }
 
 static ptw_desc decode(ptw_engine *e, uint64_t d, int level)
@@ -212,6 +212,11 @@ static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 unsigned ptw_entry_shift(ptw_engine *e, int level)
 {
 	return entry_shift(e, level);
+}
+
+unsigned ptw_cont_entries(ptw_engine *e, int level)
+{
+	return e->ops->cont_entries(e, level);
 }
 
 uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx)
@@ -497,12 +502,66 @@ static ptw_table *table_lookup(ptw_engine *e, uint64_t pa)
 	return g_hash_table_lookup(e->tables, &pa);
 }
 
+/* The 4 KiB pages a table spans (one, or four for a 16K-granule table of
+ * 2048 entries): each has its list of the tables in it (table_pages,
+ * through the tables' next_in_page[] for that page), its bit in the
+ * lock-free bitmap, and its watch. */
+static ptw_table **page_link(ptw_table *t, uint64_t page)
+{
+	return &t->next_in_page[(page - (t->pa & ~0xfffULL)) >> 12];
+}
+
+static uint64_t table_last_page(const ptw_table *t)
+{
+	return (t->pa + t->nent * 8ULL - 1) & ~0xfffULL;
+}
+
+static void table_pages_add(ptw_engine *e, ptw_table *t)
+{
+	for (uint64_t page = t->pa & ~0xfffULL; page <= table_last_page(t);
+	     page += 4096) {
+		ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
+		*page_link(t, page) = head;
+		if (!head)
+			watch_ref(e, &e->watch_all, page, 4096, 1);
+		g_hash_table_insert(e->table_pages,
+				    g_memdup2(&page, sizeof(page)), t);
+		bitmap_set(e, page, true);
+	}
+}
+
+static void table_pages_remove(ptw_engine *e, ptw_table *t)
+{
+	for (uint64_t page = t->pa & ~0xfffULL; page <= table_last_page(t);
+	     page += 4096) {
+		ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
+		ptw_table *next = *page_link(t, page);
+		if (head == t) {
+			if (next)
+				g_hash_table_insert(
+					e->table_pages,
+					g_memdup2(&page, sizeof(page)), next);
+			else {
+				g_hash_table_remove(e->table_pages, &page);
+				bitmap_set(e, page, false);
+				watch_ref(e, &e->watch_all, page, 4096, -1);
+			}
+			continue;
+		}
+		for (ptw_table *p = head; p; p = *page_link(p, page))
+			if (*page_link(p, page) == t) {
+				*page_link(p, page) = next;
+				break;
+			}
+	}
+}
+
 /* The tracked table holding the entry at pa, and its index. */
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx)
 {
 	uint64_t page = pa & ~0xfffULL;
 	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
-	     t = t->next_in_page)
+	     t = *page_link(t, page))
 		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
 			*idx = (unsigned)((pa - t->pa) / 8);
 			return t;
@@ -518,7 +577,7 @@ static uint64_t walk_index(ptw_engine *e, const ptw_table *t, uint64_t va)
 	unsigned sh = entry_shift(e, t->level);
 	uint64_t off = va - t->va_base;
 	if (e->ops->shared_upper || !t->is_root)
-		off &= (1ULL << (sh + 9)) - 1;
+		off &= (1ULL << (sh + e->page_shift - 3)) - 1;
 	return off >> sh;
 }
 
@@ -681,26 +740,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	 * Linux flushes a PCID or ASID before giving it to another mm). */
 	if (t->is_root && !t->cpu_refs)
 		ptw_det_root_dropped(e, t->pa);
-	/* unlink from page list */
-	uint64_t page = t->pa & ~0xfffULL;
-	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
-	if (head == t) {
-		if (t->next_in_page)
-			g_hash_table_insert(e->table_pages,
-					    g_memdup2(&page, sizeof(page)),
-					    t->next_in_page);
-		else {
-			g_hash_table_remove(e->table_pages, &page);
-			bitmap_set(e, page, false);
-			watch_ref(e, &e->watch_all, page, 4096, -1);
-		}
-	} else {
-		for (ptw_table *p = head; p; p = p->next_in_page)
-			if (p->next_in_page == t) {
-				p->next_in_page = t->next_in_page;
-				break;
-			}
-	}
+	table_pages_remove(e, t);
 	ptw_det_table_dropped(e, t);
 	g_hash_table_remove(e->tables, &t->pa);
 	if (t->is_root)
@@ -768,8 +808,8 @@ static void table_children(ptw_engine *e, ptw_table *t, const ptw_view *v,
 		uint64_t va = view_entry_va(e, t, v, i);
 		uint64_t space = view_entry_space(e, v, va);
 		if (link)
-			table_register(e, d.oa, next_level(e, t->level), 512,
-				       va, space, false);
+			table_register(e, d.oa, next_level(e, t->level),
+				       ptw_table_entries(e), va, space, false);
 		else
 			table_unref(e, d.oa, next_level(e, t->level), va,
 				    space);
@@ -851,13 +891,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->shadow = shadow;
 	t->gen = ++e->table_gen;
 	g_hash_table_insert(e->tables, &t->pa, t);
-	uint64_t page = pa & ~0xfffULL;
-	ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
-	t->next_in_page = head;
-	if (!head)
-		watch_ref(e, &e->watch_all, page, 4096, 1);
-	g_hash_table_insert(e->table_pages, g_memdup2(&page, sizeof(page)), t);
-	bitmap_set(e, page, true);
+	table_pages_add(e, t);
 	/* known to the queries, before its children are */
 	ptw_det_table_added(e, t);
 	e->stats[ST_TABLES_REGISTERED]++;
@@ -1045,8 +1079,8 @@ static void entry_update(ptw_engine *e, const ptw_ctx *ev_ctx, ptw_table *t,
 			table_unref(e, dold.oa, next_level(e, level), va,
 				    space);
 		if (dnew.type == PTW_DESC_TABLE && level != last_level(e))
-			table_register(e, dnew.oa, next_level(e, level), 512,
-				       va, space, false);
+			table_register(e, dnew.oa, next_level(e, level),
+				       ptw_table_entries(e), va, space, false);
 	}
 	if (views != &one)
 		g_free(views);
@@ -1059,7 +1093,7 @@ static ptw_table *page_next_table(ptw_engine *e, uint64_t page, uint64_t above,
 {
 	ptw_table *best = NULL;
 	for (ptw_table *q = g_hash_table_lookup(e->table_pages, &page); q;
-	     q = q->next_in_page)
+	     q = *page_link(q, page))
 		if ((any || q->pa > above) && (!best || q->pa < best->pa))
 			best = q;
 	return best;
@@ -1127,22 +1161,32 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 		return;
 	}
 	cs->mmu_on = true;
-	if (sp.lpa2 != e->lpa2) {
-		/* arm64 TCR_EL1.DS changes what descriptor bits 9:8 mean:
-		 * every tracked table is re-read under the new format */
+	if (sp.lpa2 != e->lpa2 ||
+	    (sp.page_shift && sp.page_shift != e->page_shift)) {
+		/* arm64 TCR_EL1.DS changes what descriptor bits 9:8 mean, and
+		 * TG0/TG1 the granule (table sizes, index bits): every
+		 * tracked table is re-read under the new format */
 		if (e->roots->len)
-			ptw_report_line(e,
-					"note: vcpu %u switched TCR_EL1.DS to "
-					"%d (LPA2): page tables re-read",
-					cpu, sp.lpa2);
+			ptw_report_line(
+				e,
+				"note: vcpu %u switched TCR_EL1.DS to "
+				"%d (LPA2), granule %u KiB: page "
+				"tables re-read",
+				cpu, sp.lpa2,
+				(1u << (sp.page_shift ? sp.page_shift
+						      : e->page_shift)) >>
+					10);
 		drop_all_roots(e);
 		e->lpa2 = sp.lpa2;
+		if (sp.page_shift)
+			e->page_shift = sp.page_shift;
 		for (unsigned o = 0; o < e->cfg.ncpus; o++) {
 			ptw_root_spec so;
 			if (o == cpu || !e->cpu[o].mmu_on)
 				continue;
 			e->ops->roots(e, o, &so);
-			if (so.lpa2 == sp.lpa2)
+			if (so.lpa2 == sp.lpa2 &&
+			    (!so.page_shift || so.page_shift == e->page_shift))
 				update_roots(e, o);
 		}
 	}
@@ -1412,6 +1456,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	 * interface (arch_arm64.c, arch_x86.c) */
 	e->ops = cfg->arch == PTW_ARCH_ARM64 ? &ptw_arch_arm64_ops
 					     : &ptw_arch_x86_ops;
+	e->page_shift = 12;
 	if (!e->cfg.max_pending)
 		e->cfg.max_pending = 65536;
 	e->all_cpus = cfg->ncpus == 64 ? ~0ULL : (1ULL << cfg->ncpus) - 1;
@@ -1564,7 +1609,7 @@ bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val)
 {
 	uint64_t page = pa & ~0xfffULL;
 	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
-	     t = t->next_in_page) {
+	     t = *page_link(t, page)) {
 		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
 			*val = t->shadow[(pa - t->pa) / 8];
 			return true;

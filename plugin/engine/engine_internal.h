@@ -25,6 +25,9 @@ typedef struct {
 /* detectors in the table (detectors.c), at most */
 #define PTW_MAX_DETECTORS 16
 
+/* 4 KiB pages a table spans at most (2048 entries of the 16K granule) */
+#define PTW_TABLE_PAGES 4
+
 typedef struct ptw_table {
 	uint64_t pa;	  /* base of the table (may be smaller than a page) */
 	int level;	  /* architecture level of its entries */
@@ -43,7 +46,9 @@ typedef struct ptw_table {
 	unsigned cpu_refs; /* roots: CPU root slots holding it */
 	uint16_t asid;	   /* roots: last ASID / PCID seen with it */
 	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
-	struct ptw_table *next_in_page;
+	/* the next table of each 4 KiB page the table spans (a 16K-granule
+	 * table spans four; ptw_table_page_link()) */
+	struct ptw_table *next_in_page[PTW_TABLE_PAGES];
 	uint64_t *shadow;
 	uint64_t gen; /* registration serial: what a detector keeps per entry
 			 belongs to one registration of the table */
@@ -59,11 +64,12 @@ bool ptw_scope_covers(const inval_scope *s, uint64_t va, uint64_t size,
 
 /* arm64 TLBI <op1, CRm, op2> with operand xt -> the scope it invalidates
  * and whether it is broadcast (Inner Shareable). asid16: TCR_EL1.AS; lpa2:
- * TCR_EL1.DS (range operands). False for an encoding not modelled: then
- * *s is everything, broadcast (the caller warns). A pure function. */
+ * TCR_EL1.DS (range operands); ps: log2 of the granule (a VA form's
+ * scope is its page). False for an encoding not modelled: then *s is
+ * everything, broadcast (the caller warns). A pure function. */
 bool ptw_arm64_decode_tlbi(unsigned op1, unsigned crm, unsigned op2,
 			   uint64_t xt, bool asid16, bool lpa2, inval_scope *s,
-			   bool *broadcast);
+			   bool *broadcast, unsigned ps);
 /* The same for a TLBI cpu issues: with its own TCR_EL1.AS and the
  * engine's descriptor format. Lock-free (the vCPU's own thread). */
 bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
@@ -160,6 +166,9 @@ typedef struct {
 	bool on;
 	const char *off_why; /* why it is off, for the warning */
 	bool lpa2;	     /* arm64 TCR_EL1.DS: the descriptor format */
+	/* log2 of the translation granule (the page size): 12, or 14 for
+	 * arm64's 16K granule */
+	unsigned page_shift;
 	struct {
 		bool valid;
 		uint64_t pa, va_base;
@@ -196,8 +205,12 @@ typedef struct ptw_arch_ops {
 	const char *name;
 	int last_level; /* the level of last-level tables */
 	int level_step; /* next level: +1 (arm64 -1..3) or -1 (x86 5..1) */
-	unsigned (*entry_shift)(
-		int level); /* log2 of the bytes an entry maps */
+	/* log2 of the bytes an entry maps */
+	unsigned (*entry_shift)(const ptw_engine *e, int level);
+	/* entries in a contiguous group at level (arm64: 16 with the 4K
+	 * granule; 128 at level 3, 32 at level 2 with 16K); an architecture
+	 * without the bit gives the 4K 16 (det_bbm's group guess) */
+	unsigned (*cont_entries)(const ptw_engine *e, int level);
 	ptw_desc (*decode)(const ptw_engine *e, uint64_t d, int level);
 	/* an address as the page tables produce it (x86: sign-extended from
 	 * bit 47, or 56 with LA57) */
@@ -220,7 +233,7 @@ typedef struct ptw_arch_ops {
 	 * the member is NULL on an architecture without the rule (x86) */
 	const char *(*bbm_reason)(const ptw_engine *e, uint64_t old,
 				  uint64_t new, int level);
-	/* the contiguous bit of 16-entry groups (arm64 bit 52), 0: none */
+	/* the contiguous bit (arm64 bit 52), 0: none */
 	uint64_t cont_bit;
 	/* attributes that must be identical across a multi-page unit */
 	uint64_t (*unit_attr_mask)(const ptw_engine *e);
@@ -294,8 +307,12 @@ struct ptw_engine {
 	pthread_mutex_t lock PTW_LINE_ALONE;
 	ptw_cpu cpu[PTW_MAX_CPUS] PTW_LINE_ALONE;
 	uint64_t all_cpus;
-	void *arch;		 /* the architecture's state (ops->init) */
-	bool lpa2;		 /* arm64 TCR_EL1.DS */
+	void *arch; /* the architecture's state (ops->init) */
+	bool lpa2;  /* arm64 TCR_EL1.DS */
+	/* log2 of the translation granule, the page size (12; 14 for an
+	 * arm64 guest with the 16K granule): a table below the root has
+	 * 1 << (page_shift - 3) entries */
+	unsigned page_shift;
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
 	GHashTable *tables;	 /* pa -> ptw_table* */
@@ -421,6 +438,13 @@ bool ptw_read_phys(ptw_engine *e, uint64_t pa, void *buf, size_t len);
 /* The core's queries (engine.c), for the detectors: read-only but for
  * the services at the end (the page watch, the widening stall). */
 unsigned ptw_entry_shift(ptw_engine *e, int level);
+/* entries in a table below the root (512; 2048 with 16K pages) */
+static inline unsigned ptw_table_entries(const ptw_engine *e)
+{
+	return 1u << (e->page_shift - 3);
+}
+/* entries in a contiguous group at level (ops->cont_entries) */
+unsigned ptw_cont_entries(ptw_engine *e, int level);
 uint64_t ptw_entry_va(ptw_engine *e, const ptw_table *t, unsigned idx);
 uint64_t ptw_entry_space(ptw_engine *e, const ptw_table *t, uint64_t va);
 uint64_t ptw_access_space(ptw_engine *e, unsigned cpu, uint64_t va);

@@ -484,13 +484,14 @@ static bool kmap_read(ptw_engine *e, struct ptw_linux_mm *m, ptw_linux_kmap *k)
 	if (!base || ~base == 0)
 		return false;
 	unsigned bits = 64 - (unsigned)__builtin_clzll(~base);
-	if (bits == 48 && (int64_t)v < 0)
+	/* (a 52-bit 16K kernel falls back to 47 bits, VA_BITS_MIN) */
+	if (bits == (e->page_shift == 14 ? 47u : 48u) && (int64_t)v < 0)
 		bits = 52;
 	if (bits < 36 || bits > 52)
 		return false;
-	/* 4K pages: the engine's arm64 granule (arch_arm64.c) */
-	k->vmemmap =
-		ptw_linux_arm64_vmemmap(bits, 12, m->lay.page_size, (int64_t)v);
+	/* the kernel's page size: the engine's arm64 granule */
+	k->vmemmap = ptw_linux_arm64_vmemmap(bits, e->page_shift,
+					     m->lay.page_size, (int64_t)v);
 	k->page_offset = -(1ULL << bits);
 	k->phys_offset = (int64_t)v;
 	return true;

@@ -474,17 +474,19 @@ typedef struct {
 	uint64_t size; /* bytes mapped by a leaf */
 } ptw_desc;
 
-/* arm64, 4K granule. lpa2: TCR_EL1.DS set (52-bit OA, bits 9:8 = OA[51:50])
- * level: -1..3 */
-ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2);
-/* Start level and root entry count for a region of 64 - tsz VA bits. */
-bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent);
+/* arm64. lpa2: TCR_EL1.DS set (52-bit OA, bits 9:8 = OA[51:50]); level:
+ * -1..3; ps: log2 of the granule (12 for 4K, 14 for 16K) */
+ptw_desc ptw_arm64_decode(uint64_t d, int level, bool lpa2, unsigned ps);
+/* Start level and root entry count for a region of 64 - tsz VA bits with
+ * the granule 1 << ps. */
+bool ptw_arm64_geometry(unsigned tsz, int *start_level, unsigned *nent,
+			unsigned ps);
 /* Root table PA from a TTBR value. */
 uint64_t ptw_arm64_ttbr_baddr(uint64_t ttbr, bool lpa2);
 /* Why a valid -> valid change needs break-before-make; NULL if it does
  * not. mair: MAIR_EL1 (for Normal <-> Normal-Tagged). */
 const char *ptw_arm64_bbm_reason(uint64_t old, uint64_t new, int level,
-				 bool lpa2, uint64_t mair);
+				 bool lpa2, uint64_t mair, unsigned ps);
 
 /* x86-64, level 1 (PT) .. 5 (PML5). */
 ptw_desc ptw_x86_decode(uint64_t d, int level);

@@ -21,9 +21,11 @@ VOLATILE = {("stats", "widen_stalls")}
 # added since the baseline of issue 22 (commit fdc1175): each finding's
 # title (findings.jsonl "title", the "  title:" lines of ptwatch.log),
 # summary.json's "titles" and the titles in "repeats_by_site", and the
-# kind PT_PAGE_MAPPED (its 0 counts in summary.json)
+# kind PT_PAGE_MAPPED (its 0 counts in summary.json); the stats of session
+# 14 (linux_pages_read, linux_pages_unknown, contig_transitional)
 NEW_FIELDS = False
-NEW_KEYS = ("title", "titles", "PT_PAGE_MAPPED")
+NEW_KEYS = ("title", "titles", "PT_PAGE_MAPPED", "linux_pages_read",
+            "linux_pages_unknown", "contig_transitional")
 
 
 def drop_new(obj):

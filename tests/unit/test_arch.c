@@ -8,34 +8,35 @@
 static void arm64_48bit_descriptors(void)
 {
 	/* level 3 page: OA bits 47:12 */
-	ptw_desc d = ptw_arm64_decode(0x00600000412344f3ULL, 3, false);
+	ptw_desc d = ptw_arm64_decode(0x00600000412344f3ULL, 3, false, 12);
 	CHECK_EQ(d.type, PTW_DESC_PAGE);
 	CHECK_EQ(d.oa, 0x41234000ULL);
 	CHECK_EQ(d.size, 4096);
 	/* level 3 with bit 1 clear is reserved: invalid */
-	d = ptw_arm64_decode(0x41234001ULL, 3, false);
+	d = ptw_arm64_decode(0x41234001ULL, 3, false, 12);
 	CHECK_EQ(d.type, PTW_DESC_INVALID);
 	/* level 2 block: 2 MiB, OA bits 47:21 */
-	d = ptw_arm64_decode(0x0000000040200701ULL | (0x1fULL << 12), 2, false);
+	d = ptw_arm64_decode(0x0000000040200701ULL | (0x1fULL << 12), 2, false,
+			     12);
 	CHECK_EQ(d.type, PTW_DESC_BLOCK);
 	CHECK_EQ(d.oa, 0x40200000ULL);
 	CHECK_EQ(d.size, 2ULL << 20);
 	/* level 1 block: 1 GiB */
-	d = ptw_arm64_decode(0x0000000080000701ULL, 1, false);
+	d = ptw_arm64_decode(0x0000000080000701ULL, 1, false, 12);
 	CHECK_EQ(d.type, PTW_DESC_BLOCK);
 	CHECK_EQ(d.oa, 0x80000000ULL);
 	/* level 0 block is not allowed without LPA2 */
-	d = ptw_arm64_decode(0x0000008000000701ULL, 0, false);
+	d = ptw_arm64_decode(0x0000008000000701ULL, 0, false, 12);
 	CHECK_EQ(d.type, PTW_DESC_INVALID);
 	/* table at level 0 */
-	d = ptw_arm64_decode(0x0000000041000003ULL, 0, false);
+	d = ptw_arm64_decode(0x0000000041000003ULL, 0, false, 12);
 	CHECK_EQ(d.type, PTW_DESC_TABLE);
 	CHECK_EQ(d.oa, 0x41000000ULL);
 	/* high OA bits 47:40 */
-	d = ptw_arm64_decode(0x0000ab0000001003ULL, 3, false);
+	d = ptw_arm64_decode(0x0000ab0000001003ULL, 3, false, 12);
 	CHECK_EQ(d.oa, 0x0000ab0000001000ULL);
 	/* bits 9:8 are shareability without LPA2, not address */
-	d = ptw_arm64_decode(0x0000000041000303ULL, 3, false);
+	d = ptw_arm64_decode(0x0000000041000303ULL, 3, false, 12);
 	CHECK_EQ(d.oa, 0x41000000ULL);
 }
 
@@ -43,35 +44,70 @@ static void arm64_lpa2_descriptors(void)
 {
 	/* LPA2: OA[49:12] in bits 49:12, OA[51:50] in bits 9:8 */
 	uint64_t desc = (0x3ULL << 48) | 0x41000000ULL | (0x2ULL << 8) | 3;
-	ptw_desc d = ptw_arm64_decode(desc, 3, true);
+	ptw_desc d = ptw_arm64_decode(desc, 3, true, 12);
 	CHECK_EQ(d.type, PTW_DESC_PAGE);
 	CHECK_EQ(d.oa, (0x2ULL << 50) | (0x3ULL << 48) | 0x41000000ULL);
 	/* level 0 block allowed with LPA2: 512 GiB */
-	d = ptw_arm64_decode((1ULL << 39) | 1, 0, true);
+	d = ptw_arm64_decode((1ULL << 39) | 1, 0, true, 12);
 	CHECK_EQ(d.type, PTW_DESC_BLOCK);
 	CHECK_EQ(d.size, 1ULL << 39);
 	CHECK_EQ(d.oa, 1ULL << 39);
 	/* level -1: only tables */
-	d = ptw_arm64_decode(0x41000003ULL, -1, true);
+	d = ptw_arm64_decode(0x41000003ULL, -1, true, 12);
 	CHECK_EQ(d.type, PTW_DESC_TABLE);
-	d = ptw_arm64_decode(0x41000001ULL, -1, true);
+	d = ptw_arm64_decode(0x41000001ULL, -1, true, 12);
 	CHECK_EQ(d.type, PTW_DESC_INVALID);
 	/* geometry */
 	int start;
 	unsigned nent;
-	CHECK(ptw_arm64_geometry(16, &start, &nent));
+	CHECK(ptw_arm64_geometry(16, &start, &nent, 12));
 	CHECK_EQ(start, 0);
 	CHECK_EQ(nent, 512);
-	CHECK(ptw_arm64_geometry(12, &start, &nent));
+	CHECK(ptw_arm64_geometry(12, &start, &nent, 12));
 	CHECK_EQ((uint64_t)(int64_t)start, (uint64_t)(int64_t)-1);
 	CHECK_EQ(nent, 16);
-	CHECK(ptw_arm64_geometry(25, &start, &nent)); /* 39-bit */
+	CHECK(ptw_arm64_geometry(25, &start, &nent, 12)); /* 39-bit */
 	CHECK_EQ(start, 1);
 	CHECK_EQ(nent, 512);
-	CHECK(ptw_arm64_geometry(24, &start, &nent)); /* 40-bit */
+	CHECK(ptw_arm64_geometry(24, &start, &nent, 12)); /* 40-bit */
 	CHECK_EQ(start, 0);
 	CHECK_EQ(nent, 2);
-	CHECK(!ptw_arm64_geometry(60, &start, &nent));
+	CHECK(!ptw_arm64_geometry(60, &start, &nent, 12));
+	/* the 16K granule (Linux's arm64-16k: 47-bit VAs, 3 levels from
+	 * level 1; 48 bits adds a 2-entry level 0; 52 bits with LPA2 a
+	 * 32-entry one): 11 index bits a level */
+	CHECK(ptw_arm64_geometry(17, &start, &nent, 14));
+	CHECK_EQ(start, 1);
+	CHECK_EQ(nent, 2048);
+	CHECK(ptw_arm64_geometry(16, &start, &nent, 14));
+	CHECK_EQ(start, 0);
+	CHECK_EQ(nent, 2);
+	CHECK(ptw_arm64_geometry(12, &start, &nent, 14));
+	CHECK_EQ(start, 0);
+	CHECK_EQ(nent, 32);
+	CHECK(ptw_arm64_geometry(28, &start, &nent, 14)); /* 36-bit */
+	CHECK_EQ(start, 2);
+	CHECK_EQ(nent, 2048);
+	CHECK(!ptw_arm64_geometry(16, &start, &nent, 16)); /* 64K: no */
+	/* 16K descriptors: pages of 16 KiB (OA from bit 14), blocks of 32
+	 * MiB at level 2; none at level 1 without LPA2, 64 GiB with it */
+	d = ptw_arm64_decode(0x00600000412344f3ULL | (1ULL << 13), 3, false,
+			     14);
+	CHECK_EQ(d.type, PTW_DESC_PAGE);
+	CHECK_EQ(d.size, 16384);
+	CHECK_EQ(d.oa, 0x41234000ULL);
+	d = ptw_arm64_decode(0x0000000042000701ULL, 2, false, 14);
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.size, 32ULL << 20);
+	CHECK_EQ(d.oa, 0x42000000ULL);
+	d = ptw_arm64_decode(0x0000001000000701ULL, 1, false, 14);
+	CHECK_EQ(d.type, PTW_DESC_INVALID);
+	d = ptw_arm64_decode(0x0000001000000701ULL, 1, true, 14);
+	CHECK_EQ(d.type, PTW_DESC_BLOCK);
+	CHECK_EQ(d.size, 64ULL << 30);
+	d = ptw_arm64_decode(0x0000000041238003ULL, 1, false, 14);
+	CHECK_EQ(d.type, PTW_DESC_TABLE);
+	CHECK_EQ(d.oa, 0x41238000ULL);
 	/* TTBR with LPA2: BADDR[51:48] in bits 5:2, CnP in bit 0 */
 	uint64_t ttbr = (5ULL << 48) | 0x41234000ULL | (0x3ULL << 2) | 1;
 	CHECK_EQ(ptw_arm64_ttbr_baddr(ttbr, true),
@@ -86,43 +122,49 @@ static void arm64_bbm_rule(void)
 	uint64_t base = 0x0040000041000000ULL | (1 << 10) | (3 << 8) |
 			(1 << 2) | 3; /* AF, ISH, AttrIndx 1 */
 	uint64_t other = (base & ~0xfffff000ULL) | 0x41001000ULL;
-	CHECK(ptw_arm64_bbm_reason(base, other, 3, false, mair) != NULL);
+	CHECK(ptw_arm64_bbm_reason(base, other, 3, false, mair, 12) != NULL);
 	/* permission only: AP[2], PXN, UXN, DBM, AF, SW bits: fine */
-	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 7), 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base | (3ULL << 53), 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base | (1ULL << 51), 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base & ~(1ULL << 10), 3, false,
-				    mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base | (0xfULL << 55), 3, false,
-				    mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 7), 3, false, mair, 12));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (3ULL << 53), 3, false, mair,
+				    12));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1ULL << 51), 3, false, mair,
+				    12));
+	CHECK(!ptw_arm64_bbm_reason(base, base & ~(1ULL << 10), 3, false, mair,
+				    12));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (0xfULL << 55), 3, false, mair,
+				    12));
 	/* global -> non-global fine, non-global -> global not */
-	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 11), 3, false, mair));
-	CHECK(ptw_arm64_bbm_reason(base | (1 << 11), base, 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, base | (1 << 11), 3, false, mair,
+				    12));
+	CHECK(ptw_arm64_bbm_reason(base | (1 << 11), base, 3, false, mair, 12));
 	/* contiguous bit change */
-	CHECK(ptw_arm64_bbm_reason(base, base | (1ULL << 52), 3, false, mair));
+	CHECK(ptw_arm64_bbm_reason(base, base | (1ULL << 52), 3, false, mair,
+				   12));
 	/* permission change on a contiguous entry is allowed */
 	CHECK(!ptw_arm64_bbm_reason(base | (1ULL << 52),
 				    base | (1ULL << 52) | (1 << 7), 3, false,
-				    mair));
+				    mair, 12));
 	/* memory type: Normal (idx1 0xff) <-> Normal-Tagged (idx4 0xf0) ok */
 	uint64_t tagged = (base & ~(7ULL << 2)) | (4 << 2);
-	CHECK(!ptw_arm64_bbm_reason(base, tagged, 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(base, tagged, 3, false, mair, 12));
 	/* Normal -> Device (idx0 0x00) needs a break */
 	uint64_t dev = base & ~(7ULL << 2);
-	CHECK(ptw_arm64_bbm_reason(base, dev, 3, false, mair));
+	CHECK(ptw_arm64_bbm_reason(base, dev, 3, false, mair, 12));
 	/* shareability change needs a break (not with LPA2: bits are OA) */
-	CHECK(ptw_arm64_bbm_reason(base, base & ~(3ULL << 8), 3, false, mair));
+	CHECK(ptw_arm64_bbm_reason(base, base & ~(3ULL << 8), 3, false, mair,
+				   12));
 	/* invalid <-> valid is never a violation */
-	CHECK(!ptw_arm64_bbm_reason(0, base, 3, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(base, base & ~1ULL, 3, false, mair));
+	CHECK(!ptw_arm64_bbm_reason(0, base, 3, false, mair, 12));
+	CHECK(!ptw_arm64_bbm_reason(base, base & ~1ULL, 3, false, mair, 12));
 	/* block -> table at level 2 */
 	uint64_t blk = 0x40200000ULL | (1 << 10) | 1;
 	uint64_t tbl = 0x41100000ULL | 3;
-	const char *why = ptw_arm64_bbm_reason(blk, tbl, 2, false, mair);
+	const char *why = ptw_arm64_bbm_reason(blk, tbl, 2, false, mair, 12);
 	CHECK(why && strstr(why, "block replaced by table"));
-	CHECK(ptw_arm64_bbm_reason(tbl, blk, 2, false, mair));
-	CHECK(ptw_arm64_bbm_reason(tbl, tbl + 0x1000, 2, false, mair));
-	CHECK(!ptw_arm64_bbm_reason(tbl, tbl | (1ULL << 63), 2, false, mair));
+	CHECK(ptw_arm64_bbm_reason(tbl, blk, 2, false, mair, 12));
+	CHECK(ptw_arm64_bbm_reason(tbl, tbl + 0x1000, 2, false, mair, 12));
+	CHECK(!ptw_arm64_bbm_reason(tbl, tbl | (1ULL << 63), 2, false, mair,
+				    12));
 }
 
 static void hw_managed(void)
@@ -327,36 +369,47 @@ static void arm64_tlbi_scopes(void)
 	const uint64_t va = 0x0000ffff12345000ULL, kva = 0xffff800080123000ULL;
 	/* TLBI VAE1IS, ASID 5: one page of one ASID, broadcast */
 	CHECK(ptw_arm64_decode_tlbi(0, 3, 1, 5ULL << 48 | va >> 12, true, false,
-				    &s, &bc));
+				    &s, &bc, 12));
 	CHECK(bc && s.by_va && s.by_asid && s.scoped && !s.all);
 	CHECK_EQ(s.asid, 5);
 	CHECK_EQ(s.va_lo, va);
 	CHECK_EQ(s.va_hi, va | 0xfff);
 	/* TLBI VALE1 (CRm 7): local */
-	CHECK(ptw_arm64_decode_tlbi(0, 7, 5, va >> 12, true, false, &s, &bc));
+	CHECK(ptw_arm64_decode_tlbi(0, 7, 5, va >> 12, true, false, &s, &bc,
+				    12));
 	CHECK(!bc && s.by_va && s.by_asid);
 	/* TLBI VAAE1IS: any ASID; an upper-half VA sign-extends from bit 55 */
 	CHECK(ptw_arm64_decode_tlbi(0, 3, 3, (kva >> 12) & ((1ULL << 44) - 1),
-				    true, false, &s, &bc));
+				    true, false, &s, &bc, 12));
 	CHECK(bc && s.by_va && !s.by_asid);
 	CHECK_EQ(s.va_lo, kva);
 	/* TLBI ASIDE1IS with 8-bit ASIDs (TCR_EL1.AS clear) */
 	CHECK(ptw_arm64_decode_tlbi(0, 3, 2, 0x1234ULL << 48, false, false, &s,
-				    &bc));
+				    &bc, 12));
 	CHECK(bc && s.nonglobal && s.by_asid && !s.by_va);
 	CHECK_EQ(s.asid, 0x34);
 	/* TLBI VMALLE1IS: everything */
-	CHECK(ptw_arm64_decode_tlbi(0, 3, 0, 0, true, false, &s, &bc));
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 0, 0, true, false, &s, &bc, 12));
 	CHECK(bc && s.all && !s.scoped);
 	/* TLBI RVAE1IS: NUM 1, SCALE 0 -> (1 + 1) << 1 = 4 pages of 4K */
 	uint64_t xt = 7ULL << 48 | 1ULL << 46 | 1ULL << 39 | (va >> 12);
-	CHECK(ptw_arm64_decode_tlbi(0, 2, 1, xt, true, false, &s, &bc));
+	CHECK(ptw_arm64_decode_tlbi(0, 2, 1, xt, true, false, &s, &bc, 12));
 	CHECK(bc && s.by_va && s.by_asid);
 	CHECK_EQ(s.asid, 7);
 	CHECK_EQ(s.va_lo, va);
 	CHECK_EQ(s.va_hi, va + 4 * 4096 - 1);
+	/* 16K granule: TLBI VAE1IS's scope is the 16 KiB page around the
+	 * VA; a range form's BaseADDR counts 16 KiB pages (TG 2) */
+	CHECK(ptw_arm64_decode_tlbi(0, 3, 1, 5ULL << 48 | (va + 0x1000) >> 12,
+				    true, false, &s, &bc, 14));
+	CHECK_EQ(s.va_lo, va & ~0x3fffULL);
+	CHECK_EQ(s.va_hi, va | 0x3fff);
+	xt = 7ULL << 48 | 2ULL << 46 | 1ULL << 39 | (va >> 14);
+	CHECK(ptw_arm64_decode_tlbi(0, 2, 1, xt, true, false, &s, &bc, 14));
+	CHECK_EQ(s.va_lo, va & ~0x3fffULL);
+	CHECK_EQ(s.va_hi, (va & ~0x3fffULL) + 4 * 16384 - 1);
 	/* a stage-2 IPA form: not modelled, taken as everything, broadcast */
-	CHECK(!ptw_arm64_decode_tlbi(4, 4, 1, 0, true, false, &s, &bc));
+	CHECK(!ptw_arm64_decode_tlbi(4, 4, 1, 0, true, false, &s, &bc, 12));
 	CHECK(bc && s.all);
 	/* a scope covers what it names */
 	CHECK(ptw_scope_covers(&(inval_scope){.by_va = true,

@@ -537,6 +537,63 @@ static void reserved_tg1_warns_once(void)
 	fake_fini(&g);
 }
 
+/* The 16K granule (TCR_EL1.TG0 = 2, T0SZ 17: 47-bit VAs, three levels of
+ * 2048-entry, 16 KiB tables from level 1): the walk uses 11 index bits a
+ * level, a store anywhere in a table's 16 KiB is an entry change, a page
+ * is 16 KiB; switching the granule re-reads every table. */
+#define T16_1 (RAM + 0x110000)
+#define T16_2 (RAM + 0x114000)
+#define T16_3 (RAM + 0x118000)
+#define P16_A (RAM + 0x200000)
+#define P16_B (RAM + 0x204000)
+#define VA16  ((5ULL << 36) | (3ULL << 25) | (1500ULL << 14))
+static void granule_16k(void)
+{
+	fake_guest g;
+	fake_init(&g, PTW_ARCH_ARM64, 2, RAM, 4 << 20);
+	mem_w64(&g, T16_1 + 5 * 8, TBL(T16_2));
+	mem_w64(&g, T16_2 + 3 * 8, TBL(T16_3));
+	mem_w64(&g, T16_3 + 1500 * 8, PAGE(P16_A)); /* in its 3rd 4 KiB */
+	for (unsigned cpu = 0; cpu < 2; cpu++) {
+		sysreg(&g, cpu, PTW_REG_ARM_TCR,
+		       17ULL | (2ULL << 14) | (1ULL << 23) | (1ULL << 36));
+		sysreg(&g, cpu, PTW_REG_ARM_TTBR0, T16_1 | (ASID << 48));
+		sysreg(&g, cpu, PTW_REG_ARM_SCTLR, 1);
+	}
+	CHECK_EQ(ptw_table_count(g.e), 3);
+	CHECK_EQ(g.e->page_shift, 14);
+	uint64_t pa = 0, pte_pa = 0;
+	int level = 0;
+	CHECK(ptw_translate(g.e, 0, VA16 + 0x2345, &pa, &pte_pa, &level));
+	CHECK_EQ(pa, P16_A + 0x2345);
+	CHECK_EQ(pte_pa, T16_3 + 1500 * 8);
+	CHECK_EQ(level, 3);
+	CHECK(ptw_is_table_page(g.e, T16_3 + 0x3000));
+	CHECK(!ptw_is_table_page(g.e, T16_3 + 0x4000));
+	/* a store in the table's last 4 KiB: valid -> valid, no break */
+	pt_store(&g, 0, T16_3 + 1500 * 8, PAGE(P16_B));
+	CHECK_EQ(ptw_finding_count(g.e, PTW_KIND_BBM_VALID_TO_VALID), 1);
+	/* a correct break: cleared, TLBI of an address inside the 16 KiB
+	 * page (its scope is the page), made again */
+	guest_load(&g, 1, VA16, P16_B);
+	pt_store(&g, 0, T16_3 + 1500 * 8, 0);
+	dsb_ish(&g, 0);
+	tlbi_vae1is(&g, 0, VA16 + 0x3000, ASID);
+	dsb_ish(&g, 0);
+	pt_store(&g, 0, T16_3 + 1500 * 8, PAGE(P16_A));
+	guest_load(&g, 1, VA16 + 0x3008, P16_A + 0x3008);
+	CHECK_EQ(ptw_findings_total(g.e), 1);
+	CHECK_EQ(ptw_stat(g.e, "pending_records"), 0);
+	/* back to the 4K granule: the 16K tables are dropped and the root
+	 * read again as a 4K one (512 entries) */
+	for (unsigned cpu = 0; cpu < 2; cpu++)
+		sysreg(&g, cpu, PTW_REG_ARM_TCR,
+		       17ULL | (1ULL << 23) | (1ULL << 36));
+	CHECK_EQ(g.e->page_shift, 12);
+	CHECK(!ptw_is_table_page(g.e, T16_3 + 0x3000));
+	fake_fini(&g);
+}
+
 /* ptw_barrier_due(): a vCPU's DSB matters after its own entry change or
  * TLBI, until a DSB that completes maintenance (a DSB ST does not); the
  * other vCPU's stay as they were */
@@ -696,5 +753,6 @@ int main(void)
 	RUN(client_expectations);
 	RUN(reserved_tg1_warns_once);
 	RUN(leaf_frames);
+	RUN(granule_16k);
 	TAP_DONE();
 }

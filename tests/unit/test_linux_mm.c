@@ -147,8 +147,7 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, NULL, idx_u, 192, 0);
 	btf__add_field(b, "private", ul, 256, 0);
 	int s2 = btf__add_struct(b, NULL, 8);
-	btf__add_field(b, btf_7x ? "compound_info" : "compound_head", ul, 0,
-		       0);
+	btf__add_field(b, btf_7x ? "compound_info" : "compound_head", ul, 0, 0);
 	int u1 = btf__add_union(b, NULL, 40);
 	btf__add_field(b, NULL, s1, 0, 0);
 	btf__add_field(b, NULL, s2, 0, 0);
@@ -173,8 +172,7 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, "_entire_mapcount", atomic, 160, 0);
 	btf__add_field(b, "_nr_pages_mapped", atomic, 192, 0);
 	btf__add_field(b, "_pincount", atomic, 224, 0);
-	btf__add_field(b, btf_7x ? "_nr_pages" : "_folio_nr_pages", ui, 256,
-		       0);
+	btf__add_field(b, btf_7x ? "_nr_pages" : "_folio_nr_pages", ui, 256, 0);
 	int fu1 = btf__add_union(b, NULL, PAGE_SZ);
 	btf__add_field(b, NULL, f1, 0, 0);
 	btf__add_field(b, "__page_1", page, 0, 0);
