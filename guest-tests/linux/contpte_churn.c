@@ -372,6 +372,97 @@ static int run(const void *arg)
 	return PTW_PASS;
 }
 
+/*
+ * contpte_refold_by_mprotect: a block unfolded by an mprotect() of one page
+ * and back, and left unfolded (arm64 folds a block again only when its
+ * last entry is set on its own, contpte_try_fold()), is then mprotect()ed
+ * whole. Linux 7.x batches that (change_present_ptes():
+ * modify_prot_start_ptes() clears the 16 entries, modify_prot_commit_ptes()
+ * sets them again with set_ptes(), which on arm64 writes a whole aligned
+ * block with PTE_CONT) and invalidates the TLB only after the PTE lock is
+ * dropped: the entries come back contiguous while the TLBs may still hold
+ * them as 16 non-contiguous ones, which break-before-make forbids on CPUs
+ * without BBML2_NOABORT (contpte_convert() breaks with a TLBI there;
+ * docs/hunt.md). 6.12 changes the entries one at a time and folds through
+ * contpte_convert(). The data stays right under TCG either way: ptwatch's
+ * finding is the evidence (BBM_MAKE_BEFORE_INVALIDATE in __set_ptes_anysz
+ * / contpte_get_and_clear_full_ptes).
+ */
+static int refold_by_mprotect(const void *arg)
+{
+	(void)arg;
+	char why[256];
+	if (ptw_mthp_enable(64, why, sizeof(why)) < 0)
+		ptw_diag("%s; running on base pages", why);
+	const size_t nblocks = 4, ppb = BLK / ptw_pagesize;
+	const size_t len = nblocks * BLK;
+	char *area = ptw_map_aligned(len, BLK, PROT_READ | PROT_WRITE);
+	if (!area)
+		return ptw_fail("allocation failed: %s", strerror(errno));
+	if (madvise(area, len, MADV_HUGEPAGE) < 0)
+		ptw_diag("MADV_HUGEPAGE: %s", strerror(errno));
+	const uint64_t seed = 0x7265666fULL ^ (uint64_t)getpid() << 40;
+	const size_t words = len / 8;
+	/* mapped before it is tracked (the faults map the folios) */
+	for (size_t b = 0; b < nblocks; b++)
+		*(volatile uint64_t *)(area + b * BLK) =
+			ptw_pat(seed, b * (BLK / 8));
+	ptw_track(area, len);
+	ptw_phase("rf:fill");
+	ptw_fill(area, words, seed, 0);
+	int rc = PTW_PASS;
+	long it;
+	double deadline = ptw_deadline();
+	for (it = 0; rc == PTW_PASS && ptw_more(it, 4, ptw_iters(16), deadline);
+	     it++) {
+		size_t b = (size_t)it % nblocks;
+		char *base = area + b * BLK;
+		/* not the last page: the block is not folded again */
+		char *page = base + (ppb > 2 ? ppb - 2 : 0) * ptw_pagesize;
+		ptw_phase("rf:unfold");
+		if (mprotect(page, ptw_pagesize, PROT_READ) < 0 ||
+		    mprotect(page, ptw_pagesize, PROT_READ | PROT_WRITE) < 0) {
+			rc = ptw_fail("mprotect page: %s", strerror(errno));
+			break;
+		}
+		struct ptw_bad bad;
+		ptw_phase("rf:read");
+		if (ptw_check(base, BLK / 8, seed, b * (BLK / 8), &bad) >= 0) {
+			rc = ptw_fail("block %zu before the block's mprotect: "
+				      "word %zu reads 0x%016" PRIx64,
+				      b, bad.word, bad.got);
+			break;
+		}
+		ptw_phase("rf:block-ro");
+		if (mprotect(base, BLK, PROT_READ) < 0) {
+			rc = ptw_fail("mprotect block: %s", strerror(errno));
+			break;
+		}
+		if (ptw_check(base, BLK / 8, seed, b * (BLK / 8), &bad) >= 0) {
+			rc = ptw_fail("block %zu read-only: word %zu reads "
+				      "0x%016" PRIx64,
+				      b, bad.word, bad.got);
+			break;
+		}
+		ptw_phase("rf:block-rw");
+		if (mprotect(base, BLK, PROT_READ | PROT_WRITE) < 0) {
+			rc = ptw_fail("mprotect block back: %s",
+				      strerror(errno));
+			break;
+		}
+		ptw_fill(base, BLK / 8, seed, b * (BLK / 8));
+	}
+	ptw_phase("rf:verify");
+	struct ptw_bad bad;
+	if (rc == PTW_PASS && ptw_check(area, words, seed, 0, &bad) >= 0)
+		rc = ptw_fail("at the end: word %zu reads 0x%016" PRIx64,
+			      bad.word, bad.got);
+	ptw_diag("%ld rounds", it);
+	ptw_untrack(area, len);
+	munmap(area, len);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ptw_scenario sc[] = {
@@ -386,6 +477,7 @@ int main(int argc, char **argv)
 		{"contpte_fork_child_reads", run, (void *)(intptr_t)OP_FORK},
 		{"contpte_mremap_block", run, (void *)(intptr_t)OP_MREMAP},
 		{"contpte_mixed", run, (void *)(intptr_t)OP_MIXED},
+		{"contpte_refold_by_mprotect", refold_by_mprotect, NULL},
 	};
 	return ptw_run("contpte_churn", argc, argv, sc,
 		       sizeof(sc) / sizeof(sc[0]));

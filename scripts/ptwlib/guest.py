@@ -88,17 +88,21 @@ def own_kernel(arch, bugs):
     return out.splitlines()[-1] if out else ""
 
 
-def test_binaries(arch, names):
+def test_binaries(arch, names, stock="bookworm"):
     """The static binaries of guest tests: guest-tests/linux, else the
-    kernel's mm selftests (scripts/kselftests builds them)."""
+    kernel's mm selftests (scripts/kselftests builds them: those of
+    Debian unstable's linux-source for its kernels, stock unstable or
+    unstable-16k; else 6.12's)."""
+    source = ["--source", "unstable"] if stock.startswith("unstable") else []
     bins, selftests = [], None
     for t in names:
         b = os.path.join(BUILD, "guest-tests", "linux", f"{t}-{arch}")
         if not os.access(b, os.X_OK):
             if selftests is None:
                 try:
-                    selftests = _script("kselftests", "build", arch,
-                                        quiet_stderr=True).splitlines()
+                    selftests = _script("kselftests", "build", *source,
+                                        arch, quiet_stderr=True
+                                        ).splitlines()
                 except Failed:
                     selftests = []
             b = next((p for p in selftests if p.endswith("/" + t)), "")

@@ -88,12 +88,17 @@ def kernel_append(arch, tests=(), extra="", oops_panic=True):
     """Linux's command line: our console, no KASLR (symbols), a panic (and
     an oops, unless oops_panic is False) ends the run; ptwatch.tests names
     the tests /init runs; arguments without a dot (PTW_ONLY=...) reach the
-    tests as environment variables."""
+    tests as environment variables. With tests, writes through
+    /proc/PID/mem are let through as the mm selftests expect
+    (proc_mem.force_override=always, Linux 6.12 and later: mkdirty's and
+    ksm_functional_tests' FOLL_FORCE writes, which Debian's 7.2 kernels
+    refuse otherwise, "write() failed")."""
     a = f"console={console(arch)} nokaslr panic=-1"
     if oops_panic:
         a += " oops=panic"
     if tests:
         a += " ptwatch.tests=" + ",".join(tests)
+        a += " proc_mem.force_override=always"
     if extra:
         a += " " + extra
     return a
