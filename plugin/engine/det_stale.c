@@ -691,6 +691,8 @@ static void stale_invalidate(ptw_engine *e, void *st, const ptw_ctx *c,
 		/* by VA: only records whose base VA lies at one of the
 		 * aligned bases covering the range */
 		for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
+			if (!s->pend_by_size[z]) /* no record of this size */
+				continue;
 			uint64_t sz = leaf_sizes[z];
 			uint64_t lo = sc->va_lo & ~(sz - 1), hi = sc->va_hi;
 			for (uint64_t b = lo; b <= hi && b >= lo; b += sz) {
@@ -730,6 +732,8 @@ static void pend_overtake(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	uint64_t va = ptw_entry_va(e, t, idx);
 	bool is_linux = ptw_guest_is_linux(e), asked = false;
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
+		if (!s->pend_by_size[z]) /* no record of this size */
+			continue;
 		guint64 k = va & ~(leaf_sizes[z] - 1);
 		for (ptw_pending *p = g_hash_table_lookup(s->pend_by_va, &k); p;
 		     p = p->next_va) {
