@@ -178,6 +178,9 @@ static break_state break_state_of(const ptw_break *b)
 
 static ptw_break *break_get(bbm_state *s, uint64_t pte_pa)
 {
+	/* most loads come while no break is open anywhere */
+	if (!g_hash_table_size(s->breaks))
+		return NULL;
 	return g_hash_table_lookup(s->breaks, &pte_pa);
 }
 
