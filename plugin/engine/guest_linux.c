@@ -46,9 +46,14 @@ static bool sym_in(const char *sym, const char *const *names, unsigned n)
 	char name[96];
 	g_strlcpy(name, sym, sizeof(name));
 	name[strcspn(name, "+.")] = 0;
-	for (unsigned i = 0; i < n; i++)
-		if (g_pattern_match_simple(names[i], name))
+	for (unsigned i = 0; i < n; i++) {
+		/* a name without '*' or '?' matches only itself: no glob to
+		 * compile (these questions come at every page-table load) */
+		if (!strpbrk(names[i], "*?")
+			    ? !strcmp(names[i], name)
+			    : g_pattern_match_simple(names[i], name))
 			return true;
+	}
 	return false;
 }
 
