@@ -870,6 +870,16 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 		}
 		return is_root ? t : table_add_path(e, t, space, va_base);
 	}
+	if (((pa + nent * 8ULL - 1) >> 12) - (pa >> 12) >= PTW_TABLE_PAGES) {
+		/* only a root can be misaligned (TTBR's low address bits);
+		 * the architecture wants it aligned to its size */
+		ptw_warn(e, "table-misaligned",
+			 "page table at PA 0x%" PRIx64
+			 " (level %d, %u entries) is not aligned to its size; "
+			 "not tracked",
+			 pa, level, nent);
+		return NULL;
+	}
 	uint64_t *shadow = g_new(uint64_t, nent);
 	if (!ptw_read_phys(e, pa, shadow, nent * 8)) {
 		ptw_warn(e, "table-not-ram",

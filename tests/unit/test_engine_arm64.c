@@ -592,6 +592,17 @@ static void granule_16k(void)
 	CHECK_EQ(g.e->page_shift, 12);
 	CHECK(!ptw_is_table_page(g.e, T16_3 + 0x3000));
 	fake_fini(&g);
+	/* a 16K root not aligned to its 16 KiB (TTBR's low bits) would span
+	 * five 4 KiB pages: said, not tracked */
+	fake_init(&g, PTW_ARCH_ARM64, 1, RAM, 4 << 20);
+	sysreg(&g, 0, PTW_REG_ARM_TCR,
+	       17ULL | (2ULL << 14) | (1ULL << 23) | (1ULL << 36));
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, (T16_1 + 0x800) | (ASID << 48));
+	sysreg(&g, 0, PTW_REG_ARM_SCTLR, 1);
+	CHECK_EQ(ptw_stat(g.e, "warnings"), 1);
+	CHECK_EQ(ptw_table_count(g.e), 0);
+	CHECK(!ptw_is_table_page(g.e, T16_1 + 0x800));
+	fake_fini(&g);
 }
 
 /* ptw_barrier_due(): a vCPU's DSB matters after its own entry change or
