@@ -31,9 +31,15 @@
  * unclaimed read of the same entry when there is one (the slot freed
  * under a reader), else the task's own first read.
  *
- * Off (said once) without BTF or swap_info, and on a kernel whose swap
- * cache is kept in swap tables (swap_cluster_info.table) rather than
- * SWAP_HAS_CACHE, where the rule would need another reading.
+ * On 7.x there is no swap_map: a slot's state is its entry in its
+ * cluster's swap table (mm/swap_table.h), and "held" is a cached folio's
+ * PFN there. 7.x's do_swap_page() puts the folio in the swap cache
+ * (swapin_sync() too: swapcache_prepare() is gone) before its pte_same()
+ * and, for a large folio, swap_pte_batch() reads under the PTE lock, and
+ * frees the swap cache only after set_ptes(); so the same rule holds
+ * there, read from the tables. Off (said once) without BTF or swap_info,
+ * and on a kernel with both swap_map and swap tables (the versions in
+ * between), whose SWAP_HAS_CACHE no longer says what the cache holds.
  */
 #include "detectors.h"
 
@@ -89,12 +95,14 @@ static bool swap_on(ptw_engine *e, swap_state *s)
 	if (!l)
 		return false; /* not decided yet, or off (said by BTF) */
 	const char *why = NULL;
-	if (l->swap_map.off < 0)
-		why = "the BTF's swap_info_struct has no swap_map";
-	else if (l->cluster_table.off >= 0)
+	if (l->swap_map.off < 0 && !ptw_linux_swap_tables(l))
+		why = "the BTF gives neither swap_info_struct's swap_map nor "
+		      "the swap tables (swap_info_struct.cluster_info, "
+		      "swap_cluster_info.table, struct swap_table)";
+	else if (l->swap_map.off >= 0 && l->cluster_table.off >= 0)
 		why = "this kernel keeps its swap cache in swap tables "
-		      "(swap_cluster_info.table), not in swap_map's "
-		      "SWAP_HAS_CACHE";
+		      "(swap_cluster_info.table) beside swap_map, whose "
+		      "SWAP_HAS_CACHE no longer says it";
 	s->on = why == NULL;
 	if (why)
 		ptw_report_line(e, "linux mm: SWAP_SLOT_UNCLAIMED is off: %s",

@@ -566,8 +566,12 @@ typedef struct {
 		folio_nr_pages;
 	ptw_linux_field swap_map, swap_max, swap_type; /* swap_info_struct */
 	/* struct swap_cluster_info's table: the swap cache kept in swap
-	 * tables (newer kernels), no longer in swap_map's SWAP_HAS_CACHE */
-	ptw_linux_field cluster_table;
+	 * tables (newer kernels), no longer in swap_map's SWAP_HAS_CACHE;
+	 * swap_info_struct's cluster_info (the array of them), its element
+	 * size, and the slots of a struct swap_table (7.x: a slot's state
+	 * is its table entry; 0 when any is missing) */
+	ptw_linux_field cluster_table, si_cluster_info;
+	uint32_t cluster_info_size, swap_table_slots;
 	/* struct zap_details's even_cows (6.12: the zap removes private COW
 	 * (anonymous) pages of a file mapping too), or skip_cows (7.x: the
 	 * opposite) */
@@ -622,6 +626,9 @@ uint64_t ptw_linux_compound_head(uint64_t page_va, uint64_t info,
 				 uint32_t page_size, bool compound_info);
 bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 			  ptw_linux_swap_slot *out);
+/* the layout gives 7.x's swap tables (a slot's state in its cluster's
+ * table, swap_map gone) */
+bool ptw_linux_swap_tables(const ptw_linux_mm_layout *l);
 /* arm64 6.12's vmemmap from VA_BITS (the kernel's configured), PAGE_SHIFT,
  * sizeof(struct page) and memstart_addr (a pure function) */
 uint64_t ptw_linux_arm64_vmemmap(unsigned va_bits, unsigned page_shift,

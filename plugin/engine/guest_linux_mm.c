@@ -47,6 +47,14 @@
  * folio_maybe_dma_pinned() is (unsigned)refcount >= the bias (large
  * folios count pins exactly in _pincount) */
 #define GUP_PIN_COUNTING_BIAS 1024u
+/* mm/swap_table.h (7.x, 64-bit): a swap table entry is 0 (free), a
+ * shadow (bit 0 set) or a cached folio's PFN (low bits 0b10), with the
+ * slot's count in its top SWP_TB_COUNT_BITS (4: 5 flag bits less the zero
+ * flag, as SWAP_CACHE_PFN_BITS leaves room for both), or ~0 << 3 (bad);
+ * a count of SWP_TB_COUNT_MAX continues in the cluster's extend_table */
+#define SWP_TB_COUNT_SHIFT 60
+#define SWP_TB_COUNT_MAX   15u
+#define SWP_TB_BAD	   (~0ULL << 3)
 /* include/linux/swap.h (6.12): swap_map's byte per slot */
 #define SWAP_HAS_CACHE	0x40
 #define COUNT_CONTINUED 0x80
@@ -280,11 +288,19 @@ static bool resolve(const struct btf *btf, ptw_linux_mm_layout *l, char *why,
 	l->swap_map = field(btf, swap, "swap_map");
 	l->swap_max = field(btf, swap, "max");
 	l->swap_type = field(btf, swap, "type");
-	l->cluster_table =
-		field(btf,
-		      btf__find_by_name_kind(btf, "swap_cluster_info",
-					     BTF_KIND_STRUCT),
-		      "table");
+	int32_t sci = btf__find_by_name_kind(btf, "swap_cluster_info",
+					     BTF_KIND_STRUCT);
+	l->cluster_table = field(btf, sci, "table");
+	l->si_cluster_info = field(btf, swap, "cluster_info");
+	l->cluster_info_size = struct_size(btf, sci);
+	/* mm/swap_table.h: struct swap_table { atomic_long_t
+	 * entries[SWAPFILE_CLUSTER]; }, SWAPFILE_CLUSTER not in BTF but
+	 * the array's size is */
+	int32_t stb =
+		btf__find_by_name_kind(btf, "swap_table", BTF_KIND_STRUCT);
+	int64_t stsize = stb > 0 ? btf__resolve_size(btf, (uint32_t)stb) : -1;
+	if (stsize >= 64 && stsize <= (64 << 10) && !(stsize & (stsize - 1)))
+		l->swap_table_slots = (uint32_t)(stsize / 8);
 	int32_t zd =
 		btf__find_by_name_kind(btf, "zap_details", BTF_KIND_STRUCT);
 	l->zap_even_cows = field(btf, zd, "even_cows");
@@ -673,6 +689,49 @@ bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out)
 /* ------------------------------------------------------------------ */
 /* swap slots: swap_info[type]->swap_map[offset] (mm/swapfile.c) */
 
+bool ptw_linux_swap_tables(const ptw_linux_mm_layout *l)
+{
+	return l->si_cluster_info.off >= 0 && l->si_cluster_info.size == 8 &&
+	       l->cluster_table.off >= 0 && l->cluster_table.size == 8 &&
+	       l->cluster_info_size && l->swap_table_slots;
+}
+
+/* 7.x: si->cluster_info[offset / slots].table->entries[offset % slots]
+ * (mm/swap.h __swap_offset_to_cluster(), mm/swap_table.h); raw is made up
+ * as 6.12's swap_map byte would say it (the count, SWAP_HAS_CACHE for a
+ * cached slot, COUNT_CONTINUED past SWP_TB_COUNT_MAX) */
+static bool swap_table_slot(ptw_engine *e, const ptw_linux_mm_layout *l,
+			    uint64_t si, uint64_t offset,
+			    ptw_linux_swap_slot *out)
+{
+	uint64_t cia, tbl, ent;
+	if (!kread64(e, si + (uint64_t)l->si_cluster_info.off, &cia) || !cia ||
+	    !kread64(e,
+		     cia + offset / l->swap_table_slots * l->cluster_info_size +
+			     (uint64_t)l->cluster_table.off,
+		     &tbl))
+		return false;
+	if (!tbl) /* a cluster without a table: all its slots free */
+		return true;
+	if (!kread64(e, tbl + offset % l->swap_table_slots * 8ULL, &ent))
+		return false;
+	if (ent == SWP_TB_BAD) {
+		out->bad = true;
+		out->raw = SWAP_MAP_BAD;
+		return true;
+	}
+	bool shadow = ent & 1, cached = (ent & 3) == 2;
+	if (ent && !shadow && !cached)
+		return false; /* a pointer entry: unused by 7.x, unknown */
+	out->count = ent ? (unsigned)(ent >> SWP_TB_COUNT_SHIFT) : 0;
+	out->has_cache = cached;
+	out->continued = out->count == SWP_TB_COUNT_MAX;
+	out->raw =
+		(uint8_t)((out->count & 0x3f) | (cached ? SWAP_HAS_CACHE : 0) |
+			  (out->continued ? COUNT_CONTINUED : 0));
+	return true;
+}
+
 bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 			  ptw_linux_swap_slot *out)
 {
@@ -680,10 +739,11 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 	struct ptw_linux_mm *m = ready(e);
 	const ptw_linux_mm_layout *l = m ? &m->lay : NULL;
 	if (!m || !m->swap_info || m->swap_info == AMBIGUOUS ||
-	    type >= SWAP_TYPES || l->swap_map.off < 0 || l->swap_max.off < 0 ||
-	    l->swap_map.size != 8)
+	    type >= SWAP_TYPES || l->swap_max.off < 0 ||
+	    (l->swap_map.off < 0 ? !ptw_linux_swap_tables(l)
+				 : l->swap_map.size != 8))
 		return false;
-	uint64_t si, map;
+	uint64_t si, map = 0;
 	uint8_t buf[16] = {0}, raw;
 	int8_t stype;
 	/* the device's own type must be its index: a type past the
@@ -693,13 +753,17 @@ bool ptw_linux_swap_count(ptw_engine *e, unsigned type, uint64_t offset,
 	     (!ptw_read_kernel(e, si + (uint64_t)l->swap_type.off, &stype, 1,
 			       NULL) ||
 	      stype != (int8_t)type)) ||
-	    !kread64(e, si + (uint64_t)l->swap_map.off, &map) || !map ||
+	    (l->swap_map.off >= 0 &&
+	     (!kread64(e, si + (uint64_t)l->swap_map.off, &map) || !map)) ||
 	    !ptw_read_kernel(e, si + (uint64_t)l->swap_max.off, buf,
 			     l->swap_max.size, NULL))
 		return false;
 	ptw_linux_field at0 = {0, l->swap_max.size};
-	if (offset >= get(buf, at0) ||
-	    !ptw_read_kernel(e, map + offset, &raw, 1, NULL))
+	if (offset >= get(buf, at0))
+		return false;
+	if (l->swap_map.off < 0)
+		return swap_table_slot(e, l, si, offset, out);
+	if (!ptw_read_kernel(e, map + offset, &raw, 1, NULL))
 		return false;
 	out->raw = raw;
 	out->has_cache = raw & SWAP_HAS_CACHE;

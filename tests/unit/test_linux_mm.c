@@ -196,8 +196,18 @@ static void *make_btf(uint32_t *size)
 	btf__add_field(b, "flags", ul, 0, 0);
 	btf__add_field(b, "type", sc, 80, 0);
 	btf__add_field(b, "max", ui, 96, 0);
-	btf__add_field(b, "swap_map", ptr, 128, 0);
+	/* 7.x: no swap_map; the clusters' swap tables */
+	btf__add_field(b, btf_7x ? "cluster_info" : "swap_map", ptr, 128, 0);
 	btf__add_field(b, "lowest_bit", ui, 192, 0);
+	if (btf_7x) {
+		int arr = btf__add_array(b, ui, ul, 512);
+		btf__add_struct(b, "swap_table", 4096);
+		btf__add_field(b, "entries", arr, 0, 0);
+		btf__add_struct(b, "swap_cluster_info", 48);
+		btf__add_field(b, "lock", ui, 0, 0);
+		btf__add_field(b, "table", ptr, 64, 0);
+		btf__add_field(b, "extend_table", ptr, 128, 0);
+	}
 	/* struct zap_details, even_cows moved past a padding word */
 	int bo = btf__add_int(b, "_Bool", 1, BTF_INT_BOOL);
 	btf__add_struct(b, "zap_details", 24);
@@ -1392,6 +1402,49 @@ static void layout_7x(void)
 	teardown(&v);
 }
 
+/* 7.x's swap tables: a slot's state is its entry in its cluster's table
+ * (mm/swap_table.h): free, a shadow or a cached folio's PFN with the count
+ * in the top 4 bits, or bad; a cluster without a table is all free */
+static void swap_tables_7x(void)
+{
+	env v;
+	btf_7x = true;
+	setup_btf_mmu_off(&v);
+	btf_7x = false;
+	const uint64_t tbl_va = MAP_VA + 0x1000, tbl_pa = MAP_PA + 0x1000;
+	map(&v, tbl_va, tbl_pa); /* before the MMU is on: the engine reads it */
+	mmu_on(&v);
+	mem_w64(&v.g, VARS_PA + 0x100 + 1 * 8, SI_VA); /* swap_info[1] */
+	v.g.mem[0x500000 + 10] = 1;		       /* type */
+	w32(&v, 0x500000 + 12, 2000);		       /* max */
+	mem_w64(&v.g, 0x500000 + 16, MAP_VA);	       /* cluster_info */
+	mem_w64(&v.g, MAP_PA + 48 + 8, tbl_va); /* cluster 1's table */
+	mem_w64(&v.g, tbl_pa + 5 * 8, 1ULL << 60 | 0xabc0 | 1);
+	mem_w64(&v.g, tbl_pa + 6 * 8, 2ULL << 60 | 0x1234ULL << 2 | 2);
+	mem_w64(&v.g, tbl_pa + 8 * 8, ~0ULL << 3);
+	mem_w64(&v.g, tbl_pa + 9 * 8, 15ULL << 60 | 1);
+	mem_w64(&v.g, tbl_pa + 10 * 8, 0x4);
+	const ptw_linux_mm_layout *l = ptw_linux_mm_layout_get(v.g.e);
+	CHECK(l && ptw_linux_swap_tables(l));
+	ptw_linux_swap_slot s;
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 512 + 5, &s)); /* swapped out */
+	CHECK(s.count == 1 && !s.has_cache && !s.continued && !s.bad);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 512 + 6, &s)); /* cached */
+	CHECK(s.count == 2 && s.has_cache);
+	CHECK_EQ(s.raw, 0x42);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 512 + 7, &s)); /* free */
+	CHECK(s.count == 0 && !s.has_cache && s.raw == 0);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 512 + 8, &s));
+	CHECK(s.bad);
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 512 + 9, &s));
+	CHECK(s.continued && s.count == 15);
+	CHECK(!ptw_linux_swap_count(v.g.e, 1, 512 + 10, &s)); /* pointer */
+	CHECK(ptw_linux_swap_count(v.g.e, 1, 5, &s)); /* no table: free */
+	CHECK(s.count == 0 && !s.has_cache);
+	CHECK(!ptw_linux_swap_count(v.g.e, 1, 2000, &s)); /* past max */
+	teardown(&v);
+}
+
 /* 7.x's compound_info: a head pointer | 1, or, with HugeTLB's vmemmap
  * optimization and a power-of-two struct page, a mask | 1 */
 static void compound_info_mask(void)
@@ -1433,5 +1486,6 @@ int main(void)
 	RUN(zap_7x_arguments);
 	RUN(layout_7x);
 	RUN(compound_info_mask);
+	RUN(swap_tables_7x);
 	TAP_DONE();
 }
