@@ -1418,7 +1418,7 @@ static void swap_tables_7x(void)
 	v.g.mem[0x500000 + 10] = 1;		       /* type */
 	w32(&v, 0x500000 + 12, 2000);		       /* max */
 	mem_w64(&v.g, 0x500000 + 16, MAP_VA);	       /* cluster_info */
-	mem_w64(&v.g, MAP_PA + 48 + 8, tbl_va); /* cluster 1's table */
+	mem_w64(&v.g, MAP_PA + 48 + 8, tbl_va);	       /* cluster 1's table */
 	mem_w64(&v.g, tbl_pa + 5 * 8, 1ULL << 60 | 0xabc0 | 1);
 	mem_w64(&v.g, tbl_pa + 6 * 8, 2ULL << 60 | 0x1234ULL << 2 | 2);
 	mem_w64(&v.g, tbl_pa + 8 * 8, ~0ULL << 3);
