@@ -26,6 +26,7 @@ out=$(clang-format --dry-run --Werror "${cfiles[@]}" 2>&1)
 result $? "clang-format: ${#cfiles[@]} C files follow .clang-format" "$out"
 
 shells=(scripts/bootstrap scripts/guest-image scripts/kselftests scripts/test
+	scripts/lib/apt-unstable.sh
 	scripts/build-kernel .ci/run)
 mapfile -t -O "${#shells[@]}" shells < <(git ls-files 'tests/*.sh')
 out=$(shellcheck -S warning "${shells[@]}" 2>&1 &&
