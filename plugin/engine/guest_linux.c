@@ -234,11 +234,17 @@ bool ptw_linux_swap_device_entry(ptw_arch arch, uint64_t v, unsigned *type,
 bool ptw_linux_aba_walker(const char *sym)
 {
 	static const char *const walkers[] = {
-		"walk_pte_range",      "walk_pmd_range",
-		"walk_pud_range",      "walk_pmd_range_locked",
-		"lru_gen_look_around", "hpage_collapse_scan_pmd",
-		"check_pte",	       "swapin_readahead",
+		"walk_pte_range",
+		"walk_pmd_range",
+		"walk_pud_range",
+		"walk_pmd_range_locked",
+		"lru_gen_look_around",
+		"hpage_collapse_scan_pmd",
+		"check_pte",
+		"swapin_readahead",
 		"swap_vma_readahead",
+		/* 7.x's name for hpage_collapse_scan_pmd() */
+		"collapse_scan_pmd",
 	};
 	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }
