@@ -316,7 +316,18 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	b->when = *c;
 	b->seq = ++s->break_seq;
 	b->breaker_lower = ptw_lower_entries(e, c->cpu);
-	b->global = e->ops->global(e, c->cpu, old);
+	/* global (nG clear, x86 G) is a leaf's attribute: a table
+	 * descriptor has no such bit, and the walk cache's copy of a
+	 * lower-half one is used with its walk's ASID (PCID), which a TLBI
+	 * by that ASID removes (Arm ARM DDI 0487 D8.16, TLBI ASIDE1 applies
+	 * to entries from any level of the walk; Intel SDM 4.10.3, paging-
+	 * structure caches are kept per PCID). Linux relies on it: its
+	 * flush_tlb_mm() frees user page tables (tlb_flush() of a full mm),
+	 * and a range of 512 pages or more, such as a PMD's table collapsed
+	 * by pmdp_collapse_flush(), is flushed by ASID the same way. */
+	b->global = e->ops->global(e, c->cpu, old) &&
+		    !(e->ops->decode(e, old, t->level).type == PTW_DESC_TABLE &&
+		      !e->ops->upper_half(b->va));
 	b->asid = ptw_space_asid(e, t->space);
 	/* x86 has no break-before-make rule: only arm64 tracks who may
 	 * still hold the old entry */

@@ -526,6 +526,7 @@ bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);
 bool ptw_linux_zapper(const char *sym);
+bool ptw_linux_fork_copier(const char *sym);
 bool ptw_linux_unwinds_without_fp(const ptw_engine *e);
 /* guest_linux_orc.c: Linux x86-64's ORC unwind tables */
 void ptw_linux_orc_note_symbol(ptw_engine *e, const char *name, uint64_t addr);

@@ -307,6 +307,24 @@ bool ptw_linux_zapper(const char *sym)
 	return sym_in(sym, zappers, G_N_ELEMENTS(zappers));
 }
 
+/* Linux's fork, copying a parent's entries to its child (mm/memory.c:
+ * copy_page_range() down to copy_pte_range(), copy_present_ptes() usually
+ * inlined into it, which write-protects the parent's writable private
+ * entries it shares; copy_huge_pmd() for a PMD leaf; hugetlb's own;
+ * arm64's contpte_wrprotect_ptes() is wrprotect_ptes(), fork's only) */
+bool ptw_linux_fork_copier(const char *sym)
+{
+	static const char *const copiers[] = {
+		"copy_page_range",	  "copy_p4d_range",
+		"copy_pud_range",	  "copy_pmd_range",
+		"copy_pte_range",	  "copy_present_ptes",
+		"copy_present_pte",	  "copy_huge_pmd",
+		"copy_huge_pud",	  "copy_hugetlb_page_range",
+		"contpte_wrprotect_ptes",
+	};
+	return sym_in(sym, copiers, G_N_ELEMENTS(copiers));
+}
+
 /* Linux runs its kernel in the upper half of the address space, user
  * programs in the lower half: VA bit 63 tells them apart on both
  * architectures (arm64 TTBR1 addresses, x86-64 canonical kernel

@@ -390,6 +390,37 @@ static void tlbi_range_and_asid_forms(void)
 	fake_fini(&g);
 }
 
+/* A user table descriptor broken, then made a block (a collapse:
+ * pmdp_collapse_flush() clears the PMD and, its range being 512 pages,
+ * flushes the whole ASID with TLBI ASIDE1IS). nG is a leaf's bit: the walk
+ * cache's copy of a lower-half table descriptor is used with its walk's
+ * ASID, and a TLBI by that ASID removes it. Another ASID's: a finding
+ * that says so. */
+static void table_break_flushed_by_asid(void)
+{
+	for (int other = 0; other < 2; other++) {
+		fake_guest g;
+		setup(&g, 2);
+		guest_load(&g, 1, VA, PAGE_A);
+		pt_store(&g, 1, L2, 0);
+		dsb_ish(&g, 1);
+		ptw_ctx c = fake_ctx(&g, 1);
+		ptw_ev_arm64_tlbi(g.e, &c, 0, 3, 2, (ASID + other) << 48);
+		dsb_ish(&g, 1);
+		/* nG, AF, ISH, a 2 MiB block */
+		pt_store(&g, 1, L2,
+			 0x40400000ULL | (1ULL << 11) | (1ULL << 10) |
+				 (3ULL << 8) | 1ULL);
+		CHECK_EQ(ptw_finding_count(g.e,
+					   PTW_KIND_BBM_MAKE_BEFORE_INVALIDATE),
+			 (unsigned)other);
+		const ptw_finding *f = ptw_finding_get(g.e, 0);
+		if (other && f)
+			CHECK(strstr(f->detail, "named another ASID") != NULL);
+		fake_fini(&g);
+	}
+}
+
 static void looping_and_bad_tables(void)
 {
 	fake_guest g;
@@ -757,6 +788,7 @@ int main(void)
 	RUN(stale_after_local_tlbi);
 	RUN(stale_old_page_moved_then_reused);
 	RUN(tlbi_range_and_asid_forms);
+	RUN(table_break_flushed_by_asid);
 	RUN(looping_and_bad_tables);
 	RUN(one_table_two_vas);
 	RUN(lpa2_52bit_root);

@@ -232,7 +232,9 @@ static const char *const SYMS_HEAD =
 	"ffffffff81000500 T do_swap_page\n"
 	"ffffffff81000600 T madvise_dontneed_single_vma\n"
 	"ffffffff81000700 T shmem_fallocate\n"
-	"ffffffff81000800 T shmem_next\n";
+	"ffffffff81000800 T shmem_next\n"
+	"ffffffff81000900 T copy_pte_range\n"
+	"ffffffff81000a00 T wp_page_copy\n";
 
 /* an engine on a fake x86-64 guest, its log lines captured, with the
  * symbols syms (NULL: none); btf: the blob to place at BTF_PA (NULL:
@@ -830,6 +832,102 @@ static void pinned_page_diverged(void)
 		CHECK(strstr(f->detail, "pinned anonymous page at PA "
 					"0x306000") != NULL);
 	}
+	teardown(&v);
+}
+
+/* a large anonymous folio of 4 pages at pfn head: its pins in _pincount,
+ * the pages in excl (a bit each) PageAnonExclusive */
+static void put_large_anon(env *v, uint64_t head, int32_t ref, int32_t pins,
+			   unsigned excl)
+{
+	uint64_t head_va = VMEMMAP + head * PAGE_SZ, h = page_pa(head);
+	put_page(v, head,
+		 1ULL << PG_HEAD | 1ULL << PG_SWAPBACKED |
+			 (excl & 1 ? 1ULL << PG_OWNER2 : 0),
+		 0, PAGE_OFF + 0x700001, 0x40, ref, 0);
+	mem_w64(&v->g, h + OFF_FLAGS1, 2); /* order 2 */
+	mem_w64(&v->g, h + PAGE_SZ + 8, head_va | 1);
+	w32(v, h + OFF_LMAPC, 3);	     /* mapped 4 times */
+	w32(v, h + OFF_EMAPC, (uint32_t)-1); /* no PMD mapping */
+	w32(v, h + OFF_PINC, (uint32_t)pins);
+	w32(v, h + OFF_NRP, 4);
+	for (unsigned i = 2; i < 4; i++)
+		put_page(v, head + i, excl & 1u << i ? 1ULL << PG_OWNER2 : 0,
+			 head_va | 1, 0, 0, 0, 0);
+}
+
+static void store_at(env *v, unsigned cpu, uint64_t pa, uint64_t val,
+		     uint64_t pc);
+
+#define PC_COPY_PTE 0xffffffff81000910ULL /* copy_pte_range+0x10 */
+#define PC_WP_COPY  0xffffffff81000a10ULL /* wp_page_copy+0x10 */
+
+/* PINNED_PAGE_DIVERGED for large folios: a folio's _pincount counts the
+ * pins of all its pages, and a pin is taken only on an exclusive page.
+ * 7.x's R/O pin of a previously shared large folio reuses one page and
+ * copies the next (do_wp_page() unsharing for GUP, the folio's pin now
+ * blocking reuse): that copy is of a page no pin holds, nothing; the same
+ * copy of a page that is still exclusive: an error. Fork write-protecting
+ * the parent's writable entry of a pinned folio (seed 003's step, for a
+ * small and a large folio): an error at the fork, by copy_pte_range() as
+ * the writer; the same write-protection by mprotect(), or of a folio
+ * nobody pinned: nothing */
+static void pinned_large_folio_and_fork(void)
+{
+	env v;
+	setup_btf_mmu_off(&v);
+	const uint64_t A = 0x10010000ULL; /* 4 pages: the folio at 0x320 */
+	const uint64_t S = 0x10020000ULL, T = 0x10021000ULL, U = 0x10022000ULL;
+	/* 0x320-0x323: one pin (of page 0x320, exclusive); page 0x322
+	 * exclusive too (a bug would copy it), 0x321 and 0x323 not */
+	put_large_anon(&v, 0x320, 4 + 1 + 1, 1, 1u << 0 | 1u << 2);
+	for (unsigned i = 0; i < 4; i++)
+		map_user(&v, A + i * 0x1000ULL, (0x320ULL + i) << 12, i == 0);
+	/* small folios: 0x330 pinned, 0x331 and 0x332 not */
+	put_page(&v, 0x330, 1ULL << PG_OWNER2, 0, PAGE_OFF + 0x700001, 0,
+		 1 + 1024 + 1, 0);
+	put_page(&v, 0x331, 1ULL << PG_OWNER2, 0, PAGE_OFF + 0x700001, 1, 2, 0);
+	put_page(&v, 0x332, 1ULL << PG_OWNER2, 0, PAGE_OFF + 0x700001, 2,
+		 1 + 1024 + 1, 0);
+	map_user(&v, S, 0x330000, true);
+	map_user(&v, T, 0x331000, true);
+	map_user(&v, U, 0x332000, true);
+	mmu_on(&v);
+	unsigned k = PTW_KIND_PINNED_PAGE_DIVERGED;
+	/* the unshare of page 0x321: cleared, made again read-only with a
+	 * new page, both by wp_page_copy() */
+	store_at(&v, 0, leaf_of(&v, A + 0x1000), 0, PC_WP_COPY);
+	store_at(&v, 0, leaf_of(&v, A + 0x1000), 0x340065, PC_WP_COPY);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 0);
+	/* page 0x322 is exclusive: a pin may be its own */
+	store_at(&v, 0, leaf_of(&v, A + 0x2000), 0, PC_WP_COPY);
+	store_at(&v, 0, leaf_of(&v, A + 0x2000), 0x341065, PC_WP_COPY);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	/* mprotect(PROT_READ) of a pinned page: nothing (it stays
+	 * exclusive; the next write fault reuses it) */
+	store_at(&v, 0, leaf_of(&v, U), 0x332065, PC_WP_COPY);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	/* fork: an unpinned small folio write-protected, nothing; the
+	 * pinned small one and the large folio's writable page: errors */
+	store_at(&v, 1, leaf_of(&v, T), 0x331065, PC_COPY_PTE);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 1);
+	store_at(&v, 1, leaf_of(&v, S), 0x330065, PC_COPY_PTE);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 2);
+	CHECK_EQ(v.g.e->repeats[k], 0);
+	/* the same title again: counted as its repeat */
+	store_at(&v, 1, leaf_of(&v, A), 0x320065, PC_COPY_PTE);
+	CHECK_EQ(ptw_finding_count(v.g.e, k), 2);
+	CHECK_EQ(v.g.e->repeats[k], 1);
+	const ptw_finding *f = ptw_finding_get(v.g.e, 1);
+	if (f) {
+		CHECK_EQ(f->severity, PTW_SEV_ERROR);
+		CHECK_EQ(f->va, S);
+		CHECK(strstr(f->detail, "fork write-protected") != NULL);
+		CHECK(strstr(f->detail, "PA 0x330000") != NULL);
+	}
+	f = ptw_finding_get(v.g.e, 0);
+	if (f)
+		CHECK_EQ(f->va, A + 0x2000);
 	teardown(&v);
 }
 
@@ -1479,6 +1577,7 @@ int main(void)
 	RUN(arm64_vmemmap);
 	RUN(cow_shared_writable);
 	RUN(pinned_page_diverged);
+	RUN(pinned_large_folio_and_fork);
 	RUN(swap_slot_unclaimed);
 	RUN(swap_entry_leaked);
 	RUN(zap_left_entry);
