@@ -439,15 +439,23 @@ static int run(const void *argp)
 	size_t hog_bytes = 0;
 	if (a->cold) {
 		if (cg.ok) {
-			/* a limit just above what we use: the hog's demand
-			 * beyond it is reclaimed from this group */
+			/* a high mark just above what we use: the hog's
+			 * demand beyond it is reclaimed from this group, by
+			 * the charging task on its way back to user mode.
+			 * memory.high, not memory.max: with the readers
+			 * faulting the region back in, reclaim can fall
+			 * behind a hard limit for a moment, and the OOM
+			 * killer then killed the test on correct kernels
+			 * (6.12 arm64 cold_hog_reclaim, 7.2 x86-64
+			 * reclaim_vs_mprotect); over the high mark the
+			 * kernel throttles instead */
 			long cur = ptw_memcg_long(&cg, "memory.current");
 			char p[192], v[32];
-			snprintf(p, sizeof(p), "%s/memory.max", cg.path);
+			snprintf(p, sizeof(p), "%s/memory.high", cg.path);
 			snprintf(v, sizeof(v), "%ld", cur + (256L << 10));
 			ptw_write_file(p, v);
 			hog_bytes = m.len + (512u << 10);
-			ptw_diag("memory cgroup: usage %ld KiB, limit %ld KiB, "
+			ptw_diag("memory cgroup: usage %ld KiB, high %ld KiB, "
 				 "hog %zu KiB",
 				 cur >> 10, (cur >> 10) + 256, hog_bytes >> 10);
 		} else {
