@@ -80,10 +80,13 @@ def kallsyms(arch, kernel):
         return None
 
 
-def own_kernel(arch, bugs):
+def own_kernel(arch, bugs, stock="bookworm"):
     """Our kernel build (scripts/build-kernel) with the bugs put back
-    ("none": none); returns its directory."""
+    ("none": none), from 6.12's source or (stock "unstable") Debian
+    unstable's; returns its directory."""
     args = [arch] + ([] if bugs == "none" else ["--inject", bugs])
+    if stock == "unstable":
+        args += ["--source", "unstable"]
     out = _script("build-kernel", *args)
     return out.splitlines()[-1] if out else ""
 

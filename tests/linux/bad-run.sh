@@ -11,6 +11,7 @@
 #   5. a guest kernel that panics (sysrq c)     -> 3, the panic line
 #   6. a guest test that hangs                  -> 3, timeout in that test
 #   7. --vmlinux FILE that is not there          -> 64, at once
+#   8. --kernel-build with --stock unstable-16k   -> 64, at once
 # Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -65,6 +66,9 @@ check wrong-arch 3 "not an arm64 kernel" --kernel "$x86kernel" --symbols "$syms"
 # a vmlinux for the source lines that is not there: refused before the boot
 check no-vmlinux 64 "run: --vmlinux /nonexistent/vmlinux: not readable" \
 	--vmlinux /nonexistent/vmlinux --tests cow
+# our kernel builds have 4K pages: a 16K one asked for is refused at once
+check kernel-build-16k 64 "run: --kernel-build builds 4K-page kernels" \
+	--kernel-build --stock unstable-16k --tests cow
 
 head -c 65536 "$kernel" >"$OUT/truncated-Image"
 check no-boot 3 "timeout after 20s, no console output" \
