@@ -116,6 +116,20 @@ def test_binaries(arch, names, stock="bookworm"):
     return bins
 
 
+def test_support(arch, names):
+    """What tests need in /tests beside their binaries: for stress_ng,
+    the directory with Debian's stress-ng, its libraries and loader
+    (scripts/ptwlib/stressng.py)."""
+    extra = []
+    if "stress_ng" in names:
+        from . import stressng
+        try:
+            extra.append(stressng.bundle(arch))
+        except stressng.Failed as e:
+            raise Failed(f"stress-ng for {arch}: {e}") from e
+    return extra
+
+
 def kernel_format_ok(arch, path):
     """path looks like a kernel QEMU boots on arch: an ELF vmlinux, an
     arm64 Image ("ARMd" at 0x38) or gzip'ed Image, an x86 bzImage ("HdrS"
