@@ -20,6 +20,8 @@ A spec:
 
 kernel: a Debian kernel (`--stock NAME`: bookworm, unstable, unstable-16k),
 `build:BUGS` (our build, `--kernel-build BUGS`; build:none without bugs),
+`build-unstable:BUGS` (our build of Debian unstable's source, 7.x: with
+`--stock unstable`),
 or `litmus` (tests are then litmus scenarios). tests: one entry per task
 (a comma-separated entry runs those tests in one boot). qemu: which
 QEMU runs the task (`--qemu`: stock, patched, auto or a build directory);
@@ -79,9 +81,10 @@ def load(path):
             raise SpecError(f"{path}: unknown arch {a!r}")
     for k in m["kernel"]:
         if k not in STOCK and k != "litmus" and \
-                not (isinstance(k, str) and k.startswith("build:")):
+                not (isinstance(k, str) and
+                     k.startswith(("build:", "build-unstable:"))):
             raise SpecError(f"{path}: unknown kernel {k!r} ({', '.join(STOCK)}"
-                            ", build:BUGS or litmus)")
+                            ", build:BUGS, build-unstable:BUGS or litmus)")
     for q in m.get("qemu") or []:
         if q is not None and (not isinstance(q, str) or not q or
                               (q not in QEMUS and not os.path.isdir(q))):
@@ -144,6 +147,9 @@ def command(task, out, timeout):
                   "--out", d, "--timeout", str(timeout)]
     if task["kernel"].startswith("build:"):
         cmd += ["--kernel-build", task["kernel"][len("build:"):]]
+    elif task["kernel"].startswith("build-unstable:"):
+        cmd += ["--kernel-build", task["kernel"][len("build-unstable:"):],
+                "--stock", "unstable"]
     else:
         cmd += ["--stock", task["kernel"]]
     if task["widen"]:

@@ -125,6 +125,14 @@ def main():
                for k, v in recs.items()) and "qemu: stock" in log,
            "matrix.qemu: a task per QEMU, named by it, run with --qemu "
            f"({sorted(recs)})")
+        from ptwlib import campaign as cmod
+        cmd = cmod.command({"id": "t", "arch": "arm64", "tests": "cow",
+                            "kernel": "build-unstable:none", "widen": None,
+                            "cmdline": None}, tmp, 60)
+        ok(cmd[cmd.index("--kernel-build") + 1] == "none" and
+           cmd[cmd.index("--stock") + 1] == "unstable",
+           "kernel build-unstable:none: our build of unstable's source "
+           "(--kernel-build none --stock unstable)")
         bad = os.path.join(tmp, "bad.json")
         for body, why in ((json.dumps({"matrix": {"arch": ["arm64"],
                                                   "kernel": ["litmus"],
