@@ -402,6 +402,22 @@ static bool window_read_decide(ptw_engine *e, window_read *w, ptw_severity sev,
 	return true;
 }
 
+/* the function a read is judged by: the reading function's, or, for an
+ * entry getter (arm64's contpte_ptep_get(), ptep_get() of a contiguous
+ * entry, which gathers the block's access and dirty bits), its caller's
+ * (page_vma_mapped_walk()'s check of a contpte entry), from the call
+ * stack; sym is left as it is when the stack has no caller */
+static void reader_of(ptw_engine *e, const ptw_ctx *c, char *sym, size_t n)
+{
+	if (!sym[0] || !ptw_linux_entry_getter(sym))
+		return;
+	ptw_ctx at = *c;
+	ptw_stack_capture(e, &at);
+	const ptw_stack *st = at.stack ? ptw_stack_get(e, at.stack) : NULL;
+	if (st && st->n >= 2)
+		ptw_stack_symbolize(e, c->cpu, st->pc[1], sym, n);
+}
+
 /* cpu c read entry idx of t (value: in b's window when b != NULL): create
  * or decide its window reads. Called before the read updates e->aba. */
 static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
@@ -502,6 +518,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	window_read w = {.story = g_new0(window_story, 1)};
 	char sym[96];
 	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
+	reader_of(e, c, sym, sizeof(sym));
 	if (sym[0] && ptw_linux_rechecking_reader(sym)) {
 		/* the fault path re-checks under the PTE lock, or returns and
 		 * lets the access retry (the walker reads the entry again):

@@ -522,6 +522,7 @@ uint64_t ptw_linux_arm64_task(uint64_t sp_el0);
 bool ptw_linux_x86_current_store(ptw_engine *e, const ptw_x86_insn *d,
 				 uint64_t pc, unsigned len);
 bool ptw_linux_single_page_benign_reader(const char *sym);
+bool ptw_linux_entry_getter(const char *sym);
 bool ptw_linux_unmapping_walker(const char *sym);
 bool ptw_linux_batched_flush_obliged(const char *sym);
 bool ptw_linux_batched_flush_changer(const char *sym);

@@ -91,6 +91,18 @@ bool ptw_linux_rechecking_reader(const char *sym)
 	return sym_in(sym, readers, G_N_ELEMENTS(readers));
 }
 
+/* Linux's helpers that read an entry for their caller and decide
+ * nothing: arm64's contpte_ptep_get() (ptep_get() of a contiguous entry:
+ * the block's access and dirty bits gathered into one value). A read by
+ * one is judged as its caller's. */
+bool ptw_linux_entry_getter(const char *sym)
+{
+	static const char *const getters[] = {
+		"contpte_ptep_get",
+	};
+	return sym_in(sym, getters, G_N_ELEMENTS(getters));
+}
+
 /* Linux's rmap walker, whose skip of a transiently none entry matters only
  * for a large folio: for a single page, try_to_unmap() then finds no
  * mapping, the folio stays mapped and reclaim keeps it (nothing is lost),

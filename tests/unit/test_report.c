@@ -614,6 +614,117 @@ static void window_read_single_page(void)
 	CHECK_EQ(pvmw_window_read(e3, true, referenced), PTW_SEV_NOTE);
 }
 
+/* arm64's contpte_ptep_get() reads an entry for its caller: a read in a
+ * break window by it is judged as its caller's, taken from the call stack
+ * (its link register: a leaf function). page_vma_mapped_walk() called by
+ * folio_referenced_one() (a reference scan, seen on 6.12 arm64 in the
+ * widened smoke): a note; called by try_to_unmap_one() on a unit (seed
+ * 001): still an error */
+static uint64_t g_regs[2][32];
+static bool g_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *v)
+{
+	(void)opaque;
+	*v = cpu < 2 && n < 32 ? g_regs[cpu][n] : 0;
+	return true;
+}
+
+static unsigned getter_window_read(uint64_t call_site)
+{
+	const uint64_t KVA = 0xffff800000000000ULL, KTEXT = KVA + 0x1000,
+		       KSTACK = KVA + 0x10000, PTEXT = RAM + 0x8000,
+		       PSTACK = RAM + 0x9000, L3 = RAM + 0x3000,
+		       UNIT = RAM + 0x10000;
+	char *syms = write_file("kallsyms-getter",
+				"ffff800000001000 T page_vma_mapped_walk\n"
+				"ffff800000001100 T contpte_ptep_get\n"
+				"ffff800000001200 t folio_referenced_one\n"
+				"ffff800000001300 t try_to_unmap_one\n"
+				"ffff800000001400 t zz_end\n");
+	fake_guest g;
+	g.base = RAM;
+	g.size = 1 << 20;
+	g.mem = calloc(1, g.size);
+	g.icount = 0;
+	ptw_config cfg = {.arch = PTW_ARCH_ARM64,
+			  .ncpus = 2,
+			  .read_phys = fake_read,
+			  .read_gpr = g_gpr,
+			  .read_opaque = &g};
+	char *err = NULL;
+	g.e = ptw_engine_new(&cfg, &err);
+	g_free(err);
+	err = NULL;
+	CHECK(ptw_symbols_load(g.e, syms, &err));
+	g_free(err);
+	/* user tables at RAM (TTBR0), the kernel's at RAM + 0x4000 (TTBR1):
+	 * its text and stack pages */
+	mem_w64(&g, RAM, (RAM + 0x1000) | 3);
+	mem_w64(&g, RAM + 0x1000, (RAM + 0x2000) | 3);
+	mem_w64(&g, RAM + 0x2000, (RAM + 0x3000) | 3);
+	const uint64_t kt[4] = {RAM + 0x4000, RAM + 0x5000, RAM + 0x6000,
+				RAM + 0x7000};
+	for (int l = 0; l < 3; l++)
+		mem_w64(&g, kt[l] + ((KTEXT >> (39 - 9 * l)) & 511) * 8,
+			kt[l + 1] | 3ULL);
+	mem_w64(&g, kt[3] + ((KTEXT >> 12) & 511) * 8, PTEXT | 0x703);
+	mem_w64(&g, kt[3] + ((KSTACK >> 12) & 511) * 8, PSTACK | 0x703);
+	/* page_vma_mapped_walk+0x20: BL contpte_ptep_get */
+	uint32_t bl = 0x94000000u | ((0x1100 - 0x1020) / 4);
+	memcpy(g.mem + (PTEXT - RAM) + 0x20, &bl, 4);
+	/* page_vma_mapped_walk's frame record: {none older, its caller} */
+	mem_w64(&g, PSTACK + 0x100, 0);
+	mem_w64(&g, PSTACK + 0x108, call_site ? call_site + 4 : 0);
+	for (unsigned c = 0; c < 2; c++) {
+		sysreg(&g, c, PTW_REG_ARM_MAIR, 0xff);
+		sysreg(&g, c, PTW_REG_ARM_TCR,
+		       16 | (16ULL << 16) | (2ULL << 30) | (1ULL << 36));
+		sysreg(&g, c, PTW_REG_ARM_TTBR0, RAM);
+		sysreg(&g, c, PTW_REG_ARM_TTBR1, kt[0]);
+		sysreg(&g, c, PTW_REG_ARM_SCTLR, 1);
+	}
+	/* a unit: 16 entries in one pass at L3[0..15] */
+	for (unsigned i = 0; i < 16; i++)
+		pt_store(&g, 0, L3 + i * 8, (UNIT + i * 4096ULL) | 0x703);
+	ptw_ctx d = fake_ctx(&g, 0);
+	ptw_ev_arm64_dsb(g.e, &d, 0xb);
+	const uint64_t pte = L3 + 3 * 8;
+	uint64_t v = mem_r64(&g, pte);
+	pt_store(&g, 0, pte, 0);
+	d = fake_ctx(&g, 0);
+	ptw_ev_arm64_dsb(g.e, &d, 0xb);
+	if (call_site) {
+		ptw_ctx call = {
+			.cpu = 1, .pc = call_site, .icount = ++g.icount};
+		ptw_ev_call(g.e, &call);
+	}
+	/* the read: contpte_ptep_get+0x40, called from
+	 * page_vma_mapped_walk+0x20 */
+	g_regs[1][29] = KSTACK + 0x100;
+	g_regs[1][30] = KTEXT + 0x24;
+	ptw_ctx r = {.cpu = 1, .pc = KTEXT + 0x140, .icount = ++g.icount};
+	ptw_ev_access(g.e, &r, pte, pte, 8, false, 0);
+	pt_store(&g, 0, pte, v);
+	ptw_ev_lower_half_entry(g.e, 1);
+	pt_load_any(&g, 1, RAM + 0x2000);
+	unsigned sev = 0;
+	for (unsigned i = 0; i < ptw_findings_total(g.e); i++) {
+		const ptw_finding *f = ptw_finding_get(g.e, i);
+		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
+			sev = f->severity;
+	}
+	ptw_engine_free(g.e);
+	free(g.mem);
+	g_free(syms);
+	return sev;
+}
+
+static void window_read_by_entry_getter(void)
+{
+	/* folio_referenced_one+0x10 and try_to_unmap_one+0x10 call the walk */
+	CHECK_EQ(getter_window_read(0xffff800000001210ULL), PTW_SEV_NOTE);
+	CHECK_EQ(getter_window_read(0xffff800000001310ULL), PTW_SEV_ERROR);
+}
+
 static void unwritable_output(void)
 {
 	char *f = write_file("plainfile", "x");
@@ -704,6 +815,7 @@ int main(void)
 	RUN(set_aside_by_title);
 	RUN(aba_walkers_not_paired);
 	RUN(window_read_single_page);
+	RUN(window_read_by_entry_getter);
 	RUN(batched_flush_overtaking_linux);
 	RUN(unwritable_output);
 	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
