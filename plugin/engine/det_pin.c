@@ -41,8 +41,11 @@
  * pin shared with the child: found there, before either side writes.
  * Fork is told by the writer's function, or its callers' (the call
  * stack). A GUP-fast pin that is being taken back may show for an
- * instant; not modelled. Off without BTF, and on a guest that is not
- * Linux.
+ * instant; not modelled. Nor is MMF_HAS_PINNED, which fork's check also
+ * needs: a small folio with 1024 or more references that are not pins
+ * (get_user_pages() without FOLL_PIN), in an address space that never
+ * pinned anything, would be reported at its fork. Off without BTF, and on a
+ * guest that is not Linux.
  */
 #include "detectors.h"
 
