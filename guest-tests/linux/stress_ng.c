@@ -15,8 +15,7 @@
  * issue's list: vm, mmap, madvise, mremap, KSM (vm over MADV_MERGEABLE:
  * stress-ng 0.15 has no --ksm), NUMA; with mprotect and userfaultfd beside
  * them. Not mmapfork: each of its rounds maps and touches nearly all free
- * memory in 32 children (8 s a round on the host), minutes a round under the
- * plugin.
+ * memory in 32 children, 8 s a round on the host, far past the budget.
  */
 #include <grp.h>
 #include <sys/stat.h>
