@@ -540,6 +540,26 @@ static void pt_load_any(fake_guest *g, unsigned cpu, uint64_t pa)
 	ptw_ev_access(g->e, &c, pa, pa, 8, false, mem_r64(g, pa));
 }
 
+/* the end of a window-read case: cpu 0 makes the entry at pte_pa again
+ * (v), cpu 1's task returns to user and loads another entry (at next);
+ * the severity of the BBM_WINDOW_READ found (0: none); the engine freed */
+static unsigned window_read_end(fake_guest *g, uint64_t pte_pa, uint64_t v,
+				uint64_t next)
+{
+	pt_store(g, 0, pte_pa, v);
+	ptw_ev_lower_half_entry(g->e, 1);
+	pt_load_any(g, 1, next);
+	unsigned sev = 0;
+	for (unsigned i = 0; i < ptw_findings_total(g->e); i++) {
+		const ptw_finding *f = ptw_finding_get(g->e, i);
+		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
+			sev = f->severity;
+	}
+	ptw_engine_free(g->e);
+	free(g->mem);
+	return sev;
+}
+
 static unsigned pvmw_window_read(uint64_t pte_pa, bool unit, uint64_t call_site)
 {
 	char *syms = write_file("kallsyms5",
@@ -582,17 +602,7 @@ static unsigned pvmw_window_read(uint64_t pte_pa, bool unit, uint64_t call_site)
 	ptw_ctx r = {
 		.cpu = 1, .pc = 0xffff800080020040ULL, .icount = ++g.icount};
 	ptw_ev_access(g.e, &r, pte_pa, pte_pa, 8, false, 0);
-	pt_store(&g, 0, pte_pa, v);
-	ptw_ev_lower_half_entry(g.e, 1);
-	pt_load_any(&g, 1, L2);
-	unsigned sev = 0;
-	for (unsigned i = 0; i < ptw_findings_total(g.e); i++) {
-		const ptw_finding *f = ptw_finding_get(g.e, i);
-		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
-			sev = f->severity;
-	}
-	ptw_engine_free(g.e);
-	free(g.mem);
+	unsigned sev = window_read_end(&g, pte_pa, v, L2);
 	g_free(syms);
 	return sev;
 }
@@ -703,17 +713,7 @@ static unsigned getter_window_read(uint64_t call_site)
 	g_regs[1][30] = KTEXT + 0x24;
 	ptw_ctx r = {.cpu = 1, .pc = KTEXT + 0x140, .icount = ++g.icount};
 	ptw_ev_access(g.e, &r, pte, pte, 8, false, 0);
-	pt_store(&g, 0, pte, v);
-	ptw_ev_lower_half_entry(g.e, 1);
-	pt_load_any(&g, 1, RAM + 0x2000);
-	unsigned sev = 0;
-	for (unsigned i = 0; i < ptw_findings_total(g.e); i++) {
-		const ptw_finding *f = ptw_finding_get(g.e, i);
-		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
-			sev = f->severity;
-	}
-	ptw_engine_free(g.e);
-	free(g.mem);
+	unsigned sev = window_read_end(&g, pte, v, RAM + 0x2000);
 	g_free(syms);
 	return sev;
 }
