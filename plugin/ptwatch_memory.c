@@ -169,7 +169,7 @@ void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr,
 	}
 	uint64_t pa = qemu_plugin_hwaddr_phys_addr(hw);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-	unsigned want = ptw_access_interest(eng, vaddr, pa, size, st);
+	unsigned want = ptw_access_interest(eng, vcpu, vaddr, pa, size, st);
 	if (!want)
 		return;
 	qemu_plugin_mem_value mv = qemu_plugin_mem_get_value(info);

@@ -111,9 +111,12 @@ static void vcpu_watch(qemu_plugin_id_t id G_GNUC_UNUSED, unsigned int vcpu,
 		return;
 	bool st = qemu_plugin_mem_is_store(i->info);
 	unsigned size = 1u << qemu_plugin_mem_size_shift(i->info);
-	unsigned want = ptw_access_interest(eng, i->vaddr, i->hwaddr, size, st);
-	if (!want)
+	unsigned want =
+		ptw_access_interest(eng, vcpu, i->vaddr, i->hwaddr, size, st);
+	if (!want) {
+		ptw_watch_unwanted(eng, i->hwaddr);
 		return;
+	}
 	uint8_t bytes[16];
 	memcpy(bytes, &i->value_low, 8);
 	memcpy(bytes + 8, &i->value_high, 8);

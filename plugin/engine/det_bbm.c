@@ -872,9 +872,13 @@ static void bbm_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 			cand_drop(s, b);
 			window_reads_drop(s, b);
 		}
-	} else if (e->ops->bbm_reason) {
+	} else if (e->ops->bbm_reason &&
+		   (t->space == PTW_KSPACE ||
+		    ptw_may_hold(e, t, ptw_entry_va(e, t, idx)))) {
 		/* valid -> valid (Arm ARM DDI 0487J.a D8.14.1): what needs a
-		 * break is the architecture's to say */
+		 * break is the architecture's to say. Only of a live entry:
+		 * an address space no TLB may hold (a cold root, kept
+		 * parked by the core) can change any way it likes. */
 		const char *why = e->ops->bbm_reason(e, old, new, t->level);
 		if (why) {
 			char d[256];

@@ -333,10 +333,12 @@ static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 	}
 }
 
-static unsigned data_interest(ptw_engine *e, void *st, uint64_t va, uint64_t pa,
-			      unsigned size, bool is_store)
+static unsigned data_interest(ptw_engine *e, void *st, unsigned cpu,
+			      uint64_t va, uint64_t pa, unsigned size,
+			      bool is_store)
 {
 	(void)e;
+	(void)cpu;
 	(void)pa;
 	(void)is_store;
 	data_state *s = st;

@@ -82,12 +82,28 @@ typedef struct {
 	 * lock for accesses no record can match; written under the lock. */
 	int npending PTW_LINE_ALONE;
 	uint32_t *pend_filter;
-	uint32_t *pend_va_filter; /* the same, by the records' VAs */
+	/* per CPU, the same by the VAs (in their address spaces) of the
+	 * records that CPU is in the need of: a CPU that invalidated a
+	 * record cannot use it stale */
+	uint32_t *need_va_filter[PTW_MAX_CPUS];
 	/* by old page, the records not marked reused yet */
 	uint32_t *pend_unreused_filter;
 	int pend_by_size[7]; /* records per leaf size (leaf_sizes[]) */
 	uint64_t serial;     /* records made so far */
 } stale_state;
+
+static void need_filter_update(stale_state *s, const ptw_pending *p,
+			       unsigned cpu, int d);
+
+/* p->need becomes need, the per-CPU filters following */
+static void need_set(stale_state *s, ptw_pending *p, uint64_t need)
+{
+	for (uint64_t m = p->need ^ need; m; m &= m - 1) {
+		unsigned cpu = (unsigned)__builtin_ctzll(m);
+		need_filter_update(s, p, cpu, (need >> cpu & 1) ? 1 : -1);
+	}
+	p->need = need;
+}
 
 static uint64_t stale_deferred_flush(ptw_engine *e, void *st, const ptw_ctx *c)
 {
@@ -121,6 +137,13 @@ static unsigned pend_filter_slot(uint64_t old_pa, uint64_t size)
 	return (unsigned)(h >> (64 - PEND_FILTER_BITS));
 }
 
+/* the key of the VA filter: a record's VA in its address space (the
+ * access's, as stale_check() looks records up) */
+static uint64_t va_filter_key(uint64_t space, uint64_t va)
+{
+	return va ^ space * 0xc2b2ae3d27d4eb4fULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* the page watch: the pages the filters can pass, counted */
 
@@ -141,6 +164,19 @@ static void unreused_update(ptw_engine *e, stale_state *s, const ptw_pending *p,
 
 /* count a record of this size in (+1) or out (-1) of the filters: by its
  * old page, and by its VA (in any address space) */
+#define NEED_FILTER_BITS 18
+
+static void need_filter_update(stale_state *s, const ptw_pending *p,
+			       unsigned cpu, int d)
+{
+	unsigned i =
+		pend_filter_slot(va_filter_key(p->space, p->va), p->size) >>
+		(PEND_FILTER_BITS - NEED_FILTER_BITS);
+	if (s->need_va_filter[cpu])
+		__atomic_fetch_add(&s->need_va_filter[cpu][i], (uint32_t)d,
+				   __ATOMIC_RELAXED);
+}
+
 static void pend_filter_update(ptw_engine *e, stale_state *s, uint64_t old_pa,
 			       uint64_t va, uint64_t size, int d)
 {
@@ -149,8 +185,6 @@ static void pend_filter_update(ptw_engine *e, stale_state *s, uint64_t old_pa,
 	else
 		ptw_watch_vpages(e, va, size, d > 0);
 	__atomic_fetch_add(&s->pend_filter[pend_filter_slot(old_pa, size)],
-			   (uint32_t)d, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&s->pend_va_filter[pend_filter_slot(va, size)],
 			   (uint32_t)d, __ATOMIC_RELAXED);
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++)
 		if (leaf_sizes[z] == size)
@@ -179,15 +213,39 @@ static bool may_hit(stale_state *s, uint64_t pa)
 	return has_pending(s) && pend_filter_may_hit(s, s->pend_filter, pa);
 }
 
-static bool may_matter(stale_state *s, uint64_t va, uint64_t pa, bool is_store)
+/* whether cpu's VA filter may count a record of some leaf size at va in
+ * space */
+static bool va_filter_may_hit(stale_state *s, unsigned cpu, uint64_t space,
+			      uint64_t va)
 {
-	/* pend_va_filter: no record for va's page (in any address space),
-	 * so a load cannot be stale; pend_unreused_filter: every record
-	 * whose old page may contain pa is marked reused already */
-	return may_hit(s, pa) &&
-	       (pend_filter_may_hit(s, s->pend_va_filter, va) ||
-		(is_store &&
-		 pend_filter_may_hit(s, s->pend_unreused_filter, pa)));
+	const uint32_t *f = s->need_va_filter[cpu];
+	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
+		if (!__atomic_load_n(&s->pend_by_size[z], __ATOMIC_RELAXED))
+			continue;
+		uint64_t base = va & ~(leaf_sizes[z] - 1);
+		unsigned i = pend_filter_slot(va_filter_key(space, base),
+					      leaf_sizes[z]) >>
+			     (PEND_FILTER_BITS - NEED_FILTER_BITS);
+		if (__atomic_load_n(&f[i], __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+static bool may_matter(ptw_engine *e, stale_state *s, unsigned cpu, uint64_t va,
+		       uint64_t pa, bool is_store)
+{
+	if (!may_hit(s, pa))
+		return false;
+	/* pend_unreused_filter: every record whose old page may contain pa
+	 * is marked reused already */
+	if (is_store && pend_filter_may_hit(s, s->pend_unreused_filter, pa))
+		return true;
+	/* no record for va's page in the address space the vCPU translates
+	 * it in that this vCPU has not invalidated (need_va_filter): the
+	 * access cannot be stale */
+	uint64_t space = ptw_access_space_lockfree(e, cpu, va);
+	return space && va_filter_may_hit(s, cpu, space, va);
 }
 
 static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p);
@@ -254,6 +312,7 @@ static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 	if (!p->reused)
 		unreused_update(e, s, p, -1);
 	chain_remove_va(s, p);
+	need_set(s, p, 0);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -313,7 +372,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 				q->when = *c;
 				q->changer_who = ptw_task_who(e, c->cpu);
 			}
-			q->need |= need;
+			need_set(s, q, q->need | need);
 			q->new_desc = new;
 			e->stats[ST_PENDING_MERGED]++;
 			return;
@@ -351,7 +410,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	p->global = e->ops->global(e, c->cpu, old);
 	p->changer = c->cpu;
 	p->changer_who = ptw_task_who(e, c->cpu);
-	p->need = need;
+	need_set(s, p, need);
 	p->when = *c;
 	p->pte_pa = t->pa + idx * 8;
 	p->level = t->level;
@@ -676,7 +735,7 @@ static void invalidate_one(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	if (sc->scoped && c->cpu == p->changer &&
 	    (p->need & ~targets & e->all_cpus))
 		p->changer_local_inval = true;
-	p->need &= ~targets;
+	need_set(s, p, p->need & ~targets);
 	if (!p->need)
 		pend_free(e, s, p);
 }
@@ -768,14 +827,14 @@ static void pend_overtake(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 
 static void *stale_init(ptw_engine *e, unsigned id)
 {
-	(void)e;
 	(void)id;
 	stale_state *s = g_aligned_alloc0(1, sizeof(*s), PTW_CACHELINE);
+	for (unsigned i = 0; i < e->cfg.ncpus && i < PTW_MAX_CPUS; i++)
+		s->need_va_filter[i] = g_new0(uint32_t, 1u << NEED_FILTER_BITS);
 	s->pend_by_key = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
 	s->pend_by_pa = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
 	s->pend_by_va = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
 	s->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
-	s->pend_va_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	s->pend_unreused_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	return s;
 }
@@ -792,7 +851,8 @@ static void stale_free(ptw_engine *e, void *st)
 	g_hash_table_destroy(s->pend_by_pa);
 	g_hash_table_destroy(s->pend_by_va);
 	g_free(s->pend_filter);
-	g_free(s->pend_va_filter);
+	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
+		g_free(s->need_va_filter[i]);
 	g_free(s->pend_unreused_filter);
 	g_aligned_free(s);
 }
@@ -852,12 +912,12 @@ static void stale_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 	}
 }
 
-static unsigned stale_interest(ptw_engine *e, void *st, uint64_t va,
-			       uint64_t pa, unsigned size, bool is_store)
+static unsigned stale_interest(ptw_engine *e, void *st, unsigned cpu,
+			       uint64_t va, uint64_t pa, unsigned size,
+			       bool is_store)
 {
-	(void)e;
 	(void)size;
-	return may_matter(st, va, pa, is_store) ? PTW_ACC_PENDING : 0;
+	return may_matter(e, st, cpu, va, pa, is_store) ? PTW_ACC_PENDING : 0;
 }
 
 static void stale_root_dropped(ptw_engine *e, void *st, uint64_t space)
@@ -898,8 +958,10 @@ bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa)
 	return may_hit(ptw_det_state(e, &ptw_det_stale), pa);
 }
 
-bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
-			    bool is_store)
+bool ptw_pending_may_matter(ptw_engine *e, unsigned cpu, uint64_t va,
+			    uint64_t pa, bool is_store)
 {
-	return may_matter(ptw_det_state(e, &ptw_det_stale), va, pa, is_store);
+	return cpu < e->cfg.ncpus &&
+	       may_matter(e, ptw_det_state(e, &ptw_det_stale), cpu, va, pa,
+			  is_store);
 }

@@ -67,8 +67,8 @@ typedef struct ptw_detector {
 		       uint64_t pa, bool is_store);
 	/* lock-free, on the hot path: which of PTW_ACC_PENDING and
 	 * PTW_INTEREST_DATA this detector wants for an access */
-	unsigned (*interest)(ptw_engine *e, void *st, uint64_t va, uint64_t pa,
-			     unsigned size, bool is_store);
+	unsigned (*interest)(ptw_engine *e, void *st, unsigned cpu, uint64_t va,
+			     uint64_t pa, unsigned size, bool is_store);
 	/* the bytes of an access to tracked data (PTW_EV_DATA) */
 	void (*data)(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 		     unsigned size, bool is_store, const uint8_t *bytes);

@@ -187,13 +187,13 @@ void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 	NOTIFY(access, c, va, pa, is_store);
 }
 
-unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+unsigned ptw_det_interest(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t pa,
 			  unsigned size, bool is_store)
 {
 	unsigned want = 0;
 	const struct ptw_det_list *l = &e->hot[HOT_INTEREST];
 	for (unsigned i = 0; i < l->n; i++)
-		want |= l->det[i]->interest(e, l->st[i], va, pa, size,
+		want |= l->det[i]->interest(e, l->st[i], cpu, va, pa, size,
 					    is_store);
 	return want;
 }

@@ -25,6 +25,10 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_TABLE_ALIASES] = "table_aliases",
 	[ST_ROOTS] = "roots_registered",
 	[ST_ROOTS_COLD] = "roots_dropped_cold",
+	[ST_ROOTS_PARKED] = "roots_parked",
+	[ST_ROOTS_UNPARKED] = "roots_unparked",
+	[ST_ROOTS_PARKED_STALE] = "roots_parked_stale",
+	[ST_WATCH_UNLINGERED] = "watch_pages_unlingered",
 	[ST_PT_STORES] = "page_table_stores",
 	[ST_ENTRY_CHANGES] = "entry_changes",
 	[ST_HW_AD_ONLY] = "access_dirty_only_changes",
@@ -207,6 +211,30 @@ static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 		return PTW_KSPACE;
 	ptw_table *r = c->root[e->ops->root_index(va)];
 	return r ? r->pa : 0;
+}
+
+/* publish the CPUs' address-space keys (ptw_cpu.space_key) */
+static void cpus_publish(ptw_engine *e)
+{
+	for (unsigned i = 0; i < e->cfg.ncpus; i++) {
+		ptw_cpu *c = &e->cpu[i];
+		for (int k = 0; k < 2; k++)
+			__atomic_store_n(
+				&c->space_key[k],
+				c->mmu_on && c->root[k] ? c->root[k]->pa : 0,
+				__ATOMIC_RELAXED);
+	}
+}
+
+uint64_t ptw_access_space_lockfree(ptw_engine *e, unsigned cpu, uint64_t va)
+{
+	ptw_cpu *c = &e->cpu[cpu];
+	if (!__atomic_load_n(&c->mmu_on, __ATOMIC_RELAXED))
+		return 0;
+	if (e->ops->shared_upper && e->ops->upper_half(va))
+		return PTW_KSPACE;
+	return __atomic_load_n(&c->space_key[e->ops->root_index(va)],
+			       __ATOMIC_RELAXED);
 }
 
 unsigned ptw_entry_shift(ptw_engine *e, int level)
@@ -397,6 +425,21 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops)
 	if (!e->watch_stores.refs)
 		e->watch_stores.refs =
 			g_hash_table_new(g_direct_hash, g_direct_equal);
+	if (!e->linger_filter)
+		e->linger_filter = g_new0(uint16_t, 1u << LINGER_FILTER_BITS);
+}
+
+static unsigned linger_slot(uint64_t page)
+{
+	return (unsigned)((page >> 12) * 0x9e3779b97f4a7c15ULL >>
+			  (64 - LINGER_FILTER_BITS));
+}
+
+/* page p starts (+1) or stops (-1) lingering in a set */
+static void linger_count(ptw_engine *e, uint64_t p, int d)
+{
+	__atomic_fetch_add(&e->linger_filter[linger_slot(p)], (uint16_t)d,
+			   __ATOMIC_RELAXED);
 }
 
 static void watch_call(ptw_engine *e, const ptw_watch_set *w, uint64_t pa,
@@ -412,7 +455,10 @@ static void watch_call(ptw_engine *e, const ptw_watch_set *w, uint64_t pa,
  * and closes a pending record on the same old page) costs QEMU one TLB
  * rescan, not one per change. Watching more than needed is safe: the
  * adapter filters each report as stock mode filters each access
- * (WATCH_LINGER: engine_internal.h). */
+ * (WATCH_LINGER: engine_internal.h). But a lingering page is most often a
+ * freed page given to new data at once, which the guest clears byte by
+ * byte (x86-64 `rep stosb`): the first report the filters drop on it ends
+ * its linger (ptw_watch_unwanted()). */
 
 static void watch_linger(ptw_engine *e, ptw_watch_set *w, uint64_t p)
 {
@@ -429,8 +475,41 @@ static void watch_linger(ptw_engine *e, ptw_watch_set *w, uint64_t p)
 					 &v) &&
 	    !v && old != p) {
 		g_hash_table_remove(w->refs, GSIZE_TO_POINTER(old));
+		linger_count(e, old, -1);
 		watch_call(e, w, old, 4096, false);
 	}
+}
+
+/* a report on page p the filters dropped: if it lingers in w, unwatch
+ * it */
+static void unlinger(ptw_engine *e, ptw_watch_set *w, uint64_t p)
+{
+	gpointer k, v;
+	if (!w->refs ||
+	    !g_hash_table_lookup_extended(w->refs, GSIZE_TO_POINTER(p), &k,
+					  &v) ||
+	    v)
+		return;
+	g_hash_table_remove(w->refs, GSIZE_TO_POINTER(p));
+	linger_count(e, p, -1);
+	e->stats[ST_WATCH_UNLINGERED]++;
+	watch_call(e, w, p, 4096, false);
+}
+
+void ptw_watch_unwanted(ptw_engine *e, uint64_t pa)
+{
+	uint64_t p = pa & ~0xfffULL;
+	if (!e->linger_filter ||
+	    !__atomic_load_n(&e->linger_filter[linger_slot(p)],
+			     __ATOMIC_RELAXED))
+		return;
+	bool lock = !e->cfg.single_threaded;
+	if (lock)
+		pthread_mutex_lock(&e->lock);
+	unlinger(e, &e->watch_all, p);
+	unlinger(e, &e->watch_stores, p);
+	if (lock)
+		pthread_mutex_unlock(&e->lock);
 }
 
 /* d = +1: the pages of [pa, pa + len) matter once more to watch set w;
@@ -450,10 +529,14 @@ static void watch_ref(ptw_engine *e, ptw_watch_set *w, uint64_t pa,
 			continue; /* not counted (set before the watch) */
 		uintptr_t m = n + (uintptr_t)(intptr_t)d;
 		g_hash_table_insert(w->refs, GSIZE_TO_POINTER(p), (gpointer)m);
-		if (!known)
+		if (!known) {
 			added = true;
-		else if (!m)
+		} else if (!m) {
+			linger_count(e, p, 1);
 			watch_linger(e, w, p);
+		} else if (!n) {
+			linger_count(e, p, -1); /* back from its linger */
+		}
 	}
 	if (added) /* one call, one TLB rescan, for the whole range */
 		watch_call(e, w, pa & ~0xfffULL,
@@ -485,10 +568,12 @@ bool ptw_watch_by_va(const ptw_engine *e, uint64_t len)
 }
 
 /* Lock-free, on every access: which of the engine's parts want it. */
-unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
-			     unsigned size, bool is_store)
+unsigned ptw_access_interest(ptw_engine *e, unsigned cpu, uint64_t va,
+			     uint64_t pa, unsigned size, bool is_store)
 {
-	unsigned want = ptw_det_interest(e, va, pa, size, is_store);
+	if (cpu >= e->cfg.ncpus)
+		return 0;
+	unsigned want = ptw_det_interest(e, cpu, va, pa, size, is_store);
 	if (ptw_is_table_page(e, pa))
 		want |= PTW_ACC_TABLE;
 	return want;
@@ -738,8 +823,10 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 	 * a root is dropped only when every CPU that used it invalidated
 	 * everything since (cold), or when it is empty (the process exited:
 	 * Linux flushes a PCID or ASID before giving it to another mm). */
-	if (t->is_root && !t->cpu_refs)
+	if (t->is_root && !t->cpu_refs && !t->parked)
 		ptw_det_root_dropped(e, t->pa);
+	if (t->parked)
+		e->nparked--;
 	table_pages_remove(e, t);
 	ptw_det_table_dropped(e, t);
 	g_hash_table_remove(e->tables, &t->pa);
@@ -857,6 +944,12 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 				 uint64_t space, bool is_root)
 {
 	ptw_table *t = table_lookup(e, pa);
+	if (t && t->parked && (t->level != level || t->is_root != is_root)) {
+		/* a cold root's page is now a table of another kind: what
+		 * was parked is gone */
+		table_drop(e, t);
+		t = NULL;
+	}
 	if (t) {
 		if (t->level != level || t->is_root != is_root) {
 			ptw_warn(e, "table-alias",
@@ -927,20 +1020,94 @@ static bool root_is_empty(ptw_engine *e, ptw_table *t)
 	return true;
 }
 
+/* Cold roots kept (parked) at most; beyond, the one parked longest is
+ * dropped. An x86-64 guest without PCIDs makes the root it leaves cold at
+ * every context switch: dropping it and reading its tables afresh when the
+ * process runs again was most of what a fork-heavy test cost (issue 24). */
+#define PTW_PARKED_MAX 64
+
+/* The tables of a parked root's address space (not the kernel's, which
+ * live on) hold what guest memory holds: false when some entry was
+ * rewritten while it was parked in a way the engine did not see (the
+ * MMU off, a store the adapter does not report). buf: room for a table. */
+static bool parked_tree_matches(ptw_engine *e, const ptw_table *t,
+				uint64_t *buf, int depth)
+{
+	if (depth > 6 || !ptw_read_phys(e, t->pa, buf, t->nent * 8ULL) ||
+	    memcmp(buf, t->shadow, t->nent * 8ULL))
+		return false;
+	if (t->level == last_level(e))
+		return true;
+	for (unsigned i = 0; i < t->nent; i++) {
+		ptw_desc d = decode(e, t->shadow[i], t->level);
+		if (d.type != PTW_DESC_TABLE)
+			continue;
+		const ptw_table *c = table_lookup(e, d.oa);
+		if (c && c->space != PTW_KSPACE && !c->is_root &&
+		    !parked_tree_matches(e, c, buf, depth + 1))
+			return false;
+	}
+	return true;
+}
+
 /* A root no CPU holds and no TLB can cache (every CPU that used it has
- * invalidated everything since) is cold: changes to its tables need no
- * break-before-make and no invalidation, and its memory may be rewritten in
- * ways a plugin cannot see (DC ZVA). Drop it; it is read afresh if loaded. */
+ * invalidated everything since) is cold: no TLB uses its translations
+ * (the detectors are told, as when it is dropped), and changes to its
+ * tables need no break-before-make and no invalidation (ptw_may_hold() is
+ * empty for it). It stays tracked, its stores seen as before, so that the
+ * process running again costs no new registration of its tables; when it
+ * is loaded again its tables are compared with guest memory, and read
+ * afresh if they differ (root_unpark()). */
+static void root_park(ptw_engine *e, ptw_table *t)
+{
+	e->stats[ST_ROOTS_PARKED]++;
+	t->parked = true;
+	t->parked_at = ++e->park_serial;
+	e->nparked++;
+	ptw_det_root_dropped(e, t->pa);
+	if (e->nparked <= PTW_PARKED_MAX)
+		return;
+	ptw_table *oldest = NULL;
+	for (guint i = 0; i < e->roots->len; i++) {
+		ptw_table *r = g_ptr_array_index(e->roots, i);
+		if (r->parked && (!oldest || r->parked_at < oldest->parked_at))
+			oldest = r;
+	}
+	e->stats[ST_ROOTS_COLD]++;
+	table_drop(e, oldest);
+}
+
+/* A parked root is loaded again: true if it can be used as it is. */
+static bool root_unpark(ptw_engine *e, ptw_table *t)
+{
+	t->parked = false;
+	e->nparked--;
+	uint64_t *buf = g_new(uint64_t, ptw_table_entries(e) > t->nent
+						? ptw_table_entries(e)
+						: t->nent);
+	bool ok = parked_tree_matches(e, t, buf, 0);
+	g_free(buf);
+	if (ok) {
+		e->stats[ST_ROOTS_UNPARKED]++;
+		return true;
+	}
+	e->stats[ST_ROOTS_PARKED_STALE]++;
+	table_drop(e, t);
+	return false;
+}
+
+/* A root no CPU holds: dropped when empty (its page may be freed and
+ * reused as data: process exit), parked when cold. */
 static void root_maybe_drop(ptw_engine *e, ptw_table *t)
 {
-	if (t->cpu_refs)
+	/* a parked root that empties is dropped by the store that empties
+	 * it (table_store()) */
+	if (t->cpu_refs || t->parked)
 		return;
-	if (!t->cached) {
-		e->stats[ST_ROOTS_COLD]++;
+	if (root_is_empty(e, t))
 		table_drop(e, t);
-	} else if (root_is_empty(e, t)) {
-		table_drop(e, t);
-	}
+	else if (!t->cached)
+		root_park(e, t);
 }
 
 static void root_put(ptw_engine *e, ptw_table *t)
@@ -989,6 +1156,8 @@ static ptw_table *root_get(ptw_engine *e, unsigned cpu, uint64_t pa, int level,
 			return NULL;
 		}
 	}
+	if (t && t->is_root && t->parked && !root_unpark(e, t))
+		t = NULL; /* rewritten unseen: dropped, read afresh */
 	t = table_register(e, pa, level, nent, va_base, pa, true);
 	if (t) {
 		t->cpu_refs++;
@@ -1004,6 +1173,7 @@ static void drop_all_roots(ptw_engine *e)
 		e->cpu[i].root[0] = e->cpu[i].root[1] = NULL;
 	while (e->roots->len)
 		table_drop(e, g_ptr_array_index(e->roots, 0));
+	cpus_publish(e);
 }
 
 /* Invalidation on the CPUs in 'targets' of records matching a scope. */
@@ -1153,9 +1323,17 @@ static void cpu_release_roots(ptw_engine *e, ptw_cpu *cs)
 	}
 }
 
+static void update_roots_of(ptw_engine *e, unsigned cpu);
+
 /* cpu's roots, again from its translation registers (the architecture
- * says which tables they name) */
+ * says which tables they name), published to the lock-free filters */
 static void update_roots(ptw_engine *e, unsigned cpu)
+{
+	update_roots_of(e, cpu);
+	cpus_publish(e);
+}
+
+static void update_roots_of(ptw_engine *e, unsigned cpu)
 {
 	ptw_cpu *cs = &e->cpu[cpu];
 	ptw_root_spec sp;
@@ -1166,11 +1344,11 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 				 "vcpu %u %s: its translations are not "
 				 "checked until it turns it back on",
 				 cpu, sp.off_why);
-		cs->mmu_on = false;
+		__atomic_store_n(&cs->mmu_on, false, __ATOMIC_RELAXED);
 		cpu_release_roots(e, cs);
 		return;
 	}
-	cs->mmu_on = true;
+	__atomic_store_n(&cs->mmu_on, true, __ATOMIC_RELAXED);
 	if (sp.lpa2 != e->lpa2 ||
 	    (sp.page_shift && sp.page_shift != e->page_shift)) {
 		/* arm64 TCR_EL1.DS changes what descriptor bits 9:8 mean, and
@@ -1197,7 +1375,7 @@ static void update_roots(ptw_engine *e, unsigned cpu)
 			e->ops->roots(e, o, &so);
 			if (so.lpa2 == sp.lpa2 &&
 			    (!so.page_shift || so.page_shift == e->page_shift))
-				update_roots(e, o);
+				update_roots_of(e, o);
 		}
 	}
 	for (int i = 0; i < 2; i++) {
@@ -1576,6 +1754,7 @@ void ptw_engine_free(ptw_engine *e)
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
+	g_free(e->linger_filter);
 	if (e->watch_all.refs)
 		g_hash_table_destroy(e->watch_all.refs);
 	if (e->watch_stores.refs)

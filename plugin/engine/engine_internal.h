@@ -46,6 +46,10 @@ typedef struct ptw_table {
 	unsigned cpu_refs; /* roots: CPU root slots holding it */
 	uint16_t asid;	   /* roots: last ASID / PCID seen with it */
 	uint64_t cached;   /* roots: CPUs whose TLB may hold its entries */
+	/* roots: cold (no CPU holds it, no TLB may cache it) and kept, not
+	 * dropped (root_park()); parked_at orders them for eviction */
+	bool parked;
+	uint64_t parked_at;
 	/* the next table of each 4 KiB page the table spans (a 16K-granule
 	 * table spans four; ptw_table_page_link()) */
 	struct ptw_table *next_in_page[PTW_TABLE_PAGES];
@@ -103,6 +107,10 @@ typedef struct {
 typedef struct {
 	bool mmu_on;
 	ptw_table *root[2];
+	/* the address-space keys of root[] (0: none, or the MMU off), for
+	 * the lock-free filters of the vCPU's own accesses
+	 * (ptw_access_space_lockfree()); written under the lock */
+	uint64_t space_key[2];
 } ptw_cpu;
 
 enum {
@@ -111,6 +119,10 @@ enum {
 	ST_TABLE_ALIASES,
 	ST_ROOTS,
 	ST_ROOTS_COLD,
+	ST_ROOTS_PARKED,
+	ST_ROOTS_UNPARKED,
+	ST_ROOTS_PARKED_STALE,
+	ST_WATCH_UNLINGERED,
 	ST_PT_STORES,
 	ST_ENTRY_CHANGES,
 	ST_HW_AD_ONLY,
@@ -281,7 +293,8 @@ typedef struct ptw_arch_ops {
 extern const ptw_arch_ops ptw_arch_arm64_ops, ptw_arch_x86_ops;
 
 /* pages whose watch count fell to 0 that stay watched (engine.c) */
-#define WATCH_LINGER 256
+#define WATCH_LINGER	   256
+#define LINGER_FILTER_BITS 16
 
 /* one kind of physical page watch (every access, or stores only), its
  * pages counted by why they matter */
@@ -315,11 +328,16 @@ struct ptw_engine {
 	unsigned page_shift;
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
-	GHashTable *tables;	 /* pa -> ptw_table* */
-	GPtrArray *roots;	 /* root tables */
+	GHashTable *tables; /* pa -> ptw_table* */
+	GPtrArray *roots;   /* root tables */
+	unsigned nparked;   /* of them parked (cold, kept) */
+	uint64_t park_serial;
 	GHashTable *table_pages; /* page pa -> first ptw_table* */
 	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
 	ptw_watch_set watch_all, watch_stores;
+	/* the lingering pages (count 0, still watched) of both sets, counted
+	 * by a hash of the page: read lock-free by ptw_watch_unwanted() */
+	uint16_t *linger_filter;
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
 
@@ -692,7 +710,11 @@ void ptw_det_hw_update(ptw_engine *e, const ptw_ctx *c, ptw_table *t,
 		       unsigned idx, uint64_t old, uint64_t new, uint64_t va);
 void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 		    bool is_store);
-unsigned ptw_det_interest(ptw_engine *e, uint64_t va, uint64_t pa,
+/* ptw_access_space() without the lock, on the vCPU's own thread (its
+ * roots change only through its own events, or under the lock while the
+ * vCPU is stopped in the engine) */
+uint64_t ptw_access_space_lockfree(ptw_engine *e, unsigned cpu, uint64_t va);
+unsigned ptw_det_interest(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t pa,
 			  unsigned size, bool is_store);
 void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			 unsigned size, bool is_store, const uint8_t *bytes);

@@ -168,8 +168,9 @@ void ptw_ev_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
 	if (pa == PTW_NO_PA)
 		return;
 	/* ptw_ev_access_checked keeps the table and pending flags */
-	ptw_ev_access_checked(e, c, va, pa, size, is_store, value,
-			      ptw_access_interest(e, va, pa, size, is_store));
+	ptw_ev_access_checked(
+		e, c, va, pa, size, is_store, value,
+		ptw_access_interest(e, c->cpu, va, pa, size, is_store));
 }
 
 void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,

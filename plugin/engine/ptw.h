@@ -390,8 +390,8 @@ void ptw_set_watch(ptw_engine *e, const ptw_watch_ops *ops);
  * PTW_ACC_TABLE (a page-table page), PTW_ACC_PENDING (ptw_pending_may_matter),
  * PTW_INTEREST_DATA (tracked data) */
 #define PTW_INTEREST_DATA 0x100
-unsigned ptw_access_interest(ptw_engine *e, uint64_t va, uint64_t pa,
-			     unsigned size, bool is_store);
+unsigned ptw_access_interest(ptw_engine *e, unsigned cpu, uint64_t va,
+			     uint64_t pa, unsigned size, bool is_store);
 /* A patched QEMU is delivering a translation fault (type: ptw_fault_type in
  * ptw_event.h) at va to the guest; c->pc is the faulting instruction; with
  * has_desc, the walker read desc at pte_pa (level) and faulted on it. */
@@ -411,17 +411,24 @@ void ptw_ev_access_checked(ptw_engine *e, const ptw_ctx *c, uint64_t va,
 			   uint64_t pa, unsigned size, bool is_store,
 			   uint64_t value, unsigned want);
 bool ptw_is_table_page(ptw_engine *e, uint64_t pa);
+/* A page-watch report on pa the filters dropped (ptw_access_interest()
+ * gave 0): if pa's page is watched only because it lingers (its count
+ * fell to 0 a moment ago), it is no longer watched. Lock-free unless it
+ * lingers. */
+void ptw_watch_unwanted(ptw_engine *e, uint64_t pa);
 bool ptw_has_pending(ptw_engine *e);
 /* false when no pending stale-TLB record's old page can contain pa (then
  * the access can neither be stale nor reuse a stale page) */
 bool ptw_pending_may_hit(ptw_engine *e, uint64_t pa);
-/* the same, and a record for va's page, or for a store a record not yet
- * marked reused: an access through another address (the kernel's linear
- * map reading a page freed since, or writing one already known reused)
- * can neither be stale nor tell anything new, and is dropped without the
- * engine's lock */
-bool ptw_pending_may_matter(ptw_engine *e, uint64_t va, uint64_t pa,
-			    bool is_store);
+/* the same, and a record for va's page in the address space vCPU cpu
+ * translates va in, or for a store a record not yet marked reused: an
+ * access through another address (the kernel's linear map reading a page
+ * freed since, or writing one already known reused), or through the same
+ * VA of another address space (a forked parent using the page its child's
+ * record left), can neither be stale nor tell anything new, and is
+ * dropped without the engine's lock */
+bool ptw_pending_may_matter(ptw_engine *e, unsigned cpu, uint64_t va,
+			    uint64_t pa, bool is_store);
 
 /* ---- queries (for tests and the adapter) ---- */
 unsigned ptw_finding_count(ptw_engine *e, ptw_kind k);

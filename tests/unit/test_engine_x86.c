@@ -17,6 +17,7 @@
 #define PAGE_A 0x200000ULL
 #define PAGE_B 0x201000ULL
 #define VA     0x40000000ULL /* PML4[0] PDPT[1] PD[0] PT[0] */
+#define SPARE  0x300000ULL   /* free pages for more roots */
 
 #define TBL(pa)	 ((pa) | 0x63ULL)
 #define PTE(pa)	 ((pa) | 0x63ULL)
@@ -174,22 +175,51 @@ static void shared_kernel_half(void)
 #define NOFLUSH	  (1ULL << 63)
 
 /* Without PCIDs a CR3 write flushes every non-global entry: the old root
- * is cold (no TLB can hold it) and is dropped, to be re-read if reloaded. */
-static void cold_root_dropped(void)
+ * is cold (no TLB can hold it). It is parked, not dropped: its stores are
+ * still followed and a change needs no invalidation; reloaded, it is used
+ * as it is when guest memory still matches, and read afresh when it was
+ * rewritten unseen. Beyond PTW_PARKED_MAX (64) parked roots, the oldest
+ * is dropped. */
+static void cold_root_parked(void)
 {
 	fake_guest g;
 	setup(&g, 1);
 	mem_w64(&g, PML4B + 511 * 8, TBL(KPDPT)); /* kernel half only */
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
-	CHECK(!ptw_is_table_page(g.e, PML4));
-	CHECK(!ptw_is_table_page(g.e, PT));
-	CHECK(ptw_is_table_page(g.e, KPDPT)); /* still reached from B */
-	/* rewritten unseen while cold, then reloaded: read afresh */
-	mem_w64(&g, PT, PTE(PAGE_B));
+	CHECK(ptw_is_table_page(g.e, PML4));
+	CHECK(ptw_is_table_page(g.e, PT));
+	CHECK_EQ(ptw_stat(g.e, "roots_parked"), 1);
+	/* a store while parked is followed: no stale-TLB record, since no
+	 * TLB holds the space */
+	pt_store(&g, 0, PT, PTE(PAGE_B));
+	unsigned tables = ptw_table_count(g.e);
+	uint64_t regs = ptw_stat(g.e, "tables_registered");
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4); /* back: used as parked */
+	CHECK_EQ(ptw_stat(g.e, "roots_unparked"), 1);
+	CHECK_EQ(ptw_stat(g.e, "tables_registered"), regs);
+	CHECK_EQ(ptw_table_count(g.e), tables - 1); /* PML4B: empty, dropped */
+	guest_load(&g, 0, VA, PAGE_B);
+	/* parked again, rewritten unseen, reloaded: read afresh */
+	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
+	CHECK_EQ(ptw_stat(g.e, "roots_parked"), 2);
+	mem_w64(&g, PT, PTE(PAGE_A));
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4);
+	CHECK_EQ(ptw_stat(g.e, "roots_parked_stale"), 1);
 	uint64_t v;
 	CHECK(ptw_shadow_get(g.e, PT, &v));
-	CHECK_EQ(v, PTE(PAGE_B));
+	CHECK_EQ(v, PTE(PAGE_A));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	/* 65 more address spaces, each left cold once: the oldest parked
+	 * roots beyond 64 are dropped */
+	for (unsigned i = 0; i < 66; i++) {
+		uint64_t root = SPARE + i * 4096ULL;
+		mem_w64(&g, root, TBL(PDPT)); /* a user entry: not empty */
+		mem_w64(&g, root + 511 * 8, TBL(KPDPT));
+		sysreg(&g, 0, PTW_REG_X86_CR3, root);
+	}
+	CHECK_EQ(ptw_stat(g.e, "roots_dropped_cold"), 2);
+	CHECK(!ptw_is_table_page(g.e, PML4)); /* the oldest: dropped */
+	CHECK(ptw_is_table_page(g.e, PDPT));  /* still the newer ones' */
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	fake_fini(&g);
 }
@@ -379,7 +409,7 @@ int main(void)
 	RUN(pending_filter_old_page_only);
 	RUN(cr3_write_flushes_non_global_only);
 	RUN(shared_kernel_half);
-	RUN(cold_root_dropped);
+	RUN(cold_root_parked);
 	RUN(freed_root_reused_as_data);
 	RUN(freed_table_dropped);
 	RUN(shared_pd_between_processes);

@@ -200,6 +200,41 @@ static void pending_old_page_is_watched_until_invalidated(void)
 	teardown(&g, &w);
 }
 
+/* A lingering page the guest uses for other data (a freed page cleared
+ * byte by byte): the first report the filters drop on it ends its linger;
+ * a page still counted (a table) stays watched. */
+static void lingering_page_let_go_when_unwanted(void)
+{
+	fake_guest g;
+	fake_watch w;
+	setup(&g, &w);
+	pt_store(&g, 0, PT + ((VA >> 12) & 511) * 8, PAGE_B | 0x63);
+	for (unsigned cpu = 0; cpu < 2; cpu++) {
+		ptw_ctx c = fake_ctx(&g, cpu);
+		ptw_ev_x86_invlpg(g.e, &c, VA);
+	}
+	CHECK(!ptw_has_pending(g.e));
+	CHECK(watched(&w, PAGE_A)); /* lingering */
+	unsigned off = w.off_calls;
+	CHECK_EQ(ptw_access_interest(g.e, 1, 0xffff888000000000ULL | PAGE_A,
+				     PAGE_A + 8, 1, true),
+		 0);
+	ptw_watch_unwanted(g.e, PAGE_A + 8);
+	CHECK(!watched(&w, PAGE_A));
+	CHECK_EQ(w.off_calls, off + 1);
+	CHECK_EQ(ptw_stat(g.e, "watch_pages_unlingered"), 1);
+	ptw_watch_unwanted(g.e, PAGE_A + 16); /* once */
+	CHECK_EQ(w.off_calls, off + 1);
+	ptw_watch_unwanted(g.e, PT); /* counted: not lingering */
+	CHECK(watched(&w, PT));
+	CHECK_EQ(ptw_stat(g.e, "watch_pages_unlingered"), 1);
+	/* watched again later: one more rescan, counted as before */
+	pt_store(&g, 0, PT + ((VA >> 12) & 511) * 8, PAGE_A | 0x63);
+	pt_store(&g, 0, PT + ((VA >> 12) & 511) * 8, PAGE_B | 0x63);
+	CHECK(watched(&w, PAGE_A));
+	teardown(&g, &w);
+}
+
 /* qemu-patches/0010: a record is watched through its virtual page (a
  * stale access can only come through a vCPU's cached translation of it)
  * and through its old page for stores until one reuses the page; loads
@@ -277,6 +312,7 @@ int main(void)
 {
 	RUN(table_pages_are_watched);
 	RUN(pending_old_page_is_watched_until_invalidated);
+	RUN(lingering_page_let_go_when_unwanted);
 	RUN(pending_record_watched_by_virtual_page);
 	RUN(tracked_bounds_are_the_virtual_range);
 	TAP_DONE();
