@@ -10,7 +10,12 @@
  * three events applied without the lock, on its own vCPU's slots); vCPU 1
  * loads the entry and the data it maps (under the lock: the detectors
  * read the tasks' returns to user, which vCPU 0 writes without it) and
- * returns to user mode too. The guest's memory is the harness's: its
+ * returns to user mode too, asks the lock-free filters about the old page
+ * (ptw_access_interest(), ptw_watch_unwanted(): the stale-TLB records'
+ * per-vCPU filters and the page watch's lingering pages, which vCPU 0's
+ * events change under the lock) and reloads its TTBR0 now and then (the
+ * address-space keys those filters read). The guest's memory is the
+ * harness's: its
  * writes and the engine's reads of it take one mutex, as RAM is atomic per
  * access. Then every event counted: no store, load or return lost.
  */
@@ -61,6 +66,25 @@ typedef struct {
 	uint64_t icount;
 } vcpu;
 
+/* a page watch that keeps nothing: the engine's own counts are what is
+ * raced on */
+static unsigned watch_calls;
+static void watch_phys(void *opaque, uint64_t pa, uint64_t len, bool on)
+{
+	(void)opaque;
+	(void)pa;
+	(void)len;
+	(void)on;
+	__atomic_fetch_add(&watch_calls, 1, __ATOMIC_RELAXED);
+}
+
+static void watch_vrange(void *opaque, uint64_t lo, uint64_t hi)
+{
+	(void)opaque;
+	(void)lo;
+	(void)hi;
+}
+
 static ptw_ctx next(vcpu *v, uint64_t pc)
 {
 	ptw_ctx c = {.cpu = v->cpu, .pc = pc, .icount = ++v->icount};
@@ -104,6 +128,14 @@ static void *reader(void *arg)
 		ptw_ev_access(eng, &c, L3, L3, 8, false, d);
 		c = next(v, 0x2004);
 		ptw_ev_access(eng, &c, VA, PAGE_A, 8, false, 0);
+		if (!ptw_access_interest(eng, v->cpu, 0xffff000000000000ULL,
+					 PAGE_A, 8, true))
+			ptw_watch_unwanted(eng, PAGE_A);
+		if (!(i % 64)) {
+			c = next(v, 0x2006);
+			ptw_ev_sysreg(eng, &c, PTW_REG_ARM_TTBR0,
+				      L0 | (1ULL << 48));
+		}
 		ptw_ev_lower_half_entry(eng, v->cpu);
 		/* task A moves between the vCPUs */
 		c = next(v, 0x2008);
@@ -122,6 +154,8 @@ static void two_vcpus_at_once(void)
 	CHECK(eng != NULL);
 	if (!eng)
 		return;
+	ptw_watch_ops w = {.phys = watch_phys, .vrange = watch_vrange};
+	ptw_set_watch(eng, &w);
 	const uint64_t t[4] = {L0, L1, L2, L3};
 	for (int l = 0; l < 4; l++)
 		ram_w64(t[l] + ((VA >> (39 - 9 * l)) & 511) * 8,
@@ -145,6 +179,8 @@ static void two_vcpus_at_once(void)
 	CHECK_EQ(ptw_stat(eng, "page_table_stores") - stores0, 2 * ROUNDS);
 	CHECK_EQ(ptw_stat(eng, "page_table_loads") - loads0, ROUNDS);
 	CHECK_EQ(ptw_stat(eng, "lower_half_entries"), 2 * ROUNDS);
+	CHECK(watch_calls > 0);
+	CHECK(ptw_stat(eng, "watch_pages_unlingered") > 0);
 	ptw_engine_finish(eng);
 	ptw_engine_free(eng);
 	free(mem);
