@@ -16,8 +16,10 @@ import subprocess
 import sys
 
 # the stall count depends on when vCPUs asked for widening stalls the live
-# adapter took (ptw_take_stall), which is not an engine event
-VOLATILE = {("stats", "widen_stalls")}
+# adapter took (ptw_take_stall), which is not an engine event; lingering
+# watched pages let go count reports the adapter dropped
+# (ptw_watch_unwanted): a replay has no page watch
+VOLATILE = {("stats", "widen_stalls"), ("stats", "watch_pages_unlingered")}
 # added since the baseline of issue 22 (commit fdc1175): each finding's
 # title (findings.jsonl "title", the "  title:" lines of ptwatch.log),
 # summary.json's "titles" and the titles in "repeats_by_site", and the
