@@ -1097,17 +1097,24 @@ static bool root_unpark(ptw_engine *e, ptw_table *t)
 }
 
 /* A root no CPU holds: dropped when empty (its page may be freed and
- * reused as data: process exit), parked when cold. */
+ * reused as data: process exit); when cold, parked if it is a process's
+ * (user mode ran on it), else dropped: Linux frees its early tables
+ * (the ID map, the boot page tables) as pages, with their entries in
+ * place, and what reuses those pages must not read as entry changes. */
 static void root_maybe_drop(ptw_engine *e, ptw_table *t)
 {
 	/* a parked root that empties is dropped by the store that empties
 	 * it (table_store()) */
 	if (t->cpu_refs || t->parked)
 		return;
-	if (root_is_empty(e, t))
+	if (root_is_empty(e, t)) {
 		table_drop(e, t);
-	else if (!t->cached)
+	} else if (!t->cached && !t->ran_user) {
+		e->stats[ST_ROOTS_COLD]++;
+		table_drop(e, t);
+	} else if (!t->cached) {
 		root_park(e, t);
+	}
 }
 
 static void root_put(ptw_engine *e, ptw_table *t)
@@ -1383,12 +1390,15 @@ static void update_roots_of(ptw_engine *e, unsigned cpu)
 		 * geometry (Linux switches T0SZ for its ID map) */
 		ptw_table *old = cs->root[i];
 		cs->root[i] = NULL;
+		if (old && ptw_lower_entries(e, cpu) != cs->lower_at_load[i])
+			old->ran_user = true;
 		root_put(e, old);
 		if (sp.root[i].warn[0] &&
 		    !(e->granule_warned & sp.root[i].warn_key)) {
 			e->granule_warned |= sp.root[i].warn_key;
 			ptw_warn(e, "granule", "%s", sp.root[i].warn);
 		}
+		cs->lower_at_load[i] = ptw_lower_entries(e, cpu);
 		if (sp.root[i].valid)
 			cs->root[i] = root_get(
 				e, cpu, sp.root[i].pa, sp.root[i].start_level,

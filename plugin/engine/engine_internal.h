@@ -50,6 +50,10 @@ typedef struct ptw_table {
 	 * dropped (root_park()); parked_at orders them for eviction */
 	bool parked;
 	uint64_t parked_at;
+	/* roots: a CPU returned to user mode while holding it: a process's
+	 * page tables (only those are parked; an early kernel table is
+	 * freed without its entries cleared) */
+	bool ran_user;
 	/* the next table of each 4 KiB page the table spans (a 16K-granule
 	 * table spans four; ptw_table_page_link()) */
 	struct ptw_table *next_in_page[PTW_TABLE_PAGES];
@@ -111,6 +115,8 @@ typedef struct {
 	 * the lock-free filters of the vCPU's own accesses
 	 * (ptw_access_space_lockfree()); written under the lock */
 	uint64_t space_key[2];
+	/* the CPU's returns to user mode when it loaded root[] */
+	uint64_t lower_at_load[2];
 } ptw_cpu;
 
 enum {

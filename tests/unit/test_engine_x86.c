@@ -179,12 +179,14 @@ static void shared_kernel_half(void)
  * still followed and a change needs no invalidation; reloaded, it is used
  * as it is when guest memory still matches, and read afresh when it was
  * rewritten unseen. Beyond PTW_PARKED_MAX (64) parked roots, the oldest
- * is dropped. */
+ * is dropped. Only a root user mode ran on is parked (a process's); a
+ * cold root that never did is dropped. */
 static void cold_root_parked(void)
 {
 	fake_guest g;
 	setup(&g, 1);
 	mem_w64(&g, PML4B + 511 * 8, TBL(KPDPT)); /* kernel half only */
+	ptw_ev_lower_half_entry(g.e, 0);	  /* PML4's process ran */
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
 	CHECK(ptw_is_table_page(g.e, PML4));
 	CHECK(ptw_is_table_page(g.e, PT));
@@ -200,6 +202,7 @@ static void cold_root_parked(void)
 	CHECK_EQ(ptw_table_count(g.e), tables - 1); /* PML4B: empty, dropped */
 	guest_load(&g, 0, VA, PAGE_B);
 	/* parked again, rewritten unseen, reloaded: read afresh */
+	ptw_ev_lower_half_entry(g.e, 0);
 	sysreg(&g, 0, PTW_REG_X86_CR3, PML4B);
 	CHECK_EQ(ptw_stat(g.e, "roots_parked"), 2);
 	mem_w64(&g, PT, PTE(PAGE_A));
@@ -215,11 +218,23 @@ static void cold_root_parked(void)
 		uint64_t root = SPARE + i * 4096ULL;
 		mem_w64(&g, root, TBL(PDPT)); /* a user entry: not empty */
 		mem_w64(&g, root + 511 * 8, TBL(KPDPT));
+		ptw_ev_lower_half_entry(g.e, 0);
 		sysreg(&g, 0, PTW_REG_X86_CR3, root);
 	}
 	CHECK_EQ(ptw_stat(g.e, "roots_dropped_cold"), 2);
 	CHECK(!ptw_is_table_page(g.e, PML4)); /* the oldest: dropped */
 	CHECK(ptw_is_table_page(g.e, PDPT));  /* still the newer ones' */
+	/* roots left with no return to user since they were loaded: cold,
+	 * dropped, not parked */
+	uint64_t parked = ptw_stat(g.e, "roots_parked");
+	for (unsigned i = 70; i < 72; i++) {
+		uint64_t root = SPARE + i * 4096ULL;
+		mem_w64(&g, root, TBL(PDPT));
+		mem_w64(&g, root + 511 * 8, TBL(KPDPT));
+		sysreg(&g, 0, PTW_REG_X86_CR3, root);
+	}
+	CHECK_EQ(ptw_stat(g.e, "roots_dropped_cold"), 4);
+	CHECK_EQ(ptw_stat(g.e, "roots_parked"), parked);
 	CHECK_EQ(ptw_findings_total(g.e), 0);
 	fake_fini(&g);
 }
