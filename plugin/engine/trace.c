@@ -647,6 +647,21 @@ int ptw_trace_next_event(ptw_trace_reader *r, ptw_event *ev, char **err)
 	return 1;
 }
 
+/* The writer may hand a block off between an event and the reads it
+ * caused (memory, registers): a run killed there leaves a trace that ends
+ * inside the event, which is a cut, not a divergence. */
+static bool ends_inside_event(ptw_trace_reader *r)
+{
+	if (!r->mismatch)
+		r->mismatch = g_strdup_printf(
+			"the trace ends before the run did, inside an event "
+			"whose reads are missing (the file ends at byte "
+			"offset %" PRIu64 "): the live run was killed, or the "
+			"file was cut short",
+			r->block_off);
+	return false;
+}
+
 bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 {
 	ptw_trace_reader *r = opaque;
@@ -654,20 +669,8 @@ bool ptw_trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 	int k = need_record(r, &err);
 	uint8_t type = 0, ok = 0;
 	uint64_t rpa = 0, rlen = 0;
-	if (k == 0) {
-		/* the writer may hand a block off between an event and the
-		 * reads it caused: a run killed there leaves a trace that
-		 * ends inside the event, which is a cut, not a divergence */
-		if (!r->mismatch)
-			r->mismatch = g_strdup_printf(
-				"the trace ends before the run did, inside an "
-				"event whose reads are missing (the file ends "
-				"at "
-				"byte offset %" PRIu64 "): the live run was "
-				"killed, or the file was cut short",
-				r->block_off);
-		return false;
-	}
+	if (k == 0)
+		return ends_inside_event(r);
 	if (k < 0 || !get(r, &type, 1) || type != REC_READ || !getv(r, &rpa) ||
 	    !getv(r, &rlen) || !get(r, &ok, 1) || rpa != pa || rlen != len ||
 	    rlen > READ_MAX || (ok && !get(r, buf, len))) {
@@ -698,7 +701,9 @@ bool ptw_trace_read_gpr(void *opaque, unsigned cpu, unsigned n, uint64_t *value)
 	int k = need_record(r, &err);
 	uint8_t type = 0, rcpu = 0, rn = 0, ok = 0;
 	*value = 0;
-	if (k <= 0 || !get(r, &type, 1) || type != REC_GPR ||
+	if (k == 0)
+		return ends_inside_event(r);
+	if (k < 0 || !get(r, &type, 1) || type != REC_GPR ||
 	    !get(r, &rcpu, 1) || !get(r, &rn, 1) || !get(r, &ok, 1) ||
 	    rcpu != cpu || rn != n || (ok && !getv(r, value))) {
 		if (!r->mismatch)

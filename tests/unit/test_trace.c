@@ -156,6 +156,16 @@ static void ends_inside_an_event(void)
 	const char *why = ptw_trace_reader_error(r);
 	CHECK(why && strstr(why, "ends before the run did"));
 	ptw_trace_reader_close(r);
+	/* the same with a register read (a call stack's frame pointer):
+	 * CI's SIGKILL case ended there once and was called a divergence */
+	r = ptw_trace_reader_open(path, &err);
+	CHECK(r != NULL);
+	CHECK_EQ(ptw_trace_next_event(r, &got, &err), 1);
+	CHECK(!ptw_trace_read_gpr(r, 0, 5, &v));
+	why = ptw_trace_reader_error(r);
+	CHECK(why && strstr(why, "ends before the run did"));
+	CHECK(why && !strstr(why, "diverged"));
+	ptw_trace_reader_close(r);
 	unlink(path);
 }
 
