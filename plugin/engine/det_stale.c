@@ -162,21 +162,27 @@ static void unreused_update(ptw_engine *e, stale_state *s, const ptw_pending *p,
 		(uint32_t)d, __ATOMIC_RELAXED);
 }
 
-/* count a record of this size in (+1) or out (-1) of the filters: by its
- * old page, and by its VA (in any address space) */
 #define NEED_FILTER_BITS 18
 
+/* the slot of a need_va_filter for a record of this size at va in space */
+static unsigned need_filter_slot(uint64_t space, uint64_t va, uint64_t size)
+{
+	return pend_filter_slot(va_filter_key(space, va), size) >>
+	       (PEND_FILTER_BITS - NEED_FILTER_BITS);
+}
+
+/* record p in (+1) or out (-1) of cpu's need_va_filter */
 static void need_filter_update(stale_state *s, const ptw_pending *p,
 			       unsigned cpu, int d)
 {
-	unsigned i =
-		pend_filter_slot(va_filter_key(p->space, p->va), p->size) >>
-		(PEND_FILTER_BITS - NEED_FILTER_BITS);
 	if (s->need_va_filter[cpu])
-		__atomic_fetch_add(&s->need_va_filter[cpu][i], (uint32_t)d,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&s->need_va_filter[cpu][need_filter_slot(
+					   p->space, p->va, p->size)],
+				   (uint32_t)d, __ATOMIC_RELAXED);
 }
 
+/* count a record of this size in (+1) or out (-1) of the filters by its
+ * old page (its VA: need_va_filter, need_set()) */
 static void pend_filter_update(ptw_engine *e, stale_state *s, uint64_t old_pa,
 			       uint64_t va, uint64_t size, int d)
 {
@@ -222,10 +228,8 @@ static bool va_filter_may_hit(stale_state *s, unsigned cpu, uint64_t space,
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
 		if (!__atomic_load_n(&s->pend_by_size[z], __ATOMIC_RELAXED))
 			continue;
-		uint64_t base = va & ~(leaf_sizes[z] - 1);
-		unsigned i = pend_filter_slot(va_filter_key(space, base),
-					      leaf_sizes[z]) >>
-			     (PEND_FILTER_BITS - NEED_FILTER_BITS);
+		unsigned i = need_filter_slot(space, va & ~(leaf_sizes[z] - 1),
+					      leaf_sizes[z]);
 		if (__atomic_load_n(&f[i], __ATOMIC_RELAXED))
 			return true;
 	}

@@ -1082,9 +1082,7 @@ static bool root_unpark(ptw_engine *e, ptw_table *t)
 {
 	t->parked = false;
 	e->nparked--;
-	uint64_t *buf = g_new(uint64_t, ptw_table_entries(e) > t->nent
-						? ptw_table_entries(e)
-						: t->nent);
+	uint64_t *buf = g_new(uint64_t, MAX(ptw_table_entries(e), t->nent));
 	bool ok = parked_tree_matches(e, t, buf, 0);
 	g_free(buf);
 	if (ok) {
@@ -1109,11 +1107,11 @@ static void root_maybe_drop(ptw_engine *e, ptw_table *t)
 		return;
 	if (root_is_empty(e, t)) {
 		table_drop(e, t);
-	} else if (!t->cached && !t->ran_user) {
+	} else if (!t->cached && t->ran_user) {
+		root_park(e, t);
+	} else if (!t->cached) {
 		e->stats[ST_ROOTS_COLD]++;
 		table_drop(e, t);
-	} else if (!t->cached) {
-		root_park(e, t);
 	}
 }
 
