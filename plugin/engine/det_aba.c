@@ -27,21 +27,25 @@ typedef struct {
  * of the last non-zero value, the identity before it, and the iver at
  * which the entry's current run of values with only those two identities
  * began (a swap round trip of one folio) */
-/* an entry's last changes, for the report (who wrote what in between) */
-#define HIST 4
+/* the last changes of every entry, for the report (who wrote what
+ * between the two reads): one ring for all entries, not a history per
+ * entry (most entries change, few are ever reported: a history per entry
+ * was most of the plugin's memory, 43 MB on an arm64 boot). 2^16 changes
+ * is far more than a window's (ABA_WINDOW); the report says when the
+ * ring no longer holds some of them. */
+#define HIST	  4
+#define RING_BITS 16
 typedef struct {
-	struct {
-		uint64_t value;
-		ptw_ctx by;
-	} ch[HIST];
-	uint32_t n; /* changes recorded: the last HIST are kept */
-} aba_hist;
+	uint64_t pte_pa, gen; /* the entry, and its table's registration */
+	uint64_t value;
+	uint32_t ver; /* the entry's change count after it */
+	ptw_ctx by;
+} aba_change;
 
 typedef struct {
 	uint32_t *ver, *iver;
 	uint64_t *last_id, *prev_id;
 	uint32_t *pair_since;
-	aba_hist **hist; /* per entry, made at its first change */
 	unsigned nent;
 } aba_table;
 
@@ -50,6 +54,8 @@ typedef struct {
 	u64map reads; /* aba_key(task or vCPU, pte_pa) -> last read
 			 (aba_read, inline) */
 	uint64_t last_icount[PTW_MAX_CPUS]; /* at its last page-table load */
+	aba_change *ring; /* 1 << RING_BITS, made at the first change */
+	uint64_t ring_n;  /* changes recorded */
 } aba_state;
 
 static void *aba_init(ptw_engine *e, unsigned id)
@@ -66,6 +72,7 @@ static void aba_free(ptw_engine *e, void *st)
 	(void)e;
 	aba_state *s = st;
 	u64map_free(&s->reads);
+	g_free(s->ring);
 	g_free(s);
 }
 
@@ -108,7 +115,6 @@ static void aba_table_added(ptw_engine *e, void *st, ptw_table *t)
 	a->last_id = g_new0(uint64_t, t->nent);
 	a->prev_id = g_new0(uint64_t, t->nent);
 	a->pair_since = g_new0(uint32_t, t->nent);
-	a->hist = g_new0(aba_hist *, t->nent);
 	a->nent = t->nent;
 	for (unsigned i = 0; i < t->nent; i++)
 		a->last_id[i] = entry_identity(e, t->shadow[i], t->level);
@@ -123,9 +129,6 @@ static void aba_table_free(void *slot)
 	g_free(a->last_id);
 	g_free(a->prev_id);
 	g_free(a->pair_since);
-	for (unsigned i = 0; a->hist && i < a->nent; i++)
-		g_free(a->hist[i]);
-	g_free(a->hist);
 	g_free(a);
 }
 
@@ -136,14 +139,18 @@ static void aba_entry_changed(ptw_engine *e, void *st, const ptw_ctx *c,
 			      uint64_t new)
 {
 	(void)old;
-	aba_table *a = *ptw_table_slot(t, ((aba_state *)st)->id);
+	aba_state *s = st;
+	aba_table *a = *ptw_table_slot(t, s->id);
 	a->ver[idx]++;
-	if (!a->hist[idx])
-		a->hist[idx] = g_new0(aba_hist, 1);
-	aba_hist *h = a->hist[idx];
-	h->ch[h->n % HIST].value = new;
-	h->ch[h->n % HIST].by = *c;
-	h->n++;
+	if (!s->ring)
+		s->ring = g_new(aba_change, 1u << RING_BITS);
+	s->ring[s->ring_n++ & ((1u << RING_BITS) - 1)] = (aba_change){
+		.pte_pa = t->pa + idx * 8ULL,
+		.gen = t->gen,
+		.value = new,
+		.ver = a->ver[idx],
+		.by = *c,
+	};
 	if (!new)
 		return;
 	uint64_t id = entry_identity(e, new, t->level);
@@ -196,31 +203,46 @@ static bool aba_walker_pair(ptw_engine *e, const ptw_ctx *c, uint64_t first_pc)
 	       (b[0] && ptw_linux_aba_walker(b));
 }
 
-/* the entry's changes between the two reads: each value and who wrote it
- * (the last HIST of the 'changes' since the first read), appended to d
- * at o */
-static void history(ptw_engine *e, const aba_hist *h, uint32_t changes, char *d,
-		    size_t n, int o)
+/* the entry's changes between the two reads (the first read saw change
+ * count from, the second sees to): each value and who wrote it, the last
+ * HIST of them that the ring still holds, appended to d at o */
+static void history(ptw_engine *e, const aba_state *s, const ptw_table *t,
+		    unsigned idx, uint32_t from, uint32_t to, char *d, size_t n,
+		    int o)
 {
-	if (!h || o < 0 || (size_t)o >= n)
+	if (!s->ring || o < 0 || (size_t)o >= n || to == from)
 		return;
-	uint32_t k = changes < h->n ? changes : h->n;
-	if (k > HIST)
-		k = HIST;
+	uint64_t pte_pa = t->pa + idx * 8ULL;
+	const aba_change *found[HIST];
+	uint32_t k = 0;
+	uint64_t held =
+		s->ring_n < (1u << RING_BITS) ? s->ring_n : 1u << RING_BITS;
+	/* newest first, until HIST are found or the first read is reached */
+	for (uint64_t i = 0; i < held && k < HIST; i++) {
+		const aba_change *ch =
+			&s->ring[(s->ring_n - 1 - i) & ((1u << RING_BITS) - 1)];
+		if (ch->pte_pa != pte_pa || ch->gen != t->gen)
+			continue;
+		if (ch->ver - from - 1 >= to - from)
+			break; /* at or before the first read */
+		found[k++] = ch;
+	}
+	uint32_t changes = to - from;
 	if (k < changes)
 		o += snprintf(
 			d + o, n - o,
-			"; the last %u of its changes since that read:", k);
+			"; the last %u of its %u changes since that read:", k,
+			changes);
 	else
 		o += snprintf(d + o, n - o, "; its changes since that read:");
-	for (uint32_t i = h->n - k; i < h->n && (size_t)o < n; i++) {
+	while (k-- > 0 && (size_t)o < n) {
 		char sym[96];
-		const ptw_ctx *by = &h->ch[i % HIST].by;
+		const ptw_ctx *by = &found[k]->by;
 		ptw_symbolize(e, by->cpu, by->pc, sym, sizeof(sym));
 		o += snprintf(d + o, n - o,
 			      " 0x%" PRIx64 " (vcpu %u pc 0x%" PRIx64
 			      "%s%s icount %" PRIu64 ")",
-			      h->ch[i % HIST].value, by->cpu, by->pc,
+			      found[k]->value, by->cpu, by->pc,
 			      sym[0] ? " " : "", sym, by->icount);
 	}
 }
@@ -295,7 +317,7 @@ static void aba_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 					  "the same value before this read: a "
 					  "pte_same() check here passes on a "
 					  "changed entry");
-			history(e, a->hist[idx], ver - r->ver, d, sizeof(d), o);
+			history(e, s, t, idx, r->ver, ver, d, sizeof(d), o);
 			ptw_ctx first = {
 				.cpu = r->cpu, .pc = 0, .icount = r->icount};
 			first.pc = r->pc;

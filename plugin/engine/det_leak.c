@@ -54,6 +54,8 @@ typedef struct {
 	ptw_ctx c;
 } swap_read;
 
+#define ZAP_CACHE 256
+
 typedef struct {
 	unlinked wait[MAX_WAITING];
 	unsigned head, n;
@@ -61,6 +63,12 @@ typedef struct {
 			      entry in a user table */
 	int on;		   /* -1 not decided yet */
 	uint64_t unlinks, moved, leaked;
+	/* whether a kernel PC is in an unmap (ptw_linux_zapper()), by PC:
+	 * swap entries are read by the million, by a few hundred PCs */
+	struct {
+		uint64_t pc;
+		bool zapper;
+	} zap_cache[ZAP_CACHE];
 } leak_state;
 
 static void *leak_init(ptw_engine *e, unsigned id)
@@ -208,6 +216,25 @@ static void unlinking(ptw_engine *e, leak_state *s, const ptw_ctx *c,
 	s->wait[(s->head + s->n++) % MAX_WAITING] = u;
 }
 
+/* whether c's PC is in one of Linux's unmap functions; a kernel PC's
+ * answer is kept (the symbols do not change once loaded) */
+static bool in_zapper(ptw_engine *e, leak_state *s, const ptw_ctx *c)
+{
+	bool kernel = e->ops->upper_half(c->pc);
+	unsigned slot =
+		(unsigned)(c->pc * 0x9e3779b97f4a7c15ULL >> 56) % ZAP_CACHE;
+	if (kernel && c->pc && s->zap_cache[slot].pc == c->pc)
+		return s->zap_cache[slot].zapper;
+	char sym[96];
+	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
+	bool z = sym[0] && ptw_linux_zapper(sym);
+	if (kernel && sym[0]) {
+		s->zap_cache[slot].pc = c->pc;
+		s->zap_cache[slot].zapper = z;
+	}
+	return z;
+}
+
 static void leak_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 			      ptw_table *t, unsigned idx, uint64_t value)
 {
@@ -227,9 +254,7 @@ static void leak_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 	/* the read a leak names is the unmap's (zap_pte_range()): its stack
 	 * is taken, not those of the many other readers of swap entries
 	 * (faults, reclaim's and readahead's walks) */
-	char sym[96];
-	ptw_symbolize(e, c->cpu, c->pc, sym, sizeof(sym));
-	if (sym[0] && ptw_linux_zapper(sym))
+	if (in_zapper(e, s, c))
 		ptw_stack_capture(e, &r->c);
 }
 

@@ -719,6 +719,24 @@ static void pte_aba(void)
 	to_b_and_back(&g);
 	pt_load(&g, 1, L3);
 	CHECK_EQ(n(&g, PTW_KIND_PTE_ABA), 1);
+	/* the report lists the 4 changes in between, oldest first, from the
+	 * ring of all entries' changes (the stores before the first read are
+	 * not among them) */
+	{
+		const ptw_finding *f =
+			ptw_finding_get(g.e, ptw_findings_total(g.e) - 1);
+		char want[256];
+		CHECK(strstr(f->detail, "; its changes since that read: 0x0 "
+					"(vcpu 0 pc ") != NULL);
+		snprintf(want, sizeof(want), " 0x%" PRIx64 " (vcpu 0",
+			 (uint64_t)PAGE(PAGE_B));
+		CHECK(strstr(f->detail, want) != NULL);
+		snprintf(want, sizeof(want), " 0x%" PRIx64 " (vcpu 0",
+			 (uint64_t)PAGE(PAGE_A));
+		const char *b = strstr(f->detail, " 0x0 (vcpu 0");
+		const char *last = strstr(f->detail, want);
+		CHECK(b && last && last > b);
+	}
 	/* the same, but cpu 1 returned to user mode between its reads: two
 	 * kernel operations (a fault, then the next fault), no ABA */
 	to_b_and_back(&g);
