@@ -25,8 +25,15 @@ typedef struct {
  * cell means something only while its bit in live is set: forgetting a
  * range clears bits, not cells), and whether a mismatch in it was
  * reported since its last store */
+/* what the pages are looked up by (a data_page begins with it: a lookup
+ * builds this, not a 16 KiB data_page zeroed on the stack, which was two
+ * thirds of a replay's instructions) */
 typedef struct {
 	uint64_t space, page;
+} data_key;
+
+typedef struct {
+	data_key key; /* first: the table's key is the page */
 	bool reported;
 	uint64_t live[8];
 	data_cell cell[512];
@@ -46,14 +53,14 @@ typedef struct {
 
 static guint page_hash(gconstpointer p)
 {
-	const data_page *d = p;
+	const data_key *d = p;
 	uint64_t k = d->space * 0x9e3779b97f4a7c15ULL ^ d->page;
 	return u64_hash(&k);
 }
 
 static gboolean page_eq(gconstpointer a, gconstpointer b)
 {
-	const data_page *x = a, *y = b;
+	const data_key *x = a, *y = b;
 	return x->space == y->space && x->page == y->page;
 }
 
@@ -61,16 +68,15 @@ static gboolean page_eq(gconstpointer a, gconstpointer b)
 static data_page *page_of(data_state *s, uint64_t space, uint64_t va, bool make)
 {
 	uint64_t page = va & ~0xfffULL;
-	if (s->last && s->last->space == space && s->last->page == page)
+	if (s->last && s->last->key.space == space && s->last->key.page == page)
 		return s->last;
-	data_page key = {.space = space, .page = page};
+	data_key key = {.space = space, .page = page};
 	data_page *d = g_hash_table_lookup(s->pages, &key);
 	if (!d && make) {
 		/* the cells are not cleared: live says which mean something */
 		d = g_malloc(sizeof(*d));
 		memset(d, 0, offsetof(data_page, cell));
-		d->space = space;
-		d->page = page;
+		d->key = key;
 		g_hash_table_add(s->pages, d);
 	}
 	if (d)
@@ -143,18 +149,19 @@ static void forget(data_state *s, uint64_t space, uint64_t lo, uint64_t hi)
 	g_hash_table_iter_init(&it, s->pages);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		data_page *d = k;
-		if (d->space != space || d->page + 4096 <= lo || d->page >= hi)
+		if (d->key.space != space || d->key.page + 4096 <= lo ||
+		    d->key.page >= hi)
 			continue;
 		if (lo == 0 && hi == UINT64_MAX) {
 			g_hash_table_iter_remove(&it); /* the space ended */
 			continue;
 		}
-		if (d->page >= lo && d->page + 4096 <= hi) {
+		if (d->key.page >= lo && d->key.page + 4096 <= hi) {
 			memset(d->live, 0, sizeof(d->live));
 			continue;
 		}
 		for (unsigned w = 0; w < 512; w++) {
-			uint64_t a = d->page + w * 8ULL;
+			uint64_t a = d->key.page + w * 8ULL;
 			if (a + 8 > lo && a < hi)
 				d->live[w / 64] &= ~(1ULL << (w % 64));
 		}
