@@ -21,10 +21,6 @@ typedef struct {
 	uint64_t pc, icount; /* the last store */
 } data_cell;
 
-/* one page of tracked data of one address space: its words (a word's
- * cell means something only while its bit in live is set: forgetting a
- * range clears bits, not cells), and whether a mismatch in it was
- * reported since its last store */
 /* what the pages are looked up by (a data_page begins with it: a lookup
  * builds this, not a 16 KiB data_page zeroed on the stack, which was two
  * thirds of a replay's instructions) */
@@ -32,6 +28,10 @@ typedef struct {
 	uint64_t space, page;
 } data_key;
 
+/* one page of tracked data of one address space: its words (a word's
+ * cell means something only while its bit in live is set: forgetting a
+ * range clears bits, not cells), and whether a mismatch in it was
+ * reported since its last store */
 typedef struct {
 	data_key key; /* first: the table's key is the page */
 	bool reported;
