@@ -120,6 +120,7 @@ static void bounds_update(ptw_engine *e, data_state *s)
 		lo = hi = 0;
 	__atomic_store_n(&s->track_lo, lo, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->track_hi, hi, __ATOMIC_RELAXED);
+	ptw_interest_grew(e); /* data_interest() */
 	if (e->watch.vrange)
 		e->watch.vrange(e->watch.opaque, lo, hi);
 }

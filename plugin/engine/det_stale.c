@@ -92,15 +92,16 @@ typedef struct {
 	uint64_t serial;     /* records made so far */
 } stale_state;
 
-static void need_filter_update(stale_state *s, const ptw_pending *p,
-			       unsigned cpu, int d);
+static void need_filter_update(ptw_engine *e, stale_state *s,
+			       const ptw_pending *p, unsigned cpu, int d);
 
 /* p->need becomes need, the per-CPU filters following */
-static void need_set(stale_state *s, ptw_pending *p, uint64_t need)
+static void need_set(ptw_engine *e, stale_state *s, ptw_pending *p,
+		     uint64_t need)
 {
 	for (uint64_t m = p->need ^ need; m; m &= m - 1) {
 		unsigned cpu = (unsigned)__builtin_ctzll(m);
-		need_filter_update(s, p, cpu, (need >> cpu & 1) ? 1 : -1);
+		need_filter_update(e, s, p, cpu, (need >> cpu & 1) ? 1 : -1);
 	}
 	p->need = need;
 }
@@ -160,6 +161,8 @@ static void unreused_update(ptw_engine *e, stale_state *s, const ptw_pending *p,
 	__atomic_fetch_add(
 		&s->pend_unreused_filter[pend_filter_slot(p->old_pa, p->size)],
 		(uint32_t)d, __ATOMIC_RELAXED);
+	if (d > 0)
+		ptw_interest_grew(e);
 }
 
 #define NEED_FILTER_BITS 18
@@ -172,13 +175,16 @@ static unsigned need_filter_slot(uint64_t space, uint64_t va, uint64_t size)
 }
 
 /* record p in (+1) or out (-1) of cpu's need_va_filter */
-static void need_filter_update(stale_state *s, const ptw_pending *p,
-			       unsigned cpu, int d)
+static void need_filter_update(ptw_engine *e, stale_state *s,
+			       const ptw_pending *p, unsigned cpu, int d)
 {
-	if (s->need_va_filter[cpu])
-		__atomic_fetch_add(&s->need_va_filter[cpu][need_filter_slot(
-					   p->space, p->va, p->size)],
-				   (uint32_t)d, __ATOMIC_RELAXED);
+	if (!s->need_va_filter[cpu])
+		return;
+	__atomic_fetch_add(&s->need_va_filter[cpu][need_filter_slot(
+				   p->space, p->va, p->size)],
+			   (uint32_t)d, __ATOMIC_RELAXED);
+	if (d > 0)
+		ptw_interest_grew(e);
 }
 
 /* count a record of this size in (+1) or out (-1) of the filters by its
@@ -196,6 +202,8 @@ static void pend_filter_update(ptw_engine *e, stale_state *s, uint64_t old_pa,
 		if (leaf_sizes[z] == size)
 			__atomic_fetch_add(&s->pend_by_size[z], d,
 					   __ATOMIC_RELAXED);
+	if (d > 0)
+		ptw_interest_grew(e);
 }
 
 /* whether filter (one of the counting filters of pending records) may
@@ -316,7 +324,7 @@ static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 	if (!p->reused)
 		unreused_update(e, s, p, -1);
 	chain_remove_va(s, p);
-	need_set(s, p, 0);
+	need_set(e, s, p, 0);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -376,7 +384,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 				q->when = *c;
 				q->changer_who = ptw_task_who(e, c->cpu);
 			}
-			need_set(s, q, q->need | need);
+			need_set(e, s, q, q->need | need);
 			q->new_desc = new;
 			e->stats[ST_PENDING_MERGED]++;
 			return;
@@ -414,7 +422,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	p->global = e->ops->global(e, c->cpu, old);
 	p->changer = c->cpu;
 	p->changer_who = ptw_task_who(e, c->cpu);
-	need_set(s, p, need);
+	need_set(e, s, p, need);
 	p->when = *c;
 	p->pte_pa = t->pa + idx * 8;
 	p->level = t->level;
@@ -443,6 +451,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 		s->pend_head = p;
 	s->pend_tail = p;
 	__atomic_store_n(&s->npending, s->npending + 1, __ATOMIC_RELAXED);
+	ptw_interest_grew(e); /* has_pending() */
 	if ((uint64_t)s->npending > e->stats[ST_PENDING_PEAK])
 		e->stats[ST_PENDING_PEAK] = s->npending;
 }
@@ -739,7 +748,7 @@ static void invalidate_one(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	if (sc->scoped && c->cpu == p->changer &&
 	    (p->need & ~targets & e->all_cpus))
 		p->changer_local_inval = true;
-	need_set(s, p, p->need & ~targets);
+	need_set(e, s, p, p->need & ~targets);
 	if (!p->need)
 		pend_free(e, s, p);
 }

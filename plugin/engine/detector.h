@@ -66,7 +66,12 @@ typedef struct ptw_detector {
 	void (*access)(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 		       uint64_t pa, bool is_store);
 	/* lock-free, on the hot path: which of PTW_ACC_PENDING and
-	 * PTW_INTEREST_DATA this detector wants for an access */
+	 * PTW_INTEREST_DATA this detector wants for an access. Asked for a
+	 * whole 4 KiB page (va and pa page-aligned, size 4096), it wants at
+	 * least what it wants of any access within that page; the core
+	 * remembers pages it wants nothing of, so a detector whose answer
+	 * for a page may turn from 0 to something calls ptw_interest_grew()
+	 * after its state changed. */
 	unsigned (*interest)(ptw_engine *e, void *st, unsigned cpu, uint64_t va,
 			     uint64_t pa, unsigned size, bool is_store);
 	/* the bytes of an access to tracked data (PTW_EV_DATA) */

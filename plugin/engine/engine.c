@@ -67,6 +67,9 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_PENDING_CHECKS] = "pending_page_accesses",
 	[ST_LINUX_PAGES_READ] = "linux_pages_read",
 	[ST_LINUX_PAGES_UNKNOWN] = "linux_pages_unknown",
+	[ST_INTEREST_CACHE_HITS] = "interest_cache_hits",
+	[ST_INTEREST_CACHE_MISSES] = "interest_cache_misses",
+	[ST_INTEREST_GENERATIONS] = "interest_generations",
 };
 
 static const char *const kind_names[PTW_KIND_COUNT] = {
@@ -213,16 +216,27 @@ static uint64_t access_space(ptw_engine *e, unsigned cpu, uint64_t va)
 	return r ? r->pa : 0;
 }
 
-/* publish the CPUs' address-space keys (ptw_cpu.space_key) */
+/* publish the CPUs' address-space keys (ptw_cpu.space_key): only those
+ * that changed, as every access of that vCPU may read them, and a changed
+ * one empties that vCPU's interest cache (its space epoch) */
 static void cpus_publish(ptw_engine *e)
 {
 	for (unsigned i = 0; i < e->cfg.ncpus; i++) {
 		ptw_cpu *c = &e->cpu[i];
-		for (int k = 0; k < 2; k++)
-			__atomic_store_n(
-				&c->space_key[k],
-				c->mmu_on && c->root[k] ? c->root[k]->pa : 0,
-				__ATOMIC_RELAXED);
+		bool changed = false;
+		for (int k = 0; k < 2; k++) {
+			uint64_t key =
+				c->mmu_on && c->root[k] ? c->root[k]->pa : 0;
+			if (c->space_key[k] == key)
+				continue;
+			__atomic_store_n(&c->space_key[k], key,
+					 __ATOMIC_RELAXED);
+			changed = true;
+		}
+		if (changed)
+			__atomic_store_n(&e->interest_cache[i].space_epoch,
+					 e->interest_cache[i].space_epoch + 1,
+					 __ATOMIC_RELEASE);
 	}
 }
 
@@ -325,7 +339,11 @@ static void bitmap_set(ptw_engine *e, uint64_t pa, bool on)
 {
 	uint64_t chunk = pa >> BITMAP_CHUNK_SHIFT;
 	if (chunk >= BITMAP_CHUNKS) {
-		e->high_tables += on ? 1 : -1;
+		__atomic_store_n(&e->high_tables,
+				 e->high_tables + (on ? 1 : -1),
+				 __ATOMIC_RELAXED);
+		if (on)
+			ptw_interest_grew(e);
 		return;
 	}
 	if (!e->bitmap[chunk])
@@ -333,10 +351,11 @@ static void bitmap_set(ptw_engine *e, uint64_t pa, bool on)
 			uint64_t, (1u << (BITMAP_CHUNK_SHIFT - 12)) / 64);
 	uint64_t bit = (pa & ((1ULL << BITMAP_CHUNK_SHIFT) - 1)) >> 12;
 	uint64_t m = 1ULL << (bit & 63);
-	if (on)
+	if (on) {
 		__atomic_fetch_or(&e->bitmap[chunk][bit / 64], m,
 				  __ATOMIC_RELEASE);
-	else
+		ptw_interest_grew(e);
+	} else
 		__atomic_fetch_and(&e->bitmap[chunk][bit / 64], ~m,
 				   __ATOMIC_RELEASE);
 }
@@ -567,16 +586,108 @@ bool ptw_watch_by_va(const ptw_engine *e, uint64_t len)
 	       len <= PTW_WATCH_VPAGES_MAX;
 }
 
-/* Lock-free, on every access: which of the engine's parts want it. */
+/* what the detectors' filters and the table bitmap want of an access */
+static unsigned interest_of(ptw_engine *e, unsigned cpu, uint64_t va,
+			    uint64_t pa, unsigned size, bool is_store)
+{
+	unsigned want = ptw_det_interest(e, cpu, va, pa, size, is_store);
+	if (ptw_is_table_page(e, pa))
+		want |= PTW_ACC_TABLE;
+	return want;
+}
+
+static inline unsigned interest_slot(uint64_t va_page)
+{
+	return (unsigned)(((va_page >> 12) * 0x9e3779b97f4a7c15ULL) >>
+			  (64 - INTEREST_CACHE_BITS));
+}
+
+void ptw_interest_grew(ptw_engine *e)
+{
+	/* release: a vCPU that reads the new generation sees the filter
+	 * change made before it */
+	__atomic_fetch_add(&e->interest_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* ptw_access_interest() without an answer in the cache: the filters
+ * asked, and the page remembered if they want none of it. Apart, so that
+ * the hit path stays a leaf with no spills. */
+static __attribute__((noinline)) unsigned
+interest_miss(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t pa,
+	      unsigned size, bool is_store, uint64_t gen, uint64_t epoch)
+{
+	ptw_interest_cache *ic = &e->interest_cache[cpu];
+	__atomic_store_n(&ic->misses, ic->misses + 1, __ATOMIC_RELAXED);
+	uint64_t vp = va & ~0xfffULL, pp = pa & ~0xfffULL;
+	if (interest_of(e, cpu, vp, pp, 4096, is_store))
+		return interest_of(e, cpu, va, pa, size, is_store);
+	__typeof__(ic->slot[0]) *sl = &ic->slot[interest_slot(vp)];
+	uint8_t kind = is_store ? 2 : 1;
+	if (sl->va_page == vp && sl->pa_page == pp && sl->gen == gen &&
+	    sl->space_epoch == epoch) {
+		sl->quiet |= kind;
+		return 0;
+	}
+	sl->va_page = vp;
+	sl->pa_page = pp;
+	sl->space_epoch = epoch;
+	sl->gen = gen;
+	sl->quiet = kind;
+	return 0;
+}
+
+/* Lock-free, on every access: which of the engine's parts want it.
+ *
+ * Most accesses are wanted by none, and asking every filter (the stale-TLB
+ * records' counting filters by PA and by VA, several leaf sizes each, the
+ * tracked range, the table bitmap) cost half of a stock-QEMU run
+ * (bench/profile.md, session 18). So a vCPU remembers the pages nothing
+ * wanted: an access within one 4 KiB page, at the same VA page, PA page
+ * and kind (load or store) as a remembered one, is not wanted either
+ * while the generation and the vCPU's space epoch (its address-space
+ * keys, cpus_publish()) are the same. What a filter wants of
+ * a page is a superset of what it wants of any access within it
+ * (detector.h, interest), and a filter that may start to want a page
+ * raises the generation (ptw_interest_grew()) after the change. A miss
+ * asks the filters for the whole page, and for the access itself only if
+ * the page is wanted. */
 unsigned ptw_access_interest(ptw_engine *e, unsigned cpu, uint64_t va,
 			     uint64_t pa, unsigned size, bool is_store)
 {
 	if (cpu >= e->cfg.ncpus)
 		return 0;
-	unsigned want = ptw_det_interest(e, cpu, va, pa, size, is_store);
-	if (ptw_is_table_page(e, pa))
-		want |= PTW_ACC_TABLE;
-	return want;
+	uint64_t off = va & 0xfff;
+	if (off + size > 4096 || (pa & 0xfff) != off)
+		return interest_of(e, cpu, va, pa, size, is_store);
+	/* read before the filters: a change after these reads raises the
+	 * generation or the vCPU's space epoch past them */
+	ptw_interest_cache *ic = &e->interest_cache[cpu];
+	uint64_t gen = __atomic_load_n(&e->interest_gen, __ATOMIC_ACQUIRE);
+	uint64_t epoch = __atomic_load_n(&ic->space_epoch, __ATOMIC_ACQUIRE);
+	uint64_t vp = va - off;
+	const __typeof__(ic->slot[0]) *sl = &ic->slot[interest_slot(vp)];
+	if (sl->va_page == vp && sl->pa_page == pa - off && sl->gen == gen &&
+	    sl->space_epoch == epoch && (sl->quiet & (is_store ? 2 : 1))) {
+		__atomic_store_n(&ic->hits, ic->hits + 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return interest_miss(e, cpu, va, pa, size, is_store, gen, epoch);
+}
+
+/* the vCPUs' interest cache counters into the stats (for the summary) */
+void ptw_interest_cache_stats(ptw_engine *e)
+{
+	uint64_t h = 0, m = 0;
+	for (unsigned i = 0; i < e->cfg.ncpus; i++) {
+		h += __atomic_load_n(&e->interest_cache[i].hits,
+				     __ATOMIC_RELAXED);
+		m += __atomic_load_n(&e->interest_cache[i].misses,
+				     __ATOMIC_RELAXED);
+	}
+	e->stats[ST_INTEREST_CACHE_HITS] = h;
+	e->stats[ST_INTEREST_CACHE_MISSES] = m;
+	e->stats[ST_INTEREST_GENERATIONS] =
+		__atomic_load_n(&e->interest_gen, __ATOMIC_RELAXED) - 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1648,6 +1759,9 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	}
 	ptw_engine *e = g_aligned_alloc0(1, sizeof(*e), PTW_CACHELINE);
 	e->cfg = *cfg;
+	e->interest_gen = 1; /* a zeroed cache slot matches no generation */
+	e->interest_cache = g_aligned_alloc0(
+		cfg->ncpus, sizeof(ptw_interest_cache), PTW_CACHELINE);
 	/* the one place the core names an architecture: it picks its
 	 * interface (arch_arm64.c, arch_x86.c) */
 	e->ops = cfg->arch == PTW_ARCH_ARM64 ? &ptw_arch_arm64_ops
@@ -1763,6 +1877,7 @@ void ptw_engine_free(ptw_engine *e)
 	g_ptr_array_free(e->roots, TRUE);
 	g_hash_table_destroy(e->table_pages);
 	g_free(e->linger_filter);
+	g_aligned_free(e->interest_cache);
 	if (e->watch_all.refs)
 		g_hash_table_destroy(e->watch_all.refs);
 	if (e->watch_stores.refs)
@@ -1822,6 +1937,7 @@ unsigned ptw_table_count(ptw_engine *e)
 
 uint64_t ptw_stat(ptw_engine *e, const char *name)
 {
+	ptw_interest_cache_stats(e);
 	for (int i = 0; i < ST_COUNT; i++)
 		if (strcmp(ptw_stat_names[i], name) == 0)
 			return e->stats[i];

@@ -171,6 +171,13 @@ enum {
 	 * those the ones that made no sense (a tail whose head is none) */
 	ST_LINUX_PAGES_READ,
 	ST_LINUX_PAGES_UNKNOWN,
+	/* accesses ptw_access_interest() answered from its per-vCPU cache of
+	 * pages no filter wanted, and those it asked the filters about
+	 * (summed from the vCPUs' counters when the summary is written) */
+	ST_INTEREST_CACHE_HITS,
+	ST_INTEREST_CACHE_MISSES,
+	/* times a filter's growth emptied every vCPU's interest cache */
+	ST_INTEREST_GENERATIONS,
 	ST_COUNT
 };
 extern const char *const ptw_stat_names[ST_COUNT];
@@ -319,6 +326,23 @@ typedef struct ptw_watch_set {
 #define PTW_CACHELINE  64
 #define PTW_LINE_ALONE __attribute__((aligned(PTW_CACHELINE)))
 
+/* Per vCPU: the 4 KiB pages (by VA and PA; loads, stores or both) that no
+ * part of the engine wanted an access to, as of a generation of the filters
+ * (ptw_engine.interest_gen) and of the vCPU's address-space keys
+ * (space_epoch; engine.c, ptw_access_interest()). Direct-mapped by VA
+ * page. The slots are read and written only on that vCPU's thread; the
+ * counters are atomic because the summary reads them from another, and
+ * the epoch because cpus_publish() raises it from any. */
+#define INTEREST_CACHE_BITS 8
+typedef struct ptw_interest_cache {
+	struct {
+		uint64_t va_page, pa_page, space_epoch, gen;
+		uint8_t quiet; /* not wanted: 1 loads, 2 stores */
+	} slot[1u << INTEREST_CACHE_BITS];
+	uint64_t hits, misses;
+	uint64_t space_epoch;
+} PTW_LINE_ALONE ptw_interest_cache;
+
 struct ptw_engine {
 	const ptw_arch_ops *ops; /* the architecture */
 	ptw_config cfg;
@@ -346,6 +370,13 @@ struct ptw_engine {
 	uint16_t *linger_filter;
 	uint64_t *bitmap[BITMAP_CHUNKS];
 	int high_tables; /* tables above the bitmap range */
+
+	/* the generation of the lock-free filters: raised (ptw_interest_grew())
+	 * whenever one may start to want a page it did not, which empties
+	 * every vCPU's interest cache at once. Alone on its line: every
+	 * access reads it, and it changes rarely. */
+	uint64_t interest_gen PTW_LINE_ALONE;
+	ptw_interest_cache *interest_cache; /* [cfg.ncpus] */
 
 	uint64_t stats[ST_COUNT] PTW_LINE_ALONE;
 	GArray *findings PTW_LINE_ALONE; /* ptw_finding */
@@ -720,6 +751,13 @@ void ptw_det_access(ptw_engine *e, const ptw_ctx *c, uint64_t va, uint64_t pa,
  * roots change only through its own events, or under the lock while the
  * vCPU is stopped in the engine) */
 uint64_t ptw_access_space_lockfree(ptw_engine *e, unsigned cpu, uint64_t va);
+/* A lock-free filter may now want a page it did not want before (a
+ * detector's interest(), the table bitmap): called after the change, it
+ * empties the vCPUs' caches of pages nothing wanted
+ * (ptw_access_interest()). */
+void ptw_interest_grew(ptw_engine *e);
+/* the vCPUs' interest-cache counters into stats[] (report.c) */
+void ptw_interest_cache_stats(ptw_engine *e);
 unsigned ptw_det_interest(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t pa,
 			  unsigned size, bool is_store);
 void ptw_det_data_access(ptw_engine *e, const ptw_ctx *c, uint64_t va,

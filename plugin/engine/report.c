@@ -692,6 +692,7 @@ void ptw_report_summary(ptw_engine *e, bool final)
 		e->guest_done ? "true" : "false", e->guest_status);
 	fprintf(f, "  \"verdict\": \"%s\",\n  \"stats\": {",
 		final ? verdict(e) : "incomplete");
+	ptw_interest_cache_stats(e);
 	for (int i = 0; i < ST_COUNT; i++)
 		fprintf(f, "%s\n    \"%s\": %" PRIu64, i ? "," : "",
 			ptw_stat_names[i], e->stats[i]);

@@ -390,6 +390,52 @@ static void pending_va_of_another_space(void)
 	fake_fini(&g);
 }
 
+/* The per-vCPU cache of pages no filter wanted (ptw_access_interest())
+ * never hides what a filter starts to want after it answered: a new
+ * pending record (its VA and its old page), a new table page, another
+ * address space; and it answers repeated accesses itself. */
+static void interest_cache_follows_filters(void)
+{
+	fake_guest g;
+	setup(&g, 2);
+	const uint64_t linear = 0xffff000000000000ULL | PAGE_A;
+	const uint64_t l0b = RAM + 0x105000; /* an empty root */
+	uint64_t hits = ptw_stat(g.e, "interest_cache_hits");
+	CHECK_EQ(ptw_access_interest(g.e, 1, VA + 16, PAGE_A + 16, 8, false),
+		 0);
+	CHECK_EQ(ptw_access_interest(g.e, 1, VA + 8, PAGE_A + 8, 8, false), 0);
+	CHECK_EQ(ptw_stat(g.e, "interest_cache_hits"), hits + 1);
+	/* loads and stores of one page share its slot */
+	CHECK_EQ(ptw_access_interest(g.e, 1, linear, PAGE_A, 8, true), 0);
+	CHECK_EQ(ptw_access_interest(g.e, 1, linear + 8, PAGE_A + 8, 8, false),
+		 0);
+	CHECK_EQ(ptw_access_interest(g.e, 1, linear, PAGE_A, 8, true), 0);
+	CHECK_EQ(ptw_access_interest(g.e, 1, linear, PAGE_A, 8, false), 0);
+	CHECK_EQ(ptw_stat(g.e, "interest_cache_hits"), hits + 3);
+	/* CPU 0 unmaps VA: CPU 1's next load there and a store to the old
+	 * page through the linear map are wanted */
+	pt_store(&g, 0, L3, 0);
+	CHECK_EQ(ptw_access_interest(g.e, 1, VA + 8, PAGE_A + 8, 8, false),
+		 PTW_ACC_PENDING);
+	CHECK_EQ(ptw_access_interest(g.e, 1, linear, PAGE_A, 8, true),
+		 PTW_ACC_PENDING);
+	/* a page that becomes a table: its stores are wanted */
+	const uint64_t lin_b = 0xffff000000000000ULL | L3B;
+	CHECK_EQ(ptw_access_interest(g.e, 1, lin_b, L3B, 8, true), 0);
+	pt_store(&g, 0, L2 + 8, TBL(L3B));
+	CHECK(ptw_access_interest(g.e, 1, lin_b, L3B, 8, true) & PTW_ACC_TABLE);
+	/* the same VA and PA in another address space, then back */
+	sysreg(&g, 1, PTW_REG_ARM_TTBR0, l0b | (2ULL << 48));
+	CHECK_EQ(ptw_access_interest(g.e, 1, VA, PAGE_A, 8, false), 0);
+	sysreg(&g, 1, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
+	CHECK_EQ(ptw_access_interest(g.e, 1, VA, PAGE_A, 8, false),
+		 PTW_ACC_PENDING);
+	/* an access that crosses into the next page is never cached */
+	CHECK_EQ(ptw_access_interest(g.e, 1, lin_b - 8, L3B - 8, 16, true),
+		 PTW_ACC_TABLE);
+	fake_fini(&g);
+}
+
 static void tlbi_range_and_asid_forms(void)
 {
 	fake_guest g;
@@ -822,6 +868,7 @@ int main(void)
 	RUN(stale_after_local_tlbi);
 	RUN(stale_old_page_moved_then_reused);
 	RUN(pending_va_of_another_space);
+	RUN(interest_cache_follows_filters);
 	RUN(tlbi_range_and_asid_forms);
 	RUN(table_break_flushed_by_asid);
 	RUN(looping_and_bad_tables);
