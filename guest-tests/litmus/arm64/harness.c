@@ -23,9 +23,11 @@
 #define TCR_ORGN0_WBWA (1ULL << 10)
 #define TCR_SH0_INNER  (3ULL << 12)
 #define TCR_TG0_4K     (0ULL << 14)
+#define TCR_TG0_16K    (2ULL << 14)
 #define TCR_T1SZ(x)    ((uint64_t)(x) << 16)
 #define TCR_EPD1       (1ULL << 23)
 #define TCR_TG1_4K     (2ULL << 30)
+#define TCR_TG1_16K    (1ULL << 30)
 #define TCR_IPS_SHIFT  32
 
 #define SCTLR_M	  (1ULL << 0)
@@ -59,12 +61,16 @@
 /* ---- page tables: static, page-aligned, VA == PA ---- */
 
 #define PT_ALIGNED __attribute__((aligned(4096)))
+/* a table of the granule (16 KiB ones with LITMUS_GRANULE_16K) */
+#define PT_GRANULE __attribute__((aligned(LITMUS_PAGE_SIZE)))
 
+#ifndef LITMUS_GRANULE_16K
 static uint64_t pt_l0[512] PT_ALIGNED;
-static uint64_t pt_l1[512] PT_ALIGNED;
-static uint64_t pt_l2_ram[512] PT_ALIGNED;
+#endif
+static uint64_t pt_l1[PT_ENTRIES] PT_GRANULE;
+static uint64_t pt_l2_ram[PT_ENTRIES] PT_GRANULE;
 static uint64_t pt_l2_test[512] PT_ALIGNED;
-uint64_t pt_l3_test[512] PT_ALIGNED;
+uint64_t pt_l3_test[PT_ENTRIES] PT_GRANULE;
 uint64_t pt_l2_block[512] PT_ALIGNED;
 uint64_t pt_l3_block[512] PT_ALIGNED;
 
@@ -155,6 +161,9 @@ static void put_dec(uint64_t v)
 static void put_prefix(void)
 {
 	puts_raw("litmus arm64/");
+#ifdef LITMUS_GRANULE_16K
+	puts_raw("g16k_");
+#endif
 	puts_raw(litmus_scenario.name);
 	puts_raw(": ");
 }
@@ -358,7 +367,7 @@ static void init_markers(void)
 	*(volatile uint64_t *)DATA_PAGE_D = MARKER_D;
 	*(volatile uint64_t *)DATA_PAGE_E = MARKER_E;
 	*(volatile uint64_t *)DATA_PAGE_F = MARKER_F;
-	for (uint64_t i = 0; i < 512; i++)
+	for (uint64_t i = 0; i < LITMUS_PAGE_SIZE / 8; i++)
 		((volatile uint64_t *)DATA_PAGE_Z)[i] = 0;
 	for (uint64_t i = 0; i < UNIT_PAGES; i++)
 		*(volatile uint64_t *)(UNIT_PA + (i << 12)) = UNIT_MARKER(i);
@@ -374,6 +383,24 @@ static void init_markers(void)
  * hardware would need the tables invalidated from the cache before the
  * MMU is turned on).
  */
+#ifdef LITMUS_GRANULE_16K
+/* The 16K granule's map (layout.h): three levels from level 1 (47-bit
+ * VAs), pt_l1[0] -> pt_l2_ram, whose 32 MiB blocks map the UART's first
+ * GiB as device and RAM as normal memory, and whose entry for the test
+ * area links pt_l3_test. */
+static void build_page_tables(void)
+{
+	for (uint64_t i = 0; i < (RAM_BASE >> L2_SHIFT); i++)
+		write_desc(&pt_l2_ram[i], (i << L2_SHIFT) | PTE_DEVICE_BLOCK);
+	for (uint64_t i = 0; i < RAM_MAP_SIZE >> L2_SHIFT; i++)
+		write_desc(&pt_l2_ram[(RAM_BASE >> L2_SHIFT) + i],
+			   (RAM_BASE + (i << L2_SHIFT)) | PTE_RAM_BLOCK);
+	write_desc(&pt_l2_ram[(TEST_AREA_VA >> L2_SHIFT) & (PT_ENTRIES - 1)],
+		   table_desc(pt_l3_test));
+	write_desc(&pt_l1[0], table_desc(pt_l2_ram));
+	dsb_ish();
+}
+#else
 static void build_page_tables(void)
 {
 	for (uint64_t i = 0; i < RAM_MAP_SIZE >> 21; i++)
@@ -390,6 +417,7 @@ static void build_page_tables(void)
 	write_desc(&pt_l0[0], table_desc(pt_l1));
 	dsb_ish();
 }
+#endif
 
 static uint64_t tcr_value(void)
 {
@@ -398,9 +426,15 @@ static uint64_t tcr_value(void)
 
 	if (ips > 5)
 		ips = 5;
+#ifdef LITMUS_GRANULE_16K
+	return TCR_T0SZ(17) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
+	       TCR_TG0_16K | TCR_T1SZ(17) | TCR_EPD1 | TCR_TG1_16K |
+	       ips << TCR_IPS_SHIFT;
+#else
 	return TCR_T0SZ(16) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | TCR_SH0_INNER |
 	       TCR_TG0_4K | TCR_T1SZ(16) | TCR_EPD1 | TCR_TG1_4K |
 	       ips << TCR_IPS_SHIFT;
+#endif
 }
 
 /* Turn the MMU on with the shared tables (both CPUs). */
@@ -410,7 +444,11 @@ static void mmu_enable(void)
 
 	write_sysreg(MAIR_VALUE, mair_el1);
 	write_sysreg(tcr_value(), tcr_el1);
+#ifdef LITMUS_GRANULE_16K
+	write_sysreg((uint64_t)pt_l1 | (uint64_t)LITMUS_ASID << 48, ttbr0_el1);
+#else
 	write_sysreg((uint64_t)pt_l0 | (uint64_t)LITMUS_ASID << 48, ttbr0_el1);
+#endif
 	isb();
 	/* TLB contents are unknown out of reset: drop them (local, as Linux).
 	 */

@@ -63,7 +63,8 @@ extern const struct litmus_scenario litmus_scenario;
 		.nr_steps = ARRAY_SIZE(STEPS),                                 \
 	}
 
-/* ---- descriptors (VMSAv8-64, 4 KiB granule) ---- */
+/* ---- descriptors (VMSAv8-64, 4 KiB granule; with LITMUS_GRANULE_16K,
+ * 16 KiB: the same bits, the output address from bit 14) ---- */
 
 #define PTE_VALID	(1ULL << 0)
 #define PTE_TABLE	(1ULL << 1) /* table (levels 0-2) or page (level 3) */
@@ -113,14 +114,14 @@ static inline uint64_t table_desc(const uint64_t *table)
 }
 
 /* Static, page-aligned tables (harness.c); VA == PA for all of them. */
-extern uint64_t pt_l3_test[512];
+extern uint64_t pt_l3_test[PT_ENTRIES];
 extern uint64_t pt_l2_block[512];
 extern uint64_t pt_l3_block[512];
 
 /* The level 3 entry that maps va in the test area. */
 static inline uint64_t *test_pte(uint64_t va)
 {
-	return &pt_l3_test[(va >> 12) & 511];
+	return &pt_l3_test[(va >> LITMUS_PAGE_SHIFT) & (PT_ENTRIES - 1)];
 }
 
 /* The unit: page i's VA, its level 3 entry, and its descriptor. */

@@ -36,6 +36,25 @@
 #ifndef LITMUS_ARM64_LAYOUT_H
 #define LITMUS_ARM64_LAYOUT_H
 
+/*
+ * The translation granule. The litmus-arm64-g16k_* guests are built with
+ * LITMUS_GRANULE_16K (meson.build): 16 KiB pages, 47-bit VAs and three
+ * levels from level 1, as Linux's arm64-16k kernels; TTBR0_EL1 then names
+ * pt_l1, pt_l2_ram maps RAM and the UART in 32 MiB blocks and links
+ * pt_l3_test, and TEST_VA, TEST_VA2 and the data pages are 16 KiB pages.
+ * Only the scenarios that use TEST_VA, TEST_VA2 and the data pages are
+ * built that way (not the unit, the block area or the aliases).
+ */
+#ifdef LITMUS_GRANULE_16K
+#define LITMUS_PAGE_SHIFT 14
+#else
+#define LITMUS_PAGE_SHIFT 12
+#endif
+#define LITMUS_PAGE_SIZE (1 << LITMUS_PAGE_SHIFT)
+/* entries per table, and the VA shift of a level 2 entry (a block) */
+#define PT_ENTRIES (1 << (LITMUS_PAGE_SHIFT - 3))
+#define L2_SHIFT   (2 * LITMUS_PAGE_SHIFT - 3)
+
 /* Where the image is linked and loaded (must match litmus.ld). */
 #define IMAGE_BASE  0x40200000
 #define IMAGE_LIMIT 0x40230000
@@ -44,16 +63,17 @@
 #define RAM_BASE     0x40000000
 #define RAM_MAP_SIZE 0x40000000 /* identity map 0x40000000 - 0x7fffffff */
 
-/* Spare physical data pages, in RAM and outside the image. */
+/* Spare physical data pages, in RAM and outside the image (a granule
+ * apart). */
 #define DATA_PAGE_A 0x40400000
-#define DATA_PAGE_B 0x40401000
-#define DATA_PAGE_C 0x40402000
-#define DATA_PAGE_D 0x40403000
+#define DATA_PAGE_B (DATA_PAGE_A + 1 * LITMUS_PAGE_SIZE)
+#define DATA_PAGE_C (DATA_PAGE_A + 2 * LITMUS_PAGE_SIZE)
+#define DATA_PAGE_D (DATA_PAGE_A + 3 * LITMUS_PAGE_SIZE)
 
 /* More data pages for data_mismatch / data_copy_ok. Z is all zeroes. */
-#define DATA_PAGE_E 0x40404000
-#define DATA_PAGE_F 0x40405000
-#define DATA_PAGE_Z 0x40406000
+#define DATA_PAGE_E (DATA_PAGE_A + 4 * LITMUS_PAGE_SIZE)
+#define DATA_PAGE_F (DATA_PAGE_A + 5 * LITMUS_PAGE_SIZE)
+#define DATA_PAGE_Z (DATA_PAGE_A + 6 * LITMUS_PAGE_SIZE)
 
 /* First word of each data page: "AAAAAAAA", "BBBBBBBB", ... in ASCII. */
 #define MARKER_A 0x4141414141414141
@@ -68,7 +88,11 @@
  * 64 KiB-aligned PA, mapped by the aligned run of 16 level 3 entries
  * pt_l3_test[0x100..0x10f] at the 64 KiB-aligned UNIT_VA.
  */
-#define UNIT_PA	       0x40410000
+#ifdef LITMUS_GRANULE_16K
+#define UNIT_PA 0x40440000 /* past the 16 KiB data pages; not mapped */
+#else
+#define UNIT_PA 0x40410000
+#endif
 #define UNIT_VA	       (TEST_AREA_VA + 0x100000)
 #define UNIT_PAGES     16
 #define UNIT_MARKER(i) (0x5555555500000000 | (i)) /* i = page index 0..15 */
