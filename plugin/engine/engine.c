@@ -712,16 +712,22 @@ static uint64_t table_last_page(const ptw_table *t)
 	return (t->pa + t->nent * 8ULL - 1) & ~0xfffULL;
 }
 
+/* the first table of a page (table_pages), or NULL */
+static ptw_table *page_first_table(ptw_engine *e, uint64_t page)
+{
+	ptw_table **head = u64map_get(&e->table_pages, page);
+	return head ? *head : NULL;
+}
+
 static void table_pages_add(ptw_engine *e, ptw_table *t)
 {
 	for (uint64_t page = t->pa & ~0xfffULL; page <= table_last_page(t);
 	     page += 4096) {
-		ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
-		*page_link(t, page) = head;
-		if (!head)
+		ptw_table **head = u64map_put(&e->table_pages, page, NULL);
+		*page_link(t, page) = *head;
+		if (!*head)
 			watch_ref(e, &e->watch_all, page, 4096, 1);
-		g_hash_table_insert(e->table_pages,
-				    g_memdup2(&page, sizeof(page)), t);
+		*head = t;
 		bitmap_set(e, page, true);
 	}
 }
@@ -730,15 +736,14 @@ static void table_pages_remove(ptw_engine *e, ptw_table *t)
 {
 	for (uint64_t page = t->pa & ~0xfffULL; page <= table_last_page(t);
 	     page += 4096) {
-		ptw_table *head = g_hash_table_lookup(e->table_pages, &page);
+		ptw_table **slot = u64map_get(&e->table_pages, page);
+		ptw_table *head = slot ? *slot : NULL;
 		ptw_table *next = *page_link(t, page);
 		if (head == t) {
 			if (next)
-				g_hash_table_insert(
-					e->table_pages,
-					g_memdup2(&page, sizeof(page)), next);
+				*slot = next;
 			else {
-				g_hash_table_remove(e->table_pages, &page);
+				u64map_remove(&e->table_pages, page);
 				bitmap_set(e, page, false);
 				watch_ref(e, &e->watch_all, page, 4096, -1);
 			}
@@ -756,7 +761,7 @@ static void table_pages_remove(ptw_engine *e, ptw_table *t)
 ptw_table *ptw_table_of(ptw_engine *e, uint64_t pa, unsigned *idx)
 {
 	uint64_t page = pa & ~0xfffULL;
-	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
+	for (ptw_table *t = page_first_table(e, page); t;
 	     t = *page_link(t, page))
 		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
 			*idx = (unsigned)((pa - t->pa) / 8);
@@ -1388,7 +1393,7 @@ static ptw_table *page_next_table(ptw_engine *e, uint64_t page, uint64_t above,
 				  bool any)
 {
 	ptw_table *best = NULL;
-	for (ptw_table *q = g_hash_table_lookup(e->table_pages, &page); q;
+	for (ptw_table *q = page_first_table(e, page); q;
 	     q = *page_link(q, page))
 		if ((any || q->pa > above) && (!best || q->pa < best->pa))
 			best = q;
@@ -1781,8 +1786,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	pthread_mutexattr_destroy(&attr);
 	e->tables = g_hash_table_new(u64_hash, u64_equal);
 	e->roots = g_ptr_array_new();
-	e->table_pages =
-		g_hash_table_new_full(u64_hash, u64_equal, g_free, NULL);
+	u64map_init(&e->table_pages, sizeof(ptw_table *));
 	e->warn_keys =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	e->findings = g_array_new(FALSE, TRUE, sizeof(ptw_finding));
@@ -1875,7 +1879,7 @@ void ptw_engine_free(ptw_engine *e)
 		g_ptr_array_unref(e->io_errors);
 	g_hash_table_destroy(e->tables);
 	g_ptr_array_free(e->roots, TRUE);
-	g_hash_table_destroy(e->table_pages);
+	u64map_free(&e->table_pages);
 	g_free(e->linger_filter);
 	g_aligned_free(e->interest_cache);
 	if (e->watch_all.refs)
@@ -1920,7 +1924,7 @@ const ptw_finding *ptw_finding_get(ptw_engine *e, unsigned i)
 bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val)
 {
 	uint64_t page = pa & ~0xfffULL;
-	for (ptw_table *t = g_hash_table_lookup(e->table_pages, &page); t;
+	for (ptw_table *t = page_first_table(e, page); t;
 	     t = *page_link(t, page)) {
 		if (pa >= t->pa && pa < t->pa + t->nent * 8ULL) {
 			*val = t->shadow[(pa - t->pa) / 8];

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "ptw.h"
+#include "u64map.h"
 
 #define PTW_KSPACE 1ULL /* x86-64 upper half: shared by every root */
 
@@ -362,8 +363,8 @@ struct ptw_engine {
 	GPtrArray *roots;   /* root tables */
 	unsigned nparked;   /* of them parked (cold, kept) */
 	uint64_t park_serial;
-	GHashTable *table_pages; /* page pa -> first ptw_table* */
-	ptw_watch_ops watch;	 /* the adapter's page watch (or none) */
+	u64map table_pages;  /* page pa -> first ptw_table* (u64map.h) */
+	ptw_watch_ops watch; /* the adapter's page watch (or none) */
 	ptw_watch_set watch_all, watch_stores;
 	/* the lingering pages (count 0, still watched) of both sets, counted
 	 * by a hash of the page: read lock-free by ptw_watch_unwanted() */

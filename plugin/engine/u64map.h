@@ -3,9 +3,9 @@
  * An open-addressing hash table for the hot lookups (issue 24): 64-bit
  * keys, values of one fixed size stored inline (no allocation per entry,
  * no pointer chased per lookup), linear probing, grown by doubling at half
- * full. No single removal: a user that bounds its size clears it whole
- * (u64map_clear), which is what the engine's caches of reads did with
- * their GHashTable. Not thread-safe (the engine lock guards it).
+ * full. A key is removed by shifting the later keys of its run back (no
+ * tombstones), or all at once (u64map_clear). Not thread-safe (the engine
+ * lock guards it).
  */
 #ifndef PTW_U64MAP_H
 #define PTW_U64MAP_H
@@ -99,6 +99,35 @@ static inline void u64map_grow(u64map *m)
 	g_free(old.keys);
 	g_free(old.used);
 	g_free(old.vals);
+}
+
+/* key gone (false: it was absent). The keys after it in its run that may
+ * live earlier (their home slot is not between the hole and them) move
+ * back into the hole, so every key stays reachable from its home slot. */
+static inline bool u64map_remove(u64map *m, uint64_t key)
+{
+	if (!m->cap)
+		return false;
+	size_t mask = m->cap - 1, i = u64map_slot(m, key);
+	for (;; i = (i + 1) & mask) {
+		if (!m->used[i])
+			return false;
+		if (m->keys[i] == key)
+			break;
+	}
+	for (size_t j = (i + 1) & mask; m->used[j]; j = (j + 1) & mask) {
+		size_t home = u64map_slot(m, m->keys[j]);
+		/* stays if its home is cyclically in (i, j] */
+		if (((j - home) & mask) < ((j - i) & mask))
+			continue;
+		m->keys[i] = m->keys[j];
+		memcpy(m->vals + i * m->vsize, m->vals + j * m->vsize,
+		       m->vsize);
+		i = j;
+	}
+	m->used[i] = 0;
+	m->len--;
+	return true;
 }
 
 /* every key gone (the table keeps its size) */
