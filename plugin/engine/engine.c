@@ -695,7 +695,8 @@ void ptw_interest_cache_stats(ptw_engine *e)
 
 static ptw_table *table_lookup(ptw_engine *e, uint64_t pa)
 {
-	return g_hash_table_lookup(e->tables, &pa);
+	ptw_table **t = u64map_get(&e->tables, pa);
+	return t ? *t : NULL;
 }
 
 /* The 4 KiB pages a table spans (one, or four for a 16K-granule table of
@@ -945,7 +946,7 @@ static void table_drop(ptw_engine *e, ptw_table *t)
 		e->nparked--;
 	table_pages_remove(e, t);
 	ptw_det_table_dropped(e, t);
-	g_hash_table_remove(e->tables, &t->pa);
+	u64map_remove(&e->tables, t->pa);
 	if (t->is_root)
 		g_ptr_array_remove_fast(e->roots, t);
 	e->stats[ST_TABLES_DROPPED]++;
@@ -1109,7 +1110,7 @@ static ptw_table *table_register(ptw_engine *e, uint64_t pa, int level,
 	t->refs = is_root ? 0 : 1;
 	t->shadow = shadow;
 	t->gen = ++e->table_gen;
-	g_hash_table_insert(e->tables, &t->pa, t);
+	*(ptw_table **)u64map_put(&e->tables, t->pa, NULL) = t;
 	table_pages_add(e, t);
 	/* known to the queries, before its children are */
 	ptw_det_table_added(e, t);
@@ -1744,17 +1745,6 @@ void ptw_apply_client(ptw_engine *e, const ptw_ctx *c, uint64_t req,
 /* ------------------------------------------------------------------ */
 /* lifecycle and queries */
 
-static guint u64_hash(gconstpointer p)
-{
-	uint64_t v = *(const uint64_t *)p;
-	return (guint)(v ^ (v >> 32) ^ (v >> 17));
-}
-
-static gboolean u64_equal(gconstpointer a, gconstpointer b)
-{
-	return *(const uint64_t *)a == *(const uint64_t *)b;
-}
-
 ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 {
 	if (cfg->ncpus == 0 || cfg->ncpus > PTW_MAX_CPUS) {
@@ -1784,7 +1774,7 @@ ptw_engine *ptw_engine_new(const ptw_config *cfg, char **err)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&e->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
-	e->tables = g_hash_table_new(u64_hash, u64_equal);
+	u64map_init(&e->tables, sizeof(ptw_table *));
 	e->roots = g_ptr_array_new();
 	u64map_init(&e->table_pages, sizeof(ptw_table *));
 	e->warn_keys =
@@ -1860,11 +1850,9 @@ void ptw_engine_free(ptw_engine *e)
 	}
 	if (e->log || e->jsonl)
 		ptw_report_close(e);
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, e->tables);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		table_free(v);
+	for (size_t i = 0; i < e->tables.cap; i++)
+		if (e->tables.used[i])
+			table_free(((ptw_table **)(void *)e->tables.vals)[i]);
 	ptw_det_free(e);
 	ptw_tasks_free(e);
 	g_free(e->arch);
@@ -1877,7 +1865,7 @@ void ptw_engine_free(ptw_engine *e)
 		g_hash_table_destroy(e->aside_seen);
 	if (e->io_errors)
 		g_ptr_array_unref(e->io_errors);
-	g_hash_table_destroy(e->tables);
+	u64map_free(&e->tables);
 	g_ptr_array_free(e->roots, TRUE);
 	u64map_free(&e->table_pages);
 	g_free(e->linger_filter);
@@ -1936,7 +1924,7 @@ bool ptw_shadow_get(ptw_engine *e, uint64_t pa, uint64_t *val)
 
 unsigned ptw_table_count(ptw_engine *e)
 {
-	return g_hash_table_size(e->tables);
+	return (unsigned)e->tables.len;
 }
 
 uint64_t ptw_stat(ptw_engine *e, const char *name)

@@ -359,9 +359,9 @@ struct ptw_engine {
 	unsigned page_shift;
 	unsigned granule_warned; /* arm64: (half * 4 + TG) warned about */
 
-	GHashTable *tables; /* pa -> ptw_table* */
-	GPtrArray *roots;   /* root tables */
-	unsigned nparked;   /* of them parked (cold, kept) */
+	u64map tables;	  /* pa -> ptw_table* (u64map.h) */
+	GPtrArray *roots; /* root tables */
+	unsigned nparked; /* of them parked (cold, kept) */
 	uint64_t park_serial;
 	u64map table_pages;  /* page pa -> first ptw_table* (u64map.h) */
 	ptw_watch_ops watch; /* the adapter's page watch (or none) */
