@@ -18,8 +18,13 @@ import sys
 # the stall count depends on when vCPUs asked for widening stalls the live
 # adapter took (ptw_take_stall), which is not an engine event; lingering
 # watched pages let go count reports the adapter dropped
-# (ptw_watch_unwanted): a replay has no page watch
-VOLATILE = {("stats", "widen_stalls"), ("stats", "watch_pages_unlingered")}
+# (ptw_watch_unwanted): a replay has no page watch; the interest cache
+# counts the adapter's questions to the lock-free filters
+# (ptw_access_interest), which a replay of the accesses they passed does
+# not ask (its generations, raised by the engine's events, must match)
+VOLATILE = {("stats", "widen_stalls"), ("stats", "watch_pages_unlingered"),
+            ("stats", "interest_cache_hits"),
+            ("stats", "interest_cache_misses")}
 # added since the baseline of issue 22 (commit fdc1175): each finding's
 # title (findings.jsonl "title", the "  title:" lines of ptwatch.log),
 # summary.json's "titles" and the titles in "repeats_by_site", and the
