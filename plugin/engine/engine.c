@@ -602,6 +602,21 @@ static inline unsigned interest_slot(uint64_t va_page)
 			  (64 - INTEREST_CACHE_BITS));
 }
 
+/* slot sl remembers page vp (at pp) as of this generation and epoch */
+static inline bool interest_slot_holds(const ptw_interest_slot *sl, uint64_t vp,
+				       uint64_t pp, uint64_t gen,
+				       uint64_t epoch)
+{
+	return sl->va_page == vp && sl->pa_page == pp && sl->gen == gen &&
+	       sl->space_epoch == epoch;
+}
+
+/* the bit of ptw_interest_slot.quiet for a load or a store */
+static inline uint8_t interest_kind(bool is_store)
+{
+	return is_store ? 2 : 1;
+}
+
 void ptw_interest_grew(ptw_engine *e)
 {
 	/* release: a vCPU that reads the new generation sees the filter
@@ -621,10 +636,9 @@ interest_miss(ptw_engine *e, unsigned cpu, uint64_t va, uint64_t pa,
 	uint64_t vp = va & ~0xfffULL, pp = pa & ~0xfffULL;
 	if (interest_of(e, cpu, vp, pp, 4096, is_store))
 		return interest_of(e, cpu, va, pa, size, is_store);
-	__typeof__(ic->slot[0]) *sl = &ic->slot[interest_slot(vp)];
-	uint8_t kind = is_store ? 2 : 1;
-	if (sl->va_page == vp && sl->pa_page == pp && sl->gen == gen &&
-	    sl->space_epoch == epoch) {
+	ptw_interest_slot *sl = &ic->slot[interest_slot(vp)];
+	uint8_t kind = interest_kind(is_store);
+	if (interest_slot_holds(sl, vp, pp, gen, epoch)) {
 		sl->quiet |= kind;
 		return 0;
 	}
@@ -665,9 +679,9 @@ unsigned ptw_access_interest(ptw_engine *e, unsigned cpu, uint64_t va,
 	uint64_t gen = __atomic_load_n(&e->interest_gen, __ATOMIC_ACQUIRE);
 	uint64_t epoch = __atomic_load_n(&ic->space_epoch, __ATOMIC_ACQUIRE);
 	uint64_t vp = va - off;
-	const __typeof__(ic->slot[0]) *sl = &ic->slot[interest_slot(vp)];
-	if (sl->va_page == vp && sl->pa_page == pa - off && sl->gen == gen &&
-	    sl->space_epoch == epoch && (sl->quiet & (is_store ? 2 : 1))) {
+	const ptw_interest_slot *sl = &ic->slot[interest_slot(vp)];
+	if (interest_slot_holds(sl, vp, pa - off, gen, epoch) &&
+	    (sl->quiet & interest_kind(is_store))) {
 		__atomic_store_n(&ic->hits, ic->hits + 1, __ATOMIC_RELAXED);
 		return 0;
 	}

@@ -335,11 +335,12 @@ typedef struct ptw_watch_set {
  * counters are atomic because the summary reads them from another, and
  * the epoch because cpus_publish() raises it from any. */
 #define INTEREST_CACHE_BITS 8
+typedef struct {
+	uint64_t va_page, pa_page, space_epoch, gen;
+	uint8_t quiet; /* not wanted: 1 loads, 2 stores */
+} ptw_interest_slot;
 typedef struct ptw_interest_cache {
-	struct {
-		uint64_t va_page, pa_page, space_epoch, gen;
-		uint8_t quiet; /* not wanted: 1 loads, 2 stores */
-	} slot[1u << INTEREST_CACHE_BITS];
+	ptw_interest_slot slot[1u << INTEREST_CACHE_BITS];
 	uint64_t hits, misses;
 	uint64_t space_epoch;
 } PTW_LINE_ALONE ptw_interest_cache;
