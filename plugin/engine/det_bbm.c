@@ -21,6 +21,7 @@
  * the window-walk detector use.
  */
 #include "detectors.h"
+#include "u64map.h"
 
 #define MAX_CAND   256
 #define MAX_BREAKS 65536
@@ -125,7 +126,7 @@ static void window_read_clear(void *p)
 
 typedef struct {
 	unsigned id;	    /* in the detector table */
-	GHashTable *breaks; /* pte_pa -> ptw_break* */
+	u64map breaks;	    /* pte_pa -> ptw_break* (the break owned here) */
 	GPtrArray *unclean; /* breaks some CPU may still cache (need != 0) */
 	GPtrArray *cand[PTW_MAX_CPUS]; /* breaks still transient, per breaker */
 	unsigned breaks_since_trim;
@@ -141,7 +142,7 @@ static void *bbm_init(ptw_engine *e, unsigned id)
 	(void)e;
 	bbm_state *s = g_new0(bbm_state, 1);
 	s->id = id;
-	s->breaks = g_hash_table_new_full(u64_hash, u64_eq, NULL, g_free);
+	u64map_init(&s->breaks, sizeof(ptw_break *));
 	s->unclean = g_ptr_array_new();
 	for (int i = 0; i < PTW_MAX_CPUS; i++) {
 		s->cand[i] = g_ptr_array_new();
@@ -160,7 +161,12 @@ static void bbm_free(ptw_engine *e, void *st)
 		g_ptr_array_free(s->cand[i], TRUE);
 		g_array_free(s->wr[i], TRUE);
 	}
-	g_hash_table_destroy(s->breaks);
+	for (size_t i = 0; i < s->breaks.cap; i++) {
+		ptw_break **b = u64map_slot_value(&s->breaks, i);
+		if (b)
+			g_free(*b);
+	}
+	u64map_free(&s->breaks);
 	g_free(s);
 }
 
@@ -179,9 +185,10 @@ static break_state break_state_of(const ptw_break *b)
 static ptw_break *break_get(bbm_state *s, uint64_t pte_pa)
 {
 	/* most loads come while no break is open anywhere */
-	if (!g_hash_table_size(s->breaks))
+	if (!s->breaks.len)
 		return NULL;
-	return g_hash_table_lookup(s->breaks, &pte_pa);
+	ptw_break **b = u64map_get(&s->breaks, pte_pa);
+	return b ? *b : NULL;
 }
 
 static void break_info(const ptw_break *b, ptw_break_info *o)
@@ -262,7 +269,8 @@ static void break_forget(bbm_state *s, ptw_break *b)
 	unclean_drop(s, b);
 	cand_drop(s, b);
 	s->breaks_gone++;
-	g_hash_table_remove(s->breaks, &b->pte_pa);
+	u64map_remove(&s->breaks, b->pte_pa);
+	g_free(b);
 }
 
 static void break_drop(ptw_engine *e, bbm_state *s, ptw_break *b,
@@ -280,19 +288,16 @@ static void break_drop(ptw_engine *e, bbm_state *s, ptw_break *b,
  * no TLB can hold are plain unmaps: forget them. Also bound the table. */
 static void breaks_trim(ptw_engine *e, bbm_state *s)
 {
-	unsigned n = g_hash_table_size(s->breaks);
+	size_t n = s->breaks.len;
 	if (++s->breaks_since_trim < 4096 && n < MAX_BREAKS)
 		return;
 	s->breaks_since_trim = 0;
 	uint64_t cut = n >= MAX_BREAKS ? s->break_seq - MAX_BREAKS / 2 : 0;
 	GPtrArray *gone = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, s->breaks);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		ptw_break *b = v;
-		if ((b->moved_on && !b->need) || b->seq < cut)
-			g_ptr_array_add(gone, b);
+	for (size_t i = 0; i < s->breaks.cap; i++) {
+		ptw_break **v = u64map_slot_value(&s->breaks, i);
+		if (v && (((*v)->moved_on && !(*v)->need) || (*v)->seq < cut))
+			g_ptr_array_add(gone, *v);
 	}
 	for (guint i = 0; i < gone->len; i++)
 		break_drop(e, s, gone->pdata[i], NULL, false, 0, 0);
@@ -351,7 +356,8 @@ static void break_open(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 	}
 	g_ptr_array_add(ca, b);
 	b->in_cand = true;
-	g_hash_table_replace(s->breaks, &b->pte_pa, b);
+	/* break_open() dropped the entry's earlier break: the key is new */
+	*(ptw_break **)u64map_put(&s->breaks, b->pte_pa, NULL) = b;
 	if (b->need) {
 		g_ptr_array_add(s->unclean, b);
 		b->unclean_listed = true;
@@ -921,16 +927,14 @@ static void bbm_entry_loaded(ptw_engine *e, void *st, const ptw_ctx *c,
 static void bbm_table_dropped(ptw_engine *e, void *st, ptw_table *t)
 {
 	bbm_state *s = st;
-	if (!g_hash_table_size(s->breaks))
+	if (!s->breaks.len)
 		return;
 	GPtrArray *gone = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer k, v;
-	g_hash_table_iter_init(&it, s->breaks);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		ptw_break *b = v;
-		if (b->pte_pa >= t->pa && b->pte_pa < t->pa + t->nent * 8ULL)
-			g_ptr_array_add(gone, b);
+	for (size_t i = 0; i < s->breaks.cap; i++) {
+		ptw_break **v = u64map_slot_value(&s->breaks, i);
+		if (v && (*v)->pte_pa >= t->pa &&
+		    (*v)->pte_pa < t->pa + t->nent * 8ULL)
+			g_ptr_array_add(gone, *v);
 	}
 	for (guint i = 0; i < gone->len; i++)
 		break_drop(e, s, gone->pdata[i], NULL, false, 0, 0);

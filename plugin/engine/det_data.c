@@ -249,6 +249,35 @@ static bool data_client(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t req,
 	return true;
 }
 
+/* The 8 bytes at p as a number, byte k its bits 8k to 8k + 7 */
+static inline uint64_t le64_at(const uint8_t *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return GUINT64_FROM_LE(x);
+}
+
+/* Do the n bytes at in, loaded at byte off of sl's word, differ from a
+ * byte stored there? One compare of the word under the mask of the bytes
+ * both known and loaded (a byte at a time was a tenth of a replay). */
+static inline bool word_differs(const data_cell *sl, unsigned off, unsigned n,
+				const uint8_t *in)
+{
+	/* bit k of known spread to byte k of the mask */
+	uint64_t x = sl->known & ((1u << n) - 1) << off;
+	x = (x | x << 28) & 0x0000000f0000000fULL;
+	x = (x | x << 14) & 0x0003000300030003ULL;
+	x = (x | x << 7) & 0x0101010101010101ULL;
+	uint64_t mask = x * 0xff, got = 0;
+	if (n == 8) {
+		got = le64_at(in);
+	} else {
+		for (unsigned j = 0; j < n; j++)
+			got |= (uint64_t)in[j] << 8 * (off + j);
+	}
+	return ((got ^ le64_at(sl->val)) & mask) != 0;
+}
+
 static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 			unsigned size, bool is_store, const uint8_t *bytes)
 {
@@ -277,14 +306,13 @@ static void data_access(ptw_engine *e, void *st, const ptw_ctx *c, uint64_t va,
 				sl->known = 0;
 				d->live[w / 64] |= 1ULL << (w % 64);
 			}
-			for (unsigned j = 0; j < n; j++) {
-				sl->val[off + j] = bytes[i + j];
-				sl->known |= 1u << (off + j);
-			}
+			memcpy(&sl->val[off], &bytes[i], n);
+			sl->known |= (uint8_t)(((1u << n) - 1) << off);
 			sl->cpu = (uint8_t)c->cpu;
 			sl->pc = c->pc;
 			sl->icount = c->icount;
-		} else if (live && !mismatch) {
+		} else if (live && !mismatch &&
+			   word_differs(sl, off, n, &bytes[i])) {
 			for (unsigned j = 0; j < n; j++)
 				if ((sl->known >> (off + j) & 1) &&
 				    sl->val[off + j] != bytes[i + j]) {

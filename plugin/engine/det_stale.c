@@ -28,6 +28,7 @@
  * by old page of records not yet reused).
  */
 #include "detectors.h"
+#include "u64map.h"
 
 #define MAX_ELSEWHERE 4
 
@@ -71,9 +72,10 @@ typedef struct ptw_pending {
 } ptw_pending;
 
 typedef struct {
-	GHashTable *pend_by_key; /* hash(space,va) -> chain */
-	GHashTable *pend_by_pa;	 /* old_pa -> chain */
-	GHashTable *pend_by_va;	 /* va (any space) -> chain */
+	/* chains of records, each map's value the head (ptw_pending *) */
+	u64map pend_by_key; /* hash(space,va) -> chain */
+	u64map pend_by_pa;  /* old_pa -> chain */
+	u64map pend_by_va;  /* va (any space) -> chain */
 	ptw_pending *pend_head, *pend_tail;
 	/* The lock-free part, read by the vCPUs on every access: alone on
 	 * its cache lines (the records' churn above is written under the
@@ -286,40 +288,48 @@ static guint64 pend_key(uint64_t space, uint64_t va)
 	return space * 0x9e3779b97f4a7c15ULL ^ va;
 }
 
-static void chain_remove(GHashTable *h, guint64 key, ptw_pending *p, bool by_pa)
+/* the first record of key's chain in m, or NULL */
+static ptw_pending *chain_head(const u64map *m, uint64_t key)
 {
-	ptw_pending *head = g_hash_table_lookup(h, &key);
+	ptw_pending **head = u64map_get(m, key);
+	return head ? *head : NULL;
+}
+
+/* key's chain now begins at head (NULL: the chain is gone) */
+static void chain_set(u64map *m, uint64_t key, ptw_pending *head)
+{
+	if (head)
+		*(ptw_pending **)u64map_put(m, key, NULL) = head;
+	else
+		u64map_remove(m, key);
+}
+
+static void chain_remove(u64map *m, uint64_t key, ptw_pending *p, bool by_pa)
+{
+	ptw_pending *head = chain_head(m, key);
 	ptw_pending **link = &head;
 	while (*link && *link != p)
 		link = by_pa ? &(*link)->next_pa : &(*link)->next_key;
 	if (*link)
 		*link = by_pa ? p->next_pa : p->next_key;
-	if (head)
-		g_hash_table_insert(h, g_memdup2(&key, sizeof(key)), head);
-	else
-		g_hash_table_remove(h, &key);
+	chain_set(m, key, head);
 }
 
 static void chain_remove_va(stale_state *s, ptw_pending *p)
 {
-	guint64 key = p->va;
-	ptw_pending *head = g_hash_table_lookup(s->pend_by_va, &key);
+	ptw_pending *head = chain_head(&s->pend_by_va, p->va);
 	ptw_pending **link = &head;
 	while (*link && *link != p)
 		link = &(*link)->next_va;
 	if (*link)
 		*link = p->next_va;
-	if (head)
-		g_hash_table_insert(s->pend_by_va, g_memdup2(&key, sizeof(key)),
-				    head);
-	else
-		g_hash_table_remove(s->pend_by_va, &key);
+	chain_set(&s->pend_by_va, p->va, head);
 }
 
 static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 {
-	chain_remove(s->pend_by_key, pend_key(p->space, p->va), p, false);
-	chain_remove(s->pend_by_pa, p->old_pa, p, true);
+	chain_remove(&s->pend_by_key, pend_key(p->space, p->va), p, false);
+	chain_remove(&s->pend_by_pa, p->old_pa, p, true);
 	pend_filter_update(e, s, p->old_pa, p->va, p->size, -1);
 	if (!p->reused)
 		unreused_update(e, s, p, -1);
@@ -369,7 +379,7 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	guint64 k0 = pend_key(sp0, base);
 	unsigned chain = 0;
 	ptw_pending *oldest = NULL;
-	for (ptw_pending *q = g_hash_table_lookup(s->pend_by_key, &k0); q;
+	for (ptw_pending *q = chain_head(&s->pend_by_key, k0); q;
 	     q = q->next_key) {
 		if (q->space != sp0 || q->va != base || q->size != dold->size)
 			continue;
@@ -434,16 +444,14 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	       .level = p->level);
 	page_identity(e, p);
 	guint64 k = pend_key(p->space, p->va);
-	p->next_key = g_hash_table_lookup(s->pend_by_key, &k);
-	g_hash_table_insert(s->pend_by_key, g_memdup2(&k, sizeof(k)), p);
-	guint64 kp = p->old_pa;
-	p->next_pa = g_hash_table_lookup(s->pend_by_pa, &kp);
-	g_hash_table_insert(s->pend_by_pa, g_memdup2(&kp, sizeof(kp)), p);
+	p->next_key = chain_head(&s->pend_by_key, k);
+	chain_set(&s->pend_by_key, k, p);
+	p->next_pa = chain_head(&s->pend_by_pa, p->old_pa);
+	chain_set(&s->pend_by_pa, p->old_pa, p);
 	pend_filter_update(e, s, p->old_pa, p->va, p->size, 1);
 	unreused_update(e, s, p, 1);
-	guint64 kv = p->va;
-	p->next_va = g_hash_table_lookup(s->pend_by_va, &kv);
-	g_hash_table_insert(s->pend_by_va, g_memdup2(&kv, sizeof(kv)), p);
+	p->next_va = chain_head(&s->pend_by_va, p->va);
+	chain_set(&s->pend_by_va, p->va, p);
 	p->prev = s->pend_tail;
 	if (s->pend_tail)
 		s->pend_tail->next = p;
@@ -461,10 +469,9 @@ static void pend_add(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 #define EACH_RECORD_OF_PAGE(s, pa, p)                                          \
 	for (unsigned z_ = 0; z_ < G_N_ELEMENTS(leaf_sizes); z_++)             \
 		if ((s)->pend_by_size[z_])                                     \
-			for (ptw_pending *p = g_hash_table_lookup(             \
-				     (s)->pend_by_pa,                          \
-				     &(guint64){(pa) &                         \
-						~(leaf_sizes[z_] - 1)});       \
+			for (ptw_pending *p =                                  \
+				     chain_head(&(s)->pend_by_pa,              \
+						(pa) & ~(leaf_sizes[z_] - 1)); \
 			     p; p = p->next_pa)                                \
 				if (p->old_pa ==                               \
 					    ((pa) & ~(leaf_sizes[z_] - 1)) &&  \
@@ -645,8 +652,8 @@ static void stale_check(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 		uint64_t sz = leaf_sizes[z];
 		uint64_t base = va & ~(sz - 1);
 		guint64 k = pend_key(space, base);
-		for (ptw_pending *p = g_hash_table_lookup(s->pend_by_key, &k);
-		     p; p = p->next_key) {
+		for (ptw_pending *p = chain_head(&s->pend_by_key, k); p;
+		     p = p->next_key) {
 			if (p->space != space || p->va != base ||
 			    p->size != sz || !(p->need & bit))
 				continue;
@@ -768,9 +775,7 @@ static void stale_invalidate(ptw_engine *e, void *st, const ptw_ctx *c,
 			uint64_t sz = leaf_sizes[z];
 			uint64_t lo = sc->va_lo & ~(sz - 1), hi = sc->va_hi;
 			for (uint64_t b = lo; b <= hi && b >= lo; b += sz) {
-				guint64 k = b;
-				ptw_pending *p =
-					g_hash_table_lookup(s->pend_by_va, &k);
+				ptw_pending *p = chain_head(&s->pend_by_va, b);
 				for (; p; p = next) {
 					next = p->next_va;
 					if (p->size == sz)
@@ -806,8 +811,8 @@ static void pend_overtake(ptw_engine *e, stale_state *s, const ptw_ctx *c,
 	for (unsigned z = 0; z < G_N_ELEMENTS(leaf_sizes); z++) {
 		if (!s->pend_by_size[z]) /* no record of this size */
 			continue;
-		guint64 k = va & ~(leaf_sizes[z] - 1);
-		for (ptw_pending *p = g_hash_table_lookup(s->pend_by_va, &k); p;
+		uint64_t k = va & ~(leaf_sizes[z] - 1);
+		for (ptw_pending *p = chain_head(&s->pend_by_va, k); p;
 		     p = p->next_va) {
 			if (p->pte_pa != pte_pa || p->changer == c->cpu ||
 			    p->ot_who)
@@ -844,9 +849,9 @@ static void *stale_init(ptw_engine *e, unsigned id)
 	stale_state *s = g_aligned_alloc0(1, sizeof(*s), PTW_CACHELINE);
 	for (unsigned i = 0; i < e->cfg.ncpus && i < PTW_MAX_CPUS; i++)
 		s->need_va_filter[i] = g_new0(uint32_t, 1u << NEED_FILTER_BITS);
-	s->pend_by_key = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
-	s->pend_by_pa = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
-	s->pend_by_va = g_hash_table_new_full(u64_hash, u64_eq, g_free, NULL);
+	u64map_init(&s->pend_by_key, sizeof(ptw_pending *));
+	u64map_init(&s->pend_by_pa, sizeof(ptw_pending *));
+	u64map_init(&s->pend_by_va, sizeof(ptw_pending *));
 	s->pend_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	s->pend_unreused_filter = g_new0(uint32_t, 1u << PEND_FILTER_BITS);
 	return s;
@@ -860,9 +865,9 @@ static void stale_free(ptw_engine *e, void *st)
 		n = p->next;
 		g_free(p);
 	}
-	g_hash_table_destroy(s->pend_by_key);
-	g_hash_table_destroy(s->pend_by_pa);
-	g_hash_table_destroy(s->pend_by_va);
+	u64map_free(&s->pend_by_key);
+	u64map_free(&s->pend_by_pa);
+	u64map_free(&s->pend_by_va);
 	g_free(s->pend_filter);
 	for (unsigned i = 0; i < PTW_MAX_CPUS; i++)
 		g_free(s->need_va_filter[i]);

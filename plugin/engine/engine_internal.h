@@ -92,8 +92,8 @@ bool ptw_arm64_tlbi(const ptw_engine *e, unsigned cpu, unsigned op1,
 typedef struct {
 	uint64_t task[PTW_MAX_CPUS];
 	uint64_t task_lower_base[PTW_MAX_CPUS];
-	GHashTable *task_lower;
-	GHashTable *ops;
+	u64map task_lower; /* task -> uint64_t returns to user */
+	u64map ops;	   /* task -> uint64_t[2]: serial, returns at start */
 	uint64_t op_serial;
 } ptw_tasks;
 

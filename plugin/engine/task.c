@@ -17,18 +17,14 @@
 
 void ptw_tasks_init(ptw_engine *e)
 {
-	e->tasks.task_lower = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						    g_free, g_free);
-	e->tasks.ops = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-					     g_free, g_free);
+	u64map_init(&e->tasks.task_lower, sizeof(uint64_t));
+	u64map_init(&e->tasks.ops, 2 * sizeof(uint64_t));
 }
 
 void ptw_tasks_free(ptw_engine *e)
 {
-	if (e->tasks.task_lower)
-		g_hash_table_destroy(e->tasks.task_lower);
-	if (e->tasks.ops)
-		g_hash_table_destroy(e->tasks.ops);
+	u64map_free(&e->tasks.task_lower);
+	u64map_free(&e->tasks.ops);
 }
 
 /* Who reads: the guest task the vCPU runs (a kernel address on Linux) or,
@@ -45,7 +41,7 @@ uint64_t ptw_task_returns(ptw_engine *e, uint64_t who)
 {
 	if (who <= PTW_MAX_CPUS)
 		return ptw_lower_entries(e, who - 1);
-	uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &who);
+	uint64_t *n = u64map_get(&e->tasks.task_lower, who);
 	uint64_t sum = n ? *n : 0;
 	for (unsigned k = 0; k < e->cfg.ncpus; k++)
 		if (e->tasks.task[k] == who)
@@ -63,14 +59,10 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 	if (old) {
 		uint64_t ran = ptw_lower_entries(e, cpu) -
 			       e->tasks.task_lower_base[cpu];
-		uint64_t *n = g_hash_table_lookup(e->tasks.task_lower, &old);
-		if (!n) {
-			if (g_hash_table_size(e->tasks.task_lower) >= MAX_TASKS)
-				g_hash_table_remove_all(e->tasks.task_lower);
-			n = g_new0(uint64_t, 1);
-			g_hash_table_insert(e->tasks.task_lower,
-					    g_memdup2(&old, sizeof(old)), n);
-		}
+		if (e->tasks.task_lower.len >= MAX_TASKS &&
+		    !u64map_get(&e->tasks.task_lower, old))
+			u64map_clear(&e->tasks.task_lower);
+		uint64_t *n = u64map_put(&e->tasks.task_lower, old, NULL);
 		*n += ran;
 	}
 	e->tasks.task[cpu] = task;
@@ -83,7 +75,7 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
  * (ptw_task_op_start), 0 before any. */
 uint64_t ptw_task_op(ptw_engine *e, uint64_t who)
 {
-	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
+	uint64_t *op = u64map_get(&e->tasks.ops, who);
 	return op ? op[0] : 0;
 }
 
@@ -92,7 +84,7 @@ uint64_t ptw_task_op(ptw_engine *e, uint64_t who)
  * call reading the same entries is not that fault), or before any. */
 uint64_t ptw_task_open_op(ptw_engine *e, uint64_t who)
 {
-	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
+	uint64_t *op = u64map_get(&e->tasks.ops, who);
 	return op && op[1] == ptw_task_returns(e, who) ? op[0] : 0;
 }
 
@@ -103,15 +95,11 @@ uint64_t ptw_task_open_op(ptw_engine *e, uint64_t who)
 void ptw_task_op_start(ptw_engine *e, unsigned cpu)
 {
 	uint64_t who = ptw_task_who(e, cpu);
-	uint64_t *op = g_hash_table_lookup(e->tasks.ops, &who);
-	if (!op) {
-		if (g_hash_table_size(e->tasks.ops) >= MAX_TASKS)
-			g_hash_table_remove_all(e->tasks.ops);
-		op = g_new0(uint64_t, 2);
-		g_hash_table_insert(e->tasks.ops, g_memdup2(&who, sizeof(who)),
-				    op);
-	}
+	uint64_t returns = ptw_task_returns(e, who);
+	if (e->tasks.ops.len >= MAX_TASKS && !u64map_get(&e->tasks.ops, who))
+		u64map_clear(&e->tasks.ops);
+	uint64_t *op = u64map_put(&e->tasks.ops, who, NULL);
 	op[0] = ++e->tasks.op_serial;
-	op[1] = ptw_task_returns(e, who); /* its returns to user when begun */
+	op[1] = returns; /* its returns to user when begun */
 	e->stats[ST_OPERATIONS]++;
 }

@@ -130,6 +130,14 @@ static inline bool u64map_remove(u64map *m, uint64_t key)
 	return true;
 }
 
+/* The value in slot i (i < m->cap), NULL when the slot is empty: a scan of
+ * every key. A removal moves keys between slots: collect what to remove
+ * during the scan, remove after it. */
+static inline void *u64map_slot_value(const u64map *m, size_t i)
+{
+	return m->used[i] ? m->vals + i * m->vsize : NULL;
+}
+
 /* every key gone (the table keeps its size) */
 static inline void u64map_clear(u64map *m)
 {

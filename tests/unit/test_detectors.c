@@ -984,6 +984,49 @@ static void data_mismatch(void)
 	fake_fini(&g);
 }
 
+/* Stores and loads of part of a word, or across two: only the bytes both
+ * stored and loaded are compared, each against its own byte. */
+static void data_partial_words(void)
+{
+	fake_guest g;
+	setup(&g);
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_client(g.e, &c, 0x50570004, VA, 4096, 0, 0); /* TRACK */
+	const uint8_t two[2] = {0xaa, 0xbb};
+	ptw_ev_data(g.e, &c, VA + 1030, 2, true, two); /* bytes 6, 7 */
+	const uint8_t w8[8] = {1, 2, 3, 4, 5, 6, 0xaa, 0xbb};
+	ptw_ev_data(g.e, &c, VA + 1024, 8, false, w8);
+	const uint8_t w4[4] = {9, 9, 0xaa, 0xbb};
+	ptw_ev_data(g.e, &c, VA + 1028, 4, false, w4);
+	const uint8_t b1 = 0xbb, b2 = 0xbc, b3 = 0xab;
+	ptw_ev_data(g.e, &c, VA + 1031, 1, false, &b1);
+	ptw_ev_data(g.e, &c, VA + 1029, 1, false, &b3); /* never stored */
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	ptw_ev_data(g.e, &c, VA + 1031, 1, false, &b2);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	/* a store across two words (and re-arming the page) */
+	const uint8_t x8[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	ptw_ev_data(g.e, &c, VA + 2044, 8, true, x8);
+	ptw_ev_data(g.e, &c, VA + 2044, 8, false, x8);
+	const uint8_t lo8[8] = {0, 0, 0, 0, 1, 2, 3, 4};
+	ptw_ev_data(g.e, &c, VA + 2040, 8, false, lo8);
+	const uint8_t mid2[2] = {5, 6};
+	ptw_ev_data(g.e, &c, VA + 2048, 2, false, mid2);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 1);
+	const uint8_t bad2[2] = {5, 7};
+	c = fake_ctx(&g, 1); /* another site: not the first finding again */
+	ptw_ev_data(g.e, &c, VA + 2048, 2, false, bad2);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 2);
+	/* a zero byte stored in the middle of a word, another loaded */
+	const uint8_t z = 0, one = 1;
+	c = fake_ctx(&g, 0);
+	ptw_ev_data(g.e, &c, VA + 3076, 1, true, &z);
+	c = fake_ctx(&g, 1);
+	ptw_ev_data(g.e, &c, VA + 3076, 1, false, &one);
+	CHECK_EQ(n(&g, PTW_KIND_DATA_MISMATCH), 3);
+	fake_fini(&g);
+}
+
 static void bad_client_ranges(void)
 {
 	fake_guest g;
@@ -1092,6 +1135,7 @@ int main(void)
 	RUN(pte_aba_bare_metal);
 	RUN(pte_aba_swap_bits);
 	RUN(data_mismatch);
+	RUN(data_partial_words);
 	RUN(bad_client_ranges);
 	RUN(table_freed_with_open_break);
 	RUN(x86_modify_prot_window);
