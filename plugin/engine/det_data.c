@@ -43,12 +43,16 @@ typedef struct {
 	uint64_t space, lo, hi; /* [lo, hi) */
 } region;
 
+#define RECENT_PAGES 16
+
 typedef struct {
 	/* the lock-free filter, read on every access */
 	uint64_t track_lo PTW_LINE_ALONE, track_hi;
 	GArray *regions PTW_LINE_ALONE; /* tracked data regions */
 	GHashTable *pages;		/* (space, page) -> data_page */
-	data_page *last;		/* the page the last access used */
+	/* the pages accesses used last, by the page's low VA bits (a test
+	 * copying between two buffers uses two pages at a time) */
+	data_page *recent[RECENT_PAGES];
 } data_state;
 
 static guint page_hash(gconstpointer p)
@@ -68,8 +72,9 @@ static gboolean page_eq(gconstpointer a, gconstpointer b)
 static data_page *page_of(data_state *s, uint64_t space, uint64_t va, bool make)
 {
 	uint64_t page = va & ~0xfffULL;
-	if (s->last && s->last->key.space == space && s->last->key.page == page)
-		return s->last;
+	data_page **slot = &s->recent[page >> 12 & (RECENT_PAGES - 1)];
+	if (*slot && (*slot)->key.space == space && (*slot)->key.page == page)
+		return *slot;
 	data_key key = {.space = space, .page = page};
 	data_page *d = g_hash_table_lookup(s->pages, &key);
 	if (!d && make) {
@@ -80,7 +85,7 @@ static data_page *page_of(data_state *s, uint64_t space, uint64_t va, bool make)
 		g_hash_table_add(s->pages, d);
 	}
 	if (d)
-		s->last = d;
+		*slot = d;
 	return d;
 }
 
@@ -146,7 +151,7 @@ static void forget(data_state *s, uint64_t space, uint64_t lo, uint64_t hi)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	s->last = NULL;
+	memset(s->recent, 0, sizeof(s->recent));
 	g_hash_table_iter_init(&it, s->pages);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		data_page *d = k;
