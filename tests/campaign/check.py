@@ -133,6 +133,14 @@ def main():
            cmd[cmd.index("--stock") + 1] == "unstable",
            "kernel build-unstable:none: our build of unstable's source "
            "(--kernel-build none --stock unstable)")
+        both = cmod.expand({"runs": 1, "matrix": {
+            "arch": ["arm64", "x86_64"],
+            "kernel": ["unstable", "unstable-16k"], "tests": ["cow"]}})
+        ok(sorted(t["id"] for t in both) ==
+           ["arm64-unstable-16k-cow-none-run1",
+            "arm64-unstable-cow-none-run1", "x86_64-unstable-cow-none-run1"],
+           "unstable-16k (arm64 only) is left out on x86-64: 3 tasks "
+           f"({sorted(t['id'] for t in both)})")
         bad = os.path.join(tmp, "bad.json")
         for body, why in ((json.dumps({"matrix": {"arch": ["arm64"],
                                                   "kernel": ["litmus"],
