@@ -150,11 +150,11 @@ static bool client_seq_at(struct qemu_plugin_tb *tb, size_t i, size_t n)
 	return ptw_client_seq(eng, b, got);
 }
 
+/* udata: the TB's PC, the first lower-half instruction run */
 static void vcpu_lower_half(unsigned int vcpu, void *udata)
 {
-	(void)udata;
 	qemu_plugin_u64_set(in_upper, vcpu, 0);
-	ptw_ev_lower_half_entry(eng, vcpu);
+	ptw_ev_lower_half_entry_at(eng, vcpu, (uint64_t)(uintptr_t)udata);
 }
 
 void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -169,7 +169,8 @@ void vcpu_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	else
 		qemu_plugin_register_vcpu_tb_exec_cond_cb(
 			tb, vcpu_lower_half, QEMU_PLUGIN_CB_NO_REGS,
-			QEMU_PLUGIN_COND_EQ, in_upper, 1, NULL);
+			QEMU_PLUGIN_COND_EQ, in_upper, 1,
+			(void *)(uintptr_t)qemu_plugin_tb_vaddr(tb));
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint64_t pc = qemu_plugin_insn_vaddr(insn);

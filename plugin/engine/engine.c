@@ -399,8 +399,9 @@ void ptw_apply_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start,
 	ptw_det_linux_zap(e, c, &z);
 }
 
-void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu)
+void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu, uint64_t pc)
 {
+	__atomic_store_n(&e->lower_pc[cpu], pc, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->lower_entries[cpu], e->lower_entries[cpu] + 1,
 			 __ATOMIC_RELAXED);
 	__atomic_fetch_add(&e->stats[ST_LOWER_ENTRIES], 1, __ATOMIC_RELAXED);
@@ -706,6 +707,18 @@ void ptw_interest_cache_stats(ptw_engine *e)
 
 /* ------------------------------------------------------------------ */
 /* table registry */
+
+/* The vCPU's last lower-half code ran at a VA its current tables map to
+ * the same PA: kernel code through an ID map (Linux's idmap_pg_dir while
+ * it replaces TTBR1, brings a CPU up or resumes one), not user code. Such
+ * a root is not a process's: Linux frees its tables as pages (the init
+ * section), so it must not be parked (root_maybe_drop()). A user program
+ * whose code sits at VA = PA is not a case Linux makes. */
+static bool ran_id_mapped(ptw_engine *e, unsigned cpu)
+{
+	uint64_t pc = __atomic_load_n(&e->lower_pc[cpu], __ATOMIC_RELAXED), pa;
+	return pc && ptw_translate(e, cpu, pc, &pa, NULL, NULL) && pa == pc;
+}
 
 static ptw_table *table_lookup(ptw_engine *e, uint64_t pa)
 {
@@ -1514,13 +1527,16 @@ static void update_roots_of(ptw_engine *e, unsigned cpu)
 				update_roots_of(e, o);
 		}
 	}
+	/* asked before either root is released: the walk needs them */
+	bool id_mapped = ran_id_mapped(e, cpu);
 	for (int i = 0; i < 2; i++) {
 		/* release first: the same root may come back with another
 		 * geometry (Linux switches T0SZ for its ID map) */
 		ptw_table *old = cs->root[i];
-		cs->root[i] = NULL;
-		if (old && ptw_lower_entries(e, cpu) != cs->lower_at_load[i])
+		if (old && ptw_lower_entries(e, cpu) != cs->lower_at_load[i] &&
+		    !id_mapped)
 			old->ran_user = true;
+		cs->root[i] = NULL;
 		root_put(e, old);
 		if (sp.root[i].warn[0] &&
 		    !(e->granule_warned & sp.root[i].warn_key)) {

@@ -425,6 +425,9 @@ struct ptw_engine {
 	/* per vCPU: upper- to lower-half transitions (returns to user) so
 	 * far; written and read only on that vCPU's thread */
 	uint64_t lower_entries[PTW_MAX_CPUS];
+	/* ... and the PC of the last of them (0: not known), written the
+	 * same way, read under the lock when a root is released */
+	uint64_t lower_pc[PTW_MAX_CPUS];
 
 	GArray *syms;		   /* kernel text symbols, sorted */
 	uint64_t text_va, text_pa; /* kernel image: _text and its PA */
@@ -483,7 +486,7 @@ typedef struct {
 } ptw_linux_zap;
 void ptw_apply_zap(ptw_engine *e, const ptw_ctx *c, uint64_t start,
 		   uint64_t size, uint64_t details);
-void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu);
+void ptw_apply_lower_entry(ptw_engine *e, unsigned cpu, uint64_t pc);
 uint64_t ptw_apply_deferred_flush(ptw_engine *e, const ptw_ctx *c);
 void ptw_apply_finish(ptw_engine *e);
 void ptw_apply_fault(ptw_engine *e, const ptw_ctx *c, const ptw_event *ev);

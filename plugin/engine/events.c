@@ -49,7 +49,7 @@ static uint64_t apply_one(ptw_engine *e, const ptw_event *ev)
 				 ev->client.a[3]);
 		break;
 	case PTW_EV_LOWER_ENTRY:
-		ptw_apply_lower_entry(e, c->cpu);
+		ptw_apply_lower_entry(e, c->cpu, c->pc);
 		break;
 	case PTW_EV_TASK:
 		ptw_task_switch(e, c->cpu, ev->task.task);
@@ -269,11 +269,17 @@ void ptw_ev_client(ptw_engine *e, const ptw_ctx *c, uint64_t req, uint64_t a1,
 	ptw_engine_event(e, &ev);
 }
 
-void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
+void ptw_ev_lower_half_entry_at(ptw_engine *e, unsigned cpu, uint64_t pc)
 {
 	ptw_event ev = event(PTW_EV_LOWER_ENTRY, NULL);
 	ev.ctx.cpu = cpu;
+	ev.ctx.pc = pc;
 	ptw_engine_event(e, &ev);
+}
+
+void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu)
+{
+	ptw_ev_lower_half_entry_at(e, cpu, 0);
 }
 
 void ptw_ev_task(ptw_engine *e, const ptw_ctx *c, uint64_t task)

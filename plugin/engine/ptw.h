@@ -256,6 +256,11 @@ void ptw_ev_sysreg(ptw_engine *e, const ptw_ctx *c, ptw_reg reg,
  * either side belong to different kernel operations: PTE_ABA pairs only
  * reads with none between them. */
 void ptw_ev_lower_half_entry(ptw_engine *e, unsigned cpu);
+/* ... and pc, the first lower-half instruction it runs (0: not known).
+ * Kernel code run through an ID map (VA = PA: Linux's idmap, while it
+ * replaces TTBR1 or brings a CPU up) is lower-half code too: the PC tells
+ * it from user code (ran_id_mapped(), engine.c). */
+void ptw_ev_lower_half_entry_at(ptw_engine *e, unsigned cpu, uint64_t pc);
 /* Code at va is upper-half code in that sense. */
 bool ptw_linux_upper_half_code(uint64_t va);
 

@@ -585,6 +585,43 @@ static void lpa2_52bit_root(void)
 	fake_fini(&g);
 }
 
+/* Linux's ID map (idmap_pg_dir: VA = PA) runs kernel code at lower-half
+ * addresses while it replaces TTBR1 or brings a CPU up: those are not
+ * returns to user, and its root, once cold, is dropped like the boot
+ * tables (Linux frees them with the init section), not parked as a
+ * process's. A root user code ran on (a lower-half PC it maps elsewhere)
+ * is parked. Linux 7.2 on arm64 parked the ID map, and the pages of its
+ * tables read as live tables when reused (false PT_PAGE_MAPPED errors). */
+static void id_map_root_not_parked(void)
+{
+	fake_guest g;
+	setup(&g, 1); /* the process's root L0, loaded */
+	const uint64_t id[4] = {RAM + 0x110000, RAM + 0x111000, RAM + 0x112000,
+				RAM + 0x113000};
+	for (int l = 0; l < 4; l++)
+		mem_w64(&g, id[l] + ((PAGE_A >> (39 - 9 * l)) & 511) * 8,
+			l < 3 ? TBL(id[l + 1]) : PAGE(PAGE_A));
+	ptw_ev_lower_half_entry_at(g.e, 0, VA + 0x40); /* user code */
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, id[0]);
+	ptw_ev_lower_half_entry_at(g.e, 0, PAGE_A + 0x40); /* ID-mapped */
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, L0 | (ASID << 48));
+	ptw_ctx c = fake_ctx(&g, 0);
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 0, 0); /* tlbi vmalle1 */
+	CHECK(!ptw_is_table_page(g.e, id[0]));
+	CHECK(!ptw_is_table_page(g.e, id[3]));
+	CHECK_EQ(ptw_stat(g.e, "roots_dropped_cold"), 1);
+	CHECK_EQ(ptw_stat(g.e, "roots_parked"), 0);
+	/* the process's root, left cold after user code ran on it: parked */
+	ptw_ev_lower_half_entry_at(g.e, 0, VA + 0x40);
+	sysreg(&g, 0, PTW_REG_ARM_TTBR0, id[0]);
+	c = fake_ctx(&g, 0);
+	ptw_ev_arm64_tlbi(g.e, &c, 0, 7, 0, 0);
+	CHECK_EQ(ptw_stat(g.e, "roots_parked"), 1);
+	CHECK(ptw_is_table_page(g.e, L3));
+	CHECK_EQ(ptw_findings_total(g.e), 0);
+	fake_fini(&g);
+}
+
 /* Linux's early boot (remap_idmap_for_lpa2): MMU off, new TTBR0/TCR.DS,
  * TLBI VMALLE1, MMU on; the old ID map is rewritten, partly by DC ZVA,
  * while no TLB can hold it. None of that is a finding. */
@@ -875,6 +912,7 @@ int main(void)
 	RUN(one_table_two_vas);
 	RUN(lpa2_52bit_root);
 	RUN(cold_root_rewritten_unseen);
+	RUN(id_map_root_not_parked);
 	RUN(client_expectations);
 	RUN(reserved_tg1_warns_once);
 	RUN(leaf_frames);
