@@ -257,6 +257,14 @@ bool ptw_linux_aba_walker(const char *sym)
 		"swap_vma_readahead",
 		/* 7.x's name for hpage_collapse_scan_pmd() */
 		"collapse_scan_pmd",
+		/* arm64 reclaim's harvest of a contpte block's young bits
+		 * (folio_referenced_one()): the next rmap walk, another
+		 * operation of the same kernel thread, reads afresh. 7.x
+		 * inlines check_pte() into page_vma_mapped_walk(), whose
+		 * read was the pair's walker before (a false PTE_ABA error
+		 * in kswapd on 7.2 16K, session 19) */
+		"contpte_test_and_clear_young_ptes",
+		"contpte_ptep_test_and_clear_young",
 	};
 	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }

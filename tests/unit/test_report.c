@@ -495,14 +495,18 @@ static unsigned aba_between(fake_guest *g, uint64_t pc1, uint64_t pc2,
  * and its re-check are */
 static void aba_walkers_not_paired(void)
 {
-	char *syms =
-		write_file("kallsyms4", "ffff800080010000 T _text\n"
-					"ffff800080020000 t walk_pud_range\n"
-					"ffff800080030000 t do_swap_page\n"
-					"ffff800080040000 T handle_mm_fault\n"
-					"ffff800080050000 t zz_end\n"
-					"ffff800080060000 T swapin_readahead\n"
-					"ffff800080070000 t zz_end2\n");
+	char *syms = write_file("kallsyms4",
+				"ffff800080010000 T _text\n"
+				"ffff800080020000 t walk_pud_range\n"
+				"ffff800080030000 t do_swap_page\n"
+				"ffff800080040000 T handle_mm_fault\n"
+				"ffff800080050000 t zz_end\n"
+				"ffff800080060000 T swapin_readahead\n"
+				"ffff800080070000 t zz_end2\n"
+				"ffff800080080000 t "
+				"contpte_test_and_clear_young_ptes\n"
+				"ffff800080090000 t page_vma_mapped_walk\n"
+				"ffff8000800a0000 t zz_end3\n");
 	fake_guest g;
 	engine_with_symbols(NULL, &g, syms);
 	finding_with_symbols(&g, 0xffff800080030000ULL); /* tables; one V2V */
@@ -521,6 +525,11 @@ static void aba_walkers_not_paired(void)
 		 1); /* no second finding */
 	/* swap readahead's hint read, then a fault's read: no pair */
 	CHECK_EQ(aba_between(&g, 0xffff800080040010ULL, 0xffff800080060200ULL,
+			     &ic),
+		 1);
+	/* reclaim's young-bit harvest of a contpte block, then the next
+	 * rmap walk's read (kswapd, 7.2): no pair */
+	CHECK_EQ(aba_between(&g, 0xffff800080080010ULL, 0xffff800080090040ULL,
 			     &ic),
 		 1);
 	CHECK_EQ(ptw_stat(g.e, "page_table_loads") > 0, 1);
