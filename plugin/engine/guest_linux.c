@@ -258,11 +258,12 @@ bool ptw_linux_aba_walker(const char *sym)
 		/* 7.x's name for hpage_collapse_scan_pmd() */
 		"collapse_scan_pmd",
 		/* arm64 reclaim's harvest of a contpte block's young bits
-		 * (folio_referenced_one()): the next rmap walk, another
-		 * operation of the same kernel thread, reads afresh. 7.x
-		 * inlines check_pte() into page_vma_mapped_walk(), whose
-		 * read was the pair's walker before (a false PTE_ABA error
-		 * in kswapd on 7.2 16K, session 19) */
+		 * (folio_referenced_one()): a later reclaim pass's rmap walk
+		 * reads afresh, even by the same task with no return to user
+		 * between (memory.high reclaim loops in
+		 * exit_to_user_mode_loop()). 7.x inlines check_pte() into
+		 * page_vma_mapped_walk(), whose read was the pair's walker
+		 * before (a false PTE_ABA error on 7.2 16K, session 19) */
 		"contpte_test_and_clear_young_ptes",
 		"contpte_ptep_test_and_clear_young",
 	};

@@ -528,7 +528,7 @@ static void aba_walkers_not_paired(void)
 			     &ic),
 		 1);
 	/* reclaim's young-bit harvest of a contpte block, then the next
-	 * rmap walk's read (kswapd, 7.2): no pair */
+	 * rmap walk's read (7.2): no pair */
 	CHECK_EQ(aba_between(&g, 0xffff800080080010ULL, 0xffff800080090040ULL,
 			     &ic),
 		 1);
