@@ -304,36 +304,36 @@ static void chain_set(u64map *m, uint64_t key, ptw_pending *head)
 		u64map_remove(m, key);
 }
 
-static void chain_remove(u64map *m, uint64_t key, ptw_pending *p, bool by_pa)
+/* the three chains a record is on */
+typedef enum { BY_KEY, BY_PA, BY_VA } chain_kind;
+
+static ptw_pending **chain_next(ptw_pending *q, chain_kind k)
+{
+	return k == BY_KEY  ? &q->next_key
+	       : k == BY_PA ? &q->next_pa
+			    : &q->next_va;
+}
+
+/* p off key's chain of kind k in m */
+static void chain_remove(u64map *m, uint64_t key, ptw_pending *p, chain_kind k)
 {
 	ptw_pending *head = chain_head(m, key);
 	ptw_pending **link = &head;
 	while (*link && *link != p)
-		link = by_pa ? &(*link)->next_pa : &(*link)->next_key;
+		link = chain_next(*link, k);
 	if (*link)
-		*link = by_pa ? p->next_pa : p->next_key;
+		*link = *chain_next(p, k);
 	chain_set(m, key, head);
-}
-
-static void chain_remove_va(stale_state *s, ptw_pending *p)
-{
-	ptw_pending *head = chain_head(&s->pend_by_va, p->va);
-	ptw_pending **link = &head;
-	while (*link && *link != p)
-		link = &(*link)->next_va;
-	if (*link)
-		*link = p->next_va;
-	chain_set(&s->pend_by_va, p->va, head);
 }
 
 static void pend_free(ptw_engine *e, stale_state *s, ptw_pending *p)
 {
-	chain_remove(&s->pend_by_key, pend_key(p->space, p->va), p, false);
-	chain_remove(&s->pend_by_pa, p->old_pa, p, true);
+	chain_remove(&s->pend_by_key, pend_key(p->space, p->va), p, BY_KEY);
+	chain_remove(&s->pend_by_pa, p->old_pa, p, BY_PA);
 	pend_filter_update(e, s, p->old_pa, p->va, p->size, -1);
 	if (!p->reused)
 		unreused_update(e, s, p, -1);
-	chain_remove_va(s, p);
+	chain_remove(&s->pend_by_va, p->va, p, BY_VA);
 	need_set(e, s, p, 0);
 	if (p->prev)
 		p->prev->next = p->next;

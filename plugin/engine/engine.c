@@ -1880,9 +1880,11 @@ void ptw_engine_free(ptw_engine *e)
 	}
 	if (e->log || e->jsonl)
 		ptw_report_close(e);
-	for (size_t i = 0; i < e->tables.cap; i++)
-		if (e->tables.used[i])
-			table_free(((ptw_table **)(void *)e->tables.vals)[i]);
+	for (size_t i = 0; i < e->tables.cap; i++) {
+		ptw_table **t = u64map_slot_value(&e->tables, i);
+		if (t)
+			table_free(*t);
+	}
 	ptw_det_free(e);
 	ptw_tasks_free(e);
 	g_free(e->arch);

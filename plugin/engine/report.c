@@ -701,7 +701,7 @@ void ptw_report_summary(ptw_engine *e, bool final)
 	fprintf(f,
 		",\n    \"pending_records_at_exit\": %d,\n"
 		"    \"tables_tracked_at_exit\": %u\n  }\n}\n",
-		ptw_det_pending(e), (unsigned)e->tables.len);
+		ptw_det_pending(e), ptw_table_count(e));
 	/* a summary that did not reach the disk whole is not put in place:
 	 * the last good one (or none) stays */
 	bool bad = fflush(f) != 0 || ferror(f);

@@ -15,6 +15,15 @@
 
 #define MAX_TASKS 262144 /* tasks remembered (the table is cleared past) */
 
+/* who's entry in m, made (zeroed) if absent; a map of MAX_TASKS tasks is
+ * cleared first */
+static uint64_t *task_entry(u64map *m, uint64_t who)
+{
+	if (m->len >= MAX_TASKS && !u64map_get(m, who))
+		u64map_clear(m);
+	return u64map_put(m, who, NULL);
+}
+
 void ptw_tasks_init(ptw_engine *e)
 {
 	u64map_init(&e->tasks.task_lower, sizeof(uint64_t));
@@ -59,11 +68,7 @@ void ptw_task_switch(ptw_engine *e, unsigned cpu, uint64_t task)
 	if (old) {
 		uint64_t ran = ptw_lower_entries(e, cpu) -
 			       e->tasks.task_lower_base[cpu];
-		if (e->tasks.task_lower.len >= MAX_TASKS &&
-		    !u64map_get(&e->tasks.task_lower, old))
-			u64map_clear(&e->tasks.task_lower);
-		uint64_t *n = u64map_put(&e->tasks.task_lower, old, NULL);
-		*n += ran;
+		*task_entry(&e->tasks.task_lower, old) += ran;
 	}
 	e->tasks.task[cpu] = task;
 	e->tasks.task_lower_base[cpu] = ptw_lower_entries(e, cpu);
@@ -96,9 +101,7 @@ void ptw_task_op_start(ptw_engine *e, unsigned cpu)
 {
 	uint64_t who = ptw_task_who(e, cpu);
 	uint64_t returns = ptw_task_returns(e, who);
-	if (e->tasks.ops.len >= MAX_TASKS && !u64map_get(&e->tasks.ops, who))
-		u64map_clear(&e->tasks.ops);
-	uint64_t *op = u64map_put(&e->tasks.ops, who, NULL);
+	uint64_t *op = task_entry(&e->tasks.ops, who);
 	op[0] = ++e->tasks.op_serial;
 	op[1] = returns; /* its returns to user when begun */
 	e->stats[ST_OPERATIONS]++;
