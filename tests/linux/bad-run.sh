@@ -12,6 +12,8 @@
 #   6. a guest test that hangs                  -> 3, timeout in that test
 #   7. --vmlinux FILE that is not there          -> 64, at once
 #   8. --kernel-build with --stock unstable-16k   -> 64, at once
+#   9. --kernel NAME of a Debian kernel (a file that is not there)
+#                                               -> 3, at once, naming --stock
 # Prints TAP.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,7 +37,8 @@ check() {
 	line=$("$PTW" run --arch arm64 --out "$dir" "$@" 2>&1 | tail -n1) || rc=$?
 	[ "$rc" = "$want" ] || why="exit $rc, want $want"
 	grep -Eq "$pat" <<<"$line" || why="${why:+$why; }reason does not match /$pat/"
-	if [ "$want" = 3 ] && [ "$name" != wrong-arch ]; then
+	# the cases refused before the boot have no console to keep
+	if [ "$want" = 3 ] && [ "$name" != wrong-arch ] && [ "$name" != kernel-by-name ]; then
 		[ -f "$dir/console.log" ] || why="${why:+$why; }console.log not kept"
 		python3 -c 'import json, sys
 sys.exit(json.load(open(sys.argv[1])).get("complete") is not True)' "$dir/summary.json" 2>/dev/null ||
@@ -63,6 +66,10 @@ initrd_pack() { # DIR -> DIR.cpio.gz
 }
 
 check wrong-arch 3 "not an arm64 kernel" --kernel "$x86kernel" --symbols "$syms"
+# a Debian kernel's name given to --kernel (which takes a file): the reason
+# names the option that takes names
+check kernel-by-name 3 "kernel 'unstable' not readable \(a Debian kernel by name is --stock unstable\)" \
+	--kernel unstable --symbols "$syms" --tests cow
 # a vmlinux for the source lines that is not there: refused before the boot
 check no-vmlinux 64 "run: --vmlinux /nonexistent/vmlinux: not readable" \
 	--vmlinux /nonexistent/vmlinux --tests cow
