@@ -424,6 +424,18 @@ static void reader_of(ptw_engine *e, const ptw_ctx *c, char *sym, size_t n)
 		ptw_stack_symbolize(e, c->cpu, st->pc[1], sym, n);
 }
 
+/* whether the page a user leaf maps is in a large folio, by Linux's struct
+ * page: 1 large, 0 small, -1 unknown (no BTF, not a user leaf) */
+static int folio_large(ptw_engine *e, int level, uint64_t desc)
+{
+	ptw_desc d;
+	ptw_linux_page_info pi;
+	if (!ptw_user_leaf(e, level, desc, &d) ||
+	    !ptw_linux_page(e, d.oa >> e->page_shift, &pi) || !pi.valid)
+		return -1;
+	return pi.large;
+}
+
 /* cpu c read entry idx of t (value: in b's window when b != NULL): create
  * or decide its window reads. Called before the read updates e->aba. */
 static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
@@ -537,8 +549,11 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 			 sym);
 	} else if (sym[0] && ptw_linux_single_page_benign_reader(sym)) {
 		/* seed 001's reader: an error only when its caller unmaps
-		 * what it finds and the entry maps part of a large folio */
+		 * what it finds and the entry maps part of a large folio
+		 * (Linux's struct page says; without BTF, a multi-page unit
+		 * in the tables) */
 		char caller[96] = "";
+		int large = -1;
 		if (e->call_site[c->cpu])
 			ptw_symbolize(e, c->cpu, e->call_site[c->cpu], caller,
 				      sizeof(caller));
@@ -551,6 +566,22 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 				 "mapping)",
 				 caller);
 		} else if (ptw_is_last_level(e, t->level) &&
+			   (large = folio_large(e, t->level, b->old_desc)) ==
+				   0) {
+			/* Linux's own answer, when its struct pages can be
+			 * read: reclaim holds the folio locked over
+			 * try_to_unmap(), so its size now is the one that
+			 * chose the flags. A large folio split since it was
+			 * mapped still looks like a unit in the tables. */
+			w.decided = PTW_SEV_NOTE;
+			snprintf(w.story->how, sizeof(w.story->how),
+				 "benign for a small folio (order 0 in its "
+				 "struct page): %.80s missing it makes "
+				 "try_to_unmap() fail and reclaim keep the "
+				 "page (Linux locks first, TTU_SYNC, only for "
+				 "large folios)",
+				 sym);
+		} else if (ptw_is_last_level(e, t->level) && large < 0 &&
 			   ptw_det_unit_order(e, t, idx) == 0) {
 			w.decided = PTW_SEV_NOTE;
 			snprintf(w.story->how, sizeof(w.story->how),

@@ -1565,6 +1565,74 @@ static void compound_info_mask(void)
 	CHECK_EQ(ptw_linux_compound_head(tail, mask | 1, 64, false), mask);
 }
 
+/* BBM_WINDOW_READ by page_vma_mapped_walk() called from
+ * try_to_unmap_one() (reclaim's unmap, seed 001's reader) of an entry of a
+ * unit of 16 made in one pass, its task back in user mode without reading
+ * the entry again: Linux's struct page decides. The page in a large
+ * folio: an error (Linux takes the PTE lock first for one, TTU_SYNC, so
+ * a read in the window says it did not); the same unit whose folio is
+ * small (split since it was mapped, as reclaim splits): a note, since the
+ * unmap then fails and reclaim keeps the page (seen on 7.2 arm64 16K,
+ * under memory.high). The severity of the finding (0: none). */
+#define PC_FAULT 0xffffffff81000110ULL /* handle_mm_fault+0x10 */
+#define PC_PVMW	 0xffffffff81000b40ULL /* page_vma_mapped_walk+0x40 */
+#define PC_TTU	 0xffffffff81000c10ULL /* try_to_unmap_one+0x10 */
+static unsigned unmap_window_read(bool large_folio)
+{
+	env v;
+	uint32_t n;
+	void *btf = make_btf(&n);
+	char *head = symbols_with_btf(n);
+	char *syms = g_strconcat(head,
+				 "ffffffff81000b00 T page_vma_mapped_walk\n"
+				 "ffffffff81000c00 t try_to_unmap_one\n"
+				 "ffffffff81000d00 t zz_end\n",
+				 NULL);
+	setup(&v, syms, btf, n, false);
+	g_free(syms);
+	g_free(head);
+	g_free(btf);
+	const uint64_t A = 0x10040000ULL, PFN = 0x350; /* 64 KiB aligned */
+	for (unsigned i = 0; i < 16; i++) {
+		map_user(&v, A + i * 0x1000ULL, (PFN + i) << 12, true);
+		mem_w64(&v.g, leaf_of(&v, A + i * 0x1000ULL), 0);
+	}
+	if (large_folio)
+		put_large_anon(&v, PFN, 4, 0, 0);
+	else
+		put_page(&v, PFN + 2, 1ULL << PG_SWAPBACKED, 0,
+			 PAGE_OFF + 0x700001, 2, 1, 0);
+	mmu_on(&v);
+	/* one fault maps the 16 pages: a unit */
+	for (unsigned i = 0; i < 16; i++)
+		store_at(&v, 0, leaf_of(&v, A + i * 0x1000ULL),
+			 ((PFN + i) << 12) | 0x67, PC_FAULT);
+	/* cpu 0 clears page 2's entry and makes it again (mprotect's
+	 * start and commit); cpu 1's unmap walk reads it in between */
+	uint64_t pte = leaf_of(&v, A + 0x2000), val = mem_r64(&v.g, pte);
+	store_at(&v, 0, pte, 0, PC_FAULT);
+	ptw_ctx call = ctx_at(&v, 1, PC_TTU);
+	ptw_ev_call(v.g.e, &call);
+	load_at(&v, 1, pte, PC_PVMW);
+	store_at(&v, 0, pte, val, PC_FAULT);
+	ptw_ev_lower_half_entry(v.g.e, 1);
+	load_at(&v, 1, leaf_of(&v, A), PC_FAULT);
+	unsigned sev = 0;
+	for (unsigned i = 0; i < ptw_findings_total(v.g.e); i++) {
+		const ptw_finding *f = ptw_finding_get(v.g.e, i);
+		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
+			sev = f->severity;
+	}
+	teardown(&v);
+	return sev;
+}
+
+static void window_read_folio_size(void)
+{
+	CHECK_EQ(unmap_window_read(true), PTW_SEV_ERROR);
+	CHECK_EQ(unmap_window_read(false), PTW_SEV_NOTE);
+}
+
 int main(void)
 {
 	RUN(facts_from_btf);
@@ -1586,5 +1654,6 @@ int main(void)
 	RUN(layout_7x);
 	RUN(compound_info_mask);
 	RUN(swap_tables_7x);
+	RUN(window_read_folio_size);
 	TAP_DONE();
 }
