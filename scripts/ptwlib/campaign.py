@@ -42,6 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import ARCHES, ROOT
+from .checkout import checkout_commit
 
 KEYS = ("arch", "kernel", "tests", "widen", "cmdline", "qemu")
 STOCK = ("bookworm", "unstable", "unstable-16k")
@@ -185,6 +186,7 @@ def run_task(out, task, timeout):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     cmd = command(task, out, timeout)
+    commit = checkout_commit()
     t0 = time.time()
     with open(os.path.join(d, "ptwatch.out"), "w") as log:
         rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log,
@@ -192,7 +194,8 @@ def run_task(out, task, timeout):
     kind = "litmus" if task["kernel"] == "litmus" else "run"
     rec = dict(task, cmd=" ".join(shlex.quote(c) for c in cmd), rc=rc,
                ran=rc in RAN[kind], started=round(t0, 1),
-               seconds=round(time.time() - t0, 1), host=socket.gethostname())
+               seconds=round(time.time() - t0, 1), host=socket.gethostname(),
+               ptwatch=commit)
     tmp = os.path.join(d, "task.json.tmp")
     with open(tmp, "w") as f:
         json.dump(rec, f, indent=1)
@@ -289,6 +292,20 @@ def titles_by_task(out):
     return {tid: sorted(f.get("title") for f in
                         task_findings(os.path.join(runs, tid)))
             for tid in ids}
+
+
+def machine_time(spec, out):
+    """(seconds, {commit: tasks}) over the tasks that ran to an end: their
+    summed run time, and which ptwatch ran them ("unrecorded" before
+    task.json said)"""
+    seconds, commits = 0.0, {}
+    for t in expand(spec):
+        rec = done(out, t)
+        if rec:
+            seconds += rec.get("seconds", 0)
+            c = rec.get("ptwatch") or "unrecorded"
+            commits[c] = commits.get(c, 0) + 1
+    return seconds, commits
 
 
 def status(spec, out):

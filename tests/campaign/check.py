@@ -94,9 +94,15 @@ def main():
            in sb, "--slurm writes one array of the 8 tasks, requeued on "
            "failure, each running --task")
         r = campaign(spec, "--out", a, "--status")
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12",
+                               "HEAD"], capture_output=True, text=True)
+        ran_by = re.search(r"ptwatch (\w+)(-dirty)? \(8 tasks\)", r.stdout)
         ok(r.returncode == 0 and "8 done, 0 failed to run, 0 pending" in
-           r.stdout and r.stdout.count("2 findings in    2 tasks") == 4,
-           "--status: all done, each title in 2 tasks")
+           r.stdout and r.stdout.count("2 findings in    2 tasks") == 4 and
+           re.search(r"task time [\d,]+ s", r.stdout) and ran_by and
+           (head.returncode != 0 or ran_by.group(1) == head.stdout.strip()),
+           "--status: all done, each title in 2 tasks, the task time, and "
+           "the commit that ran them")
         page = os.path.join(tmp, "page.html")
         r = subprocess.run([sys.executable, PTWATCH, "report", a, "--out",
                             page], capture_output=True, text=True)
