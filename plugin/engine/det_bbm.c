@@ -574,6 +574,7 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 			 * chose the flags. A large folio split since it was
 			 * mapped still looks like a unit in the tables. */
 			w.decided = PTW_SEV_NOTE;
+			e->stats[ST_WINDOW_READS_SMALL_FOLIO]++;
 			snprintf(w.story->how, sizeof(w.story->how),
 				 "benign for a small folio (order 0 in its "
 				 "struct page): %.80s missing it makes "

@@ -58,6 +58,7 @@ const char *const ptw_stat_names[ST_COUNT] = {
 	[ST_LOWER_ENTRIES] = "lower_half_entries",
 	[ST_TASK_SWITCHES] = "task_switches",
 	[ST_WINDOW_READS_REVALIDATED] = "window_reads_revalidated",
+	[ST_WINDOW_READS_SMALL_FOLIO] = "window_reads_small_folio",
 	[ST_WINDOW_READS_UNCHECKED] = "window_reads_not_revalidated",
 	[ST_FAULTS] = "translation_faults",
 	[ST_WINDOW_WALKS] = "faults_on_broken_entries",

@@ -159,6 +159,7 @@ enum {
 	ST_LOWER_ENTRIES,
 	ST_TASK_SWITCHES,
 	ST_WINDOW_READS_REVALIDATED,
+	ST_WINDOW_READS_SMALL_FOLIO,
 	ST_WINDOW_READS_UNCHECKED,
 	ST_FAULTS,	 /* patched QEMU: translation faults it delivered */
 	ST_WINDOW_WALKS, /* ... of which on an entry in another CPU's break */

@@ -1577,7 +1577,7 @@ static void compound_info_mask(void)
 #define PC_FAULT 0xffffffff81000110ULL /* handle_mm_fault+0x10 */
 #define PC_PVMW	 0xffffffff81000b40ULL /* page_vma_mapped_walk+0x40 */
 #define PC_TTU	 0xffffffff81000c10ULL /* try_to_unmap_one+0x10 */
-static unsigned unmap_window_read(bool large_folio)
+static unsigned unmap_window_read(bool large_folio, uint64_t *small)
 {
 	env v;
 	uint32_t n;
@@ -1623,14 +1623,18 @@ static unsigned unmap_window_read(bool large_folio)
 		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
 			sev = f->severity;
 	}
+	*small = ptw_stat(v.g.e, "window_reads_small_folio");
 	teardown(&v);
 	return sev;
 }
 
 static void window_read_folio_size(void)
 {
-	CHECK_EQ(unmap_window_read(true), PTW_SEV_ERROR);
-	CHECK_EQ(unmap_window_read(false), PTW_SEV_NOTE);
+	uint64_t small;
+	CHECK_EQ(unmap_window_read(true, &small), PTW_SEV_ERROR);
+	CHECK_EQ(small, 0);
+	CHECK_EQ(unmap_window_read(false, &small), PTW_SEV_NOTE);
+	CHECK_EQ(small, 1); /* summary.json's window_reads_small_folio */
 }
 
 int main(void)
