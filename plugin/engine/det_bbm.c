@@ -424,18 +424,6 @@ static void reader_of(ptw_engine *e, const ptw_ctx *c, char *sym, size_t n)
 		ptw_stack_symbolize(e, c->cpu, st->pc[1], sym, n);
 }
 
-/* whether the page a user leaf maps is in a large folio, by Linux's struct
- * page: 1 large, 0 small, -1 unknown (no BTF, not a user leaf) */
-static int folio_large(ptw_engine *e, int level, uint64_t desc)
-{
-	ptw_desc d;
-	ptw_linux_page_info pi;
-	if (!ptw_user_leaf(e, level, desc, &d) ||
-	    !ptw_linux_page(e, d.oa >> e->page_shift, &pi) || !pi.valid)
-		return -1;
-	return pi.large;
-}
-
 /* cpu c read entry idx of t (value: in b's window when b != NULL): create
  * or decide its window reads. Called before the read updates e->aba. */
 static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
@@ -566,8 +554,8 @@ static void window_reads_load(ptw_engine *e, bbm_state *s, const ptw_ctx *c,
 				 "mapping)",
 				 caller);
 		} else if (ptw_is_last_level(e, t->level) &&
-			   (large = folio_large(e, t->level, b->old_desc)) ==
-				   0) {
+			   (large = ptw_linux_folio_large(e, t->level,
+							  b->old_desc)) == 0) {
 			/* Linux's own answer, when its struct pages can be
 			 * read: reclaim holds the folio locked over
 			 * try_to_unmap(), so its size now is the one that

@@ -287,6 +287,12 @@ static void pass_end(ptw_engine *e, units_state *s, unsigned cpu,
 		ptw_break_info b;
 		if (!ptw_det_break_find(e, pte_pa, &b))
 			continue;
+		/* a page Linux's struct page says is a folio of its own (a
+		 * large folio split since it was mapped, as reclaim splits
+		 * one it cannot swap out whole, keeps its entries): the walk
+		 * that skipped it left no folio mixed */
+		if (ptw_linux_folio_large(e, b.level, b.old_desc) == 0)
+			continue;
 		suspect_wait *w = g_hash_table_lookup(s->waits, &pte_pa);
 		if (w && w->seq == b.seq)
 			continue; /* that break is some suspect's already */

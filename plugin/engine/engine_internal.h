@@ -683,6 +683,11 @@ typedef struct {
 const ptw_linux_mm_layout *ptw_linux_mm_layout_get(ptw_engine *e);
 bool ptw_linux_kmap_get(ptw_engine *e, ptw_linux_kmap *out);
 bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out);
+/* whether the page a user leaf (desc, at level) maps is in a large folio,
+ * by its struct page: 1 large, 0 small, -1 unknown (no BTF, not a user
+ * leaf). The tables cannot say: a large folio split after it was mapped
+ * leaves its entries as they were. */
+int ptw_linux_folio_large(ptw_engine *e, int level, uint64_t desc);
 /* a tail page's head struct page from its compound_head/compound_info
  * value (guest_linux_mm.c says how) */
 uint64_t ptw_linux_compound_head(uint64_t page_va, uint64_t info,

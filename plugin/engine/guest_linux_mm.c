@@ -686,6 +686,16 @@ bool ptw_linux_page(ptw_engine *e, uint64_t pfn, ptw_linux_page_info *out)
 	return ok;
 }
 
+int ptw_linux_folio_large(ptw_engine *e, int level, uint64_t desc)
+{
+	ptw_desc d;
+	ptw_linux_page_info pi;
+	if (!ptw_user_leaf(e, level, desc, &d) ||
+	    !ptw_linux_page(e, d.oa >> e->page_shift, &pi) || !pi.valid)
+		return -1;
+	return pi.large;
+}
+
 /* ------------------------------------------------------------------ */
 /* swap slots: swap_info[type]->swap_map[offset] (mm/swapfile.c) */
 

@@ -1565,21 +1565,17 @@ static void compound_info_mask(void)
 	CHECK_EQ(ptw_linux_compound_head(tail, mask | 1, 64, false), mask);
 }
 
-/* BBM_WINDOW_READ by page_vma_mapped_walk() called from
- * try_to_unmap_one() (reclaim's unmap, seed 001's reader) of an entry of a
- * unit of 16 made in one pass, its task back in user mode without reading
- * the entry again: Linux's struct page decides. The page in a large
- * folio: an error (Linux takes the PTE lock first for one, TTU_SYNC, so
- * a read in the window says it did not); the same unit whose folio is
- * small (split since it was mapped, as reclaim splits): a note, since the
- * unmap then fails and reclaim keeps the page (seen on 7.2 arm64 16K,
- * under memory.high). The severity of the finding (0: none). */
+/* A unit of 16 user entries (pages PFN..PFN+15, mapped by one fault in
+ * one pass) whose page PFN+2 Linux's struct page puts in a large folio
+ * (order 2, PFN..PFN+3) or in a small one (a large folio split since it
+ * was mapped, as reclaim splits one it cannot swap out whole: the entries
+ * stay as they were). Returns the unit's first VA. */
 #define PC_FAULT 0xffffffff81000110ULL /* handle_mm_fault+0x10 */
 #define PC_PVMW	 0xffffffff81000b40ULL /* page_vma_mapped_walk+0x40 */
 #define PC_TTU	 0xffffffff81000c10ULL /* try_to_unmap_one+0x10 */
-static unsigned unmap_window_read(bool large_folio, uint64_t *small)
+#define UNIT_PFN 0x350ULL	       /* 64 KiB aligned */
+static uint64_t unit_of_16(env *v, bool large_folio)
 {
-	env v;
 	uint32_t n;
 	void *btf = make_btf(&n);
 	char *head = symbols_with_btf(n);
@@ -1588,27 +1584,51 @@ static unsigned unmap_window_read(bool large_folio, uint64_t *small)
 				 "ffffffff81000c00 t try_to_unmap_one\n"
 				 "ffffffff81000d00 t zz_end\n",
 				 NULL);
-	setup(&v, syms, btf, n, false);
+	setup(v, syms, btf, n, false);
 	g_free(syms);
 	g_free(head);
 	g_free(btf);
-	const uint64_t A = 0x10040000ULL, PFN = 0x350; /* 64 KiB aligned */
+	const uint64_t A = 0x10040000ULL;
 	for (unsigned i = 0; i < 16; i++) {
-		map_user(&v, A + i * 0x1000ULL, (PFN + i) << 12, true);
-		mem_w64(&v.g, leaf_of(&v, A + i * 0x1000ULL), 0);
+		map_user(v, A + i * 0x1000ULL, (UNIT_PFN + i) << 12, true);
+		mem_w64(&v->g, leaf_of(v, A + i * 0x1000ULL), 0);
 	}
 	if (large_folio)
-		put_large_anon(&v, PFN, 4, 0, 0);
+		put_large_anon(v, UNIT_PFN, 4, 0, 0);
 	else
-		put_page(&v, PFN + 2, 1ULL << PG_SWAPBACKED, 0,
+		put_page(v, UNIT_PFN + 2, 1ULL << PG_SWAPBACKED, 0,
 			 PAGE_OFF + 0x700001, 2, 1, 0);
-	mmu_on(&v);
-	/* one fault maps the 16 pages: a unit */
+	mmu_on(v);
 	for (unsigned i = 0; i < 16; i++)
-		store_at(&v, 0, leaf_of(&v, A + i * 0x1000ULL),
-			 ((PFN + i) << 12) | 0x67, PC_FAULT);
-	/* cpu 0 clears page 2's entry and makes it again (mprotect's
-	 * start and commit); cpu 1's unmap walk reads it in between */
+		store_at(v, 0, leaf_of(v, A + i * 0x1000ULL),
+			 ((UNIT_PFN + i) << 12) | 0x67, PC_FAULT);
+	return A;
+}
+
+static unsigned sev_of(env *v, ptw_kind k)
+{
+	unsigned sev = 0;
+	for (unsigned i = 0; i < ptw_findings_total(v->g.e); i++) {
+		const ptw_finding *f = ptw_finding_get(v->g.e, i);
+		if (f && f->kind == k)
+			sev = f->severity;
+	}
+	return sev;
+}
+
+/* BBM_WINDOW_READ by page_vma_mapped_walk() called from
+ * try_to_unmap_one() (reclaim's unmap, seed 001's reader) of page 2's
+ * entry while cpu 0 has it cleared (mprotect's start and commit), its
+ * task then back in user mode without reading the entry again: Linux's
+ * struct page decides. A large folio: an error (Linux takes the PTE lock
+ * first for one, TTU_SYNC, so a read in the window says it did not); a
+ * small one: a note, since the unmap then fails and reclaim keeps the
+ * page (seen on 7.2 arm64 16K, under memory.high). The severity (0: no
+ * finding); small: summary.json's window_reads_small_folio. */
+static unsigned unmap_window_read(bool large_folio, uint64_t *small)
+{
+	env v;
+	uint64_t A = unit_of_16(&v, large_folio);
 	uint64_t pte = leaf_of(&v, A + 0x2000), val = mem_r64(&v.g, pte);
 	store_at(&v, 0, pte, 0, PC_FAULT);
 	ptw_ctx call = ctx_at(&v, 1, PC_TTU);
@@ -1617,12 +1637,7 @@ static unsigned unmap_window_read(bool large_folio, uint64_t *small)
 	store_at(&v, 0, pte, val, PC_FAULT);
 	ptw_ev_lower_half_entry(v.g.e, 1);
 	load_at(&v, 1, leaf_of(&v, A), PC_FAULT);
-	unsigned sev = 0;
-	for (unsigned i = 0; i < ptw_findings_total(v.g.e); i++) {
-		const ptw_finding *f = ptw_finding_get(v.g.e, i);
-		if (f && f->kind == PTW_KIND_BBM_WINDOW_READ)
-			sev = f->severity;
-	}
+	unsigned sev = sev_of(&v, PTW_KIND_BBM_WINDOW_READ);
 	*small = ptw_stat(v.g.e, "window_reads_small_folio");
 	teardown(&v);
 	return sev;
@@ -1634,7 +1649,36 @@ static void window_read_folio_size(void)
 	CHECK_EQ(unmap_window_read(true, &small), PTW_SEV_ERROR);
 	CHECK_EQ(small, 0);
 	CHECK_EQ(unmap_window_read(false, &small), PTW_SEV_NOTE);
-	CHECK_EQ(small, 1); /* summary.json's window_reads_small_folio */
+	CHECK_EQ(small, 1);
+}
+
+/* PARTIAL_UNIT_UNMAP, the same unit: cpu 1's pass swaps out every entry
+ * but page 2's, which cpu 0 has cleared meanwhile, and ends (INVLPG);
+ * cpu 0 makes page 2's entry again. A large folio left mixed: an error;
+ * page 2 a folio of its own: nothing (each small folio is unmapped, or
+ * kept, whole). The severity (0: no finding). */
+static unsigned unmap_pass_around_window(bool large_folio)
+{
+	env v;
+	uint64_t A = unit_of_16(&v, large_folio);
+	uint64_t pte = leaf_of(&v, A + 0x2000), val = mem_r64(&v.g, pte);
+	store_at(&v, 0, pte, 0, PC_FAULT);
+	for (unsigned i = 0; i < 16; i++)
+		if (i != 2)
+			store_at(&v, 1, leaf_of(&v, A + i * 0x1000ULL),
+				 swap_pte(0x100 + i), PC_TTU);
+	ptw_ctx c = ctx_at(&v, 1, PC_TTU);
+	ptw_ev_x86_invlpg(v.g.e, &c, A);
+	store_at(&v, 0, pte, val, PC_FAULT);
+	unsigned sev = sev_of(&v, PTW_KIND_PARTIAL_UNIT_UNMAP);
+	teardown(&v);
+	return sev;
+}
+
+static void partial_unmap_folio_size(void)
+{
+	CHECK_EQ(unmap_pass_around_window(true), PTW_SEV_ERROR);
+	CHECK_EQ(unmap_pass_around_window(false), 0);
 }
 
 int main(void)
@@ -1659,5 +1703,6 @@ int main(void)
 	RUN(compound_info_mask);
 	RUN(swap_tables_7x);
 	RUN(window_read_folio_size);
+	RUN(partial_unmap_folio_size);
 	TAP_DONE();
 }
