@@ -266,6 +266,15 @@ bool ptw_linux_aba_walker(const char *sym)
 		 * before (a false PTE_ABA error on 7.2 16K, session 19) */
 		"contpte_test_and_clear_young_ptes",
 		"contpte_ptep_test_and_clear_young",
+		/* khugepaged's collapse takes the PMD down with a get-and-
+		 * clear and keeps the value only to put the table back if
+		 * the collapse fails (pmd_populate()), never to compare: a
+		 * later scan's read of that PMD (find_pmd_or_thp_or_none(),
+		 * by the same kthread, which never returns to user) is
+		 * another operation (a false PTE_ABA error on our 7.2
+		 * x86-64 build, session 20: the PMD went THP, fork, split,
+		 * back to the same table page in between) */
+		"pmdp_collapse_flush",
 	};
 	return sym_in(sym, walkers, G_N_ELEMENTS(walkers));
 }
