@@ -294,24 +294,13 @@ def titles_by_task(out):
             for tid in ids}
 
 
-def machine_time(spec, out):
-    """(seconds, {commit: tasks}) over the tasks that ran to an end: their
-    summed run time, and which ptwatch ran them ("unrecorded" before
-    task.json said)"""
-    seconds, commits = 0.0, {}
-    for t in expand(spec):
-        rec = done(out, t)
-        if rec:
-            seconds += rec.get("seconds", 0)
-            c = rec.get("ptwatch") or "unrecorded"
-            commits[c] = commits.get(c, 0) + 1
-    return seconds, commits
-
-
 def status(spec, out):
-    """(done, failed, pending) task ids, and findings by title over the
-    done tasks: {title: [severity, findings, tasks]}"""
+    """(done, failed, pending) task ids; findings by title over the done
+    tasks: {title: [severity, findings, tasks]}; and the done tasks'
+    machine time: (their summed run time in seconds, {commit: tasks}, the
+    ptwatch that ran them, "unrecorded" before task.json said)"""
     ok, bad, pending, titles = [], [], [], {}
+    seconds, commits = 0.0, {}
     for t in expand(spec):
         d = task_dir(out, t)
         try:
@@ -321,6 +310,10 @@ def status(spec, out):
             pending.append(t["id"])
             continue
         (ok if rec.get("ran") else bad).append(t["id"])
+        if rec.get("ran"):
+            seconds += rec.get("seconds", 0)
+            c = rec.get("ptwatch") or "unrecorded"
+            commits[c] = commits.get(c, 0) + 1
         seen = set()
         for fd in task_findings(d):
             key = fd.get("title") or fd.get("kind", "?")
@@ -329,4 +322,4 @@ def status(spec, out):
             if key not in seen:
                 seen.add(key)
                 e[2] += 1
-    return ok, bad, pending, titles
+    return ok, bad, pending, titles, (seconds, commits)
